@@ -1,0 +1,135 @@
+package feedback
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Log is a set of judgments keyed by their ids: an append-only event log.
+//
+// Iteration order is canonical — by Time, then ID — so two logs with the same events
+// iterate identically however they were built. Merge is a set union: merging in any
+// order, or twice, gives the same log. The zero value is an empty log ready to use.
+// A Log is not safe for concurrent use.
+type Log struct {
+	list   []Judgment
+	byID   map[string]int // id → index in list
+	sorted bool           // list is in canonical order
+}
+
+// NewLog returns a log holding js. Duplicates by id are resolved as in Merge.
+func NewLog(js ...Judgment) *Log {
+	l := &Log{}
+	for _, j := range js {
+		l.Append(j)
+	}
+	return l
+}
+
+// Len returns the number of judgments.
+func (l *Log) Len() int { return len(l.list) }
+
+// Get returns the judgment with the given id.
+func (l *Log) Get(id string) (Judgment, bool) {
+	i, ok := l.byID[id]
+	if !ok {
+		return Judgment{}, false
+	}
+	return l.list[i], true
+}
+
+// Has reports whether the log holds a judgment with the given id.
+func (l *Log) Has(id string) bool {
+	_, ok := l.byID[id]
+	return ok
+}
+
+// Append adds j. It reports whether the log changed: false when an identical judgment
+// with the same id is already there. A different judgment with an existing id is a
+// conflict; the canonical winner (see Merge) is kept and ErrConflict is returned.
+// An empty id is an error.
+func (l *Log) Append(j Judgment) (added bool, err error) {
+	if j.ID == "" {
+		return false, &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrNoID}
+	}
+	if l.byID == nil {
+		l.byID = make(map[string]int)
+		l.sorted = true
+	}
+	if i, ok := l.byID[j.ID]; ok {
+		old := l.list[i]
+		if equalJudgment(old, j) {
+			return false, nil
+		}
+		if fingerprint(j) < fingerprint(old) {
+			l.list[i] = j
+			l.sorted = false
+		}
+		return false, &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrConflict}
+	}
+	if n := len(l.list); n > 0 && l.sorted && !before(l.list[n-1], j) {
+		l.sorted = false
+	}
+	l.byID[j.ID] = len(l.list)
+	l.list = append(l.list, j)
+	return true, nil
+}
+
+// Merge adds every judgment of other that l lacks and returns how many were added.
+// Conflicts (same id, different content) keep the judgment whose canonical
+// fingerprint sorts first, so the result does not depend on merge order; their count
+// is returned.
+func (l *Log) Merge(other *Log) (added, conflicts int) {
+	for _, j := range other.list {
+		ok, err := l.Append(j)
+		if ok {
+			added++
+		}
+		if err != nil {
+			conflicts++
+		}
+	}
+	return added, conflicts
+}
+
+// All returns the judgments in canonical order. The slice is shared with the log:
+// do not modify it.
+func (l *Log) All() []Judgment {
+	l.sort()
+	return l.list
+}
+
+// Since returns the judgments whose ids are not in seen, in canonical order.
+func (l *Log) Since(seen func(id string) bool) []Judgment {
+	var out []Judgment
+	for _, j := range l.All() {
+		if !seen(j.ID) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func (l *Log) sort() {
+	if l.sorted {
+		return
+	}
+	sort.Slice(l.list, func(a, b int) bool { return before(l.list[a], l.list[b]) })
+	for i, j := range l.list {
+		l.byID[j.ID] = i
+	}
+	l.sorted = true
+}
+
+// before is the canonical order: Time, then ID.
+func before(a, b Judgment) bool {
+	if a.Time != b.Time {
+		return a.Time < b.Time
+	}
+	return a.ID < b.ID
+}
+
+// fingerprint is a canonical text form of a judgment used to break id conflicts.
+func fingerprint(j Judgment) string { return fmt.Sprintf("%#v", j) }
+
+func equalJudgment(a, b Judgment) bool { return fingerprint(a) == fingerprint(b) }

@@ -1,0 +1,178 @@
+package feedback
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Index gives fast lookup of items and raters by id.
+type Index struct {
+	Items  map[string]*Item
+	Raters map[string]*Rater
+}
+
+// NewIndex indexes items and raters. The maps point into the given slices.
+func NewIndex(items []Item, raters []Rater) *Index {
+	ix := &Index{Items: make(map[string]*Item, len(items)), Raters: make(map[string]*Rater, len(raters))}
+	for i := range items {
+		ix.Items[items[i].ID] = &items[i]
+	}
+	for i := range raters {
+		ix.Raters[raters[i].ID] = &raters[i]
+	}
+	return ix
+}
+
+// Validate checks j against the items and raters of ix. Rater ids are checked only
+// when ix has raters (imported data may name raters it does not describe).
+// The returned error, if any, is a *JudgmentError.
+func (ix *Index) Validate(j *Judgment) error {
+	fail := func(err error, detail string, args ...any) error {
+		return &JudgmentError{ID: j.ID, Item: j.Item, Err: err, Detail: fmt.Sprintf(detail, args...)}
+	}
+	if j.ID == "" {
+		return fail(ErrNoID, "")
+	}
+	if j.Time < 0 || j.MS < 0 {
+		return fail(ErrNegativeTime, "time %d, ms %d", j.Time, j.MS)
+	}
+	if len(ix.Raters) > 0 && j.Rater != "" {
+		if _, ok := ix.Raters[j.Rater]; !ok {
+			return fail(ErrUnknownRater, "%q", j.Rater)
+		}
+	}
+	if j.Kind == KindReview {
+		switch j.Verdict {
+		case VerdictAccept, VerdictReject, VerdictEdit:
+		default:
+			return fail(ErrBadVerdict, "%q", j.Verdict)
+		}
+		return nil // the target is checked by ValidateLog, which sees the whole log
+	}
+	it, ok := ix.Items[j.Item]
+	if !ok {
+		return fail(ErrUnknownItem, "")
+	}
+	has := func(id string) error {
+		if it.Response(id) == nil {
+			return fail(ErrUnknownResponse, "%q", id)
+		}
+		return nil
+	}
+	switch j.Kind {
+	case KindCompare:
+		if err := has(j.A); err != nil {
+			return err
+		}
+		if err := has(j.B); err != nil {
+			return err
+		}
+		if j.A == j.B {
+			return fail(ErrSameResponse, "%q", j.A)
+		}
+		switch j.Choice {
+		case ChoiceA, ChoiceB, ChoiceTie, ChoiceBothBad:
+		default:
+			return fail(ErrBadChoice, "%q", j.Choice)
+		}
+		if j.Strength < 0 || j.Strength > 3 {
+			return fail(ErrBadStrength, "%d", j.Strength)
+		}
+		if j.Left != "" && j.Left != "a" && j.Left != "b" {
+			return fail(ErrBadLeft, "%q", j.Left)
+		}
+	case KindRank:
+		if len(j.Shown) < 2 {
+			return fail(ErrTooFewRanked, "%d shown", len(j.Shown))
+		}
+		seen := make(map[string]bool, len(j.Shown))
+		for _, id := range j.Shown {
+			if err := has(id); err != nil {
+				return err
+			}
+			if seen[id] {
+				return fail(ErrDuplicateShown, "%q", id)
+			}
+			seen[id] = true
+		}
+		if !isPermutation(j.Order, len(j.Shown)) {
+			return fail(ErrNotPermutation, "order %v for %d responses", j.Order, len(j.Shown))
+		}
+	case KindRate:
+		if err := has(j.Response); err != nil {
+			return err
+		}
+		if strings.TrimSpace(j.Axis) == "" {
+			return fail(ErrBadAxis, "empty axis")
+		}
+		if j.Score < ScoreMin || j.Score > ScoreMax {
+			return fail(ErrScoreRange, "%d not in %d..%d", j.Score, ScoreMin, ScoreMax)
+		}
+	case KindRewrite:
+		if err := has(j.Response); err != nil {
+			return err
+		}
+		if strings.TrimSpace(j.Text) == "" {
+			return fail(ErrEmptyRewrite, "")
+		}
+	case KindFlag:
+		if err := has(j.Response); err != nil {
+			return err
+		}
+		if !contains(FlagCategories, j.Category) {
+			return fail(ErrBadCategory, "%q (want one of %s)", j.Category, strings.Join(FlagCategories, ", "))
+		}
+	case KindThumb:
+		if err := has(j.Response); err != nil {
+			return err
+		}
+		if j.Score != 1 && j.Score != -1 {
+			return fail(ErrBadThumb, "%d", j.Score)
+		}
+	default:
+		return fail(ErrUnknownKind, "%q", j.Kind)
+	}
+	return nil
+}
+
+// ValidateLog validates every judgment of l and checks that reviews target flags in
+// the log. It returns all errors found, in canonical log order.
+func (ix *Index) ValidateLog(l *Log) []error {
+	var errs []error
+	for _, j := range l.All() {
+		if err := ix.Validate(&j); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if j.Kind == KindReview {
+			t, ok := l.Get(j.Target)
+			if !ok || t.Kind != KindFlag {
+				errs = append(errs, &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadTarget, Detail: fmt.Sprintf("%q", j.Target)})
+			}
+		}
+	}
+	return errs
+}
+
+func isPermutation(order []int, n int) bool {
+	if len(order) != n {
+		return false
+	}
+	seen := make([]bool, n)
+	for _, v := range order {
+		if v < 0 || v >= n || seen[v] {
+			return false
+		}
+		seen[v] = true
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,806 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+
+	"prefer/core/feedback"
+)
+
+// Errors returned by Unmarshal; test with errors.Is.
+var (
+	ErrNotSnapshot = errors.New("not a Prefer snapshot")
+	ErrTooNew      = errors.New("snapshot version is newer than this program")
+	ErrCorrupt     = errors.New("snapshot is truncated or corrupt")
+)
+
+// maxDepth bounds the nesting of configuration values and skipped unknown values.
+const maxDepth = 32
+
+// Unmarshal decodes a snapshot.
+//
+// Every length read from the input is checked against the bytes that remain before
+// anything is allocated, so a hostile or truncated file gives an error (wrapping
+// ErrCorrupt), never a panic or an allocation larger than the input justifies. A
+// version newer than Version gives ErrTooNew with both versions named. Unknown keys
+// are skipped inside records and kept (as raw msgpack, in Extra) at the top level.
+func Unmarshal(data []byte) (s *Snapshot, err error) {
+	rd := bytes.NewReader(data)
+	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data}
+	s = &Snapshot{}
+	if err := r.snapshot(s); err != nil {
+		return nil, err
+	}
+	if rd.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d bytes of trailing data after the snapshot", ErrCorrupt, rd.Len())
+	}
+	return s, nil
+}
+
+// reader decodes with bounds checks. path names the field being read, for errors.
+type reader struct {
+	d    *msgpack.Decoder
+	rd   *bytes.Reader
+	data []byte
+	path []string
+}
+
+func (r *reader) fail(format string, args ...any) error {
+	where := "snapshot"
+	for _, p := range r.path {
+		where += p
+	}
+	return fmt.Errorf("%w: %s: %s", ErrCorrupt, where, fmt.Sprintf(format, args...))
+}
+
+func (r *reader) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooNew) || errors.Is(err, ErrNotSnapshot) {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.fail("unexpected end of data (the file is truncated)")
+	}
+	return r.fail("%v", err)
+}
+
+func (r *reader) push(p string) { r.path = append(r.path, p) }
+func (r *reader) pop()          { r.path = r.path[:len(r.path)-1] }
+
+// arrayLen reads an array header (nil counts as empty) and bounds it: every element
+// takes at least one byte.
+func (r *reader) arrayLen() (int, error) {
+	n, err := r.d.DecodeArrayLen()
+	if err != nil {
+		return 0, r.wrap(err)
+	}
+	if n < 0 {
+		return 0, nil
+	}
+	if n > r.rd.Len() {
+		return 0, r.fail("array claims %d elements but only %d bytes remain", n, r.rd.Len())
+	}
+	return n, nil
+}
+
+// mapLen reads a map header and bounds it: every entry takes at least two bytes.
+func (r *reader) mapLen() (int, error) {
+	n, err := r.d.DecodeMapLen()
+	if err != nil {
+		return 0, r.wrap(err)
+	}
+	if n < 0 {
+		return 0, nil
+	}
+	if 2*n > r.rd.Len() {
+		return 0, r.fail("map claims %d entries but only %d bytes remain", n, r.rd.Len())
+	}
+	return n, nil
+}
+
+// object reads a map with string keys and calls fn for each key; fn must consume
+// the value (or call r.skip).
+func (r *reader) object(fn func(key string) error) error {
+	n, err := r.mapLen()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		k, err := r.str()
+		if err != nil {
+			return err
+		}
+		r.push("." + k)
+		err = fn(k)
+		r.pop()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) str() (string, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return "", r.wrap(err)
+	}
+	if !msgpcode.IsString(c) && c != msgpcode.Nil {
+		return "", r.fail("want a string, found msgpack code 0x%02x", c)
+	}
+	if err := r.checkPayload(); err != nil {
+		return "", err
+	}
+	s, err := r.d.DecodeString()
+	return s, r.wrap(err)
+}
+
+func (r *reader) int() (int64, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return 0, r.wrap(err)
+	}
+	if !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+		return 0, r.fail("want an integer, found msgpack code 0x%02x", c)
+	}
+	n, err := r.d.DecodeInt64()
+	return n, r.wrap(err)
+}
+
+// smallInt reads an integer that must fit in 32 bits (counts, scores, versions).
+func (r *reader) smallInt() (int, error) {
+	n, err := r.int()
+	if err != nil {
+		return 0, err
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, r.fail("integer %d out of range", n)
+	}
+	return int(n), nil
+}
+
+func (r *reader) uint() (uint64, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return 0, r.wrap(err)
+	}
+	if !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+		return 0, r.fail("want an integer, found msgpack code 0x%02x", c)
+	}
+	n, err := r.d.DecodeUint64()
+	return n, r.wrap(err)
+}
+
+func (r *reader) f64() (float64, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return 0, r.wrap(err)
+	}
+	if c != msgpcode.Float && c != msgpcode.Double && !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+		return 0, r.fail("want a number, found msgpack code 0x%02x", c)
+	}
+	f, err := r.d.DecodeFloat64()
+	return f, r.wrap(err)
+}
+
+func (r *reader) bool() (bool, error) {
+	b, err := r.d.DecodeBool()
+	return b, r.wrap(err)
+}
+
+func (r *reader) strings() ([]string, error) {
+	n, err := r.arrayLen()
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	out := make([]string, n)
+	for i := range out {
+		if out[i], err = r.str(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *reader) ints() ([]int, error) {
+	n, err := r.arrayLen()
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	out := make([]int, n)
+	for i := range out {
+		if out[i], err = r.smallInt(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *reader) floats() ([]float64, error) {
+	n, err := r.arrayLen()
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	out := make([]float64, n)
+	for i := range out {
+		if out[i], err = r.f64(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *reader) floatMap() (map[string]float64, error) {
+	out := map[string]float64{}
+	err := r.object(func(k string) error {
+		v, err := r.f64()
+		out[k] = v
+		return err
+	})
+	return out, err
+}
+
+// skip consumes one value of any type without building it, with bounded nesting.
+func (r *reader) skip(depth int) error {
+	if depth > maxDepth {
+		return r.fail("values nested more than %d deep", maxDepth)
+	}
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return r.wrap(err)
+	}
+	switch {
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := r.arrayLen()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		n, err := r.mapLen()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < 2*n; i++ {
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case msgpcode.IsBin(c) || msgpcode.IsString(c):
+		if err := r.checkPayload(); err != nil {
+			return err
+		}
+		return r.wrap(r.d.Skip())
+	case msgpcode.IsExt(c):
+		return r.fail("msgpack extension types are not used in snapshots (code 0x%02x)", c)
+	}
+	return r.wrap(r.d.Skip())
+}
+
+// value decodes a configuration value: integers come back as int64 (uint64 when
+// above MaxInt64), floats as float64, lists as []any, maps as map[string]any.
+func (r *reader) value(depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, r.fail("values nested more than %d deep", maxDepth)
+	}
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	switch {
+	case c == msgpcode.Nil:
+		return nil, r.wrap(r.d.DecodeNil())
+	case c == msgpcode.True || c == msgpcode.False:
+		return r.bool()
+	case msgpcode.IsString(c):
+		return r.str()
+	case c == msgpcode.Float || c == msgpcode.Double:
+		return r.f64()
+	case c == msgpcode.Uint64:
+		u, err := r.uint()
+		if err == nil && u <= math.MaxInt64 {
+			return int64(u), nil
+		}
+		return u, err
+	case msgpcode.IsFixedNum(c) || (c >= msgpcode.Uint8 && c <= msgpcode.Int64):
+		return r.int()
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := r.arrayLen()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, n)
+		for i := range out {
+			if out[i], err = r.value(depth + 1); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		out := map[string]any{}
+		err := r.object(func(k string) error {
+			v, err := r.value(depth + 1)
+			out[k] = v
+			return err
+		})
+		return out, err
+	}
+	return nil, r.fail("unsupported msgpack code 0x%02x in a configuration value", c)
+}
+
+func (r *reader) config() (map[string]any, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
+		return nil, r.fail("config must be a map")
+	}
+	v, err := r.value(0)
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]any), nil
+}
+
+func (r *reader) snapshot(s *Snapshot) error {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return fmt.Errorf("%w: the file is empty or unreadable", ErrNotSnapshot)
+	}
+	if !msgpcode.IsFixedMap(c) && c != msgpcode.Map16 && c != msgpcode.Map32 {
+		return fmt.Errorf("%w: the file does not start with a msgpack map (is it a snapshot file?)", ErrNotSnapshot)
+	}
+	var format string
+	version := -1
+	err = r.object(func(k string) error {
+		var err error
+		switch k {
+		case "format":
+			format, err = r.str()
+			if err == nil && format != Format {
+				return fmt.Errorf("%w: format is %q, want %q", ErrNotSnapshot, format, Format)
+			}
+		case "version":
+			version, err = r.smallInt()
+			if err == nil && version > Version {
+				return fmt.Errorf("%w: the file is version %d, this program reads up to version %d; update Prefer to open it", ErrTooNew, version, Version)
+			}
+		case "provenance":
+			err = r.provenance(&s.Provenance)
+		case "items":
+			err = r.list(func() error {
+				var it feedback.Item
+				err := r.item(&it)
+				s.Items = append(s.Items, it)
+				return err
+			})
+		case "raters":
+			err = r.list(func() error {
+				var rt feedback.Rater
+				err := r.rater(&rt)
+				s.Raters = append(s.Raters, rt)
+				return err
+			})
+		case "judgments":
+			err = r.list(func() error {
+				var j feedback.Judgment
+				err := r.judgment(&j)
+				s.Judgments = append(s.Judgments, j)
+				return err
+			})
+		case "guidelines":
+			err = r.list(func() error {
+				var g feedback.Guideline
+				err := r.object(func(k string) error {
+					var err error
+					switch k {
+					case "version":
+						g.Version, err = r.smallInt()
+					case "text":
+						g.Text, err = r.str()
+					case "time":
+						g.Time, err = r.int()
+					default:
+						err = r.skip(0)
+					}
+					return err
+				})
+				s.Guidelines = append(s.Guidelines, g)
+				return err
+			})
+		case "models":
+			err = r.list(func() error {
+				var m Model
+				err := r.model(&m)
+				s.Models = append(s.Models, m)
+				return err
+			})
+		case "runs":
+			err = r.list(func() error {
+				var rn Run
+				err := r.run(&rn)
+				s.Runs = append(s.Runs, rn)
+				return err
+			})
+		default:
+			start := len(r.data) - r.rd.Len()
+			if err := r.skip(0); err != nil {
+				return err
+			}
+			end := len(r.data) - r.rd.Len()
+			if s.Extra == nil {
+				s.Extra = map[string][]byte{}
+			}
+			s.Extra[k] = append([]byte(nil), r.data[start:end]...)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if format == "" {
+		return fmt.Errorf("%w: no \"format\" key in the header", ErrNotSnapshot)
+	}
+	if version < 1 {
+		return fmt.Errorf("%w: no valid \"version\" key in the header", ErrCorrupt)
+	}
+	return nil
+}
+
+// list reads an array, calling each for every element with the path set.
+func (r *reader) list(each func() error) error {
+	n, err := r.arrayLen()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		r.push(fmt.Sprintf("[%d]", i))
+		err := each()
+		r.pop()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *reader) provenance(p *Provenance) error {
+	return r.object(func(k string) error {
+		var err error
+		switch k {
+		case "tool":
+			p.Tool, err = r.str()
+		case "created":
+			p.Created, err = r.str()
+		case "parent":
+			p.Parent, err = r.str()
+		case "command":
+			p.Command, err = r.str()
+		case "seed":
+			p.Seed, err = r.uint()
+		case "note":
+			p.Note, err = r.str()
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) item(it *feedback.Item) error {
+	return r.object(func(k string) error {
+		var err error
+		switch k {
+		case "id":
+			it.ID, err = r.str()
+		case "prompt":
+			it.Prompt, err = r.str()
+		case "tags":
+			it.Tags, err = r.strings()
+		case "gold_best":
+			it.GoldBest, err = r.str()
+		case "responses":
+			err = r.list(func() error {
+				var resp feedback.Response
+				err := r.object(func(k string) error {
+					var err error
+					switch k {
+					case "id":
+						resp.ID, err = r.str()
+					case "text":
+						resp.Text, err = r.str()
+					case "source":
+						var s string
+						s, err = r.str()
+						resp.Source = feedback.Source(s)
+					case "gold":
+						var g float64
+						g, err = r.f64()
+						resp.Gold = &g
+					case "parts":
+						resp.Parts, err = r.strings()
+					case "ref_prob":
+						resp.RefProb, err = r.f64()
+					default:
+						err = r.skip(0)
+					}
+					return err
+				})
+				it.Responses = append(it.Responses, resp)
+				return err
+			})
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) rater(rt *feedback.Rater) error {
+	return r.object(func(k string) error {
+		var err error
+		var s string
+		switch k {
+		case "id":
+			rt.ID, err = r.str()
+		case "name":
+			rt.Name, err = r.str()
+		case "group":
+			rt.Group, err = r.str()
+		case "kind":
+			s, err = r.str()
+			rt.Kind = feedback.RaterKind(s)
+		case "profile":
+			rt.Profile, err = r.str()
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) judgment(j *feedback.Judgment) error {
+	return r.object(func(k string) error {
+		var err error
+		var s string
+		switch k {
+		case "id":
+			j.ID, err = r.str()
+		case "kind":
+			s, err = r.str()
+			j.Kind = feedback.Kind(s)
+		case "item":
+			j.Item, err = r.str()
+		case "rater":
+			j.Rater, err = r.str()
+		case "time":
+			j.Time, err = r.int()
+		case "session":
+			j.Session, err = r.str()
+		case "seq":
+			j.Seq, err = r.smallInt()
+		case "ms":
+			j.MS, err = r.int()
+		case "guideline":
+			j.Guideline, err = r.smallInt()
+		case "reasons":
+			j.Reasons, err = r.strings()
+		case "note":
+			j.Note, err = r.str()
+		case "a":
+			j.A, err = r.str()
+		case "b":
+			j.B, err = r.str()
+		case "choice":
+			s, err = r.str()
+			j.Choice = feedback.Choice(s)
+		case "strength":
+			j.Strength, err = r.smallInt()
+		case "left":
+			j.Left, err = r.str()
+		case "shown":
+			j.Shown, err = r.strings()
+		case "order":
+			j.Order, err = r.ints()
+		case "response":
+			j.Response, err = r.str()
+		case "axis":
+			j.Axis, err = r.str()
+		case "score":
+			j.Score, err = r.smallInt()
+		case "text":
+			j.Text, err = r.str()
+		case "category":
+			j.Category, err = r.str()
+		case "target":
+			j.Target, err = r.str()
+		case "verdict":
+			j.Verdict, err = r.str()
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) model(m *Model) error {
+	return r.object(func(k string) error {
+		var err error
+		switch k {
+		case "name":
+			m.Name, err = r.str()
+		case "family":
+			m.Family, err = r.str()
+		case "config":
+			m.Config, err = r.config()
+		case "run":
+			m.Run, err = r.str()
+		case "metrics":
+			m.Metrics, err = r.floatMap()
+		case "tensors":
+			m.Tensors = map[string]Tensor{}
+			err = r.object(func(name string) error {
+				t, err := r.tensor()
+				m.Tensors[name] = t
+				return err
+			})
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) run(rn *Run) error {
+	return r.object(func(k string) error {
+		var err error
+		switch k {
+		case "name":
+			rn.Name, err = r.str()
+		case "kind":
+			rn.Kind, err = r.str()
+		case "seed":
+			rn.Seed, err = r.uint()
+		case "config":
+			rn.Config, err = r.config()
+		case "summary":
+			rn.Summary, err = r.floatMap()
+		case "notes":
+			rn.Notes, err = r.strings()
+		case "series":
+			rn.Series = map[string][]float64{}
+			err = r.object(func(name string) error {
+				v, err := r.floats()
+				rn.Series[name] = v
+				return err
+			})
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+// tensor reads {"shape", "dtype", "data"}; the data length must match the shape.
+func (r *reader) tensor() (Tensor, error) {
+	var t Tensor
+	var dtype string
+	var raw []byte
+	err := r.object(func(k string) error {
+		var err error
+		switch k {
+		case "shape":
+			t.Shape, err = r.ints()
+		case "dtype":
+			dtype, err = r.str()
+		case "data":
+			raw, err = r.bin()
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+	if err != nil {
+		return t, err
+	}
+	if dtype != "f32" {
+		return t, r.fail("tensor dtype %q is not supported (want \"f32\")", dtype)
+	}
+	size := 1
+	for _, d := range t.Shape {
+		if d < 0 || (d > 0 && size > math.MaxInt32/d) {
+			return t, r.fail("tensor shape %v is invalid", t.Shape)
+		}
+		size *= d
+	}
+	if len(raw) != 4*size {
+		return t, r.fail("tensor of shape %v needs %d bytes of data, has %d", t.Shape, 4*size, len(raw))
+	}
+	t.Data = make([]float32, size)
+	for i := range t.Data {
+		t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return t, nil
+}
+
+// bin reads a bin field without copying: the slice aliases the input.
+func (r *reader) bin() ([]byte, error) {
+	c, err := r.d.PeekCode()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if !msgpcode.IsBin(c) {
+		return nil, r.fail("want binary data, found msgpack code 0x%02x", c)
+	}
+	n, err := r.d.DecodeBytesLen()
+	if err != nil {
+		return nil, r.wrap(err)
+	}
+	if n < 0 {
+		return nil, nil
+	}
+	if n > r.rd.Len() {
+		return nil, r.fail("binary field claims %d bytes but only %d remain", n, r.rd.Len())
+	}
+	start := len(r.data) - r.rd.Len()
+	if _, err := r.rd.Seek(int64(n), io.SeekCurrent); err != nil {
+		return nil, r.wrap(err)
+	}
+	return r.data[start : start+n], nil
+}
+
+// checkPayload reads the length of the str or bin value at the current position from
+// its header and fails if the value would run past the end of the input, so that no
+// buffer is allocated for a length the input cannot back.
+func (r *reader) checkPayload() error {
+	pos := len(r.data) - r.rd.Len()
+	rest := r.data[pos:]
+	if len(rest) == 0 {
+		return r.fail("unexpected end of data (the file is truncated)")
+	}
+	c := rest[0]
+	var head, n int
+	switch {
+	case c >= 0xa0 && c <= 0xbf: // fixstr
+		head, n = 1, int(c&0x1f)
+	case c == msgpcode.Str8 || c == msgpcode.Bin8:
+		head = 2
+	case c == msgpcode.Str16 || c == msgpcode.Bin16:
+		head = 3
+	case c == msgpcode.Str32 || c == msgpcode.Bin32:
+		head = 5
+	default:
+		return nil
+	}
+	if len(rest) < head {
+		return r.fail("unexpected end of data (the file is truncated)")
+	}
+	switch head {
+	case 2:
+		n = int(rest[1])
+	case 3:
+		n = int(binary.BigEndian.Uint16(rest[1:]))
+	case 5:
+		n = int(binary.BigEndian.Uint32(rest[1:]))
+	}
+	if n > len(rest)-head {
+		return r.fail("a value claims %d bytes but only %d remain", n, len(rest)-head)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package snapshot
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"prefer/core/feedback"
+)
+
+func gold(v float64) *float64 { return &v }
+
+// sample returns a snapshot that uses every field of the schema.
+func sample() *Snapshot {
+	return &Snapshot{
+		Provenance: Provenance{Tool: "prefer test", Parent: "sha256-00", Command: "test", Seed: 7, Note: "n"},
+		Items: []feedback.Item{{
+			ID: "q1", Prompt: "What is 2+2?", Tags: []string{"facts"}, GoldBest: "r1",
+			Responses: []feedback.Response{
+				{ID: "r1", Text: "4.", Source: feedback.SourceReference, Gold: gold(2), Parts: []string{"correct"}, RefProb: 0.25},
+				{ID: "r2", Text: "5, my friend!", Source: feedback.SourceImported, Gold: gold(-1.5)},
+			},
+		}},
+		Raters:     []feedback.Rater{{ID: "u1", Name: "Ada", Group: "g1", Kind: feedback.RaterSimulated, Profile: "noise=0.5"}},
+		Guidelines: []feedback.Guideline{{Version: 1, Text: "Prefer correct answers.", Time: 1000}},
+		Judgments: []feedback.Judgment{
+			{ID: "e1", Kind: feedback.KindCompare, Item: "q1", Rater: "u1", Time: 1, Session: "s1", Seq: 1, MS: 5400, Guideline: 1,
+				Reasons: []string{"too long"}, Note: "x", A: "r1", B: "r2", Choice: feedback.ChoiceA, Strength: 2, Left: "b"},
+			{ID: "e2", Kind: feedback.KindRank, Item: "q1", Rater: "u1", Time: 2, Shown: []string{"r2", "r1"}, Order: []int{1, 0}},
+			{ID: "e3", Kind: feedback.KindRate, Item: "q1", Rater: "u1", Time: 3, Response: "r1", Axis: "helpful", Score: -0 + 6},
+			{ID: "e4", Kind: feedback.KindRewrite, Item: "q1", Time: 4, Response: "r2", Text: "4."},
+			{ID: "e5", Kind: feedback.KindFlag, Item: "q1", Time: 5, Response: "r2", Category: "misleading"},
+			{ID: "e6", Kind: feedback.KindReview, Time: 6, Target: "e5", Verdict: "accept"},
+		},
+		Models: []Model{{
+			Name: "rm", Family: "linear", Run: "train-1",
+			Config:  map[string]any{"lr": 0.1, "epochs": int64(3), "name": "x", "on": true, "dims": []any{int64(1), int64(2)}, "sub": map[string]any{"k": -1.5}},
+			Tensors: map[string]Tensor{"w": {Shape: []int{2, 2}, Data: []float32{1, -2, 3.5, 0}}, "b": {Shape: []int{1}, Data: []float32{0.25}}},
+			Metrics: map[string]float64{"acc": 0.75},
+		}},
+		Runs: []Run{{
+			Name: "train-1", Kind: "train-rm", Seed: 1<<63 + 5,
+			Config:  map[string]any{"holdout": 0.2},
+			Series:  map[string][]float64{"loss": {0.69, 0.5}, "acc": {0.5, 0.75}},
+			Summary: map[string]float64{"steps": 2},
+			Notes:   []string{"ok"},
+		}},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	s := sample()
+	data, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, s) {
+		t.Fatalf("round trip changed the snapshot:\n got %+v\nwant %+v", got, s)
+	}
+	again, _ := Marshal(got)
+	if !bytes.Equal(again, data) {
+		t.Fatal("re-encoding gave different bytes")
+	}
+}
+
+func TestCanonicalIndependentOfMapOrder(t *testing.T) {
+	// Go randomizes map iteration; encode many times and require identical bytes.
+	first, _ := Marshal(sample())
+	for i := 0; i < 50; i++ {
+		b, _ := Marshal(sample())
+		if !bytes.Equal(b, first) {
+			t.Fatal("encoding depends on map iteration order")
+		}
+	}
+}
+
+func TestNewerVersionRefused(t *testing.T) {
+	s := &Snapshot{Extra: map[string][]byte{}}
+	data, _ := Marshal(s)
+	// The header's "version" value is the positive fixint 0x01 right after the key.
+	i := bytes.Index(data, []byte("version"))
+	data[i+len("version")] = 0x02
+	_, err := Unmarshal(data)
+	if !errors.Is(err, ErrTooNew) {
+		t.Fatalf("err = %v, want ErrTooNew", err)
+	}
+	if msg := err.Error(); !bytes.Contains([]byte(msg), []byte("version 2")) || !bytes.Contains([]byte(msg), []byte("version 1")) {
+		t.Fatalf("message does not name both versions: %s", msg)
+	}
+}
