@@ -208,7 +208,9 @@ func ForItem(js []Judgment, item string) []Judgment {
 }
 
 // RaterIDs returns the distinct rater ids of js, sorted.
-func RaterIDs(js []Judgment) []string { return distinct(js, func(j *Judgment) string { return j.Rater }) }
+func RaterIDs(js []Judgment) []string {
+	return distinct(js, func(j *Judgment) string { return j.Rater })
+}
 
 // ItemIDs returns the distinct item ids of js, sorted.
 func ItemIDs(js []Judgment) []string { return distinct(js, func(j *Judgment) string { return j.Item }) }
