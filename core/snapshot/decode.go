@@ -44,18 +44,30 @@ func Unmarshal(data []byte) (s *Snapshot, err error) {
 	return s, nil
 }
 
-// reader decodes with bounds checks. path names the field being read, for errors.
+// reader decodes with bounds checks. path names the field being read, for errors;
+// it is only turned into text when an error is reported.
 type reader struct {
-	d    *msgpack.Decoder
-	rd   *bytes.Reader
-	data []byte
-	path []string
+	d      *msgpack.Decoder
+	rd     *bytes.Reader
+	data   []byte
+	path   []pathElem
+	intern map[string]string // repeated short strings (ids, kinds) share one copy
+}
+
+// pathElem is a map key (when key != "") or an array index.
+type pathElem struct {
+	key   string
+	index int
 }
 
 func (r *reader) fail(format string, args ...any) error {
 	where := "snapshot"
 	for _, p := range r.path {
-		where += p
+		if p.key != "" {
+			where += "." + p.key
+		} else {
+			where += fmt.Sprintf("[%d]", p.index)
+		}
 	}
 	return fmt.Errorf("%w: %s: %s", ErrCorrupt, where, fmt.Sprintf(format, args...))
 }
@@ -73,8 +85,7 @@ func (r *reader) wrap(err error) error {
 	return r.fail("%v", err)
 }
 
-func (r *reader) push(p string) { r.path = append(r.path, p) }
-func (r *reader) pop()          { r.path = r.path[:len(r.path)-1] }
+func (r *reader) pop() { r.path = r.path[:len(r.path)-1] }
 
 // arrayLen reads an array header (nil counts as empty) and bounds it: every element
 // takes at least one byte.
@@ -119,7 +130,7 @@ func (r *reader) object(fn func(key string) error) error {
 		if err != nil {
 			return err
 		}
-		r.push("." + k)
+		r.path = append(r.path, pathElem{key: k})
 		err = fn(k)
 		r.pop()
 		if err != nil {
@@ -137,11 +148,30 @@ func (r *reader) str() (string, error) {
 	if !msgpcode.IsString(c) && c != msgpcode.Nil {
 		return "", r.fail("want a string, found msgpack code 0x%02x", c)
 	}
-	if err := r.checkPayload(); err != nil {
+	if c == msgpcode.Nil {
+		return "", r.wrap(r.d.DecodeNil())
+	}
+	head, n, err := r.payload()
+	if err != nil {
 		return "", err
 	}
-	s, err := r.d.DecodeString()
-	return s, r.wrap(err)
+	pos := len(r.data) - r.rd.Len()
+	b := r.data[pos+head : pos+head+n]
+	if _, err := r.rd.Seek(int64(head+n), io.SeekCurrent); err != nil {
+		return "", r.wrap(err)
+	}
+	if n > 64 {
+		return string(b), nil
+	}
+	if s, ok := r.intern[string(b)]; ok { // no allocation for the lookup
+		return s, nil
+	}
+	if r.intern == nil {
+		r.intern = make(map[string]string)
+	}
+	s := string(b)
+	r.intern[s] = s
+	return s, nil
 }
 
 func (r *reader) int() (int64, error) {
@@ -398,11 +428,21 @@ func (r *reader) snapshot(s *Snapshot) error {
 				return err
 			})
 		case "judgments":
-			err = r.list(func() error {
+			err = r.listSized(func(n int) {
+				// Every judgment needs at least its id and kind keys: ≥ 10 bytes.
+				s.Judgments = make([]feedback.Judgment, 0, min(n, r.rd.Len()/10))
+			}, func() error {
 				var j feedback.Judgment
-				err := r.judgment(&j)
+				if err := r.judgment(&j); err != nil {
+					return err
+				}
+				if j.ID == "" {
+					// Also bounds memory: a judgment costs ~450 bytes decoded, so an
+					// array of empty maps must not pass for judgments.
+					return r.fail("judgment without an id")
+				}
 				s.Judgments = append(s.Judgments, j)
-				return err
+				return nil
 			})
 		case "guidelines":
 			err = r.list(func() error {
@@ -464,13 +504,19 @@ func (r *reader) snapshot(s *Snapshot) error {
 }
 
 // list reads an array, calling each for every element with the path set.
-func (r *reader) list(each func() error) error {
+func (r *reader) list(each func() error) error { return r.listSized(nil, each) }
+
+// listSized is list with a call to sized(n) once the element count n is known.
+func (r *reader) listSized(sized func(n int), each func() error) error {
 	n, err := r.arrayLen()
 	if err != nil {
 		return err
 	}
+	if sized != nil {
+		sized(n)
+	}
 	for i := 0; i < n; i++ {
-		r.push(fmt.Sprintf("[%d]", i))
+		r.path = append(r.path, pathElem{index: i})
 		err := each()
 		r.pop()
 		if err != nil {
@@ -765,17 +811,23 @@ func (r *reader) bin() ([]byte, error) {
 	return r.data[start : start+n], nil
 }
 
-// checkPayload reads the length of the str or bin value at the current position from
-// its header and fails if the value would run past the end of the input, so that no
-// buffer is allocated for a length the input cannot back.
+// checkPayload fails if the str or bin value at the current position would run past
+// the end of the input, so that no buffer is allocated for a length the input cannot
+// back.
 func (r *reader) checkPayload() error {
+	_, _, err := r.payload()
+	return err
+}
+
+// payload returns the header size and payload length of the str or bin value at the
+// current position (0, 0 for other types), checked against the input's end.
+func (r *reader) payload() (head, n int, err error) {
 	pos := len(r.data) - r.rd.Len()
 	rest := r.data[pos:]
 	if len(rest) == 0 {
-		return r.fail("unexpected end of data (the file is truncated)")
+		return 0, 0, r.fail("unexpected end of data (the file is truncated)")
 	}
 	c := rest[0]
-	var head, n int
 	switch {
 	case c >= 0xa0 && c <= 0xbf: // fixstr
 		head, n = 1, int(c&0x1f)
@@ -786,10 +838,10 @@ func (r *reader) checkPayload() error {
 	case c == msgpcode.Str32 || c == msgpcode.Bin32:
 		head = 5
 	default:
-		return nil
+		return 0, 0, nil
 	}
 	if len(rest) < head {
-		return r.fail("unexpected end of data (the file is truncated)")
+		return 0, 0, r.fail("unexpected end of data (the file is truncated)")
 	}
 	switch head {
 	case 2:
@@ -800,7 +852,7 @@ func (r *reader) checkPayload() error {
 		n = int(binary.BigEndian.Uint32(rest[1:]))
 	}
 	if n > len(rest)-head {
-		return r.fail("a value claims %d bytes but only %d remain", n, len(rest)-head)
+		return 0, 0, r.fail("a value claims %d bytes but only %d remain", n, len(rest)-head)
 	}
-	return nil
+	return head, n, nil
 }

@@ -164,66 +164,165 @@ func (w *writer) provenance(p *Provenance) {
 }
 
 func (w *writer) item(it *feedback.Item) {
-	w.object([]field{
-		{key: "id", put: func() { w.str(it.ID) }},
-		{key: "prompt", put: func() { w.str(it.Prompt) }},
-		{key: "responses", put: func() {
-			w.arrayLen(len(it.Responses))
-			for i := range it.Responses {
-				r := &it.Responses[i]
-				w.object([]field{
-					{key: "id", put: func() { w.str(r.ID) }},
-					{key: "text", put: func() { w.str(r.Text) }},
-					{key: "source", skip: r.Source == "", put: func() { w.str(string(r.Source)) }},
-					{key: "gold", skip: r.Gold == nil, put: func() { w.f64(*r.Gold) }},
-					{key: "parts", skip: len(r.Parts) == 0, put: func() { w.strings(r.Parts) }},
-					{key: "ref_prob", skip: r.RefProb == 0, put: func() { w.f64(r.RefProb) }},
-				})
-			}
-		}},
-		{key: "tags", skip: len(it.Tags) == 0, put: func() { w.strings(it.Tags) }},
-		{key: "gold_best", skip: it.GoldBest == "", put: func() { w.str(it.GoldBest) }},
+	var f fields
+	f.str("gold_best", it.GoldBest)
+	f.req("id", it.ID)
+	f.req("prompt", it.Prompt)
+	f.custom("responses", true)
+	f.strs("tags", it.Tags)
+	f.write(w, func(key string) {
+		w.arrayLen(len(it.Responses))
+		for i := range it.Responses {
+			w.response(&it.Responses[i])
+		}
 	})
+}
+
+func (w *writer) response(r *feedback.Response) {
+	var f fields
+	if r.Gold != nil {
+		f.float("gold", *r.Gold)
+	}
+	f.req("id", r.ID)
+	f.strs("parts", r.Parts)
+	if r.RefProb != 0 {
+		f.float("ref_prob", r.RefProb)
+	}
+	f.str("source", string(r.Source))
+	f.req("text", r.Text)
+	f.write(w, nil)
 }
 
 func (w *writer) rater(r *feedback.Rater) {
-	w.object([]field{
-		{key: "id", put: func() { w.str(r.ID) }},
-		{key: "name", skip: r.Name == "", put: func() { w.str(r.Name) }},
-		{key: "group", skip: r.Group == "", put: func() { w.str(r.Group) }},
-		{key: "kind", skip: r.Kind == "", put: func() { w.str(string(r.Kind)) }},
-		{key: "profile", skip: r.Profile == "", put: func() { w.str(r.Profile) }},
-	})
+	var f fields
+	f.str("group", r.Group)
+	f.req("id", r.ID)
+	f.str("kind", string(r.Kind))
+	f.str("name", r.Name)
+	f.str("profile", r.Profile)
+	f.write(w, nil)
 }
 
+// judgment writes the keys in sorted order by hand (fields checks the order); this
+// is the hot path of large snapshots.
 func (w *writer) judgment(j *feedback.Judgment) {
-	w.object([]field{
-		{key: "id", put: func() { w.str(j.ID) }},
-		{key: "kind", put: func() { w.str(string(j.Kind)) }},
-		{key: "item", skip: j.Item == "", put: func() { w.str(j.Item) }},
-		{key: "rater", skip: j.Rater == "", put: func() { w.str(j.Rater) }},
-		{key: "time", skip: j.Time == 0, put: func() { w.int(j.Time) }},
-		{key: "session", skip: j.Session == "", put: func() { w.str(j.Session) }},
-		{key: "seq", skip: j.Seq == 0, put: func() { w.int(int64(j.Seq)) }},
-		{key: "ms", skip: j.MS == 0, put: func() { w.int(j.MS) }},
-		{key: "guideline", skip: j.Guideline == 0, put: func() { w.int(int64(j.Guideline)) }},
-		{key: "reasons", skip: len(j.Reasons) == 0, put: func() { w.strings(j.Reasons) }},
-		{key: "note", skip: j.Note == "", put: func() { w.str(j.Note) }},
-		{key: "a", skip: j.A == "", put: func() { w.str(j.A) }},
-		{key: "b", skip: j.B == "", put: func() { w.str(j.B) }},
-		{key: "choice", skip: j.Choice == "", put: func() { w.str(string(j.Choice)) }},
-		{key: "strength", skip: j.Strength == 0, put: func() { w.int(int64(j.Strength)) }},
-		{key: "left", skip: j.Left == "", put: func() { w.str(j.Left) }},
-		{key: "shown", skip: len(j.Shown) == 0, put: func() { w.strings(j.Shown) }},
-		{key: "order", skip: len(j.Order) == 0, put: func() { w.ints(j.Order) }},
-		{key: "response", skip: j.Response == "", put: func() { w.str(j.Response) }},
-		{key: "axis", skip: j.Axis == "", put: func() { w.str(j.Axis) }},
-		{key: "score", skip: j.Score == 0, put: func() { w.int(int64(j.Score)) }},
-		{key: "text", skip: j.Text == "", put: func() { w.str(j.Text) }},
-		{key: "category", skip: j.Category == "", put: func() { w.str(j.Category) }},
-		{key: "target", skip: j.Target == "", put: func() { w.str(j.Target) }},
-		{key: "verdict", skip: j.Verdict == "", put: func() { w.str(j.Verdict) }},
-	})
+	var f fields
+	f.str("a", j.A)
+	f.str("axis", j.Axis)
+	f.str("b", j.B)
+	f.str("category", j.Category)
+	f.str("choice", string(j.Choice))
+	f.int("guideline", int64(j.Guideline))
+	f.req("id", j.ID)
+	f.str("item", j.Item)
+	f.req("kind", string(j.Kind))
+	f.str("left", j.Left)
+	f.int("ms", j.MS)
+	f.str("note", j.Note)
+	f.ints("order", j.Order)
+	f.str("rater", j.Rater)
+	f.strs("reasons", j.Reasons)
+	f.str("response", j.Response)
+	f.int("score", int64(j.Score))
+	f.int("seq", int64(j.Seq))
+	f.str("session", j.Session)
+	f.strs("shown", j.Shown)
+	f.int("strength", int64(j.Strength))
+	f.str("target", j.Target)
+	f.str("text", j.Text)
+	f.int("time", j.Time)
+	f.str("verdict", j.Verdict)
+	if j.ID == "" {
+		w.check(fmt.Errorf("judgment without an id (item %q)", j.Item))
+	}
+	f.write(w, nil)
+}
+
+// fields collects the present fields of one record, in sorted key order, without
+// allocating. Empty values are left out; req adds a field that is always written.
+type fields struct {
+	list [32]fieldValue
+	n    int
+	bad  string // a key added out of order: a programming error reported on write
+}
+
+type fieldValue struct {
+	key  string
+	kind uint8 // 's' string, 'i' int, 'f' float, 'S' []string, 'I' []int, 'c' custom
+	s    string
+	i    int64
+	f    float64
+	ss   []string
+	is   []int
+}
+
+func (f *fields) add(v fieldValue) {
+	if f.n > 0 && f.list[f.n-1].key >= v.key && f.bad == "" {
+		f.bad = v.key
+	}
+	f.list[f.n] = v
+	f.n++
+}
+
+func (f *fields) str(key, s string) {
+	if s != "" {
+		f.add(fieldValue{key: key, kind: 's', s: s})
+	}
+}
+
+// req adds a string field that is written even when empty.
+func (f *fields) req(key, s string) { f.add(fieldValue{key: key, kind: 's', s: s}) }
+
+func (f *fields) int(key string, i int64) {
+	if i != 0 {
+		f.add(fieldValue{key: key, kind: 'i', i: i})
+	}
+}
+
+func (f *fields) float(key string, x float64) { f.add(fieldValue{key: key, kind: 'f', f: x}) }
+
+func (f *fields) strs(key string, ss []string) {
+	if len(ss) > 0 {
+		f.add(fieldValue{key: key, kind: 'S', ss: ss})
+	}
+}
+
+func (f *fields) ints(key string, is []int) {
+	if len(is) > 0 {
+		f.add(fieldValue{key: key, kind: 'I', is: is})
+	}
+}
+
+func (f *fields) custom(key string, present bool) {
+	if present {
+		f.add(fieldValue{key: key, kind: 'c'})
+	}
+}
+
+// write emits the map; custom fields are written by put.
+func (f *fields) write(w *writer, put func(key string)) {
+	if f.bad != "" {
+		w.check(fmt.Errorf("internal: snapshot key %q written out of sorted order", f.bad))
+		return
+	}
+	w.mapLen(f.n)
+	for _, v := range f.list[:f.n] {
+		w.str(v.key)
+		switch v.kind {
+		case 's':
+			w.str(v.s)
+		case 'i':
+			w.int(v.i)
+		case 'f':
+			w.f64(v.f)
+		case 'S':
+			w.strings(v.ss)
+		case 'I':
+			w.ints(v.is)
+		case 'c':
+			put(v.key)
+		}
+	}
 }
 
 func (w *writer) model(m *Model) {
