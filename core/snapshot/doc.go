@@ -75,6 +75,7 @@
 //
 // Python: msgpack.unpackb(open(path, "rb").read(), raw=False); a tensor is
 // numpy.frombuffer(t["data"], "<f4").reshape(t["shape"]).
-// JavaScript: decode(bytes) from @msgpack/msgpack; a tensor is
-// new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4).
+// JavaScript: decode(bytes) from @msgpack/msgpack; element i of a tensor is
+// new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength).getFloat32(4*i, true)
+// (the byte view may be unaligned or share a larger buffer, so read through a DataView).
 package snapshot
