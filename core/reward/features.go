@@ -1,0 +1,323 @@
+package reward
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"prefer/core/num"
+)
+
+// FeatureConfig configures the hashed text features of the linear and MLP models.
+// The zero value gives the defaults on each field.
+type FeatureConfig struct {
+	// Dim is the number of hash buckets D (default 4096). Collisions are unbiased
+	// thanks to a sign hash (Weinberger et al. 2009).
+	Dim int
+	// WordN is the longest word n-gram (default 2: unigrams and bigrams; negative:
+	// no word features).
+	WordN int
+	// CharMin and CharMax bound the character n-grams (default 3 and 3; CharMax
+	// negative: no character features).
+	CharMin, CharMax int
+	// NoLength drops the two length features (log₂(1+words)/8, log₂(1+sentences)/4).
+	NoLength bool
+}
+
+// NumLength is the number of dense length features appended after the D buckets.
+const NumLength = 2
+
+func (c FeatureConfig) withDefaults() FeatureConfig {
+	if c.Dim <= 0 {
+		c.Dim = 4096
+	}
+	if c.WordN == 0 {
+		c.WordN = 2
+	}
+	if c.CharMin <= 0 {
+		c.CharMin = 3
+	}
+	if c.CharMax == 0 {
+		c.CharMax = 3
+	}
+	if c.CharMax > 0 && c.CharMax < c.CharMin {
+		c.CharMax = c.CharMin
+	}
+	return c
+}
+
+// Width returns the length of a feature vector: D buckets plus the length features.
+func (c FeatureConfig) Width() int {
+	c = c.withDefaults()
+	if c.NoLength {
+		return c.Dim
+	}
+	return c.Dim + NumLength
+}
+
+func (c FeatureConfig) check() error {
+	c = c.withDefaults()
+	switch {
+	case c.Dim > 1<<24:
+		return fmt.Errorf("feature dimension %d is too large (at most %d)", c.Dim, 1<<24)
+	case c.WordN > 4:
+		return fmt.Errorf("word n-grams up to %d: at most 4 are supported", c.WordN)
+	case c.CharMax > 8:
+		return fmt.Errorf("character n-grams up to %d: at most 8 are supported", c.CharMax)
+	case c.WordN < 0 && c.CharMax < 0:
+		return fmt.Errorf("no word and no character features: enable one")
+	}
+	return nil
+}
+
+// Sparse is a sparse feature vector: Idx strictly increasing, Val the values.
+type Sparse struct {
+	Idx []int32
+	Val []float32
+}
+
+// Featurizer turns texts into hashed feature vectors.
+type Featurizer struct {
+	cfg FeatureConfig
+	// names, when non-nil, records how often each n-gram string fell in each bucket
+	// (for Explain).
+	names map[int32]map[string]int
+	// scratch
+	acc map[int32]float64
+}
+
+// NewFeaturizer returns a featurizer for cfg (zero fields take their defaults).
+func NewFeaturizer(cfg FeatureConfig) *Featurizer {
+	return &Featurizer{cfg: cfg.withDefaults(), acc: make(map[int32]float64)}
+}
+
+// Config returns the featurizer's configuration with defaults filled in.
+func (f *Featurizer) Config() FeatureConfig { return f.cfg }
+
+// fnv1a is the 64-bit FNV-1a hash of a prefix byte and s.
+func fnv1a(prefix byte, s string) uint64 {
+	h := uint64(14695981039346656037)
+	h ^= uint64(prefix)
+	h *= 1099511628211
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// tokens splits lower-cased text into words (runs of letters and digits, with inner
+// apostrophes) and single punctuation marks; spaces separate.
+func tokens(text string) []string {
+	text = strings.ToLower(text)
+	var out []string
+	start := -1
+	for i, r := range text {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r) || (r == '\'' && start >= 0)
+		if word {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, text[start:i])
+			start = -1
+		}
+		if !unicode.IsSpace(r) {
+			out = append(out, string(r))
+		}
+	}
+	if start >= 0 {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// countSentences counts runs of text ended by . ! ? or the end of text.
+func countSentences(text string) int {
+	n := 0
+	inSentence := false
+	for _, r := range text {
+		switch {
+		case r == '.' || r == '!' || r == '?':
+			if inSentence {
+				n++
+			}
+			inSentence = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			inSentence = true
+		}
+	}
+	if inSentence {
+		n++
+	}
+	return n
+}
+
+// Words returns the number of words of text, as the length features count them.
+func Words(text string) int {
+	n := 0
+	for _, t := range tokens(text) {
+		r, _ := utf8.DecodeRuneInString(t)
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// Featurize returns the feature vector of text:
+//
+//	φ(y) = [ u_word/‖u_word‖·s, u_char/‖u_char‖·s, log₂(1+words)/8, log₂(1+sentences)/4 ]
+//
+// where u_word[h(g)] += sign(g) for every word n-gram g, likewise u_char for
+// character n-grams of the lower-cased text with collapsed spaces, h is FNV-1a modulo
+// D, sign is the hash's top bit, and s = 1/√(number of groups present) so the hashed
+// part has unit norm. Buckets shared by both groups add. Idx is sorted.
+func (f *Featurizer) Featurize(text string) Sparse {
+	c := f.cfg
+	toks := tokens(text)
+	for k := range f.acc {
+		delete(f.acc, k)
+	}
+	var groups []map[int32]float64
+	if c.WordN > 0 && len(toks) > 0 {
+		g := make(map[int32]float64)
+		for n := 1; n <= c.WordN; n++ {
+			for i := 0; i+n <= len(toks); i++ {
+				f.add(g, 'w', strings.Join(toks[i:i+n], " "))
+			}
+		}
+		groups = append(groups, g)
+	}
+	if c.CharMax > 0 {
+		norm := " " + strings.Join(strings.Fields(strings.ToLower(text)), " ") + " "
+		runes := []rune(norm)
+		g := make(map[int32]float64)
+		for n := c.CharMin; n <= c.CharMax; n++ {
+			for i := 0; i+n <= len(runes); i++ {
+				f.add(g, 'c', string(runes[i:i+n]))
+			}
+		}
+		if len(runes) > 2 {
+			groups = append(groups, g)
+		}
+	}
+	scale := 1.0
+	if len(groups) > 1 {
+		scale = 1 / math.Sqrt(float64(len(groups)))
+	}
+	for _, g := range groups {
+		keys := sortedKeys32(g)
+		var ss float64
+		for _, k := range keys {
+			ss += g[k] * g[k]
+		}
+		if ss == 0 {
+			continue
+		}
+		inv := scale / math.Sqrt(ss)
+		for _, k := range keys {
+			f.acc[k] += g[k] * inv
+		}
+	}
+	keys := sortedKeys32(f.acc)
+	out := Sparse{Idx: make([]int32, 0, len(keys)+NumLength), Val: make([]float32, 0, len(keys)+NumLength)}
+	for _, k := range keys {
+		if v := f.acc[k]; v != 0 {
+			out.Idx = append(out.Idx, k)
+			out.Val = append(out.Val, float32(v))
+		}
+	}
+	if !c.NoLength {
+		words := float64(Words(text))
+		sent := float64(countSentences(text))
+		out.Idx = append(out.Idx, int32(c.Dim), int32(c.Dim+1))
+		out.Val = append(out.Val, float32(num.Log(1+words)/math.Ln2/8), float32(num.Log(1+sent)/math.Ln2/4))
+	}
+	return out
+}
+
+func (f *Featurizer) add(g map[int32]float64, kind byte, gram string) {
+	h := fnv1a(kind, gram)
+	b := int32(h % uint64(f.cfg.Dim))
+	s := 1.0
+	if h>>63 == 1 {
+		s = -1
+	}
+	g[b] += s
+	if f.names != nil {
+		m := f.names[b]
+		if m == nil {
+			m = make(map[string]int)
+			f.names[b] = m
+		}
+		m[string(kind)+":"+gram]++
+	}
+}
+
+// Bucket returns the bucket index and sign of a word n-gram ("w:") or character
+// n-gram ("c:") key, as Featurize hashes it.
+func (f *Featurizer) Bucket(kind byte, gram string) (int, float64) {
+	h := fnv1a(kind, gram)
+	if h>>63 == 1 {
+		return int(h % uint64(f.cfg.Dim)), -1
+	}
+	return int(h % uint64(f.cfg.Dim)), 1
+}
+
+func sortedKeys32(m map[int32]float64) []int32 {
+	keys := make([]int32, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { return keys[a] < keys[b] })
+	return keys
+}
+
+// Dictionary maps hash buckets back to the n-grams seen in a set of texts.
+type Dictionary struct {
+	names map[int32]map[string]int
+	dim   int
+}
+
+// Explain featurizes texts once more, recording which n-grams fall in which bucket,
+// and returns the resulting dictionary.
+func (f *Featurizer) Explain(texts []string) *Dictionary {
+	g := &Featurizer{cfg: f.cfg, acc: make(map[int32]float64), names: make(map[int32]map[string]int)}
+	for _, t := range texts {
+		g.Featurize(t)
+	}
+	return &Dictionary{names: g.names, dim: f.cfg.Dim}
+}
+
+// Names returns the n-grams seen in bucket i, most frequent first (ties in byte
+// order), at most max of them. Keys are "w:" (word n-gram) or "c:" (character
+// n-gram) followed by the n-gram; bucket D is "len:words", D+1 "len:sentences".
+func (d *Dictionary) Names(i, max int) []string {
+	switch i {
+	case d.dim:
+		return []string{"len:words"}
+	case d.dim + 1:
+		return []string{"len:sentences"}
+	}
+	m := d.names[int32(i)]
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if m[out[a]] != m[out[b]] {
+			return m[out[a]] > m[out[b]]
+		}
+		return out[a] < out[b]
+	})
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}

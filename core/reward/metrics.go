@@ -1,0 +1,92 @@
+package reward
+
+import "math"
+
+// Metrics are a trained model's headline numbers, on the held-out split unless named
+// otherwise. Values that cannot be computed (no held-out split, no gold utilities)
+// are NaN.
+type Metrics struct {
+	HeldAcc      float64 // accuracy on held-out decided pairs; a tie of scores counts as wrong (TRL)
+	HeldLogLoss  float64 // mean −log P(observed outcome) per held-out batch element
+	TrainAcc     float64 // accuracy on the training pairs
+	TrainLogLoss float64 // mean loss per training batch element
+	ECE          float64 // expected calibration error of held-out decided pairs
+
+	LengthSpearman     float64 // Spearman ρ of reward with word count, held-out responses
+	GoldSpearman       float64 // Spearman ρ of reward with gold utility, held-out responses pooled
+	GoldSpearmanWithin float64 // the same within each item, averaged over items
+	GoldPairAcc        float64 // fraction of held-out response pairs (gold differs) ordered as gold
+
+	Eta       float64 // fitted Rao–Kupper tie threshold (0: no ties)
+	Epochs    int     // epochs (Newton iterations) run
+	BestEpoch int     // the epoch kept
+	NTrain    int     // training batch elements
+	NHeld     int     // held-out batch elements
+}
+
+// Map returns the metrics as named scalars for a snapshot (NaN values left out).
+// Keys: held_acc, held_logloss, train_acc, train_logloss, ece, length_spearman,
+// gold_spearman, gold_spearman_within, gold_pair_acc, eta, epochs, best_epoch,
+// n_train, n_held.
+func (m Metrics) Map() map[string]float64 {
+	out := map[string]float64{}
+	put := func(k string, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			out[k] = v
+		}
+	}
+	put("held_acc", m.HeldAcc)
+	put("held_logloss", m.HeldLogLoss)
+	put("train_acc", m.TrainAcc)
+	put("train_logloss", m.TrainLogLoss)
+	put("ece", m.ECE)
+	put("length_spearman", m.LengthSpearman)
+	put("gold_spearman", m.GoldSpearman)
+	put("gold_spearman_within", m.GoldSpearmanWithin)
+	put("gold_pair_acc", m.GoldPairAcc)
+	put("eta", m.Eta)
+	put("epochs", float64(m.Epochs))
+	put("best_epoch", float64(m.BestEpoch))
+	put("n_train", float64(m.NTrain))
+	put("n_held", float64(m.NHeld))
+	return out
+}
+
+// Bin is one bin of a reliability diagram: decided pairs whose predicted
+// probability of the more likely outcome (the confidence) falls in [Lo, Hi).
+type Bin struct {
+	Lo, Hi float64
+	Count  int
+	Conf   float64 // mean confidence
+	Acc    float64 // fraction where the more likely outcome happened
+}
+
+// Disagreement is a held-out comparison the model gets confidently wrong.
+type Disagreement struct {
+	Item       string
+	Prompt     string
+	Winner     string // the response people preferred (id)
+	Loser      string
+	WinnerText string
+	LoserText  string
+	Rater      string
+	PWinner    float64 // the model's probability that the winner wins (small = confident disagreement)
+	Source     string  // judgment id
+}
+
+// Feature is an n-gram that drives a linear model's reward.
+type Feature struct {
+	Name   string  // "w:please" (word n-gram), "c:ple" (character n-gram), "len:words"
+	Weight float64 // the n-gram's effective weight: sign · w[bucket]
+	Bucket int
+	Count  int // occurrences in the training texts
+}
+
+// Diagnostics explain a trained model's behaviour on held-out data.
+type Diagnostics struct {
+	Reliability   []Bin          // reliability diagram, confidence 0.5..1 in equal bins
+	Disagreements []Disagreement // most confident disagreements with people, worst first
+	TopPositive   []Feature      // n-grams that raise reward most (linear models)
+	TopNegative   []Feature      // n-grams that lower reward most
+	Notes         []string       // findings in words (verbosity, calibration, …)
+}
