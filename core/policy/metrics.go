@@ -1,0 +1,235 @@
+package policy
+
+import (
+	"math"
+	"strings"
+)
+
+// Series names of an optimization run (snapshot.Run.Series), one value per step.
+const (
+	SeriesReward    = "reward"     // proxy reward E_π[r]
+	SeriesGold      = "gold"       // gold reward E_π[gold], NaN when unknown
+	SeriesKL        = "kl"         // exact KL(π‖π_ref), NaN when it cannot be computed
+	SeriesKLk1      = "kl_k1"      // k1 estimate of the step's samples
+	SeriesKLk3      = "kl_k3"      // k3 estimate of the step's samples
+	SeriesBeta      = "beta"       // β in force
+	SeriesEntropy   = "entropy"    // policy entropy per prompt
+	SeriesDistinct1 = "distinct_1" // distinct-1 of the step's samples
+	SeriesDistinct2 = "distinct_2" // distinct-2 of the step's samples
+	SeriesLoss      = "loss"       // policy loss
+	SeriesValueLoss = "value_loss" // PPO critic loss
+	SeriesClipFrac  = "clip_frac"  // PPO clipped fraction
+	SeriesSkipped   = "skipped"    // PPO skipped batch (0/1)
+	SeriesAccuracy  = "accuracy"   // DPO/IPO implicit-reward accuracy
+	SeriesMargin    = "margin"     // DPO/IPO mean implicit-reward margin
+	SeriesSqrtKL    = "sqrt_kl"    // √KL, the x axis of Gao et al.'s plots
+	FeaturePrefix   = "feature_"   // + feature name: E_π[feature] per step
+)
+
+// recorder measures a policy after each step and keeps the series. It owns the
+// scratch buffers so measuring allocates nothing after the first steps.
+type recorder struct {
+	sc     *scorer
+	exact  Exact // nil for sampled-only policies
+	series map[string][]float64
+	names  []string // order in which series were first added
+
+	pr, ref []float64 // scratch, max candidates per prompt
+	vocab   map[string]int32
+	cand    [][]int32 // word ids of each candidate (flat index), built lazily
+	grams   map[uint64]struct{}
+	words   []int32
+}
+
+func newRecorder(p Policy, sc *scorer, steps int) *recorder {
+	r := &recorder{sc: sc, series: map[string][]float64{}, vocab: map[string]int32{}, grams: map[uint64]struct{}{}}
+	if e, ok := p.(Exact); ok {
+		r.exact = e
+		maxK := 0
+		for i := range sc.items {
+			if n := len(sc.items[i].Responses); n > maxK {
+				maxK = n
+			}
+		}
+		r.pr = make([]float64, maxK)
+		r.ref = make([]float64, maxK)
+	}
+	r.cand = make([][]int32, sc.proxy.Off[len(sc.items)])
+	_ = steps
+	return r
+}
+
+// add appends v to series name.
+func (r *recorder) add(name string, v float64) {
+	s, ok := r.series[name]
+	if !ok {
+		r.names = append(r.names, name)
+	}
+	r.series[name] = append(s, v)
+}
+
+// exactStats fills the exact expectations of an Exact policy, mean over prompts,
+// and the feature means into feats (len = number of features).
+func (r *recorder) exactStats(m *Metrics, feats []float64) {
+	items := r.sc.items
+	var rew, gold, kl, ent float64
+	for f := range feats {
+		feats[f] = 0
+	}
+	for p := range items {
+		k := len(items[p].Responses)
+		pr := r.exact.Probs(r.pr[:k], p)
+		ref := r.exact.RefProbs(r.ref[:k], p)
+		kl += ExactKL(pr, ref)
+		ent += Entropy(pr)
+		prox, gd := r.sc.proxy.Row(p), r.sc.gold.Row(p)
+		off := r.sc.feats.off[p]
+		for j, q := range pr {
+			rew += q * prox[j]
+			gold += q * gd[j]
+			for f := range feats {
+				feats[f] += q * r.sc.feats.v[f][off+j]
+			}
+		}
+	}
+	n := float64(len(items))
+	m.Reward, m.Gold, m.KL, m.Entropy = rew/n, gold/n, kl/n, ent/n
+	for f := range feats {
+		feats[f] /= n
+	}
+}
+
+// measure fills m from the step's samples ss with their per-action log-probs under
+// π (logp) and π_ref (ref), both of shape (N), and records it. Loss fields of m set
+// by the algorithm are kept.
+func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref []float64, beta float64) {
+	m.Beta = beta
+	var k1, k3, negLogp float64
+	for i := range logp {
+		k1 += KLTerm(K1, logp[i], ref[i])
+		k3 += KLTerm(K3, logp[i], ref[i])
+		negLogp -= logp[i]
+	}
+	n := float64(len(ss))
+	if len(ss) > 0 {
+		m.KLk1, m.KLk3 = k1/n, k3/n
+	} else {
+		m.KLk1, m.KLk3 = Unknown, Unknown
+	}
+	nf := len(r.sc.feats.fs)
+	var featBuf [32]float64
+	feats := featBuf[:0]
+	if nf <= len(featBuf) {
+		feats = featBuf[:nf]
+	} else {
+		feats = make([]float64, nf)
+	}
+	if r.exact != nil {
+		r.exactStats(m, feats)
+	} else {
+		var rew, gold float64
+		for f := range feats {
+			feats[f] = 0
+		}
+		for i := range ss {
+			rew += r.sc.score(&ss[i])
+			gold += r.sc.goldOf(&ss[i])
+			for f := range feats {
+				feats[f] += r.sc.feats.of(f, r.sc.items, &ss[i])
+			}
+		}
+		m.Reward, m.Gold, m.KL, m.Entropy = rew/n, gold/n, Unknown, negLogp/n
+		for f := range feats {
+			feats[f] /= n
+		}
+	}
+	m.Distinct1, m.Distinct2 = r.distinct(ss)
+	r.add(SeriesReward, m.Reward)
+	r.add(SeriesGold, m.Gold)
+	r.add(SeriesKL, m.KL)
+	r.add(SeriesKLk1, m.KLk1)
+	r.add(SeriesKLk3, m.KLk3)
+	r.add(SeriesBeta, m.Beta)
+	r.add(SeriesEntropy, m.Entropy)
+	r.add(SeriesDistinct1, m.Distinct1)
+	r.add(SeriesDistinct2, m.Distinct2)
+	r.add(SeriesLoss, m.Loss)
+	r.add(SeriesValueLoss, m.ValueLoss)
+	r.add(SeriesClipFrac, m.ClipFrac)
+	r.add(SeriesSkipped, m.Skipped)
+	r.add(SeriesAccuracy, m.Accuracy)
+	r.add(SeriesMargin, m.Margin)
+	for f := range feats {
+		r.add(FeaturePrefix+r.sc.feats.fs[f].Name, feats[f])
+	}
+}
+
+// wordsOf returns the word ids of sample s (lower-cased, whitespace-separated).
+func (r *recorder) wordsOf(s *Sample) []int32 {
+	if s.Cand >= 0 {
+		j := r.sc.proxy.Off[s.Prompt] + s.Cand
+		if r.cand[j] == nil {
+			r.cand[j] = r.tokenize(nil, s.Text)
+		}
+		return r.cand[j]
+	}
+	r.words = r.tokenize(r.words[:0], s.Text)
+	return r.words
+}
+
+func (r *recorder) tokenize(dst []int32, text string) []int32 {
+	if dst == nil {
+		dst = []int32{}
+	}
+	for _, w := range strings.Fields(strings.ToLower(text)) {
+		id, ok := r.vocab[w]
+		if !ok {
+			id = int32(len(r.vocab))
+			r.vocab[w] = id
+		}
+		dst = append(dst, id)
+	}
+	return dst
+}
+
+// distinct returns distinct-1 and distinct-2 of the samples' texts (Li et al. 2016,
+// "A Diversity-Promoting Objective Function for Neural Conversation Models"): the
+// number of distinct n-grams divided by the number of n-grams, over all samples of
+// the step. NaN when there are no n-grams.
+func (r *recorder) distinct(ss []Sample) (d1, d2 float64) {
+	for n := 1; n <= 2; n++ {
+		clear(r.grams)
+		total := 0
+		for i := range ss {
+			w := r.wordsOf(&ss[i])
+			for j := 0; j+n <= len(w); j++ {
+				key := uint64(uint32(w[j]))
+				if n == 2 {
+					key = key<<32 | uint64(uint32(w[j+1]))
+				}
+				r.grams[key] = struct{}{}
+				total++
+			}
+		}
+		d := math.NaN()
+		if total > 0 {
+			d = float64(len(r.grams)) / float64(total)
+		}
+		if n == 1 {
+			d1 = d
+		} else {
+			d2 = d
+		}
+	}
+	return d1, d2
+}
+
+// Distinct returns distinct-1 and distinct-2 of texts (see recorder.distinct).
+func Distinct(texts []string) (d1, d2 float64) {
+	r := &recorder{vocab: map[string]int32{}, grams: map[uint64]struct{}{}}
+	ss := make([]Sample, len(texts))
+	for i, t := range texts {
+		ss[i] = Sample{Cand: -1, Text: t}
+	}
+	return r.distinct(ss)
+}
