@@ -1,0 +1,99 @@
+# Prefer — the RLHF workbench that runs in a browser tab.
+#
+#   make run    build everything and serve the workbench with the demo on :8080
+#   make test   install what the tests need, then run every check and test
+#   make bench  print the benchmark table (native and wasm side by side)
+#
+# Works on a fresh Debian machine with Go 1.26 at /usr/local/go.
+
+SHELL   := /bin/bash
+GO      ?= go
+export PATH := $(PATH):/usr/local/go/bin
+# Never build core with GOAMD64=v3: the compiler would fuse a*b+c into FMA and
+# native results would stop matching wasm bit for bit.
+export GOAMD64 := v1
+GOROOT  := $(shell $(GO) env GOROOT)
+WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+WASMENV := GOOS=js GOARCH=wasm
+WEB     := static/web
+ADDR    ?= :8080
+DATA    ?= prefer-data
+BIN     := bin/prefer
+
+.PHONY: all run build wasm test check test-native test-wasm deps bench fuzz clean
+
+all: build
+
+# ---------------------------------------------------------------- build
+
+wasm: $(WEB)/app.wasm $(WEB)/worker.wasm
+
+GO_SOURCES := $(shell find app core wasm -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+
+$(WEB)/app.wasm: $(GO_SOURCES)
+	$(WASMENV) $(GO) build -trimpath -o $@ ./wasm/ui
+	$(GO) run ./server/tools/precompress $@
+
+$(WEB)/worker.wasm: $(GO_SOURCES)
+	$(WASMENV) $(GO) build -trimpath -o $@ ./wasm/worker
+	$(GO) run ./server/tools/precompress $@
+
+build: wasm
+	$(GO) build -trimpath -o $(BIN) ./server
+
+run: build
+	$(BIN) serve --addr $(ADDR) --data $(DATA)
+
+# ---------------------------------------------------------------- test
+
+# deps installs what the tests need on a fresh machine: Chromium for the browser
+# tests, the JavaScript msgpack library for the interoperability test, and
+# PostgreSQL for the second store. Each step is skipped when already done.
+deps:
+	@command -v chromium >/dev/null || { echo "installing chromium"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v node >/dev/null || { echo "installing nodejs"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	@test -d testdata/interop/node_modules/@msgpack/msgpack || npm ci --prefix testdata/interop --no-audit --no-fund
+	@test -x /usr/lib/postgresql/15/bin/initdb || { echo "installing postgresql"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(WASMENV) $(GO) vet ./core/... ./app/... ./wasm/...
+
+test-native:
+	PREFER_REQUIRE_INTEROP=1 PREFER_REQUIRE_BROWSER=1 PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
+	  $(GO) test -count=1 -timeout 25m ./...
+
+# The core again under wasm (Node), including the short runs of its fuzz corpora.
+test-wasm:
+	$(WASMENV) $(GO) test -count=1 -timeout 20m -exec="$(WASMEXEC)" ./core/...
+
+test: deps check build
+	$(MAKE) test-native
+	$(MAKE) test-wasm
+
+# ---------------------------------------------------------------- bench
+
+BENCH_DIR := build/bench
+BENCHTIME ?= 1s
+
+bench: deps build
+	@mkdir -p $(BENCH_DIR)
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/native.txt
+	$(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/wasm.txt
+	PREFER_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./server/... | tee $(BENCH_DIR)/server.txt
+	@echo; echo "Prefer benchmarks ($$(date -u +%F), $$(nproc) cores, $$($(GO) version | cut -d' ' -f3))"; echo
+	@$(GO) run ./server/benchtable $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
+
+# Long fuzzing runs (not part of make test, which replays the kept corpora).
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./core/snapshot -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf bin build $(WEB)/*.wasm $(WEB)/*.wasm.br $(WEB)/*.wasm.gz
