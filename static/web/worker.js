@@ -1,0 +1,22 @@
+// Loader of Prefer's training worker (worker.wasm, built from wasm/worker).
+// Messages that arrive before Go has installed its handler are buffered and replayed.
+"use strict";
+importScripts("/wasm_exec.js");
+
+const pending = [];
+self.onmessage = (event) => pending.push(event);
+self.goReady = (handler) => {
+  self.onmessage = handler;
+  for (const event of pending.splice(0)) handler(event);
+};
+
+const go = new Go();
+const url = "/web/worker.wasm";
+const start = (result) => {
+  self.goInstance = result.instance;
+  go.run(result.instance);
+};
+WebAssembly.instantiateStreaming(fetch(url), go.importObject)
+  .catch(() => fetch(url).then((r) => r.arrayBuffer()).then((b) => WebAssembly.instantiate(b, go.importObject)))
+  .then(start)
+  .catch((err) => self.postMessage(new TextEncoder().encode("e" + "load the training worker: " + err).buffer));

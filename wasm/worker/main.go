@@ -1,0 +1,61 @@
+//go:build js && wasm
+
+// Command worker is the workbench's training worker (worker.wasm): a plain Go wasm
+// binary, without go-app, that runs in a Web Worker and executes the long jobs of
+// package app/jobs (simulation, reward-model training, policy optimization) on the
+// same core as the UI, so that the page stays responsive.
+//
+// Protocol: the UI posts a transferred ArrayBuffer holding a msgpack jobs.Request.
+// The worker answers with transferred ArrayBuffers whose first byte says what
+// follows: 'p' a msgpack jobs.Progress, 'r' the msgpack jobs.Result, 'e' an error
+// message. One job runs at a time; the UI cancels a job by terminating the worker.
+package main
+
+import (
+	"syscall/js"
+
+	"prefer/app/jobs"
+)
+
+func main() {
+	handler := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		data := args[0].Get("data")
+		u8 := js.Global().Get("Uint8Array").New(data)
+		req := make([]byte, u8.Get("length").Int())
+		js.CopyBytesToGo(req, u8)
+		// The job runs on its own goroutine: a js.FuncOf callback must not block.
+		go serve(req)
+		return nil
+	})
+	js.Global().Call("goReady", handler)
+	select {}
+}
+
+// serve runs one job and posts its progress and its result.
+func serve(req []byte) {
+	progress := func(msg []byte) { post('p', msg) }
+	res, err := jobs.Handle(req, progress, memory)
+	if err != nil {
+		post('e', []byte(err.Error()))
+		return
+	}
+	post('r', res)
+}
+
+// post sends one tagged message, transferring its buffer.
+func post(kind byte, payload []byte) {
+	u8 := js.Global().Get("Uint8Array").New(len(payload) + 1)
+	u8.SetIndex(0, int(kind))
+	js.CopyBytesToJS(u8.Call("subarray", 1), payload)
+	buf := u8.Get("buffer")
+	js.Global().Call("postMessage", buf, []any{buf})
+}
+
+// memory returns the size of this worker's wasm linear memory in bytes.
+func memory() int64 {
+	inst := js.Global().Get("goInstance")
+	if inst.IsUndefined() {
+		return 0
+	}
+	return int64(inst.Get("exports").Get("mem").Get("buffer").Get("byteLength").Float())
+}
