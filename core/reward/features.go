@@ -79,19 +79,18 @@ type Sparse struct {
 	Val []float32
 }
 
-// Featurizer turns texts into hashed feature vectors.
+// Featurizer turns texts into hashed feature vectors. It is safe for concurrent use
+// (except the one made inside Explain).
 type Featurizer struct {
 	cfg FeatureConfig
 	// names, when non-nil, records how often each n-gram string fell in each bucket
 	// (for Explain).
 	names map[int32]map[string]int
-	// scratch
-	acc map[int32]float64
 }
 
 // NewFeaturizer returns a featurizer for cfg (zero fields take their defaults).
 func NewFeaturizer(cfg FeatureConfig) *Featurizer {
-	return &Featurizer{cfg: cfg.withDefaults(), acc: make(map[int32]float64)}
+	return &Featurizer{cfg: cfg.withDefaults()}
 }
 
 // Config returns the featurizer's configuration with defaults filled in.
@@ -181,9 +180,7 @@ func Words(text string) int {
 func (f *Featurizer) Featurize(text string) Sparse {
 	c := f.cfg
 	toks := tokens(text)
-	for k := range f.acc {
-		delete(f.acc, k)
-	}
+	acc := make(map[int32]float64)
 	var groups []map[int32]float64
 	if c.WordN > 0 && len(toks) > 0 {
 		g := make(map[int32]float64)
@@ -222,13 +219,13 @@ func (f *Featurizer) Featurize(text string) Sparse {
 		}
 		inv := scale / math.Sqrt(ss)
 		for _, k := range keys {
-			f.acc[k] += g[k] * inv
+			acc[k] += g[k] * inv
 		}
 	}
-	keys := sortedKeys32(f.acc)
+	keys := sortedKeys32(acc)
 	out := Sparse{Idx: make([]int32, 0, len(keys)+NumLength), Val: make([]float32, 0, len(keys)+NumLength)}
 	for _, k := range keys {
-		if v := f.acc[k]; v != 0 {
+		if v := acc[k]; v != 0 {
 			out.Idx = append(out.Idx, k)
 			out.Val = append(out.Val, float32(v))
 		}
@@ -288,7 +285,7 @@ type Dictionary struct {
 // Explain featurizes texts once more, recording which n-grams fall in which bucket,
 // and returns the resulting dictionary.
 func (f *Featurizer) Explain(texts []string) *Dictionary {
-	g := &Featurizer{cfg: f.cfg, acc: make(map[int32]float64), names: make(map[int32]map[string]int)}
+	g := &Featurizer{cfg: f.cfg, names: make(map[int32]map[string]int)}
 	for _, t := range texts {
 		g.Featurize(t)
 	}

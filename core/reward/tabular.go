@@ -652,7 +652,7 @@ func (p *tabProblem) solve(h *hess, mu float64, g, x, diag []float64) bool {
 // fit maximises the penalised log-likelihood by damped Newton steps with
 // backtracking, starting from s (updated in place). It returns the iterations, the
 // per-iteration loss and the variances of the parameters at the optimum.
-func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64) bool) (iters int, losses []float64, variances []float64, err error) {
+func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64, *tabState) bool) (iters int, losses []float64, variances []float64, err error) {
 	if p.np == 0 {
 		return 0, nil, nil, nil
 	}
@@ -709,7 +709,7 @@ func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64) b
 		prev := obj
 		obj, _ = p.eval(s, g, h)
 		losses = append(losses, -obj/wsum)
-		if progress != nil && !progress(iters, -obj/wsum) {
+		if progress != nil && !progress(iters, -obj/wsum, s) {
 			return iters, losses, nil, ErrCanceled
 		}
 		if dec/2 <= 1e-13*math.Max(1, math.Abs(prev)) {
@@ -755,21 +755,31 @@ func (e *NotConvergedError) Error() string {
 // A ranking of K responses contributes its C(K,2) pairs with weight 1/C(K,2) each,
 // so one ranking weighs as much as one comparison (the InstructGPT convention).
 func FitTabular(items []feedback.Item, pairs []feedback.Pair, groups []feedback.Group, cfg TabularConfig) (*Leaderboard, error) {
+	data, _ := newTabData(items, pairs, groups)
+	var progress func(int, float64, *tabState) bool
+	if cfg.Progress != nil {
+		progress = func(it int, loss float64, _ *tabState) bool { return cfg.Progress(it, loss) }
+	}
+	lb, _, _, err := fitTab(items, data, cfg, progress)
+	return lb, err
+}
+
+// fitTab fits the tabular model to data (rows indexing responses of items).
+func fitTab(items []feedback.Item, data *tabData, cfg TabularConfig, progress func(int, float64, *tabState) bool) (*Leaderboard, *tabProblem, *tabState, error) {
 	if cfg.MaxIter <= 0 {
 		cfg.MaxIter = 100
 	}
 	if cfg.Level <= 0 || cfg.Level >= 1 {
 		cfg.Level = 0.95
 	}
-	if cfg.Ridge < 0 || math.IsNaN(cfg.Ridge) {
-		return nil, fmt.Errorf("ridge %v: must be 0 (automatic) or positive", cfg.Ridge)
+	if cfg.Ridge < 0 || math.IsNaN(cfg.Ridge) || math.IsInf(cfg.Ridge, 0) {
+		return nil, nil, nil, fmt.Errorf("ridge %v: must be 0 (automatic) or positive", cfg.Ridge)
 	}
-	if cfg.Bootstrap < 0 {
-		return nil, fmt.Errorf("bootstrap %d: must be 0 or a positive number of resamples", cfg.Bootstrap)
+	if cfg.Bootstrap < 0 || cfg.Bootstrap > 100000 {
+		return nil, nil, nil, fmt.Errorf("bootstrap %d: must be 0 or a number of resamples up to 100000", cfg.Bootstrap)
 	}
-	data, _ := newTabData(items, pairs, groups)
 	if len(data.elems) == 0 {
-		return nil, ErrNoComparisons
+		return nil, nil, nil, ErrNoComparisons
 	}
 	pref := make([]bool, len(data.respID))
 	if cfg.Reference != "" {
@@ -781,7 +791,7 @@ func FitTabular(items []feedback.Item, pairs []feedback.Pair, groups []feedback.
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("reference %q is neither the id nor the text of any response", cfg.Reference)
+			return nil, nil, nil, fmt.Errorf("reference %q is neither the id nor the text of any response", cfg.Reference)
 		}
 	}
 	lb := &Leaderboard{PositionEffect: cfg.PositionEffect}
@@ -793,7 +803,7 @@ func FitTabular(items []feedback.Item, pairs []feedback.Pair, groups []feedback.
 			allTies = allTies && tp.tie
 		}
 		if allTies {
-			return nil, fmt.Errorf("every comparison is a tie: there is nothing to rank")
+			return nil, nil, nil, fmt.Errorf("every comparison is a tie: there is nothing to rank")
 		}
 	}
 	if ridge == 0 {
@@ -809,9 +819,9 @@ func FitTabular(items []feedback.Item, pairs []feedback.Pair, groups []feedback.
 	if prob.rho >= 0 {
 		st.eta = initialEta(prob.pairs)
 	}
-	iters, losses, vars, err := prob.fit(st, cfg.MaxIter, cfg.Progress)
+	iters, losses, vars, err := prob.fit(st, cfg.MaxIter, progress)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	lb.Iterations, lb.Loss = iters, losses
 	_, lb.LogLik = prob.eval(st, nil, prob.newHess())
@@ -851,7 +861,7 @@ func FitTabular(items []feedback.Item, pairs []feedback.Pair, groups []feedback.
 		lb.Separated = bootstrapTabular(data, prob, st, cfg, ridge, lo, hi, &lb.AlphaCI)
 	}
 	lb.build(items, data, prob, st, se, lo, hi)
-	return lb, nil
+	return lb, prob, st, nil
 }
 
 // initialEta starts η where a tie rate t at d = 0 is matched: t = tanh(η/2).
@@ -1042,25 +1052,10 @@ func (lb *Leaderboard) build(items []feedback.Item, data *tabData, p *tabProblem
 		}
 	}
 	t := &Tabular{Eta: st.eta, Alpha: st.alpha}
-	r := 0
-	for i := range items {
-		it := &items[i]
-		bi := BoardItem{ID: it.ID, Prompt: it.Prompt}
-		for range it.Responses {
-			s := Standing{
-				ID: data.respID[r], Text: data.text[r],
-				Score: st.lam[r], SE: se[r], CILow: lo[r], CIHigh: hi[r],
-				Wins: wins[r], Losses: losses[r], Ties: ties[r],
-				Ranked: p.compOf[r] >= 0, Reference: isRef[r],
-			}
-			bi.Responses = append(bi.Responses, s)
-			if s.Ranked {
-				t.Items = append(t.Items, it.ID)
-				t.Responses = append(t.Responses, s.ID)
-				t.Scores = append(t.Scores, float32(s.Score))
-				t.SE = append(t.SE, float32(s.SE))
-			}
-			r++
+	var bi *BoardItem
+	flush := func() {
+		if bi == nil {
+			return
 		}
 		sort.SliceStable(bi.Responses, func(a, b int) bool {
 			x, y := bi.Responses[a], bi.Responses[b]
@@ -1069,8 +1064,29 @@ func (lb *Leaderboard) build(items []feedback.Item, data *tabData, p *tabProblem
 			}
 			return x.Score > y.Score
 		})
-		lb.Items = append(lb.Items, bi)
+		lb.Items = append(lb.Items, *bi)
 	}
+	for r := 0; r < p.n; r++ {
+		it := &items[data.itemIdx[r]]
+		if bi == nil || bi.ID != it.ID || (r > 0 && data.itemIdx[r] != data.itemIdx[r-1]) {
+			flush()
+			bi = &BoardItem{ID: it.ID, Prompt: it.Prompt}
+		}
+		s := Standing{
+			ID: data.respID[r], Text: data.text[r],
+			Score: st.lam[r], SE: se[r], CILow: lo[r], CIHigh: hi[r],
+			Wins: wins[r], Losses: losses[r], Ties: ties[r],
+			Ranked: p.compOf[r] >= 0, Reference: isRef[r],
+		}
+		bi.Responses = append(bi.Responses, s)
+		if s.Ranked {
+			t.Items = append(t.Items, it.ID)
+			t.Responses = append(t.Responses, s.ID)
+			t.Scores = append(t.Scores, float32(s.Score))
+			t.SE = append(t.SE, float32(s.SE))
+		}
+	}
+	flush()
 	t.index()
 	lb.model = t
 }

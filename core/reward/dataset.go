@@ -1,0 +1,205 @@
+package reward
+
+import (
+	"sort"
+
+	"prefer/core/feedback"
+	"prefer/core/rng"
+)
+
+// Batch element kinds.
+const (
+	elPair uint8 = iota // rows[0] beat rows[1]
+	elTie               // rows[0] and rows[1] tied
+	elRank              // rows ranked best first (InstructGPT: one element)
+)
+
+// elem is one batch element: a decided pair, a tie, or a whole ranking.
+type elem struct {
+	kind     uint8
+	rows     []int32 // response rows
+	strength int     // rater strength 0..3 (pairs)
+	item     int     // item index
+	rater    string
+	source   string // judgment id
+	left     int32  // row shown on the left, −1 if unknown
+}
+
+// dataset is the training data of one Train call: one row per response of every
+// item that has a batch element, and the elements.
+type dataset struct {
+	items   []feedback.Item
+	rowItem []int32 // row → item index
+	rowResp []int32 // row → response index in the item
+	itemRow []int32 // item → its first row (responses are consecutive), −1 if none
+	elems   []elem
+	x       []Sparse // features per row (feature models)
+}
+
+func (d *dataset) text(row int32) string {
+	return d.items[d.rowItem[row]].Responses[d.rowResp[row]].Text
+}
+
+func (d *dataset) response(row int32) *feedback.Response {
+	return &d.items[d.rowItem[row]].Responses[d.rowResp[row]]
+}
+
+// newDataset derives the batch elements of js over items: feedback.Pairs with the
+// default rules (ties kept as ties) and feedback.Groups, in judgment order.
+func newDataset(items []feedback.Item, js []feedback.Judgment) *dataset {
+	pairs := feedback.Pairs(items, js, feedback.PairOptions{})
+	groups := feedback.Groups(js)
+	return newDatasetFrom(items, pairs, groups)
+}
+
+func newDatasetFrom(items []feedback.Item, pairs []feedback.Pair, groups []feedback.Group) *dataset {
+	d := &dataset{items: items, itemRow: make([]int32, len(items))}
+	itemIdx := make(map[string]int, len(items))
+	for i := range items {
+		itemIdx[items[i].ID] = i
+		d.itemRow[i] = -1
+	}
+	respRow := func(item int, id string) (int32, bool) {
+		k := items[item].ResponseIndex(id)
+		if k < 0 {
+			return 0, false
+		}
+		if d.itemRow[item] < 0 {
+			d.itemRow[item] = int32(len(d.rowItem))
+			for r := range items[item].Responses {
+				d.rowItem = append(d.rowItem, int32(item))
+				d.rowResp = append(d.rowResp, int32(r))
+			}
+		}
+		return d.itemRow[item] + int32(k), true
+	}
+	for _, p := range pairs {
+		i, ok := itemIdx[p.Item]
+		if !ok {
+			continue
+		}
+		a, okA := respRow(i, p.Winner)
+		b, okB := respRow(i, p.Loser)
+		if !okA || !okB || a == b {
+			continue
+		}
+		e := elem{kind: elPair, rows: []int32{a, b}, strength: p.Strength, item: i, rater: p.Rater, source: p.Source, left: -1}
+		if p.Tie {
+			e.kind = elTie
+		}
+		switch p.Left {
+		case p.Winner:
+			e.left = a
+		case p.Loser:
+			e.left = b
+		}
+		d.elems = append(d.elems, e)
+	}
+	for _, g := range groups {
+		i, ok := itemIdx[g.Item]
+		if !ok || len(g.Ranked) < 2 {
+			continue
+		}
+		rows := make([]int32, 0, len(g.Ranked))
+		for _, id := range g.Ranked {
+			r, ok := respRow(i, id)
+			if !ok {
+				rows = nil
+				break
+			}
+			rows = append(rows, r)
+		}
+		if rows != nil {
+			d.elems = append(d.elems, elem{kind: elRank, rows: rows, item: i, rater: g.Rater, source: g.Source, left: -1})
+		}
+	}
+	return d
+}
+
+// featurize computes the feature rows.
+func (d *dataset) featurize(f *Featurizer) {
+	d.x = make([]Sparse, len(d.rowItem))
+	for r := range d.x {
+		d.x[r] = f.Featurize(d.text(int32(r)))
+	}
+}
+
+// splitSets are element indices of the three splits.
+type splitSets struct {
+	train, valid, held []int
+	heldItems          []int // item indices held out (by item)
+}
+
+// split divides the elements: by item (whole prompts) or by element, with
+// fractions holdout (held-out test) and valid (of the rest, for early stopping).
+func (d *dataset) split(by string, holdout, valid float64, r *rng.RNG) splitSets {
+	var s splitSets
+	if by == "item" {
+		var used []int
+		for i := range d.items {
+			if d.itemRow[i] >= 0 {
+				used = append(used, i)
+			}
+		}
+		perm := r.Perm(len(used))
+		nHeld := fracCount(len(used), holdout)
+		rest := len(used) - nHeld
+		nValid := fracCount(rest, valid)
+		role := make([]uint8, len(d.items)) // 0 train, 1 valid, 2 held
+		for k, pi := range perm {
+			it := used[pi]
+			switch {
+			case k < nHeld:
+				role[it] = 2
+				s.heldItems = append(s.heldItems, it)
+			case k < nHeld+nValid:
+				role[it] = 1
+			}
+		}
+		sort.Ints(s.heldItems)
+		for e := range d.elems {
+			switch role[d.elems[e].item] {
+			case 0:
+				s.train = append(s.train, e)
+			case 1:
+				s.valid = append(s.valid, e)
+			case 2:
+				s.held = append(s.held, e)
+			}
+		}
+		return s
+	}
+	perm := r.Perm(len(d.elems))
+	nHeld := fracCount(len(d.elems), holdout)
+	nValid := fracCount(len(d.elems)-nHeld, valid)
+	for k, e := range perm {
+		switch {
+		case k < nHeld:
+			s.held = append(s.held, e)
+		case k < nHeld+nValid:
+			s.valid = append(s.valid, e)
+		default:
+			s.train = append(s.train, e)
+		}
+	}
+	sort.Ints(s.held)
+	sort.Ints(s.valid)
+	sort.Ints(s.train)
+	return s
+}
+
+// fracCount is round(n·f) for f in (0, 1), 0 for f ≤ 0, and leaves at least one
+// element out of the split when n > 1.
+func fracCount(n int, f float64) int {
+	if f <= 0 || n == 0 {
+		return 0
+	}
+	k := int(float64(n)*f + 0.5)
+	if k < 1 {
+		k = 1
+	}
+	if k >= n {
+		k = n - 1
+	}
+	return k
+}

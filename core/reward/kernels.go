@@ -1,0 +1,126 @@
+package reward
+
+import (
+	"math"
+)
+
+// sparseDot returns Σ_k w[idx[k]]·val[k], unrolled by eight with a fixed summation
+// order (the same on every platform).
+func sparseDot(w []float32, idx []int32, val []float32) float32 {
+	if len(idx) != len(val) {
+		panic("reward: sparseDot length mismatch")
+	}
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	n := len(idx) &^ 7
+	for i := 0; i < n; i += 8 {
+		ii := idx[i : i+8 : i+8]
+		vv := val[i : i+8 : i+8]
+		s0 += w[ii[0]] * vv[0]
+		s1 += w[ii[1]] * vv[1]
+		s2 += w[ii[2]] * vv[2]
+		s3 += w[ii[3]] * vv[3]
+		s4 += w[ii[4]] * vv[4]
+		s5 += w[ii[5]] * vv[5]
+		s6 += w[ii[6]] * vv[6]
+		s7 += w[ii[7]] * vv[7]
+	}
+	for i := n; i < len(idx); i++ {
+		s0 += w[idx[i]] * val[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// sparseAxpy adds alpha·val[k] to g[idx[k]] for every k (a scatter), unrolled by 8.
+func sparseAxpy(alpha float32, idx []int32, val []float32, g []float32) {
+	if len(idx) != len(val) {
+		panic("reward: sparseAxpy length mismatch")
+	}
+	n := len(idx) &^ 7
+	for i := 0; i < n; i += 8 {
+		ii := idx[i : i+8 : i+8]
+		vv := val[i : i+8 : i+8]
+		g[ii[0]] += alpha * vv[0]
+		g[ii[1]] += alpha * vv[1]
+		g[ii[2]] += alpha * vv[2]
+		g[ii[3]] += alpha * vv[3]
+		g[ii[4]] += alpha * vv[4]
+		g[ii[5]] += alpha * vv[5]
+		g[ii[6]] += alpha * vv[6]
+		g[ii[7]] += alpha * vv[7]
+	}
+	for i := n; i < len(idx); i++ {
+		g[idx[i]] += alpha * val[i]
+	}
+}
+
+// AdamW is the optimizer state for a flat float32 parameter vector: Adam (Kingma &
+// Ba 2015) with decoupled weight decay (Loshchilov & Hutter 2019, Algorithm 2) on
+// the first Decay entries. With t the step count:
+//
+//	m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²
+//	θ ← θ − α_t·m/(√v + ε̂) − lr·λ·θ        (λ only on the decayed entries)
+//	α_t = lr·√(1−β₂ᵗ)/(1−β₁ᵗ),   ε̂ = ε·√(1−β₂ᵗ)   (Kingma & Ba §2, efficient form)
+type AdamW struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float64
+	Decay                              int // entries 0..Decay-1 are decayed
+	M, V                               []float32
+	T                                  int
+	b1t, b2t                           float64 // β₁ᵗ, β₂ᵗ
+}
+
+// NewAdamW returns the state for n parameters with β₁ = 0.9, β₂ = 0.999, ε = 1e-8
+// (Kingma & Ba 2015 defaults).
+func NewAdamW(n int, lr, weightDecay float64, decay int) *AdamW {
+	return &AdamW{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: weightDecay, Decay: decay,
+		M: make([]float32, n), V: make([]float32, n), b1t: 1, b2t: 1}
+}
+
+// Step applies one update of p with gradient g.
+func (o *AdamW) Step(p, g []float32) {
+	if len(p) != len(g) || len(p) != len(o.M) {
+		panic("reward: AdamW size mismatch")
+	}
+	o.T++
+	o.b1t *= o.Beta1
+	o.b2t *= o.Beta2
+	c2 := math.Sqrt(1 - o.b2t)
+	alpha := float32(o.LR * c2 / (1 - o.b1t))
+	eps := float32(o.Eps * c2)
+	decay := float32(1 - o.LR*o.WeightDecay)
+	b1, b2 := float32(o.Beta1), float32(o.Beta2)
+	a1, a2 := 1-b1, 1-b2
+	d := o.Decay
+	if o.WeightDecay == 0 {
+		d = 0
+	}
+	adamRange(p[:d], g[:d], o.M[:d], o.V[:d], alpha, eps, b1, b2, a1, a2, decay)
+	adamRange(p[d:], g[d:], o.M[d:], o.V[d:], alpha, eps, b1, b2, a1, a2, 1)
+}
+
+// adamRange is the AdamW inner loop over equal-length slices, unrolled by four.
+// decay multiplies θ before the Adam step (1 − lr·λ).
+func adamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
+	n := len(p) &^ 3
+	for i := 0; i < n; i += 4 {
+		pp := p[i : i+4 : i+4]
+		gg := g[i : i+4 : i+4]
+		mm := m[i : i+4 : i+4]
+		vv := v[i : i+4 : i+4]
+		for k := 0; k < 4; k++ {
+			gk := gg[k]
+			mk := b1*mm[k] + a1*gk
+			vk := b2*vv[k] + a2*(gk*gk)
+			mm[k] = mk
+			vv[k] = vk
+			pp[k] = decay*pp[k] - alpha*mk/(float32(math.Sqrt(float64(vk)))+eps)
+		}
+	}
+	for i := n; i < len(p); i++ {
+		gk := g[i]
+		mk := b1*m[i] + a1*gk
+		vk := b2*v[i] + a2*(gk*gk)
+		m[i] = mk
+		v[i] = vk
+		p[i] = decay*p[i] - alpha*mk/(float32(math.Sqrt(float64(vk)))+eps)
+	}
+}
