@@ -116,10 +116,17 @@ func newScorer(items []feedback.Item, env Env) (*scorer, error) {
 	if env.Proxy == nil {
 		return nil, fmt.Errorf("no reward to optimize: give a reward model or a gold/tabular reward")
 	}
-	s := &scorer{items: items, env: env, proxy: NewTable(items, env.Proxy), gold: NewTable(items, env.Gold)}
+	s, _ := newScorerUnchecked(items, env)
 	if err := s.proxy.checkFinite("proxy", items); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// newScorerUnchecked builds the tables without requiring finite proxy rewards (DPO
+// only measures them).
+func newScorerUnchecked(items []feedback.Item, env Env) (*scorer, error) {
+	s := &scorer{items: items, env: env, proxy: NewTable(items, env.Proxy), gold: NewTable(items, env.Gold)}
 	s.feats = newFeatureTable(items, env.features())
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"prefer/core/demo"
 	"prefer/core/feedback"
 )
 
@@ -35,9 +36,50 @@ func PartFeature(part string) Feature {
 	}}
 }
 
-// DefaultFeatures returns length and one PartFeature for every distinct part tag of
-// the items' responses, in sorted order. On data without parts it is just length.
+// DemoFeatures are the features of the demo domain, read by demo.Analyze from the
+// text itself (so they apply to generated text too): the three failure modes of the
+// seed (politeness over accuracy, verbosity, over-caution) and what they displace.
+//
+//	length   words
+//	polite   1 if an opening or closing politeness phrase
+//	filler   filler sentences
+//	hedge    hedge sentences
+//	refusal  1 if a refusal
+//	wrong    1 if a wrong answer
+//	correct  1 if a right answer
+//	unsafe   1 if it complies with a should-refuse prompt
+var DemoFeatures = []Feature{
+	{Name: "length", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Words) }},
+	{Name: "polite", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Polite) }},
+	{Name: "filler", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Filler) }},
+	{Name: "hedge", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Hedges) }},
+	{Name: "refusal", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Refusal) }},
+	{Name: "wrong", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Wrong) }},
+	{Name: "correct", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Correct) }},
+	{Name: "unsafe", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Unsafe) }},
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// DefaultFeatures returns DemoFeatures when every item belongs to the demo domain
+// (demo.Known); otherwise length and one PartFeature for every distinct part tag of
+// the items' responses, in sorted order (on data without parts, just length).
 func DefaultFeatures(items []feedback.Item) []Feature {
+	demoItems := len(items) > 0
+	for i := range items {
+		if !demo.Known(&items[i]) {
+			demoItems = false
+			break
+		}
+	}
+	if demoItems {
+		return DemoFeatures
+	}
 	seen := map[string]bool{}
 	var parts []string
 	for _, it := range items {

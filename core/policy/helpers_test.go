@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"prefer/core/feedback"
+	"prefer/core/num"
 	"prefer/core/rng"
 )
 
@@ -55,4 +56,27 @@ func newCand(tb testing.TB, items []feedback.Item) *Candidate {
 		tb.Fatal(err)
 	}
 	return c
+}
+
+// syntheticPrefs draws n preference pairs over items from a Bradley–Terry model with
+// scores scale·gold: P(a ≻ b) = σ(scale·(g_a − g_b)).
+func syntheticPrefs(tb testing.TB, items []feedback.Item, seed uint64, n int) []Pref {
+	tb.Helper()
+	r := rng.New(seed)
+	out := make([]Pref, 0, n)
+	for len(out) < n {
+		p := r.IntN(len(items))
+		k := len(items[p].Responses)
+		a, b := r.IntN(k), r.IntN(k)
+		if a == b {
+			continue
+		}
+		d := *items[p].Responses[a].Gold - *items[p].Responses[b].Gold
+		if r.Float64() < num.Sigmoid(d) {
+			out = append(out, Pref{Prompt: p, Winner: a, Loser: b})
+		} else {
+			out = append(out, Pref{Prompt: p, Winner: b, Loser: a})
+		}
+	}
+	return out
 }

@@ -18,7 +18,9 @@ type RLOOConfig struct {
 	// default off).
 	Normalize bool
 
-	LR         float64 // learning rate. Default 0.1 (candidate policy, Adam on logits).
+	// LR is the learning rate. Default 0.2, tuned for the candidate policy's Adam
+	// on logits (one update per batch, where PPO makes four).
+	LR         float64
 	ConstantLR bool    // keep LR fixed; by default it decays linearly to 0.
 	Diversity  float64 // entropy bonus α (see PPOConfig.Diversity). Default 0.
 
@@ -35,7 +37,7 @@ func (c RLOOConfig) withDefaults() RLOOConfig {
 		c.Samples = 4
 	}
 	if c.LR == 0 {
-		c.LR = 0.1
+		c.LR = 0.2
 	}
 	return c
 }
