@@ -132,23 +132,57 @@ func smooth(x []float64, w int) []float64 {
 	return out
 }
 
-// DetectRun runs Detect on a run's "reward" and "gold" series and its feature
-// series (FeaturePrefix + name), scaled by the spread of each feature over the
-// candidates of ft.
-func DetectRun(r *snapshot.Run, ft featureTable) []Alert {
-	return detectSeries(r.Series[SeriesReward], r.Series[SeriesGold], r.Series, ft)
+// detectRun runs Detect on a run's "reward" and "gold" series and its feature
+// series (FeaturePrefix + name).
+func detectRun(r *snapshot.Run, sc *scorer) []Alert {
+	return detectSeries(r.Series[SeriesReward], r.Series[SeriesGold], r.Series, sc)
 }
 
-func detectSeries(proxy, gold []float64, series map[string][]float64, ft featureTable) []Alert {
+// detectSeries runs Detect with the feature series found in series, each scaled by
+// its spread over the candidates. When the gold utility of every candidate is known,
+// features that go with higher gold (Pearson correlation over the candidates above
+// 0.2, such as a right answer) are not named: growing them is not hacking.
+func detectSeries(proxy, gold []float64, series map[string][]float64, sc *scorer) []Alert {
+	ft := sc.feats
 	feats := map[string][]float64{}
 	scale := map[string]float64{}
 	for f, fe := range ft.fs {
-		if s, ok := series[FeaturePrefix+fe.Name]; ok {
-			feats[fe.Name] = s
-			scale[fe.Name] = spread(ft.v[f])
+		s, ok := series[FeaturePrefix+fe.Name]
+		if !ok {
+			continue
 		}
+		if sc.gold.Known() && correlation(ft.v[f], sc.gold.V) > 0.2 {
+			continue
+		}
+		feats[fe.Name] = s
+		scale[fe.Name] = spread(ft.v[f])
 	}
 	return Detect(proxy, gold, feats, scale, DetectConfig{})
+}
+
+// correlation returns Pearson's r of x and y, 0 when either is constant.
+func correlation(x, y []float64) float64 {
+	n := float64(len(x))
+	if len(x) == 0 || len(y) != len(x) {
+		return 0
+	}
+	var mx, my float64
+	for i := range x {
+		mx += x[i]
+		my += y[i]
+	}
+	mx, my = mx/n, my/n
+	var sxy, sxx, syy float64
+	for i := range x {
+		dx, dy := x[i]-mx, y[i]-my
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	if sxx == 0 || syy == 0 {
+		return 0
+	}
+	return sxy / math.Sqrt(sxx*syy)
 }
 
 // spread returns the standard deviation of x (population), or 1 when it is 0.

@@ -105,7 +105,7 @@ func finish(res *Result, rec *recorder, name, kind string, seed uint64, config m
 	if !math.IsNaN(f.KL) && f.KL >= 0 {
 		res.Run.Summary["sqrt_kl"] = math.Sqrt(f.KL)
 	}
-	res.Alerts = DetectRun(&res.Run, rec.sc.feats)
+	res.Alerts = detectRun(&res.Run, rec.sc)
 	for _, a := range res.Alerts {
 		res.Run.Notes = append(res.Run.Notes, a.Message)
 	}
