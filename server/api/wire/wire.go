@@ -1,0 +1,356 @@
+// Package wire defines the bodies that Prefer's HTTP API exchanges (docs/server.md):
+// the JSON documents, the events-batch codec and the names of headers and content
+// types. It depends only on package core and the standard library, so both the server
+// and the browser client (compiled to WebAssembly) import it and cannot disagree on
+// the protocol.
+//
+// An events batch travels either as msgpack — a Prefer snapshot (core/snapshot) that
+// holds only judgments, content type application/msgpack — or as JSON,
+// {"events": [Event, …]}, content type application/json. Event uses the same keys as
+// the snapshot format's judgment record, so the two forms carry the same fields.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+
+	"prefer/core/feedback"
+	"prefer/core/snapshot"
+)
+
+// Content types and headers of the API.
+const (
+	// ContentTypeMsgpack marks a msgpack body: a snapshot, or an events batch encoded
+	// as a snapshot holding only judgments.
+	ContentTypeMsgpack = "application/msgpack"
+	// ContentTypeJSON marks a JSON body.
+	ContentTypeJSON = "application/json"
+
+	// HeaderCursor carries the cursor of a msgpack events page (the JSON page has it
+	// in its body).
+	HeaderCursor = "Prefer-Cursor"
+	// HeaderMore is "true" when a msgpack events page was cut at its limit.
+	HeaderMore = "Prefer-More"
+)
+
+// Errors of the events codec; test with errors.Is.
+var (
+	ErrContentType = errors.New("unsupported content type")
+	ErrBadBatch    = errors.New("malformed events batch")
+)
+
+// Event is the JSON form of a feedback.Judgment. Its keys are those of the judgment
+// record in the snapshot format (PRODUCT.md §4.3); zero fields are left out.
+type Event struct {
+	ID        string   `json:"id"`
+	Kind      string   `json:"kind"`
+	Item      string   `json:"item,omitempty"`
+	Rater     string   `json:"rater,omitempty"`
+	Time      int64    `json:"time,omitempty"`
+	Session   string   `json:"session,omitempty"`
+	Seq       int      `json:"seq,omitempty"`
+	MS        int64    `json:"ms,omitempty"`
+	Guideline int      `json:"guideline,omitempty"`
+	Reasons   []string `json:"reasons,omitempty"`
+	Note      string   `json:"note,omitempty"`
+	A         string   `json:"a,omitempty"`
+	B         string   `json:"b,omitempty"`
+	Choice    string   `json:"choice,omitempty"`
+	Strength  int      `json:"strength,omitempty"`
+	Left      string   `json:"left,omitempty"`
+	Shown     []string `json:"shown,omitempty"`
+	Order     []int    `json:"order,omitempty"`
+	Response  string   `json:"response,omitempty"`
+	Axis      string   `json:"axis,omitempty"`
+	Score     int      `json:"score,omitempty"`
+	Text      string   `json:"text,omitempty"`
+	Category  string   `json:"category,omitempty"`
+	Target    string   `json:"target,omitempty"`
+	Verdict   string   `json:"verdict,omitempty"`
+}
+
+// FromJudgment returns the wire form of j.
+func FromJudgment(j feedback.Judgment) Event {
+	return Event{
+		ID: j.ID, Kind: string(j.Kind), Item: j.Item, Rater: j.Rater, Time: j.Time,
+		Session: j.Session, Seq: j.Seq, MS: j.MS, Guideline: j.Guideline,
+		Reasons: j.Reasons, Note: j.Note,
+		A: j.A, B: j.B, Choice: string(j.Choice), Strength: j.Strength, Left: j.Left,
+		Shown: j.Shown, Order: j.Order,
+		Response: j.Response, Axis: j.Axis, Score: j.Score, Text: j.Text, Category: j.Category,
+		Target: j.Target, Verdict: j.Verdict,
+	}
+}
+
+// Judgment returns the judgment e describes.
+func (e Event) Judgment() feedback.Judgment {
+	return feedback.Judgment{
+		ID: e.ID, Kind: feedback.Kind(e.Kind), Item: e.Item, Rater: e.Rater, Time: e.Time,
+		Session: e.Session, Seq: e.Seq, MS: e.MS, Guideline: e.Guideline,
+		Reasons: e.Reasons, Note: e.Note,
+		A: e.A, B: e.B, Choice: feedback.Choice(e.Choice), Strength: e.Strength, Left: e.Left,
+		Shown: e.Shown, Order: e.Order,
+		Response: e.Response, Axis: e.Axis, Score: e.Score, Text: e.Text, Category: e.Category,
+		Target: e.Target, Verdict: e.Verdict,
+	}
+}
+
+// Events converts judgments to their wire form.
+func Events(js []feedback.Judgment) []Event {
+	out := make([]Event, len(js))
+	for i, j := range js {
+		out[i] = FromJudgment(j)
+	}
+	return out
+}
+
+// Judgments converts wire events to judgments.
+func Judgments(es []Event) []feedback.Judgment {
+	out := make([]feedback.Judgment, len(es))
+	for i, e := range es {
+		out[i] = e.Judgment()
+	}
+	return out
+}
+
+// Batch is the JSON body of POST /api/v1/projects/{p}/events.
+type Batch struct {
+	Events []Event `json:"events"`
+}
+
+// EncodeEventsMsgpack encodes a batch as a snapshot holding only the judgments, in
+// the given order. This is the form the browser client sends.
+func EncodeEventsMsgpack(js []feedback.Judgment) ([]byte, error) {
+	return snapshot.Marshal(&snapshot.Snapshot{Judgments: js})
+}
+
+// EncodeEventsJSON encodes a batch as {"events": [...]}.
+func EncodeEventsJSON(js []feedback.Judgment) ([]byte, error) {
+	return json.Marshal(Batch{Events: Events(js)})
+}
+
+// MediaType returns the media type of a Content-Type or Accept value without its
+// parameters, in lower case ("" when v is empty or malformed).
+func MediaType(v string) string {
+	if v == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(mt)
+}
+
+// DecodeEvents decodes an events batch of the given content type (msgpack or JSON).
+// Decoding is bounded by the size of body. A msgpack batch must be a snapshot that
+// holds judgments and nothing else but provenance; a JSON batch must be one object
+// {"events": [...]}. Errors wrap ErrContentType or ErrBadBatch and say what is wrong.
+func DecodeEvents(contentType string, body []byte) ([]feedback.Judgment, error) {
+	switch MediaType(contentType) {
+	case ContentTypeMsgpack:
+		s, err := snapshot.Unmarshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadBatch, err)
+		}
+		if len(s.Items) > 0 || len(s.Raters) > 0 || len(s.Models) > 0 || len(s.Runs) > 0 ||
+			len(s.Guidelines) > 0 || len(s.Extra) > 0 {
+			return nil, fmt.Errorf("%w: an events batch is a snapshot that holds only judgments; "+
+				"push items, models and runs as a snapshot instead", ErrBadBatch)
+		}
+		return s.Judgments, nil
+	case ContentTypeJSON:
+		var b Batch
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if err := dec.Decode(&b); err != nil {
+			return nil, fmt.Errorf("%w: decode JSON: %v", ErrBadBatch, err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrBadBatch)
+		}
+		if b.Events == nil {
+			return nil, fmt.Errorf(`%w: the JSON object has no "events" array`, ErrBadBatch)
+		}
+		return Judgments(b.Events), nil
+	}
+	return nil, fmt.Errorf("%w %q: send %s or %s", ErrContentType, contentType, ContentTypeMsgpack, ContentTypeJSON)
+}
+
+// EventsPage is the JSON answer of GET /api/v1/projects/{p}/events: events stored
+// after the cursor given in since, in the order the server stored them. Cursor is the
+// value to pass as since next time (opaque; equal to since when nothing is new). More
+// is true when the page was cut at its limit: ask again at once.
+type EventsPage struct {
+	Events []Event `json:"events"`
+	Cursor string  `json:"cursor"`
+	More   bool    `json:"more"`
+}
+
+// EventsAccepted is the answer to a stored batch. Accepted counts events stored by
+// this request, Duplicates those the server already held (a resent batch): both are
+// durable when the answer is sent.
+type EventsAccepted struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+}
+
+// SnapshotCreated is the answer of POST /api/v1/snapshots: ID names the snapshot in
+// links (/s/{id}), URL is the share link, ContentID the sha256 content id of the
+// bytes (also the ETag of GET), Size their length.
+type SnapshotCreated struct {
+	ID        string `json:"id"`
+	URL       string `json:"url"`
+	ContentID string `json:"content_id"`
+	Size      int64  `json:"size"`
+}
+
+// Rater names a rater of a project.
+type Rater struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Group string `json:"group,omitempty"`
+}
+
+// NewProject is the body of POST /api/v1/projects.
+//
+// Snapshot is the id of a stored snapshot (POST /api/v1/snapshots first) whose items
+// are labeled; items with a known best response (GoldBest) are gold questions and the
+// others are assigned. Raters lists the raters, or RaterCount asks for that many
+// (ids r1, r2, …). Overlap is how many raters see each item (default 1, at most the
+// number of raters). GoldRate is the share of each rater's queue made of gold items
+// (0 to 0.5). Seed makes the assignment reproducible.
+type NewProject struct {
+	Name       string  `json:"name"`
+	Snapshot   string  `json:"snapshot"`
+	Raters     []Rater `json:"raters,omitempty"`
+	RaterCount int     `json:"rater_count,omitempty"`
+	Overlap    int     `json:"overlap,omitempty"`
+	GoldRate   float64 `json:"gold_rate,omitempty"`
+	Seed       uint64  `json:"seed,omitempty"`
+}
+
+// RaterAccess is a rater with the secret token and link that give access to the
+// rater's queue. Tokens are shown once, in the answer that creates the project.
+type RaterAccess struct {
+	Rater
+	Token    string `json:"token"`
+	URL      string `json:"url"`
+	Assigned int    `json:"assigned"`
+}
+
+// ProjectCreated is the answer of POST /api/v1/projects. LeadToken and LeadURL give
+// the project lead (progress, every event, reviews).
+type ProjectCreated struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Snapshot  string        `json:"snapshot"`
+	Items     int           `json:"items"`
+	GoldItems int           `json:"gold_items"`
+	LeadToken string        `json:"lead_token"`
+	LeadURL   string        `json:"lead_url"`
+	Raters    []RaterAccess `json:"raters"`
+}
+
+// Response is a response as a rater sees it: no gold utility, parts or tags.
+type Response struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+// TaskItem is an item of a rater's queue.
+type TaskItem struct {
+	ID        string     `json:"id"`
+	Prompt    string     `json:"prompt"`
+	Responses []Response `json:"responses"`
+}
+
+// Guideline is a version of the labeling instructions.
+type Guideline struct {
+	Version int    `json:"version"`
+	Text    string `json:"text"`
+}
+
+// Tasks is the answer of GET /api/v1/projects/{p}/tasks: the rater's queue in the
+// order to label it (gold items mixed in and not marked), the guidelines, and the
+// ids of the queue's items that the server already holds a judgment of this rater for.
+type Tasks struct {
+	Project    string      `json:"project"`
+	Name       string      `json:"name"`
+	Rater      Rater       `json:"rater"`
+	Guidelines []Guideline `json:"guidelines,omitempty"`
+	Items      []TaskItem  `json:"items"`
+	Done       []string    `json:"done"`
+}
+
+// FeedbackItems returns the queue as feedback items (responses keep their ids and
+// texts), for validating and storing judgments locally.
+func (t *Tasks) FeedbackItems() []feedback.Item {
+	out := make([]feedback.Item, len(t.Items))
+	for i, it := range t.Items {
+		out[i] = feedback.Item{ID: it.ID, Prompt: it.Prompt}
+		for _, r := range it.Responses {
+			out[i].Responses = append(out[i].Responses, feedback.Response{ID: r.ID, Text: r.Text})
+		}
+	}
+	return out
+}
+
+// RaterProgress is one rater's progress: items assigned and judged (at least one
+// judgment), the gold items among them and how many of those were answered with the
+// known best response, the number of events stored and the latest event time (unix
+// ms, the client's clock).
+type RaterProgress struct {
+	Rater
+	Assigned     int   `json:"assigned"`
+	Done         int   `json:"done"`
+	GoldAssigned int   `json:"gold_assigned"`
+	GoldDone     int   `json:"gold_done"`
+	GoldCorrect  int   `json:"gold_correct"`
+	Events       int   `json:"events"`
+	LastTime     int64 `json:"last_time,omitempty"`
+}
+
+// Progress is the answer of GET /api/v1/projects/{p} for the project lead.
+type Progress struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Snapshot  string          `json:"snapshot"`
+	Overlap   int             `json:"overlap"`
+	GoldRate  float64         `json:"gold_rate"`
+	Items     int             `json:"items"`
+	GoldItems int             `json:"gold_items"`
+	Events    int             `json:"events"`
+	Raters    []RaterProgress `json:"raters"`
+}
+
+// EventError names an event of a batch and what is wrong with it.
+type EventError struct {
+	ID    string `json:"id"`
+	Error string `json:"error"`
+}
+
+// Error is the JSON body of every 4xx and 5xx answer. Code is a stable word for
+// programs (see docs/server.md), Message a sentence for people that says what to do;
+// Events lists the events of a rejected batch that caused it.
+type Error struct {
+	Code    string       `json:"code"`
+	Message string       `json:"error"`
+	Events  []EventError `json:"events,omitempty"`
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	for i, ev := range e.Events {
+		if i == 3 {
+			msg += fmt.Sprintf("; and %d more", len(e.Events)-3)
+			break
+		}
+		msg += fmt.Sprintf("; event %q: %s", ev.ID, ev.Error)
+	}
+	return msg
+}

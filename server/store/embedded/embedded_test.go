@@ -1,0 +1,52 @@
+package embedded
+
+import (
+	"testing"
+	"time"
+
+	"prefer/server/store"
+	"prefer/server/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Factory{
+		Open: func(tb testing.TB) store.Store {
+			s, err := Open(tb.TempDir())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { s.Close() })
+			return s
+		},
+		Reopen: func(tb testing.TB, s store.Store) store.Store {
+			path := s.(*Store).db.Path()
+			if err := s.Close(); err != nil {
+				tb.Fatal(err)
+			}
+			s2, err := Open(dirOf(path))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { s2.Close() })
+			return s2
+		},
+	})
+}
+
+func TestLockedFile(t *testing.T) {
+	defer func(d time.Duration) { lockTimeout = d }(lockTimeout)
+	lockTimeout = 100 * time.Millisecond
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// bbolt's flock is per open file description, so a second Open in the same
+	// process blocks like another process would.
+	if _, err := Open(dir); err == nil {
+		t.Fatal("second Open of a locked file succeeded")
+	}
+}
+
+func dirOf(path string) string { return path[:len(path)-len(FileName)-1] }
