@@ -75,17 +75,13 @@ func DawidSkene(labels [][]int, k int, cfg *DSConfig) (*DSResult, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("dawid-skene: %d classes: need at least one", k)
 	}
-	U := len(labels)
 	R := 0
 	for _, row := range labels {
 		if len(row) > R {
 			R = len(row)
 		}
 	}
-	// Sparse view: for each unit the (rater, label) pairs.
-	type vote struct{ r, l int }
-	votes := make([][]vote, U)
-	anyLabel := false
+	votes := make([][]vote, len(labels))
 	for u, row := range labels {
 		for r, l := range row {
 			if l < -1 || l >= k {
@@ -93,8 +89,24 @@ func DawidSkene(labels [][]int, k int, cfg *DSConfig) (*DSResult, error) {
 			}
 			if l >= 0 {
 				votes[u] = append(votes[u], vote{r, l})
-				anyLabel = true
 			}
+		}
+	}
+	return fitDawidSkene(votes, R, k, c)
+}
+
+// vote is one label of a unit: rater r said l.
+type vote struct{ r, l int }
+
+// fitDawidSkene runs EM on sparse labels: votes[u] lists the labels of unit u, from R
+// raters, in k classes.
+func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
+	U := len(votes)
+	anyLabel := false
+	for u := range votes {
+		if len(votes[u]) > 0 {
+			anyLabel = true
+			break
 		}
 	}
 	if !anyLabel {

@@ -1,0 +1,194 @@
+package agree
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// kindName names a kind report in prose: "compare", "rate (helpful)".
+func (k *KindReport) name() string {
+	if k.Axis != "" {
+		return fmt.Sprintf("%s (%s)", k.Kind, k.Axis)
+	}
+	return string(k.Kind)
+}
+
+func pct(f Float) string {
+	if !f.Valid() {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f%%", 100*float64(f))
+}
+
+func pval(f Float) string {
+	if !f.Valid() {
+		return "–"
+	}
+	return fmt.Sprintf("%.2g", float64(f))
+}
+
+// findings lists the notable results of r in plain words, most important first.
+func findings(r *Report) []string {
+	out := []string{}
+	for i := range r.Kinds {
+		k := &r.Kinds[i]
+		a := &k.Agreement
+		out = append(out, fmt.Sprintf("%s: percent agreement %s, Fleiss' κ %s, Krippendorff's α (%s) %s on %d units labeled by two or more raters.",
+			k.name(), pct(a.Percent), a.FleissKappa, k.Metric, a.Alpha, k.PairableUnits))
+	}
+	if p := r.Position; p != nil {
+		if p.Biased {
+			out = append(out, fmt.Sprintf("The panel favours the %s response: the left one wins %s of %d decided comparisons (p = %s).",
+				side(p.LeftShare), pct(p.LeftShare), p.Decided, pval(p.P)))
+		}
+		for _, s := range p.Raters {
+			if s.Biased {
+				out = append(out, fmt.Sprintf("Rater %s favours the %s response: the left one wins %s of %d decided comparisons (p = %s).",
+					s.Rater, side(s.LeftShare), pct(s.LeftShare), s.Decided, pval(s.P)))
+			}
+		}
+	}
+	if l := r.Length; l != nil {
+		for _, s := range append([]LengthStats{l.LengthStats}, l.Raters...) {
+			if !s.Biased {
+				continue
+			}
+			who := "The panel"
+			if s.Rater != "" {
+				who = "Rater " + s.Rater
+			}
+			msg := fmt.Sprintf("%s picks the longer response in %s of %d decided comparisons (p = %s)", who, pct(s.LongerShare), s.Decided, pval(s.P))
+			if s.GoldN > 0 {
+				msg += fmt.Sprintf("; the better response is the longer one in %s of them", pct(s.GoldLongerShare))
+			}
+			out = append(out, msg+".")
+		}
+	}
+	for i := range r.Kinds {
+		k := &r.Kinds[i]
+		for _, rs := range k.Raters {
+			if rs.Fatigued {
+				out = append(out, fmt.Sprintf("%s: rater %s gets worse during a session: quality changes by %+.2f per 100 judgments (p = %s).",
+					k.name(), rs.Rater, float64(rs.QualitySlope), pval(rs.QualityP)))
+			}
+		}
+		if len(k.Raters) >= 3 && k.DawidSkene != nil {
+			worst := -1
+			for j, rs := range k.Raters {
+				if rs.DSAccuracy.Valid() && (worst < 0 || rs.DSAccuracy < k.Raters[worst].DSAccuracy) {
+					worst = j
+				}
+			}
+			if worst >= 0 {
+				out = append(out, fmt.Sprintf("%s: rater %s has the lowest Dawid–Skene accuracy (%s).",
+					k.name(), k.Raters[worst].Rater, k.Raters[worst].DSAccuracy))
+			}
+		}
+		if d := k.Drift; d != nil && d.Drifting {
+			out = append(out, fmt.Sprintf("%s: the label mix changes over time (χ² = %.1f, df %d, p = %s).",
+				k.name(), float64(d.MixChi2), d.MixDF, pval(d.MixP)))
+		}
+		if g := k.Groups; g != nil && g.Differ {
+			names := make([]string, len(g.Groups))
+			for j, gs := range g.Groups {
+				names[j] = gs.Group
+			}
+			out = append(out, fmt.Sprintf("%s: groups %s label the same units differently (agreement within groups %s, between %s; permutation p = %s on %d shared units).",
+				k.name(), strings.Join(names, ", "), pct(g.Within), pct(g.Between), pval(g.P), g.SharedUnits))
+		}
+	}
+	return out
+}
+
+func side(leftShare Float) string {
+	if leftShare < 0.5 {
+		return "right"
+	}
+	return "left"
+}
+
+// WriteText writes r as a readable summary: the findings, then per kind the agreement,
+// the raters, fatigue, drift and groups, then position and length bias.
+func (r *Report) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	p := ew.printf
+	p("Feedback quality: %d judgments by %d raters on %d items (significance level %g).\n", r.Judgments, r.Raters, r.Items, r.Level)
+	if len(r.Findings) > 0 {
+		p("\nFindings\n")
+		for _, f := range r.Findings {
+			p("  - %s\n", f)
+		}
+	}
+	for i := range r.Kinds {
+		k := &r.Kinds[i]
+		a := &k.Agreement
+		p("\n== %s: %d labels on %d units (%d pairable, %d repeats); labels %s\n",
+			k.name(), k.Observations, k.Units, k.PairableUnits, k.Repeats, strings.Join(k.Labels, ", "))
+		p("percent agreement %s   Fleiss' κ %s   Krippendorff's α (%s) %s\n", a.Percent, a.FleissKappa, k.Metric, a.Alpha)
+		if m := a.AlphaByMetric; m != nil {
+			p("α by metric: nominal %s, ordinal %s, interval %s, ratio %s\n", m.Nominal, m.Ordinal, m.Interval, m.Ratio)
+		}
+		if c := a.Cohen; c != nil {
+			p("Cohen's κ (%s vs %s, %d units) %s, SE %s, p %s\n", c.RaterA, c.RaterB, c.Units, c.Kappa, c.SE, pval(c.P))
+		} else if len(a.CohenPairs) > 0 {
+			p("mean pairwise Cohen's κ %s over %d rater pairs\n", a.CohenMean, len(a.CohenPairs))
+		}
+		if a.SelfPairs > 0 {
+			p("self-agreement on repeated units %s (%d pairs)\n", a.SelfAgreement, a.SelfPairs)
+		}
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "rater\tgroup\tlabels\tconsensus\tgold\tDS acc\tseconds\tquality/100\t\n")
+		for _, rs := range k.Raters {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", rs.Rater, rs.Group, rs.Labels, rs.Consensus,
+				rs.GoldAccuracy, rs.DSAccuracy, rs.Seconds, rs.QualitySlope)
+		}
+		tw.Flush()
+		if f := k.Fatigue; f != nil {
+			p("fatigue: quality %+.3f per 100 positions (p %s), seconds %+.2f per 100 (p %s)\n",
+				float64(f.QualitySlope), pval(f.QualityP), float64(f.SecondsSlope), pval(f.SecondsP))
+		}
+		if d := k.Drift; d != nil {
+			p("drift over %d windows: agreement", len(d.Windows))
+			for _, w := range d.Windows {
+				p(" %s", w.Agreement)
+			}
+			p("; label mix χ² p %s\n", pval(d.MixP))
+		}
+		if g := k.Groups; g != nil {
+			p("groups:")
+			for _, gs := range g.Groups {
+				p(" %s (%d raters, consensus %s)", gs.Group, gs.Raters, gs.Consensus)
+			}
+			p("; on %d shared units agreement within %s, between %s, p %s\n", g.SharedUnits, g.Within, g.Between, pval(g.P))
+		}
+	}
+	if pb := r.Position; pb != nil {
+		p("\nposition bias: left wins %s of %d decided comparisons (p %s)\n", pct(pb.LeftShare), pb.Decided, pval(pb.P))
+	}
+	if lb := r.Length; lb != nil {
+		p("length bias: longer wins %s of %d (p %s), correlation %s", pct(lb.LongerShare), lb.Decided, pval(lb.P), lb.Corr)
+		if lb.GoldN > 0 {
+			p("; gold prefers the longer in %s", pct(lb.GoldLongerShare))
+		}
+		p("\n")
+	}
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+func (e *errWriter) printf(format string, args ...any) { fmt.Fprintf(e, format, args...) }
