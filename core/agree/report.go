@@ -257,8 +257,8 @@ type DSReport struct {
 
 // DSRater is one rater's Dawid–Skene estimates.
 type DSRater struct {
-	Rater    string  `json:"rater"`
-	Accuracy Float   `json:"accuracy"` // Σ_k π_k θ[k][k]
+	Rater    string `json:"rater"`
+	Accuracy Float  `json:"accuracy"` // Σ_k π_k θ[k][k]
 	// Confusion[k][l] is P(the rater says label l | the true label is k).
 	Confusion [][]Float `json:"confusion"`
 }
