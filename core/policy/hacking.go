@@ -38,6 +38,9 @@ type DetectConfig struct {
 	MinChange float64
 	// Top is the number of grown features named. Default 3.
 	Top int
+	// Unit names the points in the message: "step" for a run, "point" (default)
+	// for a sweep.
+	Unit string
 }
 
 // Detect looks for reward hacking in matched series of proxy and gold reward,
@@ -56,6 +59,9 @@ func Detect(proxy, gold []float64, feats map[string][]float64, scale map[string]
 	}
 	if cfg.Top == 0 {
 		cfg.Top = 3
+	}
+	if cfg.Unit == "" {
+		cfg.Unit = "point"
 	}
 	n := len(gold)
 	if n < 3 || len(proxy) != n {
@@ -111,7 +117,7 @@ func Detect(proxy, gold []float64, feats map[string][]float64, scale map[string]
 	for _, c := range grew {
 		parts = append(parts, fmt.Sprintf("%s %.3g → %.3g", c.Name, c.Peak, c.End))
 	}
-	a.Message = fmt.Sprintf("reward hacking: after point %d the proxy reward rose by %.3g while the gold reward fell by %.3g", peak+1, rise, drop)
+	a.Message = fmt.Sprintf("reward hacking: after %s %d the proxy reward rose by %.3g while the gold reward fell by %.3g", cfg.Unit, peak+1, rise, drop)
 	if len(parts) > 0 {
 		a.Message += "; grew: " + strings.Join(parts, ", ")
 	}
@@ -135,14 +141,14 @@ func smooth(x []float64, w int) []float64 {
 // detectRun runs Detect on a run's "reward" and "gold" series and its feature
 // series (FeaturePrefix + name).
 func detectRun(r *snapshot.Run, sc *scorer) []Alert {
-	return detectSeries(r.Series[SeriesReward], r.Series[SeriesGold], r.Series, sc)
+	return detectSeries(r.Series[SeriesReward], r.Series[SeriesGold], r.Series, sc, "step")
 }
 
 // detectSeries runs Detect with the feature series found in series, each scaled by
 // its spread over the candidates. When the gold utility of every candidate is known,
 // features that go with higher gold (Pearson correlation over the candidates above
 // 0.2, such as a right answer) are not named: growing them is not hacking.
-func detectSeries(proxy, gold []float64, series map[string][]float64, sc *scorer) []Alert {
+func detectSeries(proxy, gold []float64, series map[string][]float64, sc *scorer, unit string) []Alert {
 	ft := sc.feats
 	feats := map[string][]float64{}
 	scale := map[string]float64{}
@@ -157,7 +163,7 @@ func detectSeries(proxy, gold []float64, series map[string][]float64, sc *scorer
 		feats[fe.Name] = s
 		scale[fe.Name] = spread(ft.v[f])
 	}
-	return Detect(proxy, gold, feats, scale, DetectConfig{})
+	return Detect(proxy, gold, feats, scale, DetectConfig{Unit: unit})
 }
 
 // correlation returns Pearson's r of x and y, 0 when either is constant.

@@ -162,7 +162,7 @@ func Sweep(items []feedback.Item, env Env, cfg SweepConfig) (*SweepResult, error
 	} else {
 		res.Run.Config["betas"] = betas[:len(res.Points)]
 	}
-	res.Alerts = detectSeries(s["proxy"], s[SeriesGold], s, sc)
+	res.Alerts = detectSeries(s["proxy"], s[SeriesGold], s, sc, "point")
 	res.Run.Summary = map[string]float64{"points": float64(len(res.Points))}
 	if g := s[SeriesGold]; len(g) > 0 && !math.IsNaN(g[0]) {
 		best := 0
