@@ -1,0 +1,366 @@
+package formats
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strconv"
+
+	"prefer/core/feedback"
+)
+
+// builder accumulates a Dataset from records, with map lookups for items, responses,
+// raters and judgment ids so that importing is linear in the input.
+type builder struct {
+	prefix string // id prefix and hash domain of derived judgment ids, e.g. "trl"
+	opt    Options
+	ds     Dataset
+	rep    Report
+	items  map[string]*itemState
+	raters map[string]int
+	jids   map[string]int // judgment id → index in ds.Judgments
+	occ    map[[32]byte]int
+	lines  map[int]int // index of a review judgment → its line, for the final check
+	key    []byte      // scratch buffer for judgment keys
+}
+
+// itemState is the builder's index of one item.
+type itemState struct {
+	idx      int            // index in ds.Items
+	resp     map[string]int // response id → index in Responses
+	declared bool           // declared by a jsonl "item" line: its responses are listed in full
+}
+
+func newBuilder(format, prefix string, opt Options) *builder {
+	return &builder{
+		prefix: prefix,
+		opt:    opt,
+		rep:    Report{Format: format},
+		items:  map[string]*itemState{},
+		raters: map[string]int{},
+		jids:   map[string]int{},
+		occ:    map[[32]byte]int{},
+		lines:  map[int]int{},
+	}
+}
+
+// run reads every record and hands it to handle. A record error fails the import,
+// or is counted and skipped when Options.Lenient is set. handle must not change the
+// builder when it returns an error: check first, then commit.
+func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Report, error) {
+	rr, err := openRecords(r, b.opt.MaxRecord)
+	if err != nil {
+		return nil, nil, err
+	}
+	for {
+		rec, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if isFatal(err) {
+				return nil, nil, err
+			}
+			b.rep.Records++
+			if err := b.problem(err); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		b.rep.Records++
+		if err := handle(rec); err != nil {
+			var le *LineError
+			if !errors.As(err, &le) {
+				le = &LineError{Line: rec.line, Msg: err.Error()}
+			}
+			if err := b.problem(le); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := b.checkReviews(); err != nil {
+		return nil, nil, err
+	}
+	b.rep.Judgments = len(b.ds.Judgments)
+	return &b.ds, &b.rep, nil
+}
+
+// problem fails with err, or counts it when lenient.
+func (b *builder) problem(err error) error {
+	if !b.opt.Lenient {
+		return err
+	}
+	b.rep.Skipped++
+	if len(b.rep.Problems) < MaxProblems {
+		b.rep.Problems = append(b.rep.Problems, err.Error())
+	}
+	return nil
+}
+
+// checkReviews checks that a review whose target was imported targets a flag.
+// A target absent from this input may come from another file; the merge checks it.
+func (b *builder) checkReviews() error {
+	idx := make([]int, 0, len(b.lines))
+	for i := range b.lines {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		j := b.ds.Judgments[i]
+		if t, ok := b.jids[j.Target]; ok && b.ds.Judgments[t].Kind != feedback.KindFlag {
+			return &LineError{Line: b.lines[i], Msg: fmt.Sprintf("review target %q is a %s, not a flag; a review judges a flag", j.Target, b.ds.Judgments[t].Kind)}
+		}
+	}
+	return nil
+}
+
+// checkItem checks that an item can take the given prompt: a known item must have
+// the same prompt, and a new item needs one.
+func (b *builder) checkItem(id string, prompt *string) error {
+	st, ok := b.items[id]
+	if !ok {
+		if prompt == nil {
+			return fmt.Errorf("item %q appears for the first time without a \"prompt\"; give its prompt", id)
+		}
+		return nil
+	}
+	if prompt != nil && *prompt != b.ds.Items[st.idx].Prompt {
+		return fmt.Errorf("item %q already has a different prompt (%s); give this prompt another \"item\" id or fix it",
+			id, quoteShort(b.ds.Items[st.idx].Prompt))
+	}
+	return nil
+}
+
+// item returns the item with the given id, creating it with prompt if new.
+func (b *builder) item(id, prompt string) *itemState {
+	if st, ok := b.items[id]; ok {
+		return st
+	}
+	st := &itemState{idx: len(b.ds.Items), resp: map[string]int{}}
+	b.items[id] = st
+	b.ds.Items = append(b.ds.Items, feedback.Item{ID: id, Prompt: prompt})
+	return st
+}
+
+// tag adds tags to an item, keeping its tags sorted and distinct.
+func (b *builder) tag(st *itemState, tags ...string) {
+	it := &b.ds.Items[st.idx]
+	it.Tags = unionSorted(it.Tags, tags)
+}
+
+// response adds a response with the given text to an item if it has none with that
+// text, adds parts to it either way, and returns its id.
+func (b *builder) response(st *itemState, text string, src feedback.Source, parts ...string) string {
+	id := feedback.ResponseID(text)
+	it := &b.ds.Items[st.idx]
+	if k, ok := st.resp[id]; ok {
+		if len(parts) > 0 {
+			it.Responses[k].Parts = unionSorted(it.Responses[k].Parts, parts)
+		}
+		return id
+	}
+	st.resp[id] = len(it.Responses)
+	r := feedback.Response{ID: id, Text: text, Source: src}
+	if len(parts) > 0 {
+		r.Parts = unionSorted(nil, parts)
+	}
+	it.Responses = append(it.Responses, r)
+	return id
+}
+
+// rater records a rater id; r, when given, fills in the rater's other fields.
+func (b *builder) rater(id string, r *feedback.Rater) {
+	if id == "" {
+		return
+	}
+	k, ok := b.raters[id]
+	if !ok {
+		k = len(b.ds.Raters)
+		b.raters[id] = k
+		b.ds.Raters = append(b.ds.Raters, feedback.Rater{ID: id})
+	}
+	if r != nil {
+		fillRater(&b.ds.Raters[k], *r)
+	}
+}
+
+// pending is a judgment checked and ready to commit.
+type pending struct {
+	j       feedback.Judgment
+	key     [32]byte
+	derived bool // the id was derived from key
+	dup     bool // an equal judgment with this id is already imported
+	line    int
+}
+
+// prepare gives j its id (derived from its content when j.ID is empty) and checks an
+// explicit id against the judgments already imported.
+func (b *builder) prepare(j feedback.Judgment, line int, prompt string, extra ...string) (pending, error) {
+	p := pending{j: j, line: line}
+	if j.ID == "" {
+		p.key = b.judgmentKey(prompt, &j, extra...)
+		p.derived = true
+		p.j.ID = b.derivedID(p.key)
+		return p, nil
+	}
+	if k, ok := b.jids[j.ID]; ok {
+		if !reflect.DeepEqual(b.ds.Judgments[k], j) {
+			return p, fmt.Errorf("judgment id %q was already used for a different judgment; ids must be unique", j.ID)
+		}
+		p.dup = true
+	}
+	return p, nil
+}
+
+// commit adds a prepared judgment and its rater.
+func (b *builder) commit(p pending) {
+	if p.dup {
+		b.rep.Duplicates++
+		return
+	}
+	if p.derived {
+		b.occ[p.key]++
+	}
+	b.rater(p.j.Rater, nil)
+	if p.j.Kind == feedback.KindReview {
+		b.lines[len(b.ds.Judgments)] = p.line
+	}
+	b.jids[p.j.ID] = len(b.ds.Judgments)
+	b.ds.Judgments = append(b.ds.Judgments, p.j)
+}
+
+// derivedID returns the id of the next occurrence of a judgment with the given
+// content key: prefix-<20 hex digits>. The first occurrence uses the key itself;
+// the n-th repeat hashes the key with n, so identical records stay distinct
+// judgments and re-importing the same data gives the same ids.
+func (b *builder) derivedID(key [32]byte) string {
+	n := b.occ[key]
+	sum := key
+	if n > 0 {
+		var buf [40]byte
+		copy(buf[:], key[:])
+		binary.LittleEndian.PutUint64(buf[32:], uint64(n))
+		sum = sha256.Sum256(buf[:])
+	}
+	return b.prefix + "-" + hex.EncodeToString(sum[:10])
+}
+
+// judgmentKey hashes the content of a judgment (every field but the id), its item's
+// prompt, the import format and any extra strings, each length-prefixed.
+func (b *builder) judgmentKey(prompt string, j *feedback.Judgment, extra ...string) [32]byte {
+	k := b.key[:0]
+	str := func(s string) {
+		k = strconv.AppendInt(k, int64(len(s)), 10)
+		k = append(k, ':')
+		k = append(k, s...)
+	}
+	num := func(n int64) {
+		k = strconv.AppendInt(k, n, 10)
+		k = append(k, ';')
+	}
+	strs := func(ss []string) {
+		num(int64(len(ss)))
+		for _, s := range ss {
+			str(s)
+		}
+	}
+	str(b.prefix)
+	str(prompt)
+	str(string(j.Kind))
+	str(j.Item)
+	str(j.Rater)
+	num(j.Time)
+	str(j.Session)
+	num(int64(j.Seq))
+	num(j.MS)
+	num(int64(j.Guideline))
+	strs(j.Reasons)
+	str(j.Note)
+	str(j.A)
+	str(j.B)
+	str(string(j.Choice))
+	num(int64(j.Strength))
+	str(j.Left)
+	strs(j.Shown)
+	num(int64(len(j.Order)))
+	for _, o := range j.Order {
+		num(int64(o))
+	}
+	str(j.Response)
+	str(j.Axis)
+	num(int64(j.Score))
+	str(j.Text)
+	str(j.Category)
+	str(j.Target)
+	str(j.Verdict)
+	strs(extra)
+	b.key = k
+	return sha256.Sum256(k)
+}
+
+// decodeJSON decodes one record into v and turns encoding/json's errors into
+// messages that name the field and say what it must be.
+func decodeJSON(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return jsonProblem(err)
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("not valid JSON (%v, at byte %d of the record); each record must be one JSON object", se, se.Offset)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return fmt.Errorf("expected a JSON object, found %s", jsonKind(te.Value))
+		}
+		return fmt.Errorf("%q must be %s, not %s", te.Field, wantKind(te.Type), jsonKind(te.Value))
+	}
+	return fmt.Errorf("not valid JSON: %v", err)
+}
+
+func jsonKind(v string) string {
+	switch {
+	case v == "array", v == "object":
+		return "an " + v
+	case v == "bool":
+		return "true/false"
+	case len(v) > 7 && v[:7] == "number ":
+		return "the " + v
+	}
+	return "a " + v
+}
+
+func wantKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another type"
+}

@@ -1,0 +1,485 @@
+package formats
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"prefer/core/feedback"
+)
+
+// trlRecord is one row of a TRL preference dataset. Values are kept raw because each
+// may be a text or a list of messages.
+type trlRecord struct {
+	Prompt     json.RawMessage `json:"prompt"`
+	Chosen     json.RawMessage `json:"chosen"`
+	Rejected   json.RawMessage `json:"rejected"`
+	Completion json.RawMessage `json:"completion"`
+	Label      json.RawMessage `json:"label"`
+}
+
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+// trlValue is a field that is either a text or a list of messages.
+type trlValue struct {
+	text string
+	msgs []Message
+	chat bool
+}
+
+func trlField(field string, raw json.RawMessage) (trlValue, error) {
+	var v trlValue
+	s := bytes.TrimLeft(raw, " \t\r\n")
+	switch {
+	case len(s) > 0 && s[0] == '"':
+		if err := json.Unmarshal(raw, &v.text); err != nil {
+			return v, fmt.Errorf("%q is not a valid JSON string", field)
+		}
+	case len(s) > 0 && s[0] == '[':
+		if err := json.Unmarshal(raw, &v.msgs); err != nil {
+			return v, fmt.Errorf("%q must be a list of {\"role\": …, \"content\": \"…\"} messages with text content", field)
+		}
+		if err := checkMessages(field, v.msgs); err != nil {
+			return v, err
+		}
+		v.chat = true
+	default:
+		return v, fmt.Errorf("%q must be a text or a list of {\"role\", \"content\"} messages", field)
+	}
+	return v, nil
+}
+
+// ReadTRL reads a TRL preference dataset, as JSON lines or as one JSON array (chosen
+// by the first byte), optionally gzipped. Each row is one of:
+//
+//	{"prompt", "chosen", "rejected"}  standard: one comparison, chosen wins
+//	{"chosen", "rejected"}            implicit prompt: see SplitImplicit
+//	the same with lists of {"role", "content"} messages (conversational)
+//	{"prompt", "completion", "label"} unpaired (KTO): a thumb up (true) or down (false)
+//
+// Conversations are rendered as dialogue text (RenderChat) with the prompt ending in
+// AssistantCue, so the conversational export gives them back. Other columns are
+// ignored. Judgment ids are derived from each row's content.
+func ReadTRL(r io.Reader, opt Options) (*Dataset, *Report, error) {
+	b := newBuilder("trl", "trl", opt)
+	return b.run(r, func(rec record) error {
+		var t trlRecord
+		if err := decodeJSON(rec.data, &t); err != nil {
+			return err
+		}
+		return b.trlRecord(&t, rec.line)
+	})
+}
+
+func (b *builder) trlRecord(t *trlRecord, line int) error {
+	if present(t.Completion) || present(t.Label) {
+		return b.trlUnpaired(t, line)
+	}
+	if !present(t.Chosen) || !present(t.Rejected) {
+		return fmt.Errorf("a row needs \"chosen\" and \"rejected\" (a preference pair, with or without \"prompt\") or \"prompt\", \"completion\" and \"label\" (unpaired, KTO)")
+	}
+	c, err := trlField("chosen", t.Chosen)
+	if err != nil {
+		return err
+	}
+	rj, err := trlField("rejected", t.Rejected)
+	if err != nil {
+		return err
+	}
+	if c.chat != rj.chat {
+		return fmt.Errorf("\"chosen\" and \"rejected\" must both be texts or both be message lists")
+	}
+	var prompt, a, bb string
+	switch {
+	case present(t.Prompt):
+		p, err := trlField("prompt", t.Prompt)
+		if err != nil {
+			return err
+		}
+		if p.chat != c.chat {
+			return fmt.Errorf("\"prompt\", \"chosen\" and \"rejected\" must all be texts or all be message lists")
+		}
+		if !p.chat {
+			prompt, a, bb = p.text, c.text, rj.text
+			break
+		}
+		if c.msgs[0].Role != "assistant" || rj.msgs[0].Role != "assistant" {
+			return fmt.Errorf("\"chosen\" and \"rejected\" must start with an assistant message")
+		}
+		prompt, a, bb = RenderChat(p.msgs)+AssistantCue, renderCompletion(c.msgs), renderCompletion(rj.msgs)
+	case c.chat:
+		if prompt, a, bb, err = splitImplicitChat(c.msgs, rj.msgs); err != nil {
+			return err
+		}
+	default:
+		if prompt, a, bb, err = SplitImplicit(c.text, rj.text); err != nil {
+			return err
+		}
+	}
+	if a == bb {
+		return fmt.Errorf("\"chosen\" and \"rejected\" are the same response; a comparison needs two different ones")
+	}
+	return b.addPair(prompt, a, bb, line)
+}
+
+// addPair commits one comparison in which a (chosen) beats b (rejected).
+func (b *builder) addPair(prompt, a, bb string, line int) error {
+	itemID := ItemID(prompt)
+	if err := b.checkItem(itemID, &prompt); err != nil {
+		return err
+	}
+	j := feedback.Judgment{Kind: feedback.KindCompare, Item: itemID, A: feedback.ResponseID(a), B: feedback.ResponseID(bb), Choice: feedback.ChoiceA}
+	p, err := b.prepare(j, line, prompt)
+	if err != nil {
+		return err
+	}
+	st := b.item(itemID, prompt)
+	b.response(st, a, feedback.SourceImported)
+	b.response(st, bb, feedback.SourceImported)
+	b.commit(p)
+	return nil
+}
+
+func (b *builder) trlUnpaired(t *trlRecord, line int) error {
+	if !present(t.Prompt) || !present(t.Completion) || !present(t.Label) {
+		return fmt.Errorf("an unpaired (KTO) row needs \"prompt\", \"completion\" and \"label\"")
+	}
+	var label bool
+	if err := json.Unmarshal(t.Label, &label); err != nil {
+		return fmt.Errorf("\"label\" must be true (desirable) or false (undesirable)")
+	}
+	p, err := trlField("prompt", t.Prompt)
+	if err != nil {
+		return err
+	}
+	c, err := trlField("completion", t.Completion)
+	if err != nil {
+		return err
+	}
+	if p.chat != c.chat {
+		return fmt.Errorf("\"prompt\" and \"completion\" must both be texts or both be message lists")
+	}
+	prompt, text := p.text, c.text
+	if p.chat {
+		if c.msgs[0].Role != "assistant" {
+			return fmt.Errorf("\"completion\" must start with an assistant message")
+		}
+		prompt, text = RenderChat(p.msgs)+AssistantCue, renderCompletion(c.msgs)
+	}
+	itemID := ItemID(prompt)
+	if err := b.checkItem(itemID, &prompt); err != nil {
+		return err
+	}
+	score := -1
+	if label {
+		score = 1
+	}
+	j := feedback.Judgment{Kind: feedback.KindThumb, Item: itemID, Response: feedback.ResponseID(text), Score: score}
+	pd, err := b.prepare(j, line, prompt)
+	if err != nil {
+		return err
+	}
+	st := b.item(itemID, prompt)
+	b.response(st, text, feedback.SourceImported)
+	b.commit(pd)
+	return nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// lcp returns the length of the longest common prefix of a and b.
+func lcp(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// hhMarker is the assistant turn marker of dialogue text, without its space.
+const hhMarker = "\n\nAssistant:"
+
+// SplitImplicit finds the prompt of a TRL implicit-prompt pair: the longest common
+// prefix of chosen and rejected, cut back to a boundary.
+//
+//   - Dialogue text: if the common prefix contains "\n\nAssistant:", the prompt runs
+//     to the end of its last occurrence, plus the following space when both texts
+//     have it (the HH-RLHF rule, so "\n\nHuman: …\n\nAssistant: " is the prompt).
+//   - Otherwise the cut is at the last position p (at most the prefix length) where
+//     both texts end or continue with whitespace, moved back over the whitespace
+//     before it: the prompt never ends in whitespace and the completions start with
+//     it. "The sky is blue." / "The sky is green." → "The sky is", " blue.",
+//     " green." (as TRL's own extract_prompt gives).
+//
+// A prompt that would be empty, or identical texts, are errors.
+func SplitImplicit(chosen, rejected string) (prompt, a, b string, err error) {
+	if chosen == rejected {
+		return "", "", "", fmt.Errorf("\"chosen\" and \"rejected\" are the same text")
+	}
+	n := lcp(chosen, rejected)
+	if k := strings.LastIndex(chosen[:n], hhMarker); k >= 0 {
+		end := k + len(hhMarker)
+		if end < n && chosen[end] == ' ' {
+			end++
+		}
+		return chosen[:end], chosen[end:], rejected[end:], nil
+	}
+	boundary := func(s string, i int) bool { return i == len(s) || isSpace(s[i]) }
+	for i := n; i > 0; i-- {
+		if !boundary(chosen, i) || !boundary(rejected, i) {
+			continue
+		}
+		for i > 0 && isSpace(chosen[i-1]) {
+			i--
+		}
+		if i == 0 {
+			break
+		}
+		return chosen[:i], chosen[i:], rejected[i:], nil
+	}
+	return "", "", "", fmt.Errorf("\"chosen\" and \"rejected\" share no prompt (no common text before a word boundary); give \"prompt\" explicitly")
+}
+
+// splitImplicitChat finds the prompt of an implicit-prompt conversational pair: the
+// messages before the last assistant turn that both conversations reach with the
+// same history.
+func splitImplicitChat(c, r []Message) (prompt, a, b string, err error) {
+	k := 0
+	for k < len(c) && k < len(r) && c[k] == r[k] {
+		k++
+	}
+	if k == len(c) && k == len(r) {
+		return "", "", "", fmt.Errorf("\"chosen\" and \"rejected\" are the same conversation")
+	}
+	for j := min(k, len(c)-1, len(r)-1); j >= 1; j-- {
+		if c[j].Role == "assistant" && r[j].Role == "assistant" {
+			return RenderChat(c[:j]) + AssistantCue, renderCompletion(c[j:]), renderCompletion(r[j:]), nil
+		}
+	}
+	return "", "", "", fmt.Errorf("\"chosen\" and \"rejected\" share no messages before an assistant turn; give \"prompt\" explicitly")
+}
+
+// itemGroups indexes d for the exporters: for each item (in order) the indices of
+// its judgments (in dataset order), and per item a map from response id to text.
+// Reviews are listed apart. A judgment of an unknown item is an error.
+type itemGroups struct {
+	byItem  [][]int
+	texts   []map[string]string
+	reviews []int
+}
+
+func groupByItem(d *Dataset, format string) (*itemGroups, error) {
+	g := &itemGroups{byItem: make([][]int, len(d.Items)), texts: make([]map[string]string, len(d.Items))}
+	idx := make(map[string]int, len(d.Items))
+	for i := range d.Items {
+		idx[d.Items[i].ID] = i
+		m := make(map[string]string, len(d.Items[i].Responses))
+		for _, r := range d.Items[i].Responses {
+			m[r.ID] = r.Text
+		}
+		g.texts[i] = m
+	}
+	for k := range d.Judgments {
+		j := &d.Judgments[k]
+		if j.Kind == feedback.KindReview {
+			g.reviews = append(g.reviews, k)
+			continue
+		}
+		i, ok := idx[j.Item]
+		if !ok {
+			return nil, fmt.Errorf("export %s: judgment %q refers to item %q, which the dataset does not have", format, j.ID, j.Item)
+		}
+		g.byItem[i] = append(g.byItem[i], k)
+	}
+	return g, nil
+}
+
+// decided calls fn with the winner and loser texts of every decided comparison, by
+// item; other judgments are counted as skipped in rep ("tie", "both-bad", or their
+// kind).
+func decided(d *Dataset, rep *ExportReport, fn func(it *feedback.Item, win, lose string) error) error {
+	g, err := groupByItem(d, rep.Format)
+	if err != nil {
+		return err
+	}
+	for range g.reviews {
+		rep.skip(string(feedback.KindReview))
+	}
+	for i := range d.Items {
+		it := &d.Items[i]
+		for _, k := range g.byItem[i] {
+			j := &d.Judgments[k]
+			if j.Kind != feedback.KindCompare {
+				rep.skip(string(j.Kind))
+				continue
+			}
+			switch j.Choice {
+			case feedback.ChoiceTie:
+				rep.skip("tie")
+				continue
+			case feedback.ChoiceBothBad:
+				rep.skip("both-bad")
+				continue
+			case feedback.ChoiceA, feedback.ChoiceB:
+			default:
+				return fmt.Errorf("export %s: judgment %q has choice %q", rep.Format, j.ID, j.Choice)
+			}
+			win, ok1 := g.texts[i][j.Winner()]
+			lose, ok2 := g.texts[i][j.Loser()]
+			if !ok1 || !ok2 {
+				return fmt.Errorf("export %s: judgment %q refers to a response that item %q does not have", rep.Format, j.ID, it.ID)
+			}
+			if err := fn(it, win, lose); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// jsonWriter writes JSON lines without HTML escaping.
+type jsonWriter struct {
+	bw  *bufio.Writer
+	enc *json.Encoder
+	rep *ExportReport
+}
+
+func newJSONWriter(w io.Writer, rep *ExportReport) *jsonWriter {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	return &jsonWriter{bw: bw, enc: enc, rep: rep}
+}
+
+func (jw *jsonWriter) write(v any) error {
+	if err := jw.enc.Encode(v); err != nil {
+		return fmt.Errorf("write %s: %w", jw.rep.Format, err)
+	}
+	jw.rep.Records++
+	return nil
+}
+
+func (jw *jsonWriter) flush() error {
+	if err := jw.bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", jw.rep.Format, err)
+	}
+	return nil
+}
+
+type trlPair struct {
+	Prompt   string `json:"prompt"`
+	Chosen   string `json:"chosen"`
+	Rejected string `json:"rejected"`
+}
+
+type trlChatPair struct {
+	Prompt   []Message `json:"prompt"`
+	Chosen   []Message `json:"chosen"`
+	Rejected []Message `json:"rejected"`
+}
+
+type ktoRow struct {
+	Prompt     string `json:"prompt"`
+	Completion string `json:"completion"`
+	Label      bool   `json:"label"`
+}
+
+// WriteTRL writes the decided comparisons of d as TRL's standard preference format,
+// one {"prompt", "chosen", "rejected"} per line, items in order. Ties, both-bad
+// comparisons and other kinds of judgment are skipped and counted in the report.
+func WriteTRL(w io.Writer, d *Dataset) (*ExportReport, error) {
+	rep := &ExportReport{Format: "trl", Skipped: map[string]int{}}
+	jw := newJSONWriter(w, rep)
+	err := decided(d, rep, func(it *feedback.Item, win, lose string) error {
+		return jw.write(trlPair{Prompt: it.Prompt, Chosen: win, Rejected: lose})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, jw.flush()
+}
+
+// WriteTRLConversational writes the decided comparisons of d as TRL's conversational
+// preference format: the prompt as messages (PromptMessages) and each completion as
+// messages (CompletionMessages). Imported conversational data comes back as it was
+// read, unless a message's content itself contains a role marker such as
+// "\n\nHuman: ".
+func WriteTRLConversational(w io.Writer, d *Dataset) (*ExportReport, error) {
+	rep := &ExportReport{Format: "trl-conversational", Skipped: map[string]int{}}
+	jw := newJSONWriter(w, rep)
+	err := decided(d, rep, func(it *feedback.Item, win, lose string) error {
+		return jw.write(trlChatPair{Prompt: PromptMessages(it.Prompt), Chosen: CompletionMessages(win), Rejected: CompletionMessages(lose)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, jw.flush()
+}
+
+// WriteKTO writes unpaired (KTO) rows {"prompt", "completion", "label"}: a thumb up
+// gives label true and a thumb down false; a decided comparison gives two rows, the
+// chosen response true and the rejected one false. Ties, both-bad comparisons and
+// other kinds are skipped and counted. Rows follow the items' order.
+func WriteKTO(w io.Writer, d *Dataset) (*ExportReport, error) {
+	rep := &ExportReport{Format: "kto", Skipped: map[string]int{}}
+	jw := newJSONWriter(w, rep)
+	g, err := groupByItem(d, rep.Format)
+	if err != nil {
+		return nil, err
+	}
+	for range g.reviews {
+		rep.skip(string(feedback.KindReview))
+	}
+	for i := range d.Items {
+		it := &d.Items[i]
+		text := func(j *feedback.Judgment, id string) (string, error) {
+			t, ok := g.texts[i][id]
+			if !ok {
+				return "", fmt.Errorf("export kto: judgment %q refers to response %q, which item %q does not have", j.ID, id, it.ID)
+			}
+			return t, nil
+		}
+		for _, k := range g.byItem[i] {
+			j := &d.Judgments[k]
+			switch {
+			case j.Kind == feedback.KindThumb:
+				t, err := text(j, j.Response)
+				if err != nil {
+					return nil, err
+				}
+				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: t, Label: j.Score > 0}); err != nil {
+					return nil, err
+				}
+			case j.Kind == feedback.KindCompare && (j.Choice == feedback.ChoiceA || j.Choice == feedback.ChoiceB):
+				win, err := text(j, j.Winner())
+				if err != nil {
+					return nil, err
+				}
+				lose, err := text(j, j.Loser())
+				if err != nil {
+					return nil, err
+				}
+				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: win, Label: true}); err != nil {
+					return nil, err
+				}
+				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: lose, Label: false}); err != nil {
+					return nil, err
+				}
+			case j.Kind == feedback.KindCompare && j.Choice == feedback.ChoiceTie:
+				rep.skip("tie")
+			case j.Kind == feedback.KindCompare && j.Choice == feedback.ChoiceBothBad:
+				rep.skip("both-bad")
+			default:
+				rep.skip(string(j.Kind))
+			}
+		}
+	}
+	return rep, jw.flush()
+}
