@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"prefer/core/demo"
 	"prefer/core/feedback"
 	"prefer/core/policy"
 	"prefer/core/reward"
@@ -94,6 +95,84 @@ type optimizeReport struct {
 	Dump     string          `json:"dump,omitempty"`
 	DumpRows int             `json:"dump_rows,omitempty"`
 	Notes    []string        `json:"notes"`
+
+	Synthetic *syntheticJSON `json:"synthetic,omitempty"`
+}
+
+type syntheticJSON struct {
+	Rounds            int    `json:"rounds"`
+	Judge             string `json:"judge"`
+	AILabels          int    `json:"ai_labels"`
+	Audits            int    `json:"audits"`
+	Agreement         jnum   `json:"agreement"`
+	GoldPerRound      []jnum `json:"gold_per_round"`
+	AgreementPerRound []jnum `json:"agreement_per_round"`
+}
+
+func jnums(xs []float64) []jnum {
+	out := make([]jnum, len(xs))
+	for i, x := range xs {
+		out[i] = jnum(x)
+	}
+	return out
+}
+
+// runSynthetic runs the synthetic-feedback loop of package policy on the snapshot
+// and adds its judgments and raters to it. The AI rater is the demo rubric or the
+// starting reward model; the auditor a simulated demo rater (only on demo items).
+func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor string, audit float64, rounds int, seed uint64) (*policy.SyntheticResult, error) {
+	ai := policy.RewardLabeler(env.Proxy, 0.05)
+	if judge == "rubric" {
+		ai = policy.RewardLabeler(policy.DemoRubric, 0.05)
+	}
+	var human policy.Labeler
+	demoItems := len(s.Items) > 0
+	for i := range s.Items {
+		demoItems = demoItems && demo.Known(&s.Items[i])
+	}
+	if judge == "rubric" && !demoItems {
+		return nil, usagef("--judge rubric needs demo-domain items; use --judge reward on other data")
+	}
+	if demoItems && audit > 0 {
+		h := demo.NewRater(demo.Presets[auditor], "audit", seed)
+		human = func(it *feedback.Item, a, b string) feedback.Judgment { return h.Compare(it, a, b, 0) }
+	}
+	retrain := func(items []feedback.Item, js []feedback.Judgment) (policy.Reward, error) {
+		res, err := reward.Train(items, js, reward.Config{Family: family, Seed: seed})
+		if err != nil {
+			return nil, err
+		}
+		return res.Model.Score, nil
+	}
+	res, err := policy.Synthetic(s.Items, s.Judgments, env, ai, human, retrain, policy.SyntheticConfig{Rounds: rounds, Audit: audit, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	log := s.Log()
+	for _, j := range res.Judgments {
+		if _, err := log.Append(j); err != nil {
+			return nil, fmt.Errorf("add synthetic judgment: %w (the snapshot already holds synthetic feedback with this --seed; use another seed)", err)
+		}
+	}
+	s.SetLog(log)
+	addRater := func(r feedback.Rater) {
+		for _, x := range s.Raters {
+			if x.ID == r.ID {
+				return
+			}
+		}
+		s.Raters = append(s.Raters, r)
+	}
+	name := "AI rater (demo rubric)"
+	if judge == "reward" {
+		name = "AI rater (reward model)"
+	}
+	addRater(feedback.Rater{ID: "ai", Name: name, Group: "ai", Kind: feedback.RaterAI})
+	if human != nil {
+		p := demo.Presets[auditor]
+		addRater(feedback.Rater{ID: "audit", Name: "audit (" + auditor + ")", Group: p.Group, Kind: feedback.RaterSimulated, Profile: p.String()})
+	}
+	return res, nil
 }
 
 // rewardSource resolves --reward: the proxy reward the policy is optimized against.
@@ -184,6 +263,10 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	estimator := fs.String("kl-estimator", "k1", "per-action KL term in the reward: k1, k2 or k3")
 	name := fs.String("name", "", "name of the run and the policy model (default optimize-ALGO, policy-ALGO)")
 	dump := fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob}")
+	synth := fs.Int("synthetic", 0, "rounds of synthetic feedback before optimizing: an AI rater labels fresh pairs of policy samples and the reward model is retrained on them (needs --reward tabular|linear|mlp)")
+	judge := fs.String("judge", "rubric", "the AI rater of --synthetic: rubric (the demo domain's written rubric) or reward (the reward model itself)")
+	audit := fs.Float64("audit", 0.1, "fraction of --synthetic pairs also labeled by a simulated human, whose agreement with the AI rater is reported")
+	auditor := fs.String("auditor", "expert", "demo rater preset of the simulated human auditor")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -222,6 +305,22 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *estimator)
 	}
+	if *synth < 0 || *audit < 0 || *audit > 1 {
+		return usagef("--synthetic must be ≥ 0 and --audit in [0, 1]")
+	}
+	if *synth > 0 {
+		switch {
+		case *rspec != reward.FamilyTabular && *rspec != reward.FamilyLinear && *rspec != reward.FamilyMLP:
+			return usagef("--synthetic retrains the reward model: give --reward tabular, linear or mlp")
+		case *judge != "rubric" && *judge != "reward":
+			return usagef("unknown --judge %q: use rubric or reward", *judge)
+		case *algo == "dpo" || *algo == "ipo":
+			return usagef("--synthetic feeds a reward model; DPO and IPO use the pairs directly")
+		}
+		if _, ok := demo.Presets[*auditor]; !ok {
+			return usagef("unknown --auditor %q: use one of %s", *auditor, strings.Join(demo.PresetNames(), ", "))
+		}
+	}
 	s, data, err := readSnapshot(pos[0])
 	if err != nil {
 		return err
@@ -250,6 +349,14 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		rewardName = src.Name
 	} else {
 		env = optimizeEnv(s, nil)
+	}
+	var syn *policy.SyntheticResult
+	if *synth > 0 {
+		if syn, err = runSynthetic(s, env, *rspec, *judge, *auditor, *audit, *synth, *seed); err != nil {
+			return err
+		}
+		env.Proxy = syn.Reward
+		rewardName += fmt.Sprintf(", retrained after %d rounds of synthetic feedback (%s judge)", *synth, *judge)
 	}
 	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
 
@@ -299,6 +406,11 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	}
 	s.PutRun(res.Run)
 	s.PutModel(m)
+	if syn != nil {
+		syn.Run.Name = runName + "-synthetic"
+		s.PutRun(syn.Run)
+		res.Run.Notes = append(res.Run.Notes, syn.Run.Notes...)
+	}
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "dump", "json")}
 	id, err := writeSnapshot(*out, s)
@@ -326,6 +438,11 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		rep.Dump, rep.DumpRows = *dump, len(rows)
+	}
+	if syn != nil {
+		rep.Synthetic = &syntheticJSON{Rounds: *synth, Judge: *judge, AILabels: len(syn.Judgments) - syn.Audits,
+			Audits: syn.Audits, Agreement: jnum(syn.Agreement), GoldPerRound: jnums(syn.Run.Series["gold"]),
+			AgreementPerRound: jnums(syn.Run.Series["agreement"])}
 	}
 	if *asJSON {
 		return printJSON(stdout, rep)

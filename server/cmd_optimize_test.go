@@ -246,3 +246,60 @@ func TestOptimizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimizeSynthetic: --synthetic adds the AI rater's and the auditor's
+// judgments and raters to the output, reports the audit agreement, and the
+// retrained reward gives a better gold reward than the politeness-biased one.
+func TestOptimizeSynthetic(t *testing.T) {
+	dir := t.TempDir()
+	in := demoSnap(t, dir, "3*polite", 30)
+	base := []string{"optimize", in, "--algo", "exact", "--beta", "0.1", "--reward", "linear", "--json"}
+	gold := func(args ...string) (float64, map[string]any, string) {
+		t.Helper()
+		out := filepath.Join(dir, "o.snap")
+		code, stdout, errs := runCLI(t, append(append(base, "-o", out), args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep["summary"].(map[string]any)["gold"].(float64), rep, out
+	}
+	before, _, _ := gold()
+	after, rep, out := gold("--synthetic", "2", "--audit", "0.3")
+	if after <= before {
+		t.Errorf("gold %v after synthetic feedback, %v before", after, before)
+	}
+	syn, ok := rep["synthetic"].(map[string]any)
+	if !ok || syn["audits"].(float64) < 10 || syn["agreement"].(float64) < 0.6 {
+		t.Errorf("synthetic report %v", rep["synthetic"])
+	}
+	s, _, err := readSnapshot(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ai, audit int
+	for _, j := range s.Judgments {
+		switch j.Rater {
+		case "ai":
+			ai++
+		case "audit":
+			audit++
+		}
+	}
+	if float64(ai) != syn["ai_labels"].(float64) || float64(audit) != syn["audits"].(float64) {
+		t.Errorf("snapshot holds %d AI and %d audit judgments; report %v", ai, audit, syn)
+	}
+	if probs := snapshot.Check(s); len(probs) != 0 {
+		t.Errorf("output has problems: %v", probs)
+	}
+	if s.Run("optimize-exact-synthetic") == nil {
+		t.Error("no synthetic run in the output")
+	}
+	code, _, errs := runCLI(t, "optimize", in, "-o", out, "--algo", "exact", "--reward", "gold", "--synthetic", "2")
+	if code != 2 || !strings.Contains(errs, "--reward tabular, linear or mlp") {
+		t.Errorf("--synthetic with --reward gold: exit %d, %s", code, errs)
+	}
+}
