@@ -212,7 +212,7 @@ func Synthetic(items []feedback.Item, js []feedback.Judgment, env Env, ai, human
 		res.Agreement = float64(agreeAll) / float64(res.Audits)
 	}
 	res.Run = snapshot.Run{Name: "synthetic", Kind: "synthetic", Seed: cfg.Seed, Series: series,
-		Config: map[string]any{"rounds": cfg.Rounds, "pairs": cfg.Pairs, "audit": cfg.Audit, "beta": cfg.Beta, "ai": cfg.AI, "human": cfg.Human},
+		Config:  map[string]any{"rounds": cfg.Rounds, "pairs": cfg.Pairs, "audit": cfg.Audit, "beta": cfg.Beta, "ai": cfg.AI, "human": cfg.Human},
 		Summary: map[string]float64{"agreement": res.Agreement, "audits": float64(res.Audits), "ai_labels": float64(len(res.Judgments) - res.Audits)}}
 	res.Run.Notes = append(res.Run.Notes, fmt.Sprintf("human audit agreed with the AI rater on %d of %d pairs", agreeAll, res.Audits))
 	return res, nil
