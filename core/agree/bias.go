@@ -4,7 +4,24 @@ import (
 	"math"
 
 	"prefer/core/feedback"
+	"prefer/core/num"
 )
+
+// goldDiff is the gold difference of responses a and b of it: gold(a) − gold(b) when
+// both utilities are known, else ±1 from GoldBest, else 0.
+func goldDiff(it *feedback.Item, a, b string) float64 {
+	ra, rb := it.Response(a), it.Response(b)
+	if ra != nil && rb != nil && ra.Gold != nil && rb.Gold != nil {
+		return *ra.Gold - *rb.Gold
+	}
+	switch it.GoldBest {
+	case a:
+		return 1
+	case b:
+		return -1
+	}
+	return 0
+}
 
 // positionBias counts how often the response shown on the left wins a decided
 // comparison, for the panel and per rater, with the exact binomial test of ½.
@@ -80,11 +97,13 @@ func (c *context) choseLonger(i int) (longer, ok bool) {
 
 // lengthBias counts how often the longer response wins a decided comparison, for the
 // panel and per rater, with the binomial test of ½, the point-biserial correlation of
-// the choice with the length difference, and the same share for the gold answer.
+// the choice with the length difference, the same share for the gold answer, and the
+// length effect on the choice at a fixed gold difference.
 func (c *context) lengthBias() *LengthBias {
 	type acc struct {
 		n, longer, gN, gLonger, rLongerOnGold int
-		x, y                                  []float64
+		x, y                                  []float64 // length difference, A won (both orientations)
+		gd, lr, gy                            []float64 // gold difference, log₂ length ratio, A won
 	}
 	per := map[string]*acc{}
 	var all acc
@@ -100,23 +119,28 @@ func (c *context) lengthBias() *LengthBias {
 			aWon = 1
 		}
 		d := float64(la - lb)
-		gold := pairGold(c.ix[j.Item], j.A, j.B) // 0: A better, 1: B better
+		it := c.ix[j.Item]
+		gold := pairGold(it, j.A, j.B) // 0: A better, 1: B better, −1 unknown
 		x := per[j.Rater]
 		if x == nil {
 			x = &acc{}
 			per[j.Rater] = x
 		}
-		for _, s := range []*acc{x, &all} {
+		for _, s := range [2]*acc{x, &all} {
 			s.n++
 			s.longer += b2i(longer)
 			// Both orientations: (A−B, A won) and (B−A, B won).
 			s.x = append(s.x, d, -d)
 			s.y = append(s.y, aWon, 1-aWon)
-			if gold >= 0 {
-				s.gN++
-				s.gLonger += b2i((gold == 0) == (la > lb))
-				s.rLongerOnGold += b2i(longer)
+			if gold < 0 {
+				continue
 			}
+			s.gN++
+			s.gLonger += b2i((gold == 0) == (la > lb))
+			s.rLongerOnGold += b2i(longer)
+			s.gd = append(s.gd, goldDiff(it, j.A, j.B))
+			s.lr = append(s.lr, num.Log(float64(la)/float64(lb))/math.Ln2)
+			s.gy = append(s.gy, aWon)
 		}
 	}
 	if all.n == 0 {
@@ -126,12 +150,16 @@ func (c *context) lengthBias() *LengthBias {
 		p := BinomialTest(s.longer, s.n, 0.5)
 		ls := LengthStats{Rater: rater, Decided: s.n, LongerWins: s.longer, LongerShare: share(s.longer, s.n),
 			P: Float(p), Corr: Float(pearson(s.x, s.y)), GoldLongerShare: share(s.gLonger, s.gN), GoldN: s.gN,
-			Excess: NaN, Biased: p < c.opt.Level}
+			Excess: NaN, Effect: NaN, EffectSE: NaN, EffectP: NaN}
 		if s.gN > 0 {
 			ls.Excess = Float(float64(s.rLongerOnGold-s.gLonger) / float64(s.gN))
 		}
-		if math.IsNaN(p) {
-			ls.Biased = false
+		if b, se, ok := logit2(s.gd, s.lr, s.gy, 1); ok && s.gN >= 2 {
+			ls.Effect, ls.EffectSE = Float(b[1]), Float(se[1])
+			ls.EffectP = Float(normalTwoSided(b[1] / se[1]))
+			ls.Biased = float64(ls.EffectP) < c.opt.Level
+		} else {
+			ls.Biased = p < c.opt.Level
 		}
 		return ls
 	}

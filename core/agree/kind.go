@@ -377,9 +377,11 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 		}
 		b, _, p := slope(x.seqQ, x.q)
 		rs.QualitySlope, rs.QualityP = Float(100*b), Float(p)
-		rs.Fatigued = b < 0 && p < c.opt.Level
-		b, _, _ = slope(x.seqS, x.s)
-		rs.SecondsSlope = Float(100 * b)
+		rs.QualityFalls = b < 0 && p < c.opt.Level
+		b, _, p = slope(x.seqS, x.s)
+		rs.SecondsSlope, rs.SecondsP = Float(100*b), Float(p)
+		rs.Slows = b > 0 && p < c.opt.Level
+		rs.Fatigued = rs.QualityFalls || rs.Slows
 		out[r] = rs
 	}
 	return out

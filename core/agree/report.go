@@ -229,10 +229,16 @@ type RaterStats struct {
 	// session; QualityP its two-sided p-value.
 	QualitySlope Float `json:"quality_slope_per_100"`
 	QualityP     Float `json:"quality_p"`
-	// SecondsSlope is the change of seconds per judgment per 100 positions.
+	// SecondsSlope is the change of seconds per judgment per 100 positions; SecondsP
+	// its two-sided p-value.
 	SecondsSlope Float `json:"seconds_slope_per_100"`
-	// Fatigued is true when quality falls with position at the report's level.
-	Fatigued bool `json:"fatigued"`
+	SecondsP     Float `json:"seconds_p"`
+	// QualityFalls is true when quality falls with position (slope < 0, p < level);
+	// Slows when the time per judgment grows with it. Fatigued is either: the two signs
+	// of fatigue within a session.
+	QualityFalls bool `json:"quality_falls"`
+	Slows        bool `json:"slows"`
+	Fatigued     bool `json:"fatigued"`
 }
 
 // DSReport is the Dawid–Skene fit of one kind.
@@ -320,7 +326,21 @@ type LengthStats struct {
 	GoldN           int   `json:"gold_n"`
 	// Excess is longer_share − gold_longer_share on the comparisons with gold.
 	Excess Float `json:"excess"`
-	// Biased is true when p < level.
+	// Effect is the length effect at a fixed gold difference: the coefficient b_len of
+	// the logistic regression (no intercept, ridge λ = 1)
+	//
+	//	logit P(A chosen) = b_gold·(gold(A) − gold(B)) + b_len·log₂(words(A)/words(B))
+	//
+	// over the comparisons with gold (gold difference ±1 when only the item's GoldBest
+	// is known): the change in log-odds of choosing a response per doubling of its
+	// length. It separates a taste for length from length that goes with quality.
+	// EffectSE is its standard error and EffectP the two-sided Wald p-value.
+	Effect   Float `json:"effect_per_doubling"`
+	EffectSE Float `json:"effect_se"`
+	EffectP  Float `json:"effect_p"`
+	// Biased is true when the length of the responses sways the choice at the report's
+	// level: effect_p < level when there are gold comparisons, otherwise p < level
+	// (longer_share differs from ½).
 	Biased bool `json:"biased"`
 }
 

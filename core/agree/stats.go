@@ -285,3 +285,45 @@ func pearson(x, y []float64) float64 {
 	}
 	return sxy / math.Sqrt(sxx*syy)
 }
+
+// logit2 fits the two-covariate logistic regression without intercept
+//
+//	P(y = 1) = σ(b₁x₁ + b₂x₂)
+//
+// by Newton's method on the log-likelihood with a ridge penalty −λ/2·|b|² (λ keeps the
+// fit finite when a covariate separates the data, as the gold difference does for a
+// rater who never errs). se are the square roots of the diagonal of the inverse
+// penalized information. ok is false when the information matrix is singular.
+func logit2(x1, x2, y []float64, lambda float64) (b, se [2]float64, ok bool) {
+	for it := 0; it < 100; it++ {
+		var g1, g2, h11, h12, h22 float64
+		for i := range y {
+			p := num.Sigmoid(b[0]*x1[i] + b[1]*x2[i])
+			r := y[i] - p
+			w := p * (1 - p)
+			g1 += r * x1[i]
+			g2 += r * x2[i]
+			h11 += w * x1[i] * x1[i]
+			h12 += w * x1[i] * x2[i]
+			h22 += w * x2[i] * x2[i]
+		}
+		g1 -= lambda * b[0]
+		g2 -= lambda * b[1]
+		h11 += lambda
+		h22 += lambda
+		det := h11*h22 - h12*h12
+		if !(det > 0) {
+			return b, se, false
+		}
+		// b += I⁻¹ g with the information I = −Hessian.
+		d1 := (h22*g1 - h12*g2) / det
+		d2 := (h11*g2 - h12*g1) / det
+		b[0] += d1
+		b[1] += d2
+		se = [2]float64{math.Sqrt(h22 / det), math.Sqrt(h11 / det)}
+		if math.Abs(d1)+math.Abs(d2) < 1e-10 {
+			return b, se, true
+		}
+	}
+	return b, se, true
+}

@@ -59,9 +59,16 @@ func findings(r *Report) []string {
 			if s.Rater != "" {
 				who = "Rater " + s.Rater
 			}
-			msg := fmt.Sprintf("%s picks the longer response in %s of %d decided comparisons (p = %s)", who, pct(s.LongerShare), s.Decided, pval(s.P))
-			if s.GoldN > 0 {
-				msg += fmt.Sprintf("; the better response is the longer one in %s of them", pct(s.GoldLongerShare))
+			var msg string
+			if s.EffectP.Valid() {
+				lean := "longer"
+				if s.Effect < 0 {
+					lean = "shorter"
+				}
+				msg = fmt.Sprintf("%s favours %s responses beyond their quality: %+.2f log-odds per doubling of length (p = %s); picks the longer in %s of %d decided comparisons, gold in %s",
+					who, lean, float64(s.Effect), pval(s.EffectP), pct(s.LongerShare), s.Decided, pct(s.GoldLongerShare))
+			} else {
+				msg = fmt.Sprintf("%s picks the longer response in %s of %d decided comparisons (p = %s)", who, pct(s.LongerShare), s.Decided, pval(s.P))
 			}
 			out = append(out, msg+".")
 		}
@@ -69,9 +76,15 @@ func findings(r *Report) []string {
 	for i := range r.Kinds {
 		k := &r.Kinds[i]
 		for _, rs := range k.Raters {
-			if rs.Fatigued {
-				out = append(out, fmt.Sprintf("%s: rater %s gets worse during a session: quality changes by %+.2f per 100 judgments (p = %s).",
-					k.name(), rs.Rater, float64(rs.QualitySlope), pval(rs.QualityP)))
+			var signs []string
+			if rs.QualityFalls {
+				signs = append(signs, fmt.Sprintf("quality changes by %+.2f per 100 judgments (p = %s)", float64(rs.QualitySlope), pval(rs.QualityP)))
+			}
+			if rs.Slows {
+				signs = append(signs, fmt.Sprintf("time per judgment grows by %+.1f s per 100 judgments (p = %s)", float64(rs.SecondsSlope), pval(rs.SecondsP)))
+			}
+			if len(signs) > 0 {
+				out = append(out, fmt.Sprintf("%s: rater %s tires during a session: %s.", k.name(), rs.Rater, strings.Join(signs, "; ")))
 			}
 		}
 		if len(k.Raters) >= 3 && k.DawidSkene != nil {
