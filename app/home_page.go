@@ -2,59 +2,210 @@ package app
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"prefer/core/snapshot"
 )
 
-// homePage is the landing page: three doors — run the lesson, label, open a snapshot.
+// homePage is the landing page: three doors — run the lesson, label, open a snapshot
+// (a file, a link, or a file dropped on the page) — and what the browser holds.
 type homePage struct {
-	app.Compo
+	pageBase
 
-	demo   string // what the demo snapshot holds, once read
 	booted bool   // set in OnMount: the wasm runs
+	link   string // the link or id typed in
+	over   bool   // a file is dragged over the drop zone
+	msg    string // result of the last open
+	bad    bool
 }
 
 func (h *homePage) OnMount(ctx app.Context) {
 	h.booted = true
-	if browser == nil {
-		return
+	h.mount(ctx)
+	if frag := app.Window().URL().Fragment; strings.HasPrefix(frag, fragmentKey) {
+		h.openFragment(ctx, frag)
 	}
-	ctx.Async(func() {
-		msg := readDemo()
-		ctx.Dispatch(func(ctx app.Context) { h.demo = msg })
-	})
 }
 
-// readDemo fetches and decodes the demo snapshot and describes it.
-func readDemo() string {
-	status, data, err := browser.Fetch("GET", "/web/demo.snap", nil, nil)
-	if err != nil {
-		return "The demo snapshot could not be fetched: " + err.Error()
-	}
-	if status != 200 {
-		return fmt.Sprintf("The demo snapshot is missing (HTTP %d): build it with make.", status)
-	}
-	s, err := snapshot.Unmarshal(data)
-	if err != nil {
-		return "The demo snapshot is damaged: " + err.Error()
-	}
-	return fmt.Sprintf("Demo: %d items, %d raters, %d judgments (%s).",
-		len(s.Items), len(s.Raters), len(s.Judgments), snapshot.ID(data)[:19])
-}
+func (h *homePage) OnDismount() { h.dismount() }
 
 func (h *homePage) Render() app.UI {
+	v := wb.view()
+	var doors []app.UI
+	if lessonAvailable {
+		doors = append(doors, door(PathLesson, "door-lesson", "▶", "Run the lesson",
+			"For educators: why models need human feedback, how a reward model learns it, and how optimizing it too hard makes the policy hack it — with simulated raters, in five minutes."))
+	}
+	doors = append(doors, door(PathLabel, "door-label", "⇆", "Label",
+		"For raters: compare, rank, rate, rewrite and flag answers — keyboard first, with guidelines, undo and breaks. Works offline; nothing is lost on reload."))
+	doors = append(doors, app.Div().Class("door").ID("door-open").Body(
+		app.Div().Class("door-icon").Aria("hidden", true).Text("⤓"),
+		app.H2().Text("Open a snapshot"),
+		app.P().Text("A whole state — data, judgments, models, curves, seeds — from a file, a link, or a file dropped here."),
+		app.Div().Class(dropClass(h.over)).ID("drop").
+			OnDragOver(func(ctx app.Context, e app.Event) { e.PreventDefault(); h.over = true }).
+			OnDragLeave(func(ctx app.Context, e app.Event) { h.over = false }).
+			OnDrop(h.onDrop).
+			Body(
+				app.Label().For("open-file").Text("Drop a .snap file here, or "),
+				app.Input().Type("file").ID("open-file").Accept(".snap,application/msgpack").
+					Aria("label", "Choose a snapshot file").OnChange(h.onFile),
+			),
+		app.Form().Class("row").OnSubmit(h.onLink).Body(
+			app.Input().Type("text").ID("open-link").Placeholder("Link or id (sha256-…)").
+				Aria("label", "Snapshot link or id").Value(h.link).
+				OnInput(func(ctx app.Context, e app.Event) { h.link = ctx.JSSrc().Get("value").String() }).
+				Style("flex", "1"),
+			app.Button().Type("submit").Text("Open"),
+		),
+	))
 	status := "Starting…"
 	if h.booted {
 		status = "Ready."
 	}
-	if h.demo != "" {
-		status = h.demo
-	}
-	return app.Main().ID("home").Body(
-		app.H1().Text("Prefer"),
-		app.P().Text("The RLHF workbench that runs in a browser tab."),
-		app.P().ID("boot-status").Text(status),
+	return frame(PathHome,
+		app.Section().Class("hero").Body(
+			app.H1().Text("See how RLHF works — and how it fails."),
+			app.P().Text("Prefer runs the whole loop of reinforcement learning from human feedback in this tab: people compare answers, the feedback is checked, a reward model learns from it, and a policy is optimized against that reward with a KL penalty. Everything runs offline; nothing leaves your machine unless you share it."),
+		),
+		app.Div().Class("doors").Body(doors...),
+		app.If(h.msg != "", app.Div().Class(noticeClass(h.bad)).Role("status").ID("open-msg").Style("margin-top", "1rem").Text(h.msg)),
+		app.Section().Class("panel").Style("margin-top", "1rem").Body(
+			app.H2().Text("In this browser"),
+			either(!v.Ready, func() app.UI { return loading(v) }, func() app.UI { return stateSummary(v) }),
+			app.P().Class("muted").ID("boot-status").DataSet("booted", h.booted).Text(status),
+		),
 	)
+}
+
+func door(path, id, icon, title, text string) app.UI {
+	return app.A().Class("door").ID(id).Href(path).Body(
+		app.Div().Class("door-icon").Aria("hidden", true).Text(icon),
+		app.H2().Text(title),
+		app.P().Text(text),
+		app.Span().Class("btn primary").Style("align-self", "flex-start").Text(title+" →"),
+	)
+}
+
+func dropClass(over bool) string {
+	if over {
+		return "drop over"
+	}
+	return "drop"
+}
+
+func noticeClass(bad bool) string {
+	if bad {
+		return "notice bad"
+	}
+	return "notice info"
+}
+
+// stateSummary describes the working state in one line of figures.
+func stateSummary(v view) app.UI {
+	s := v.Snap
+	if len(s.Items) == 0 {
+		return app.P().ID("state-summary").Text("Nothing yet. Run the lesson, load the demo data on the Data page, or open a snapshot.")
+	}
+	return app.Div().ID("state-summary").Class("grid grid-4").Body(
+		stat("Items", fmt.Sprint(len(s.Items)), ""),
+		stat("Judgments", fmt.Sprint(len(v.Judgments)), fmt.Sprintf("by %d raters", len(s.Raters))),
+		stat("Models", fmt.Sprint(len(s.Models)), ""),
+		stat("Runs", fmt.Sprint(len(s.Runs)), ""),
+	)
+}
+
+// stat is one figure with its label and a note.
+func stat(label, value, note string) app.UI {
+	return app.Div().Class("stat").Body(
+		app.Div().Class("label").Text(label),
+		app.Div().Class("value").Text(value),
+		app.If(note != "", app.Div().Class("note").Text(note)),
+	)
+}
+
+func (h *homePage) onFile(ctx app.Context, e app.Event) {
+	files := ctx.JSSrc().Get("files")
+	if files.Length() == 0 {
+		return
+	}
+	h.openFile(ctx, files.Index(0))
+}
+
+func (h *homePage) onDrop(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	h.over = false
+	files := e.Get("dataTransfer").Get("files")
+	if files.Length() == 0 {
+		return
+	}
+	h.openFile(ctx, files.Index(0))
+}
+
+func (h *homePage) openFile(ctx app.Context, file app.Value) {
+	h.msg, h.bad = "Opening…", false
+	ctx.Async(func() {
+		name, data, err := browser.ReadFile(file)
+		msg, bad := openBytes(name, data, err)
+		ctx.Dispatch(func(ctx app.Context) { h.msg, h.bad = msg, bad })
+	})
+}
+
+// openBytes makes an encoded snapshot the working state and says how it went.
+func openBytes(name string, data []byte, err error) (string, bool) {
+	if err != nil {
+		return err.Error(), true
+	}
+	s, err := snapshot.Unmarshal(data)
+	if err != nil {
+		return fmt.Sprintf("%s is not a Prefer snapshot: %v. To bring in a dataset file (TRL, HH-RLHF, Label Studio, …) use Import on the Data page.", name, err), true
+	}
+	if err := wb.Replace(data, s); err != nil {
+		return "Could not save it in this browser: " + err.Error(), true
+	}
+	return fmt.Sprintf("Opened %s: %d items, %d judgments, %d models (%s). Your previous state is kept on the Data page.",
+		name, len(s.Items), len(s.Judgments), len(s.Models), shortID(snapshot.ID(data))), false
+}
+
+func (h *homePage) onLink(ctx app.Context, e app.Event) {
+	e.PreventDefault()
+	link := strings.TrimSpace(h.link)
+	if link == "" {
+		return
+	}
+	if i := strings.Index(link, "#"+fragmentKey); i >= 0 {
+		h.openFragment(ctx, link[i+1:])
+		return
+	}
+	id := link
+	if i := strings.LastIndex(link, "/s/"); i >= 0 {
+		id = link[i+3:]
+	}
+	ctx.Navigate(PathSnapshot + id)
+}
+
+// openFragment opens a state carried in the URL fragment (#snap=…).
+func (h *homePage) openFragment(ctx app.Context, frag string) {
+	h.msg, h.bad = "Opening the state in the link…", false
+	ctx.Async(func() {
+		data, err := decodeFragment(frag)
+		msg, bad := openBytes("the link", data, err)
+		ctx.Dispatch(func(ctx app.Context) {
+			h.msg, h.bad = msg, bad
+			if !bad {
+				// Drop the fragment so a reload does not open it again.
+				app.Window().Get("history").Call("replaceState", nil, "", PathHome)
+			}
+		})
+	})
+}
+
+// shortID shortens a content id for display.
+func shortID(id string) string {
+	if len(id) > 19 {
+		return id[:19] + "…"
+	}
+	return id
 }

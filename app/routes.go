@@ -29,7 +29,9 @@ type page struct {
 }
 
 // pages lists the pages in navigation order.
-var pages = []page{}
+var pages = []page{
+	{PathLabel, "Label", &labelPage{}},
+}
 
 // Routes registers every page of the workbench with go-app. The UI binary calls it
 // before app.RunWhenOnBrowser, and the server calls it before serving NewHandler:

@@ -13,14 +13,37 @@ import (
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"prefer/core/snapshot"
 )
 
-// Request is one job for the worker. Kind selects the job; Snapshot is the working
-// state (an encoded snapshot) when the job needs it; the field named after the kind
-// holds its parameters.
+// Request is one job for the worker. Kind selects the job. The working state is
+// Snapshot (the encoded state as stored) merged with Delta (an encoded snapshot of
+// what changed since, usually new judgments); see State. The field named after the
+// kind holds its parameters.
 type Request struct {
 	Kind     string `msgpack:"kind"`
 	Snapshot []byte `msgpack:"snapshot,omitempty"`
+	Delta    []byte `msgpack:"delta,omitempty"`
+}
+
+// State decodes the request's working state: Snapshot merged with Delta.
+func (r *Request) State() (*snapshot.Snapshot, error) {
+	s := &snapshot.Snapshot{}
+	if len(r.Snapshot) > 0 {
+		var err error
+		if s, err = snapshot.Unmarshal(r.Snapshot); err != nil {
+			return nil, fmt.Errorf("decode the working state: %w", err)
+		}
+	}
+	if len(r.Delta) > 0 {
+		d, err := snapshot.Unmarshal(r.Delta)
+		if err != nil {
+			return nil, fmt.Errorf("decode the new judgments: %w", err)
+		}
+		Merge(s, d)
+	}
+	return s, nil
 }
 
 // Progress is a report from a running job: what it is doing, how far it is, and the
@@ -33,11 +56,14 @@ type Progress struct {
 	Mem     int64              `msgpack:"mem,omitempty"` // worker wasm memory, bytes
 }
 
-// Result is what a finished job returns: the new working state (an encoded snapshot)
-// when the job changed it, a summary of named numbers, human-readable findings, the
-// time the job took in the worker and the worker's memory at the end.
+// Result is what a finished job returns: when the job changed the state, the new
+// working state (Snapshot, encoded, to store as it is) and what changed (Delta, an
+// encoded snapshot to Merge into the UI's copy, so the UI never decodes the whole
+// state); a summary of named numbers, human-readable findings, the time the job took
+// in the worker and the worker's memory at the end.
 type Result struct {
 	Snapshot []byte             `msgpack:"snapshot,omitempty"`
+	Delta    []byte             `msgpack:"delta,omitempty"`
 	Summary  map[string]float64 `msgpack:"summary,omitempty"`
 	Notes    []string           `msgpack:"notes,omitempty"`
 	Millis   float64            `msgpack:"ms"`
@@ -117,4 +143,17 @@ func DecodeResult(b []byte) (*Result, error) {
 func ping(req *Request, report Reporter) (*Result, error) {
 	report(Progress{Phase: "ping", Step: 1, Total: 1})
 	return &Result{Summary: map[string]float64{"bytes": float64(len(req.Snapshot))}}, nil
+}
+
+// finish encodes the new state s and the delta d into a Result.
+func finish(s, d *snapshot.Snapshot) (*Result, error) {
+	full, err := snapshot.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode the new state: %w", err)
+	}
+	delta, err := snapshot.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode the changes: %w", err)
+	}
+	return &Result{Snapshot: full, Delta: delta}, nil
 }

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// pageBase is embedded in every page: it starts the workbench, re-renders the page
+// when the workbench changes, and follows the browser's online state and theme.
+type pageBase struct {
+	app.Compo
+
+	unsub    func()
+	unOnline func()
+	unOff    func()
+}
+
+// online is the browser's network state (navigator.onLine and its events), kept
+// up to date by every mounted page.
+var online = true
+
+// mount is called from the page's OnMount.
+func (b *pageBase) mount(ctx app.Context) {
+	wb.start()
+	b.unsub = wb.subscribe(func() { ctx.Dispatch(func(app.Context) {}) })
+	online = app.Window().Get("navigator").Get("onLine").Bool()
+	setOnline := func(v bool) func(app.Context, app.Event) {
+		return func(ctx app.Context, e app.Event) {
+			online = v
+			syncer.wake()
+		}
+	}
+	b.unOnline = app.Window().AddEventListener("online", setOnline(true))
+	b.unOff = app.Window().AddEventListener("offline", setOnline(false))
+	applyTheme(wb.Meta(metaTheme))
+	syncer.start()
+}
+
+// dismount is called from the page's OnDismount.
+func (b *pageBase) dismount() {
+	for _, f := range []func(){b.unsub, b.unOnline, b.unOff} {
+		if f != nil {
+			f()
+		}
+	}
+}
+
+// applyTheme sets data-theme on <html>: "light", "dark", or "" to follow the system.
+func applyTheme(theme string) {
+	root := app.Window().Get("document").Get("documentElement")
+	if theme == "" {
+		root.Call("removeAttribute", "data-theme")
+		return
+	}
+	root.Call("setAttribute", "data-theme", theme)
+}
+
+// frame is the page layout: the top bar (brand, navigation, job, network state,
+// theme) and the page's content.
+func frame(path string, content ...app.UI) app.UI {
+	v := wb.view()
+	return app.Div().Class("app").Body(
+		app.A().Href("#main").Class("sr-only").Text("Skip to content"),
+		app.Header().Class("topbar").Body(
+			app.A().Class("brand").Href(PathHome).Aria("label", "Prefer home").Body(
+				app.Img().Src("/web/icon.svg").Alt(""),
+				app.Span().Text("Prefer"),
+			),
+			app.Nav().Class("nav").Aria("label", "Pages").Body(
+				app.Range(pages).Slice(func(i int) app.UI {
+					a := app.A().Href(pages[i].path).Text(pages[i].title)
+					if pages[i].path == path {
+						a = a.Aria("current", "page")
+					}
+					return a
+				}),
+			),
+			app.Div().Class("spacer"),
+			jobBadge(v.Job),
+			statusBadge(),
+			app.Button().Class("icon-btn").ID("theme").
+				Aria("label", "Switch between light and dark theme").
+				Title("Light / dark theme").
+				Text(themeIcon()).
+				OnClick(toggleTheme),
+		),
+		app.Div().ID("main").Class("page").Body(content...),
+	)
+}
+
+func themeIcon() string {
+	if currentDark() {
+		return "☀"
+	}
+	return "☾"
+}
+
+// currentDark reports whether the dark theme is showing.
+func currentDark() bool {
+	switch wb.Meta(metaTheme) {
+	case "dark":
+		return true
+	case "light":
+		return false
+	}
+	mq := app.Window().Call("matchMedia", "(prefers-color-scheme: dark)")
+	return mq.Truthy() && mq.Get("matches").Bool()
+}
+
+func toggleTheme(ctx app.Context, e app.Event) {
+	next := "dark"
+	if currentDark() {
+		next = "light"
+	}
+	applyTheme(next)
+	ctx.Async(func() { _ = wb.SetMeta(metaTheme, next) })
+}
+
+// statusBadge shows the network state and, in project mode, how many judgments
+// have not reached the server yet.
+func statusBadge() app.UI {
+	pending, project, syncErr := syncer.status()
+	cls := "badge"
+	text := "Online"
+	if !online {
+		cls += " offline"
+		text = "Offline"
+	}
+	switch {
+	case project && pending == 1:
+		text += " · 1 judgment not synced"
+	case project && pending > 0:
+		text += fmt.Sprintf(" · %d judgments not synced", pending)
+	case project:
+		text += " · all synced"
+	default:
+		text += " · saved in this browser"
+	}
+	if syncErr != "" && online {
+		cls += " error"
+	}
+	return app.Span().ID("net-badge").Class(cls).Title(syncErr).
+		Aria("live", "polite").DataSet("pending", pending).DataSet("online", online).
+		Body(app.Span().Class("dot"), app.Span().Text(text))
+}
+
+// jobBadge shows the running job, with its progress and a cancel button.
+func jobBadge(j *jobStatus) app.UI {
+	if j == nil || j.Done {
+		return app.Text("")
+	}
+	pct := 0
+	if j.Total > 0 {
+		pct = 100 * j.Step / j.Total
+	}
+	return app.Div().Class("job").ID("job").Style("min-width", "260px").Body(
+		app.Span().Class("muted").Text(j.Title+": "+j.Phase),
+		progressBar(pct, j.Title),
+		app.Button().Class("icon-btn").ID("job-cancel").Aria("label", "Cancel "+j.Title).Text("Cancel").
+			OnClick(func(ctx app.Context, e app.Event) { wb.Cancel() }),
+	)
+}
+
+// progressBar is an accessible progress bar at pct percent.
+func progressBar(pct int, label string) app.UI {
+	return app.Div().Class("progress").Role("progressbar").
+		Aria("valuemin", 0).Aria("valuemax", 100).Aria("valuenow", pct).Aria("label", label).
+		Body(app.Div().Style("width", fmt.Sprintf("%d%%", pct)))
+}
+
+// loading is the content of a page while the workbench loads from the database.
+func loading(v view) app.UI {
+	if v.LoadErr != "" {
+		return app.Div().Class("notice bad").Role("alert").Text(v.LoadErr)
+	}
+	return app.P().Class("muted").Text("Loading your work from this browser…")
+}
+
+// fmtNum formats a number with a sensible number of digits.
+func fmtNum(x float64, digits int) string {
+	s := fmt.Sprintf("%.*f", digits, x)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// fmtDuration formats milliseconds for people.
+func fmtDuration(ms float64) string {
+	d := time.Duration(ms * float64(time.Millisecond))
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	default:
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
+
+// pct formats a fraction as a percentage.
+func pct(x float64) string { return fmtNum(100*x, 1) + "%" }
+
+// when returns f() if cond, and nothing otherwise. Unlike app.If, f is only called
+// when cond holds (app.If evaluates its argument even when cond is false).
+func when(cond bool, f func() app.UI) app.UI {
+	if cond {
+		return f()
+	}
+	return nil
+}
+
+// either returns a() if cond and b() otherwise, calling only the one chosen.
+func either(cond bool, a, b func() app.UI) app.UI {
+	if cond {
+		return a()
+	}
+	return b()
+}
