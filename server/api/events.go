@@ -1,0 +1,240 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"prefer/core/feedback"
+	"prefer/core/snapshot"
+	"prefer/server/api/wire"
+	"prefer/server/store"
+)
+
+// Limits of an events page.
+const (
+	defaultPageEvents = 1000
+	maxPageEvents     = 5000
+)
+
+// postEvents stores a batch of judgments: POST /api/v1/projects/{p}/events.
+//
+// The batch is checked whole before anything is stored: every event must be valid
+// for the project (known item and responses, the feedback rules, a time not too far
+// in the future) and belong to the token's rater (a rater's events may leave the
+// rater empty: it is filled in). Any invalid event rejects the batch with a 400 that
+// lists each bad event, so a client can drop those and resend the rest. Then the
+// store keeps the new events and counts the ones it already had.
+func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
+	acc, err := a.authorize(r, r.PathValue("p"))
+	if err != nil {
+		return err
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt := wire.MediaType(ct); mt != wire.ContentTypeMsgpack && mt != wire.ContentTypeJSON {
+		return errorf(http.StatusUnsupportedMediaType, codeContentType,
+			"an events batch is sent as %s or %s, not %q", wire.ContentTypeMsgpack, wire.ContentTypeJSON, ct)
+	}
+	body, err := readBody(w, r, a.cfg.MaxBatchBytes, "events batch")
+	if err != nil {
+		return err
+	}
+	js, err := wire.DecodeEvents(ct, body)
+	if err != nil {
+		return errorf(http.StatusBadRequest, codeBadRequest, "%v", err)
+	}
+	if len(js) > a.cfg.MaxBatchEvents {
+		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
+			"the batch holds %d events; send at most %d per request", len(js), a.cfg.MaxBatchEvents)
+	}
+	now := a.cfg.Now()
+	var bad []wire.EventError
+	var forbidden []wire.EventError
+	evs := make([]store.Event, 0, len(js))
+	byID := make(map[string]int, len(js))
+	var conflicts []wire.EventError
+	for i := range js {
+		j := &js[i]
+		if acc.rater != nil && !acc.lead {
+			if j.Rater == "" {
+				j.Rater = acc.rater.ID
+			}
+			if j.Rater != acc.rater.ID {
+				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: fmt.Sprintf("rater %q is not this token's rater %q", j.Rater, acc.rater.ID)})
+				continue
+			}
+			if j.Kind == feedback.KindReview {
+				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: "only the project lead reviews flags"})
+				continue
+			}
+		}
+		if err := a.checkEvent(acc, j, now); err != nil {
+			bad = append(bad, wire.EventError{ID: j.ID, Error: err.Error()})
+			continue
+		}
+		data, err := json.Marshal(wire.FromJudgment(*j))
+		if err != nil {
+			bad = append(bad, wire.EventError{ID: j.ID, Error: err.Error()})
+			continue
+		}
+		if k, dup := byID[j.ID]; dup {
+			if string(evs[k].Body) != string(data) {
+				conflicts = append(conflicts, wire.EventError{ID: j.ID, Error: "the batch holds two different events with this id"})
+			}
+			continue
+		}
+		byID[j.ID] = len(evs)
+		evs = append(evs, store.Event{ID: j.ID, Rater: j.Rater, Body: data})
+	}
+	switch {
+	case len(forbidden) > 0:
+		e := errorf(http.StatusForbidden, codeForbidden,
+			"%d of %d events are not this rater's to send; nothing was stored", len(forbidden), len(js))
+		e.body.Events = forbidden
+		return e
+	case len(bad) > 0:
+		e := errorf(http.StatusBadRequest, codeBadEvents,
+			"%d of %d events are invalid; nothing was stored: drop or fix them and send the rest again", len(bad), len(js))
+		e.body.Events = bad
+		return e
+	case len(conflicts) > 0:
+		e := errorf(http.StatusConflict, codeConflict,
+			"the batch holds different events under the same id; nothing was stored: give each event its own id")
+		e.body.Events = conflicts
+		return e
+	}
+	res := store.AppendResult{}
+	if len(evs) > 0 {
+		res, err = a.store.AppendEvents(r.Context(), acc.p.rec.ID, evs)
+		if err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, wire.EventsAccepted{Accepted: res.Added, Duplicates: res.Duplicates + len(js) - len(evs)})
+	return nil
+}
+
+// checkEvent checks one judgment against the project.
+func (a *API) checkEvent(acc *access, j *feedback.Judgment, now time.Time) error {
+	if !validEventID(j.ID) {
+		return errors.New("event id: 1 to 128 bytes of UTF-8 without control characters")
+	}
+	if !judgmentUTF8(j) {
+		return errors.New("text fields must be valid UTF-8")
+	}
+	if err := acc.p.index.Validate(j); err != nil {
+		return err
+	}
+	if j.Kind == feedback.KindReview && j.Target != "" && !validEventID(j.Target) {
+		return errors.New("review target: not an event id")
+	}
+	if j.Item != "" && !acc.lead && !acc.p.queued[j.Rater][j.Item] {
+		return fmt.Errorf("item %q is not in rater %q's queue", j.Item, j.Rater)
+	}
+	if ahead := time.Duration(j.Time-now.UnixMilli()) * time.Millisecond; j.Time != 0 && ahead > a.cfg.MaxClockSkew {
+		return fmt.Errorf("time %d is %s ahead of the server's clock (more than %s): check the device's clock, then give the event its correct time",
+			j.Time, ahead.Round(time.Minute), a.cfg.MaxClockSkew)
+	}
+	return nil
+}
+
+// judgmentUTF8 reports whether every text field of j is valid UTF-8 (stored events
+// are JSON, which would silently replace invalid bytes).
+func judgmentUTF8(j *feedback.Judgment) bool {
+	for _, s := range []string{j.ID, string(j.Kind), j.Item, j.Rater, j.Session, j.Note, j.A, j.B,
+		string(j.Choice), j.Left, j.Response, j.Axis, j.Text, j.Category, j.Target, j.Verdict} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for _, s := range j.Reasons {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for _, s := range j.Shown {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// getEvents answers the events stored after a cursor:
+// GET /api/v1/projects/{p}/events?since=CURSOR&limit=N[&rater=ID].
+// A rater's token sees only that rater's events; the lead's sees all, or one
+// rater's with ?rater=ID. With "Accept: application/msgpack" the page is a snapshot
+// holding the judgments, with the cursor in the Prefer-Cursor header and
+// Prefer-More: true when it was cut at the limit.
+func (a *API) getEvents(w http.ResponseWriter, r *http.Request) error {
+	acc, err := a.authorize(r, r.PathValue("p"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	since := q.Get("since")
+	if len(since) > 64 {
+		return errorf(http.StatusBadRequest, codeBadCursor, "since: not a cursor of this server")
+	}
+	limit := defaultPageEvents
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageEvents {
+			return errorf(http.StatusBadRequest, codeBadRequest, "limit %q: a number from 1 to %d", v, maxPageEvents)
+		}
+		limit = n
+	}
+	rater := q.Get("rater")
+	if !acc.lead {
+		if rater != "" && rater != acc.rater.ID {
+			return errorf(http.StatusForbidden, codeForbidden, "a rater's token reads only that rater's events")
+		}
+		rater = acc.rater.ID
+	}
+	evs, err := a.store.Events(r.Context(), acc.p.rec.ID, store.EventQuery{After: since, Rater: rater, Limit: limit})
+	if err != nil {
+		return err
+	}
+	cursor := since
+	if len(evs) > 0 {
+		cursor = evs[len(evs)-1].Cursor
+	}
+	more := len(evs) == limit
+	if strings.Contains(r.Header.Get("Accept"), wire.ContentTypeMsgpack) {
+		js := make([]feedback.Judgment, len(evs))
+		for i, e := range evs {
+			var we wire.Event
+			if err := json.Unmarshal(e.Body, &we); err != nil {
+				return fmt.Errorf("stored event %s: %w", e.ID, err)
+			}
+			js[i] = we.Judgment()
+		}
+		data, err := snapshot.Marshal(&snapshot.Snapshot{Judgments: js})
+		if err != nil {
+			return err
+		}
+		h := w.Header()
+		h.Set("Content-Type", wire.ContentTypeMsgpack)
+		h.Set("Cache-Control", "no-store")
+		h.Set(wire.HeaderCursor, cursor)
+		h.Set(wire.HeaderMore, strconv.FormatBool(more))
+		w.Write(data)
+		return nil
+	}
+	// The stored bodies are the events' JSON already: copy them into the page.
+	page := struct {
+		Events []json.RawMessage `json:"events"`
+		Cursor string            `json:"cursor"`
+		More   bool              `json:"more"`
+	}{Events: make([]json.RawMessage, len(evs)), Cursor: cursor, More: more}
+	for i, e := range evs {
+		page.Events[i] = e.Body
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}

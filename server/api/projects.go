@@ -1,0 +1,402 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"prefer/core/feedback"
+	"prefer/core/snapshot"
+	"prefer/server/api/wire"
+	"prefer/server/store"
+)
+
+// Limits of a project.
+const (
+	maxRaters      = 10000
+	maxNameBytes   = 200
+	maxProjectBody = 1 << 20
+)
+
+// project is a loaded project: its record and the items of its snapshot, indexed.
+// Projects never change, so loaded ones are cached.
+type project struct {
+	rec        *store.Project
+	items      map[string]*feedback.Item
+	index      *feedback.Index
+	guidelines []feedback.Guideline
+	raters     map[string]*store.PRater
+	queued     map[string]map[string]bool // rater id → item ids of the queue
+	goldItems  int
+}
+
+// access is what a request's token grants on a project.
+type access struct {
+	p     *project
+	lead  bool
+	rater *store.PRater // nil for the lead
+}
+
+// validProjectID reports whether id has the form of the ids this server makes.
+func validProjectID(id string) bool { return len(id) == 24 && validShareID(id+"00000000") }
+
+// loadProject returns a project, from the cache or the store.
+func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
+	if !validProjectID(id) {
+		return nil, errorf(http.StatusBadRequest, codeBadRequest, "malformed project id: an id is 24 lower-case hex digits")
+	}
+	a.mu.Lock()
+	p := a.projects[id]
+	a.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	rec, err := a.store.Project(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, codeNotFound, "no project has this id on this server")
+	}
+	if err != nil {
+		return nil, err
+	}
+	snap, err := a.store.Snapshot(ctx, rec.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("project %s: load its snapshot: %w", id, err)
+	}
+	s, err := snapshot.Unmarshal(snap.Data)
+	if err != nil {
+		return nil, fmt.Errorf("project %s: decode its snapshot: %w", id, err)
+	}
+	p = newProject(rec, s)
+	a.mu.Lock()
+	if len(a.projects) >= maxCachedProjects {
+		for k := range a.projects { // drop one; any will do
+			delete(a.projects, k)
+			break
+		}
+	}
+	a.projects[id] = p
+	a.mu.Unlock()
+	return p, nil
+}
+
+func newProject(rec *store.Project, s *snapshot.Snapshot) *project {
+	p := &project{
+		rec: rec, items: map[string]*feedback.Item{}, guidelines: s.Guidelines,
+		raters: map[string]*store.PRater{}, queued: map[string]map[string]bool{},
+	}
+	for i := range s.Items {
+		p.items[s.Items[i].ID] = &s.Items[i]
+		if s.Items[i].GoldBest != "" {
+			p.goldItems++
+		}
+	}
+	raters := make([]feedback.Rater, len(rec.Raters))
+	for i := range rec.Raters {
+		r := &rec.Raters[i]
+		raters[i] = feedback.Rater{ID: r.ID, Name: r.Name, Group: r.Group, Kind: feedback.RaterHuman}
+		p.raters[r.ID] = r
+		q := make(map[string]bool, len(r.Queue))
+		for _, it := range r.Queue {
+			q[it] = true
+		}
+		p.queued[r.ID] = q
+	}
+	p.index = feedback.NewIndex(s.Items, raters)
+	return p
+}
+
+// authorize loads project id and checks the request's bearer token against the
+// lead's and every rater's token hash, in constant time and without stopping at a
+// match (the time taken does not depend on which token matched).
+func (a *API) authorize(r *http.Request, id string) (*access, error) {
+	p, err := a.loadProject(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	tok := bearer(r)
+	if tok == "" {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized,
+			"this needs a project token: send it as 'Authorization: Bearer TOKEN'")
+	}
+	h := hashToken(tok)
+	acc := &access{p: p, lead: sameHash(h, p.rec.LeadTokenHash)}
+	for i := range p.rec.Raters {
+		if sameHash(h, p.rec.Raters[i].TokenHash) {
+			acc.rater = &p.rec.Raters[i]
+		}
+	}
+	if !acc.lead && acc.rater == nil {
+		return nil, errorf(http.StatusForbidden, codeForbidden, "this token gives no access to this project")
+	}
+	return acc, nil
+}
+
+// postProject creates a project: POST /api/v1/projects.
+func (a *API) postProject(w http.ResponseWriter, r *http.Request) error {
+	if err := a.checkAdmin(r, "creating a project"); err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); wire.MediaType(ct) != wire.ContentTypeJSON {
+		return errorf(http.StatusUnsupportedMediaType, codeContentType, "a project is described in %s, not %q", wire.ContentTypeJSON, ct)
+	}
+	body, err := readBody(w, r, maxProjectBody, "project description")
+	if err != nil {
+		return err
+	}
+	var req wire.NewProject
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return errorf(http.StatusBadRequest, codeBadRequest, "decode the project description: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(http.StatusBadRequest, codeBadRequest, "trailing data after the project description")
+	}
+	bad := func(format string, args ...any) error {
+		return errorf(http.StatusBadRequest, codeBadRequest, format, args...)
+	}
+	if len(req.Name) > maxNameBytes || !utf8.ValidString(req.Name) {
+		return bad("name: at most %d bytes of UTF-8", maxNameBytes)
+	}
+	if !validShareID(req.Snapshot) {
+		return bad("snapshot: give the id of a stored snapshot (POST /api/v1/snapshots answers it)")
+	}
+	if len(req.Raters) > 0 && req.RaterCount > 0 {
+		return bad("give raters or rater_count, not both")
+	}
+	if req.RaterCount < 0 || req.RaterCount > maxRaters || len(req.Raters) > maxRaters {
+		return bad("a project has 1 to %d raters", maxRaters)
+	}
+	raters := req.Raters
+	for i := range req.RaterCount {
+		raters = append(raters, wire.Rater{ID: fmt.Sprintf("r%d", i+1)})
+	}
+	seen := map[string]bool{}
+	for _, rt := range raters {
+		if !validEventID(rt.ID) || len(rt.ID) > 64 {
+			return bad("rater id %q: 1 to 64 printable characters", rt.ID)
+		}
+		if seen[rt.ID] {
+			return bad("rater id %q is given twice", rt.ID)
+		}
+		seen[rt.ID] = true
+		if len(rt.Name) > maxNameBytes || len(rt.Group) > maxNameBytes || !utf8.ValidString(rt.Name+rt.Group) {
+			return bad("rater %q: name and group are at most %d bytes of UTF-8", rt.ID, maxNameBytes)
+		}
+	}
+	if req.Overlap == 0 {
+		req.Overlap = 1
+	}
+	snap, err := a.store.Snapshot(r.Context(), req.Snapshot)
+	if errors.Is(err, store.ErrNotFound) {
+		return bad("snapshot %s is not stored on this server: upload it first (prefer push)", req.Snapshot)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := snapshot.Unmarshal(snap.Data)
+	if err != nil {
+		return err // it was checked when stored
+	}
+	if len(s.Items) == 0 {
+		return bad("snapshot %s has no items to label", req.Snapshot)
+	}
+	queues, err := assign(s.Items, len(raters), req.Overlap, req.GoldRate, req.Seed)
+	if err != nil {
+		return bad("%v", err)
+	}
+	rec := &store.Project{
+		ID: newID(12), Name: req.Name, Snapshot: req.Snapshot, Created: a.cfg.Now().UnixMilli(),
+		Overlap: req.Overlap, GoldRate: req.GoldRate, Seed: req.Seed, Version: 1,
+	}
+	base := a.baseURL(r)
+	leadToken, leadHash := newToken()
+	rec.LeadTokenHash = leadHash
+	res := wire.ProjectCreated{
+		ID: rec.ID, Name: rec.Name, Snapshot: rec.Snapshot, Items: len(s.Items),
+		LeadToken: leadToken, LeadURL: base + "/p/" + rec.ID + "/lead#token=" + leadToken,
+	}
+	for i, rt := range raters {
+		tok, h := newToken()
+		rec.Raters = append(rec.Raters, store.PRater{ID: rt.ID, Name: rt.Name, Group: rt.Group, TokenHash: h, Queue: queues[i]})
+		res.Raters = append(res.Raters, wire.RaterAccess{
+			Rater: rt, Token: tok, URL: base + "/p/" + rec.ID + "#token=" + tok, Assigned: len(queues[i]),
+		})
+	}
+	for _, it := range s.Items {
+		if it.GoldBest != "" {
+			res.GoldItems++
+		}
+	}
+	if err := a.store.CreateProject(r.Context(), rec); err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/projects/"+rec.ID)
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+// raterJudgments returns every stored judgment of a project, or of one rater when
+// rater is not empty, in stored order.
+func (a *API) raterJudgments(ctx context.Context, pid, rater string) ([]feedback.Judgment, error) {
+	var out []feedback.Judgment
+	cursor := ""
+	for {
+		evs, err := a.store.Events(ctx, pid, store.EventQuery{After: cursor, Rater: rater, Limit: 5000})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			var we wire.Event
+			if err := json.Unmarshal(e.Body, &we); err != nil {
+				return nil, fmt.Errorf("project %s: stored event %s: %w", pid, e.ID, err)
+			}
+			out = append(out, we.Judgment())
+			cursor = e.Cursor
+		}
+		if len(evs) < 5000 {
+			return out, nil
+		}
+	}
+}
+
+// getTasks answers a rater's queue: GET /api/v1/projects/{p}/tasks. The lead may
+// ask for any rater's with ?rater=ID.
+func (a *API) getTasks(w http.ResponseWriter, r *http.Request) error {
+	acc, err := a.authorize(r, r.PathValue("p"))
+	if err != nil {
+		return err
+	}
+	rt := acc.rater
+	if want := r.URL.Query().Get("rater"); want != "" && (rt == nil || want != rt.ID) {
+		if !acc.lead {
+			return errorf(http.StatusForbidden, codeForbidden, "a rater's token shows only that rater's tasks")
+		}
+		rt = acc.p.raters[want]
+		if rt == nil {
+			return errorf(http.StatusNotFound, codeNotFound, "no rater %q in this project", want)
+		}
+	}
+	if rt == nil {
+		return errorf(http.StatusBadRequest, codeBadRequest, "this is the lead's token: add ?rater=ID to see a rater's tasks")
+	}
+	js, err := a.raterJudgments(r.Context(), acc.p.rec.ID, rt.ID)
+	if err != nil {
+		return err
+	}
+	judged := map[string]bool{}
+	for _, j := range js {
+		judged[j.Item] = true
+	}
+	t := wire.Tasks{
+		Project: acc.p.rec.ID, Name: acc.p.rec.Name,
+		Rater: wire.Rater{ID: rt.ID, Name: rt.Name, Group: rt.Group},
+		Items: make([]wire.TaskItem, 0, len(rt.Queue)), Done: []string{},
+	}
+	for _, g := range acc.p.guidelines {
+		t.Guidelines = append(t.Guidelines, wire.Guideline{Version: g.Version, Text: g.Text})
+	}
+	for _, id := range rt.Queue {
+		it := acc.p.items[id]
+		ti := wire.TaskItem{ID: it.ID, Prompt: it.Prompt, Responses: make([]wire.Response, len(it.Responses))}
+		for k, resp := range it.Responses {
+			ti.Responses[k] = wire.Response{ID: resp.ID, Text: resp.Text}
+		}
+		t.Items = append(t.Items, ti)
+		if judged[id] {
+			t.Done = append(t.Done, id)
+		}
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// getProgress answers the lead's view of a project: GET /api/v1/projects/{p}.
+func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
+	acc, err := a.authorize(r, r.PathValue("p"))
+	if err != nil {
+		return err
+	}
+	if !acc.lead {
+		return errorf(http.StatusForbidden, codeForbidden, "progress is for the project lead: use the lead token")
+	}
+	p := acc.p
+	js, err := a.raterJudgments(r.Context(), p.rec.ID, "")
+	if err != nil {
+		return err
+	}
+	type tally struct {
+		done, goldDone, goldCorrect map[string]bool
+		events                      int
+		last                        int64
+	}
+	tallies := map[string]*tally{}
+	for _, rt := range p.rec.Raters {
+		tallies[rt.ID] = &tally{done: map[string]bool{}, goldDone: map[string]bool{}, goldCorrect: map[string]bool{}}
+	}
+	for _, j := range js {
+		t := tallies[j.Rater]
+		if t == nil {
+			continue // the lead's own events (reviews)
+		}
+		t.events++
+		t.last = max(t.last, j.Time)
+		if !p.queued[j.Rater][j.Item] {
+			continue
+		}
+		t.done[j.Item] = true
+		it := p.items[j.Item]
+		if it.GoldBest == "" {
+			continue
+		}
+		t.goldDone[j.Item] = true
+		var best string
+		switch j.Kind {
+		case feedback.KindCompare:
+			best = j.Winner()
+		case feedback.KindRank:
+			if rk := j.Ranked(); len(rk) > 0 {
+				best = rk[0]
+			}
+		}
+		if best == it.GoldBest {
+			t.goldCorrect[j.Item] = true
+		}
+	}
+	pr := wire.Progress{
+		ID: p.rec.ID, Name: p.rec.Name, Snapshot: p.rec.Snapshot, Overlap: p.rec.Overlap,
+		GoldRate: p.rec.GoldRate, Items: len(p.items), GoldItems: p.goldItems, Events: len(js),
+		Raters: []wire.RaterProgress{},
+	}
+	for _, rt := range p.rec.Raters {
+		t := tallies[rt.ID]
+		rp := wire.RaterProgress{
+			Rater:    wire.Rater{ID: rt.ID, Name: rt.Name, Group: rt.Group},
+			Assigned: len(rt.Queue), Done: len(t.done), GoldDone: len(t.goldDone),
+			GoldCorrect: len(t.goldCorrect), Events: t.events, LastTime: t.last,
+		}
+		for _, id := range rt.Queue {
+			if p.items[id].GoldBest != "" {
+				rp.GoldAssigned++
+			}
+		}
+		pr.Raters = append(pr.Raters, rp)
+	}
+	writeJSON(w, http.StatusOK, pr)
+	return nil
+}
+
+// validEventID reports whether id can name an event or a rater: 1 to 128 bytes of
+// UTF-8 with no control characters.
+func validEventID(id string) bool {
+	if id == "" || len(id) > 128 || !utf8.ValidString(id) {
+		return false
+	}
+	return !strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
