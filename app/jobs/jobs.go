@@ -22,9 +22,10 @@ import (
 // what changed since, usually new judgments); see State. The field named after the
 // kind holds its parameters.
 type Request struct {
-	Kind     string `msgpack:"kind"`
-	Snapshot []byte `msgpack:"snapshot,omitempty"`
-	Delta    []byte `msgpack:"delta,omitempty"`
+	Kind     string  `msgpack:"kind"`
+	Snapshot []byte  `msgpack:"snapshot,omitempty"`
+	Delta    []byte  `msgpack:"delta,omitempty"`
+	Params   *Params `msgpack:"params,omitempty"`
 }
 
 // State decodes the request's working state: Snapshot merged with Delta.
@@ -64,6 +65,8 @@ type Progress struct {
 type Result struct {
 	Snapshot []byte             `msgpack:"snapshot,omitempty"`
 	Delta    []byte             `msgpack:"delta,omitempty"`
+	Replace  bool               `msgpack:"replace,omitempty"` // Snapshot is a new state, not a change of the old one
+	File     []byte             `msgpack:"file,omitempty"`    // an exported file
 	Summary  map[string]float64 `msgpack:"summary,omitempty"`
 	Notes    []string           `msgpack:"notes,omitempty"`
 	Millis   float64            `msgpack:"ms"`

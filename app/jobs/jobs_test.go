@@ -1,0 +1,71 @@
+package jobs
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"prefer/core/snapshot"
+)
+
+// run runs one job through Handle, as the worker does, and applies its result to the
+// state the way the UI does.
+func run(tb testing.TB, state []byte, kind string, p Params) (*Result, []byte) {
+	tb.Helper()
+	req, err := Encode(&Request{Kind: kind, Snapshot: state, Params: &p})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	progress := 0
+	out, err := Handle(req, func([]byte) { progress++ }, nil)
+	if err != nil {
+		tb.Fatalf("%s: %v", kind, err)
+	}
+	res, err := DecodeResult(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(res.Snapshot) == 0 {
+		return res, state
+	}
+	return res, res.Snapshot
+}
+
+func TestLessonPipeline(t *testing.T) {
+	start := time.Now()
+	res, state := run(t, nil, KindSimulate, Params{Seed: 7})
+	if !res.Replace || res.Summary["items"] != 60 {
+		t.Fatalf("simulate: %+v", res.Summary)
+	}
+	t.Logf("simulate %v", time.Since(start))
+	start = time.Now()
+	res, state = run(t, state, KindTrainRM, Params{Seed: 1})
+	if acc := res.Summary["held_acc"]; acc < 0.55 || acc > 1 {
+		t.Fatalf("held-out accuracy %v", acc)
+	}
+	t.Logf("train-rm %v: %v", time.Since(start), res.Summary)
+	start = time.Now()
+	res, state = run(t, state, KindOptimize, Params{Seed: 1, Betas: []float64{0.02, 0.5}, Steps: 150})
+	t.Logf("optimize %v: %v %v", time.Since(start), res.Summary, res.Notes)
+	start = time.Now()
+	res, state = run(t, state, KindSweep, Params{Seed: 1})
+	t.Logf("sweep %v: %v", time.Since(start), res.Notes)
+	s, err := snapshot.Unmarshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{RunRM, "policy-1", "policy-2", RunSweep} {
+		if s.Run(name) == nil {
+			t.Errorf("run %s missing", name)
+		}
+	}
+	t.Logf("state %d bytes, id %s", len(state), snapshot.ID(state))
+}
+
+func TestUnknownKind(t *testing.T) {
+	req, _ := msgpack.Marshal(&Request{Kind: "nope"})
+	if _, err := Handle(req, nil, nil); err == nil {
+		t.Fatal("no error for an unknown job")
+	}
+}
