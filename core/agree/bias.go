@@ -154,7 +154,7 @@ func (c *context) lengthBias() *LengthBias {
 		if s.gN > 0 {
 			ls.Excess = Float(float64(s.rLongerOnGold-s.gLonger) / float64(s.gN))
 		}
-		if b, se, ok := logit2(s.gd, s.lr, s.gy, 1); ok && s.gN >= 2 {
+		if b, se, ok := logit2(s.gd, s.lr, s.gy, 1); ok && s.gN >= MinFlagN {
 			ls.Effect, ls.EffectSE = Float(b[1]), Float(se[1])
 			ls.EffectP = Float(normalTwoSided(b[1] / se[1]))
 			ls.Biased = float64(ls.EffectP) < c.opt.Level

@@ -44,10 +44,10 @@ func (c *DSConfig) defaults() DSConfig {
 type DSResult struct {
 	Prior     []float64     // (K) class priors π_k
 	Confusion [][][]float64 // (R, K, K) Confusion[r][k][l] = P(rater r says l | true class k)
-	Accuracy  []float64     // (R) Σ_k π_k Confusion[r][k][k]; NaN for a rater with no labels
+	Accuracy  []float64     // (R) Σ_k π_k Confusion[r][k][k]; NaN for a rater with no labels on fitted units
 	Posterior [][]float64   // (U, K) P(true class of unit u = k | all labels)
 	Labels    []int         // (U) argmax of Posterior (lowest class on ties)
-	LogLik    float64       // log-likelihood of the labels at the fit
+	LogLik    float64       // log-likelihood of the labels of the fitted units
 	Iter      int           // EM iterations run
 	Converged bool          // whether the tolerance was reached before MaxIter
 }
@@ -63,13 +63,17 @@ var ErrNoLabels = errors.New("no labels to fit")
 // or −1 when r did not label u. With T_uk the posterior of class k for unit u:
 //
 //	init:   T_uk = share of unit u's labels equal to k            (majority vote)
-//	M-step: π_k = (Σ_u T_uk + s) / (U + K s)
+//	M-step: π_k = (Σ_u T_uk + s) / (U + K s)                       (U fitted units)
 //	        θ_r[k][l] = (Σ_u T_uk [y_ur = l] + s) / (Σ_{u labeled by r} T_uk + K s)
 //	E-step: log T_uk = log π_k + Σ_r log θ_r[k][y_ur] − log Σ_k' exp(…)
 //
-// with s the smoothing pseudo-count. The E-step is computed in log space with num.Log
-// and num.Exp, so results are bit-identical natively and in wasm. A unit nobody
-// labeled gets the prior as its posterior. It panics if a label is outside −1..k−1.
+// with s the smoothing pseudo-count. The parameters are fitted on the units with at
+// least two labels (on all labeled units when no unit has two): a unit labeled once
+// carries no information on its rater's accuracy, and in sparse panels such units
+// only reinforce the current estimate. Every unit gets its posterior from the fitted
+// parameters; a unit nobody labeled gets the prior. The E-step is computed in log
+// space with num.Log and num.Exp, so results are bit-identical natively and in wasm.
+// It panics if a label is outside −1..k−1.
 func DawidSkene(labels [][]int, k int, cfg *DSConfig) (*DSResult, error) {
 	c := cfg.defaults()
 	if k < 1 {
@@ -102,16 +106,18 @@ type vote struct{ r, l int }
 // raters, in k classes.
 func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 	U := len(votes)
-	anyLabel := false
+	// The parameters are fitted on the units with at least two labels (all labeled
+	// units when there are none): a unit labeled once says nothing about its rater's
+	// accuracy, and in a sparse panel such units only reinforce whatever the EM
+	// believes of that rater, down to a rater "known" to be always wrong.
+	most := 0
 	for u := range votes {
-		if len(votes[u]) > 0 {
-			anyLabel = true
-			break
-		}
+		most = max(most, len(votes[u]))
 	}
-	if !anyLabel {
+	if most == 0 {
 		return nil, fmt.Errorf("dawid-skene: %w", ErrNoLabels)
 	}
+	minVotes := min(2, most)
 	T := make([][]float64, U)
 	for u := range T {
 		T[u] = make([]float64, k)
@@ -139,8 +145,11 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 	logPrior := make([]float64, k)
 	logTheta := make([]float64, R*k*k) // (R, K, K)
 	lt := make([]float64, k)
-	labeled := make([]bool, R)
+	labeled := make([]bool, R) // rater has labels on fitted units
 	for u := range votes {
+		if len(votes[u]) < minVotes {
+			continue
+		}
 		for _, v := range votes[u] {
 			labeled[v.r] = true
 		}
@@ -160,7 +169,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 		}
 		nUnits := 0
 		for u := range votes {
-			if len(votes[u]) == 0 {
+			if len(votes[u]) < minVotes {
 				continue
 			}
 			nUnits++
@@ -199,7 +208,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 				}
 			}
 			z := num.LogSumExp(lt)
-			if len(votes[u]) > 0 {
+			if len(votes[u]) >= minVotes {
 				ll += z
 			}
 			for kk := range lt {

@@ -377,10 +377,10 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 		}
 		b, _, p := slope(x.seqQ, x.q)
 		rs.QualitySlope, rs.QualityP = Float(100*b), Float(p)
-		rs.QualityFalls = b < 0 && p < c.opt.Level
+		rs.QualityFalls = b < 0 && p < c.opt.Level && len(x.q) >= MinFlagN
 		b, _, p = slope(x.seqS, x.s)
 		rs.SecondsSlope, rs.SecondsP = Float(100*b), Float(p)
-		rs.Slows = b > 0 && p < c.opt.Level
+		rs.Slows = b > 0 && p < c.opt.Level && len(x.s) >= MinFlagN
 		rs.Fatigued = rs.QualityFalls || rs.Slows
 		out[r] = rs
 	}

@@ -7,7 +7,14 @@ import (
 	"prefer/core/feedback"
 )
 
-// Options chooses what Report computes. The zero value means the defaults.
+// MinFlagN is the fewest observations a flag is raised on: a rater's fatigue flags
+// need that many labels (or timed judgments) with a session position, the length
+// effect that many comparisons with gold (else the plain test of ½ is used), a drift
+// flag that many labels in every window, and the "lowest Dawid–Skene accuracy" finding
+// that many pairable units. Below it the statistics are still reported.
+const MinFlagN = 20
+
+// Options chooses what Analyze computes. The zero value means the defaults.
 type Options struct {
 	// Kinds limits the report to these judgment kinds. Nil means every kind that
 	// carries a label: compare, rank, rate, thumb and flag.
@@ -235,7 +242,7 @@ type RaterStats struct {
 	SecondsP     Float `json:"seconds_p"`
 	// QualityFalls is true when quality falls with position (slope < 0, p < level);
 	// Slows when the time per judgment grows with it. Fatigued is either: the two signs
-	// of fatigue within a session.
+	// of fatigue within a session. Each needs MinFlagN points.
 	QualityFalls bool `json:"quality_falls"`
 	Slows        bool `json:"slows"`
 	Fatigued     bool `json:"fatigued"`
@@ -326,7 +333,8 @@ type LengthStats struct {
 	GoldN           int   `json:"gold_n"`
 	// Excess is longer_share − gold_longer_share on the comparisons with gold.
 	Excess Float `json:"excess"`
-	// Effect is the length effect at a fixed gold difference: the coefficient b_len of
+	// Effect is the length effect at a fixed gold difference (null with fewer than
+	// MinFlagN comparisons with gold): the coefficient b_len of
 	// the logistic regression (no intercept, ridge λ = 1)
 	//
 	//	logit P(A chosen) = b_gold·(gold(A) − gold(B)) + b_len·log₂(words(A)/words(B))
@@ -339,8 +347,8 @@ type LengthStats struct {
 	EffectSE Float `json:"effect_se"`
 	EffectP  Float `json:"effect_p"`
 	// Biased is true when the length of the responses sways the choice at the report's
-	// level: effect_p < level when there are gold comparisons, otherwise p < level
-	// (longer_share differs from ½).
+	// level: effect_p < level when there are at least MinFlagN gold comparisons,
+	// otherwise p < level (longer_share differs from ½).
 	Biased bool `json:"biased"`
 }
 
@@ -382,7 +390,8 @@ type Drift struct {
 	MixChi2 Float `json:"mix_chi2"`
 	MixDF   int   `json:"mix_df"`
 	MixP    Float `json:"mix_p"`
-	// Drifting is true when mix_p < level.
+	// Drifting is true when mix_p < level and every window holds at least MinFlagN
+	// labels.
 	Drifting bool `json:"drifting"`
 }
 

@@ -35,6 +35,9 @@ func findings(r *Report) []string {
 	for i := range r.Kinds {
 		k := &r.Kinds[i]
 		a := &k.Agreement
+		if k.PairableUnits == 0 {
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s: percent agreement %s, Fleiss' κ %s, Krippendorff's α (%s) %s on %d units labeled by two or more raters.",
 			k.name(), pct(a.Percent), a.FleissKappa, k.Metric, a.Alpha, k.PairableUnits))
 	}
@@ -87,9 +90,12 @@ func findings(r *Report) []string {
 				out = append(out, fmt.Sprintf("%s: rater %s tires during a session: %s.", k.name(), rs.Rater, strings.Join(signs, "; ")))
 			}
 		}
-		if len(k.Raters) >= 3 && k.DawidSkene != nil {
+		if len(k.Raters) >= 3 && k.DawidSkene != nil && k.PairableUnits >= MinFlagN {
 			worst := -1
 			for j, rs := range k.Raters {
+				if rs.ConsensusN < 10 {
+					continue // too few shared units to single anyone out
+				}
 				if rs.DSAccuracy.Valid() && (worst < 0 || rs.DSAccuracy < k.Raters[worst].DSAccuracy) {
 					worst = j
 				}

@@ -151,5 +151,10 @@ func (c *context) drift(t *table, rf refs) *Drift {
 		d.MixChi2 = NaN
 	}
 	d.Drifting = p < c.opt.Level
+	for _, w := range d.Windows {
+		if w.Labels < MinFlagN {
+			d.Drifting = false
+		}
+	}
 	return d
 }
