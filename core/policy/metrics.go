@@ -33,12 +33,14 @@ type recorder struct {
 	exact  Exact // nil for sampled-only policies
 	series map[string][]float64
 	names  []string // order in which series were first added
+	steps  int      // expected number of steps: the capacity of each series
 
 	pr, ref []float64 // scratch, max candidates per prompt
 	vocab   map[string]int32
 	cand    [][]int32 // word ids of each candidate (flat index), built lazily
 	grams   map[uint64]struct{}
 	words   []int32
+	feats   []float64 // scratch: feature means of a step
 }
 
 func newRecorder(p Policy, sc *scorer, steps int) *recorder {
@@ -55,7 +57,7 @@ func newRecorder(p Policy, sc *scorer, steps int) *recorder {
 		r.ref = make([]float64, maxK)
 	}
 	r.cand = make([][]int32, sc.proxy.Off[len(sc.items)])
-	_ = steps
+	r.steps = steps
 	return r
 }
 
@@ -64,6 +66,7 @@ func (r *recorder) add(name string, v float64) {
 	s, ok := r.series[name]
 	if !ok {
 		r.names = append(r.names, name)
+		s = make([]float64, 0, max(r.steps, 1))
 	}
 	r.series[name] = append(s, v)
 }
@@ -116,14 +119,8 @@ func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref []float64, beta fl
 	} else {
 		m.KLk1, m.KLk3 = Unknown, Unknown
 	}
-	nf := len(r.sc.feats.fs)
-	var featBuf [32]float64
-	feats := featBuf[:0]
-	if nf <= len(featBuf) {
-		feats = featBuf[:nf]
-	} else {
-		feats = make([]float64, nf)
-	}
+	r.feats = grow(r.feats, len(r.sc.feats.fs))
+	feats := r.feats
 	if r.exact != nil {
 		r.exactStats(m, feats)
 	} else {

@@ -109,7 +109,7 @@ type ppoBuffers struct {
 	off, mbOff, perm             []int
 	old, ref, val, rew, adv, ret []float64 // (N) per action of the batch
 	scores                       []float64 // (B) per sample
-	newLP, w, vNew, g            []float64 // (n) per action of a mini-batch
+	newLP, w, vNew, g, rho       []float64 // (n) per action of a mini-batch
 	mbOld, mbAdv, mbRet, mbVal   []float64
 }
 
@@ -176,7 +176,8 @@ func PPO(p Valued, env Env, cfg PPOConfig) (*Result, error) {
 			b.perm[i] = i
 		}
 		for epoch := 0; epoch < cfg.Epochs; epoch++ {
-			rb.Shuffle(ns, func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
+			perm := b.perm
+			rb.Shuffle(ns, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 			for k := 0; k < cfg.MiniBatches; k++ {
 				lo, hi := k*ns/cfg.MiniBatches, (k+1)*ns/cfg.MiniBatches
 				if lo == hi {
@@ -238,7 +239,7 @@ func (b *ppoBuffers) gather(idx []int) {
 	b.mbOff = growInt(b.mbOff, len(b.mb)+1)
 	Offsets(b.mbOff, b.mb)
 	b.mbOld, b.mbAdv, b.mbRet, b.mbVal = grow(b.mbOld, n), grow(b.mbAdv, n), grow(b.mbRet, n), grow(b.mbVal, n)
-	b.newLP, b.w, b.vNew, b.g = grow(b.newLP, n), grow(b.w, n), grow(b.vNew, n), grow(b.g, n)
+	b.newLP, b.w, b.vNew, b.g, b.rho = grow(b.newLP, n), grow(b.w, n), grow(b.vNew, n), grow(b.g, n), grow(b.rho, n)
 	t := 0
 	for _, i := range idx {
 		lo, hi := b.off[i], b.off[i+1]
@@ -258,14 +259,15 @@ func ppoMiniBatch(p Valued, b *ppoBuffers, cfg PPOConfig) (pgLoss, vLoss, clippe
 	p.LogProbs(b.newLP, b.mb)
 	var ratioSum float64
 	for t := 0; t < n; t++ {
-		ratioSum += num.Exp(b.newLP[t] - b.mbOld[t])
+		b.rho[t] = num.Exp(b.newLP[t] - b.mbOld[t])
+		ratioSum += b.rho[t]
 	}
 	if ratioSum/float64(n) > cfg.RatioThreshold {
 		return 0, 0, 0, true
 	}
 	eps, inv := cfg.ClipRange, 1/float64(n)
 	for t := 0; t < n; t++ {
-		rho := num.Exp(b.newLP[t] - b.mbOld[t])
+		rho := b.rho[t]
 		a := b.mbAdv[t]
 		l1 := -a * rho
 		rc := math.Min(math.Max(rho, 1-eps), 1+eps)
