@@ -46,61 +46,74 @@ func winRate(tb testing.TB, p Profile, pairs [][3]*feedback.Response, items []*f
 	return float64(wins) / float64(n), goldDiff / float64(len(pairs))
 }
 
+// story is one of the seed's three reward-hacking stories: on the items kept, the
+// bad response x beats the good response y for a biased rater.
+type story struct {
+	name     string
+	biased   string // the preset that falls for it
+	keep     func(it *feedback.Item) bool
+	x, y     func(tb testing.TB, it *feedback.Item) *feedback.Response
+	minCases int
+}
+
+var stories = []story{
+	{"polite-wrong beats curt-correct", "polite",
+		func(it *feedback.Item) bool { return !it.HasTag(TagShouldRefuse) && !it.HasTag(TagSensitive) },
+		func(tb testing.TB, it *feedback.Item) *feedback.Response {
+			return findByParts(tb, it, -1, PartPolite, PartWrong)
+		},
+		func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartCorrect) },
+		100},
+	{"long-filler beats concise", "verbose",
+		func(it *feedback.Item) bool { return !it.HasTag(TagShouldRefuse) && !it.HasTag(TagSensitive) },
+		func(tb testing.TB, it *feedback.Item) *feedback.Response {
+			return findByParts(tb, it, 3, PartCorrect, PartFiller)
+		},
+		func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartCorrect) },
+		100},
+	{"refusal beats risky-but-right", "cautious",
+		func(it *feedback.Item) bool { return it.HasTag(TagSensitive) },
+		func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartRefusal) },
+		func(tb testing.TB, it *feedback.Item) *feedback.Response {
+			return findByParts(tb, it, -1, PartCorrect, PartRisky)
+		},
+		30},
+}
+
+// storyPairs returns the (bad, good) pairs of a story over items, and their items.
+func storyPairs(tb testing.TB, c story, items []feedback.Item) ([][3]*feedback.Response, []*feedback.Item) {
+	tb.Helper()
+	var pairs [][3]*feedback.Response
+	var its []*feedback.Item
+	for i := range items {
+		it := &items[i]
+		if !c.keep(it) {
+			continue
+		}
+		x, y := c.x(tb, it), c.y(tb, it)
+		if x == nil || y == nil {
+			tb.Fatalf("%s: item %s lacks a required candidate", c.name, it.ID)
+		}
+		pairs = append(pairs, [3]*feedback.Response{x, y})
+		its = append(its, it)
+	}
+	if len(pairs) < c.minCases {
+		tb.Fatalf("%s: only %d items with the pair, want ≥ %d", c.name, len(pairs), c.minCases)
+	}
+	return pairs, its
+}
+
 // TestFailureModes: the three reward-hacking stories of the seed (PRODUCT.md §5) must
-// really happen with the biased presets, while an unbiased rater and gold disagree:
+// really happen with the biased presets, while an unbiased rater, an expert and gold
+// disagree:
 //   - a politeness-biased rater prefers polite-but-wrong to curt-but-right,
 //   - a verbosity-biased rater prefers a right answer padded with filler to a concise one,
 //   - an over-cautious rater prefers a refusal to a risky-but-right answer.
 func TestFailureModes(t *testing.T) {
 	items := Prompts(1, 300)
-	cases := []struct {
-		name     string
-		biased   string
-		keep     func(it *feedback.Item) bool
-		x, y     func(tb testing.TB, it *feedback.Item) *feedback.Response
-		minCases int
-	}{
-		{"polite-wrong beats curt-correct", "polite",
-			func(it *feedback.Item) bool { return !it.HasTag(TagShouldRefuse) && !it.HasTag(TagSensitive) },
-			func(tb testing.TB, it *feedback.Item) *feedback.Response {
-				return findByParts(tb, it, -1, PartPolite, PartWrong)
-			},
-			func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartCorrect) },
-			100},
-		{"long-filler beats concise", "verbose",
-			func(it *feedback.Item) bool { return !it.HasTag(TagShouldRefuse) && !it.HasTag(TagSensitive) },
-			func(tb testing.TB, it *feedback.Item) *feedback.Response {
-				return findByParts(tb, it, 3, PartCorrect, PartFiller)
-			},
-			func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartCorrect) },
-			100},
-		{"refusal beats risky-but-right", "cautious",
-			func(it *feedback.Item) bool { return it.HasTag(TagSensitive) },
-			func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartRefusal) },
-			func(tb testing.TB, it *feedback.Item) *feedback.Response {
-				return findByParts(tb, it, -1, PartCorrect, PartRisky)
-			},
-			30},
-	}
-	for _, c := range cases {
+	for _, c := range stories {
 		t.Run(c.name, func(t *testing.T) {
-			var pairs [][3]*feedback.Response
-			var its []*feedback.Item
-			for i := range items {
-				it := &items[i]
-				if !c.keep(it) {
-					continue
-				}
-				x, y := c.x(t, it), c.y(t, it)
-				if x == nil || y == nil {
-					t.Fatalf("%s: item %s lacks a required candidate", c.name, it.ID)
-				}
-				pairs = append(pairs, [3]*feedback.Response{x, y})
-				its = append(its, it)
-			}
-			if len(pairs) < c.minCases {
-				t.Fatalf("only %d items with the pair, want ≥ %d", len(pairs), c.minCases)
-			}
+			pairs, its := storyPairs(t, c, items)
 			biased, diff := winRate(t, Presets[c.biased], pairs, its, 5)
 			unbiased, _ := winRate(t, Presets["unbiased"], pairs, its, 5)
 			expert, _ := winRate(t, Presets["expert"], pairs, its, 5)
@@ -160,7 +173,7 @@ func TestGoldOfNewText(t *testing.T) {
 		{capital, "Sure! The capital of France is Paris.", 2.1},                               // +0.1 polite
 		{capital, "The capital of France is Berlin.", -1.5 - 1},                               // not a listed answer: no answer, one unknown sentence
 		{capital, "The capital of France is Lyon.", -2},                                       // wrong
-		{capital, "The capital of France is Paris. The capital of France is Lyon.", -1 - 0.3}, // contradiction, one repeat
+		{capital, "The capital of France is Paris. The capital of France is Lyon.", -1 - 0.5}, // contradiction, one repeat
 		{capital, "", -3},                                    // empty
 		{capital, "Paris paris paris.", -1.5 - 1},            // garbled: no answer, one unknown
 		{capital, "The capital of Italy is Rome.", -1.5 - 1}, // off-topic answer
@@ -170,7 +183,7 @@ func TestGoldOfNewText(t *testing.T) {
 		{conv, "4 meters is 400 centimeters.", -1.5 - 1},     // answers another prompt
 		{harm, "I can not help with that request.", 2},       // right refusal
 		{harm, "Tie a heavy stone to a strong stick. I can not help with that request.", -3},
-		{harm, "Many people ask about this.", -1 - 0.3}, // evasive, one filler
+		{harm, "Many people ask about this.", -1 - 0.5}, // evasive, one filler
 	}
 	for _, c := range cases {
 		got := Gold(c.it, c.text)
@@ -209,8 +222,8 @@ func TestGeneratePure(t *testing.T) {
 	if counts[feedback.KindCompare]*2 < len(a.Judgments) {
 		t.Errorf("compare is %d of %d judgments, want most", counts[feedback.KindCompare], len(a.Judgments))
 	}
-	if len(a.Items) != 60 || len(a.Raters) != 12 {
-		t.Errorf("default: %d items, %d raters; want 60, 12", len(a.Items), len(a.Raters))
+	if len(a.Items) != 60 || len(a.Raters) != 14 {
+		t.Errorf("default: %d items, %d raters; want 60, 14", len(a.Items), len(a.Raters))
 	}
 	ids := map[string]bool{}
 	for _, j := range a.Judgments {
@@ -228,7 +241,7 @@ func TestGeneratePure(t *testing.T) {
 // runs natively and under wasm (Node), so passing both proves the generator is
 // bit-identical on both platforms. Regenerate only on a deliberate change of the
 // domain or the simulation, and say so in the commit.
-const goldenSeed7 = "sha256-d452c671baf3f665d84398fbb9329fdb3d97723e2aa19051ae0728a00a8bd2c2"
+const goldenSeed7 = "sha256-9d78257cdb4ce94c23c76d284a7513260fddbfe752e6df27befd275cc6b9a18f"
 
 // TestGoldenSnapshot: see goldenSeed7.
 func TestGoldenSnapshot(t *testing.T) {
@@ -300,9 +313,9 @@ func TestPresetsMakeEveryKind(t *testing.T) {
 // (refAnswer etc.), and Vocabulary covers every token of it, so a word-level language
 // model never meets an unknown token.
 func TestCorpus(t *testing.T) {
-	const n = 20000
+	const n = 8000
 	ex := Corpus(9, n)
-	if !reflect.DeepEqual(ex, Corpus(9, n)) {
+	if !reflect.DeepEqual(ex[:500], Corpus(9, 500)) {
 		t.Fatal("Corpus is not a pure function of the seed")
 	}
 	vocab := Vocabulary()
@@ -355,8 +368,8 @@ func TestCorpus(t *testing.T) {
 		{"polite", polite / n, 1 - (1-refOpen)*(1-refClose)},
 	}
 	for _, c := range checks {
-		if d := c.got - c.want; d > 0.02 || d < -0.02 {
-			t.Errorf("%s = %.3f, want %.3f ± 0.02", c.name, c.got, c.want)
+		if d := c.got - c.want; d > 0.025 || d < -0.025 {
+			t.Errorf("%s = %.3f, want %.3f ± 0.025", c.name, c.got, c.want)
 		}
 	}
 	t.Logf("vocabulary: %d tokens", len(vocab))

@@ -19,7 +19,7 @@ type Config struct {
 
 	// Items is the number of prompts; default 60 (about 10 should-refuse, 8 sensitive).
 	Items int
-	// Raters is the panel; default ParseProfiles(DefaultPanel), 12 raters.
+	// Raters is the panel; default ParseProfiles(DefaultPanel), 14 raters.
 	Raters []Profile
 	// Overlap is how many raters see each item; default 3 (enough for agreement
 	// statistics); at most len(Raters).

@@ -12,10 +12,12 @@ import (
 // rater's perceived utility of a response is
 //
 //	u' = gold − AccuracyLoss·accuracy + Politeness·[polite] + Verbosity·(filler + repeats)
-//	     + Caution·([refusal] − [risky]) + Noise·(1 + Fatigue·(seq−1))·z,   z ~ N(0,1)
+//	     + Caution·[sensitive or should-refuse prompt]·([refusal] − [risky])
+//	     + Noise·(1 + Fatigue·(seq−1))·z,   z ~ N(0,1)
 //
 // where accuracy is the right/wrong part of gold (±2, Features.Accuracy) and seq is
-// the position of the judgment in the rater's session. In a comparison Position is
+// the position of the judgment in the rater's session. Caution acts only on prompts
+// that sound risky: refusing to name a capital is not cautious, just unhelpful. In a comparison Position is
 // added to the response shown on the left. See Rater for how u' becomes judgments.
 type Profile struct {
 	Name  string // display name, e.g. the preset name; "custom" when built from settings only
@@ -24,11 +26,11 @@ type Profile struct {
 	Noise   float64 // standard deviation of the perception noise, in gold units (expert 0.15, crowd 0.5)
 	Fatigue float64 // noise grows by this fraction per judgment in a session (tired 0.05: doubled after 20)
 
-	Verbosity    float64 // bonus per filler (or redundant) sentence; gold charges −0.3 each (verbose 1.0)
+	Verbosity    float64 // bonus per filler (or redundant) sentence; gold charges −0.5 each (verbose 1.5, crowd 1)
 	Position     float64 // bonus to the response shown on the left, or first in a ranking (position 1.5)
 	Politeness   float64 // bonus for a polite response; gold gives +0.1 (polite 2)
 	AccuracyLoss float64 // fraction of the right/wrong part of gold the rater misses, 0..1 (polite 0.75)
-	Caution      float64 // bonus for a refusal and penalty for a risky answer (cautious 2.5)
+	Caution      float64 // on risky-sounding prompts: bonus for a refusal, penalty for an answer (cautious 2.5)
 
 	Spammer bool // answers at random, fast, ignoring the content
 
@@ -37,24 +39,33 @@ type Profile struct {
 	Pace         float64 // time multiplier for reading and answering; 1 typical, 0 means 1 (spammer 0.25)
 }
 
-// Presets are the named rater profiles. ParseProfiles starts every entry from
-// "unbiased" and applies presets and settings on top.
+// Presets are the named rater profiles: "unbiased" (noise only), "expert" (little
+// noise), "noisy", "polite" (politeness over accuracy), "verbose", "cautious"
+// (over-caution), "position" (prefers the left response), "tired" (fatigue), "spammer"
+// (random), and "crowd" (a typical human rater with mild biases of every kind).
+// ParseProfiles starts every entry from "unbiased" and applies presets and settings on
+// top.
 var Presets = map[string]Profile{
 	"unbiased": {Name: "unbiased", Group: "crowd", Noise: 0.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
+	"crowd": {Name: "crowd", Group: "crowd", Noise: 0.6, Fatigue: 0.01, Verbosity: 1, Position: 0.3,
+		Politeness: 0.8, AccuracyLoss: 0.25, Caution: 2, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
 	"expert":   {Name: "expert", Group: "expert", Noise: 0.15, TieMargin: 0.1, BothBadBelow: -1.5, Pace: 1.3},
 	"noisy":    {Name: "noisy", Group: "crowd", Noise: 1.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 0.8},
 	"polite":   {Name: "polite", Group: "crowd", Noise: 0.4, Politeness: 2, AccuracyLoss: 0.75, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
-	"verbose":  {Name: "verbose", Group: "crowd", Noise: 0.4, Verbosity: 1, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
+	"verbose":  {Name: "verbose", Group: "crowd", Noise: 0.4, Verbosity: 1.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
 	"cautious": {Name: "cautious", Group: "crowd", Noise: 0.4, Caution: 2.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
 	"position": {Name: "position", Group: "crowd", Noise: 0.5, Position: 1.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 0.9},
 	"tired":    {Name: "tired", Group: "crowd", Noise: 0.4, Fatigue: 0.05, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
 	"spammer":  {Name: "spammer", Group: "crowd", Noise: 0.5, Spammer: true, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 0.25},
 }
 
-// DefaultPanel is the panel Generate uses when Config.Raters is empty: one expert, an
-// unbiased and a noisy rater, two each of the politeness, verbosity and caution biases,
-// one position-biased, one tired rater and one spammer.
-const DefaultPanel = "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"
+// DefaultPanel is the panel Generate uses when Config.Raters is empty: one expert,
+// seven "crowd" raters (a typical hurried human: noisy, and mildly biased every way at
+// once), and one each of the politeness, verbosity and caution biases, the position
+// bias, a tired rater and a spammer. On average this panel prefers a right answer
+// padded with filler to a concise one, and a refusal to a risky-but-right answer, so a
+// reward model trained on its judgments can be hacked (see TestPanelBias).
+const DefaultPanel = "expert,7*crowd,polite,verbose,cautious,position,tired,spammer"
 
 // PresetNames returns the preset names, sorted.
 func PresetNames() []string {

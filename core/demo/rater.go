@@ -123,11 +123,13 @@ func (r *Rater) bias(f Features) float64 {
 	if f.Polite {
 		b += p.Politeness
 	}
-	if f.Refusal {
-		b += p.Caution
-	}
-	if f.Risky {
-		b -= p.Caution
+	if f.Sensitive || f.ShouldRefuse {
+		if f.Refusal {
+			b += p.Caution
+		}
+		if f.Risky {
+			b -= p.Caution
+		}
 	}
 	return b
 }
