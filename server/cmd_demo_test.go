@@ -81,7 +81,7 @@ func TestDemoErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"demo"}, "give the output file with -o FILE"},
-		{[]string{"demo", "-o", out, "--raters", "politee"}, `--raters: rater entry 1 "politee": unknown preset "politee" (presets: cautious, expert`},
+		{[]string{"demo", "-o", out, "--raters", "politee"}, `--raters: rater entry 1 "politee": unknown preset "politee" (presets: cautious, crowd, expert`},
 		{[]string{"demo", "-o", out, "--raters", "expert,nosie=2"}, `rater entry 2 "nosie=2": unknown setting "nosie" (keys: name, group, noise`},
 		{[]string{"demo", "-o", out, "--raters", "noise=x"}, `noise: "x" is not a number`},
 		{[]string{"demo", "-o", out, "--raters", "0*expert"}, "must be a whole number from 1 to 100"},
