@@ -46,8 +46,8 @@ func (d *dataset) response(row int32) *feedback.Response {
 
 // newDataset derives the batch elements of js over items: feedback.Pairs with the
 // default rules (ties kept as ties) and feedback.Groups, in judgment order.
-func newDataset(items []feedback.Item, js []feedback.Judgment) *dataset {
-	pairs := feedback.Pairs(items, js, feedback.PairOptions{})
+func newDataset(items []feedback.Item, js []feedback.Judgment, opt feedback.PairOptions) *dataset {
+	pairs := feedback.Pairs(items, js, opt)
 	groups := feedback.Groups(js)
 	return newDatasetFrom(items, pairs, groups)
 }
@@ -120,7 +120,7 @@ func newDatasetFrom(items []feedback.Item, pairs []feedback.Pair, groups []feedb
 func (d *dataset) featurize(f *Featurizer) {
 	d.x = make([]Sparse, len(d.rowItem))
 	for r := range d.x {
-		d.x[r] = f.Featurize(d.text(int32(r)))
+		d.x[r] = f.FeaturizePair(d.items[d.rowItem[r]].Prompt, d.text(int32(r)))
 	}
 }
 

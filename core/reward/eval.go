@@ -12,7 +12,7 @@ import (
 // count as held-out) and returns its metrics and diagnostics. topK bounds the lists
 // (0: 10).
 func Evaluate(m Model, items []feedback.Item, js []feedback.Judgment, topK int) (Metrics, Diagnostics) {
-	ds := newDataset(items, js)
+	ds := newDataset(items, js, feedback.PairOptions{})
 	sp := splitSets{}
 	for e := range ds.elems {
 		sp.held = append(sp.held, e)

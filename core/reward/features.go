@@ -23,9 +23,25 @@ type FeatureConfig struct {
 	// CharMin and CharMax bound the character n-grams (default 3 and 3; CharMax
 	// negative: no character features).
 	CharMin, CharMax int
+	// NoSentences drops the sentence features: by default each sentence (its
+	// lower-cased tokens, split at . ! ?) is hashed as one feature, the identity of a
+	// whole statement, which n-grams only approximate ("2 meters is 300
+	// centimeters" is wrong although each of its bigrams appears in right answers).
+	NoSentences bool
+	// Cross adds prompt–response interaction features: one per pair of a word of the
+	// prompt (its last CrossPrompt distinct words, nearest the response) and a word of
+	// the response (its first CrossResponse distinct words). They let a linear model
+	// check an answer against its question, which response n-grams cannot.
+	Cross bool
 	// NoLength drops the two length features (log₂(1+words)/8, log₂(1+sentences)/4).
 	NoLength bool
 }
+
+// Caps of the cross features.
+const (
+	CrossPrompt   = 24
+	CrossResponse = 48
+)
 
 // NumLength is the number of dense length features appended after the D buckets.
 const NumLength = 2
@@ -136,6 +152,30 @@ func tokens(text string) []string {
 	return out
 }
 
+// distinctWords returns up to max distinct word tokens (letters or digits first),
+// from the end of toks when fromEnd, in a fixed order.
+func distinctWords(toks []string, max int, fromEnd bool) []string {
+	seen := make(map[string]bool)
+	var out []string
+	for k := range toks {
+		i := k
+		if fromEnd {
+			i = len(toks) - 1 - k
+		}
+		t := toks[i]
+		r, _ := utf8.DecodeRuneInString(t)
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r)) || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+		if len(out) == max {
+			break
+		}
+	}
+	return out
+}
+
 // countSentences counts runs of text ended by . ! ? or the end of text.
 func countSentences(text string) int {
 	n := 0
@@ -171,13 +211,18 @@ func Words(text string) int {
 
 // Featurize returns the feature vector of text:
 //
-//	φ(y) = [ u_word/‖u_word‖·s, u_char/‖u_char‖·s, log₂(1+words)/8, log₂(1+sentences)/4 ]
+//	φ(y) = [ Σ_groups u_g/‖u_g‖·s,  log₂(1+words)/8,  log₂(1+sentences)/4 ]
 //
-// where u_word[h(g)] += sign(g) for every word n-gram g, likewise u_char for
-// character n-grams of the lower-cased text with collapsed spaces, h is FNV-1a modulo
-// D, sign is the hash's top bit, and s = 1/√(number of groups present) so the hashed
-// part has unit norm. Buckets shared by both groups add. Idx is sorted.
-func (f *Featurizer) Featurize(text string) Sparse {
+// where for each group g (word n-grams, sentences, prompt×response word pairs,
+// character n-grams of the lower-cased text with collapsed spaces) u_g[h(k)] +=
+// sign(k) for every key k of the group, h is 64-bit FNV-1a modulo D, sign is the
+// hash's top bit, and s = 1/√(number of groups present), so the hashed part has unit
+// norm. Idx is sorted.
+func (f *Featurizer) Featurize(text string) Sparse { return f.FeaturizePair("", text) }
+
+// FeaturizePair is Featurize with the prompt, for the cross features (Cross); without
+// them the prompt is ignored.
+func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 	c := f.cfg
 	toks := tokens(text)
 	acc := make(map[int32]float64)
@@ -190,6 +235,37 @@ func (f *Featurizer) Featurize(text string) Sparse {
 			}
 		}
 		groups = append(groups, g)
+	}
+	if !c.NoSentences && len(toks) > 0 {
+		g := make(map[int32]float64)
+		var cur []string
+		for _, t := range toks {
+			if t == "." || t == "!" || t == "?" {
+				if len(cur) > 0 {
+					f.add(g, 's', strings.Join(cur, " "))
+				}
+				cur = cur[:0]
+				continue
+			}
+			cur = append(cur, t)
+		}
+		if len(cur) > 0 {
+			f.add(g, 's', strings.Join(cur, " "))
+		}
+		groups = append(groups, g)
+	}
+	if c.Cross && prompt != "" && len(toks) > 0 {
+		pw := distinctWords(tokens(prompt), CrossPrompt, true)
+		rw := distinctWords(toks, CrossResponse, false)
+		if len(pw) > 0 && len(rw) > 0 {
+			g := make(map[int32]float64)
+			for _, p := range pw {
+				for _, r := range rw {
+					f.add(g, 'x', p+"|"+r)
+				}
+			}
+			groups = append(groups, g)
+		}
 	}
 	if c.CharMax > 0 {
 		norm := " " + strings.Join(strings.Fields(strings.ToLower(text)), " ") + " "
@@ -218,6 +294,7 @@ func (f *Featurizer) Featurize(text string) Sparse {
 			continue
 		}
 		inv := scale / math.Sqrt(ss)
+
 		for _, k := range keys {
 			acc[k] += g[k] * inv
 		}

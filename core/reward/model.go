@@ -48,19 +48,23 @@ type Config struct {
 	// responses they never saw).
 	SplitBy string
 
-	// Epochs is the maximum number of passes over the training data (default 40).
+	// Epochs is the maximum number of passes over the training data (default 100).
 	Epochs int
 	// Patience stops training after this many epochs without a lower validation loss
-	// (default 5); the parameters of the best epoch are kept.
+	// (default 8); the parameters of the best epoch are kept.
 	Patience int
 	// Batch is the number of batch elements (pairs, ties or whole rankings) per
 	// optimizer step (default 32).
 	Batch int
-	// LR is the AdamW learning rate (default 0.05 linear, 0.01 mlp).
+	// LR is the AdamW learning rate (default 0.02 linear, 0.01 mlp).
 	LR float64
 	// WeightDecay is AdamW's decoupled weight decay on weights, not biases
 	// (Loshchilov & Hutter 2019; default 1e-3; negative: none).
 	WeightDecay float64
+
+	// BothBadTie counts a "both bad" comparison as a tie (feedback.BothBadTie): the
+	// two responses are close, and both below the others. Default: dropped.
+	BothBadTie bool
 
 	// Margin is added per unit of rater strength (1..3) to the required reward gap of a
 	// decided pair, TRL's margin: loss softplus(−(Δ − Margin·strength)). Default 0.

@@ -126,12 +126,12 @@ type Linear struct {
 // Family returns "linear".
 func (m *Linear) Family() string { return FamilyLinear }
 
-// Score returns w·φ(text) + b. The prompt is not used.
-func (m *Linear) Score(_ *feedback.Item, text string) float64 {
+// Score returns w·φ(x, y) + b; the prompt x matters only with cross features.
+func (m *Linear) Score(it *feedback.Item, text string) float64 {
 	if m.feat == nil {
 		m.feat = NewFeaturizer(m.Features)
 	}
-	x := m.feat.Featurize(text)
+	x := m.feat.FeaturizePair(prompt(it), text)
 	return float64(sparseDot(m.W, x.Idx, x.Val) + m.B)
 }
 
@@ -157,12 +157,13 @@ type MLP struct {
 // Family returns "mlp".
 func (m *MLP) Family() string { return FamilyMLP }
 
-// Score returns the network's reward for text. The prompt is not used.
-func (m *MLP) Score(_ *feedback.Item, text string) float64 {
+// Score returns the network's reward for text; the prompt matters only with cross
+// features.
+func (m *MLP) Score(it *feedback.Item, text string) float64 {
 	if m.feat == nil {
 		m.feat = NewFeaturizer(m.Features)
 	}
-	x := m.feat.Featurize(text)
+	x := m.feat.FeaturizePair(prompt(it), text)
 	if m.flat == nil {
 		m.flat = m.params()
 	}
@@ -196,4 +197,11 @@ func newFeatureModel(family string, fc FeatureConfig, hidden int, p []float32, e
 			B1: append([]float32(nil), b1...), B2: b2, Eta: eta}
 	}
 	panic("reward: no feature model of family " + family)
+}
+
+func prompt(it *feedback.Item) string {
+	if it == nil {
+		return ""
+	}
+	return it.Prompt
 }

@@ -29,16 +29,16 @@ func (c Config) withDefaults() Config {
 		}
 	}
 	if c.Epochs <= 0 {
-		c.Epochs = 40
+		c.Epochs = 100
 	}
 	if c.Patience <= 0 {
-		c.Patience = 5
+		c.Patience = 8
 	}
 	if c.Batch <= 0 {
 		c.Batch = 32
 	}
 	if c.LR <= 0 {
-		c.LR = 0.05
+		c.LR = 0.02
 		if c.Family == FamilyMLP || (c.Family == FamilyEnsemble && c.Member == FamilyMLP) {
 			c.LR = 0.01
 		}
@@ -92,6 +92,14 @@ func (c Config) check() error {
 	return c.Features.check()
 }
 
+func (c Config) pairOptions() feedback.PairOptions {
+	var o feedback.PairOptions
+	if c.BothBadTie {
+		o.BothBad = feedback.BothBadTie
+	}
+	return o
+}
+
 // Train fits a reward model to the comparisons and rankings in js over items.
 //
 // Pairs come from feedback.Pairs with the default rules (ties kept as ties, both-bad
@@ -105,7 +113,7 @@ func Train(items []feedback.Item, js []feedback.Judgment, cfg Config) (*Result, 
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	ds := newDataset(items, js)
+	ds := newDataset(items, js, cfg.pairOptions())
 	if len(ds.elems) == 0 {
 		return nil, ErrNoComparisons
 	}
