@@ -30,6 +30,7 @@ type page struct {
 
 // pages lists the pages in navigation order.
 var pages = []page{
+	{PathLesson, "Lesson", &lessonPage{}},
 	{PathLabel, "Label", &labelPage{}},
 }
 

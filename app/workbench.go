@@ -517,7 +517,16 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	if err != nil {
 		return fail(err)
 	}
-	if len(res.Snapshot) > 0 {
+	switch {
+	case res.Replace:
+		s, err := snapshot.Unmarshal(res.Snapshot)
+		if err != nil {
+			return fail(fmt.Errorf("decode the new state: %w", err))
+		}
+		if err := w.Replace(res.Snapshot, s); err != nil {
+			return fail(err)
+		}
+	case len(res.Snapshot) > 0:
 		if err := w.apply(res, ids); err != nil {
 			return fail(err)
 		}
