@@ -308,7 +308,7 @@ func TestAnalyzeIsDeterministic(t *testing.T) {
 	got := hex.EncodeToString(sum[:8])
 	k := kindOf(t, rep, feedback.KindCompare)
 	t.Logf("hash %s, r6 DS accuracy %v, group p %v", got, float64(k.Raters[5].DSAccuracy), float64(k.Groups.P))
-	if want := "a2e19f2c8450a659"; got != want {
+	if want := "944823fa1aa28a79"; got != want {
 		t.Errorf("report hash = %s, want %s", got, want)
 	}
 }
