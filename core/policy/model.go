@@ -93,8 +93,8 @@ func CandidateFromModel(m *snapshot.Model, items []feedback.Item) (*Candidate, e
 				return nil, fmt.Errorf("candidate policy %q does not know response %s of item %q; optimize again on this data", m.Name, r.ID, items[p].ID)
 			}
 			lp, lr := float64(logp.Data[j]), float64(ref.Data[j])
-			if math.IsNaN(lp) || math.IsNaN(lr) {
-				return nil, fmt.Errorf("candidate policy %q holds NaN probabilities", m.Name)
+			if math.IsNaN(lp) || math.IsNaN(lr) || math.IsInf(lp, 0) || math.IsInf(lr, 0) {
+				return nil, fmt.Errorf("candidate policy %q holds non-finite log-probabilities; re-run optimize", m.Name)
 			}
 			c.Logits[c.Off[p]+k] = lp
 			c.RefLog[c.Off[p]+k] = lr
