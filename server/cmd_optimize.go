@@ -120,7 +120,7 @@ func jnums(xs []float64) []jnum {
 // runSynthetic runs the synthetic-feedback loop of package policy on the snapshot
 // and adds its judgments and raters to it. The AI rater is the demo rubric or the
 // starting reward model; the auditor a simulated demo rater (only on demo items).
-func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor string, audit float64, rounds int, seed uint64) (*policy.SyntheticResult, error) {
+func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor string, audit float64, rounds int, seed uint64) (*policy.SyntheticResult, *snapshot.Model, error) {
 	ai := policy.RewardLabeler(env.Proxy, 0.05)
 	if judge == "rubric" {
 		ai = policy.RewardLabeler(policy.DemoRubric, 0.05)
@@ -131,27 +131,29 @@ func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor s
 		demoItems = demoItems && demo.Known(&s.Items[i])
 	}
 	if judge == "rubric" && !demoItems {
-		return nil, usagef("--judge rubric needs demo-domain items; use --judge reward on other data")
+		return nil, nil, usagef("--judge rubric needs demo-domain items; use --judge reward on other data")
 	}
 	if demoItems && audit > 0 {
 		h := demo.NewRater(demo.Presets[auditor], "audit", seed)
 		human = func(it *feedback.Item, a, b string) feedback.Judgment { return h.Compare(it, a, b, 0) }
 	}
+	var last *reward.Result // the last retrained model, stored next to the policy
 	retrain := func(items []feedback.Item, js []feedback.Judgment) (policy.Reward, error) {
 		res, err := reward.Train(items, js, reward.Config{Family: family, Seed: seed})
 		if err != nil {
 			return nil, err
 		}
+		last = res
 		return res.Model.Score, nil
 	}
 	res, err := policy.Synthetic(s.Items, s.Judgments, env, ai, human, retrain, policy.SyntheticConfig{Rounds: rounds, Audit: audit, Seed: seed})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	log := s.Log()
 	for _, j := range res.Judgments {
 		if _, err := log.Append(j); err != nil {
-			return nil, fmt.Errorf("add synthetic judgment: %w (the snapshot already holds synthetic feedback with this --seed; use another seed)", err)
+			return nil, nil, fmt.Errorf("add synthetic judgment: %w (the snapshot already holds synthetic feedback with this --seed; use another seed)", err)
 		}
 	}
 	s.SetLog(log)
@@ -172,7 +174,8 @@ func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor s
 		p := demo.Presets[auditor]
 		addRater(feedback.Rater{ID: "audit", Name: "audit (" + auditor + ")", Group: p.Group, Kind: feedback.RaterSimulated, Profile: p.String()})
 	}
-	return res, nil
+	sm := reward.ToSnapshot(last.Model, "", last.Metrics.Map())
+	return res, &sm, nil
 }
 
 // rewardSource resolves --reward: the proxy reward the policy is optimized against.
@@ -203,12 +206,13 @@ func resolveReward(s *snapshot.Snapshot, spec string, seed uint64) (*rewardSourc
 			}
 			return nil, fmt.Errorf("--reward %s: train reward model: %w", spec, err)
 		}
-		return &rewardSource{Name: spec + " (trained now, seed " + strconv.FormatUint(seed, 10) + ")", Reward: res.Model.Score}, nil
+		sm := reward.ToSnapshot(res.Model, "", res.Metrics.Map())
+		return &rewardSource{Name: spec + " (trained now, seed " + strconv.FormatUint(seed, 10) + ")", Reward: res.Model.Score, Model: &sm}, nil
 	}
 	var m *snapshot.Model
 	if spec == "" {
 		for i := len(s.Models) - 1; i >= 0; i-- {
-			if isRewardFamily(s.Models[i].Family) {
+			if isRewardFamily(&s.Models[i]) {
 				m = &s.Models[i]
 				break
 			}
@@ -226,14 +230,7 @@ func resolveReward(s *snapshot.Snapshot, spec string, seed uint64) (*rewardSourc
 	return &rewardSource{Name: m.Name, Reward: r}, nil
 }
 
-func isRewardFamily(f string) bool {
-	for _, x := range reward.Families {
-		if f == x {
-			return true
-		}
-	}
-	return false
-}
+func isRewardFamily(m *snapshot.Model) bool { return reward.IsReward(*m) }
 
 // env builds the optimization environment: the proxy, and the gold utility when
 // every response has one.
@@ -351,8 +348,9 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		env = optimizeEnv(s, nil)
 	}
 	var syn *policy.SyntheticResult
+	var synModel *snapshot.Model
 	if *synth > 0 {
-		if syn, err = runSynthetic(s, env, *rspec, *judge, *auditor, *audit, *synth, *seed); err != nil {
+		if syn, synModel, err = runSynthetic(s, env, *rspec, *judge, *auditor, *audit, *synth, *seed); err != nil {
 			return err
 		}
 		env.Proxy = syn.Reward
@@ -404,13 +402,23 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if *algo == "dpo" || *algo == "ipo" {
 		res.Run.Summary["pairs"] = float64(pairs)
 	}
-	s.PutRun(res.Run)
 	s.PutModel(m)
+	if src != nil && src.Model != nil {
+		src.Model.Name = runName + "-reward"
+		s.PutModel(*src.Model)
+		res.Run.Config["reward_model"] = src.Model.Name
+	}
+	if synModel != nil {
+		synModel.Name = runName + "-reward-synthetic"
+		s.PutModel(*synModel)
+		res.Run.Config["reward_model"] = synModel.Name
+	}
 	if syn != nil {
 		syn.Run.Name = runName + "-synthetic"
 		s.PutRun(syn.Run)
 		res.Run.Notes = append(res.Run.Notes, syn.Run.Notes...)
 	}
+	s.PutRun(res.Run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "dump", "json")}
 	id, err := writeSnapshot(*out, s)
@@ -458,7 +466,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 
 func hasRewardModel(s *snapshot.Snapshot) bool {
 	for _, m := range s.Models {
-		if isRewardFamily(m.Family) {
+		if isRewardFamily(&m) {
 			return true
 		}
 	}
@@ -504,5 +512,9 @@ func canonicalArgs(fs *flag.FlagSet, skip ...string) string {
 
 // loadReward turns a stored reward model into a Reward.
 func loadReward(m *snapshot.Model) (policy.Reward, error) {
-	return nil, fmt.Errorf("reward model %q (%s) cannot be loaded yet: pass --reward tabular|linear|mlp to train one from the judgments now, or --reward gold", m.Name, m.Family)
+	rm, err := reward.FromSnapshot(*m)
+	if err != nil {
+		return nil, fmt.Errorf("%w; retrain it with 'prefer train-rm' or pass --reward tabular|linear|mlp", err)
+	}
+	return rm.Score, nil
 }

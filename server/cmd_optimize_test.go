@@ -303,3 +303,25 @@ func TestOptimizeSynthetic(t *testing.T) {
 		t.Errorf("--synthetic with --reward gold: exit %d, %s", code, errs)
 	}
 }
+
+// TestOptimizeStoredReward: without --reward, optimize uses the last reward model
+// stored by train-rm (loaded with reward.FromSnapshot).
+func TestOptimizeStoredReward(t *testing.T) {
+	dir := t.TempDir()
+	in := demoSnap(t, dir, "2*verbose,expert", 20)
+	rm := filepath.Join(dir, "rm.snap")
+	if code, _, errs := runCLI(t, "train-rm", in, "-o", rm, "--model", "linear"); code != 0 {
+		t.Fatalf("train-rm: exit %d: %s", code, errs)
+	}
+	out := filepath.Join(dir, "o.snap")
+	code, stdout, errs := runCLI(t, "optimize", rm, "-o", out, "--algo", "rloo", "--steps", "20", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		Reward string `json:"reward"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Reward != "rm-linear" {
+		t.Errorf("reward %q (%v), want the stored rm-linear", rep.Reward, err)
+	}
+}

@@ -107,6 +107,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if *algo == "ppo" || *algo == "rloo" {
 		res.Run.Config["steps"] = *steps
 	}
+	if src.Model != nil {
+		src.Model.Name = runName + "-reward"
+		s.PutModel(*src.Model)
+		res.Run.Config["reward_model"] = src.Model.Name
+	}
 	s.PutRun(res.Run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer sweep " + canonicalArgs(fs, "o", "json")}
