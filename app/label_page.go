@@ -97,8 +97,8 @@ func (p *labelPage) OnMount(ctx app.Context) {
 	p.guideOpen = w >= 1000
 	p.mount(ctx)
 	p.unKeys = app.Window().AddEventListener("keydown", p.onKey)
-	if q := app.Window().URL().Query(); q.Get("project") != "" && q.Get("token") != "" {
-		p.joinProject(ctx, q)
+	if link, ok := projectFromURL(app.Window().URL()); ok {
+		p.joinProject(ctx, link)
 	}
 }
 
@@ -109,10 +109,24 @@ func (p *labelPage) OnDismount() {
 	p.dismount()
 }
 
+// projectFromURL reads a rater's project link: /p/{project}#token=TOKEN (the link
+// the server gives each rater, docs/server.md), or /label?project=P&token=T.
+func projectFromURL(u *url.URL) (projectLink, bool) {
+	var link projectLink
+	if m := projectPathRE.FindStringSubmatch(u.Path); m != nil {
+		link.Project = m[1]
+		frag, _ := url.ParseQuery(u.Fragment)
+		link.Token = frag.Get("token")
+	} else {
+		q := u.Query()
+		link.Project, link.Token = q.Get("project"), q.Get("token")
+	}
+	return link, link.Project != "" && link.Token != ""
+}
+
 // joinProject switches to project mode for the link's project and loads the rater's
 // queue from the server. Offline, the queue stored earlier is used.
-func (p *labelPage) joinProject(ctx app.Context, q url.Values) {
-	link := projectLink{Server: strings.TrimSuffix(q.Get("server"), "/"), Project: q.Get("project"), Token: q.Get("token")}
+func (p *labelPage) joinProject(ctx app.Context, link projectLink) {
 	p.projMsg = "Loading your queue…"
 	ctx.Async(func() {
 		waitReady()

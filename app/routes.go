@@ -1,6 +1,8 @@
 package app
 
 import (
+	"regexp"
+
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
 
@@ -20,6 +22,12 @@ const (
 // snapshotPattern matches /s/{id}; go-app matches regexps unanchored, so it is anchored.
 const snapshotPattern = `^/s/[A-Za-z0-9._-]+$`
 
+// projectPattern matches a rater's project link, /p/{project} (the token travels in
+// the fragment, #token=…, so it never reaches a server log).
+const projectPattern = `^/p/([A-Za-z0-9._-]+)$`
+
+var projectPathRE = regexp.MustCompile(projectPattern)
+
 // page is one entry of the navigation. A page whose engine (a core package) has not
 // landed is absent from this list: it is neither routed nor shown.
 type page struct {
@@ -32,6 +40,7 @@ type page struct {
 var pages = []page{
 	{PathLesson, "Lesson", &lessonPage{}},
 	{PathLabel, "Label", &labelPage{}},
+	{PathData, "Data", &dataPage{}},
 }
 
 // Routes registers every page of the workbench with go-app. The UI binary calls it
@@ -43,6 +52,7 @@ func Routes() {
 		app.Route(p.path, p.comp)
 	}
 	app.RouteWithRegexp(snapshotPattern, &snapshotPage{})
+	app.RouteWithRegexp(projectPattern, &labelPage{})
 }
 
 // NewHandler returns the configured go-app handler: name, icons (our own files),

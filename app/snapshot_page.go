@@ -1,12 +1,84 @@
 package app
 
-import "github.com/maxence-charriere/go-app/v9/pkg/app"
+import (
+	"fmt"
+	"net/url"
+	"strings"
 
-// snapshotPage opens the snapshot named in the URL (/s/{id}).
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"prefer/core/snapshot"
+)
+
+// snapshotPage opens the snapshot named in the URL (/s/{id}): from the server, or
+// from this browser's library when it was opened before (so a link works offline
+// the second time). It then becomes the working state.
 type snapshotPage struct {
-	app.Compo
+	pageBase
+
+	id   string
+	msg  string
+	bad  bool
+	done bool
+}
+
+func (p *snapshotPage) OnMount(ctx app.Context) {
+	p.mount(ctx)
+	p.id = strings.TrimPrefix(app.Window().URL().Path, PathSnapshot)
+	p.msg = "Opening snapshot " + shortID(p.id) + "…"
+	id := p.id
+	ctx.Async(func() {
+		waitReady()
+		msg, bad := openSnapshotID(id)
+		ctx.Dispatch(func(ctx app.Context) { p.msg, p.bad, p.done = msg, bad, true })
+	})
+}
+
+func (p *snapshotPage) OnDismount() { p.dismount() }
+
+// openSnapshotID fetches snapshot id (or takes it from the library) and opens it.
+func openSnapshotID(id string) (string, bool) {
+	wb.mu.Lock()
+	db := wb.db
+	wb.mu.Unlock()
+	if db != nil {
+		if data, ok, err := db.Get(storeLibrary, id); err == nil && ok {
+			return openBytes(shortID(id), data, nil)
+		}
+	}
+	status, data, err := browser.Fetch("GET", "/api/v1/snapshots/"+url.PathEscape(id), nil, map[string]string{"Accept": "application/msgpack"})
+	if err != nil {
+		return "This snapshot is not in this browser yet and the server cannot be reached: open the link again when you are online.", true
+	}
+	switch status {
+	case 200:
+	case 404:
+		return fmt.Sprintf("No snapshot %s on this server: check the link.", shortID(id)), true
+	default:
+		return fmt.Sprintf("The server could not give snapshot %s (HTTP %d): %s", shortID(id), status, shortBody(data)), true
+	}
+	if _, err := snapshot.Unmarshal(data); err == nil {
+		_ = storeInLibrary(id, data)
+	}
+	return openBytes(shortID(id), data, nil)
 }
 
 func (p *snapshotPage) Render() app.UI {
-	return app.Main().ID("snapshot").Body(app.H1().Text("Opening snapshot…"))
+	v := wb.view()
+	var next app.UI
+	if p.done && !p.bad {
+		var links []app.UI
+		for _, pg := range pages {
+			links = append(links, app.A().Class("btn").Href(pg.path).Text(pg.title+" →"))
+		}
+		next = app.Div().Class("stack").Body(
+			stateSummary(v),
+			app.Div().Class("row").Body(links...),
+		)
+	}
+	return frame(PathSnapshot,
+		app.H1().Text("Snapshot"),
+		app.Div().Class(noticeClass(p.bad)).ID("snapshot-msg").DataSet("done", p.done).Role("status").Text(p.msg),
+		app.Div().Style("margin-top", "1rem").Body(next),
+	)
 }

@@ -45,6 +45,8 @@ type workbench struct {
 	job    *jobStatus
 
 	meta map[string]string // store "meta", mirrored
+
+	jobTimes map[string]jobRecord // the last job of each kind
 }
 
 // jobStatus is the running (or last) job, shown by every page's job bar.
@@ -95,6 +97,7 @@ func (w *workbench) start() {
 		}
 		w.version++
 		w.mu.Unlock()
+		markReady()
 		w.notify()
 	}()
 }
@@ -532,6 +535,10 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 		}
 	}
 	w.mu.Lock()
+	if w.jobTimes == nil {
+		w.jobTimes = map[string]jobRecord{}
+	}
+	w.jobTimes[req.Kind] = jobRecord{Millis: res.Millis, Mem: res.Mem}
 	st.Done, st.Result, st.Phase = true, res, "done"
 	w.version++
 	w.mu.Unlock()

@@ -6,6 +6,9 @@
 package main
 
 import (
+	"encoding/json"
+	"syscall/js"
+
 	goapp "github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"prefer/app"
@@ -13,6 +16,11 @@ import (
 
 func main() {
 	app.SetBrowser(newBrowser())
+	// preferStats() returns the workbench's measurements as JSON (end-to-end tests).
+	js.Global().Set("preferStats", js.FuncOf(func(js.Value, []js.Value) any {
+		b, _ := json.Marshal(app.Stats())
+		return string(b)
+	}))
 	app.Routes()
 	goapp.RunWhenOnBrowser()
 }

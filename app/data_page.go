@@ -1,0 +1,390 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"prefer/app/jobs"
+	"prefer/core/feedback"
+	"prefer/core/formats"
+	"prefer/core/snapshot"
+)
+
+// dataPage shows the working state's items and judgments (virtualized lists),
+// imports and exports the CLI's formats, downloads and uploads snapshots, shares the
+// state (a server link, or a link that carries the state in its fragment), and lists
+// the states kept in this browser.
+type dataPage struct {
+	pageBase
+
+	importFormat string
+	exportFormat string
+	msg          string
+	bad          bool
+	shareURL     string
+	library      []libraryEntry
+
+	items     virtualList
+	judgments virtualList
+}
+
+// libraryEntry is a state kept in this browser (store "library").
+type libraryEntry struct {
+	ID        string
+	Items     int
+	Judgments int
+	Note      string
+}
+
+func (p *dataPage) OnMount(ctx app.Context) {
+	p.importFormat = "hh-rlhf"
+	p.exportFormat = "jsonl"
+	p.items = virtualList{ID: "items-list", Label: "Items", RowH: 34, Height: 300,
+		Header: []string{"Item", "Prompt", "Responses", "Tags"}, Widths: []string{"0 0 9rem", "1 1 auto", "0 0 6rem", "0 0 10rem"}}
+	p.judgments = virtualList{ID: "judgments-list", Label: "Judgments", RowH: 34, Height: 300,
+		Header: []string{"Time", "Kind", "Item", "Rater", "Label"}, Widths: []string{"0 0 10rem", "0 0 5.5rem", "0 0 9rem", "0 0 8rem", "1 1 auto"}}
+	p.mount(ctx)
+	ctx.Async(func() { p.loadLibrary(ctx) })
+}
+
+func (p *dataPage) OnDismount() { p.dismount() }
+
+func (p *dataPage) loadLibrary(ctx app.Context) {
+	waitReady()
+	wb.mu.Lock()
+	db := wb.db
+	wb.mu.Unlock()
+	if db == nil {
+		return
+	}
+	recs, err := db.All(storeLibrary)
+	if err != nil {
+		return
+	}
+	var lib []libraryEntry
+	for _, r := range recs {
+		s, err := snapshot.Unmarshal(r.Value)
+		if err != nil {
+			continue
+		}
+		lib = append(lib, libraryEntry{ID: r.Key, Items: len(s.Items), Judgments: len(s.Judgments), Note: s.Provenance.Command})
+	}
+	ctx.Dispatch(func(ctx app.Context) { p.library = lib })
+}
+
+func (p *dataPage) say(msg string, bad bool) { p.msg, p.bad = msg, bad }
+
+func (p *dataPage) Render() app.UI {
+	v := wb.view()
+	if !v.Ready {
+		return frame(PathData, app.H1().Text("Data"), loading(v))
+	}
+	s := v.Snap
+	js := v.Judgments
+	p.items.Rows = len(s.Items)
+	p.items.Cell = func(r, c int) string {
+		it := &s.Items[r]
+		switch c {
+		case 0:
+			return it.ID
+		case 1:
+			return it.Prompt
+		case 2:
+			return fmt.Sprint(len(it.Responses))
+		}
+		return strings.Join(it.Tags, ", ")
+	}
+	p.judgments.Rows = len(js)
+	p.judgments.Cell = func(r, c int) string {
+		j := &js[r]
+		switch c {
+		case 0:
+			if j.Time == 0 {
+				return ""
+			}
+			return time.UnixMilli(j.Time).UTC().Format("2006-01-02 15:04")
+		case 1:
+			return string(j.Kind)
+		case 2:
+			return j.Item
+		case 3:
+			return j.Rater
+		}
+		return judgmentLabel(j)
+	}
+	busy := v.Job != nil && !v.Job.Done
+	return frame(PathData,
+		app.Div().Class("page-head").Body(
+			app.Div().Body(
+				app.H1().Text("Data"),
+				app.P().Text("The working state: its items and judgments, files in and out, and links to share it."),
+			),
+		),
+		app.If(p.msg != "", app.Div().Class(noticeClass(p.bad)).Role("status").ID("data-msg").Text(p.msg)),
+		app.Div().Class("grid grid-4").Style("margin", "1rem 0").Body(
+			stat("Items", fmt.Sprint(len(s.Items)), ""),
+			stat("Judgments", fmt.Sprint(len(js)), fmt.Sprintf("by %d raters", len(feedback.RaterIDs(js)))),
+			stat("Models", fmt.Sprint(len(s.Models)), ""),
+			stat("Runs", fmt.Sprint(len(s.Runs)), ""),
+		),
+		app.Div().Class("grid grid-2").Body(
+			app.Section().Class("panel stack").Aria("label", "Import and export").Body(
+				app.H2().Text("Import a dataset"),
+				app.P().Class("muted").Text("Read a preference dataset in one of the CLI's formats (plain or gzipped). It becomes the working state; the current one is kept below."),
+				app.Div().Class("row").Body(
+					app.Select().ID("import-format").Aria("label", "Import format").OnChange(func(ctx app.Context, e app.Event) {
+						p.importFormat = ctx.JSSrc().Get("value").String()
+					}).Body(app.Range(formats.Importers).Slice(func(i int) app.UI {
+						f := formats.Importers[i]
+						return app.Option().Value(f).Selected(f == p.importFormat).Text(f)
+					})),
+					app.Input().Type("file").ID("import-file").Aria("label", "Dataset file").Disabled(busy).OnChange(p.onImport),
+				),
+				app.H2().Text("Export"),
+				app.Div().Class("row").Body(
+					app.Select().ID("export-format").Aria("label", "Export format").OnChange(func(ctx app.Context, e app.Event) {
+						p.exportFormat = ctx.JSSrc().Get("value").String()
+					}).Body(app.Range(exportFormats()).Slice(func(i int) app.UI {
+						f := exportFormats()[i]
+						return app.Option().Value(f).Selected(f == p.exportFormat).Text(f)
+					})),
+					app.Button().ID("export-btn").Disabled(busy || len(js) == 0).Text("Export judgments").OnClick(p.onExport),
+				),
+			),
+			app.Section().Class("panel stack").Aria("label", "Snapshots and sharing").Body(
+				app.H2().Text("Snapshot"),
+				app.P().Class("muted").Text("One file holds everything: items, judgments, models, training curves and seeds. Opening it anywhere reproduces the same numbers."),
+				app.Div().Class("row").Body(
+					app.Button().ID("download-snap").Text("Download snapshot").OnClick(p.onDownload),
+					app.Label().For("upload-snap").Class("btn").Text("Upload snapshot…"),
+					app.Input().Type("file").ID("upload-snap").Class("sr-only").Accept(".snap").OnChange(p.onUpload),
+				),
+				app.H2().Text("Share"),
+				app.P().Class("muted").Text("Uploads the snapshot to this server and gives an immutable link. Without a server (static hosting, offline), a small state travels inside the link itself."),
+				app.Button().Class("primary").ID("share-btn").Disabled(len(s.Items) == 0).Text("Share").OnClick(p.onShare),
+				app.If(p.shareURL != "", app.Div().Class("row").Body(
+					app.Input().Type("text").ID("share-url").ReadOnly(true).Value(p.shareURL).Aria("label", "Share link").Style("flex", "1"),
+					app.Button().Text("Copy").OnClick(func(ctx app.Context, e app.Event) {
+						url := p.shareURL
+						ctx.Async(func() {
+							err := browser.CopyText(url)
+							ctx.Dispatch(func(ctx app.Context) {
+								if err != nil {
+									p.say(err.Error(), true)
+								} else {
+									p.say("Link copied.", false)
+								}
+							})
+						})
+					}),
+				)),
+			),
+		),
+		app.Section().Class("panel stack").Style("margin-top", "1rem").Body(
+			app.H2().Text(fmt.Sprintf("Items (%d)", len(s.Items))),
+			p.items.render(),
+		),
+		app.Section().Class("panel stack").Body(
+			app.H2().Text(fmt.Sprintf("Judgments (%d)", len(js))),
+			p.judgments.render(),
+		),
+		app.Section().Class("panel stack").Body(
+			app.H2().Text("Kept in this browser"),
+			either(len(p.library) == 0, func() app.UI {
+				return app.P().Class("muted").Text("Earlier working states appear here when you open, import or simulate a new one.")
+			}, func() app.UI {
+				return app.Table().ID("library").Body(
+					app.THead().Body(app.Tr().Body(app.Th().Text("Snapshot"), app.Th().Text("Items"), app.Th().Text("Judgments"), app.Th().Text("Made by"), app.Th())),
+					app.TBody().Body(app.Range(p.library).Slice(func(i int) app.UI {
+						e := p.library[i]
+						return app.Tr().Body(
+							app.Td().Class("mono").Text(shortID(e.ID)),
+							app.Td().Class("num").Text(fmt.Sprint(e.Items)),
+							app.Td().Class("num").Text(fmt.Sprint(e.Judgments)),
+							app.Td().Text(e.Note),
+							app.Td().Body(app.Button().Text("Open").OnClick(func(ctx app.Context, ev app.Event) { p.openLibrary(ctx, e.ID) }, e.ID)),
+						)
+					})),
+				)
+			}),
+		),
+	)
+}
+
+// exportFormats are the feedback formats the Data page writes (safetensors holds
+// models and is the CLI's).
+func exportFormats() []string {
+	var out []string
+	for _, f := range formats.Exporters {
+		if f != "safetensors" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// judgmentLabel describes a judgment's label in a few words.
+func judgmentLabel(j *feedback.Judgment) string {
+	switch j.Kind {
+	case feedback.KindCompare:
+		return fmt.Sprintf("%s (left %s)", j.Choice, j.Left)
+	case feedback.KindRank:
+		return fmt.Sprint(j.Order)
+	case feedback.KindRate:
+		return fmt.Sprintf("%s %d", j.Axis, j.Score)
+	case feedback.KindRewrite:
+		return j.Text
+	case feedback.KindFlag:
+		return j.Category + " " + j.Note
+	case feedback.KindThumb:
+		if j.Score > 0 {
+			return "up"
+		}
+		return "down"
+	case feedback.KindReview:
+		return j.Verdict + " " + j.Target
+	}
+	return ""
+}
+
+func (p *dataPage) onImport(ctx app.Context, e app.Event) {
+	files := ctx.JSSrc().Get("files")
+	if files.Length() == 0 {
+		return
+	}
+	file, format := files.Index(0), p.importFormat
+	p.say("Reading the file…", false)
+	ctx.Async(func() {
+		name, data, err := browser.ReadFile(file)
+		if err == nil {
+			var res *jobs.Result
+			res, err = wb.Run("Importing "+name, jobs.Request{Kind: jobs.KindImport, Params: &jobs.Params{Format: format, Name: name, Data: data}}, nil)
+			if err == nil {
+				msg := fmt.Sprintf("Imported %s: %d items, %d judgments.", name, int(res.Summary["items"]), int(res.Summary["judgments"]))
+				if n := int(res.Summary["skipped"]); n > 0 {
+					msg += fmt.Sprintf(" %d bad records were skipped: %s", n, strings.Join(res.Notes, "; "))
+				}
+				ctx.Dispatch(func(ctx app.Context) { p.say(msg, false); p.loadLibraryAsync(ctx) })
+				return
+			}
+		}
+		ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+	})
+}
+
+func (p *dataPage) loadLibraryAsync(ctx app.Context) { ctx.Async(func() { p.loadLibrary(ctx) }) }
+
+func (p *dataPage) onExport(ctx app.Context, e app.Event) {
+	format := p.exportFormat
+	ctx.Async(func() {
+		res, err := wb.Run("Exporting", jobs.Request{Kind: jobs.KindExport, Params: &jobs.Params{Format: format}}, nil)
+		ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.say(err.Error(), true)
+				return
+			}
+			ext := ".jsonl"
+			browser.Download("prefer-"+format+ext, "application/x-ndjson", res.File)
+			msg := fmt.Sprintf("Exported %d records as %s.", int(res.Summary["records"]), format)
+			if len(res.Notes) > 0 {
+				msg += " " + strings.Join(res.Notes, "; ") + "."
+			}
+			p.say(msg, false)
+		})
+	})
+}
+
+func (p *dataPage) onDownload(ctx app.Context, e app.Event) {
+	data, id, err := wb.Snapshot()
+	if err != nil {
+		p.say(err.Error(), true)
+		return
+	}
+	browser.Download("prefer-"+strings.TrimPrefix(id, "sha256-")[:12]+".snap", "application/msgpack", data)
+	p.say("Downloaded "+shortID(id)+".", false)
+}
+
+func (p *dataPage) onUpload(ctx app.Context, e app.Event) {
+	files := ctx.JSSrc().Get("files")
+	if files.Length() == 0 {
+		return
+	}
+	file := files.Index(0)
+	ctx.Async(func() {
+		name, data, err := browser.ReadFile(file)
+		msg, bad := openBytes(name, data, err)
+		ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
+	})
+}
+
+// onShare uploads the snapshot (POST /api/v1/snapshots) and shows its link; without
+// a server it puts a small state in the link's fragment.
+func (p *dataPage) onShare(ctx app.Context, e app.Event) {
+	p.say("Sharing…", false)
+	ctx.Async(func() {
+		data, _, err := wb.Snapshot()
+		if err != nil {
+			ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+			return
+		}
+		origin := app.Window().Get("location").Get("origin").String()
+		status, body, ferr := browser.Fetch("POST", "/api/v1/snapshots", data, map[string]string{"Content-Type": "application/msgpack"})
+		var created struct {
+			ID  string `json:"id"`
+			URL string `json:"url"`
+		}
+		if ferr == nil && (status == 200 || status == 201) && json.Unmarshal(body, &created) == nil && created.ID != "" {
+			link := created.URL
+			if link == "" {
+				link = origin + PathSnapshot + created.ID
+			}
+			_ = storeInLibrary(created.ID, data)
+			ctx.Dispatch(func(ctx app.Context) {
+				p.shareURL = link
+				p.say("Uploaded: anyone with the link opens exactly this state.", false)
+			})
+			return
+		}
+		frag, small := encodeFragment(data)
+		ctx.Dispatch(func(ctx app.Context) {
+			switch {
+			case small:
+				p.shareURL = origin + PathHome + "#" + frag
+				p.say("No server to upload to: the link carries the whole state itself.", false)
+			case ferr != nil:
+				p.say("Offline, and the state is too large for a link: download the snapshot instead.", true)
+			default:
+				p.say(fmt.Sprintf("The server refused the upload (HTTP %d): %s. Download the snapshot instead.", status, shortBody(body)), true)
+			}
+		})
+	})
+}
+
+// storeInLibrary keeps an encoded snapshot in the browser under id.
+func storeInLibrary(id string, data []byte) error {
+	wb.mu.Lock()
+	db := wb.db
+	wb.mu.Unlock()
+	if db == nil {
+		return nil
+	}
+	return db.Apply(Op{Store: storeLibrary, Key: id, Value: data})
+}
+
+func (p *dataPage) openLibrary(ctx app.Context, id string) {
+	ctx.Async(func() {
+		wb.mu.Lock()
+		db := wb.db
+		wb.mu.Unlock()
+		data, ok, err := db.Get(storeLibrary, id)
+		if err == nil && !ok {
+			err = fmt.Errorf("snapshot %s is no longer kept here", shortID(id))
+		}
+		msg, bad := openBytes(shortID(id), data, err)
+		ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
+	})
+}

@@ -1,0 +1,47 @@
+package app
+
+import (
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// jobRecord is how long the last job of a kind took in the worker and the worker's
+// memory after it.
+type jobRecord struct {
+	Millis float64
+	Mem    int64
+}
+
+// Stats returns the workbench's measurements for the end-to-end tests and the
+// benchmark table: the UI's wasm memory and JS heap (bytes), the worker's wasm
+// memory after its last job, and the worker time of the last job of each kind
+// ("job_ms.train-rm", …). wasm/ui exposes it to the page as preferStats().
+func Stats() map[string]float64 {
+	out := map[string]float64{}
+	if browser != nil {
+		heap, mem := browser.Memory()
+		out["js_heap_bytes"] = float64(heap)
+		out["ui_wasm_bytes"] = float64(mem)
+	}
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	var workerMem int64
+	for kind, r := range wb.jobTimes {
+		out["job_ms."+kind] = r.Millis
+		workerMem = max(workerMem, r.Mem)
+	}
+	out["worker_wasm_bytes"] = float64(workerMem)
+	out["judgments"] = 0
+	if wb.log != nil {
+		out["judgments"] = float64(wb.log.Len())
+	}
+	return out
+}
+
+// markReady records the moment the workbench became usable (a performance mark the
+// end-to-end tests read as time to interactive).
+func markReady() {
+	perf := app.Window().Get("performance")
+	if perf.Truthy() {
+		perf.Call("mark", "prefer-ready")
+	}
+}
