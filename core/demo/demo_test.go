@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -431,5 +432,62 @@ func TestParseProfiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ParseProfiles(%q) error = %v, want it to contain %q", c.spec, err, c.want)
 		}
+	}
+}
+
+// TestInventoriesDisjoint: every sentence of the grammar has exactly one meaning, so
+// Analyze is unambiguous and nothing depends on the order maps are built in.
+func TestInventoriesDisjoint(t *testing.T) {
+	seen := map[string]string{}
+	add := func(s, where string) {
+		k := sentenceKey(s)
+		if prev, ok := seen[k]; ok && prev != where {
+			t.Errorf("sentence %q is in %s and %s", s, prev, where)
+		}
+		seen[k] = where
+	}
+	for class, list := range inventories() {
+		for _, s := range list {
+			add(s, fmt.Sprint("inventory ", class))
+		}
+	}
+	for _, q := range questions {
+		for _, list := range [][]string{q.correct, q.wrong, q.unsafe} {
+			for _, s := range list {
+				add(s, "answers to "+q.prompt)
+			}
+		}
+		if len(q.keys) != len(q.correct)+len(q.wrong)+len(q.unsafe) {
+			t.Errorf("%q: an answer is listed twice", q.prompt)
+		}
+	}
+}
+
+// TestConfigErrors: bad configurations are errors that say what to change, not panics.
+func TestConfigErrors(t *testing.T) {
+	bad := Presets["expert"]
+	bad.AccuracyLoss = 2
+	cases := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Items: -1}, "items is out of range"},
+		{Config{Raters: []Profile{Presets["expert"]}, Overlap: 2}, "overlap 2 needs at least that many raters"},
+		{Config{Raters: []Profile{bad}}, `rater 1: profile "expert": accuracy-loss 2 is out of range`},
+		{Config{Kinds: []feedback.Kind{"vote"}}, `unknown judgment kind "vote"`},
+		{Config{PerItem: -3}, "judgments per item is out of range"},
+	}
+	for _, c := range cases {
+		_, err := Generate(c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Generate(%+v) error = %v, want %q", c.cfg, err, c.want)
+		}
+	}
+	d, err := Generate(Config{Seed: 2, Items: 5, Kinds: []feedback.Kind{feedback.KindRate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := feedback.Counts(d.Judgments); c[feedback.KindRate] != len(d.Judgments) || len(d.Judgments) != 5*3*5 {
+		t.Errorf("rate-only config gave %v", c)
 	}
 }

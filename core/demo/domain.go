@@ -274,19 +274,27 @@ func init() {
 		byTopic[q.topic] = append(byTopic[q.topic], q)
 		byPrompt[sentenceKey(q.prompt)] = q
 		q.keys = map[string]string{}
-		for class, list := range map[string][]string{PartCorrect: q.correct, PartWrong: q.wrong, PartUnsafe: q.unsafe} {
-			for _, s := range list {
-				q.keys[sentenceKey(s)] = class
+		for _, c := range []struct {
+			class string
+			list  []string
+		}{{PartCorrect, q.correct}, {PartWrong, q.wrong}, {PartUnsafe, q.unsafe}} {
+			for _, s := range c.list {
+				q.keys[sentenceKey(s)] = c.class
 				answerSet[sentenceKey(s)] = true
 			}
 		}
 	}
-	for class, list := range map[int][]string{classOpening: openings, classClosing: closings,
-		classFiller: fillers, classHedge: hedges, classRefusal: refusals} {
+	for class, list := range inventories() {
 		for _, s := range list {
 			sentenceSet[sentenceKey(s)] = class
 		}
 	}
+}
+
+// inventories returns the shared sentence inventories by class (index = class).
+func inventories() [][]string {
+	return [][]string{classOpening: openings, classClosing: closings, classFiller: fillers,
+		classHedge: hedges, classRefusal: refusals}
 }
 
 // sentenceKey is the canonical form of one sentence for matching: its tokens without

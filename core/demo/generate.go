@@ -43,7 +43,7 @@ var kindWeight = map[feedback.Kind]float64{
 
 // Limits of Config.
 const (
-	MaxItems   = 100000
+	MaxItems   = 20000
 	MaxPerItem = 1000
 )
 
@@ -166,6 +166,11 @@ func withDefaults(cfg Config) (Config, error) {
 			return cfg, err
 		}
 		cfg.Raters = ps
+	}
+	for i, p := range cfg.Raters {
+		if err := p.Check(); err != nil {
+			return cfg, fmt.Errorf("demo: rater %d: %w", i+1, err)
+		}
 	}
 	if cfg.Overlap == 0 {
 		cfg.Overlap = min(3, len(cfg.Raters))

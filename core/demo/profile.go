@@ -237,16 +237,44 @@ func parseEntry(entry string) (Profile, int, error) {
 	return p, count, nil
 }
 
+// Check reports the first field that is out of range (what ParseProfiles accepts), so
+// that a profile built in code fails as clearly as one parsed from a spec.
+func (p Profile) Check() error {
+	fields := []struct {
+		key    string
+		v      float64
+		lo, hi float64
+	}{
+		{"noise", p.Noise, 0, 100}, {"fatigue", p.Fatigue, 0, 10}, {"verbosity", p.Verbosity, -100, 100},
+		{"position", p.Position, -100, 100}, {"politeness", p.Politeness, -100, 100},
+		{"accuracy-loss", p.AccuracyLoss, 0, 1}, {"caution", p.Caution, -100, 100},
+		{"tie", p.TieMargin, 0, 100}, {"both-bad", p.BothBadBelow, -100, 100}, {"pace", p.Pace, 0, 100},
+	}
+	for _, f := range fields {
+		if math.IsNaN(f.v) || f.v < f.lo || f.v > f.hi {
+			return fmt.Errorf("profile %q: %s %v is out of range [%v, %v]", p.Name, f.key, f.v, f.lo, f.hi)
+		}
+	}
+	return nil
+}
+
 // String renders the profile in the ParseProfiles syntax with every field, so that
-// ParseProfiles(p.String()) gives p back. feedback.Rater.Profile records it.
+// ParseProfiles(p.String()) gives p back for every profile ParseProfiles returns.
+// feedback.Rater.Profile records it. An empty name or group is left out.
 func (p Profile) String() string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	return strings.Join([]string{
-		"name=" + p.Name, "group=" + p.Group,
-		"noise=" + f(p.Noise), "fatigue=" + f(p.Fatigue),
-		"verbosity=" + f(p.Verbosity), "position=" + f(p.Position),
-		"politeness=" + f(p.Politeness), "accuracy-loss=" + f(p.AccuracyLoss),
-		"caution=" + f(p.Caution), "spammer=" + strconv.FormatBool(p.Spammer),
-		"tie=" + f(p.TieMargin), "both-bad=" + f(p.BothBadBelow), "pace=" + f(p.Pace),
-	}, ";")
+	var terms []string
+	if p.Name != "" {
+		terms = append(terms, "name="+p.Name)
+	}
+	if p.Group != "" {
+		terms = append(terms, "group="+p.Group)
+	}
+	return strings.Join(append(terms,
+		"noise="+f(p.Noise), "fatigue="+f(p.Fatigue),
+		"verbosity="+f(p.Verbosity), "position="+f(p.Position),
+		"politeness="+f(p.Politeness), "accuracy-loss="+f(p.AccuracyLoss),
+		"caution="+f(p.Caution), "spammer="+strconv.FormatBool(p.Spammer),
+		"tie="+f(p.TieMargin), "both-bad="+f(p.BothBadBelow), "pace="+f(p.Pace),
+	), ";")
 }
