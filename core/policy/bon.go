@@ -162,6 +162,6 @@ func sampledMetrics(p Policy, rec *recorder, seed uint64, samples int, beta floa
 	p.LogProbs(logp, ss)
 	p.RefLogProbs(ref, ss)
 	m := Metrics{Step: 1, Loss: Unknown, ValueLoss: Unknown, ClipFrac: Unknown, Accuracy: Unknown, Margin: Unknown}
-	rec.measure(&m, ss, logp, ref, beta)
+	rec.measure(&m, ss, logp, ref, nil, beta)
 	return m
 }

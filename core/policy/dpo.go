@@ -227,7 +227,7 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 		p.LogProbs(sLP, ss)
 		p.RefLogProbs(sRef, ss)
 		m := Metrics{Step: step + 1, Loss: loss, ValueLoss: Unknown, ClipFrac: Unknown, Accuracy: acc, Margin: margin}
-		rec.measure(&m, ss, sLP, sRef, cfg.Beta)
+		rec.measure(&m, ss, sLP, sRef, nil, cfg.Beta)
 		res.Final, res.Steps = m, step+1
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {
 			res.Canceled = true

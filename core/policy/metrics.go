@@ -103,9 +103,10 @@ func (r *recorder) exactStats(m *Metrics, feats []float64) {
 }
 
 // measure fills m from the step's samples ss with their per-action log-probs under
-// π (logp) and π_ref (ref), both of shape (N), and records it. Loss fields of m set
-// by the algorithm are kept.
-func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref []float64, beta float64) {
+// π (logp) and π_ref (ref), both of shape (N), and records it. scores, when not nil,
+// are the samples' proxy rewards already computed (so a reward model is not called
+// twice). Loss fields of m set by the algorithm are kept.
+func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref, scores []float64, beta float64) {
 	m.Beta = beta
 	var k1, k3, negLogp float64
 	for i := range logp {
@@ -129,7 +130,11 @@ func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref []float64, beta fl
 			feats[f] = 0
 		}
 		for i := range ss {
-			rew += r.sc.score(&ss[i])
+			if scores != nil {
+				rew += scores[i]
+			} else {
+				rew += r.sc.score(&ss[i])
+			}
 			gold += r.sc.goldOf(&ss[i])
 			for f := range feats {
 				feats[f] += r.sc.feats.of(f, r.sc.items, &ss[i])

@@ -206,7 +206,7 @@ func PPO(p Valued, env Env, cfg PPOConfig) (*Result, error) {
 		m.Skipped = float64(skipped) / float64(max(mbs, 1))
 		m.Accuracy, m.Margin = Unknown, Unknown
 		m.Step = step + 1
-		rec.measure(&m, b.ss, b.old, b.ref, beta)
+		rec.measure(&m, b.ss, b.old, b.ref, b.scores, beta)
 		ctl.Update(measuredKL(exact, &m), ns)
 		res.Final, res.Steps = m, step+1
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {

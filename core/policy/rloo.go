@@ -95,11 +95,11 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 	exact, _ := p.(Exact)
 	res := &Result{}
 	var (
-		prompts     []int
-		ss          []Sample
-		off         []int
-		old, ref, w []float64
-		seqR, adv   []float64
+		prompts           []int
+		ss                []Sample
+		off               []int
+		old, ref, w       []float64
+		seqR, adv, scores []float64
 	)
 	g := cfg.Samples
 	for step := 0; step < cfg.Steps; step++ {
@@ -113,11 +113,12 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 		ns, n := len(ss), Actions(ss)
 		off = Offsets(growInt(off, ns+1), ss)
 		old, ref, w = grow(old, n), grow(ref, n), grow(w, n)
-		seqR, adv = grow(seqR, ns), grow(adv, ns)
+		seqR, adv, scores = grow(seqR, ns), grow(adv, ns), grow(scores, ns)
 		p.LogProbs(old, ss)
 		p.RefLogProbs(ref, ss)
 		for i := range ss {
 			r := sc.score(&ss[i])
+			scores[i] = r
 			for t := off[i]; t < off[i+1]; t++ {
 				r -= beta*KLTerm(cfg.KL.Estimator, old[t], ref[t]) + cfg.Diversity*old[t]
 			}
@@ -141,7 +142,7 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 		p.Step(lr)
 
 		m := Metrics{Step: step + 1, Loss: loss, ValueLoss: Unknown, ClipFrac: Unknown, Skipped: 0, Accuracy: Unknown, Margin: Unknown}
-		rec.measure(&m, ss, old, ref, beta)
+		rec.measure(&m, ss, old, ref, scores, beta)
 		ctl.Update(measuredKL(exact, &m), ns)
 		res.Final, res.Steps = m, step+1
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {
