@@ -33,7 +33,8 @@ type dataset struct {
 	rowResp []int32 // row → response index in the item
 	itemRow []int32 // item → its first row (responses are consecutive), −1 if none
 	elems   []elem
-	x       []Sparse // features per row (feature models)
+	x       []Sparse      // features per row (feature models)
+	feat    FeatureConfig // the configuration x was computed with
 }
 
 func (d *dataset) text(row int32) string {
@@ -118,6 +119,7 @@ func newDatasetFrom(items []feedback.Item, pairs []feedback.Pair, groups []feedb
 
 // featurize computes the feature rows.
 func (d *dataset) featurize(f *Featurizer) {
+	d.feat = f.Config()
 	d.x = make([]Sparse, len(d.rowItem))
 	for r := range d.x {
 		d.x[r] = f.FeaturizePair(d.items[d.rowItem[r]].Prompt, d.text(int32(r)))

@@ -45,6 +45,7 @@ func evaluate(ds *dataset, sp splitSets, m Model, cfg Config) (Metrics, Diagnost
 	mt.GoldSpearman, mt.GoldSpearmanWithin, mt.GoldPairAcc = goldAgreement(ds, rows, rew)
 	dg.Disagreements = disagreements(ds, sp.held, score, eta, cfg.TopK)
 	dg.TopPositive, dg.TopNegative = topFeatures(ds, sp.train, m, cfg.TopK)
+	dg.Parts = partEffects(ds, rows, rew)
 	dg.Notes = notes(mt, dg)
 	return mt, dg
 }
@@ -339,6 +340,60 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 	return pos, neg
 }
 
+// partEffects measures, for every part tag of the held-out responses, the
+// standardized difference of mean reward (and gold) with and without the part.
+func partEffects(ds *dataset, rows []int32, rew []float64) []PartEffect {
+	if len(rows) < 4 {
+		return nil
+	}
+	var tags []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, p := range ds.response(r).Parts {
+			if !seen[p] {
+				seen[p] = true
+				tags = append(tags, p)
+			}
+		}
+	}
+	sort.Strings(tags)
+	gold := make([]float64, len(rows))
+	hasGold := true
+	for i, r := range rows {
+		g := ds.response(r).Gold
+		if g == nil {
+			hasGold = false
+			break
+		}
+		gold[i] = *g
+	}
+	sdR, sdG := stddev(rew), stddev(gold)
+	var out []PartEffect
+	for _, tag := range tags {
+		var withR, withoutR, withG, withoutG []float64
+		for i, r := range rows {
+			has := false
+			for _, p := range ds.response(r).Parts {
+				has = has || p == tag
+			}
+			if has {
+				withR, withG = append(withR, rew[i]), append(withG, gold[i])
+			} else {
+				withoutR, withoutG = append(withoutR, rew[i]), append(withoutG, gold[i])
+			}
+		}
+		if len(withR) == 0 || len(withoutR) == 0 || sdR == 0 {
+			continue
+		}
+		e := PartEffect{Part: tag, N: len(withR), Reward: (meanOf(withR) - meanOf(withoutR)) / sdR, Gold: math.NaN()}
+		if hasGold && sdG > 0 {
+			e.Gold = (meanOf(withG) - meanOf(withoutG)) / sdG
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // notes turns the metrics into findings a lead can act on.
 func notes(m Metrics, d Diagnostics) []string {
 	var out []string
@@ -357,6 +412,11 @@ func notes(m Metrics, d Diagnostics) []string {
 	}
 	if !math.IsNaN(m.HeldAcc) && !math.IsNaN(m.TrainAcc) && m.TrainAcc-m.HeldAcc > 0.15 {
 		out = append(out, fmt.Sprintf("overfitting: training accuracy %.2f against held-out %.2f", m.TrainAcc, m.HeldAcc))
+	}
+	for _, p := range d.Parts {
+		if !math.IsNaN(p.Gold) && p.Reward-p.Gold >= 0.5 {
+			out = append(out, fmt.Sprintf("reward overvalues responses with part %q: %+.2f standard deviations of reward against %+.2f of gold utility (%d held-out responses)", p.Part, p.Reward, p.Gold, p.N))
+		}
 	}
 	if len(d.TopPositive) > 0 {
 		s := "n-grams that raise reward most:"

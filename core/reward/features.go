@@ -3,6 +3,7 @@ package reward
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -114,14 +115,7 @@ func (f *Featurizer) Config() FeatureConfig { return f.cfg }
 
 // fnv1a is the 64-bit FNV-1a hash of a prefix byte and s.
 func fnv1a(prefix byte, s string) uint64 {
-	h := uint64(14695981039346656037)
-	h ^= uint64(prefix)
-	h *= 1099511628211
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
+	return fnvString(fnvStart(prefix), s)
 }
 
 // tokens splits lower-cased text into words (runs of letters and digits, with inner
@@ -225,87 +219,107 @@ func (f *Featurizer) Featurize(text string) Sparse { return f.FeaturizePair("", 
 func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 	c := f.cfg
 	toks := tokens(text)
-	acc := make(map[int32]float64)
-	var groups []map[int32]float64
+	var all, g []hashed
+	ngroups := 0
+	flush := func() {
+		if len(g) == 0 {
+			return
+		}
+		for _, e := range normalizeGroup(g) {
+			e.grp = int32(ngroups)
+			all = append(all, e)
+		}
+		ngroups++
+		g = g[:0]
+	}
 	if c.WordN > 0 && len(toks) > 0 {
-		g := make(map[int32]float64)
 		for n := 1; n <= c.WordN; n++ {
 			for i := 0; i+n <= len(toks); i++ {
-				f.add(g, 'w', strings.Join(toks[i:i+n], " "))
+				h := fnvStart('w')
+				for k, t := range toks[i : i+n] {
+					if k > 0 {
+						h = fnvByte(h, ' ')
+					}
+					h = fnvString(h, t)
+				}
+				g = f.add(g, h, 'w', func() string { return strings.Join(toks[i:i+n], " ") })
 			}
 		}
-		groups = append(groups, g)
+		flush()
 	}
 	if !c.NoSentences && len(toks) > 0 {
-		g := make(map[int32]float64)
-		var cur []string
-		for _, t := range toks {
-			if t == "." || t == "!" || t == "?" {
-				if len(cur) > 0 {
-					f.add(g, 's', strings.Join(cur, " "))
-				}
-				cur = cur[:0]
+		start := 0
+		for i := 0; i <= len(toks); i++ {
+			if i < len(toks) && !isTerminal(toks[i]) {
 				continue
 			}
-			cur = append(cur, t)
+			if i > start {
+				sent := toks[start:i]
+				h := fnvStart('s')
+				for k, t := range sent {
+					if k > 0 {
+						h = fnvByte(h, ' ')
+					}
+					h = fnvString(h, t)
+				}
+				g = f.add(g, h, 's', func() string { return strings.Join(sent, " ") })
+			}
+			start = i + 1
 		}
-		if len(cur) > 0 {
-			f.add(g, 's', strings.Join(cur, " "))
-		}
-		groups = append(groups, g)
+		flush()
 	}
 	if c.Cross && prompt != "" && len(toks) > 0 {
 		pw := distinctWords(tokens(prompt), CrossPrompt, true)
 		rw := distinctWords(toks, CrossResponse, false)
-		if len(pw) > 0 && len(rw) > 0 {
-			g := make(map[int32]float64)
-			for _, p := range pw {
-				for _, r := range rw {
-					f.add(g, 'x', p+"|"+r)
-				}
+		for _, p := range pw {
+			hp := fnvByte(fnvString(fnvStart('x'), p), '|')
+			for _, r := range rw {
+				g = f.add(g, fnvString(hp, r), 'x', func() string { return p + "|" + r })
 			}
-			groups = append(groups, g)
 		}
+		flush()
 	}
 	if c.CharMax > 0 {
 		norm := " " + strings.Join(strings.Fields(strings.ToLower(text)), " ") + " "
-		runes := []rune(norm)
-		g := make(map[int32]float64)
-		for n := c.CharMin; n <= c.CharMax; n++ {
-			for i := 0; i+n <= len(runes); i++ {
-				f.add(g, 'c', string(runes[i:i+n]))
+		off := make([]int, 0, len(norm)+1)
+		for i := range norm {
+			off = append(off, i)
+		}
+		off = append(off, len(norm))
+		nr := len(off) - 1
+		if nr > 2 {
+			for n := c.CharMin; n <= c.CharMax; n++ {
+				for i := 0; i+n <= nr; i++ {
+					gram := norm[off[i]:off[i+n]]
+					g = f.add(g, fnvString(fnvStart('c'), gram), 'c', func() string { return gram })
+				}
 			}
-		}
-		if len(runes) > 2 {
-			groups = append(groups, g)
+			flush()
 		}
 	}
-	scale := 1.0
-	if len(groups) > 1 {
-		scale = 1 / math.Sqrt(float64(len(groups)))
+	scale := float32(1)
+	if ngroups > 1 {
+		scale = float32(1 / math.Sqrt(float64(ngroups)))
 	}
-	for _, g := range groups {
-		keys := sortedKeys32(g)
-		var ss float64
-		for _, k := range keys {
-			ss += g[k] * g[k]
+	// Merge the groups' entries bucket by bucket, summing in group order.
+	slices.SortFunc(all, func(a, b hashed) int {
+		if a.b != b.b {
+			return int(a.b) - int(b.b)
 		}
-		if ss == 0 {
-			continue
+		return int(a.grp) - int(b.grp)
+	})
+	out := Sparse{Idx: make([]int32, 0, len(all)+NumLength), Val: make([]float32, 0, len(all)+NumLength)}
+	for i := 0; i < len(all); {
+		j := i
+		var v float64
+		for ; j < len(all) && all[j].b == all[i].b; j++ {
+			v += all[j].v
 		}
-		inv := scale / math.Sqrt(ss)
-
-		for _, k := range keys {
-			acc[k] += g[k] * inv
+		if v != 0 {
+			out.Idx = append(out.Idx, all[i].b)
+			out.Val = append(out.Val, float32(v)*scale)
 		}
-	}
-	keys := sortedKeys32(acc)
-	out := Sparse{Idx: make([]int32, 0, len(keys)+NumLength), Val: make([]float32, 0, len(keys)+NumLength)}
-	for _, k := range keys {
-		if v := acc[k]; v != 0 {
-			out.Idx = append(out.Idx, k)
-			out.Val = append(out.Val, float32(v))
-		}
+		i = j
 	}
 	if !c.NoLength {
 		words := float64(Words(text))
@@ -316,22 +330,73 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 	return out
 }
 
-func (f *Featurizer) add(g map[int32]float64, kind byte, gram string) {
-	h := fnv1a(kind, gram)
+// hashed is one signed count in a bucket.
+type hashed struct {
+	b   int32
+	grp int32 // group order, so merged sums are taken in a fixed order
+	v   float64
+}
+
+// normalizeGroup merges a group's entries by bucket and scales them to unit norm.
+func normalizeGroup(g []hashed) []hashed {
+	// Entries are ±1, whose sums are exact in any order.
+	slices.SortFunc(g, func(a, b hashed) int { return int(a.b) - int(b.b) })
+	out := make([]hashed, 0, len(g))
+	for i := 0; i < len(g); {
+		j := i
+		var v float64
+		for ; j < len(g) && g[j].b == g[i].b; j++ {
+			v += g[j].v
+		}
+		if v != 0 {
+			out = append(out, hashed{b: g[i].b, v: v})
+		}
+		i = j
+	}
+	var ss float64
+	for _, e := range out {
+		ss += e.v * e.v
+	}
+	if ss == 0 {
+		return nil
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i := range out {
+		out[i].v *= inv
+	}
+	return out
+}
+
+const fnvPrime = 1099511628211
+
+func fnvStart(kind byte) uint64 { return fnvByte(14695981039346656037, kind) }
+
+func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * fnvPrime
+	}
+	return h
+}
+
+// add appends the signed count of the key with hash h; name gives the key's text
+// when the featurizer records names (Explain).
+func (f *Featurizer) add(g []hashed, h uint64, kind byte, name func() string) []hashed {
 	b := int32(h % uint64(f.cfg.Dim))
 	s := 1.0
 	if h>>63 == 1 {
 		s = -1
 	}
-	g[b] += s
 	if f.names != nil {
 		m := f.names[b]
 		if m == nil {
 			m = make(map[string]int)
 			f.names[b] = m
 		}
-		m[string(kind)+":"+gram]++
+		m[string(kind)+":"+name()]++
 	}
+	return append(g, hashed{b: b, v: s})
 }
 
 // Bucket returns the bucket index and sign of a word n-gram ("w:") or character
@@ -342,15 +407,6 @@ func (f *Featurizer) Bucket(kind byte, gram string) (int, float64) {
 		return int(h % uint64(f.cfg.Dim)), -1
 	}
 	return int(h % uint64(f.cfg.Dim)), 1
-}
-
-func sortedKeys32(m map[int32]float64) []int32 {
-	keys := make([]int32, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { return keys[a] < keys[b] })
-	return keys
 }
 
 // Dictionary maps hash buckets back to the n-grams seen in a set of texts.
@@ -395,3 +451,5 @@ func (d *Dictionary) Names(i, max int) []string {
 	}
 	return out
 }
+
+func isTerminal(t string) bool { return t == "." || t == "!" || t == "?" }

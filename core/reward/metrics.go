@@ -82,8 +82,20 @@ type Feature struct {
 	Count  int // occurrences in the training texts
 }
 
+// PartEffect compares what a response part (a feedback.Response.Parts tag such as
+// the demo domain's "polite" or "wrong") does to reward and to gold utility, over
+// held-out responses: the mean with the part minus the mean without it, each in
+// standard deviations of its own scale, so the two are comparable.
+type PartEffect struct {
+	Part   string
+	N      int     // held-out responses with the part
+	Reward float64 // standardized reward effect
+	Gold   float64 // standardized gold effect (NaN without gold)
+}
+
 // Diagnostics explain a trained model's behaviour on held-out data.
 type Diagnostics struct {
+	Parts         []PartEffect   // per part tag, when responses carry parts
 	Reliability   []Bin          // reliability diagram, confidence 0.5..1 in equal bins
 	Disagreements []Disagreement // most confident disagreements with people, worst first
 	TopPositive   []Feature      // n-grams that raise reward most (linear models)
