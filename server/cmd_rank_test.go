@@ -118,7 +118,7 @@ func TestRankCitations(t *testing.T) {
 func TestRankBootstrapAndPosition(t *testing.T) {
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "d.snap")
-	if code, _, errs := runCLI(t, "demo", "-o", snap, "--seed", "4", "--items", "12", "--raters", "3*position,expert", "--overlap", "2"); code != 0 {
+	if code, _, errs := runCLI(t, "demo", "-o", snap, "--seed", "4", "--items", "40", "--raters", "3*position,expert", "--overlap", "2"); code != 0 {
 		t.Fatalf("demo: %s", errs)
 	}
 	args := []string{"rank", snap, "--bootstrap", "40", "--position-effect", "--seed", "9", "--json"}
