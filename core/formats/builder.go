@@ -33,8 +33,41 @@ type builder struct {
 // itemState is the builder's index of one item.
 type itemState struct {
 	idx      int            // index in ds.Items
-	resp     map[string]int // response id → index in Responses
+	resp     map[string]int // response id → index in Responses; nil while there are few
 	declared bool           // declared by a jsonl "item" line: its responses are listed in full
+}
+
+// smallItem is the number of responses below which an item is searched linearly
+// instead of through a map (most items have two).
+const smallItem = 8
+
+// find returns the index of the response with the given id in it, or -1.
+func (st *itemState) find(it *feedback.Item, id string) int {
+	if st.resp != nil {
+		if k, ok := st.resp[id]; ok {
+			return k
+		}
+		return -1
+	}
+	for k := range it.Responses {
+		if it.Responses[k].ID == id {
+			return k
+		}
+	}
+	return -1
+}
+
+// added records that it.Responses[k] was appended.
+func (st *itemState) added(it *feedback.Item, k int) {
+	switch {
+	case st.resp != nil:
+		st.resp[it.Responses[k].ID] = k
+	case len(it.Responses) > smallItem:
+		st.resp = make(map[string]int, 2*len(it.Responses))
+		for i := range it.Responses {
+			st.resp[it.Responses[i].ID] = i
+		}
+	}
 }
 
 func newBuilder(format, prefix string, opt Options) *builder {
@@ -142,7 +175,7 @@ func (b *builder) item(id, prompt string) *itemState {
 	if st, ok := b.items[id]; ok {
 		return st
 	}
-	st := &itemState{idx: len(b.ds.Items), resp: map[string]int{}}
+	st := &itemState{idx: len(b.ds.Items)}
 	b.items[id] = st
 	b.ds.Items = append(b.ds.Items, feedback.Item{ID: id, Prompt: prompt})
 	return st
@@ -159,18 +192,18 @@ func (b *builder) tag(st *itemState, tags ...string) {
 func (b *builder) response(st *itemState, text string, src feedback.Source, parts ...string) string {
 	id := feedback.ResponseID(text)
 	it := &b.ds.Items[st.idx]
-	if k, ok := st.resp[id]; ok {
+	if k := st.find(it, id); k >= 0 {
 		if len(parts) > 0 {
 			it.Responses[k].Parts = unionSorted(it.Responses[k].Parts, parts)
 		}
 		return id
 	}
-	st.resp[id] = len(it.Responses)
 	r := feedback.Response{ID: id, Text: text, Source: src}
 	if len(parts) > 0 {
 		r.Parts = unionSorted(nil, parts)
 	}
 	it.Responses = append(it.Responses, r)
+	st.added(it, len(it.Responses)-1)
 	return id
 }
 

@@ -169,12 +169,12 @@ func (b *builder) jsonlItem(l *jsonlLine) error {
 	st.declared = true
 	it := &b.ds.Items[st.idx]
 	for _, r := range resps {
-		if k, ok := st.resp[r.ID]; ok {
+		if k := st.find(it, r.ID); k >= 0 {
 			it.Responses[k] = r
 			continue
 		}
-		st.resp[r.ID] = len(it.Responses)
 		it.Responses = append(it.Responses, r)
+		st.added(it, len(it.Responses)-1)
 	}
 	b.tag(st, l.Tags...)
 	if gold != "" {

@@ -68,12 +68,38 @@ func trlField(field string, raw json.RawMessage) (trlValue, error) {
 func ReadTRL(r io.Reader, opt Options) (*Dataset, *Report, error) {
 	b := newBuilder("trl", "trl", opt)
 	return b.run(r, func(rec record) error {
+		// Fast path: the standard form, all texts, decoded in one pass.
+		var s trlText
+		if json.Unmarshal(rec.data, &s) == nil && s.Prompt != nil && s.Chosen != nil && s.Rejected != nil && !s.Completion && !s.Label {
+			if *s.Chosen == *s.Rejected {
+				return fmt.Errorf("\"chosen\" and \"rejected\" are the same response; a comparison needs two different ones")
+			}
+			return b.addPair(*s.Prompt, *s.Chosen, *s.Rejected, rec.line)
+		}
 		var t trlRecord
 		if err := decodeJSON(rec.data, &t); err != nil {
 			return err
 		}
 		return b.trlRecord(&t, rec.line)
 	})
+}
+
+// trlText is the standard TRL row with text values; Completion and Label only note
+// whether those keys hold a value.
+type trlText struct {
+	Prompt     *string `json:"prompt"`
+	Chosen     *string `json:"chosen"`
+	Rejected   *string `json:"rejected"`
+	Completion given   `json:"completion"`
+	Label      given   `json:"label"`
+}
+
+// given records whether a JSON value other than null was given.
+type given bool
+
+func (p *given) UnmarshalJSON(b []byte) error {
+	*p = given(present(b))
+	return nil
 }
 
 func (b *builder) trlRecord(t *trlRecord, line int) error {
