@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"prefer/core/demo"
 	"prefer/core/snapshot"
 )
 
@@ -98,5 +101,48 @@ func TestDemoErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed demo command wrote its output file")
+	}
+}
+
+// TestDemoWasmMatchesNative: the demo generator gives the same snapshot id natively
+// and in WebAssembly under Node (the issue's cross-platform determinism contract). It
+// computes the id of Generate(seed 7) here, runs core/demo's TestGoldenSnapshot
+// compiled for js/wasm under Node, and compares the id that test logs. Skipped with
+// -short or without node on PATH (the core/demo golden constant still pins the value
+// on both platforms when its tests run under wasm).
+func TestDemoWasmMatchesNative(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a wasm test binary")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not found")
+	}
+	d, err := demo.Generate(demo.Config{Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := snapshot.Marshal(d.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := snapshot.ID(data)
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not found on PATH")
+	}
+	root, err := exec.Command(gobin, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	wrapper := filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "go_js_wasm_exec")
+	cmd := exec.Command(gobin, "test", "-count=1", "-v", "-run", "^TestGoldenSnapshot$", "-exec="+wrapper, "prefer/core/demo")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.CombinedOutput()
+	m := regexp.MustCompile(`snapshot id of seed 7: (sha256-[0-9a-f]{64})`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("wasm run printed no id (err %v):\n%s", err, out)
+	}
+	if wasm := string(m[1]); wasm != native {
+		t.Fatalf("snapshot id of seed 7: native %s, wasm %s", native, wasm)
 	}
 }

@@ -254,6 +254,7 @@ func TestGoldenSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("snapshot id of seed 7: %s", snapshot.ID(data)) // read by server's TestDemoWasmMatchesNative
 	if got := snapshot.ID(data); got != goldenSeed7 {
 		t.Fatalf("snapshot id of seed 7 = %s, want %s", got, goldenSeed7)
 	}
@@ -489,5 +490,21 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if c := feedback.Counts(d.Judgments); c[feedback.KindRate] != len(d.Judgments) || len(d.Judgments) != 5*3*5 {
 		t.Errorf("rate-only config gave %v", c)
+	}
+}
+
+// TestPresetDescriptions: every preset has a description and a valid profile, so a
+// picker built from Presets never shows an empty line or a profile Generate refuses.
+func TestPresetDescriptions(t *testing.T) {
+	for _, name := range PresetNames() {
+		if PresetDescriptions[name] == "" {
+			t.Errorf("preset %s has no description", name)
+		}
+		if err := Presets[name].Check(); err != nil || Presets[name].Name != name {
+			t.Errorf("preset %s: %v, name %q", name, err, Presets[name].Name)
+		}
+	}
+	if len(PresetDescriptions) != len(Presets) {
+		t.Errorf("%d descriptions for %d presets", len(PresetDescriptions), len(Presets))
 	}
 }

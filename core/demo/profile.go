@@ -59,6 +59,20 @@ var Presets = map[string]Profile{
 	"spammer":  {Name: "spammer", Group: "crowd", Noise: 0.5, Spammer: true, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 0.25},
 }
 
+// PresetDescriptions says in one line what each preset does, for pickers and help text.
+var PresetDescriptions = map[string]string{
+	"unbiased": "sees gold through noise, no bias",
+	"expert":   "little noise, no bias, careful and slower",
+	"noisy":    "a lot of noise, no bias",
+	"polite":   "loves politeness and misses most wrong answers: prefers polite-but-wrong",
+	"verbose":  "rewards filler: prefers long answers that say little",
+	"cautious": "rewards refusals on risky-sounding prompts: prefers refusing to answering",
+	"position": "prefers whatever is shown on the left",
+	"tired":    "gets noisier and slower as the session goes on",
+	"spammer":  "clicks at random, fast",
+	"crowd":    "a typical hurried rater: noisy, with a little of every bias",
+}
+
 // DefaultPanel is the panel Generate uses when Config.Raters is empty: one expert,
 // seven "crowd" raters (a typical hurried human: noisy, and mildly biased every way at
 // once), and one each of the politeness, verbosity and caution biases, the position
