@@ -41,6 +41,8 @@ type recorder struct {
 	grams   map[uint64]struct{}
 	words   []int32
 	feats   []float64 // scratch: feature means of a step
+
+	featNames []string // series names of the features
 }
 
 func newRecorder(p Policy, sc *scorer, steps int) *recorder {
@@ -56,7 +58,13 @@ func newRecorder(p Policy, sc *scorer, steps int) *recorder {
 		r.pr = make([]float64, maxK)
 		r.ref = make([]float64, maxK)
 	}
+	// Word ids of every candidate up front, so measuring a step allocates nothing.
 	r.cand = make([][]int32, sc.proxy.Off[len(sc.items)])
+	for p := range sc.items {
+		for k := range sc.items[p].Responses {
+			r.cand[sc.proxy.Off[p]+k] = r.tokenize(nil, sc.items[p].Responses[k].Text)
+		}
+	}
 	r.steps = steps
 	return r
 }
@@ -161,19 +169,20 @@ func (r *recorder) measure(m *Metrics, ss []Sample, logp, ref, scores []float64,
 	r.add(SeriesSkipped, m.Skipped)
 	r.add(SeriesAccuracy, m.Accuracy)
 	r.add(SeriesMargin, m.Margin)
+	if r.featNames == nil {
+		for _, fe := range r.sc.feats.fs {
+			r.featNames = append(r.featNames, FeaturePrefix+fe.Name)
+		}
+	}
 	for f := range feats {
-		r.add(FeaturePrefix+r.sc.feats.fs[f].Name, feats[f])
+		r.add(r.featNames[f], feats[f])
 	}
 }
 
 // wordsOf returns the word ids of sample s (lower-cased, whitespace-separated).
 func (r *recorder) wordsOf(s *Sample) []int32 {
 	if s.Cand >= 0 {
-		j := r.sc.proxy.Off[s.Prompt] + s.Cand
-		if r.cand[j] == nil {
-			r.cand[j] = r.tokenize(nil, s.Text)
-		}
-		return r.cand[j]
+		return r.cand[r.sc.proxy.Off[s.Prompt]+s.Cand]
 	}
 	r.words = r.tokenize(r.words[:0], s.Text)
 	return r.words
