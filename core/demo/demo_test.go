@@ -135,14 +135,21 @@ func TestFailureModes(t *testing.T) {
 
 // TestAnalyzeRecoversParts: gold must be computable for any text (a language model
 // writes new responses), so Analyze has to recover exactly the parts every generated
-// response was composed from, and Gold(text) must equal the recorded gold.
+// response was composed from, and Gold(text) must equal the recorded gold. Texts also
+// survive Tokenize/Detokenize unchanged, so a word-level LM can reproduce them exactly.
 func TestAnalyzeRecoversParts(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		for _, it := range Prompts(seed, 200) {
 			if !Known(&it) {
 				t.Fatalf("item %s: prompt %q not recognized", it.ID, it.Prompt)
 			}
+			if got := Detokenize(Tokenize(it.Prompt)); got != it.Prompt {
+				t.Fatalf("prompt %q renders back as %q", it.Prompt, got)
+			}
 			for _, r := range it.Responses {
+				if got := Detokenize(Tokenize(r.Text)); got != r.Text {
+					t.Fatalf("response %q renders back as %q", r.Text, got)
+				}
 				f := Analyze(&it, r.Text)
 				if got := f.Parts(); !reflect.DeepEqual(got, r.Parts) {
 					t.Fatalf("%s %q: parts %v, recorded %v", it.ID, r.Text, got, r.Parts)

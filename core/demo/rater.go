@@ -74,7 +74,7 @@ func (r *Rater) finish(j *feedback.Judgment, t int64, words int) {
 	j.Time = t + j.MS
 }
 
-// Mean seconds per judgment kind before reading, and reading speed.
+// baseMS is the mean time (ms) of each judgment kind before reading.
 var baseMS = map[feedback.Kind]float64{
 	feedback.KindCompare: 2500, feedback.KindRank: 3000, feedback.KindRate: 1500,
 	feedback.KindRewrite: 8000, feedback.KindFlag: 3000, feedback.KindThumb: 600,
