@@ -3,40 +3,22 @@ package main
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"prefer/core/agree"
 	"prefer/core/feedback"
-	"prefer/core/formats"
 	"prefer/core/snapshot"
 )
 
-// importJSONL turns a Prefer JSON-lines file into a snapshot with "prefer import
-// --format jsonl" when that command is built in, and otherwise with the same importer
-// (core/formats) called directly.
+// importJSONL turns a Prefer JSON-lines file into a snapshot with
+// "prefer import --format jsonl".
 func importJSONL(tb testing.TB, file string) string {
 	tb.Helper()
 	out := filepath.Join(tb.TempDir(), strings.TrimSuffix(filepath.Base(file), ".jsonl")+".snap")
-	if _, ok := commands["import"]; ok {
-		if code, _, errs := runCLI(tb, "import", "--format", "jsonl", file, "-o", out); code != 0 {
-			tb.Fatalf("import %s: exit %d: %s", file, code, errs)
-		}
-		return out
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	d, _, err := formats.Import("jsonl", f, formats.Options{})
-	if err != nil {
-		tb.Fatalf("import %s: %v", file, err)
-	}
-	if _, err := writeSnapshot(out, &snapshot.Snapshot{Items: d.Items, Raters: d.Raters, Judgments: d.Judgments}); err != nil {
-		tb.Fatal(err)
+	if code, _, errs := runCLI(tb, "import", "--format", "jsonl", file, "-o", out); code != 0 {
+		tb.Fatalf("import %s: exit %d: %s", file, code, errs)
 	}
 	return out
 }
