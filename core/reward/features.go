@@ -242,7 +242,10 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 					}
 					h = fnvString(h, t)
 				}
-				g = f.add(g, h, 'w', func() string { return strings.Join(toks[i:i+n], " ") })
+				g = f.add(g, h)
+				if f.names != nil {
+					f.record(h, 'w', strings.Join(toks[i:i+n], " "))
+				}
 			}
 		}
 		flush()
@@ -262,7 +265,10 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 					}
 					h = fnvString(h, t)
 				}
-				g = f.add(g, h, 's', func() string { return strings.Join(sent, " ") })
+				g = f.add(g, h)
+				if f.names != nil {
+					f.record(h, 's', strings.Join(sent, " "))
+				}
 			}
 			start = i + 1
 		}
@@ -274,7 +280,11 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		for _, p := range pw {
 			hp := fnvByte(fnvString(fnvStart('x'), p), '|')
 			for _, r := range rw {
-				g = f.add(g, fnvString(hp, r), 'x', func() string { return p + "|" + r })
+				h := fnvString(hp, r)
+				g = f.add(g, h)
+				if f.names != nil {
+					f.record(h, 'x', p+"|"+r)
+				}
 			}
 		}
 		flush()
@@ -291,7 +301,11 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 			for n := c.CharMin; n <= c.CharMax; n++ {
 				for i := 0; i+n <= nr; i++ {
 					gram := norm[off[i]:off[i+n]]
-					g = f.add(g, fnvString(fnvStart('c'), gram), 'c', func() string { return gram })
+					h := fnvString(fnvStart('c'), gram)
+					g = f.add(g, h)
+					if f.names != nil {
+						f.record(h, 'c', gram)
+					}
 				}
 			}
 			flush()
@@ -380,23 +394,25 @@ func fnvString(h uint64, s string) uint64 {
 	return h
 }
 
-// add appends the signed count of the key with hash h; name gives the key's text
-// when the featurizer records names (Explain).
-func (f *Featurizer) add(g []hashed, h uint64, kind byte, name func() string) []hashed {
+// add appends the signed count of the key with hash h.
+func (f *Featurizer) add(g []hashed, h uint64) []hashed {
 	b := int32(h % uint64(f.cfg.Dim))
 	s := 1.0
 	if h>>63 == 1 {
 		s = -1
 	}
-	if f.names != nil {
-		m := f.names[b]
-		if m == nil {
-			m = make(map[string]int)
-			f.names[b] = m
-		}
-		m[string(kind)+":"+name()]++
-	}
 	return append(g, hashed{b: b, v: s})
+}
+
+// record notes that key (of the given kind) fell in h's bucket (Explain).
+func (f *Featurizer) record(h uint64, kind byte, key string) {
+	b := int32(h % uint64(f.cfg.Dim))
+	m := f.names[b]
+	if m == nil {
+		m = make(map[string]int)
+		f.names[b] = m
+	}
+	m[string(kind)+":"+key]++
 }
 
 // Bucket returns the bucket index and sign of a word n-gram ("w:") or character
