@@ -220,7 +220,7 @@ func (a *API) postProject(w http.ResponseWriter, r *http.Request) error {
 	rec.LeadTokenHash = leadHash
 	res := wire.ProjectCreated{
 		ID: rec.ID, Name: rec.Name, Snapshot: rec.Snapshot, Items: len(s.Items),
-		LeadToken: leadToken, LeadURL: base + "/p/" + rec.ID + "/lead#token=" + leadToken,
+		LeadToken: leadToken,
 	}
 	for i, rt := range raters {
 		tok, h := newToken()

@@ -243,8 +243,10 @@ type RaterAccess struct {
 	Assigned int    `json:"assigned"`
 }
 
-// ProjectCreated is the answer of POST /api/v1/projects. LeadToken and LeadURL give
-// the project lead (progress, every event, reviews).
+// ProjectCreated is the answer of POST /api/v1/projects. LeadToken is the project
+// lead's token (progress, every rater's events, reviews); each rater's URL opens the
+// rater's queue in the workbench (/p/{project}#token=…: the token stays in the
+// fragment, which browsers never send to a server).
 type ProjectCreated struct {
 	ID        string        `json:"id"`
 	Name      string        `json:"name"`
@@ -252,7 +254,6 @@ type ProjectCreated struct {
 	Items     int           `json:"items"`
 	GoldItems int           `json:"gold_items"`
 	LeadToken string        `json:"lead_token"`
-	LeadURL   string        `json:"lead_url"`
 	Raters    []RaterAccess `json:"raters"`
 }
 
