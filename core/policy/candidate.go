@@ -61,6 +61,7 @@ type Candidate struct {
 	m, v    []float64 // (K+P) Adam moments over logits then values
 	b1t     float64   // β1^t
 	b2t     float64   // β2^t
+	refP    []float64 // (K) π_ref = exp(RefLog), cached
 	probs   []float64 // (K) cached π_θ
 	logZ    []float64 // (P) cached log Σ exp θ
 	fresh   []uint64  // (P) version at which probs/logZ of item p were computed
@@ -113,7 +114,18 @@ func NewCandidate(items []feedback.Item, cfg CandidateConfig) (*Candidate, error
 			c.Logits[c.Off[p]+j] = lp
 		}
 	}
+	c.refreshRef()
 	return c, nil
+}
+
+// refreshRef recomputes the cached π_ref from RefLog.
+func (c *Candidate) refreshRef() {
+	if c.refP == nil {
+		c.refP = make([]float64, len(c.RefLog))
+	}
+	for j, l := range c.RefLog {
+		c.refP[j] = num.Exp(l)
+	}
 }
 
 // Items returns the items the policy answers.
@@ -166,9 +178,7 @@ func (c *Candidate) RefProbs(dst []float64, p int) []float64 {
 	if len(dst) != c.N(p) {
 		panic("policy: Candidate.RefProbs length mismatch")
 	}
-	for j, l := range c.RefLog[c.Off[p]:c.Off[p+1]] {
-		dst[j] = num.Exp(l)
-	}
+	copy(dst, c.refP[c.Off[p]:c.Off[p+1]])
 	return dst
 }
 

@@ -38,7 +38,7 @@ type recorder struct {
 	pr, ref []float64 // scratch, max candidates per prompt
 	vocab   map[string]int32
 	cand    [][]int32 // word ids of each candidate (flat index), built lazily
-	grams   map[uint64]struct{}
+	grams   gramSet
 	words   []int32
 	feats   []float64 // scratch: feature means of a step
 
@@ -46,7 +46,7 @@ type recorder struct {
 }
 
 func newRecorder(p Policy, sc *scorer, steps int) *recorder {
-	r := &recorder{sc: sc, series: map[string][]float64{}, vocab: map[string]int32{}, grams: map[uint64]struct{}{}}
+	r := &recorder{sc: sc, series: map[string][]float64{}, vocab: map[string]int32{}}
 	if e, ok := p.(Exact); ok {
 		r.exact = e
 		maxK := 0
@@ -208,9 +208,13 @@ func (r *recorder) tokenize(dst []int32, text string) []int32 {
 // number of distinct n-grams divided by the number of n-grams, over all samples of
 // the step. NaN when there are no n-grams.
 func (r *recorder) distinct(ss []Sample) (d1, d2 float64) {
+	words := 0
+	for i := range ss {
+		words += len(r.wordsOf(&ss[i]))
+	}
 	for n := 1; n <= 2; n++ {
-		clear(r.grams)
-		total := 0
+		r.grams.reset(words)
+		total, distinct := 0, 0
 		for i := range ss {
 			w := r.wordsOf(&ss[i])
 			for j := 0; j+n <= len(w); j++ {
@@ -218,13 +222,15 @@ func (r *recorder) distinct(ss []Sample) (d1, d2 float64) {
 				if n == 2 {
 					key = key<<32 | uint64(uint32(w[j+1]))
 				}
-				r.grams[key] = struct{}{}
+				if r.grams.add(key) {
+					distinct++
+				}
 				total++
 			}
 		}
 		d := math.NaN()
 		if total > 0 {
-			d = float64(len(r.grams)) / float64(total)
+			d = float64(distinct) / float64(total)
 		}
 		if n == 1 {
 			d1 = d
@@ -235,9 +241,52 @@ func (r *recorder) distinct(ss []Sample) (d1, d2 float64) {
 	return d1, d2
 }
 
+// gramSet is an open-addressing set of uint64 keys that is emptied in O(1) by
+// bumping a generation stamp, so counting distinct n-grams allocates nothing once
+// it is large enough (a Go map is markedly slower in wasm).
+type gramSet struct {
+	keys  []uint64
+	stamp []uint32
+	gen   uint32
+	shift uint
+}
+
+// reset empties the set and makes room for n keys.
+func (g *gramSet) reset(n int) {
+	if 2*n > len(g.keys) {
+		size, shift := 16, uint(60)
+		for size < 2*n {
+			size <<= 1
+			shift--
+		}
+		g.keys, g.stamp, g.gen, g.shift = make([]uint64, size), make([]uint32, size), 0, shift
+	}
+	g.gen++
+	if g.gen == 0 { // wrapped: clear the stamps once every 2³² resets
+		clear(g.stamp)
+		g.gen = 1
+	}
+}
+
+// add inserts key and reports whether it was new.
+func (g *gramSet) add(key uint64) bool {
+	mask := uint64(len(g.keys) - 1)
+	i := (key * 0x9e3779b97f4a7c15) >> g.shift & mask
+	for {
+		if g.stamp[i] != g.gen {
+			g.stamp[i], g.keys[i] = g.gen, key
+			return true
+		}
+		if g.keys[i] == key {
+			return false
+		}
+		i = (i + 1) & mask
+	}
+}
+
 // Distinct returns distinct-1 and distinct-2 of texts (see recorder.distinct).
 func Distinct(texts []string) (d1, d2 float64) {
-	r := &recorder{vocab: map[string]int32{}, grams: map[uint64]struct{}{}}
+	r := &recorder{vocab: map[string]int32{}}
 	ss := make([]Sample, len(texts))
 	for i, t := range texts {
 		ss[i] = Sample{Cand: -1, Text: t}

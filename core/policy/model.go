@@ -106,6 +106,7 @@ func CandidateFromModel(m *snapshot.Model, items []feedback.Item) (*Candidate, e
 			row[j] -= z
 		}
 	}
+	c.refreshRef()
 	c.version++
 	return c, nil
 }
