@@ -3,6 +3,7 @@ package reward
 import (
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"prefer/core/demo"
@@ -34,16 +35,32 @@ func demoConfig(seed uint64) Config {
 	return Config{Family: FamilyLinear, Seed: seed, BothBadTie: true}
 }
 
+var unbiased struct {
+	once sync.Once
+	res  *Result
+	err  error
+}
+
+// unbiasedModel trains (once per test binary) the linear model on the unbiased
+// raters' 3,000 comparisons.
+func unbiasedModel(tb testing.TB) *Result {
+	tb.Helper()
+	unbiased.once.Do(func() {
+		ds := demoComparisons(tb, "unbiased", 1)
+		unbiased.res, unbiased.err = Train(ds.Items, ds.Judgments, demoConfig(1))
+	})
+	if unbiased.err != nil {
+		tb.Fatal(unbiased.err)
+	}
+	return unbiased.res
+}
+
 // TestDemoLinearTracksGold is the acceptance test: on 3,000 comparisons from
 // unbiased noisy raters (demo.Presets["unbiased"], noise 0.5), the linear reward's
 // Spearman correlation with the gold utility over the responses of held-out prompts
 // is at least 0.85.
 func TestDemoLinearTracksGold(t *testing.T) {
-	ds := demoComparisons(t, "unbiased", 1)
-	res, err := Train(ds.Items, ds.Judgments, demoConfig(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := unbiasedModel(t)
 	m := res.Metrics
 	t.Logf("held-out accuracy %.3f, gold Spearman %.3f (within items %.3f), length Spearman %.3f, %d held-out items, epochs %d",
 		m.HeldAcc, m.GoldSpearman, m.GoldSpearmanWithin, m.LengthSpearman, len(res.Split.HeldItems), m.Epochs)
@@ -60,10 +77,7 @@ func TestDemoLinearTracksGold(t *testing.T) {
 // right/wrong difference missed) produce a reward model that prefers polite-but-wrong
 // answers to curt right ones, and the diagnostics flag it.
 func TestDemoPolitenessBias(t *testing.T) {
-	fair, err := Train(demoComparisons(t, "unbiased", 1).Items, demoComparisons(t, "unbiased", 1).Judgments, demoConfig(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fair := unbiasedModel(t)
 	ds := demoComparisons(t, "polite", 1)
 	biased, err := Train(ds.Items, ds.Judgments, demoConfig(1))
 	if err != nil {

@@ -303,3 +303,5 @@ func TestTabularGradientHessian(t *testing.T) {
 		}
 	}
 }
+
+func newTestRNG(seed uint64) *rng.RNG { return rng.New(seed) }
