@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"prefer/core/feedback"
 	"prefer/core/policy"
 	"prefer/core/snapshot"
 )
@@ -323,5 +324,67 @@ func TestOptimizeStoredReward(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Reward != "rm-linear" {
 		t.Errorf("reward %q (%v), want the stored rm-linear", rep.Reward, err)
+	}
+}
+
+// TestOptimizeImportedData: a dataset without gold utilities or reference
+// probabilities (as imported) optimizes against a tabular reward fitted now, with a
+// uniform π_ref; gold is reported as null.
+func TestOptimizeImportedData(t *testing.T) {
+	dir := t.TempDir()
+	s := &snapshot.Snapshot{}
+	var n int
+	for i := 0; i < 6; i++ {
+		it := feedback.Item{ID: "q" + itoa(i), Prompt: "question " + itoa(i)}
+		for k := 0; k < 3; k++ {
+			it.AddResponse("answer "+itoa(k)+" to "+itoa(i)+strings.Repeat(" more", k), feedback.SourceImported)
+		}
+		s.Items = append(s.Items, it)
+		// Raters prefer the shorter answer, mostly.
+		for rep := 0; rep < 4; rep++ {
+			for a := 0; a < 3; a++ {
+				for b := a + 1; b < 3; b++ {
+					n++
+					choice := feedback.ChoiceA
+					if rep == 3 && a == 0 {
+						choice = feedback.ChoiceB
+					}
+					s.Judgments = append(s.Judgments, feedback.Judgment{ID: "j" + itoa(n), Kind: feedback.KindCompare, Item: it.ID,
+						Rater: "r1", A: it.Responses[a].ID, B: it.Responses[b].ID, Choice: choice, Time: int64(n)})
+				}
+			}
+		}
+	}
+	s.Raters = []feedback.Rater{{ID: "r1", Name: "r1", Kind: feedback.RaterHuman}}
+	in := writeTestSnapshot(t, dir, s)
+	for _, args := range [][]string{
+		{"--algo", "ppo", "--reward", "tabular", "--steps", "100"},
+		{"--algo", "dpo", "--steps", "100"},
+		{"--algo", "exact", "--reward", "linear"},
+	} {
+		out, dump := filepath.Join(dir, "o.snap"), filepath.Join(dir, "d.jsonl")
+		code, stdout, errs := runCLI(t, append([]string{"optimize", in, "-o", out, "--dump", dump, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var rep struct {
+			Summary map[string]*float64 `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.Summary["gold"] != nil || rep.Summary["kl"] == nil || *rep.Summary["kl"] <= 0 {
+			t.Errorf("%v: summary %s", args, stdout)
+		}
+		for _, rows := range readDump(t, dump) {
+			if math.Abs(rows[0].RefProb-1.0/3) > 1e-12 || rows[0].Prob <= rows[2].Prob {
+				t.Errorf("%v: item %s: ref %v, prob of the shortest %v, longest %v; want uniform π_ref and the short answer favoured",
+					args, rows[0].Item, rows[0].RefProb, rows[0].Prob, rows[2].Prob)
+			}
+		}
+	}
+	code, _, errs := runCLI(t, "optimize", in, "-o", filepath.Join(dir, "x.snap"), "--algo", "exact", "--reward", "linear", "--synthetic", "1")
+	if code != 2 || !strings.Contains(errs, "--judge reward") {
+		t.Errorf("rubric judge on imported data: exit %d, %s", code, errs)
 	}
 }
