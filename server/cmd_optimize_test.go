@@ -346,7 +346,7 @@ func TestOptimizeImportedData(t *testing.T) {
 				for b := a + 1; b < 3; b++ {
 					n++
 					choice := feedback.ChoiceA
-					if rep == 3 && a == 0 {
+					if rep == 3 && a == 1 {
 						choice = feedback.ChoiceB
 					}
 					s.Judgments = append(s.Judgments, feedback.Judgment{ID: "j" + itoa(n), Kind: feedback.KindCompare, Item: it.ID,
