@@ -12,7 +12,6 @@ import (
 
 	"prefer/core/snapshot"
 	"prefer/server/api"
-	"prefer/static"
 )
 
 func init() {
@@ -73,7 +72,7 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 	if strings.ContainsAny(prefix, " ?#\\") || strings.Contains(prefix, "..") {
 		return usagef("--base %q: give a URL path such as /prefer", *base)
 	}
-	assets, err := api.NewAssets(static.Web(), prefix)
+	assets, err := api.NewAssets(webFS(), prefix)
 	if err != nil {
 		return err
 	}

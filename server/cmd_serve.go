@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	assets, err := api.NewAssets(static.Web(), "")
+	assets, err := api.NewAssets(webFS(), "")
 	if err != nil {
 		return err
 	}
@@ -217,6 +217,9 @@ func storeDemo(ctx context.Context, a *api.API, assets *api.Assets, base string)
 	}
 	return res.URL, nil
 }
+
+// webFS returns the web directory served (the embedded one; tests replace it).
+var webFS = static.Web
 
 var routesOnce sync.Once
 

@@ -41,8 +41,9 @@ type Config struct {
 	// DSN is a PostgreSQL connection string
 	// ("postgres://user:pass@host:5432/db?sslmode=disable" or "host=… dbname=…").
 	DSN string
-	// Schema is the schema that holds the tables; "" means the connection's default
-	// (usually public). It is created if missing. Tests use a fresh schema each.
+	// Schema is the schema that holds the tables, created if missing; "" means the
+	// DSN's search_path parameter when it names one schema, else the connection's
+	// default (usually public). Tests use a fresh schema each.
 	Schema string
 	// MaxConns bounds the connection pool; 0 means pgxpool's default (max(4, CPUs)).
 	MaxConns int32
@@ -65,6 +66,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store: parse DSN: %w", err)
+	}
+	if sp := pc.ConnConfig.RuntimeParams["search_path"]; cfg.Schema == "" && schemaName.MatchString(sp) {
+		cfg.Schema = sp
 	}
 	if cfg.Schema != "" {
 		if !schemaName.MatchString(cfg.Schema) {
