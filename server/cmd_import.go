@@ -82,7 +82,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	for _, path := range files {
 		d, fr, err := importFile(path, *format, formats.Options{Lenient: *skipBad})
 		if err != nil {
-			hint := "fix the line or pass --skip-bad to skip bad lines"
+			hint := "fix the line or pass --skip-bad to skip bad lines (and check that the file is in --format " + *format + ")"
 			var le *formats.LineError
 			if !errors.As(err, &le) {
 				hint = "check that the file is a " + *format + " dataset"
