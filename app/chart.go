@@ -10,8 +10,10 @@ import (
 )
 
 // Our own small chart components: SVG drawn from numbers, with readable axes (ticks,
-// labels with units), a legend, and a text alternative (an aria-label summary and a
-// data table under a disclosure). Colours come from the CSS theme (classes s1…s4), so
+// labels with units), a legend, and a text alternative (the SVG's aria-label states
+// each series' range and last value; the page's caption states the findings).
+// Charts are one raw SVG node each: a redraw replaces one node instead of diffing
+// hundreds, which keeps the page responsive while curves update live. Colours come from the CSS theme (classes s1…s4), so
 // charts follow light and dark mode.
 
 // series is one line or set of points of a chart.
@@ -69,7 +71,6 @@ func (c chartSpec) render() app.UI {
 		app.Raw(svg),
 		app.If(len(legend) > 1, app.Div().Class("legend").Body(legend...)),
 		app.If(c.Caption != "", app.FigCaption().Text(c.Caption)),
-		c.table(),
 	)
 }
 
@@ -173,32 +174,6 @@ func (c chartSpec) svg(h int) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
-}
-
-// table is the chart's data as a table, under a disclosure (the text alternative
-// for people who cannot see the chart, and for exact values).
-func (c chartSpec) table() app.UI {
-	var rows []app.UI
-	for _, s := range c.Series {
-		n := len(s.Y)
-		step := 1
-		if n > 40 {
-			step = (n + 39) / 40
-		}
-		for i := 0; i < n && i < len(s.X); i += step {
-			rows = append(rows, app.Tr().Body(app.Td().Text(s.Name), app.Td().Class("num").Text(fmtNum(s.X[i], 4)), app.Td().Class("num").Text(fmtNum(s.Y[i], 4))))
-		}
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return app.Details().Body(
-		app.Summary().Class("muted").Text("Data table"),
-		app.Table().Body(
-			app.THead().Body(app.Tr().Body(app.Th().Text("Series"), app.Th().Text(c.XLabel), app.Th().Text(c.YLabel))),
-			app.TBody().Body(rows...),
-		),
-	)
 }
 
 func (c chartSpec) ranges() (xmin, xmax, ymin, ymax float64) {

@@ -211,9 +211,7 @@ func (p *lessonPage) stepReward(st lessonState, busy bool, job *jobStatus) app.U
 			rm.Config["family"], int(sum["n_train"]), int(sum["epochs"]), int(sum["n_held"]), pct(sum["held_acc"]),
 			fmtNum(sum["length_spearman"], 2), fmtNum(sum["gold_spearman"], 2)))))
 	} else if job != nil && !job.Done && job.Kind == jobs.KindTrainRM {
-		ch := newChart("lesson-rm-live", "Reward model: loss per epoch (live)", "epoch", "loss")
-		ch.Series = []series{{Name: "training", X: seq(len(job.Series["train_loss"])), Y: job.Series["train_loss"], Class: "s1"}}
-		result = append(result, ch.render())
+		result = append(result, &liveChart{ID: "lesson-rm-live", Job: jobs.KindTrainRM})
 	}
 	return stepPanel("step-reward", 3, "Train the reward model", st.rm != nil,
 		app.P().Text("The reward model turns comparisons into one number per answer. It is trained so that the answer people preferred gets the higher reward (Bradley–Terry: P(A beats B) = σ(r(A) − r(B))). It only ever sees the raters' choices — their biases included."),
@@ -235,7 +233,7 @@ func (p *lessonPage) stepPolicy(st lessonState, busy bool, job *jobStatus) app.U
 			caption(app.Text(policyCaption(w, s))),
 		)
 	} else if job != nil && !job.Done && job.Kind == jobs.KindOptimize {
-		result = append(result, liveChart("lesson-live", job))
+		result = append(result, &liveChart{ID: "lesson-live", Job: jobs.KindOptimize})
 	}
 	return stepPanel("step-policy", 4, "Optimize the policy — with a KL penalty", st.weak != nil,
 		app.P().Text(fmt.Sprintf("Now the policy is trained (PPO) to maximize reward − β·KL(policy ‖ reference). The KL term measures how far the policy has moved from the pretrained model; β sets its price. We run it twice, side by side: β = %g, a cheap leash, and β = %g, an expensive one. The curves show the proxy reward (what the reward model says) and the gold reward (the true quality, which the optimizer never sees).", betaWeak, betaStrong)),
@@ -255,24 +253,6 @@ func policyChart(id, title string, s map[string][]float64) app.UI {
 	}
 	ch.Height = 230
 	return ch.render()
-}
-
-// liveChart draws the running optimization's curves as they arrive.
-func liveChart(id string, job *jobStatus) app.UI {
-	ch := newChart(id, job.Phase+" (live)", "step", "expected reward")
-	ch.Series = []series{
-		{Name: "proxy", X: stepsOf(job), Y: job.Series["reward"], Class: "s1"},
-		{Name: "gold", X: stepsOf(job), Y: job.Series["gold"], Class: "s2"},
-	}
-	return ch.render()
-}
-
-func stepsOf(job *jobStatus) []float64 {
-	out := make([]float64, len(job.Steps))
-	for i, s := range job.Steps {
-		out[i] = float64(s)
-	}
-	return out
 }
 
 // policyCaption compares the two runs in words, with their numbers.

@@ -61,7 +61,6 @@ func applyTheme(theme string) {
 // frame is the page layout: the top bar (brand, navigation, job, network state,
 // theme) and the page's content.
 func frame(path string, content ...app.UI) app.UI {
-	v := wb.view()
 	return app.Div().Class("app").Body(
 		app.A().Href("#main").Class("sr-only").Text("Skip to content"),
 		app.Header().Class("topbar").Body(
@@ -79,7 +78,7 @@ func frame(path string, content ...app.UI) app.UI {
 				}),
 			),
 			app.Div().Class("spacer"),
-			jobBadge(v.Job),
+			&jobBar{},
 			statusBadge(),
 			app.Button().Class("icon-btn").ID("theme").
 				Aria("label", "Switch between light and dark theme").
@@ -147,10 +146,41 @@ func statusBadge() app.UI {
 		Body(app.Span().Class("dot"), app.Span().Text(text))
 }
 
-// jobBadge shows the running job, with its progress and a cancel button.
+// jobBar shows the running job with its progress and a cancel button. It is a
+// component of its own that follows job progress, so progress redraws only it.
+type jobBar struct {
+	app.Compo
+	unsub func()
+}
+
+func (b *jobBar) OnMount(ctx app.Context) {
+	b.unsub = wb.subscribeProgress(func() { ctx.Dispatch(func(app.Context) {}) })
+}
+
+func (b *jobBar) OnDismount() {
+	if b.unsub != nil {
+		b.unsub()
+	}
+}
+
+func (b *jobBar) Render() app.UI {
+	wb.mu.Lock()
+	j := wb.job
+	var st jobStatus
+	if j != nil {
+		st = *j
+	}
+	wb.mu.Unlock()
+	if j == nil {
+		return app.Span().ID("job-idle")
+	}
+	return jobBadge(&st)
+}
+
+// jobBadge shows a job, with its progress and a cancel button.
 func jobBadge(j *jobStatus) app.UI {
 	if j == nil || j.Done {
-		return app.Text("")
+		return app.Span().ID("job-idle")
 	}
 	pct := 0
 	if j.Total > 0 {

@@ -39,6 +39,7 @@ type workbench struct {
 	version int                       // bumped on every change
 
 	listeners map[int]func()
+	progress  map[int]func() // called on job progress only
 	nextID    int
 
 	worker Worker
@@ -169,33 +170,48 @@ func (w *workbench) addExtraRaters() {
 	}
 }
 
-// subscribe calls fn after every change until the returned function is called.
+// subscribe calls fn after every change of the state (not on job progress) until
+// the returned function is called.
 func (w *workbench) subscribe(fn func()) (cancel func()) {
+	return w.listen(&w.listeners, fn)
+}
+
+// subscribeProgress calls fn on every progress report of the running job. Only the
+// small components that show progress (the job bar, live charts) subscribe, so a
+// page is not re-rendered while a job runs.
+func (w *workbench) subscribeProgress(fn func()) (cancel func()) {
+	return w.listen(&w.progress, fn)
+}
+
+func (w *workbench) listen(set *map[int]func(), fn func()) func() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.listeners == nil {
-		w.listeners = map[int]func(){}
+	if *set == nil {
+		*set = map[int]func(){}
 	}
 	id := w.nextID
 	w.nextID++
-	w.listeners[id] = fn
+	(*set)[id] = fn
 	return func() {
 		w.mu.Lock()
-		delete(w.listeners, id)
+		delete(*set, id)
 		w.mu.Unlock()
 	}
 }
 
-func (w *workbench) notify() {
+func (w *workbench) notify()         { w.call(w.listeners) }
+func (w *workbench) notifyProgress() { w.call(w.progress) }
+
+func (w *workbench) call(set map[int]func()) {
 	w.mu.Lock()
-	fns := make([]func(), 0, len(w.listeners))
-	ids := make([]int, 0, len(w.listeners))
-	for id := range w.listeners {
+	ids := make([]int, 0, len(set))
+	for id := range set {
 		ids = append(ids, id)
 	}
 	sort.Ints(ids)
+	fns := make([]func(), 0, len(ids))
 	for _, id := range ids {
-		fns = append(fns, w.listeners[id])
+		fns = append(fns, set[id])
 	}
 	w.mu.Unlock()
 	for _, fn := range fns {
@@ -460,6 +476,7 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	wk := w.worker
 	w.mu.Unlock()
 	w.notify()
+	w.notifyProgress()
 	fail := func(err error) (*jobs.Result, error) {
 		w.mu.Lock()
 		st.Done = true
@@ -470,6 +487,7 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 		}
 		w.mu.Unlock()
 		w.notify()
+		w.notifyProgress()
 		return nil, err
 	}
 	if wk == nil {
@@ -507,10 +525,10 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 		if onProgress != nil {
 			onProgress(p)
 		}
-		// Re-render at most ~12 times a second: the page stays responsive.
-		if now := time.Now(); now.Sub(last) > 80*time.Millisecond {
+		// Redraw the progress at most ~8 times a second.
+		if now := time.Now(); now.Sub(last) > 120*time.Millisecond {
 			last = now
-			w.notify()
+			w.notifyProgress()
 		}
 	})
 	if err != nil {
@@ -543,6 +561,7 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	w.version++
 	w.mu.Unlock()
 	w.notify()
+	w.notifyProgress()
 	return res, nil
 }
 

@@ -26,7 +26,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	b.click("#door-lesson")
 	b.wait("the lesson page", `document.querySelector("#lesson-all")`, 30*time.Second)
 	// Every main-thread task over 50 ms while training (PerformanceObserver longtask).
-	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) window.__long.push(e.duration) }).observe({type: "longtask"}), true)`)
+	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__long.push(e.duration); (window.__lt = window.__lt || []).push(Math.round(e.duration) + "@" + Math.round(e.startTime) + ":" + ((document.querySelector("#job") || {}).innerText || "-").replace(/\s+/g, " ").slice(0, 60)) } }).observe({type: "longtask"}), true)`)
 	start := time.Now()
 	b.click("#lesson-all")
 	b.wait("the lesson to finish", `document.querySelector("#step-samples[data-done=true]") && document.querySelector("#step-sweep[data-done=true]")`, 4*time.Minute)
@@ -34,6 +34,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	r.LongTaskMS = eval[float64](b, `Math.max(0, ...window.__long)`)
 	r.LongTasks = eval[int](b, `window.__long.length`)
 	r.Stats = b.stats()
+	t.Logf("long tasks: %s", eval[string](b, `(window.__lt || []).join("\n")`))
 	return r
 }
 
@@ -46,6 +47,7 @@ func TestJ1Lesson(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
 	r := runLesson(t, b, s)
+	t.Logf("stats: %v", r.Stats)
 	t.Logf("lesson ran in %v (TTI %.0f ms, longest task while training %.0f ms, %d tasks over 50 ms)", r.Elapsed, r.TTI, r.LongTaskMS, r.LongTasks)
 	for _, sel := range []string{"#lesson-rm-loss svg", "#lesson-weak svg", "#lesson-strong svg", "#lesson-sweep-chart svg"} {
 		if eval[int](b, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)) == 0 {
