@@ -38,10 +38,10 @@
 // reference response at 0. This is the leaderboard behind `prefer rank` and it
 // reproduces BradleyTerry2's citations fit.
 //
-// Linear: r = w·φ(y) + b on hashed features φ: word unigrams and bigrams and
-// character 3-grams hashed with FNV-1a into D buckets with a sign bit (Weinberger et
-// al. 2009), each group scaled to unit norm, plus length features (log words, log
-// sentences). MLP: r = w₂·relu(W₁φ + b₁) + b₂ on the same features. Both train with
+// Linear: r = w·φ(y) + b on hashed features φ: word unigrams and bigrams, whole
+// sentences and character 3-grams (optionally prompt×response word pairs), hashed
+// with FNV-1a into D buckets with a sign bit (Weinberger et al. 2009), each group
+// scaled to unit norm, plus length features (log words, log sentences). MLP: r = w₂·relu(W₁φ + b₁) + b₂ on the same features. Both train with
 // AdamW (Loshchilov & Hutter 2019) on float32 parameters with a fixed summation
 // order, so training is bit-identical natively and in wasm, and stop early on a
 // validation split. Ensemble: several members trained on bootstrap resamples with
@@ -54,10 +54,16 @@
 // log-loss, reliability bins and expected calibration error, the Spearman correlation
 // of reward with response length (verbosity) and, where gold utilities are known,
 // with gold; the held-out pairs on which the model most confidently disagrees with
-// people; and for linear models the n-grams that drive reward up and down.
+// people; for linear models the n-grams that drive reward up and down; and, when
+// responses carry part tags (the demo domain's "polite", "wrong", …), how much each
+// part moves reward compared with gold, which flags a model that overvalues one.
 //
 // Propose picks the next pairs to label by the ensemble's mutual information between
-// the label and the members (BALD, Houlsby et al. 2011). Personalize fits one model
+// the label and the members (BALD, Houlsby et al. 2011), which unlike plain
+// disagreement does not spend labels on pairs that are coin flips for every member. Personalize fits one model
 // per rater group and reports how far the groups' models disagree and how badly the
 // pooled model fits each group.
+//
+// See docs/reward.md for the command line, what is stored in a snapshot, and the
+// measured results.
 package reward
