@@ -2,14 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"prefer/core/formats"
 	"prefer/core/snapshot"
 )
 
@@ -45,29 +43,13 @@ func citationsJSONL(tb testing.TB, path string) {
 	}
 }
 
-// rmImportJSONL turns a JSON-lines file into a snapshot: through `prefer import
-// --format jsonl` when that command is built in, else through core/formats (the
-// same importer the command uses).
+// rmImportJSONL turns a JSON-lines file into a snapshot with `prefer import
+// --format jsonl`.
 func rmImportJSONL(tb testing.TB, in, out string) {
 	tb.Helper()
-	if _, ok := commands["import"]; ok {
-		code, _, errs := runCLI(tb, "import", "--format", "jsonl", in, "-o", out)
-		if code != 0 {
-			tb.Fatalf("prefer import: exit %d: %s", code, errs)
-		}
-		return
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	d, _, err := formats.ReadJSONL(f, formats.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := writeSnapshot(out, &snapshot.Snapshot{Items: d.Items, Raters: d.Raters, Judgments: d.Judgments}); err != nil {
-		tb.Fatal(err)
+	code, _, errs := runCLI(tb, "import", "--format", "jsonl", in, "-o", out)
+	if code != 0 {
+		tb.Fatalf("prefer import: exit %d: %s", code, errs)
 	}
 }
 
@@ -186,5 +168,4 @@ func TestRankErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, errs, c.code, c.want)
 		}
 	}
-	_ = fmt.Sprint
 }
