@@ -207,6 +207,11 @@ func TestTrainBehaviour(t *testing.T) {
 	if !errors.Is(err, ErrCanceled) || calls != 2 {
 		t.Errorf("cancel: err %v after %d calls", err, calls)
 	}
+	calls = 0
+	_, err = Train(ds.Items, ds.Judgments, Config{Family: FamilyTabular, Progress: func(int, float64, float64) bool { calls++; return false }})
+	if !errors.Is(err, ErrCanceled) || calls != 1 {
+		t.Errorf("tabular cancel: err %v after %d calls", err, calls)
+	}
 	res, err := Train(ds.Items, ds.Judgments, Config{Seed: 2})
 	if err != nil {
 		t.Fatal(err)
