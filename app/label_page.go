@@ -10,6 +10,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
 )
@@ -80,6 +81,9 @@ type labelPage struct {
 	undo         []string // ids recorded on this page, oldest first
 
 	unKeys func()
+
+	activeWanted bool        // ?next=active: label the reward model's proposals first
+	active       []labelTask // proposals not yet labeled
 }
 
 // labelTask is what is on screen: an item and the responses shown, in shown order.
@@ -97,6 +101,7 @@ func (p *labelPage) OnMount(ctx app.Context) {
 	p.guideOpen = w >= 1000
 	p.mount(ctx)
 	p.unKeys = app.Window().AddEventListener("keydown", p.onKey)
+	p.activeWanted = app.Window().URL().Query().Get("next") == "active"
 	if link, ok := projectFromURL(app.Window().URL()); ok {
 		p.joinProject(ctx, link)
 	}
@@ -297,6 +302,20 @@ func (p *labelPage) kind() feedback.Kind {
 // next picks the next task: the first item of the queue not done in this mode, with
 // its responses drawn at random and shown in random order.
 func (p *labelPage) next(v view) {
+	if p.activeWanted {
+		p.activeWanted = false
+		p.active = proposedTasks(v)
+	}
+	if p.mode == modeCompare && len(p.active) > 0 {
+		t := p.active[0]
+		p.active = p.active[1:]
+		if rand.IntN(2) == 1 {
+			t.Shown[0], t.Shown[1] = t.Shown[1], t.Shown[0]
+		}
+		p.task = &t
+		p.resetInputs()
+		return
+	}
 	items, done := p.queue(v)
 	p.task = nil
 	for _, it := range items {
@@ -1268,6 +1287,24 @@ func guidelineParagraphs(text string) []string {
 			out[len(out)-1] += " " + t
 		default:
 			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// proposedTasks are the reward model's active-learning proposals (Reward page) as
+// comparison tasks.
+func proposedTasks(v view) []labelTask {
+	run := v.Snap.Run(jobs.RunRM)
+	if run == nil {
+		return nil
+	}
+	ps, _ := run.Config["proposals"].([]any)
+	var out []labelTask
+	for _, x := range ps {
+		m, _ := x.(map[string]any)
+		if it := findItem(v, str(m["item"])); it != nil && it.Response(str(m["a"])) != nil && it.Response(str(m["b"])) != nil {
+			out = append(out, labelTask{Item: it.ID, Shown: []string{str(m["a"]), str(m["b"])}})
 		}
 	}
 	return out

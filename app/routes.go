@@ -40,6 +40,7 @@ type page struct {
 var pages = []page{
 	{PathLesson, "Lesson", &lessonPage{}},
 	{PathLabel, "Label", &labelPage{}},
+	{PathReward, "Reward", &rewardPage{}},
 	{PathData, "Data", &dataPage{}},
 }
 

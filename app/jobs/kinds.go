@@ -73,6 +73,7 @@ func (r *Request) params() Params {
 
 // Run and model names the pages look for.
 const (
+	ModelRM  = "reward"   // the last trained reward model
 	RunRM    = "train-rm" // the last reward-model training run
 	RunSweep = "sweep"    // the last β sweep
 )
@@ -150,8 +151,12 @@ func trainRM(req *Request, report Reporter) (*Result, error) {
 		return nil, err
 	}
 	run := rewardRun(s, res, p)
+	run.Config["proposals"] = proposals(s, res.Model, p.Seed)
+	model := reward.ToSnapshot(res.Model, ModelRM, run.Summary)
+	model.Run = run.Name
 	s.PutRun(run)
-	delta := &snapshot.Snapshot{Runs: []snapshot.Run{run}}
+	s.PutModel(model)
+	delta := &snapshot.Snapshot{Runs: []snapshot.Run{run}, Models: []snapshot.Model{model}}
 	out, err := finish(s, delta)
 	if err != nil {
 		return nil, err
@@ -252,10 +257,20 @@ func nan0(x float64) float64 {
 	return x
 }
 
-// env is the optimization environment of a state: the proxy reward (the reward
-// model trained as the run RunRM says, or a new one) and the gold utility when
-// known.
+// env is the optimization environment of a state: the proxy reward (the stored
+// reward model, or one trained now) and the gold utility when known.
 func env(s *snapshot.Snapshot, p Params, report Reporter) (policy.Env, string, error) {
+	if sm := s.Model(ModelRM); sm != nil {
+		m, err := reward.FromSnapshot(*sm)
+		if err != nil {
+			return policy.Env{}, "", fmt.Errorf("load the stored reward model: %w", err)
+		}
+		e := policy.Env{Proxy: m.Score}
+		if policy.HasGold(s.Items) {
+			e.Gold = policy.ItemGold
+		}
+		return e, fmt.Sprintf("stored %s reward model", sm.Family), nil
+	}
 	q := p
 	if run := s.Run(RunRM); run != nil {
 		// Retrain exactly the model of the last training run (same data, family and
@@ -511,4 +526,44 @@ func exportFile(req *Request, report Reporter) (*Result, error) {
 	}
 	sort.Strings(res.Notes)
 	return res, nil
+}
+
+// proposals are the pairs most worth labeling next (active learning): by the
+// ensemble's disagreement (BALD) for an ensemble, else by the model's uncertainty,
+// leaving out pairs that have been compared already.
+func proposals(s *snapshot.Snapshot, m reward.Model, seed uint64) []any {
+	seen := map[string]bool{}
+	for _, j := range s.Judgments {
+		if j.Kind == feedback.KindCompare {
+			seen[j.Item+"\x00"+j.A+"\x00"+j.B] = true
+			seen[j.Item+"\x00"+j.B+"\x00"+j.A] = true
+		}
+	}
+	rule := reward.RuleUncertainty
+	if m.Family() == reward.FamilyEnsemble {
+		rule = reward.RuleBALD
+	}
+	cands, err := reward.Propose(m, s.Items, reward.ProposeConfig{K: 10, Rule: rule, Seed: seed,
+		Skip: func(item, a, b string) bool { return seen[item+"\x00"+a+"\x00"+b] }})
+	if err != nil {
+		return nil
+	}
+	byID := map[string]*feedback.Item{}
+	for i := range s.Items {
+		byID[s.Items[i].ID] = &s.Items[i]
+	}
+	var out []any
+	for _, c := range cands {
+		it := byID[c.Item]
+		if it == nil {
+			continue
+		}
+		ra, rb := it.Response(c.A), it.Response(c.B)
+		if ra == nil || rb == nil {
+			continue
+		}
+		out = append(out, map[string]any{"item": c.Item, "prompt": it.Prompt, "a": c.A, "b": c.B,
+			"a_text": ra.Text, "b_text": rb.Text, "value": c.Value, "rule": rule})
+	}
+	return out
 }
