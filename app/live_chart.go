@@ -60,6 +60,7 @@ func (c *liveChart) Render() app.UI {
 			{Name: "proxy (reward model)", X: x, Y: st.Series["reward"], Class: "s1"},
 			{Name: "gold (true quality)", X: x, Y: st.Series["gold"], Class: "s2"},
 			{Name: "KL (nats)", X: x, Y: st.Series["kl"], Class: "s3", Dashed: true},
+			{Name: "entropy (nats)", X: x, Y: st.Series["entropy"], Class: "s4", Dashed: true},
 		}
 	}
 	return ch.render()

@@ -41,6 +41,7 @@ var pages = []page{
 	{PathLesson, "Lesson", &lessonPage{}},
 	{PathLabel, "Label", &labelPage{}},
 	{PathReward, "Reward", &rewardPage{}},
+	{PathPolicy, "Policy", &policyPage{}},
 	{PathData, "Data", &dataPage{}},
 }
 
