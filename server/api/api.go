@@ -63,7 +63,8 @@ type API struct {
 	closing atomic.Bool
 
 	mu       sync.Mutex
-	projects map[string]*project // cache of immutable projects
+	projects map[string]*project     // cache of immutable projects
+	loading  map[string]*projectLoad // loads in progress
 }
 
 // maxCachedProjects bounds the project cache (each holds its decoded items).
@@ -104,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		cfg: cfg, store: cfg.Store, log: cfg.Log, secret: secret,
 		uploads:  make(chan struct{}, cfg.MaxUploads),
 		projects: map[string]*project{},
+		loading:  map[string]*projectLoad{},
 	}
 	a.routes()
 	return a, nil

@@ -46,17 +46,57 @@ type access struct {
 // validProjectID reports whether id has the form of the ids this server makes.
 func validProjectID(id string) bool { return len(id) == 24 && validShareID(id+"00000000") }
 
-// loadProject returns a project, from the cache or the store.
+// loadProject returns a project, from the cache or the store. Concurrent first
+// requests for one project share a single load (many raters syncing at once would
+// otherwise each decode the project).
 func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
 	if !validProjectID(id) {
 		return nil, errorf(http.StatusBadRequest, codeBadRequest, "malformed project id: an id is 24 lower-case hex digits")
 	}
 	a.mu.Lock()
-	p := a.projects[id]
-	a.mu.Unlock()
-	if p != nil {
+	if p := a.projects[id]; p != nil {
+		a.mu.Unlock()
 		return p, nil
 	}
+	call := a.loading[id]
+	if call == nil {
+		call = &projectLoad{done: make(chan struct{})}
+		a.loading[id] = call
+		a.mu.Unlock()
+		call.p, call.err = a.readProject(context.WithoutCancel(ctx), id)
+		a.mu.Lock()
+		delete(a.loading, id)
+		if call.err == nil {
+			if len(a.projects) >= maxCachedProjects {
+				for k := range a.projects { // drop one; any will do
+					delete(a.projects, k)
+					break
+				}
+			}
+			a.projects[id] = call.p
+		}
+		a.mu.Unlock()
+		close(call.done)
+	} else {
+		a.mu.Unlock()
+	}
+	select {
+	case <-call.done:
+		return call.p, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// projectLoad is a load of a project in progress.
+type projectLoad struct {
+	done chan struct{}
+	p    *project
+	err  error
+}
+
+// readProject reads a project and its snapshot from the store.
+func (a *API) readProject(ctx context.Context, id string) (*project, error) {
 	rec, err := a.store.Project(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusNotFound, codeNotFound, "no project has this id on this server")
@@ -72,17 +112,7 @@ func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("project %s: decode its snapshot: %w", id, err)
 	}
-	p = newProject(rec, s)
-	a.mu.Lock()
-	if len(a.projects) >= maxCachedProjects {
-		for k := range a.projects { // drop one; any will do
-			delete(a.projects, k)
-			break
-		}
-	}
-	a.projects[id] = p
-	a.mu.Unlock()
-	return p, nil
+	return newProject(rec, s), nil
 }
 
 func newProject(rec *store.Project, s *snapshot.Snapshot) *project {

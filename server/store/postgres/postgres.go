@@ -45,7 +45,8 @@ type Config struct {
 	// DSN's search_path parameter when it names one schema, else the connection's
 	// default (usually public). Tests use a fresh schema each.
 	Schema string
-	// MaxConns bounds the connection pool; 0 means pgxpool's default (max(4, CPUs)).
+	// MaxConns bounds the connection pool; 0 means the DSN's pool_max_conns, or 32.
+	// Many connections let concurrent batches share PostgreSQL's WAL flushes.
 	MaxConns int32
 }
 
@@ -78,6 +79,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
+	} else if !strings.Contains(cfg.DSN, "pool_max_conns") {
+		pc.MaxConns = 32
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
