@@ -40,6 +40,7 @@ type page struct {
 var pages = []page{
 	{PathLesson, "Lesson", &lessonPage{}},
 	{PathLabel, "Label", &labelPage{}},
+	{PathQuality, "Quality", &qualityPage{}},
 	{PathReward, "Reward", &rewardPage{}},
 	{PathPolicy, "Policy", &policyPage{}},
 	{PathData, "Data", &dataPage{}},

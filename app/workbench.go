@@ -558,7 +558,6 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	}
 	w.jobTimes[req.Kind] = jobRecord{Millis: res.Millis, Mem: res.Mem}
 	st.Done, st.Result, st.Phase = true, res, "done"
-	w.version++
 	w.mu.Unlock()
 	w.notify()
 	w.notifyProgress()

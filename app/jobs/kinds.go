@@ -2,12 +2,14 @@ package jobs
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
+	"prefer/core/agree"
 	"prefer/core/demo"
 	"prefer/core/feedback"
 	"prefer/core/formats"
@@ -24,6 +26,7 @@ const (
 	KindSweep    = "sweep"    // exact β sweep: proxy and gold against √KL
 	KindImport   = "import"   // read a dataset file (CLI formats): a new state
 	KindExport   = "export"   // write the state's feedback in a CLI format
+	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
 )
 
 func init() {
@@ -33,6 +36,21 @@ func init() {
 	kinds[KindSweep] = sweep
 	kinds[KindImport] = importFile
 	kinds[KindExport] = exportFile
+	kinds[KindAgree] = agreeReport
+}
+
+func agreeReport(req *Request, report Reporter) (*Result, error) {
+	s, err := req.State()
+	if err != nil {
+		return nil, err
+	}
+	report(Progress{Phase: "measuring agreement", Step: 0, Total: 1})
+	rep := agree.Analyze(s.Items, s.Raters, s.Judgments, agree.Options{Seed: req.params().Seed})
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("encode the quality report: %w", err)
+	}
+	return &Result{File: data, Summary: map[string]float64{"judgments": float64(rep.Judgments)}}, nil
 }
 
 // Params are the parameters of every job kind; each kind reads its own fields and
