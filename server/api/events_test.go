@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -252,4 +254,89 @@ func TestRedactPath(t *testing.T) {
 			t.Errorf("RedactPath(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// flakyNet is a client transport that can be offline, or deliver a request and lose
+// its answer.
+type flakyNet struct {
+	base     http.RoundTripper
+	offline  bool
+	loseNext bool
+}
+
+func (f *flakyNet) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.offline {
+		return nil, errors.New("network is down")
+	}
+	resp, err := f.base.RoundTrip(r)
+	if err == nil && f.loseNext {
+		f.loseNext = false
+		resp.Body.Close()
+		return nil, errors.New("connection reset before the answer")
+	}
+	return resp, err
+}
+
+// TestJ2Protocol plays journey J2 at the protocol level, as the browser's outbox
+// does: 20 judgments labeled online, 10 offline, a reload (the outbox is all that
+// survives), back online with the first answer lost. The server must end with
+// exactly the rater's 30 judgments, once each.
+func TestJ2Protocol(t *testing.T) {
+	teststore.Each(t, func(t *testing.T, st store.Store) {
+		e := newEnv(t, st, nil)
+		p := e.project(wire.NewProject{RaterCount: 1})
+		net := &flakyNet{base: e.srv.Client().Transport}
+		rater := client.New(e.srv.URL, p.Raters[0].Token)
+		rater.HTTP = &http.Client{Transport: net}
+		var outbox []feedback.Judgment
+		flush := func() error {
+			for len(outbox) > 0 {
+				n := min(len(outbox), 7)
+				if _, err := rater.SendEvents(t.Context(), p.ID, outbox[:n]); err != nil {
+					return err
+				}
+				outbox = outbox[n:]
+			}
+			return nil
+		}
+		label := func(i int) {
+			outbox = append(outbox, compare(fmt.Sprintf("j2-%02d", i), "", fmt.Sprintf("q%d", 1+i%8), feedback.ChoiceB))
+		}
+		for i := range 20 {
+			label(i)
+			if err := flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		net.offline = true
+		for i := 20; i < 30; i++ {
+			label(i)
+			if err := flush(); err == nil {
+				t.Fatal("sent while offline")
+			}
+		}
+		saved := append([]feedback.Judgment(nil), outbox...) // the reload: IndexedDB keeps the outbox
+		outbox = saved
+		net.offline, net.loseNext = false, true
+		if err := flush(); err == nil {
+			t.Fatal("the lost answer went unnoticed")
+		}
+		if err := flush(); err != nil { // the retry resends the batch whose answer was lost
+			t.Fatal(err)
+		}
+		all, _, err := e.client(p.LeadToken).AllEvents(t.Context(), p.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, j := range all {
+			seen[j.ID]++
+			if j.Rater != "r1" {
+				t.Fatalf("event %s of rater %q", j.ID, j.Rater)
+			}
+		}
+		if len(all) != 30 || len(seen) != 30 {
+			t.Fatalf("server holds %d judgments (%d distinct), want 30", len(all), len(seen))
+		}
+	})
 }

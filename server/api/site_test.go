@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bytes"
+	"log/slog"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	goapp "github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"prefer/server/api/wire"
 	"prefer/server/store/teststore"
 )
 
@@ -158,3 +161,30 @@ func TestGoAppHandler(t *testing.T) {
 type standIn struct{ goapp.Compo }
 
 func (*standIn) Render() goapp.UI { return goapp.Div().Text("stand-in") }
+
+// TestLogsHoldNoSecrets runs requests carrying tokens and share ids through a site
+// with an access log and an error log, and checks that neither holds them.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	e := newEnv(t, teststore.Open(t, "embedded"), func(c *Config) { c.Log = log })
+	assets, _ := NewAssets(testAssets, "")
+	e.srv.Config.Handler = (&Site{API: e.api, Assets: assets, AccessLog: log}).Handler()
+	p := e.project(wire.NewProject{RaterCount: 1})
+	snapID := p.Snapshot
+	tok := p.Raters[0].Token
+	e.do("GET", "/api/v1/projects/"+p.ID+"/tasks", tok, "", nil)
+	e.do("GET", "/api/v1/projects/"+p.ID+"/events?since=1", p.LeadToken, "", nil)
+	e.do("GET", "/api/v1/snapshots/"+snapID, "", "", nil)
+	e.do("GET", "/s/"+snapID, "", "", nil)
+	e.do("GET", "/api/v1/projects/"+p.ID+"/tasks", "prf_wrong-token", "", nil)
+	out := logs.String()
+	if !strings.Contains(out, "/api/v1/projects/{p}/tasks") || !strings.Contains(out, "status=403") {
+		t.Fatalf("access log lacks the requests:\n%s", out)
+	}
+	for _, secret := range []string{tok, p.LeadToken, snapID, p.ID, "prf_wrong-token", "since=1"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log holds %q:\n%s", secret, out)
+		}
+	}
+}
