@@ -16,7 +16,8 @@ func init() {
 		name: "train-rm",
 		usage: "train-rm SNAP -o OUT [--model tabular|linear|mlp|ensemble] [--member linear|mlp|tabular] [--members N] " +
 			"[--seed N] [--holdout F] [--valid F] [--split item|pair] [--epochs N] [--patience N] [--batch N] [--lr X] " +
-			"[--weight-decay X] [--margin M] [--center C] [--dim D] [--hidden H] [--cross] [--both-bad-tie] " +
+			"[--weight-decay X] [--margin M] [--center C] [--dim D] [--word-n N] [--char-n N] [--no-sentences] [--cross] " +
+			"[--hidden H] [--both-bad-tie] " +
 			"[--ridge R] [--position-effect] [--name NAME] [--personalize] [--json]",
 		summary: "train a Bradley–Terry reward model; store it, its learning curves and diagnostics in OUT",
 		run:     runTrainRM,
@@ -136,6 +137,9 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	dim := fs.Int("dim", 4096, "hash buckets of the text features")
 	hidden := fs.Int("hidden", 32, "MLP hidden width")
 	cross := fs.Bool("cross", false, "add prompt×response word-pair features")
+	wordN := fs.Int("word-n", 2, "longest word n-gram of the features (0: no word n-grams)")
+	charN := fs.Int("char-n", 3, "character n-gram length of the features (0: none)")
+	noSent := fs.Bool("no-sentences", false, "leave out the whole-sentence features")
 	bothBad := fs.Bool("both-bad-tie", false, "count \"both bad\" comparisons as ties (default: dropped)")
 	ridge := fs.Float64("ridge", 0, "tabular: prior precision on the scores (0 = automatic)")
 	position := fs.Bool("position-effect", false, "tabular: fit a left-position effect")
@@ -173,6 +177,9 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if *dim < 16 || *dim > 1<<24 || *hidden < 1 || *hidden > 4096 {
 		return usagef("--dim must be in 16..16777216 and --hidden in 1..4096")
 	}
+	if *wordN < 0 || *wordN > 4 || *charN < 0 || *charN > 8 || (*wordN == 0 && *charN == 0) {
+		return usagef("--word-n must be 0..4 and --char-n 0..8, not both 0")
+	}
 	if *lr < 0 || *wd < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
 		return usagef("--lr, --weight-decay, --margin, --center and --ridge cannot be negative")
 	}
@@ -185,7 +192,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		Holdout: fracFlag(*holdout), Valid: fracFlag(*valid), SplitBy: *split,
 		Epochs: *epochs, Patience: *patience, Batch: *batch, LR: *lr, WeightDecay: fracFlag(*wd),
 		Margin: *margin, Center: *center, BothBadTie: *bothBad, Hidden: *hidden,
-		Features: reward.FeatureConfig{Dim: *dim, Cross: *cross},
+		Features: reward.FeatureConfig{Dim: *dim, Cross: *cross, WordN: zeroOff(*wordN), CharMin: max(*charN, 1), CharMax: zeroOff(*charN), NoSentences: *noSent},
 		Tabular:  reward.TabularConfig{Ridge: *ridge, PositionEffect: *position},
 	}
 	res, err := reward.Train(s.Items, s.Judgments, cfg)
@@ -246,6 +253,14 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "note:", n)
 	}
 	return nil
+}
+
+// zeroOff maps a CLI count of 0 ("none") to the FeatureConfig convention (negative).
+func zeroOff(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // fracFlag maps a CLI value of 0 ("none") to the Config convention (negative).
@@ -320,7 +335,8 @@ func trainRun(name string, res *reward.Result, holdout, valid float64) snapshot.
 		"family": c.Family, "split": res.Split.By, "holdout": holdout, "valid": valid,
 		"epochs": c.Epochs, "patience": c.Patience, "batch": c.Batch, "lr": c.LR, "weight_decay": c.WeightDecay,
 		"margin": c.Margin, "center": c.Center, "both_bad_tie": c.BothBadTie, "tie_model": "rao-kupper",
-		"dim": c.Features.Dim, "cross": c.Features.Cross,
+		"dim": c.Features.Dim, "cross": c.Features.Cross, "word_n": c.Features.WordN, "char_n": c.Features.CharMax,
+		"sentences": !c.Features.NoSentences,
 	}
 	switch c.Family {
 	case reward.FamilyMLP:
