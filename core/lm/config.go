@@ -11,7 +11,7 @@ type Config struct {
 	// tokenizer (NewVocab); there is no default and 0 is an error.
 	Vocab int
 	// Context is the maximum sequence length T (prompt, response and the special
-	// tokens together). Default 64: the demo grammar's longest padded answer with its
+	// tokens together). Default 80: the demo grammar's longest padded answer with its
 	// prompt fits.
 	Context int
 	// Layers is the number of transformer blocks L. Default 2.
@@ -39,7 +39,7 @@ func DefaultConfig(v int) Config { return Config{Vocab: v}.WithDefaults() }
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
 	if c.Context == 0 {
-		c.Context = 64
+		c.Context = 80
 	}
 	if c.Layers == 0 {
 		c.Layers = 2
@@ -97,15 +97,15 @@ func (c Config) specs() []tensorSpec {
 		{"wpe", []int{T, C}, true},         // position embedding
 		{"ln1w", []int{L, C}, false},       // layer norm before attention: scale
 		{"ln1b", []int{L, C}, false},       // … and shift
-		{"qkvw", []int{L, 3 * C, C}, true}, // query, key, value projection
+		{"qkvw", []int{L, C, 3 * C}, true}, // query, key, value projection (input-major)
 		{"qkvb", []int{L, 3 * C}, false},
 		{"attprojw", []int{L, C, C}, true}, // attention output projection
 		{"attprojb", []int{L, C}, false},
 		{"ln2w", []int{L, C}, false}, // layer norm before the MLP
 		{"ln2b", []int{L, C}, false},
-		{"fcw", []int{L, H, C}, true}, // MLP up projection
+		{"fcw", []int{L, C, H}, true}, // MLP up projection
 		{"fcb", []int{L, H}, false},
-		{"fcprojw", []int{L, C, H}, true}, // MLP down projection
+		{"fcprojw", []int{L, H, C}, true}, // MLP down projection
 		{"fcprojb", []int{L, C}, false},
 		{"lnfw", []int{C}, false}, // final layer norm
 		{"lnfb", []int{C}, false},

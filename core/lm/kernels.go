@@ -1,52 +1,245 @@
 package lm
 
-import "prefer/core/num"
-
-// The kernels below are the inner loops of the linear layers. Measured here, plain Go
-// float loops run several times slower in wasm than natively, and unrolling by eight
-// recovers most of the gap; each kernel keeps a fixed summation order, so results are
-// the same natively and in wasm.
-
-// matvec computes out[o] = bias[o] + Σ_i w[o,i]·x[i].
+// The kernels below are the inner loops of the linear layers, where nearly all the
+// time goes. Go does not vectorize, and plain float loops run several times slower in
+// wasm than natively. Two things recover most of it (measured here on both):
 //
-//	out (OC), w (OC, C), x (C), bias (OC) or nil
-func matvec(out, w, x, bias []float32, C, OC int) {
-	for o := 0; o < OC; o++ {
-		s := num.Dot32(w[o*C:(o+1)*C], x)
-		if bias != nil {
-			s += bias[o]
-		}
-		out[o] = s
-	}
-}
-
-// matTvecAdd computes dx[i] += Σ_o d[o]·w[o,i].
+//   - unrolling the contiguous inner loop by eight on a subslice s[i:i+8:i+8], so one
+//     bounds check covers eight elements and the loop overhead is paid once per eight;
+//   - register tiling: each loaded value feeds several multiply-adds (two output rows
+//     times four coefficients), which halves the loads per multiply-add.
 //
-//	dx (C), w (OC, C), d (OC)
-func matTvecAdd(dx, w, d []float32, C, OC int) {
-	for o := 0; o < OC; o++ {
-		if d[o] != 0 {
-			num.Axpy32(d[o], w[o*C:(o+1)*C], dx)
-		}
-	}
-}
-
-// outerAdd computes dw[o,i] += Σ_n dout[n,o]·inp[n,i].
+// Every output element is still a sum in one fixed order whatever tile it falls in,
+// so results do not depend on the batch shape (incremental decoding gives the same
+// logits as a full forward pass) and are bit-identical natively and in wasm.
 //
-//	dw (OC, C), dout (N, OC), inp (N, C)
-func outerAdd(dw, dout, inp []float32, N, C, OC int) {
-	for o := 0; o < OC; o++ {
-		row := dw[o*C : (o+1)*C]
-		for n := 0; n < N; n++ {
-			if d := dout[n*OC+o]; d != 0 {
-				num.Axpy32(d, inp[n*C:(n+1)*C], row)
+// There are two patterns. gemmAcc accumulates scaled rows ("axpy" form):
+//
+//	Y[r,:] += Σ_k A[r,k]·S[k,:]          (terms added in order of k)
+//
+// and gemmDot takes dot products of rows ("dot" form):
+//
+//	Y[r,j] = Y[r,j]·acc + Σ_l X[r,l]·W[j,l]    (blocks of eight added in order of l)
+
+// gemmAcc computes Y[r,:] += Σ_k A[r·ars + k·aks]·S[k,:] for r < R, adding the terms in
+// order of k.
+//
+//	Y (R, L), S (K, L), A addressed by strides (ars, aks)
+func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
+	r := 0
+	for ; r+2 <= R; r += 2 {
+		y0 := Y[r*L : r*L+L]
+		y1 := Y[(r+1)*L : (r+1)*L+L]
+		k := 0
+		for ; k+4 <= K; k += 4 {
+			a := r*ars + k*aks
+			b := a + ars
+			a0, a1, a2, a3 := A[a], A[a+aks], A[a+2*aks], A[a+3*aks]
+			b0, b1, b2, b3 := A[b], A[b+aks], A[b+2*aks], A[b+3*aks]
+			s0 := S[k*L : k*L+L]
+			s1 := S[(k+1)*L : (k+1)*L+L]
+			s2 := S[(k+2)*L : (k+2)*L+L]
+			s3 := S[(k+3)*L : (k+3)*L+L]
+			i := 0
+			for ; i+8 <= L; i += 8 {
+				p := s0[i : i+8 : i+8]
+				q := s1[i : i+8 : i+8]
+				u := s2[i : i+8 : i+8]
+				v := s3[i : i+8 : i+8]
+				z := y0[i : i+8 : i+8]
+				w := y1[i : i+8 : i+8]
+				z[0] = z[0] + a0*p[0] + a1*q[0] + a2*u[0] + a3*v[0]
+				w[0] = w[0] + b0*p[0] + b1*q[0] + b2*u[0] + b3*v[0]
+				z[1] = z[1] + a0*p[1] + a1*q[1] + a2*u[1] + a3*v[1]
+				w[1] = w[1] + b0*p[1] + b1*q[1] + b2*u[1] + b3*v[1]
+				z[2] = z[2] + a0*p[2] + a1*q[2] + a2*u[2] + a3*v[2]
+				w[2] = w[2] + b0*p[2] + b1*q[2] + b2*u[2] + b3*v[2]
+				z[3] = z[3] + a0*p[3] + a1*q[3] + a2*u[3] + a3*v[3]
+				w[3] = w[3] + b0*p[3] + b1*q[3] + b2*u[3] + b3*v[3]
+				z[4] = z[4] + a0*p[4] + a1*q[4] + a2*u[4] + a3*v[4]
+				w[4] = w[4] + b0*p[4] + b1*q[4] + b2*u[4] + b3*v[4]
+				z[5] = z[5] + a0*p[5] + a1*q[5] + a2*u[5] + a3*v[5]
+				w[5] = w[5] + b0*p[5] + b1*q[5] + b2*u[5] + b3*v[5]
+				z[6] = z[6] + a0*p[6] + a1*q[6] + a2*u[6] + a3*v[6]
+				w[6] = w[6] + b0*p[6] + b1*q[6] + b2*u[6] + b3*v[6]
+				z[7] = z[7] + a0*p[7] + a1*q[7] + a2*u[7] + a3*v[7]
+				w[7] = w[7] + b0*p[7] + b1*q[7] + b2*u[7] + b3*v[7]
+			}
+			for ; i < L; i++ {
+				y0[i] = y0[i] + a0*s0[i] + a1*s1[i] + a2*s2[i] + a3*s3[i]
+				y1[i] = y1[i] + b0*s0[i] + b1*s1[i] + b2*s2[i] + b3*s3[i]
 			}
 		}
+		for ; k < K; k++ {
+			s := S[k*L : k*L+L]
+			axpySeq(A[r*ars+k*aks], s, y0)
+			axpySeq(A[(r+1)*ars+k*aks], s, y1)
+		}
+	}
+	for ; r < R; r++ {
+		y := Y[r*L : r*L+L]
+		k := 0
+		for ; k+4 <= K; k += 4 {
+			a := r*ars + k*aks
+			a0, a1, a2, a3 := A[a], A[a+aks], A[a+2*aks], A[a+3*aks]
+			s0 := S[k*L : k*L+L]
+			s1 := S[(k+1)*L : (k+1)*L+L]
+			s2 := S[(k+2)*L : (k+2)*L+L]
+			s3 := S[(k+3)*L : (k+3)*L+L]
+			i := 0
+			for ; i+8 <= L; i += 8 {
+				p := s0[i : i+8 : i+8]
+				q := s1[i : i+8 : i+8]
+				u := s2[i : i+8 : i+8]
+				v := s3[i : i+8 : i+8]
+				z := y[i : i+8 : i+8]
+				z[0] = z[0] + a0*p[0] + a1*q[0] + a2*u[0] + a3*v[0]
+				z[1] = z[1] + a0*p[1] + a1*q[1] + a2*u[1] + a3*v[1]
+				z[2] = z[2] + a0*p[2] + a1*q[2] + a2*u[2] + a3*v[2]
+				z[3] = z[3] + a0*p[3] + a1*q[3] + a2*u[3] + a3*v[3]
+				z[4] = z[4] + a0*p[4] + a1*q[4] + a2*u[4] + a3*v[4]
+				z[5] = z[5] + a0*p[5] + a1*q[5] + a2*u[5] + a3*v[5]
+				z[6] = z[6] + a0*p[6] + a1*q[6] + a2*u[6] + a3*v[6]
+				z[7] = z[7] + a0*p[7] + a1*q[7] + a2*u[7] + a3*v[7]
+			}
+			for ; i < L; i++ {
+				y[i] = y[i] + a0*s0[i] + a1*s1[i] + a2*s2[i] + a3*s3[i]
+			}
+		}
+		for ; k < K; k++ {
+			axpySeq(A[r*ars+k*aks], S[k*L:k*L+L], y)
+		}
 	}
 }
 
-// dot returns Σ a_i·b_i (num.Dot32).
-func dot(a, b []float32) float32 { return num.Dot32(a, b) }
 
-// axpy computes y += alpha·x (num.Axpy32).
-func axpy(alpha float32, x, y []float32) { num.Axpy32(alpha, x, y) }
+
+// axpySeq computes y += a·x.
+func axpySeq(a float32, x, y []float32) {
+	x = x[:len(y)]
+	i := 0
+	for ; i+8 <= len(y); i += 8 {
+		p := x[i : i+8 : i+8]
+		z := y[i : i+8 : i+8]
+		z[0] += a * p[0]
+		z[1] += a * p[1]
+		z[2] += a * p[2]
+		z[3] += a * p[3]
+		z[4] += a * p[4]
+		z[5] += a * p[5]
+		z[6] += a * p[6]
+		z[7] += a * p[7]
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// gemmDot computes Y[r,j] = base + Σ_l X[r,l]·W[j,l] for r < R, j < J, where base
+// is Y[r,j] when acc is true, else bias[j] (0 when bias is nil). The sum runs over
+// blocks of eight products (each block summed left to right, the blocks added in
+// order) and then the remaining products one by one.
+//
+//	Y (R, J), X (R, L), W (J, L), bias (J) or nil
+func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
+	r := 0
+	for ; r+2 <= R; r += 2 {
+		x0 := X[r*L : r*L+L]
+		x1 := X[(r+1)*L : (r+1)*L+L]
+		j := 0
+		for ; j+4 <= J; j += 4 {
+			w0 := W[j*L : j*L+L]
+			w1 := W[(j+1)*L : (j+1)*L+L]
+			w2 := W[(j+2)*L : (j+2)*L+L]
+			w3 := W[(j+3)*L : (j+3)*L+L]
+			var s0, s1, s2, s3, t0, t1, t2, t3 float32
+			l := 0
+			for ; l+8 <= L; l += 8 {
+				p := x0[l : l+8 : l+8]
+				q := x1[l : l+8 : l+8]
+				a := w0[l : l+8 : l+8]
+				b := w1[l : l+8 : l+8]
+				c := w2[l : l+8 : l+8]
+				d := w3[l : l+8 : l+8]
+				s0 += p[0]*a[0] + p[1]*a[1] + p[2]*a[2] + p[3]*a[3] + p[4]*a[4] + p[5]*a[5] + p[6]*a[6] + p[7]*a[7]
+				s1 += p[0]*b[0] + p[1]*b[1] + p[2]*b[2] + p[3]*b[3] + p[4]*b[4] + p[5]*b[5] + p[6]*b[6] + p[7]*b[7]
+				s2 += p[0]*c[0] + p[1]*c[1] + p[2]*c[2] + p[3]*c[3] + p[4]*c[4] + p[5]*c[5] + p[6]*c[6] + p[7]*c[7]
+				s3 += p[0]*d[0] + p[1]*d[1] + p[2]*d[2] + p[3]*d[3] + p[4]*d[4] + p[5]*d[5] + p[6]*d[6] + p[7]*d[7]
+				t0 += q[0]*a[0] + q[1]*a[1] + q[2]*a[2] + q[3]*a[3] + q[4]*a[4] + q[5]*a[5] + q[6]*a[6] + q[7]*a[7]
+				t1 += q[0]*b[0] + q[1]*b[1] + q[2]*b[2] + q[3]*b[3] + q[4]*b[4] + q[5]*b[5] + q[6]*b[6] + q[7]*b[7]
+				t2 += q[0]*c[0] + q[1]*c[1] + q[2]*c[2] + q[3]*c[3] + q[4]*c[4] + q[5]*c[5] + q[6]*c[6] + q[7]*c[7]
+				t3 += q[0]*d[0] + q[1]*d[1] + q[2]*d[2] + q[3]*d[3] + q[4]*d[4] + q[5]*d[5] + q[6]*d[6] + q[7]*d[7]
+			}
+			for ; l < L; l++ {
+				s0 += x0[l] * w0[l]
+				s1 += x0[l] * w1[l]
+				s2 += x0[l] * w2[l]
+				s3 += x0[l] * w3[l]
+				t0 += x1[l] * w0[l]
+				t1 += x1[l] * w1[l]
+				t2 += x1[l] * w2[l]
+				t3 += x1[l] * w3[l]
+			}
+			y0 := Y[r*J+j : r*J+j+4 : r*J+j+4]
+			y1 := Y[(r+1)*J+j : (r+1)*J+j+4 : (r+1)*J+j+4]
+			switch {
+			case acc:
+				y0[0], y0[1], y0[2], y0[3] = y0[0]+s0, y0[1]+s1, y0[2]+s2, y0[3]+s3
+				y1[0], y1[1], y1[2], y1[3] = y1[0]+t0, y1[1]+t1, y1[2]+t2, y1[3]+t3
+			case bias != nil:
+				b := bias[j : j+4 : j+4]
+				y0[0], y0[1], y0[2], y0[3] = b[0]+s0, b[1]+s1, b[2]+s2, b[3]+s3
+				y1[0], y1[1], y1[2], y1[3] = b[0]+t0, b[1]+t1, b[2]+t2, b[3]+t3
+			default:
+				y0[0], y0[1], y0[2], y0[3] = s0, s1, s2, s3
+				y1[0], y1[1], y1[2], y1[3] = t0, t1, t2, t3
+			}
+		}
+		for ; j < J; j++ {
+			w := W[j*L : j*L+L]
+			Y[r*J+j] = dotBase(Y[r*J+j], x0, w, bias, j, acc)
+			Y[(r+1)*J+j] = dotBase(Y[(r+1)*J+j], x1, w, bias, j, acc)
+		}
+	}
+	for ; r < R; r++ {
+		x := X[r*L : r*L+L]
+		for j := 0; j < J; j++ {
+			Y[r*J+j] = dotBase(Y[r*J+j], x, W[j*L:j*L+L], bias, j, acc)
+		}
+	}
+}
+
+// dotBase returns base + dot8(x, w), base as in gemmDot.
+func dotBase(y float32, x, w, bias []float32, j int, acc bool) float32 {
+	s := dot8(x, w)
+	switch {
+	case acc:
+		return y + s
+	case bias != nil:
+		return bias[j] + s
+	}
+	return s
+}
+
+// dot8 returns Σ_l x_l·w_l summed in blocks of eight (the order of gemmDot).
+func dot8(x, w []float32) float32 {
+	w = w[:len(x)]
+	var s float32
+	l := 0
+	for ; l+8 <= len(x); l += 8 {
+		p := x[l : l+8 : l+8]
+		q := w[l : l+8 : l+8]
+		s += p[0]*q[0] + p[1]*q[1] + p[2]*q[2] + p[3]*q[3] + p[4]*q[4] + p[5]*q[5] + p[6]*q[6] + p[7]*q[7]
+	}
+	for ; l < len(x); l++ {
+		s += x[l] * w[l]
+	}
+	return s
+}
+
+
+// dot returns Σ a_i·b_i summed as dot8.
+func dot(a, b []float32) float32 { return dot8(a, b) }
+
+// axpy computes y += alpha·x.
+func axpy(alpha float32, x, y []float32) { axpySeq(alpha, x, y) }

@@ -1,16 +1,13 @@
 package lm
 
-import (
-	"math"
-
-	"prefer/core/num"
-)
-
 // The MLP of a block is linear (C → H), GELU, linear (H → C); the linear layers are in
 // linear.go, the activation here.
 
 // geluScale is √(2/π).
-var geluScale = math.Sqrt(2 / math.Pi)
+const geluScale = 0.7978845608028654
+
+// geluChunk is how many activations get their tanh computed per tanhSlice call.
+const geluChunk = 256
 
 // geluForward applies GELU with the tanh approximation of GPT-2 (Hendrycks & Gimpel
 // 2016):
@@ -19,11 +16,14 @@ var geluScale = math.Sqrt(2 / math.Pi)
 //
 //	out (N), inp (N)
 func geluForward(out, inp []float32) {
-	_ = inp[len(out)-1]
+	inp = inp[:len(out)]
 	for i := range out {
-		x := float64(inp[i])
-		u := geluScale * (x + 0.044715*x*x*x)
-		out[i] = float32(0.5 * x * (1 + num.Tanh(u)))
+		x := inp[i]
+		out[i] = geluScale * (x + 0.044715*x*x*x)
+	}
+	tanhSlice(out)
+	for i, th := range out {
+		out[i] = 0.5 * inp[i] * (1 + th)
 	}
 }
 
@@ -31,13 +31,20 @@ func geluForward(out, inp []float32) {
 //
 //	gelu'(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)
 func geluBackward(dinp, inp, dout []float32) {
-	_ = inp[len(dout)-1]
-	_ = dinp[len(dout)-1]
-	for i, d := range dout {
-		x := float64(inp[i])
-		u := geluScale * (x + 0.044715*x*x*x)
-		th := num.Tanh(u)
-		g := 0.5*(1+th) + 0.5*x*(1-th*th)*geluScale*(1+3*0.044715*x*x)
-		dinp[i] += float32(g) * d
+	var buf [geluChunk]float32
+	for lo := 0; lo < len(dout); lo += geluChunk {
+		hi := min(lo+geluChunk, len(dout))
+		x, d, di := inp[lo:hi], dout[lo:hi], dinp[lo:hi]
+		th := buf[:len(x)]
+		d, di = d[:len(x)], di[:len(x)]
+		for i, v := range x {
+			th[i] = geluScale * (v + 0.044715*v*v*v)
+		}
+		tanhSlice(th)
+		for i, v := range x {
+			t := th[i]
+			g := 0.5*(1+t) + 0.5*v*(1-t*t)*geluScale*(1+3*0.044715*v*v)
+			di[i] += g * d[i]
+		}
 	}
 }

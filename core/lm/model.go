@@ -293,7 +293,7 @@ func (m *Model) forward(segs []segment, lastOnly bool) {
 			n = 1
 		}
 		rv := r0 * V
-		linearForward(a.logits[rv:], a.lnf[rc:], p.Lmw, nil, n, C, V)
+		unembedForward(a.logits[rv:], a.lnf[rc:], p.Lmw, n, C, V)
 		softmaxForward(a.probs[rv:], a.lse[r0:], a.logp[r0:], a.ent[r0:], a.logits[rv:], m.targets[r0:r0+n], n, V)
 	}
 }
@@ -341,7 +341,7 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	p, gp := &m.P, &m.G
 
 	softmaxBackward(g.logits, dlogp, dent, a.probs, a.logits, a.lse, a.ent, m.targets, N, V)
-	linearBackward(g.lnf, gp.Lmw, nil, g.logits, a.lnf, p.Lmw, N, C, V)
+	unembedBackward(g.lnf, gp.Lmw, g.logits, a.lnf, p.Lmw, N, C, V)
 	if dvalue != nil {
 		for n := 0; n < N; n++ {
 			d := dvalue[n]

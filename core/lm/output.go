@@ -31,10 +31,12 @@ func softmaxForward(probs, lse, logp, ent, logits []float32, targets []int32, N,
 				m = v
 			}
 		}
-		var z float64
 		for i, v := range l {
-			e := exp32(v - m)
-			p[i] = e
+			p[i] = v - m
+		}
+		expSlice(p)
+		var z float64
+		for _, e := range p {
 			z += float64(e)
 		}
 		inv := float32(1 / z)

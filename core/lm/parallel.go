@@ -1,0 +1,95 @@
+package lm
+
+import "sync"
+
+// Workers is the fixed number of parts a training batch is split into. Each part's
+// gradient is computed by its own replica of the model (natively on its own
+// goroutine, so on several cores) and the parts' gradients are added in order. The
+// split does not depend on the machine, so the result is bit-identical natively and
+// in wasm, where the parts simply run one after the other.
+const Workers = 2
+
+// trainer computes the gradient of a batch with Workers replicas of a model.
+type trainer struct {
+	m    *Model
+	reps []*Model
+}
+
+func newTrainer(m *Model) *trainer {
+	t := &trainer{m: m}
+	for i := 0; i < Workers; i++ {
+		t.reps = append(t.reps, m.replica())
+	}
+	return t
+}
+
+// replica returns a model that shares m's parameters but has its own gradients
+// and activations.
+func (m *Model) replica() *Model {
+	return &Model{Config: m.Config, Params: m.Params, P: m.P}
+}
+
+// part returns the rows [lo, hi) of part i of B rows split into Workers parts.
+func part(i, B int) (lo, hi int) {
+	per := (B + Workers - 1) / Workers
+	lo, hi = min(i*per, B), min((i+1)*per, B)
+	return
+}
+
+// forwardBackward runs the forward and backward passes of the batch for the loss
+// L = Σ_t dlogp_t·logp_t, leaves its gradient in m.Grads (overwriting it) and
+// returns L; with the cross-entropy gradient (crossEntropyGrad) L is the mean
+// negative log-likelihood.
+func (t *trainer) forwardBackward(b *batch, dlogp []float32) float64 {
+	return t.run(b, dlogp, nil, nil)
+}
+
+// run is forwardBackward with value and entropy gradients (either may be nil).
+func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
+	T := b.T
+	losses := make([]float64, Workers)
+	var wg sync.WaitGroup
+	for i, r := range t.reps {
+		lo, hi := part(i, b.B)
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func(i int, r *Model) {
+			defer wg.Done()
+			r.ZeroGrad()
+			r.Forward(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T)
+			var s float64
+			lp := r.LogProbs()
+			d := dlogp[lo*T : hi*T]
+			for j, w := range d {
+				s += float64(w) * float64(lp[j])
+			}
+			losses[i] = s
+			var de, dv []float32
+			if dent != nil {
+				de = dent[lo*T : hi*T]
+			}
+			if dvalue != nil {
+				dv = dvalue[lo*T : hi*T]
+			}
+			r.Backward(d, de, dv)
+		}(i, r)
+	}
+	wg.Wait()
+	if t.m.Grads == nil {
+		t.m.ZeroGrad()
+	}
+	g := t.m.Grads
+	clear(g)
+	var loss float64
+	for i, r := range t.reps {
+		lo, hi := part(i, b.B)
+		if lo == hi {
+			continue
+		}
+		axpySeq(1, r.Grads, g)
+		loss += losses[i]
+	}
+	return loss
+}

@@ -1,0 +1,336 @@
+package lm
+
+import (
+	"fmt"
+
+	"prefer/core/feedback"
+	"prefer/core/policy"
+	"prefer/core/rng"
+)
+
+// PolicyConfig sets a generative policy. Zero fields take the defaults.
+type PolicyConfig struct {
+	// Sample is how the policy samples. The default (temperature 1, no top-k) is the
+	// one the policy-gradient algorithms assume; change it only for display.
+	Sample SampleConfig
+	// MaxTokens bounds a response's length in tokens, EOS included. Default 48.
+	MaxTokens int
+	// MicroBatch is the largest number of sequences run through the network at once;
+	// bigger batches are processed in parts (bounding memory in the browser).
+	// Default 64.
+	MicroBatch int
+	// Optimizer is AdamW's configuration (default β₂ = 0.95, no weight decay for
+	// fine-tuning, global-norm clipping at 1).
+	Optimizer AdamWConfig
+}
+
+func (c PolicyConfig) withDefaults() PolicyConfig {
+	if c.MaxTokens == 0 {
+		c.MaxTokens = 48
+	}
+	if c.MicroBatch == 0 {
+		c.MicroBatch = 64
+	}
+	if c.Optimizer.WeightDecay == 0 {
+		c.Optimizer.NoDecay = true
+	}
+	return c
+}
+
+// Policy is the generative policy: a language model π_θ that writes its answer to
+// an item's prompt token by token, fine-tuned from a frozen copy of itself π_ref. It
+// implements policy.Policy and policy.Valued, so PPO (with GAE over tokens and the
+// value head), RLOO, DPO, IPO and best-of-N of package policy run on it unchanged;
+// the KL penalty is per token: log π_θ(a_t|·) − log π_ref(a_t|·).
+//
+// An action is a response token (EOS included when the response ends). The value
+// V(x, a_<t) is the scalar head at the position that predicts a_t.
+type Policy struct {
+	LM  *LM // π_θ, trained
+	Ref *LM // π_ref, frozen
+
+	cfg     PolicyConfig
+	items   []feedback.Item
+	prompts [][]int32 // conditioning ids of each item's prompt
+	opt     *AdamW
+	tr      *trainer
+
+	// pending gradients of the last sample list, applied at Step (or before a
+	// forward pass on other samples): one backward pass serves Backward and
+	// BackwardValue.
+	pendKey   []policy.Sample
+	pendLogp  []float32
+	pendValue []float32
+	pending   bool
+	// cached forward pass of the policy model: the samples it ran on and the flat
+	// per-action outputs.
+	cacheKey              []policy.Sample
+	cacheLogp, cacheValue []float64
+	cacheValid            bool
+	refKey                []policy.Sample
+	refLogp               []float64
+	refValid              bool
+}
+
+// NewPolicy returns a generative policy over items that starts at ref (copied: ref
+// itself is not modified) and is held near it.
+func NewPolicy(ref *LM, items []feedback.Item, cfg PolicyConfig) (*Policy, error) {
+	cfg = cfg.withDefaults()
+	if len(items) == 0 {
+		return nil, fmt.Errorf("lm policy: no items (prompts) to answer")
+	}
+	if cfg.MaxTokens < 1 || cfg.MicroBatch < 1 {
+		return nil, fmt.Errorf("lm policy: max tokens and micro-batch must be positive")
+	}
+	p := &Policy{LM: ref.Clone(), Ref: ref.Clone(), cfg: cfg, items: items}
+	T := ref.Model.Config.Context
+	for i := range items {
+		ids := ref.Vocab.PromptIDs(items[i].Prompt, T/2)
+		p.prompts = append(p.prompts, ids)
+	}
+	p.opt = NewAdamW(p.LM.Model, cfg.Optimizer)
+	p.tr = newTrainer(p.LM.Model)
+	return p, nil
+}
+
+var (
+	_ policy.Policy = (*Policy)(nil)
+	_ policy.Valued = (*Policy)(nil)
+)
+
+// Items returns the prompts the policy answers.
+func (p *Policy) Items() []feedback.Item { return p.items }
+
+// Sample appends n responses to prompt drawn from π_θ (batched).
+func (p *Policy) Sample(dst []policy.Sample, r *rng.RNG, prompt, n int) []policy.Sample {
+	p.flush()
+	ps := make([][]int32, n)
+	for i := range ps {
+		ps[i] = p.prompts[prompt]
+	}
+	sc := p.cfg.Sample
+	if sc.MaxTokens == 0 || sc.MaxTokens > p.cfg.MaxTokens {
+		sc.MaxTokens = p.cfg.MaxTokens
+	}
+	for _, toks := range p.LM.Model.Generate(ps, sc, r) {
+		dst = append(dst, p.sample(prompt, toks))
+	}
+	return dst
+}
+
+// sample makes a policy sample of generated tokens.
+func (p *Policy) sample(prompt int, toks []int32) policy.Sample {
+	s := policy.Sample{Prompt: prompt, Cand: -1, Tokens: make([]int, len(toks))}
+	for i, t := range toks {
+		s.Tokens[i] = int(t)
+	}
+	s.Text = p.LM.Vocab.Decode(toks)
+	it := &p.items[prompt]
+	for k := range it.Responses {
+		if it.Responses[k].Text == s.Text {
+			s.Cand = k
+			break
+		}
+	}
+	return s
+}
+
+// Given returns candidate response k of prompt as a sample: its tokens and EOS, cut
+// to MaxTokens and to the context.
+func (p *Policy) Given(prompt, k int) policy.Sample {
+	text := p.items[prompt].Responses[k].Text
+	toks := p.LM.Vocab.Encode(nil, text)
+	toks = append(toks, EOSID)
+	limit := min(p.cfg.MaxTokens, p.LM.Model.Config.Context+1-len(p.prompts[prompt]))
+	if len(toks) > limit {
+		toks = toks[:limit]
+	}
+	s := p.sample(prompt, toks)
+	s.Cand = k
+	s.Text = text
+	return s
+}
+
+// seqs returns the sequences of samples.
+func (p *Policy) seqs(ss []policy.Sample) []Seq {
+	out := make([]Seq, len(ss))
+	for i := range ss {
+		resp := make([]int32, len(ss[i].Tokens))
+		for j, t := range ss[i].Tokens {
+			resp[j] = int32(t)
+		}
+		if len(resp) == 0 {
+			panic("lm: a generative policy sample has no tokens")
+		}
+		out[i] = Seq{Prompt: p.prompts[ss[i].Prompt], Response: resp}
+	}
+	return out
+}
+
+// LogProbs writes log π_θ(a_t | x, a_<t) for every action of ss.
+func (p *Policy) LogProbs(dst []float64, ss []policy.Sample) {
+	p.ensure(ss)
+	copy(dst, p.cacheLogp[:policy.Actions(ss)])
+}
+
+// Values writes V(x, a_<t) for every action of ss.
+func (p *Policy) Values(dst []float64, ss []policy.Sample) {
+	p.ensure(ss)
+	copy(dst, p.cacheValue[:policy.Actions(ss)])
+}
+
+// RefLogProbs writes log π_ref(a_t | x, a_<t) for every action of ss.
+func (p *Policy) RefLogProbs(dst []float64, ss []policy.Sample) {
+	if policy.Actions(ss) != len(dst) {
+		panic("lm: RefLogProbs length mismatch")
+	}
+	if !p.refValid || !sameSamples(p.refKey, ss) {
+		p.refLogp, _ = forwardSamples(p.Ref.Model, p.seqs(ss), p.cfg.MicroBatch, p.refLogp[:0], nil, false)
+		p.refKey = append(p.refKey[:0], ss...)
+		p.refValid = true
+	}
+	copy(dst, p.refLogp)
+}
+
+// ensure computes (or reuses) the policy model's log-probabilities and values on ss.
+func (p *Policy) ensure(ss []policy.Sample) {
+	if p.cacheValid && sameSamples(p.cacheKey, ss) {
+		return
+	}
+	p.flush()
+	p.cacheLogp, p.cacheValue = forwardSamples(p.LM.Model, p.seqs(ss), p.cfg.MicroBatch, p.cacheLogp[:0], p.cacheValue[:0], true)
+	p.cacheKey = append(p.cacheKey[:0], ss...)
+	p.cacheValid = true
+}
+
+// forwardSamples runs m on seqs in micro-batches and appends every response
+// token's log-probability (and head value, with wantValues) to the outputs.
+func forwardSamples(m *Model, seqs []Seq, micro int, logp, values []float64, wantValues bool) ([]float64, []float64) {
+	var bt batch
+	for lo := 0; lo < len(seqs); lo += micro {
+		hi := min(lo+micro, len(seqs))
+		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
+		m.Forward(bt.tokens, bt.targets, bt.B, bt.T)
+		lp, v := m.LogProbs(), m.Values()
+		for i, s := range seqs[lo:hi] {
+			if bt.n[i] != len(s.Response) {
+				panic("lm: a sample does not fit the context")
+			}
+			base := i*bt.T + bt.start[i]
+			for j := range s.Response {
+				logp = append(logp, float64(lp[base+j]))
+				if wantValues {
+					values = append(values, float64(v[base+j]))
+				}
+			}
+		}
+	}
+	return logp, values
+}
+
+// Backward accumulates the gradient of Σ_t w_t·log π_θ(a_t|·); it is applied with
+// the value gradient of the same samples in one backward pass at Step.
+func (p *Policy) Backward(ss []policy.Sample, w []float64) {
+	p.accumulate(ss, w, nil)
+}
+
+// BackwardValue accumulates the gradient of Σ_t g_t·V_t.
+func (p *Policy) BackwardValue(ss []policy.Sample, g []float64) {
+	p.accumulate(ss, nil, g)
+}
+
+func (p *Policy) accumulate(ss []policy.Sample, w, g []float64) {
+	n := policy.Actions(ss)
+	if (w != nil && len(w) != n) || (g != nil && len(g) != n) {
+		panic("lm: gradient weights do not match the samples")
+	}
+	if p.pending && !sameSamples(p.pendKey, ss) {
+		p.flush()
+	}
+	if !p.pending {
+		p.pendKey = append(p.pendKey[:0], ss...)
+		p.pendLogp = growZero(p.pendLogp, n)
+		p.pendValue = growZero(p.pendValue, n)
+		p.pending = true
+	}
+	for t := 0; t < n; t++ {
+		if w != nil {
+			p.pendLogp[t] += float32(w[t])
+		}
+		if g != nil {
+			p.pendValue[t] += float32(g[t])
+		}
+	}
+}
+
+func growZero(x []float32, n int) []float32 {
+	x = grow(x, n)
+	clear(x)
+	return x
+}
+
+// flush runs the backward pass of the pending gradients into the gradient buffer
+// (added to what is there) and clears them.
+func (p *Policy) flush() {
+	if !p.pending {
+		return
+	}
+	p.pending = false
+	m := p.LM.Model
+	if m.Grads == nil {
+		m.ZeroGrad()
+	}
+	seqs := p.seqs(p.pendKey)
+	acc := make([]float32, len(m.Grads))
+	copy(acc, m.Grads)
+	var bt batch
+	t := 0
+	for lo := 0; lo < len(seqs); lo += p.cfg.MicroBatch {
+		hi := min(lo+p.cfg.MicroBatch, len(seqs))
+		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
+		dlogp := make([]float32, bt.B*bt.T)
+		dvalue := make([]float32, bt.B*bt.T)
+		for i, s := range seqs[lo:hi] {
+			base := i*bt.T + bt.start[i]
+			for j := range s.Response {
+				dlogp[base+j] = p.pendLogp[t]
+				dvalue[base+j] = p.pendValue[t]
+				t++
+			}
+		}
+		p.tr.run(&bt, dlogp, nil, dvalue)
+		axpySeq(1, m.Grads, acc)
+	}
+	copy(m.Grads, acc)
+}
+
+// Step applies the pending gradients, takes one AdamW step with learning rate lr
+// (gradients clipped to global norm 1) and clears the gradients.
+func (p *Policy) Step(lr float64) {
+	p.flush()
+	m := p.LM.Model
+	if m.Grads == nil {
+		return
+	}
+	p.opt.Step(m, lr)
+	m.ZeroGrad()
+	p.cacheValid = false
+}
+
+// sameSamples reports whether two sample lists hold the same prompts and tokens.
+func sameSamples(a, b []policy.Sample) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Prompt != b[i].Prompt || len(a[i].Tokens) != len(b[i].Tokens) {
+			return false
+		}
+		for j, t := range a[i].Tokens {
+			if b[i].Tokens[j] != t {
+				return false
+			}
+		}
+	}
+	return true
+}
