@@ -112,8 +112,6 @@ func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	}
 }
 
-
-
 // axpySeq computes y += a·x.
 func axpySeq(a float32, x, y []float32) {
 	x = x[:len(y)]
@@ -236,7 +234,6 @@ func dot8(x, w []float32) float32 {
 	}
 	return s
 }
-
 
 // dot returns Σ a_i·b_i summed as dot8.
 func dot(a, b []float32) float32 { return dot8(a, b) }
