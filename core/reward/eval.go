@@ -99,6 +99,9 @@ func reliability(ds *dataset, idx []int, score func(int32) float64, eta float64,
 		}
 		d := score(e.rows[0]) - score(e.rows[1])
 		p := decidedProb(d, eta)
+		if math.IsNaN(p) {
+			continue
+		}
 		conf := math.Max(p, 1-p)
 		right := d > 0
 		b := int((conf - 0.5) * 2 * float64(nb))

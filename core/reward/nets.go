@@ -2,6 +2,7 @@ package reward
 
 import (
 	"math"
+	"sync"
 
 	"prefer/core/feedback"
 	"prefer/core/num"
@@ -120,7 +121,6 @@ type Linear struct {
 	W        []float32 // (F) F = Features.Width()
 	B        float32
 	Eta      float64 // Rao–Kupper tie threshold learned with it (0: no ties)
-	feat     *Featurizer
 }
 
 // Family returns "linear".
@@ -128,10 +128,8 @@ func (m *Linear) Family() string { return FamilyLinear }
 
 // Score returns w·φ(x, y) + b; the prompt x matters only with cross features.
 func (m *Linear) Score(it *feedback.Item, text string) float64 {
-	if m.feat == nil {
-		m.feat = NewFeaturizer(m.Features)
-	}
-	x := m.feat.FeaturizePair(prompt(it), text)
+	f := Featurizer{cfg: m.Features.withDefaults()}
+	x := f.FeaturizePair(prompt(it), text)
 	return float64(sparseDot(m.W, x.Idx, x.Val) + m.B)
 }
 
@@ -150,7 +148,7 @@ type MLP struct {
 	W2       []float32 // (H)
 	B2       float32
 	Eta      float64
-	feat     *Featurizer
+	once     sync.Once
 	flat     []float32 // params(), built on first use
 }
 
@@ -158,15 +156,12 @@ type MLP struct {
 func (m *MLP) Family() string { return FamilyMLP }
 
 // Score returns the network's reward for text; the prompt matters only with cross
-// features.
+// features. Models are safe for concurrent use; do not change the weights after
+// the first Score.
 func (m *MLP) Score(it *feedback.Item, text string) float64 {
-	if m.feat == nil {
-		m.feat = NewFeaturizer(m.Features)
-	}
-	x := m.feat.FeaturizePair(prompt(it), text)
-	if m.flat == nil {
-		m.flat = m.params()
-	}
+	f := Featurizer{cfg: m.Features.withDefaults()}
+	x := f.FeaturizePair(prompt(it), text)
+	m.once.Do(func() { m.flat = m.params() })
 	n := mlpNet{f: m.Features.Width(), h: m.Hidden}
 	h := make([]float32, m.Hidden)
 	return float64(n.forward(m.flat, x, h))

@@ -1,6 +1,10 @@
 package reward
 
-import "prefer/core/feedback"
+import (
+	"sync"
+
+	"prefer/core/feedback"
+)
 
 // Tabular is a reward model with one score per known response: the fitted
 // Bradley–Terry scores of a leaderboard. Score looks the response up by item id and
@@ -14,7 +18,8 @@ type Tabular struct {
 	Eta       float64   // Rao–Kupper tie threshold (0: no ties)
 	Alpha     float64   // position effect (not used by Score)
 
-	idx map[string]map[string]int
+	idx  map[string]map[string]int
+	once sync.Once
 }
 
 // Family returns "tabular".
@@ -37,9 +42,11 @@ func (t *Tabular) Score(it *feedback.Item, text string) float64 {
 	if it == nil {
 		return 0
 	}
-	if t.idx == nil {
-		t.index()
-	}
+	t.once.Do(func() {
+		if t.idx == nil {
+			t.index()
+		}
+	})
 	m := t.idx[it.ID]
 	if m == nil {
 		return 0
