@@ -4,7 +4,7 @@
 //
 // The PostgreSQL half needs PREFER_TEST_PG_DSN (server/store/testdata/
 // start-postgres.sh starts a server and prints it); without it that half is skipped
-// with a message saying how to run it.
+// with a message saying how to run it, or fails when PREFER_REQUIRE_PG is set.
 package teststore
 
 import (
@@ -53,10 +53,15 @@ func Open(tb testing.TB, kind string) store.Store {
 	return nil
 }
 
-// DSN returns the test database's DSN, or skips the test.
+// DSN returns the test database's DSN, or skips the test (fails it when
+// PREFER_REQUIRE_PG is set, as make test does).
 func DSN(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvDSN)
+	if dsn == "" && os.Getenv("PREFER_REQUIRE_PG") != "" {
+		tb.Fatal(EnvDSN + " is not set but PREFER_REQUIRE_PG is: start PostgreSQL with " +
+			"server/store/testdata/start-postgres.sh start and export its DSN")
+	}
 	if dsn == "" {
 		tb.Skip(EnvDSN + " is not set: skipping the PostgreSQL store " +
 			"(export " + EnvDSN + "=\"$(server/store/testdata/start-postgres.sh start)\")")
