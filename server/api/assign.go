@@ -8,6 +8,9 @@ import (
 	"prefer/core/rng"
 )
 
+// maxAssignments bounds items × overlap of a project (its record holds every queue).
+const maxAssignments = 2_000_000
+
 // assign builds each rater's queue of item ids.
 //
 // With goldRate = 0 every item is assigned. With goldRate > 0 the items with a known
@@ -40,6 +43,10 @@ func assign(items []feedback.Item, raters, overlap int, goldRate float64, seed u
 	}
 	if len(regular) == 0 {
 		return nil, fmt.Errorf("no items to assign: every item is a gold item; lower gold_rate to 0 or add items without gold_best")
+	}
+	if n := len(regular) * overlap; n > maxAssignments {
+		return nil, fmt.Errorf("%d items × overlap %d = %d assignments; a project holds at most %d: split the items into several projects",
+			len(regular), overlap, n, maxAssignments)
 	}
 	r := rng.New(seed)
 	queues := make([][]string, raters)

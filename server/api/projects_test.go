@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -110,6 +111,13 @@ func TestAssign(t *testing.T) {
 	}
 	if _, err := assign(items[:6], 3, 1, 0.2, 1); err == nil {
 		t.Error("gold rate without gold items accepted")
+	}
+	many := make([]feedback.Item, 300_000)
+	for i := range many {
+		many[i].ID = fmt.Sprint(i)
+	}
+	if _, err := assign(many, 10, 10, 0, 1); err == nil {
+		t.Error("3 million assignments accepted")
 	}
 }
 
