@@ -344,3 +344,27 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("after restart the same upload is %d, want 200 (already stored)", resp.StatusCode)
 	}
 }
+
+// TestServeWithoutWasm serves a build without the wasm: pages say so, the API works.
+func TestServeWithoutWasm(t *testing.T) {
+	defer func(f func() fs.FS) { webFS = f }(webFS)
+	webFS = func() fs.FS { return fstest.MapFS{"placeholder.txt": {Data: []byte("x")}} }
+	ts := startServe(t, "--data", t.TempDir())
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "make build") {
+		t.Fatalf("GET / without wasm: %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(ts.stdout.String(), "not built") {
+		t.Fatalf("no warning printed: %s", ts.stdout)
+	}
+	resp, err = http.Get(ts.URL + "/api/v1/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
