@@ -9,12 +9,10 @@ import (
 // llTerms is one comparison's log-likelihood ℓ and its first and second derivatives
 // with respect to the score difference d and the tie threshold η.
 type llTerms struct {
-	ll       float64
-	d, dd    float64 // ∂ℓ/∂d, ∂²ℓ/∂d²
-	e, ee    float64 // ∂ℓ/∂η, ∂²ℓ/∂η²
-	de       float64 // ∂²ℓ/∂d∂η
-	prob     float64 // the probability of the observed outcome
-	decProbA float64 // P(first ≻ second | decided)
+	ll    float64
+	d, dd float64 // ∂ℓ/∂d, ∂²ℓ/∂d²
+	e, ee float64 // ∂ℓ/∂η, ∂²ℓ/∂η²
+	de    float64 // ∂²ℓ/∂d∂η
 }
 
 // decidedLL is the Bradley–Terry / Rao–Kupper log-likelihood of "first beat second"
@@ -24,16 +22,26 @@ type llTerms struct {
 //	∂ℓ/∂d = 1 − s,  ∂²ℓ/∂d² = −s(1−s),  ∂ℓ/∂η = −(1−s),  ∂²ℓ/∂η² = −s(1−s),
 //	∂²ℓ/∂d∂η = s(1−s),  with s = σ(d − η).
 func decidedLL(d, eta float64) llTerms {
-	s := num.Sigmoid(d - eta)
+	s, ll := sigmoidLog(d - eta)
 	v := s * (1 - s)
 	return llTerms{
-		ll: num.LogSigmoid(d - eta),
+		ll: ll,
 		d:  1 - s, dd: -v,
 		e: -(1 - s), ee: -v,
-		de:       v,
-		prob:     s,
-		decProbA: decidedProb(d, eta),
+		de: v,
 	}
+}
+
+// sigmoidLog returns σ(x) and log σ(x) from one exponential:
+//
+//	e = exp(−|x|),  σ(x) = 1/(1+e) (x ≥ 0) or e/(1+e),  log σ(x) = −max(−x, 0) − log(1+e)
+func sigmoidLog(x float64) (s, ll float64) {
+	if x >= 0 {
+		e := num.Exp(-x)
+		return 1 / (1 + e), -num.Log(1 + e)
+	}
+	e := num.Exp(x)
+	return e / (1 + e), x - num.Log(1+e)
 }
 
 // tieLL is the Rao–Kupper (1967) log-likelihood of a tie with score difference d:
@@ -68,9 +76,7 @@ func tieLL(d, eta float64) llTerms {
 		ll: ll,
 		d:  p - q, dd: -vp - vq,
 		e: (1 - p) + (1 - q) + 2/em1, ee: -vp - vq - 4*e2/(em1*em1),
-		de:       vp - vq,
-		prob:     num.Exp(ll),
-		decProbA: decidedProb(d, eta),
+		de: vp - vq,
 	}
 }
 

@@ -106,14 +106,21 @@ func adamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) 
 		gg := g[i : i+4 : i+4]
 		mm := m[i : i+4 : i+4]
 		vv := v[i : i+4 : i+4]
-		for k := 0; k < 4; k++ {
-			gk := gg[k]
-			mk := b1*mm[k] + a1*gk
-			vk := b2*vv[k] + a2*(gk*gk)
-			mm[k] = mk
-			vv[k] = vk
-			pp[k] = decay*pp[k] - alpha*mk/(float32(math.Sqrt(float64(vk)))+eps)
-		}
+		g0, g1, g2, g3 := gg[0], gg[1], gg[2], gg[3]
+		m0 := b1*mm[0] + a1*g0
+		m1 := b1*mm[1] + a1*g1
+		m2 := b1*mm[2] + a1*g2
+		m3 := b1*mm[3] + a1*g3
+		v0 := b2*vv[0] + a2*(g0*g0)
+		v1 := b2*vv[1] + a2*(g1*g1)
+		v2 := b2*vv[2] + a2*(g2*g2)
+		v3 := b2*vv[3] + a2*(g3*g3)
+		mm[0], mm[1], mm[2], mm[3] = m0, m1, m2, m3
+		vv[0], vv[1], vv[2], vv[3] = v0, v1, v2, v3
+		pp[0] = decay*pp[0] - alpha*m0/(float32(math.Sqrt(float64(v0)))+eps)
+		pp[1] = decay*pp[1] - alpha*m1/(float32(math.Sqrt(float64(v1)))+eps)
+		pp[2] = decay*pp[2] - alpha*m2/(float32(math.Sqrt(float64(v2)))+eps)
+		pp[3] = decay*pp[3] - alpha*m3/(float32(math.Sqrt(float64(v3)))+eps)
 	}
 	for i := n; i < len(p); i++ {
 		gk := g[i]
