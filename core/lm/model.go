@@ -22,6 +22,11 @@ type Model struct {
 	P      Tensors // views into Params
 	G      Tensors // views into Grads
 
+	// NoLogits skips the output layer: Forward computes only the hidden states and
+	// the scalar head (a reward model's scores), LogProbs and Entropies are then
+	// meaningless and Backward takes only head gradients.
+	NoLogits bool
+
 	act  activations // of the last forward pass
 	gact activations // gradients of the activations, reused by Backward
 	// tokens and targets of the last forward pass, (B, T)
@@ -287,6 +292,9 @@ func (m *Model) forward(segs []segment, lastOnly bool) {
 			h := a.lnf[rc+i*C : rc+(i+1)*C]
 			a.value[r0+i] = dot(p.Headw, h) + p.Headb[0]
 		}
+		if m.NoLogits {
+			continue
+		}
 		if lastOnly {
 			r0 += n - 1
 			rc = r0 * C
@@ -340,8 +348,10 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	}
 	p, gp := &m.P, &m.G
 
-	softmaxBackward(g.logits, dlogp, dent, a.probs, a.logits, a.lse, a.ent, m.targets, N, V)
-	unembedBackward(g.lnf, gp.Lmw, g.logits, a.lnf, p.Lmw, N, C, V)
+	if !m.NoLogits && (dent != nil || !allZero(dlogp)) {
+		softmaxBackward(g.logits, dlogp, dent, a.probs, a.logits, a.lse, a.ent, m.targets, N, V)
+		unembedBackward(g.lnf, gp.Lmw, g.logits, a.lnf, p.Lmw, N, C, V)
+	}
 	if dvalue != nil {
 		for n := 0; n < N; n++ {
 			d := dvalue[n]
@@ -386,4 +396,14 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	for b := 0; b < B; b++ {
 		encoderBackward(gp.Wte, gp.Wpe, g.encoded[b*T*C:], m.tokens[b*T:(b+1)*T], T, C, 0)
 	}
+}
+
+// allZero reports whether every element of x is 0.
+func allZero(x []float32) bool {
+	for _, v := range x {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -26,7 +26,7 @@ func newTrainer(m *Model) *trainer {
 // replica returns a model that shares m's parameters but has its own gradients
 // and activations.
 func (m *Model) replica() *Model {
-	return &Model{Config: m.Config, Params: m.Params, P: m.P}
+	return &Model{Config: m.Config, Params: m.Params, P: m.P, NoLogits: m.NoLogits}
 }
 
 // part returns the rows [lo, hi) of part i of B rows split into Workers parts.

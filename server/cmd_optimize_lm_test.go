@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"prefer/core/lm"
+)
+
+// runLM runs optimizeLM in-process (the optimize command hands --policy lm to it).
+func runLM(tb testing.TB, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	var o, e bytes.Buffer
+	err := optimizeLM(args, &o, &e)
+	if err != nil {
+		e.WriteString(err.Error())
+		var ue *usageError
+		if asUsage(err, &ue) {
+			return 2, o.String(), e.String()
+		}
+		return 1, o.String(), e.String()
+	}
+	return 0, o.String(), e.String()
+}
+
+func asUsage(err error, ue **usageError) bool {
+	u, ok := err.(*usageError)
+	if ok {
+		*ue = u
+	}
+	return ok
+}
+
+type lmReport struct {
+	ID      string             `json:"id"`
+	Policy  string             `json:"policy"`
+	Algo    string             `json:"algo"`
+	Steps   int                `json:"steps"`
+	RunHash string             `json:"run_hash"`
+	Summary map[string]float64 `json:"summary"`
+	Samples []struct {
+		Prompt, Reference, Policy string
+	} `json:"samples"`
+	Series map[string][]*float64 `json:"series"`
+}
+
+func TestWantsLMPolicy(t *testing.T) {
+	cases := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"x.snap", "--policy", "lm"}, true},
+		{[]string{"--policy=lm", "x.snap"}, true},
+		{[]string{"x.snap", "--policy", "candidates"}, false},
+		{[]string{"x.snap"}, false},
+	}
+	for _, c := range cases {
+		if got := wantsLMPolicy(c.args); got != c.want {
+			t.Errorf("wantsLMPolicy(%v) = %v, want %v", c.args, got, c.want)
+		}
+	}
+}
+
+// TestOptimizeLM runs every algorithm on the generative policy for a couple of
+// steps against a quickly pretrained reference, and checks the outputs, the stored
+// policy model and determinism.
+func TestOptimizeLM(t *testing.T) {
+	dir := t.TempDir()
+	ref := smallRef(t, dir)
+	in := demoSnap(t, dir, "expert,polite,verbose", 8)
+	cases := []struct {
+		algo   string
+		reward string
+		extra  []string
+	}{
+		{"ppo", "gold", nil},
+		{"rloo", "linear", nil},
+		{"dpo", "", nil},
+		{"ipo", "", nil},
+		{"bon", "gold", []string{"--n", "3"}},
+		{"ppo", "head", []string{"--kl-estimator", "k3"}},
+	}
+	for _, c := range cases {
+		t.Run(c.algo+"-"+c.reward, func(t *testing.T) {
+			out := filepath.Join(dir, c.algo+c.reward+".snap")
+			args := []string{in, "-o", out, "--policy", "lm", "--ref", ref, "--algo", c.algo, "--steps", "2",
+				"--prompts", "2", "--samples", "2", "--max-tokens", "12", "--json"}
+			if c.reward != "" {
+				args = append(args, "--reward", c.reward)
+			}
+			args = append(args, c.extra...)
+			code, stdout, errs := runLM(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var rep lmReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("not one JSON object: %v\n%s", err, stdout)
+			}
+			if rep.Policy != "lm" || rep.Algo != c.algo || len(rep.Samples) == 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			s, _, err := readSnapshot(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.algo != "bon" {
+				m := s.Model("policy-lm-" + c.algo)
+				if m == nil {
+					t.Fatal("no policy model stored")
+				}
+				if _, err := lm.FromSnapshot(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s.Run("optimize-lm-"+c.algo) == nil || s.Provenance.Parent == "" {
+				t.Fatal("no run or no parent in the output")
+			}
+			if c.algo == "bon" {
+				if got, want := rep.Summary["kl_formula"], math.Log(3)-2.0/3; math.Abs(got-want) > 1e-12 {
+					t.Errorf("BoN KL bound = %v, want log 3 − 2/3 = %v", got, want)
+				}
+			}
+			// Same command, same result.
+			code, stdout2, _ := runLM(t, args...)
+			var rep2 lmReport
+			json.Unmarshal([]byte(stdout2), &rep2)
+			if code != 0 || rep2.ID != rep.ID || rep2.RunHash != rep.RunHash {
+				t.Fatalf("not deterministic: %s/%s vs %s/%s", rep.ID, rep.RunHash, rep2.ID, rep2.RunHash)
+			}
+		})
+	}
+}
+
+func TestOptimizeLMBadInput(t *testing.T) {
+	dir := t.TempDir()
+	in := demoSnap(t, dir, "expert,polite,verbose", 3)
+	for _, args := range [][]string{
+		{in, "--policy", "lm", "--algo", "ppo"},                                        // no -o
+		{in, "-o", "x.snap", "--policy", "lm"},                                         // no algo
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "exact"},                      // no closed form
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "ppo", "--reward", "tabular"}, // cannot score new text
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "rloo", "--samples", "1"},
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "ppo", "--beta", "0.1", "--target-kl", "3"},
+	} {
+		if code, _, errs := runLM(t, args...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, errs)
+		}
+	}
+}
