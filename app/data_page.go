@@ -10,7 +10,6 @@ import (
 
 	"prefer/app/jobs"
 	"prefer/core/feedback"
-	"prefer/core/formats"
 	"prefer/core/snapshot"
 )
 
@@ -138,8 +137,8 @@ func (p *dataPage) Render() app.UI {
 				app.Div().Class("row").Body(
 					app.Select().ID("import-format").Aria("label", "Import format").OnChange(func(ctx app.Context, e app.Event) {
 						p.importFormat = ctx.JSSrc().Get("value").String()
-					}).Body(app.Range(formats.Importers).Slice(func(i int) app.UI {
-						f := formats.Importers[i]
+					}).Body(app.Range(jobs.ImportFormats).Slice(func(i int) app.UI {
+						f := jobs.ImportFormats[i]
 						return app.Option().Value(f).Selected(f == p.importFormat).Text(f)
 					})),
 					app.Input().Type("file").ID("import-file").Aria("label", "Dataset file").Disabled(busy).OnChange(p.onImport),
@@ -148,8 +147,8 @@ func (p *dataPage) Render() app.UI {
 				app.Div().Class("row").Body(
 					app.Select().ID("export-format").Aria("label", "Export format").OnChange(func(ctx app.Context, e app.Event) {
 						p.exportFormat = ctx.JSSrc().Get("value").String()
-					}).Body(app.Range(exportFormats()).Slice(func(i int) app.UI {
-						f := exportFormats()[i]
+					}).Body(app.Range(jobs.ExportFormats).Slice(func(i int) app.UI {
+						f := jobs.ExportFormats[i]
 						return app.Option().Value(f).Selected(f == p.exportFormat).Text(f)
 					})),
 					app.Button().ID("export-btn").Disabled(busy || len(js) == 0).Text("Export judgments").OnClick(p.onExport),
@@ -213,18 +212,6 @@ func (p *dataPage) Render() app.UI {
 			}),
 		),
 	)
-}
-
-// exportFormats are the feedback formats the Data page writes (safetensors holds
-// models and is the CLI's).
-func exportFormats() []string {
-	var out []string
-	for _, f := range formats.Exporters {
-		if f != "safetensors" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // judgmentLabel describes a judgment's label in a few words.

@@ -1,16 +1,14 @@
-// Package jobs is the long work of the workbench and the protocol that carries it
-// between the UI and the training worker.
+// Package jobs is the protocol between the UI and the training worker: the Request
+// the UI posts (msgpack in a transferred ArrayBuffer), the Progress reports and the
+// Result the worker sends back, the parameters of every job kind, and Merge, which
+// both sides use to apply a job's changes to a state.
 //
-// The UI encodes a Request (msgpack) and posts it to the worker (wasm/worker), which
-// calls Handle: the job runs on package core, reports Progress messages as it goes
-// and returns a Result. The same Handle runs natively in tests and benchmarks, so the
-// worker's output can be compared with a native run bit for bit and its speed with
-// native speed. Jobs are deterministic given the request (its seeds).
+// The jobs themselves run in package app/work, which only the worker binary (and
+// tests) link: the UI binary stays free of the engines it does not call.
 package jobs
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -26,6 +24,14 @@ type Request struct {
 	Snapshot []byte  `msgpack:"snapshot,omitempty"`
 	Delta    []byte  `msgpack:"delta,omitempty"`
 	Params   *Params `msgpack:"params,omitempty"`
+}
+
+// Param returns the request's parameters (zero when none were given).
+func (r *Request) Param() Params {
+	if r.Params == nil {
+		return Params{}
+	}
+	return *r.Params
 }
 
 // State decodes the request's working state: Snapshot merged with Delta.
@@ -73,57 +79,6 @@ type Result struct {
 	Mem      int64              `msgpack:"mem,omitempty"`
 }
 
-// Reporter is given to a job to report progress; it never blocks for long.
-type Reporter func(p Progress)
-
-// job runs one kind of request.
-type job func(req *Request, report Reporter) (*Result, error)
-
-// kinds maps Request.Kind to its job.
-var kinds = map[string]job{
-	KindPing: ping,
-}
-
-// Job kinds.
-const (
-	KindPing = "ping" // answers at once: checks the worker is up and measures a round trip
-)
-
-// Handle decodes a request, runs its job and encodes the result. progress receives
-// encoded Progress messages; mem (may be nil) reports the worker's memory.
-func Handle(data []byte, progress func([]byte), mem func() int64) ([]byte, error) {
-	var req Request
-	if err := msgpack.Unmarshal(data, &req); err != nil {
-		return nil, fmt.Errorf("decode job request: %w", err)
-	}
-	run, ok := kinds[req.Kind]
-	if !ok {
-		return nil, fmt.Errorf("unknown job %q: the worker and the page are from different builds; reload the page", req.Kind)
-	}
-	report := func(p Progress) {
-		if progress == nil {
-			return
-		}
-		if mem != nil {
-			p.Mem = mem()
-		}
-		b, err := msgpack.Marshal(&p)
-		if err == nil {
-			progress(b)
-		}
-	}
-	start := time.Now()
-	res, err := run(&req, report)
-	if err != nil {
-		return nil, err
-	}
-	res.Millis = float64(time.Since(start).Microseconds()) / 1000
-	if mem != nil {
-		res.Mem = mem()
-	}
-	return msgpack.Marshal(res)
-}
-
 // Encode encodes a request for the worker.
 func Encode(req *Request) ([]byte, error) { return msgpack.Marshal(req) }
 
@@ -143,20 +98,56 @@ func DecodeResult(b []byte) (*Result, error) {
 	return &r, nil
 }
 
-func ping(req *Request, report Reporter) (*Result, error) {
-	report(Progress{Phase: "ping", Step: 1, Total: 1})
-	return &Result{Summary: map[string]float64{"bytes": float64(len(req.Snapshot))}}, nil
+// Job kinds.
+const (
+	KindPing     = "ping"     // answers at once: checks the worker is up
+	KindSimulate = "simulate" // simulated raters label the demo domain: a new state
+	KindTrainRM  = "train-rm" // train a reward model on the state's judgments
+	KindOptimize = "optimize" // optimize the candidate policy at one or more β
+	KindSweep    = "sweep"    // exact β sweep: proxy and gold against √KL
+	KindImport   = "import"   // read a dataset file (CLI formats): a new state
+	KindExport   = "export"   // write the state's feedback in a CLI format
+	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
+)
+
+// Params are the parameters of every job kind; each kind reads its own fields and
+// documents their defaults.
+type Params struct {
+	Seed uint64 `msgpack:"seed"`
+
+	// simulate
+	Items   int    `msgpack:"items,omitempty"`   // prompts; default 60
+	Panel   string `msgpack:"panel,omitempty"`   // demo.ParseProfiles spec; default demo.DefaultPanel
+	Overlap int    `msgpack:"overlap,omitempty"` // raters per item; default 3
+
+	// train-rm, optimize, sweep
+	Family  string  `msgpack:"family,omitempty"`  // reward family: linear (default), mlp, tabular, ensemble
+	Holdout float64 `msgpack:"holdout,omitempty"` // held-out fraction; default 0.2
+
+	// optimize
+	Algo     string    `msgpack:"algo,omitempty"`      // ppo (default), rloo, exact, bon, dpo, ipo
+	Betas    []float64 `msgpack:"betas,omitempty"`     // one run per β; default [0.1]
+	TargetKL float64   `msgpack:"target_kl,omitempty"` // adaptive β toward this KL (ppo, rloo, exact)
+	Steps    int       `msgpack:"steps,omitempty"`     // default 200
+	N        int       `msgpack:"n,omitempty"`         // best-of-N's N; default 4
+	Prefix   string    `msgpack:"prefix,omitempty"`    // name prefix of the runs and models; default "policy"
+
+	// import, export
+	Format string `msgpack:"format,omitempty"`
+	Name   string `msgpack:"name,omitempty"` // file name, for messages
+	Data   []byte `msgpack:"data,omitempty"`
 }
 
-// finish encodes the new state s and the delta d into a Result.
-func finish(s, d *snapshot.Snapshot) (*Result, error) {
-	full, err := snapshot.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("encode the new state: %w", err)
-	}
-	delta, err := snapshot.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode the changes: %w", err)
-	}
-	return &Result{Snapshot: full, Delta: delta}, nil
-}
+// Run and model names the pages look for.
+const (
+	ModelRM  = "reward"   // the last trained reward model
+	RunRM    = "train-rm" // the last reward-model training run
+	RunSweep = "sweep"    // the last β sweep
+)
+
+// Formats the Data page offers: those of core/formats (package work's tests check
+// that the lists agree), kept here so that the UI binary does not link the codecs.
+var (
+	ImportFormats = []string{"jsonl", "trl", "hh-rlhf", "labelstudio", "summarize"}
+	ExportFormats = []string{"jsonl", "trl", "trl-conversational", "kto", "hh-rlhf"}
+)

@@ -2,7 +2,7 @@
 
 // Command worker is the workbench's training worker (worker.wasm): a plain Go wasm
 // binary, without go-app, that runs in a Web Worker and executes the long jobs of
-// package app/jobs (simulation, reward-model training, policy optimization) on the
+// package app/work (simulation, reward-model training, policy optimization) on the
 // same core as the UI, so that the page stays responsive.
 //
 // Protocol: the UI posts a transferred ArrayBuffer holding a msgpack jobs.Request.
@@ -14,7 +14,7 @@ package main
 import (
 	"syscall/js"
 
-	"prefer/app/jobs"
+	"prefer/app/work"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 // serve runs one job and posts its progress and its result.
 func serve(req []byte) {
 	progress := func(msg []byte) { post('p', msg) }
-	res, err := jobs.Handle(req, progress, memory)
+	res, err := work.Handle(req, progress, memory)
 	if err != nil {
 		post('e', []byte(err.Error()))
 		return

@@ -1,19 +1,22 @@
-package jobs
+package work
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"prefer/app/jobs"
+	"prefer/core/formats"
 	"prefer/core/snapshot"
 )
 
 // run runs one job through Handle, as the worker does, and applies its result to the
 // state the way the UI does.
-func run(tb testing.TB, state []byte, kind string, p Params) (*Result, []byte) {
+func run(tb testing.TB, state []byte, kind string, p jobs.Params) (*jobs.Result, []byte) {
 	tb.Helper()
-	req, err := Encode(&Request{Kind: kind, Snapshot: state, Params: &p})
+	req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -22,7 +25,7 @@ func run(tb testing.TB, state []byte, kind string, p Params) (*Result, []byte) {
 	if err != nil {
 		tb.Fatalf("%s: %v", kind, err)
 	}
-	res, err := DecodeResult(out)
+	res, err := jobs.DecodeResult(out)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -34,28 +37,28 @@ func run(tb testing.TB, state []byte, kind string, p Params) (*Result, []byte) {
 
 func TestLessonPipeline(t *testing.T) {
 	start := time.Now()
-	res, state := run(t, nil, KindSimulate, Params{Seed: 7})
+	res, state := run(t, nil, jobs.KindSimulate, jobs.Params{Seed: 7})
 	if !res.Replace || res.Summary["items"] != 60 {
 		t.Fatalf("simulate: %+v", res.Summary)
 	}
 	t.Logf("simulate %v", time.Since(start))
 	start = time.Now()
-	res, state = run(t, state, KindTrainRM, Params{Seed: 1})
+	res, state = run(t, state, jobs.KindTrainRM, jobs.Params{Seed: 1})
 	if acc := res.Summary["held_acc"]; acc < 0.55 || acc > 1 {
 		t.Fatalf("held-out accuracy %v", acc)
 	}
 	t.Logf("train-rm %v: %v", time.Since(start), res.Summary)
 	start = time.Now()
-	res, state = run(t, state, KindOptimize, Params{Seed: 1, Betas: []float64{0.02, 0.5}, Steps: 150})
+	res, state = run(t, state, jobs.KindOptimize, jobs.Params{Seed: 1, Betas: []float64{0.02, 0.5}, Steps: 150})
 	t.Logf("optimize %v: %v %v", time.Since(start), res.Summary, res.Notes)
 	start = time.Now()
-	res, state = run(t, state, KindSweep, Params{Seed: 1})
+	res, state = run(t, state, jobs.KindSweep, jobs.Params{Seed: 1})
 	t.Logf("sweep %v: %v", time.Since(start), res.Notes)
 	s, err := snapshot.Unmarshal(state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{RunRM, "policy-1", "policy-2", RunSweep} {
+	for _, name := range []string{jobs.RunRM, "policy-1", "policy-2", jobs.RunSweep} {
 		if s.Run(name) == nil {
 			t.Errorf("run %s missing", name)
 		}
@@ -64,8 +67,23 @@ func TestLessonPipeline(t *testing.T) {
 }
 
 func TestUnknownKind(t *testing.T) {
-	req, _ := msgpack.Marshal(&Request{Kind: "nope"})
+	req, _ := msgpack.Marshal(&jobs.Request{Kind: "nope"})
 	if _, err := Handle(req, nil, nil); err == nil {
 		t.Fatal("no error for an unknown job")
+	}
+}
+
+func TestFormatListsMatchCore(t *testing.T) {
+	if got, want := fmt.Sprint(jobs.ImportFormats), fmt.Sprint(formats.Importers); got != want {
+		t.Errorf("jobs.ImportFormats = %s, core/formats.Importers = %s", got, want)
+	}
+	var exp []string
+	for _, f := range formats.Exporters {
+		if f != "safetensors" { // models, not feedback: the CLI's
+			exp = append(exp, f)
+		}
+	}
+	if got, want := fmt.Sprint(jobs.ExportFormats), fmt.Sprint(exp); got != want {
+		t.Errorf("jobs.ExportFormats = %s, core/formats.Exporters = %s", got, want)
 	}
 }

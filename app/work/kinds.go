@@ -1,4 +1,4 @@
-package jobs
+package work
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"prefer/app/jobs"
 	"prefer/core/agree"
 	"prefer/core/demo"
 	"prefer/core/feedback"
@@ -18,87 +19,23 @@ import (
 	"prefer/core/snapshot"
 )
 
-// Job kinds besides ping.
-const (
-	KindSimulate = "simulate" // simulated raters label the demo domain: a new state
-	KindTrainRM  = "train-rm" // train a reward model on the state's judgments
-	KindOptimize = "optimize" // optimize the candidate policy at one or more β
-	KindSweep    = "sweep"    // exact β sweep: proxy and gold against √KL
-	KindImport   = "import"   // read a dataset file (CLI formats): a new state
-	KindExport   = "export"   // write the state's feedback in a CLI format
-	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
-)
-
-func init() {
-	kinds[KindSimulate] = simulate
-	kinds[KindTrainRM] = trainRM
-	kinds[KindOptimize] = optimize
-	kinds[KindSweep] = sweep
-	kinds[KindImport] = importFile
-	kinds[KindExport] = exportFile
-	kinds[KindAgree] = agreeReport
-}
-
-func agreeReport(req *Request, report Reporter) (*Result, error) {
+func agreeReport(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	report(Progress{Phase: "measuring agreement", Step: 0, Total: 1})
-	rep := agree.Analyze(s.Items, s.Raters, s.Judgments, agree.Options{Seed: req.params().Seed})
+	report(jobs.Progress{Phase: "measuring agreement", Step: 0, Total: 1})
+	rep := agree.Analyze(s.Items, s.Raters, s.Judgments, agree.Options{Seed: req.Param().Seed})
 	data, err := json.Marshal(rep)
 	if err != nil {
 		return nil, fmt.Errorf("encode the quality report: %w", err)
 	}
-	return &Result{File: data, Summary: map[string]float64{"judgments": float64(rep.Judgments)}}, nil
+	return &jobs.Result{File: data, Summary: map[string]float64{"judgments": float64(rep.Judgments)}}, nil
 }
 
-// Params are the parameters of every job kind; each kind reads its own fields and
-// documents their defaults.
-type Params struct {
-	Seed uint64 `msgpack:"seed"`
-
-	// simulate
-	Items   int    `msgpack:"items,omitempty"`   // prompts; default 60
-	Panel   string `msgpack:"panel,omitempty"`   // demo.ParseProfiles spec; default demo.DefaultPanel
-	Overlap int    `msgpack:"overlap,omitempty"` // raters per item; default 3
-
-	// train-rm, optimize, sweep
-	Family  string  `msgpack:"family,omitempty"`  // reward family: linear (default), mlp, tabular, ensemble
-	Holdout float64 `msgpack:"holdout,omitempty"` // held-out fraction; default 0.2
-
-	// optimize
-	Algo     string    `msgpack:"algo,omitempty"`      // ppo (default), rloo, exact, bon, dpo, ipo
-	Betas    []float64 `msgpack:"betas,omitempty"`     // one run per β; default [0.1]
-	TargetKL float64   `msgpack:"target_kl,omitempty"` // adaptive β toward this KL (ppo, rloo, exact)
-	Steps    int       `msgpack:"steps,omitempty"`     // default 200
-	N        int       `msgpack:"n,omitempty"`         // best-of-N's N; default 4
-	Prefix   string    `msgpack:"prefix,omitempty"`    // name prefix of the runs and models; default "policy"
-
-	// import, export
-	Format string `msgpack:"format,omitempty"`
-	Name   string `msgpack:"name,omitempty"` // file name, for messages
-	Data   []byte `msgpack:"data,omitempty"`
-}
-
-// decodeParams reads the request's parameters.
-func (r *Request) params() Params {
-	if r.Params == nil {
-		return Params{}
-	}
-	return *r.Params
-}
-
-// Run and model names the pages look for.
-const (
-	ModelRM  = "reward"   // the last trained reward model
-	RunRM    = "train-rm" // the last reward-model training run
-	RunSweep = "sweep"    // the last β sweep
-)
-
-func simulate(req *Request, report Reporter) (*Result, error) {
-	p := req.params()
-	report(Progress{Phase: "simulating raters", Step: 0, Total: 1})
+func simulate(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	p := req.Param()
+	report(jobs.Progress{Phase: "simulating raters", Step: 0, Total: 1})
 	cfg := demo.Config{Seed: p.Seed, Items: p.Items, Overlap: p.Overlap}
 	if p.Panel != "" {
 		panel, err := demo.ParseProfiles(p.Panel)
@@ -117,7 +54,7 @@ func simulate(req *Request, report Reporter) (*Result, error) {
 	s := d.Snapshot()
 	s.Provenance = snapshot.Provenance{Tool: "prefer web", Seed: p.Seed,
 		Command: fmt.Sprintf("simulate --seed %d --items %d --raters %s", p.Seed, len(d.Items), orDefault(p.Panel, demo.DefaultPanel))}
-	report(Progress{Phase: "simulating raters", Step: 1, Total: 1})
+	report(jobs.Progress{Phase: "simulating raters", Step: 1, Total: 1})
 	res, err := finish(s, &snapshot.Snapshot{})
 	if err != nil {
 		return nil, err
@@ -135,12 +72,12 @@ func orDefault(s, def string) string {
 }
 
 // rewardConfig is the reward-model configuration of a request.
-func rewardConfig(p Params) reward.Config {
+func rewardConfig(p jobs.Params) reward.Config {
 	return reward.Config{Family: orDefault(p.Family, reward.FamilyLinear), Seed: p.Seed, Holdout: p.Holdout}
 }
 
 // trainReward trains the request's reward model, reporting each epoch.
-func trainReward(s *snapshot.Snapshot, p Params, report Reporter, phase string, of func(epoch int) (int, int)) (*reward.Result, error) {
+func trainReward(s *snapshot.Snapshot, p jobs.Params, report Reporter, phase string, of func(epoch int) (int, int)) (*reward.Result, error) {
 	cfg := rewardConfig(p)
 	cfg.Progress = func(epoch int, trainLoss, heldLoss float64) bool {
 		step, total := of(epoch)
@@ -148,7 +85,7 @@ func trainReward(s *snapshot.Snapshot, p Params, report Reporter, phase string, 
 		if !math.IsNaN(heldLoss) {
 			m["held_loss"] = heldLoss
 		}
-		report(Progress{Phase: phase, Step: step, Total: total, Metrics: m})
+		report(jobs.Progress{Phase: phase, Step: step, Total: total, Metrics: m})
 		return true
 	}
 	res, err := reward.Train(s.Items, s.Judgments, cfg)
@@ -158,19 +95,19 @@ func trainReward(s *snapshot.Snapshot, p Params, report Reporter, phase string, 
 	return res, err
 }
 
-func trainRM(req *Request, report Reporter) (*Result, error) {
+func trainRM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	p := req.params()
+	p := req.Param()
 	res, err := trainReward(s, p, report, "training the reward model", func(e int) (int, int) { return e, rewardConfig(p).Epochs + 40 })
 	if err != nil {
 		return nil, err
 	}
 	run := rewardRun(s, res, p)
 	run.Config["proposals"] = proposals(s, res.Model, p.Seed)
-	model := reward.ToSnapshot(res.Model, ModelRM, run.Summary)
+	model := reward.ToSnapshot(res.Model, jobs.ModelRM, run.Summary)
 	model.Run = run.Name
 	s.PutRun(run)
 	s.PutModel(model)
@@ -188,10 +125,10 @@ func trainRM(req *Request, report Reporter) (*Result, error) {
 // the learning curves, the held-out metrics, and the diagnostics the Reward page
 // draws (reliability bins, reward against length, confident disagreements). The
 // model itself is a pure function of the run's data, configuration and seed.
-func rewardRun(s *snapshot.Snapshot, res *reward.Result, p Params) snapshot.Run {
+func rewardRun(s *snapshot.Snapshot, res *reward.Result, p jobs.Params) snapshot.Run {
 	c := res.Curves
 	run := snapshot.Run{
-		Name: RunRM,
+		Name: jobs.RunRM,
 		Kind: "train-rm",
 		Seed: p.Seed,
 		Config: map[string]any{
@@ -277,8 +214,8 @@ func nan0(x float64) float64 {
 
 // env is the optimization environment of a state: the proxy reward (the stored
 // reward model, or one trained now) and the gold utility when known.
-func env(s *snapshot.Snapshot, p Params, report Reporter) (policy.Env, string, error) {
-	if sm := s.Model(ModelRM); sm != nil {
+func env(s *snapshot.Snapshot, p jobs.Params, report Reporter) (policy.Env, string, error) {
+	if sm := s.Model(jobs.ModelRM); sm != nil {
 		m, err := reward.FromSnapshot(*sm)
 		if err != nil {
 			return policy.Env{}, "", fmt.Errorf("load the stored reward model: %w", err)
@@ -290,7 +227,7 @@ func env(s *snapshot.Snapshot, p Params, report Reporter) (policy.Env, string, e
 		return e, fmt.Sprintf("stored %s reward model", sm.Family), nil
 	}
 	q := p
-	if run := s.Run(RunRM); run != nil {
+	if run := s.Run(jobs.RunRM); run != nil {
 		// Retrain exactly the model of the last training run (same data, family and
 		// seed give the same model bit for bit).
 		q.Seed = run.Seed
@@ -312,12 +249,12 @@ func env(s *snapshot.Snapshot, p Params, report Reporter) (policy.Env, string, e
 	return e, fmt.Sprintf("%s reward model (seed %d)", res.Config.Family, q.Seed), nil
 }
 
-func optimize(req *Request, report Reporter) (*Result, error) {
+func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	p := req.params()
+	p := req.Param()
 	if len(s.Items) == 0 {
 		return nil, errors.New("there are no items to optimize a policy on: simulate raters, import a dataset or open a snapshot first")
 	}
@@ -354,7 +291,7 @@ func optimize(req *Request, report Reporter) (*Result, error) {
 		}
 		total := steps * len(betas)
 		progress := func(step int, m policy.Metrics) bool {
-			report(Progress{Phase: phase, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
+			report(jobs.Progress{Phase: phase, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
 				"run": float64(bi), "beta": m.Beta, "reward": nan0(m.Reward), "gold": nan0(m.Gold),
 				"kl": nan0(m.KL), "entropy": nan0(m.Entropy),
 			}})
@@ -479,24 +416,24 @@ func argmax(xs []float64) int {
 	return best
 }
 
-func sweep(req *Request, report Reporter) (*Result, error) {
+func sweep(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	p := req.params()
+	p := req.Param()
 	e, rewardName, err := env(s, p, report)
 	if err != nil {
 		return nil, err
 	}
 	res, err := policy.Sweep(s.Items, e, policy.SweepConfig{Algo: "exact", Seed: p.Seed, Progress: func(done, total int) bool {
-		report(Progress{Phase: "β sweep", Step: done, Total: total})
+		report(jobs.Progress{Phase: "β sweep", Step: done, Total: total})
 		return true
 	}})
 	if err != nil {
 		return nil, err
 	}
-	res.Run.Name = RunSweep
+	res.Run.Name = jobs.RunSweep
 	res.Run.Config["reward"] = rewardName
 	s.PutRun(res.Run)
 	out, err := finish(s, &snapshot.Snapshot{Runs: []snapshot.Run{res.Run}})
@@ -507,9 +444,9 @@ func sweep(req *Request, report Reporter) (*Result, error) {
 	return out, nil
 }
 
-func importFile(req *Request, report Reporter) (*Result, error) {
-	p := req.params()
-	report(Progress{Phase: "reading " + p.Name, Step: 0, Total: 1})
+func importFile(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	p := req.Param()
+	report(jobs.Progress{Phase: "reading " + p.Name, Step: 0, Total: 1})
 	d, rep, err := formats.Import(p.Format, bytes.NewReader(p.Data), formats.Options{Lenient: true})
 	if err != nil {
 		return nil, fmt.Errorf("import %s as %s: %w", p.Name, p.Format, err)
@@ -527,18 +464,18 @@ func importFile(req *Request, report Reporter) (*Result, error) {
 	return res, nil
 }
 
-func exportFile(req *Request, report Reporter) (*Result, error) {
+func exportFile(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	p := req.params()
+	p := req.Param()
 	var buf bytes.Buffer
 	rep, err := formats.Export(p.Format, &buf, &formats.Dataset{Items: s.Items, Raters: s.Raters, Judgments: s.Judgments})
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{File: buf.Bytes(), Summary: map[string]float64{"records": float64(rep.Records), "skipped": float64(rep.SkippedTotal())}}
+	res := &jobs.Result{File: buf.Bytes(), Summary: map[string]float64{"records": float64(rep.Records), "skipped": float64(rep.SkippedTotal())}}
 	for reason, n := range rep.Skipped {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d %s judgments left out (the format has no place for them)", n, reason))
 	}

@@ -1,0 +1,88 @@
+// Package work runs the workbench's long jobs on package core: simulated raters,
+// reward-model training, policy optimization, β sweeps, the quality report, dataset
+// import and export. The training worker (wasm/worker) calls Handle for every
+// request it receives; tests and benchmarks call the same Handle natively, so the
+// worker's results can be compared with native ones bit for bit and its speed with
+// native speed. Jobs are deterministic given the request (its seeds).
+package work
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"prefer/app/jobs"
+	"prefer/core/snapshot"
+)
+
+// Reporter is given to a job to report progress; it never blocks for long.
+type Reporter func(p jobs.Progress)
+
+// job runs one kind of request.
+type job func(req *jobs.Request, report Reporter) (*jobs.Result, error)
+
+// kinds maps Request.Kind to its job.
+var kinds = map[string]job{
+	jobs.KindPing:     ping,
+	jobs.KindSimulate: simulate,
+	jobs.KindTrainRM:  trainRM,
+	jobs.KindOptimize: optimize,
+	jobs.KindSweep:    sweep,
+	jobs.KindImport:   importFile,
+	jobs.KindExport:   exportFile,
+	jobs.KindAgree:    agreeReport,
+}
+
+// Handle decodes a request, runs its job and encodes the result. progress receives
+// encoded Progress messages; mem (may be nil) reports the worker's memory.
+func Handle(data []byte, progress func([]byte), mem func() int64) ([]byte, error) {
+	var req jobs.Request
+	if err := msgpack.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("decode job request: %w", err)
+	}
+	run, ok := kinds[req.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown job %q: the worker and the page are from different builds; reload the page", req.Kind)
+	}
+	report := func(p jobs.Progress) {
+		if progress == nil {
+			return
+		}
+		if mem != nil {
+			p.Mem = mem()
+		}
+		b, err := msgpack.Marshal(&p)
+		if err == nil {
+			progress(b)
+		}
+	}
+	start := time.Now()
+	res, err := run(&req, report)
+	if err != nil {
+		return nil, err
+	}
+	res.Millis = float64(time.Since(start).Microseconds()) / 1000
+	if mem != nil {
+		res.Mem = mem()
+	}
+	return msgpack.Marshal(res)
+}
+
+func ping(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	report(jobs.Progress{Phase: "ping", Step: 1, Total: 1})
+	return &jobs.Result{Summary: map[string]float64{"bytes": float64(len(req.Snapshot))}}, nil
+}
+
+// finish encodes the new state s and the delta d into a Result.
+func finish(s, d *snapshot.Snapshot) (*jobs.Result, error) {
+	full, err := snapshot.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode the new state: %w", err)
+	}
+	delta, err := snapshot.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode the changes: %w", err)
+	}
+	return &jobs.Result{Snapshot: full, Delta: delta}, nil
+}
