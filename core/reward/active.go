@@ -11,23 +11,32 @@ import (
 )
 
 // Acquisition rules of Propose.
+//
+// The default is RuleUncertainty because it is the one that measurably saves labels
+// here: on the demo domain with an unbiased simulated rater (BenchmarkActiveVsRandom,
+// 3 seeds, a noise-free held-out set), reaching 90% held-out accuracy took 683
+// labels on average with uncertainty sampling, 1,033 with random choice and 1,267
+// with BALD. The ensemble still matters: its mean is the better-calibrated model
+// whose uncertainty is sampled.
 const (
+	// RuleUncertainty ranks a pair by the binary entropy of the (ensemble mean)
+	// model's P(a ≻ b) = σ(r̄(a) − r̄(b)): the pairs the model cannot yet order
+	// (uncertainty or margin sampling, Lewis & Gale 1994). Works with any model.
+	RuleUncertainty = "uncertainty"
 	// RuleBALD ranks a pair by the mutual information between its label and the
 	// ensemble member that explains it (Houlsby et al. 2011, "Bayesian Active
 	// Learning by Disagreement"):
 	//
 	//	I = H(p̄) − (1/M) Σ_m H(p_m),   p_m = σ(r_m(a) − r_m(b)),  p̄ = (1/M) Σ_m p_m
 	//
-	// with H the binary entropy. It is high when the members are each confident but
-	// disagree (a label would teach the model something) and low for pairs every
-	// member finds a coin flip (near-equal responses, where a noisy label teaches
-	// little). Plain disagreement (RuleVariance) cannot tell the two apart.
+	// with H the binary entropy: high when the members are each confident but
+	// disagree. In theory it avoids pairs that are coin flips for every member; on
+	// the demo domain it picked pairs of rare responses whose labels generalise
+	// poorly, and needed more labels than random choice.
 	RuleBALD = "bald"
-	// RuleVariance ranks by the variance of the members' reward gaps r_m(a) − r_m(b).
+	// RuleVariance ranks by the variance of the members' reward gaps r_m(a) − r_m(b)
+	// (plain ensemble disagreement).
 	RuleVariance = "variance"
-	// RuleUncertainty ranks by the entropy of the mean model's P(a ≻ b) (works for
-	// any model; no ensemble needed).
-	RuleUncertainty = "uncertainty"
 	// RuleRandom picks pairs uniformly at random (the baseline).
 	RuleRandom = "random"
 )
@@ -42,7 +51,7 @@ type Candidate struct {
 // ProposeConfig configures Propose. Zero fields take the defaults given.
 type ProposeConfig struct {
 	K       int    // pairs to propose (default 10)
-	Rule    string // acquisition rule (default RuleBALD)
+	Rule    string // acquisition rule (default RuleUncertainty)
 	Seed    uint64 // breaks ties and drives RuleRandom
 	PerItem int    // at most this many pairs per item, for diversity (default 1)
 	// Skip, if set, leaves out pairs already labeled (or otherwise unwanted).
@@ -51,13 +60,13 @@ type ProposeConfig struct {
 
 // Propose returns the K response pairs most worth labeling next under cfg.Rule,
 // best first. BALD and variance need an *Ensemble (use Train with Family ensemble);
-// uncertainty and random work with any model.
+// uncertainty (the default) and random work with any model.
 func Propose(m Model, items []feedback.Item, cfg ProposeConfig) ([]Candidate, error) {
 	if cfg.K <= 0 {
 		cfg.K = 10
 	}
 	if cfg.Rule == "" {
-		cfg.Rule = RuleBALD
+		cfg.Rule = RuleUncertainty
 	}
 	if cfg.PerItem <= 0 {
 		cfg.PerItem = 1

@@ -58,9 +58,11 @@
 // responses carry part tags (the demo domain's "polite", "wrong", …), how much each
 // part moves reward compared with gold, which flags a model that overvalues one.
 //
-// Propose picks the next pairs to label by the ensemble's mutual information between
-// the label and the members (BALD, Houlsby et al. 2011), which unlike plain
-// disagreement does not spend labels on pairs that are coin flips for every member. Personalize fits one model
+// Propose picks the next pairs to label: by default the pairs the ensemble's mean
+// model is least sure how to order (uncertainty sampling), which on the demo domain
+// reaches a target accuracy with about two thirds of the labels random choice
+// needs; BALD (Houlsby et al. 2011) and plain ensemble disagreement are available
+// and measured worse there. Personalize fits one model
 // per rater group and reports how far the groups' models disagree and how badly the
 // pooled model fits each group.
 //
