@@ -1,9 +1,17 @@
 package lm
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
 
+	"prefer/core/demo"
+	"prefer/core/policy"
 	"prefer/core/rng"
+	"prefer/core/snapshot"
 )
 
 // benchBatch returns a batch of B random sequences of T tokens with every target
@@ -19,21 +27,126 @@ func benchBatch(m *Model, B, T int) (tokens, targets []int32) {
 	return tokens, targets
 }
 
-// BenchmarkForwardBackward times one forward and backward pass of the default model
-// on 16 sequences of 48 tokens and reports tokens per second.
+// Shape of the training-step benchmarks: 16 sequences of 48 tokens (about one
+// pretraining batch of the demo grammar), the default model.
+const benchB, benchT = 16, 48
+
+// BenchmarkForwardBackward times one forward and one backward pass of the default
+// model (82k parameters) on 16 sequences of 48 tokens, single-threaded, and reports
+// tokens per second. The bench table shows it natively and in wasm side by side.
 func BenchmarkForwardBackward(b *testing.B) {
 	m, err := New(DefaultConfig(DemoVocab().Size()), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const B, T = 16, 48
-	tokens, targets := benchBatch(m, B, T)
+	tokens, targets := benchBatch(m, benchB, benchT)
 	dlogp := crossEntropyGrad(nil, targets)
 	m.ZeroGrad()
 	for b.Loop() {
-		m.Forward(tokens, targets, B, T)
+		m.Forward(tokens, targets, benchB, benchT)
 		m.Backward(dlogp, nil, nil)
 	}
-	b.ReportMetric(float64(B*T*b.N)/b.Elapsed().Seconds(), "tokens/s")
-	b.ReportMetric(float64(m.Config.NumParams()), "params")
+	b.ReportMetric(float64(benchB*benchT*b.N)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// BenchmarkTrainStep times one full training step as pretraining runs it: forward
+// and backward passes (split over the Workers replicas, so natively on two cores)
+// and an AdamW update; steps per second and tokens per second. BenchmarkTFJSTrainStep
+// is the same step in TensorFlow.js.
+func BenchmarkTrainStep(b *testing.B) {
+	m, err := New(DefaultConfig(DemoVocab().Size()), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tokens, targets := benchBatch(m, benchB, benchT)
+	bt := batch{B: benchB, T: benchT, tokens: tokens, targets: targets}
+	dlogp := crossEntropyGrad(nil, targets)
+	tr := newTrainer(m)
+	opt := NewAdamW(m, AdamWConfig{})
+	for b.Loop() {
+		tr.forwardBackward(&bt, dlogp)
+		opt.Step(m, 1e-3)
+	}
+	s := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/s, "steps/s")
+	b.ReportMetric(float64(benchB*benchT*b.N)/s, "tokens/s")
+}
+
+// BenchmarkTFJSTrainStep runs testdata/tfjs/bench.js: the same model and training
+// step in TensorFlow.js 4.22 on its wasm backend (SIMD, one thread), under Node. It
+// needs node and `npm ci` in testdata/tfjs; without them it is skipped.
+func BenchmarkTFJSTrainStep(b *testing.B) {
+	if runtime.GOOS == "js" {
+		b.Skip("runs node as a subprocess: native only")
+	}
+	dir := filepath.Join("testdata", "tfjs")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@tensorflow", "tfjs-backend-wasm")); err != nil {
+		b.Skip("TF.js is not installed: run `npm ci` in core/lm/testdata/tfjs")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		b.Skip("node is not installed")
+	}
+	var steps, tokens float64
+	for b.Loop() {
+		cmd := exec.Command(node, "bench.js", "10")
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("bench.js: %v", err)
+		}
+		var r struct {
+			StepsPerS  float64 `json:"steps_per_s"`
+			TokensPerS float64 `json:"tokens_per_s"`
+			Params     int     `json:"params"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			b.Fatalf("bench.js output %q: %v", out, err)
+		}
+		steps, tokens = r.StepsPerS, r.TokensPerS
+	}
+	b.ReportMetric(steps, "steps/s")
+	b.ReportMetric(tokens, "tokens/s")
+}
+
+// benchRef returns the shipped reference model when the repository is at hand (as in
+// `make bench`), else a random one.
+func benchRef(tb testing.TB) *LM {
+	if data, err := os.ReadFile(filepath.Join("..", "..", "static", "web", "ref-lm.snap")); err == nil {
+		if s, err := snapshot.Unmarshal(data); err == nil {
+			if m := s.Model("ref-lm"); m != nil {
+				if l, err := FromSnapshot(m); err == nil {
+					return l
+				}
+			}
+		}
+	}
+	v := DemoVocab()
+	m, err := New(DefaultConfig(v.Size()), 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &LM{Model: m, Vocab: v}
+}
+
+// BenchmarkPPOStep times one PPO step of the lesson on the shipped reference model:
+// 16 prompts × 4 sampled responses, the KL-penalized reward against the gold
+// utility, GAE, 4 epochs of the clipped objective with the value head; steps per
+// second.
+func BenchmarkPPOStep(b *testing.B) {
+	ref := benchRef(b)
+	items := demo.Prompts(1, 16)
+	env := policy.Env{Proxy: demo.Gold, Gold: demo.Gold}
+	p, err := NewPolicy(ref, items, PolicyConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		if _, err := policy.PPO(p, env, policy.PPOConfig{Steps: 1, Samples: 4, LR: 5e-4, Seed: seed}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }

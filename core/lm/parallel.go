@@ -9,10 +9,13 @@ import "sync"
 // in wasm, where the parts simply run one after the other.
 const Workers = 2
 
-// trainer computes the gradient of a batch with Workers replicas of a model.
+// trainer runs forward and backward passes of a batch with Workers replicas of a
+// model. forward keeps the replicas' activations, so a later backward on the same
+// batch needs no second forward pass.
 type trainer struct {
 	m    *Model
 	reps []*Model
+	b    *batch // the batch of the last forward pass
 }
 
 func newTrainer(m *Model) *trainer {
@@ -36,47 +39,75 @@ func part(i, B int) (lo, hi int) {
 	return
 }
 
-// forwardBackward runs the forward and backward passes of the batch for the loss
-// L = Σ_t dlogp_t·logp_t, leaves its gradient in m.Grads (overwriting it) and
-// returns L; with the cross-entropy gradient (crossEntropyGrad) L is the mean
-// negative log-likelihood.
-func (t *trainer) forwardBackward(b *batch, dlogp []float32) float64 {
-	return t.run(b, dlogp, nil, nil)
-}
-
-// run is forwardBackward with value and entropy gradients (either may be nil).
-func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
-	T := b.T
-	losses := make([]float64, Workers)
+// each runs f(i, replica, lo, hi) for every non-empty part, concurrently.
+func (t *trainer) each(B int, f func(i int, r *Model, lo, hi int)) {
 	var wg sync.WaitGroup
 	for i, r := range t.reps {
-		lo, hi := part(i, b.B)
+		lo, hi := part(i, B)
 		if lo == hi {
 			continue
 		}
 		wg.Add(1)
-		go func(i int, r *Model) {
+		go func() {
 			defer wg.Done()
-			r.ZeroGrad()
-			r.Forward(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T)
-			var s float64
-			lp := r.LogProbs()
-			d := dlogp[lo*T : hi*T]
-			for j, w := range d {
-				s += float64(w) * float64(lp[j])
-			}
-			losses[i] = s
-			var de, dv []float32
-			if dent != nil {
-				de = dent[lo*T : hi*T]
-			}
-			if dvalue != nil {
-				dv = dvalue[lo*T : hi*T]
-			}
-			r.Backward(d, de, dv)
-		}(i, r)
+			f(i, r, lo, hi)
+		}()
 	}
 	wg.Wait()
+}
+
+// forward runs the forward pass of b on the replicas and keeps b for backward.
+func (t *trainer) forward(b *batch) {
+	T := b.T
+	t.b = b
+	t.each(b.B, func(_ int, r *Model, lo, hi int) {
+		r.Forward(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T)
+	})
+}
+
+// logProbs and values copy the replicas' outputs of the last forward pass, (B, T).
+func (t *trainer) logProbs(dst []float32) []float32 { return t.gather(dst, (*Model).LogProbs) }
+func (t *trainer) values(dst []float32) []float32   { return t.gather(dst, (*Model).Values) }
+
+func (t *trainer) gather(dst []float32, out func(*Model) []float32) []float32 {
+	b := t.b
+	dst = grow(dst, b.B*b.T)
+	for i, r := range t.reps {
+		lo, hi := part(i, b.B)
+		if lo < hi {
+			copy(dst[lo*b.T:hi*b.T], out(r))
+		}
+	}
+	return dst
+}
+
+// backward runs the backward passes of the last forward pass for the loss with
+// the given derivatives (dent and dvalue may be nil), and leaves the summed
+// gradient in m.Grads (overwriting it). It returns Σ_t dlogp_t·logp_t.
+func (t *trainer) backward(dlogp, dent, dvalue []float32) float64 {
+	b := t.b
+	T := b.T
+	losses := make([]float64, Workers)
+	t.each(b.B, func(i int, r *Model, lo, hi int) {
+		r.ZeroGrad()
+		var s float64
+		lp := r.LogProbs()
+		d := dlogp[lo*T : hi*T]
+		for j, w := range d {
+			if w != 0 {
+				s += float64(w) * float64(lp[j])
+			}
+		}
+		losses[i] = s
+		var de, dv []float32
+		if dent != nil {
+			de = dent[lo*T : hi*T]
+		}
+		if dvalue != nil {
+			dv = dvalue[lo*T : hi*T]
+		}
+		r.Backward(d, de, dv)
+	})
 	if t.m.Grads == nil {
 		t.m.ZeroGrad()
 	}
@@ -92,4 +123,18 @@ func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
 		loss += losses[i]
 	}
 	return loss
+}
+
+// forwardBackward runs the forward and backward passes of the batch for the loss
+// L = Σ_t dlogp_t·logp_t, leaves its gradient in m.Grads (overwriting it) and
+// returns L; with the cross-entropy gradient (crossEntropyGrad) L is the mean
+// negative log-likelihood.
+func (t *trainer) forwardBackward(b *batch, dlogp []float32) float64 {
+	return t.run(b, dlogp, nil, nil)
+}
+
+// run is forwardBackward with entropy and value gradients (either may be nil).
+func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
+	t.forward(b)
+	return t.backward(dlogp, dent, dvalue)
 }

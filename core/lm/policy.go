@@ -70,6 +70,11 @@ type Policy struct {
 	refKey                []policy.Sample
 	refLogp               []float64
 	refValid              bool
+	// the trainer's replicas hold the forward pass of trBatch (= the cached
+	// samples) when trValid.
+	trBatch                            batch
+	trValid                            bool
+	trLogp, trValue, trDlogp, trDvalue []float32
 }
 
 // NewPolicy returns a generative policy over items that starts at ref (copied: ref
@@ -193,14 +198,39 @@ func (p *Policy) RefLogProbs(dst []float64, ss []policy.Sample) {
 }
 
 // ensure computes (or reuses) the policy model's log-probabilities and values on ss.
+// When the samples fit one micro-batch, the forward pass runs on the trainer's
+// replicas (in parallel natively) and its activations are kept, so the backward
+// pass of Step needs no second forward pass.
 func (p *Policy) ensure(ss []policy.Sample) {
 	if p.cacheValid && sameSamples(p.cacheKey, ss) {
 		return
 	}
 	p.flush()
-	p.cacheLogp, p.cacheValue = forwardSamples(p.LM.Model, p.seqs(ss), p.cfg.MicroBatch, p.cacheLogp[:0], p.cacheValue[:0], true)
+	seqs := p.seqs(ss)
 	p.cacheKey = append(p.cacheKey[:0], ss...)
 	p.cacheValid = true
+	if len(seqs) > p.cfg.MicroBatch {
+		p.trValid = false
+		p.cacheLogp, p.cacheValue = forwardSamples(p.LM.Model, seqs, p.cfg.MicroBatch, p.cacheLogp[:0], p.cacheValue[:0], true)
+		return
+	}
+	makeBatch(&p.trBatch, seqs, p.LM.Model.Config.Context)
+	p.tr.forward(&p.trBatch)
+	p.trValid = true
+	p.trLogp = p.tr.logProbs(p.trLogp)
+	p.trValue = p.tr.values(p.trValue)
+	p.cacheLogp, p.cacheValue = p.cacheLogp[:0], p.cacheValue[:0]
+	bt := &p.trBatch
+	for i, sq := range seqs {
+		if bt.n[i] != len(sq.Response) {
+			panic("lm: a sample does not fit the context")
+		}
+		base := i*bt.T + bt.start[i]
+		for j := range sq.Response {
+			p.cacheLogp = append(p.cacheLogp, float64(p.trLogp[base+j]))
+			p.cacheValue = append(p.cacheValue, float64(p.trValue[base+j]))
+		}
+	}
 }
 
 // forwardSamples runs m on seqs in micro-batches and appends every response
@@ -283,6 +313,27 @@ func (p *Policy) flush() {
 	seqs := p.seqs(p.pendKey)
 	acc := make([]float32, len(m.Grads))
 	copy(acc, m.Grads)
+	if p.trValid && p.cacheValid && sameSamples(p.cacheKey, p.pendKey) {
+		// The replicas hold this batch's forward pass: backward only.
+		bt := &p.trBatch
+		dlogp := growZero(p.trDlogp, bt.B*bt.T)
+		dvalue := growZero(p.trDvalue, bt.B*bt.T)
+		p.trDlogp, p.trDvalue = dlogp, dvalue
+		t := 0
+		for i, sq := range seqs {
+			base := i*bt.T + bt.start[i]
+			for j := range sq.Response {
+				dlogp[base+j] = p.pendLogp[t]
+				dvalue[base+j] = p.pendValue[t]
+				t++
+			}
+		}
+		p.tr.backward(dlogp, nil, dvalue)
+		axpySeq(1, m.Grads, acc)
+		copy(m.Grads, acc)
+		return
+	}
+	p.trValid = false // the trainer runs other batches below
 	var bt batch
 	t := 0
 	for lo := 0; lo < len(seqs); lo += p.cfg.MicroBatch {
@@ -315,6 +366,7 @@ func (p *Policy) Step(lr float64) {
 	p.opt.Step(m, lr)
 	m.ZeroGrad()
 	p.cacheValid = false
+	p.trValid = false
 }
 
 // sameSamples reports whether two sample lists hold the same prompts and tokens.
