@@ -72,7 +72,7 @@ func (p *dataPage) loadLibrary(ctx app.Context) {
 		}
 		lib = append(lib, libraryEntry{ID: r.Key, Items: len(s.Items), Judgments: len(s.Judgments), Note: s.Provenance.Command})
 	}
-	ctx.Dispatch(func(ctx app.Context) { p.library = lib })
+	p.ctx.Dispatch(func(ctx app.Context) { p.library = lib })
 }
 
 func (p *dataPage) say(msg string, bad bool) { p.msg, p.bad = msg, bad }
@@ -171,7 +171,7 @@ func (p *dataPage) Render() app.UI {
 						url := p.shareURL
 						ctx.Async(func() {
 							err := browser.CopyText(url)
-							ctx.Dispatch(func(ctx app.Context) {
+							p.ctx.Dispatch(func(ctx app.Context) {
 								if err != nil {
 									p.say(err.Error(), true)
 								} else {
@@ -255,11 +255,11 @@ func (p *dataPage) onImport(ctx app.Context, e app.Event) {
 				if n := int(res.Summary["skipped"]); n > 0 {
 					msg += fmt.Sprintf(" %d bad records were skipped: %s", n, strings.Join(res.Notes, "; "))
 				}
-				ctx.Dispatch(func(ctx app.Context) { p.say(msg, false); p.loadLibraryAsync(ctx) })
+				p.ctx.Dispatch(func(ctx app.Context) { p.say(msg, false); p.loadLibraryAsync(ctx) })
 				return
 			}
 		}
-		ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+		p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
 	})
 }
 
@@ -269,7 +269,7 @@ func (p *dataPage) onExport(ctx app.Context, e app.Event) {
 	format := p.exportFormat
 	ctx.Async(func() {
 		res, err := wb.Run("Exporting", jobs.Request{Kind: jobs.KindExport, Params: &jobs.Params{Format: format}}, nil)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				p.say(err.Error(), true)
 				return
@@ -304,7 +304,7 @@ func (p *dataPage) onUpload(ctx app.Context, e app.Event) {
 	ctx.Async(func() {
 		name, data, err := browser.ReadFile(file)
 		msg, bad := openBytes(name, data, err)
-		ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
+		p.ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
 	})
 }
 
@@ -315,7 +315,7 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 	ctx.Async(func() {
 		data, _, err := wb.Snapshot()
 		if err != nil {
-			ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+			p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
 			return
 		}
 		origin := app.Window().Get("location").Get("origin").String()
@@ -330,14 +330,14 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 				link = origin + PathSnapshot + created.ID
 			}
 			_ = storeInLibrary(created.ID, data)
-			ctx.Dispatch(func(ctx app.Context) {
+			p.ctx.Dispatch(func(ctx app.Context) {
 				p.shareURL = link
 				p.say("Uploaded: anyone with the link opens exactly this state.", false)
 			})
 			return
 		}
 		frag, small := encodeFragment(data)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			switch {
 			case small:
 				p.shareURL = origin + PathHome + "#" + frag
@@ -372,6 +372,6 @@ func (p *dataPage) openLibrary(ctx app.Context, id string) {
 			err = fmt.Errorf("snapshot %s is no longer kept here", shortID(id))
 		}
 		msg, bad := openBytes(shortID(id), data, err)
-		ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
+		p.ctx.Dispatch(func(ctx app.Context) { p.say(msg, bad); p.loadLibraryAsync(ctx) })
 	})
 }

@@ -149,7 +149,7 @@ func (h *homePage) openFile(ctx app.Context, file app.Value) {
 	ctx.Async(func() {
 		name, data, err := browser.ReadFile(file)
 		msg, bad := openBytes(name, data, err)
-		ctx.Dispatch(func(ctx app.Context) { h.msg, h.bad = msg, bad })
+		h.ctx.Dispatch(func(ctx app.Context) { h.msg, h.bad = msg, bad })
 	})
 }
 
@@ -192,7 +192,7 @@ func (h *homePage) openFragment(ctx app.Context, frag string) {
 	ctx.Async(func() {
 		data, err := decodeFragment(frag)
 		msg, bad := openBytes("the link", data, err)
-		ctx.Dispatch(func(ctx app.Context) {
+		h.ctx.Dispatch(func(ctx app.Context) {
 			h.msg, h.bad = msg, bad
 			if !bad {
 				// Drop the fragment so a reload does not open it again.

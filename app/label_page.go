@@ -138,7 +138,7 @@ func (p *labelPage) joinProject(ctx app.Context, link projectLink) {
 		cur, ok := wb.project()
 		same := ok && cur.Project == link.Project && cur.Token == link.Token && cur.Server == link.Server
 		msg := loadTasks(link, same)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			p.projMsg = msg
 			p.task = nil
 		})
@@ -441,7 +441,7 @@ func (p *labelPage) save(ctx app.Context, js []feedback.Judgment, advance bool, 
 			}
 			saved = append(saved, j.ID)
 		}
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			p.busy = false
 			p.undo = append(p.undo, saved...)
 			if err != nil {
@@ -464,7 +464,7 @@ func (p *labelPage) showToast(ctx app.Context, msg string) {
 	p.toast = msg
 	p.toastGen++
 	gen := p.toastGen
-	ctx.After(1600*time.Millisecond, func(ctx app.Context) {
+	p.ctx.After(1600*time.Millisecond, func(ctx app.Context) {
 		if p.toastGen == gen {
 			p.toast = ""
 		}
@@ -647,7 +647,7 @@ func (p *labelPage) undoLast(ctx app.Context) {
 	p.busy = true
 	ctx.Async(func() {
 		err := wb.Remove(id)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			p.busy = false
 			if err != nil {
 				p.errMsg = err.Error()
@@ -1019,7 +1019,7 @@ func (p *labelPage) renderEmpty(v view, hasItems bool) app.UI {
 			p.errMsg = ""
 			ctx.Async(func() {
 				msg, bad := loadDemo()
-				ctx.Dispatch(func(ctx app.Context) {
+				p.ctx.Dispatch(func(ctx app.Context) {
 					if bad {
 						p.errMsg = msg
 					}

@@ -68,7 +68,7 @@ func (p *lessonPage) run(ctx app.Context, title string, kind string, params jobs
 	p.errMsg = ""
 	ctx.Async(func() {
 		_, err := wb.Run(title, jobs.Request{Kind: kind, Params: &params}, nil)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				if err != ErrCanceled {
 					p.errMsg = err.Error()

@@ -48,7 +48,7 @@ func (p *policyPage) run(ctx app.Context) {
 	p.errMsg = ""
 	ctx.Async(func() {
 		_, err := wb.Run("Optimizing the policy", jobs.Request{Kind: jobs.KindOptimize, Params: &params}, nil)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
 			}
@@ -61,7 +61,7 @@ func (p *policyPage) sweep(ctx app.Context) {
 	p.errMsg = ""
 	ctx.Async(func() {
 		_, err := wb.Run("Sweeping β", jobs.Request{Kind: jobs.KindSweep, Params: &jobs.Params{Seed: 1}}, nil)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
 			}

@@ -43,7 +43,7 @@ func (p *qualityPage) OnMount(ctx app.Context) {
 	p.unsub = wb.subscribe(func() { ctx.Dispatch(func(ctx app.Context) { p.refresh(ctx, wb.view()) }) })
 	ctx.Async(func() {
 		waitReady()
-		ctx.Dispatch(func(ctx app.Context) { p.refresh(ctx, wb.view()) })
+		p.ctx.Dispatch(func(ctx app.Context) { p.refresh(ctx, wb.view()) })
 	})
 }
 
@@ -67,7 +67,7 @@ func (p *qualityPage) refresh(ctx app.Context, v view) {
 		if err == nil {
 			err = json.Unmarshal(res.File, &rep)
 		}
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				if err != ErrCanceled {
 					p.errMsg = err.Error()
@@ -338,7 +338,7 @@ func (p *qualityPage) review(ctx app.Context, target, verdict, text string) {
 	p.editing = ""
 	ctx.Async(func() {
 		err := wb.Record(j, rater)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				p.errMsg = err.Error()
 			}

@@ -36,7 +36,7 @@ func (p *rewardPage) train(ctx app.Context) {
 	p.errMsg = ""
 	ctx.Async(func() {
 		_, err := wb.Run("Training the reward model", jobs.Request{Kind: jobs.KindTrainRM, Params: &params}, nil)
-		ctx.Dispatch(func(ctx app.Context) {
+		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
 			}

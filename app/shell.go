@@ -13,6 +13,11 @@ import (
 type pageBase struct {
 	app.Compo
 
+	// ctx is the page's own context (from OnMount): work started by an event
+	// handler reports back through it, because the element that fired the event
+	// may be gone by the time the work is done (go-app then drops the dispatch).
+	ctx app.Context
+
 	unsub    func()
 	unOnline func()
 	unOff    func()
@@ -24,6 +29,7 @@ var online = true
 
 // mount is called from the page's OnMount.
 func (b *pageBase) mount(ctx app.Context) {
+	b.ctx = ctx
 	wb.start()
 	b.unsub = wb.subscribe(func() { ctx.Dispatch(func(app.Context) {}) })
 	online = app.Window().Get("navigator").Get("onLine").Bool()

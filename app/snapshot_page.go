@@ -30,7 +30,7 @@ func (p *snapshotPage) OnMount(ctx app.Context) {
 	ctx.Async(func() {
 		waitReady()
 		msg, bad := openSnapshotID(id)
-		ctx.Dispatch(func(ctx app.Context) { p.msg, p.bad, p.done = msg, bad, true })
+		p.ctx.Dispatch(func(ctx app.Context) { p.msg, p.bad, p.done = msg, bad, true })
 	})
 }
 

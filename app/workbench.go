@@ -320,6 +320,9 @@ func (w *workbench) Record(j feedback.Judgment, rater feedback.Rater) error {
 	w.unsaved[j.ID] = true
 	w.version++
 	w.mu.Unlock()
+	if outbox {
+		syncer.wake()
+	}
 	w.notify()
 	return nil
 }

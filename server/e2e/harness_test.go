@@ -11,9 +11,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -126,7 +128,8 @@ func (s *server) url(path string) string { return "http://" + s.addr + path }
 
 func (s *server) start() {
 	s.tb.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data)
+	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data, "--quiet")
+	s.cmd.Env = append(os.Environ(), "PREFER_ADMIN_TOKEN="+adminToken)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatalf("start %s serve: %v", s.bin, err)
@@ -167,6 +170,39 @@ func (s *server) stop() {
 		break
 	}
 	s.cmd = nil
+}
+
+// adminToken is the server's admin token in the tests (creates projects).
+const adminToken = "prf_e2e-admin-token-0123456789abcdef"
+
+// api calls the server's HTTP API and decodes a JSON answer into out (may be nil).
+func (s *server) api(method, path, token, contentType string, body []byte, out any) int {
+	s.tb.Helper()
+	req, err := http.NewRequest(method, s.url(path), bytes.NewReader(body))
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			s.tb.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		s.tb.Logf("%s %s: HTTP %d %s", method, path, resp.StatusCode, data)
+	}
+	return resp.StatusCode
 }
 
 // shotsDir is where screenshots go; printed once.

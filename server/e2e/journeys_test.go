@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // lessonRun is what a full run of the lesson measured.
@@ -122,4 +128,165 @@ func TestJ2OfflineLabeling(t *testing.T) {
 func (b *browser) progress() int {
 	b.tb.Helper()
 	return eval[int](b, `+document.querySelector("#progress-count").dataset.done`)
+}
+
+// TestJ2Rater is journey J2 with the server: a rater opens the project link with
+// its token, labels 20 items by keyboard only, goes offline, labels 10 more, reloads
+// the tab (all 30 still there), comes back online, and the server then holds
+// exactly 30 judgments of that rater, none twice.
+func TestJ2Rater(t *testing.T) {
+	s := startServer(t)
+	demo, err := os.ReadFile(filepath.Join(repoRoot(t), "static", "web", "demo.snap"))
+	if err != nil {
+		t.Fatalf("read the demo snapshot: %v", err)
+	}
+	var snap struct {
+		ID string `json:"id"`
+	}
+	if code := s.api("POST", "/api/v1/snapshots", "", "application/msgpack", demo, &snap); code != 201 && code != 200 {
+		t.Fatalf("upload the demo snapshot: HTTP %d", code)
+	}
+	var proj struct {
+		ID        string `json:"id"`
+		LeadToken string `json:"lead_token"`
+		Raters    []struct {
+			ID  string `json:"id"`
+			URL string `json:"url"`
+		} `json:"raters"`
+	}
+	body, _ := json.Marshal(map[string]any{"name": "J2", "snapshot": snap.ID, "rater_count": 1, "overlap": 1, "seed": 1})
+	if code := s.api("POST", "/api/v1/projects", adminToken, "application/json", body, &proj); code != 201 && code != 200 {
+		t.Fatalf("create the project: HTTP %d", code)
+	}
+	if len(proj.Raters) != 1 {
+		t.Fatalf("project has %d raters, want 1", len(proj.Raters))
+	}
+	link := proj.Raters[0].URL
+	if i := strings.Index(link, "/p/"); i >= 0 {
+		link = s.url(link[i:])
+	}
+	b := newBrowser(t)
+	b.nav(link)
+	b.ready()
+	b.wait("the rater's queue", `document.querySelector("#label-prompt") && +document.querySelector("#progress-count").dataset.total >= 30`, 60*time.Second)
+	label := func(n int) {
+		for i := 0; i < n; i++ {
+			before := b.progress()
+			b.key([]string{"1", "2", "3", "4"}[i%4])
+			b.wait("judgment "+strconv.Itoa(before+1)+" to be saved", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+1), 20*time.Second)
+		}
+	}
+	label(20)
+	b.wait("the first 20 to reach the server", `document.querySelector("#net-badge").dataset.pending === "0"`, 60*time.Second)
+	s.stop()
+	b.offline(true)
+	b.wait("the offline badge", `document.querySelector("#net-badge.offline")`, 10*time.Second)
+	label(10)
+	b.wait("10 judgments pending", `document.querySelector("#net-badge").dataset.pending === "10"`, 20*time.Second)
+	b.shot("j2-rater-offline")
+	b.reload()
+	b.ready()
+	b.wait("the queue after reload", `document.querySelector("#progress-count")`, 30*time.Second)
+	if got := b.progress(); got != 30 {
+		b.fail("after reload %d items are done, want 30", got)
+	}
+	s.start()
+	b.offline(false)
+	// The server must end with exactly 30 judgments of the rater, none twice.
+	count := func() (n, distinct int) {
+		var page struct {
+			Events []struct {
+				ID    string `json:"id"`
+				Rater string `json:"rater"`
+			} `json:"events"`
+		}
+		if code := s.api("GET", "/api/v1/projects/"+proj.ID+"/events?since=&limit=1000", proj.LeadToken, "", nil, &page); code != 200 {
+			t.Fatalf("read the events: HTTP %d", code)
+		}
+		ids := map[string]bool{}
+		for _, e := range page.Events {
+			if e.Rater == proj.Raters[0].ID {
+				n++
+				ids[e.ID] = true
+			}
+		}
+		return n, len(ids)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	n, distinct := count()
+	for n < 30 && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		n, distinct = count()
+	}
+	b.wait("the badge to show all synced", `document.querySelector("#net-badge").dataset.pending === "0"`, 30*time.Second)
+	time.Sleep(time.Second) // anything sent twice would have arrived by now
+	if n, distinct = count(); n != 30 || distinct != 30 {
+		t.Fatalf("the server holds %d judgments (%d distinct) of rater %s, want exactly 30", n, distinct, proj.Raters[0].ID)
+	}
+	b.shot("j2-rater-synced")
+}
+
+// TestJ3Researcher is journey J3: import a dataset file (HH-RLHF), train a reward
+// model, optimize a policy, press Share, open the link in a second, fresh browser
+// profile: the same items, judgments, model metrics and samples appear.
+func TestJ3Researcher(t *testing.T) {
+	s := startServer(t)
+	a := newBrowser(t)
+	a.nav(s.url("/data"))
+	a.ready()
+	eval[bool](a, `(document.querySelector("#import-format").value = "hh-rlhf", document.querySelector("#import-format").dispatchEvent(new Event("change")), true)`)
+	file := filepath.Join(repoRoot(t), "testdata", "hh-rlhf", "harmless-base-test.jsonl.gz")
+	a.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}))
+	a.wait("the import", `(document.querySelector("#data-msg") || {}).innerText?.startsWith("Imported")`, 2*time.Minute)
+	a.shot("j3-data-imported")
+	items := a.text("#data-msg")
+	a.nav(s.url("/reward"))
+	a.ready()
+	a.click("#rm-train")
+	a.wait("the reward model", `document.querySelector("#rm-results")`, 3*time.Minute)
+	a.shot("j3-reward")
+	metricsA := a.text("#rm-results .grid")
+	a.nav(s.url("/policy"))
+	a.ready()
+	eval[bool](a, `(document.querySelector("#po-steps").value = "60", document.querySelector("#po-steps").dispatchEvent(new Event("input")), true)`)
+	a.click("#po-run")
+	a.wait("the policy", `document.querySelector("#po-samples .sample")`, 3*time.Minute)
+	samplesA := a.text("#po-samples")
+	a.shot("j3-policy")
+	a.nav(s.url("/data"))
+	a.ready()
+	countsA := a.text("#main .grid-4")
+	a.click("#share-btn")
+	a.wait("the share link", `(document.querySelector("#share-url") || {}).value`, time.Minute)
+	link := eval[string](a, `document.querySelector("#share-url").value`)
+	if !strings.Contains(link, "/s/") {
+		a.fail("the share link %q is not a server link", link)
+	}
+
+	b := newBrowser(t)
+	b.nav(link)
+	b.ready()
+	b.wait("the shared snapshot", `document.querySelector("#snapshot-msg[data-done=true]")`, time.Minute)
+	if msg := b.text("#snapshot-msg"); !strings.HasPrefix(msg, "Opened") {
+		b.fail("opening the link: %s", msg)
+	}
+	b.nav(s.url("/data"))
+	b.ready()
+	if got := b.text("#main .grid-4"); got != countsA {
+		b.fail("the second profile shows %q, the first %q", got, countsA)
+	}
+	b.nav(s.url("/reward"))
+	b.ready()
+	b.wait("the reward results", `document.querySelector("#rm-results")`, 30*time.Second)
+	if got := b.text("#rm-results .grid"); got != metricsA {
+		b.fail("model metrics differ:\n%s\nvs\n%s", got, metricsA)
+	}
+	b.nav(s.url("/policy"))
+	b.ready()
+	b.wait("the policy samples", `document.querySelector("#po-samples .sample")`, 30*time.Second)
+	if got := b.text("#po-samples"); got != samplesA {
+		b.fail("samples differ:\n%s\nvs\n%s", got, samplesA)
+	}
+	b.shot("j3-second-profile")
+	t.Logf("J3: %s; shared as %s", items, link)
 }
