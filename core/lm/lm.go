@@ -128,7 +128,7 @@ func FromSnapshot(sm *snapshot.Model) (*LM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("language model %q: %w", sm.Name, err)
 	}
-	m := newModel(c)
+	// Check every tensor before allocating: their data bound the model's size.
 	for _, s := range c.specs() {
 		t, ok := sm.Tensors[s.name]
 		if !ok {
@@ -137,7 +137,10 @@ func FromSnapshot(sm *snapshot.Model) (*LM, error) {
 		if !sameShape(t.Shape, s.shape) || len(t.Data) != t.Size() {
 			return nil, fmt.Errorf("language model %q: tensor %q has shape %v, want %v", sm.Name, s.name, t.Shape, s.shape)
 		}
-		copy(tensorOf(&m.P, s.name), t.Data)
+	}
+	m := newModel(c)
+	for _, s := range c.specs() {
+		copy(tensorOf(&m.P, s.name), sm.Tensors[s.name].Data)
 	}
 	for _, p := range m.Params {
 		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
