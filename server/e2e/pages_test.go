@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"prefer/app/jobs"
+	"prefer/app/work"
+)
+
+// pagePaths are the pages screenshotted, with what to wait for on each.
+var pagePaths = []struct{ name, path, ready string }{
+	{"home", "/", `document.querySelector("#state-summary")`},
+	{"lesson", "/lesson", `document.querySelector("#step-samples[data-done=true]")`},
+	{"label", "/label", `document.querySelector("#label-prompt")`},
+	{"quality", "/quality", `document.querySelector("#quality-report")`},
+	{"reward", "/reward", `document.querySelector("#rm-results")`},
+	{"policy", "/policy", `document.querySelector("#po-results")`},
+	{"data", "/data", `document.querySelector("#items-list .vrow")`},
+}
+
+// TestPageScreenshots runs the lesson, then screenshots every page in light and dark
+// theme at 1280×720 and at tablet size (768×1024), and the label page's help
+// overlay, into the folder the tests print. Look at them.
+func TestPageScreenshots(t *testing.T) {
+	s := startServer(t)
+	b := newBrowser(t)
+	runLesson(t, b, s)
+	for _, theme := range []string{"light", "dark"} {
+		b.theme(theme)
+		for _, size := range []struct {
+			name string
+			w, h int64
+		}{{"1280x720", 1280, 720}, {"tablet", 768, 1024}} {
+			b.viewport(size.w, size.h)
+			for _, p := range pagePaths {
+				b.nav(s.url(p.path))
+				b.ready()
+				b.wait(p.name+" content", p.ready, 60*time.Second)
+				time.Sleep(150 * time.Millisecond)
+				b.shot(fmt.Sprintf("page-%s-%s-%s", p.name, theme, size.name))
+			}
+		}
+	}
+	b.viewport(1280, 720)
+	b.theme("light")
+	b.nav(s.url("/label"))
+	b.ready()
+	b.wait("the label page", `document.querySelector("#label-prompt")`, 30*time.Second)
+	b.key("?")
+	b.wait("the help overlay", `document.querySelector("#help")`, 10*time.Second)
+	b.shot("page-label-help")
+	t.Logf("screenshots in %s", shotsDir(t))
+}
+
+// BenchmarkBrowser measures, in one run of the lesson in Chromium against the real
+// server: the transferred (brotli) and raw sizes of the UI and worker wasm, the time
+// from navigation to a usable workbench, the longest main-thread task while training
+// (PerformanceObserver "longtask"), the browser memory of the whole lesson (UI and
+// worker wasm linear memory plus the JS heap), the wall time of the lesson, and the
+// reward-model training time in the worker against the same job run natively here.
+func BenchmarkBrowser(b *testing.B) {
+	root := repoRoot(b)
+	for i := 0; i < b.N; i++ {
+		s := startServer(b)
+		br := newBrowser(b)
+		r := runLesson(b, br, s)
+		for _, f := range []struct{ name, file string }{{"ui", "app.wasm"}, {"worker", "worker.wasm"}} {
+			raw, size := wasmSizes(b, s, filepath.Join(root, "static", "web", f.file), "/web/"+f.file)
+			b.ReportMetric(float64(raw)/1e6, f.name+"_wasm_MB")
+			b.ReportMetric(float64(size)/1e6, f.name+"_wasm_br_MB")
+		}
+		b.ReportMetric(r.TTI, "tti_ms")
+		b.ReportMetric(r.LongTaskMS, "longtask_ms")
+		b.ReportMetric(float64(r.LongTasks), "longtasks_over_50ms")
+		mem := r.Stats["ui_wasm_bytes"] + r.Stats["js_heap_bytes"] + r.Stats["worker_wasm_bytes"]
+		b.ReportMetric(mem/1e6, "mem_MB")
+		b.ReportMetric(r.Elapsed.Seconds(), "lesson_s")
+		// Reward-model training: the lesson's job in the worker against the same job
+		// (same state, same parameters) run natively.
+		native := nativeTrainMS(b)
+		b.ReportMetric(r.Stats["job_ms.train-rm"], "rm_worker_ms")
+		b.ReportMetric(native, "rm_native_ms")
+		b.ReportMetric(r.Stats["job_ms.train-rm"]/native, "worker_vs_native")
+	}
+}
+
+// wasmSizes returns the raw size of a wasm file and the bytes the server transfers
+// for it with Accept-Encoding: br (its precompressed file), compressing it here
+// when the server sends it uncompressed.
+func wasmSizes(tb testing.TB, s *server, file, path string) (raw, transferred int64) {
+	tb.Helper()
+	st, err := os.Stat(file)
+	if err != nil {
+		tb.Fatalf("%s: %v (run make build)", file, err)
+	}
+	req, _ := http.NewRequest("GET", s.url(path), nil)
+	req.Header.Set("Accept-Encoding", "br") // set by hand: Go then leaves the body compressed
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") == "br" && n > 0 {
+			return st.Size(), n
+		}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf countWriter
+	w := brotli.NewWriterLevel(&buf, brotli.BestCompression)
+	w.Write(data)
+	w.Close()
+	return st.Size(), buf.n
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// nativeTrainMS runs the lesson's simulation and reward-model training natively
+// through the worker's own job code and returns the training time.
+func nativeTrainMS(tb testing.TB) float64 {
+	tb.Helper()
+	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
+		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out, err := work.Handle(req, nil, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		res, err := jobs.DecodeResult(out)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return res
+	}
+	sim := run(nil, jobs.KindSimulate, jobs.Params{Seed: 7, Panel: "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"})
+	best := 0.0
+	for i := 0; i < 3; i++ { // the best of three, as the worker's run is warm
+		ms := run(sim.Snapshot, jobs.KindTrainRM, jobs.Params{Seed: 1}).Millis
+		if i == 0 || ms < best {
+			best = ms
+		}
+	}
+	return best
+}
