@@ -71,13 +71,13 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
 	targetKL := fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)")
 	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, "optimization steps (default 40 ppo/rloo, 60 dpo/ipo)")
+	steps := fs.Int("steps", 0, "optimization steps (default 60)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	rspec := fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored reward model, else linear)")
 	prompts := fs.Int("prompts", 16, "prompts per step (0: all)")
 	samples := fs.Int("samples", 4, "responses sampled per prompt per step")
 	n := fs.Int("n", 4, "N of best-of-N")
-	lr := fs.Float64("lr", 0, "learning rate (default 1e-3 ppo/rloo, 3e-4 dpo/ipo)")
+	lr := fs.Float64("lr", 0, "learning rate (default 5e-4 ppo/rloo, 3e-4 dpo/ipo)")
 	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H")
 	estimator := fs.String("kl-estimator", "k1", "per-token KL term in the reward: k1, k2 or k3")
 	maxTokens := fs.Int("max-tokens", 48, "longest response in tokens")
@@ -161,13 +161,10 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	}
 	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
 	if *steps == 0 {
-		*steps = 40
-		if *algo == "dpo" || *algo == "ipo" {
-			*steps = 60
-		}
+		*steps = 60
 	}
 	if *lr == 0 {
-		*lr = 1e-3
+		*lr = 5e-4
 		if *algo == "dpo" || *algo == "ipo" {
 			*lr = 3e-4
 		}
