@@ -88,7 +88,9 @@ func (p *lessonPage) simulate(ctx app.Context, then func(app.Context)) {
 }
 
 func (p *lessonPage) train(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "Training the reward model", jobs.KindTrainRM, jobs.Params{Seed: 1}, then)
+	// Held out by pair: the policy is optimized on these same prompts, so the
+	// question is how well the model ranks their answers.
+	p.run(ctx, "Training the reward model", jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"}, then)
 }
 
 func (p *lessonPage) optimize(ctx app.Context, then func(app.Context)) {
@@ -199,17 +201,13 @@ func (p *lessonPage) stepFeedback(st lessonState, busy bool) app.UI {
 func (p *lessonPage) stepReward(st lessonState, busy bool, job *jobStatus) app.UI {
 	var result []app.UI
 	if rm := st.rm; rm != nil {
-		sum := rm.Summary
 		ch := newChart("lesson-rm-loss", "Reward model: loss per epoch", "epoch", "loss (nats per comparison)")
 		ch.Series = []series{
 			{Name: "training", X: seq(len(rm.Series["train_loss"])), Y: rm.Series["train_loss"], Class: "s1"},
 			{Name: "held out", X: seq(len(rm.Series["held_loss"])), Y: rm.Series["held_loss"], Class: "s3", Dashed: true},
 		}
 		ch.Height = 220
-		result = append(result, ch.render(), caption(app.Text(fmt.Sprintf(
-			"A %s reward model learned from %d comparisons in %d epochs. On %d comparisons it never saw it agrees with the raters %s of the time. But look at what it learned: its reward correlates with answer length (Spearman ρ = %s) about as much as with the true quality (ρ = %s). It has learned the raters' taste for long answers along with their taste for correct ones — the reward model is the bottleneck of RLHF: the policy can only be as good as this number.",
-			rm.Config["family"], int(sum["n_train"]), int(sum["epochs"]), int(sum["n_held"]), pct(sum["held_acc"]),
-			fmtNum(sum["length_spearman"], 2), fmtNum(sum["gold_spearman"], 2)))))
+		result = append(result, ch.render(), caption(app.Text(rewardCaption(rm))))
 	} else if job != nil && !job.Done && job.Kind == jobs.KindTrainRM {
 		result = append(result, &liveChart{ID: "lesson-rm-live", Job: jobs.KindTrainRM})
 	}
@@ -414,4 +412,26 @@ func num(v any) float64 {
 		return float64(x)
 	}
 	return math.NaN()
+}
+
+// rewardCaption says what the reward-model step did, from the run's numbers and the
+// engine's own findings.
+func rewardCaption(rm *snapshot.Run) string {
+	sum := rm.Summary
+	msg := fmt.Sprintf("A %s reward model learned from %d comparisons in %d epochs. On %d comparisons it never saw, it agrees with the raters %s of the time — about as often as the raters agree with each other (see the Quality page). ",
+		rm.Config["family"], int(sum["n_train"]), int(sum["epochs"]), int(sum["n_held"]), pct(sum["held_acc"]))
+	msg += fmt.Sprintf("Its reward follows the true quality only loosely (Spearman ρ = %s with gold). ", fmtNum(sum["gold_spearman"], 2))
+	if l := sum["length_spearman"]; l > 0.3 {
+		msg += fmt.Sprintf("It also pays for length (ρ = %s with the number of words): it learned the raters' taste for long answers. ", fmtNum(l, 2))
+	}
+	var found []string
+	for _, n := range rm.Notes {
+		if strings.Contains(n, "overvalues") || strings.Contains(n, "undervalues") {
+			found = append(found, n)
+		}
+	}
+	if len(found) > 0 {
+		msg += "What it got wrong: " + strings.Join(found[:min(2, len(found))], "; ") + ". "
+	}
+	return msg + "The reward model is the bottleneck of RLHF: the policy can only be as good as this number, and it will find every mistake in it."
 }

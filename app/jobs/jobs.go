@@ -121,8 +121,9 @@ type Params struct {
 	Overlap int    `msgpack:"overlap,omitempty"` // raters per item; default 3
 
 	// train-rm, optimize, sweep
-	Family  string  `msgpack:"family,omitempty"`  // reward family: linear (default), mlp, tabular, ensemble
-	Holdout float64 `msgpack:"holdout,omitempty"` // held-out fraction; default 0.2
+	Family  string  `msgpack:"family,omitempty"`   // reward family: linear (default), mlp, tabular, ensemble
+	Holdout float64 `msgpack:"holdout,omitempty"`  // held-out fraction; default 0.2
+	SplitBy string  `msgpack:"split_by,omitempty"` // "item" (default for feature models) or "pair"
 
 	// optimize
 	Algo     string    `msgpack:"algo,omitempty"`      // ppo (default), rloo, exact, bon, dpo, ipo

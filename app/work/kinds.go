@@ -73,7 +73,7 @@ func orDefault(s, def string) string {
 
 // rewardConfig is the reward-model configuration of a request.
 func rewardConfig(p jobs.Params) reward.Config {
-	return reward.Config{Family: orDefault(p.Family, reward.FamilyLinear), Seed: p.Seed, Holdout: p.Holdout}
+	return reward.Config{Family: orDefault(p.Family, reward.FamilyLinear), Seed: p.Seed, Holdout: p.Holdout, SplitBy: p.SplitBy}
 }
 
 // trainReward trains the request's reward model, reporting each epoch.
