@@ -221,9 +221,11 @@ func ticks(lo, hi float64, n int) []float64 {
 	step := nice(span/float64(n-1), true)
 	start := math.Floor(lo/step) * step
 	end := math.Ceil(hi/step) * step
+	// Round to the step's decimals so that 3×0.2 is 0.6, not 0.6000000000000001.
+	scale := math.Pow(10, math.Max(0, -math.Floor(math.Log10(step))))
 	var out []float64
-	for v := start; v <= end+step/2; v += step {
-		out = append(out, math.Round(v/step)*step)
+	for k := 0; start+float64(k)*step <= end+step/2; k++ {
+		out = append(out, math.Round((start+float64(k)*step)*scale)/scale)
 	}
 	return out
 }
