@@ -8,7 +8,6 @@ import (
 	"prefer/core/policy"
 )
 
-
 // TestSeqFitsContext checks the truncation rules: a long prompt keeps its last words
 // within half the context, a long response is cut to fill the rest, unknown words
 // become UNK, and every sequence fits the model.
