@@ -22,10 +22,10 @@ import (
 func init() {
 	register(&command{
 		name: "optimize",
-		usage: "optimize SNAP -o OUT [--policy candidates] --algo exact|ppo|rloo|dpo|ipo|bon\n" +
+		usage: "optimize SNAP -o OUT [--policy candidates|lm] --algo exact|ppo|rloo|dpo|ipo|bon\n" +
 			"                [--beta B | --target-kl K] [--steps N] [--seed N] [--reward gold|tabular|linear|mlp|MODEL]\n" +
 			"                [--n N] [--samples G] [--lr LR] [--diversity A] [--name NAME] [--dump FILE] [--json]",
-		summary: "KL-penalized policy optimization of the candidate policy (PPO, RLOO, DPO, IPO, best-of-N, exact)",
+		summary: "KL-penalized policy optimization of the candidate policy or the generative LM (PPO, RLOO, DPO, IPO, best-of-N, exact)",
 		run:     runOptimize,
 	})
 }
@@ -243,9 +243,12 @@ func optimizeEnv(s *snapshot.Snapshot, proxy policy.Reward) policy.Env {
 }
 
 func runOptimize(args []string, stdout, stderr io.Writer) error {
+	if wantsLMPolicy(args) {
+		return optimizeLM(args, stdout, stderr) // the generative policy: cmd_optimize_lm.go
+	}
 	fs := newFlags("optimize", stderr)
 	out := fs.String("o", "", "output snapshot file (required)")
-	kind := fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses)")
+	kind := fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses) or lm (the generative transformer; see 'prefer optimize --policy lm -h')")
 	algo := fs.String("algo", "", "algorithm: exact, ppo, rloo, dpo, ipo or bon (required)")
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
 	targetKL := fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)")
@@ -276,7 +279,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		return usagef("give the output file with -o FILE")
 	}
 	if *kind != "candidates" {
-		return usagef("--policy %q is not available: use --policy candidates (the generative policy comes with the language model)", *kind)
+		return usagef("--policy %q is not a policy kind: use candidates or lm", *kind)
 	}
 	if *beta != 0 && *targetKL != 0 {
 		return usagef("give either --beta or --target-kl, not both")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"path/filepath"
@@ -10,28 +9,11 @@ import (
 	"prefer/core/lm"
 )
 
-// runLM runs optimizeLM in-process (the optimize command hands --policy lm to it).
+// runLM runs `prefer optimize ARGS` in-process through the real command dispatch,
+// which hands --policy lm to optimizeLM.
 func runLM(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()
-	var o, e bytes.Buffer
-	err := optimizeLM(args, &o, &e)
-	if err != nil {
-		e.WriteString(err.Error())
-		var ue *usageError
-		if asUsage(err, &ue) {
-			return 2, o.String(), e.String()
-		}
-		return 1, o.String(), e.String()
-	}
-	return 0, o.String(), e.String()
-}
-
-func asUsage(err error, ue **usageError) bool {
-	u, ok := err.(*usageError)
-	if ok {
-		*ue = u
-	}
-	return ok
+	return runCLI(tb, append([]string{"optimize"}, args...)...)
 }
 
 type lmReport struct {

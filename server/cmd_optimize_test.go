@@ -232,7 +232,7 @@ func TestOptimizeErrors(t *testing.T) {
 		{[]string{in, "-o", out, "--algo", "sac"}, 2, "unknown --algo"},
 		{[]string{in, "--algo", "ppo"}, 2, "-o FILE"},
 		{[]string{in, "-o", out, "--algo", "ppo", "--beta", "0.1", "--target-kl", "3"}, 2, "not both"},
-		{[]string{in, "-o", out, "--algo", "ppo", "--policy", "lm"}, 2, "--policy candidates"},
+		{[]string{in, "-o", out, "--algo", "ppo", "--policy", "gpt"}, 2, "not a policy kind"},
 		{[]string{in, "-o", out, "--algo", "ppo"}, 2, "train-rm"},
 		{[]string{in, "-o", out, "--algo", "ppo", "--reward", "nosuch"}, 2, "no such model"},
 		{[]string{in, "-o", out, "--algo", "bon", "--n", "0", "--reward", "gold"}, 2, "--n"},

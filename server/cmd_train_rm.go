@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"prefer/core/lm"
 	"strings"
 
 	"prefer/core/reward"
@@ -14,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name: "train-rm",
-		usage: "train-rm SNAP -o OUT [--model tabular|linear|mlp|ensemble] [--member linear|mlp|tabular] [--members N] " +
+		usage: "train-rm SNAP -o OUT [--model tabular|linear|mlp|ensemble|head] [--ref REF] [--member linear|mlp|tabular] [--members N] " +
 			"[--seed N] [--holdout F] [--valid F] [--split item|pair] [--epochs N] [--patience N] [--batch N] [--lr X] " +
 			"[--weight-decay X] [--margin M] [--center C] [--dim D] [--word-n N] [--char-n N] [--no-sentences] [--cross] " +
 			"[--hidden H] [--both-bad-tie] " +
@@ -120,7 +121,8 @@ func rmNums(xs []float64) []*float64 {
 func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train-rm", stderr)
 	out := fs.String("o", "", "output snapshot file (required): the input plus the model, its run and diagnostics")
-	family := fs.String("model", reward.FamilyLinear, "model family: tabular, linear, mlp or ensemble")
+	family := fs.String("model", reward.FamilyLinear, "model family: tabular, linear, mlp, ensemble, or head (a reward head on the reference language model's last hidden state)")
+	refPath := fs.String("ref", "", "head: snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)")
 	member := fs.String("member", reward.FamilyLinear, "family of an ensemble's members: linear, mlp or tabular")
 	members := fs.Int("members", 5, "ensemble size")
 	seed := fs.Uint64("seed", 1, "seed of the split, initialisation, batch order and bagging")
@@ -186,6 +188,9 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	s, data, err := readSnapshot(pos[0])
 	if err != nil {
 		return err
+	}
+	if *family == lm.FamilyHead {
+		return trainHeadRM(s, snapshot.ID(data), *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout)
 	}
 	cfg := reward.Config{
 		Family: *family, Member: *member, Members: *members, Seed: *seed,
