@@ -71,8 +71,8 @@ PGSTART := server/store/testdata/start-postgres.sh
 
 test-native:
 	export PREFER_TEST_PG_DSN="$$($(PGSTART) start)" && \
-	PREFER_REQUIRE_PG=1 PREFER_REQUIRE_INTEROP=1 PREFER_REQUIRE_BROWSER=1 PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
-	  $(GO) test -count=1 -timeout 25m ./...
+	PREFER_REQUIRE_PG=1 PREFER_REQUIRE_INTEROP=1 PREFER_REQUIRE_BROWSER=1 PREFER_LONG_TESTS=1 \
+	PREFER_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m ./...
 
 # The core again under wasm (Node), including the short runs of its fuzz corpora.
 test-wasm:
@@ -89,6 +89,7 @@ BENCHTIME ?= 1s
 
 bench: deps build
 	@mkdir -p $(BENCH_DIR)
+	@test -d core/lm/testdata/tfjs/node_modules/@tensorflow || npm ci --prefix core/lm/testdata/tfjs --no-audit --no-fund
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/native.txt
 	$(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/wasm.txt
 	export PREFER_TEST_PG_DSN="$$($(PGSTART) start)" && PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
