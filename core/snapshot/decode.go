@@ -51,7 +51,7 @@ type reader struct {
 	rd     *bytes.Reader
 	data   []byte
 	path   []pathElem
-	intern map[string]string // repeated short strings (ids, kinds) share one copy
+	intern internTable // repeated short strings (ids, kinds) share one copy
 }
 
 // pathElem is a map key (when key != "") or an array index.
@@ -126,7 +126,7 @@ func (r *reader) object(fn func(key string) error) error {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		k, err := r.str()
+		k, err := r.key()
 		if err != nil {
 			return err
 		}
@@ -138,6 +138,155 @@ func (r *reader) object(fn func(key string) error) error {
 		}
 	}
 	return nil
+}
+
+// key reads a map key. Keys of the schema come back as constants without a map
+// lookup or an allocation (the hot path of large snapshots, and much slower in wasm
+// when hashed); other keys are read like any string.
+func (r *reader) key() (string, error) {
+	pos := len(r.data) - r.rd.Len()
+	if pos < len(r.data) {
+		if c := r.data[pos]; c >= 0xa0 && c <= 0xbf { // fixstr: every key of the schema
+			n := int(c & 0x1f)
+			if pos+1+n <= len(r.data) {
+				if k := schemaKey(r.data[pos+1 : pos+1+n]); k != "" {
+					r.rd.Seek(int64(1+n), io.SeekCurrent)
+					return k, nil
+				}
+			}
+		}
+	}
+	return r.str()
+}
+
+// schemaKey returns the constant for a key of the schema, or "". The switch on
+// string(b) does not allocate.
+func schemaKey(b []byte) string {
+	switch string(b) {
+	case "a":
+		return "a"
+	case "axis":
+		return "axis"
+	case "b":
+		return "b"
+	case "category":
+		return "category"
+	case "choice":
+		return "choice"
+	case "command":
+		return "command"
+	case "config":
+		return "config"
+	case "created":
+		return "created"
+	case "data":
+		return "data"
+	case "dtype":
+		return "dtype"
+	case "family":
+		return "family"
+	case "format":
+		return "format"
+	case "gold":
+		return "gold"
+	case "gold_best":
+		return "gold_best"
+	case "group":
+		return "group"
+	case "guideline":
+		return "guideline"
+	case "guidelines":
+		return "guidelines"
+	case "id":
+		return "id"
+	case "item":
+		return "item"
+	case "items":
+		return "items"
+	case "judgments":
+		return "judgments"
+	case "kind":
+		return "kind"
+	case "left":
+		return "left"
+	case "metrics":
+		return "metrics"
+	case "models":
+		return "models"
+	case "ms":
+		return "ms"
+	case "name":
+		return "name"
+	case "note":
+		return "note"
+	case "notes":
+		return "notes"
+	case "order":
+		return "order"
+	case "parent":
+		return "parent"
+	case "parts":
+		return "parts"
+	case "profile":
+		return "profile"
+	case "prompt":
+		return "prompt"
+	case "provenance":
+		return "provenance"
+	case "rater":
+		return "rater"
+	case "raters":
+		return "raters"
+	case "reasons":
+		return "reasons"
+	case "ref_prob":
+		return "ref_prob"
+	case "response":
+		return "response"
+	case "responses":
+		return "responses"
+	case "run":
+		return "run"
+	case "runs":
+		return "runs"
+	case "score":
+		return "score"
+	case "seed":
+		return "seed"
+	case "seq":
+		return "seq"
+	case "series":
+		return "series"
+	case "session":
+		return "session"
+	case "shape":
+		return "shape"
+	case "shown":
+		return "shown"
+	case "source":
+		return "source"
+	case "strength":
+		return "strength"
+	case "summary":
+		return "summary"
+	case "tags":
+		return "tags"
+	case "target":
+		return "target"
+	case "tensors":
+		return "tensors"
+	case "text":
+		return "text"
+	case "time":
+		return "time"
+	case "tool":
+		return "tool"
+	case "verdict":
+		return "verdict"
+	case "version":
+		return "version"
+	}
+	return ""
 }
 
 func (r *reader) str() (string, error) {
@@ -163,15 +312,55 @@ func (r *reader) str() (string, error) {
 	if n > 64 {
 		return string(b), nil
 	}
-	if s, ok := r.intern[string(b)]; ok { // no allocation for the lookup
-		return s, nil
+	return r.intern.get(b), nil
+}
+
+// internTable is an open-addressing set of strings keyed by FNV-1a of their bytes.
+// It replaces a Go map, whose hashing dominated decoding (and is slower still in
+// wasm, which lacks the AES hash instructions).
+type internTable struct {
+	slots []string // len is a power of two; "" marks an empty slot
+	used  int
+}
+
+// get returns the interned copy of b, adding it if new. The empty string is never
+// stored (it needs no copy).
+func (t *internTable) get(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	if r.intern == nil {
-		r.intern = make(map[string]string)
+	if 2*(t.used+1) > len(t.slots) {
+		t.grow()
 	}
-	s := string(b)
-	r.intern[s] = s
-	return s, nil
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == "" {
+			s = string(b)
+			t.slots[i] = s
+			t.used++
+			return s
+		}
+		if s == string(b) { // no allocation for the comparison
+			return s
+		}
+	}
+}
+
+func (t *internTable) grow() {
+	old := t.slots
+	t.slots = make([]string, max(64, 2*len(old)))
+	t.used = 0
+	for _, s := range old {
+		if s != "" {
+			t.get([]byte(s))
+		}
+	}
 }
 
 func (r *reader) int() (int64, error) {
