@@ -13,9 +13,10 @@ import "math"
 //
 // Only the query positions t0 ≤ t < t1 are computed; rows before t0 must already hold
 // their keys and values (incremental decoding reuses them as a key/value cache).
-// The loops over the head size are written out, unrolled by four, rather than
-// calling a kernel: the vectors are short (hs = 12 by default) and calls are
-// expensive in wasm.
+// The loops over the head size are written out in blocks of four rather than calling
+// a kernel: the vectors are short (hs = 12 by default) and calls are expensive in
+// wasm. A score q·k is summed in blocks of four (each block left to right, the
+// blocks in order, then the tail); an output element is summed in order of t2.
 func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
@@ -23,12 +24,26 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	for b := 0; b < B; b++ {
 		for t := t0; t < t1; t++ {
 			for h := 0; h < NH; h++ {
-				q := qkv[(b*T+t)*C3+h*hs : (b*T+t)*C3+(h+1)*hs]
-				row := att[((b*NH+h)*T+t)*T : ((b*NH+h)*T+t)*T+t+1]
+				qo := (b*T+t)*C3 + h*hs
+				q := qkv[qo : qo+hs : qo+hs]
+				ro := ((b*NH+h)*T + t) * T
+				row := att[ro : ro+t+1 : ro+t+1]
 				maxv := float32(math.Inf(-1))
+				ko := b*T*C3 + C + h*hs
 				for t2 := range row {
-					k := qkv[(b*T+t2)*C3+C+h*hs : (b*T+t2)*C3+C+(h+1)*hs]
-					s := dotShort(q, k) * scale
+					k := qkv[ko : ko+len(q) : ko+len(q)]
+					ko += C3
+					var s float32
+					i := 0
+					for ; i+4 <= len(k); i += 4 {
+						x := q[i : i+4 : i+4]
+						y := k[i : i+4 : i+4]
+						s += x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]
+					}
+					for ; i < len(k); i++ {
+						s += q[i] * k[i]
+					}
+					s *= scale
 					row[t2] = s
 					if s > maxv {
 						maxv = s
@@ -46,11 +61,33 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				for t2 := range row {
 					row[t2] *= inv
 				}
-				clear(att[((b*NH+h)*T+t)*T+t+1 : ((b*NH+h)*T+t+1)*T])
-				o := out[(b*T+t)*C+h*hs : (b*T+t)*C+(h+1)*hs]
-				clear(o)
-				for t2, a := range row {
-					axpyShort(a, qkv[(b*T+t2)*C3+2*C+h*hs:(b*T+t2)*C3+2*C+(h+1)*hs], o)
+				clear(att[ro+t+1 : ro+T])
+				oo := (b*T+t)*C + h*hs
+				o := out[oo : oo+hs : oo+hs]
+				vo := b*T*C3 + 2*C + h*hs
+				i := 0
+				for ; i+4 <= len(o); i += 4 {
+					var c0, c1, c2, c3 float32
+					p := vo + i
+					for _, a := range row {
+						v := qkv[p : p+4 : p+4]
+						p += C3
+						c0 += a * v[0]
+						c1 += a * v[1]
+						c2 += a * v[2]
+						c3 += a * v[3]
+					}
+					z := o[i : i+4 : i+4]
+					z[0], z[1], z[2], z[3] = c0, c1, c2, c3
+				}
+				for ; i < len(o); i++ {
+					var c float32
+					p := vo + i
+					for _, a := range row {
+						c += a * qkv[p]
+						p += C3
+					}
+					o[i] = c
 				}
 			}
 		}
@@ -65,7 +102,8 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 //
 //	dqkv (B, T, 3C), dout (B, T, C), qkv (B, T, 3C), att (B, NH, T, T)
 //
-// scratch has room for T values.
+// scratch has room for T values. Dot products are summed like the scores of
+// attentionForward, the accumulations in order of t2.
 func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
@@ -73,63 +111,91 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int)
 	for b := 0; b < B; b++ {
 		for t := 0; t < T; t++ {
 			for h := 0; h < NH; h++ {
-				row := att[((b*NH+h)*T+t)*T : ((b*NH+h)*T+t)*T+t+1]
-				datt := scratch[:len(row)]
-				d := dout[(b*T+t)*C+h*hs : (b*T+t)*C+(h+1)*hs]
+				ro := ((b*NH+h)*T + t) * T
+				row := att[ro : ro+t+1 : ro+t+1]
+				datt := scratch[:len(row):len(row)]
+				do := (b*T+t)*C + h*hs
+				d := dout[do : do+hs : do+hs]
+				vo := b*T*C3 + 2*C + h*hs
 				var s float32
 				for t2, a := range row {
-					v := (b*T+t2)*C3 + 2*C + h*hs
-					da := dotShort(d, qkv[v:v+hs])
-					axpyShort(a, d, dqkv[v:v+hs])
+					v := qkv[vo : vo+len(d) : vo+len(d)]
+					dv := dqkv[vo : vo+len(d) : vo+len(d)]
+					vo += C3
+					var da float32
+					i := 0
+					for ; i+4 <= len(d); i += 4 {
+						x := d[i : i+4 : i+4]
+						y := v[i : i+4 : i+4]
+						z := dv[i : i+4 : i+4]
+						da += x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]
+						z[0] += a * x[0]
+						z[1] += a * x[1]
+						z[2] += a * x[2]
+						z[3] += a * x[3]
+					}
+					for ; i < len(d); i++ {
+						da += d[i] * v[i]
+						dv[i] += a * d[i]
+					}
 					datt[t2] = da
 					s += a * da
 				}
-				q := qkv[(b*T+t)*C3+h*hs : (b*T+t)*C3+(h+1)*hs]
-				dq := dqkv[(b*T+t)*C3+h*hs : (b*T+t)*C3+(h+1)*hs]
+				// datt becomes the pre-softmax gradient dpre.
 				for t2, a := range row {
-					dp := a * (datt[t2] - s) * scale
-					if dp == 0 {
-						continue
+					datt[t2] = a * (datt[t2] - s) * scale
+				}
+				qo := (b*T+t)*C3 + h*hs
+				q := qkv[qo : qo+hs : qo+hs]
+				dq := dqkv[qo : qo+hs : qo+hs]
+				ko := b*T*C3 + C + h*hs
+				i := 0
+				for ; i+4 <= len(dq); i += 4 {
+					z := dq[i : i+4 : i+4]
+					c0, c1, c2, c3 := z[0], z[1], z[2], z[3]
+					p := ko + i
+					for _, dp := range datt {
+						if dp != 0 {
+							k := qkv[p : p+4 : p+4]
+							c0 += dp * k[0]
+							c1 += dp * k[1]
+							c2 += dp * k[2]
+							c3 += dp * k[3]
+						}
+						p += C3
 					}
-					k := (b*T+t2)*C3 + C + h*hs
-					axpyShort(dp, qkv[k:k+hs], dq)
-					axpyShort(dp, q, dqkv[k:k+hs])
+					z[0], z[1], z[2], z[3] = c0, c1, c2, c3
+				}
+				for ; i < len(dq); i++ {
+					c := dq[i]
+					p := ko + i
+					for _, dp := range datt {
+						if dp != 0 {
+							c += dp * qkv[p]
+						}
+						p += C3
+					}
+					dq[i] = c
+				}
+				for _, dp := range datt {
+					if dp != 0 {
+						dk := dqkv[ko : ko+len(q) : ko+len(q)]
+						i := 0
+						for ; i+4 <= len(dk); i += 4 {
+							x := q[i : i+4 : i+4]
+							z := dk[i : i+4 : i+4]
+							z[0] += dp * x[0]
+							z[1] += dp * x[1]
+							z[2] += dp * x[2]
+							z[3] += dp * x[3]
+						}
+						for ; i < len(dk); i++ {
+							dk[i] += dp * q[i]
+						}
+					}
+					ko += C3
 				}
 			}
 		}
-	}
-}
-
-// dotShort returns Σ x_i·y_i for short vectors: blocks of four summed left to
-// right and added in order, then the tail.
-func dotShort(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		a := x[i : i+4 : i+4]
-		b := y[i : i+4 : i+4]
-		s += a[0]*b[0] + a[1]*b[1] + a[2]*b[2] + a[3]*b[3]
-	}
-	for ; i < len(x); i++ {
-		s += x[i] * y[i]
-	}
-	return s
-}
-
-// axpyShort computes y += a·x for short vectors, unrolled by four.
-func axpyShort(a float32, x, y []float32) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+4 <= len(y); i += 4 {
-		p := x[i : i+4 : i+4]
-		z := y[i : i+4 : i+4]
-		z[0] += a * p[0]
-		z[1] += a * p[1]
-		z[2] += a * p[2]
-		z[3] += a * p[3]
-	}
-	for ; i < len(y); i++ {
-		y[i] += a * x[i]
 	}
 }
