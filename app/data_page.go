@@ -318,8 +318,7 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 			p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
 			return
 		}
-		origin := app.Window().Get("location").Get("origin").String()
-		status, body, ferr := browser.Fetch("POST", "/api/v1/snapshots", data, map[string]string{"Content-Type": "application/msgpack"})
+		status, body, ferr := browser.Fetch("POST", appPath("/api/v1/snapshots"), data, map[string]string{"Content-Type": "application/msgpack"})
 		var created struct {
 			ID  string `json:"id"`
 			URL string `json:"url"`
@@ -327,7 +326,7 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 		if ferr == nil && (status == 200 || status == 201) && json.Unmarshal(body, &created) == nil && created.ID != "" {
 			link := created.URL
 			if link == "" {
-				link = origin + PathSnapshot + created.ID
+				link = siteURL(PathSnapshot + created.ID)
 			}
 			_ = storeInLibrary(created.ID, data)
 			p.ctx.Dispatch(func(ctx app.Context) {
@@ -340,7 +339,7 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 		p.ctx.Dispatch(func(ctx app.Context) {
 			switch {
 			case small:
-				p.shareURL = origin + PathHome + "#" + frag
+				p.shareURL = siteURL(PathHome) + "#" + frag
 				p.say("No server to upload to: the link carries the whole state itself.", false)
 			case ferr != nil:
 				p.say("Offline, and the state is too large for a link: download the snapshot instead.", true)

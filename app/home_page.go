@@ -81,7 +81,7 @@ func (h *homePage) Render() app.UI {
 }
 
 func door(path, id, icon, title, text string) app.UI {
-	return app.A().Class("door").ID(id).Href(path).Body(
+	return app.A().Class("door").ID(id).Href(appPath(path)).Body(
 		app.Div().Class("door-icon").Aria("hidden", true).Text(icon),
 		app.H2().Text(title),
 		app.P().Text(text),
@@ -183,7 +183,7 @@ func (h *homePage) onLink(ctx app.Context, e app.Event) {
 	if i := strings.LastIndex(link, "/s/"); i >= 0 {
 		id = link[i+3:]
 	}
-	ctx.Navigate(PathSnapshot + id)
+	ctx.Navigate(appPath(PathSnapshot + id))
 }
 
 // openFragment opens a state carried in the URL fragment (#snap=…).
@@ -196,7 +196,7 @@ func (h *homePage) openFragment(ctx app.Context, frag string) {
 			h.msg, h.bad = msg, bad
 			if !bad {
 				// Drop the fragment so a reload does not open it again.
-				app.Window().Get("history").Call("replaceState", nil, "", PathHome)
+				app.Window().Get("history").Call("replaceState", nil, "", appPath(PathHome))
 			}
 		})
 	})

@@ -13,6 +13,7 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
+	"prefer/server/api/wire"
 )
 
 // Labeling modes.
@@ -118,7 +119,7 @@ func (p *labelPage) OnDismount() {
 // the server gives each rater, docs/server.md), or /label?project=P&token=T.
 func projectFromURL(u *url.URL) (projectLink, bool) {
 	var link projectLink
-	if m := projectPathRE.FindStringSubmatch(u.Path); m != nil {
+	if m := projectPathRE.FindStringSubmatch(routePath(u.Path)); m != nil {
 		link.Project = m[1]
 		frag, _ := url.ParseQuery(u.Fragment)
 		link.Token = frag.Get("token")
@@ -191,7 +192,7 @@ func loadTasks(link projectLink, same bool) string {
 			return err.Error()
 		}
 	}
-	syncer.wake()
+	syncer.resume() // a link the server accepts: a stop for a refused link is over
 	return fmt.Sprintf("Project %s: %d items in your queue.", orDefault(t.Name, t.Project), len(t.Items))
 }
 
@@ -953,6 +954,7 @@ func (p *labelPage) Render() app.UI {
 			app.Button().Text("Continue").OnClick(func(ctx app.Context, e app.Event) { p.breakShown = true }),
 		)),
 		app.If(p.errMsg != "", app.Div().Class("notice bad").Role("alert").ID("label-error").Text(p.errMsg)),
+		p.renderSync(),
 		app.Div().Class("label-layout").Body(
 			app.Div().Class("stack").Body(
 				p.renderProgress(len(items), nDone, elapsed),
@@ -1032,7 +1034,7 @@ func (p *labelPage) renderEmpty(v view, hasItems bool) app.UI {
 
 // loadDemo makes the demo snapshot the working state.
 func loadDemo() (string, bool) {
-	status, data, err := browser.Fetch("GET", demoURL, nil, nil)
+	status, data, err := browser.Fetch("GET", appPath(demoURL), nil, nil)
 	if err != nil {
 		return "The demo could not be loaded: " + err.Error(), true
 	}
@@ -1308,4 +1310,77 @@ func proposedTasks(v view) []labelTask {
 		}
 	}
 	return out
+}
+
+// renderSync shows what the sync could not do: the link refused (syncing stopped),
+// and the judgments the server refused, each with the server's reason. Refused
+// judgments stay in this browser (they still count here); the rater can send them
+// again after fixing the cause, or download them for the lead.
+func (p *labelPage) renderSync() app.UI {
+	st := syncer.status()
+	if st.Stopped == "" && len(st.Held) == 0 {
+		return nil
+	}
+	var held app.UI
+	if len(st.Held) > 0 {
+		rows := make([]app.UI, len(st.Held))
+		for i, h := range st.Held {
+			made := ""
+			if h.Time > 0 {
+				made = time.UnixMilli(h.Time).Format("2006-01-02 15:04")
+			}
+			rows[i] = app.Tr().Body(
+				app.Td().Text(orDefault(h.Item, "—")),
+				app.Td().Text(orDefault(h.Kind, "—")),
+				app.Td().Text(made),
+				app.Td().Class("held-error").Text(h.Error),
+			)
+		}
+		held = app.Section().Class("panel").ID("sync-held").DataSet("count", len(st.Held)).Aria("label", "Judgments the server refused").Body(
+			app.H2().Body(app.Text("Refused by the server"), app.Span().Class("tag bad").Text(fmt.Sprint(len(st.Held)))),
+			app.P().Class("muted").Text("These judgments are kept in this browser and still count here, but the server did not take them, for the reason it gave. "+
+				"Fix the cause (for example the device's clock) and send them again, or download them for your lead."),
+			app.Div().Class("table-scroll").Body(app.Table().Body(
+				app.THead().Body(app.Tr().Body(app.Th().Text("Item"), app.Th().Text("Kind"), app.Th().Text("Made"), app.Th().Text("The server's reason"))),
+				app.TBody().Body(rows...),
+			)),
+			app.Div().Class("row").Body(
+				app.Button().ID("held-retry").Text("Send them again").OnClick(p.onRetryHeld),
+				app.Button().ID("held-download").Text("Download them").OnClick(p.onDownloadHeld),
+			),
+		)
+	}
+	return app.Div().Class("stack").Body(
+		app.If(st.Stopped != "", app.Div().Class("notice bad").Role("alert").ID("sync-stopped").Text(st.Stopped)),
+		held,
+	)
+}
+
+func (p *labelPage) onRetryHeld(ctx app.Context, e app.Event) {
+	ctx.Async(func() {
+		err := syncer.retryHeld()
+		p.ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.errMsg = "Could not send them again: " + err.Error()
+				return
+			}
+			p.showToast(ctx, "Sending them again")
+		})
+	})
+}
+
+// onDownloadHeld offers the refused judgments as JSON lines: each line the
+// judgment in the API's event form with the server's reason.
+func (p *labelPage) onDownloadHeld(ctx app.Context, e app.Event) {
+	var buf strings.Builder
+	for _, h := range syncer.status().Held {
+		line := map[string]any{"id": h.ID, "status": h.Status, "error": h.Error}
+		if d, err := snapshot.Unmarshal(h.Record); err == nil && len(d.Judgments) > 0 {
+			line["event"] = wire.FromJudgment(d.Judgments[0])
+		}
+		b, _ := json.Marshal(line)
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	browser.Download("refused-judgments.jsonl", "application/x-ndjson", []byte(buf.String()))
 }

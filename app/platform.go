@@ -77,7 +77,7 @@ func SetBrowser(b Browser) { browser = b }
 var ErrCanceled = errors.New("canceled")
 
 // Stores are the IndexedDB object stores of the workbench (see storage.go).
-var Stores = []string{storeState, storeEvents, storeOutbox, storeLibrary, storeMeta}
+var Stores = []string{storeState, storeEvents, storeOutbox, storeLibrary, storeMeta, storeHeld}
 
 // Object stores of the IndexedDB database.
 const (
@@ -86,4 +86,5 @@ const (
 	storeOutbox  = "outbox"  // judgment id → judgment not yet accepted by the server
 	storeLibrary = "library" // snapshot id → snapshot opened or saved earlier
 	storeMeta    = "meta"    // settings: rater, project, sync cursor, theme, lesson step
+	// storeHeld (syncer.go): judgment id → a judgment the server refused, with why
 )

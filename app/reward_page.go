@@ -234,7 +234,7 @@ func proposalsTable(run *snapshot.Run) app.UI {
 	return app.Section().Class("panel").ID("rm-active").Body(
 		app.Div().Class("row between").Body(
 			app.H2().Text("Label these next"),
-			app.If(len(rows) > 0, app.A().Class("btn primary").Href(PathLabel+"?next=active").Text("Label these pairs →")),
+			app.If(len(rows) > 0, app.A().Class("btn primary").Href(appPath(PathLabel+"?next=active")).Text("Label these pairs →")),
 		),
 		app.P().Class("muted").Text("Active learning: the unlabeled pairs whose label would teach the model most, ranked "+why+"."),
 		either(len(rows) == 0, func() app.UI { return app.P().Class("muted").Text("No unlabeled pairs left.") }, func() app.UI {

@@ -4,15 +4,21 @@ package app
 // ServiceWorkerTemplate). It differs from go-app's default in two ways:
 //
 //   - a page navigation that is neither cached nor reachable (offline, any route,
-//     including /s/{id}) is answered with the cached "/" page: the wasm then routes
+//     including /s/{id}) is answered with the cached root page: the wasm then routes
 //     on the URL it finds, so every route loads offline;
 //   - /api/ requests always go to the network (never answered from the cache).
+//
+// Both paths are taken under the worker's scope, which is the site's path prefix
+// ("/" on a server, "/REPO/" for a static site exported with --base /REPO): the
+// worker script lives at PREFIX/app-worker.js.
 //
 // Install precaches every resource (all-or-nothing) and activation deletes older
 // versions' caches, as go-app's does. {{.Version}} and {{.ResourcesToCache}} are
 // filled in by go-app.
 const serviceWorkerJS = `const cacheName = "app-" + "{{.Version}}";
 const resourcesToCache = {{.ResourcesToCache}};
+// The site's root under its path prefix: "/" or "/REPO/".
+const root = new URL(self.registration.scope).pathname.replace(/\/?$/, "/");
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -33,7 +39,7 @@ self.addEventListener("activate", (event) => {
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   const url = new URL(req.url);
-  if (req.method !== "GET" || url.pathname.startsWith("/api/")) {
+  if (req.method !== "GET" || url.pathname.startsWith(root + "api/")) {
     return;
   }
   event.respondWith(
@@ -43,7 +49,7 @@ self.addEventListener("fetch", (event) => {
       }
       return fetch(req).catch((err) => {
         if (req.mode === "navigate") {
-          return caches.match("/").then((root) => root || Promise.reject(err));
+          return caches.match(root).then((page) => page || Promise.reject(err));
         }
         return Promise.reject(err);
       });

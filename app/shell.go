@@ -70,13 +70,13 @@ func frame(path string, content ...app.UI) app.UI {
 	return app.Div().Class("app").Body(
 		app.A().Href("#main").Class("sr-only").Text("Skip to content"),
 		app.Header().Class("topbar").Body(
-			app.A().Class("brand").Href(PathHome).Aria("label", "Prefer home").Body(
+			app.A().Class("brand").Href(appPath(PathHome)).Aria("label", "Prefer home").Body(
 				app.Img().Src("/web/icon.svg").Alt(""),
 				app.Span().Text("Prefer"),
 			),
 			app.Nav().Class("nav").Aria("label", "Pages").Body(
 				app.Range(pages).Slice(func(i int) app.UI {
-					a := app.A().Href(pages[i].path).Text(pages[i].title)
+					a := app.A().Href(appPath(pages[i].path)).Text(pages[i].title)
 					if pages[i].path == path {
 						a = a.Aria("current", "page")
 					}
@@ -126,29 +126,52 @@ func toggleTheme(ctx app.Context, e app.Event) {
 
 // statusBadge shows the network state and, in project mode, how many judgments
 // have not reached the server yet.
+//
+// Until the outbox has been counted after a load, the number is not known: the
+// badge says "…" (and data-pending is empty) rather than a wrong 0.
 func statusBadge() app.UI {
-	pending, project, syncErr := syncer.status()
+	st := syncer.status()
 	cls := "badge"
 	text := "Online"
 	if !online {
 		cls += " offline"
 		text = "Offline"
 	}
+	pending := ""
+	if st.Known {
+		pending = fmt.Sprint(st.Pending)
+	}
+	project := st.Project
+	if !st.Known {
+		_, project = wb.project()
+	}
 	switch {
-	case project && pending == 1:
+	case project && !st.Known:
+		text += " · … not synced"
+	case project && st.Pending == 1:
 		text += " · 1 judgment not synced"
-	case project && pending > 0:
-		text += fmt.Sprintf(" · %d judgments not synced", pending)
+	case project && st.Pending > 0:
+		text += fmt.Sprintf(" · %d judgments not synced", st.Pending)
 	case project:
 		text += " · all synced"
 	default:
 		text += " · saved in this browser"
 	}
-	if syncErr != "" && online {
+	if n := len(st.Held); n > 0 {
+		text += fmt.Sprintf(" · %d refused", n)
+	}
+	title := st.Err
+	switch {
+	case st.Stopped != "":
+		cls += " error"
+		text += " · link refused"
+		title = st.Stopped
+	case (st.Err != "" && online) || len(st.Held) > 0:
 		cls += " error"
 	}
-	return app.Span().ID("net-badge").Class(cls).Title(syncErr).
-		Aria("live", "polite").DataSet("pending", pending).DataSet("online", online).
+	return app.Span().ID("net-badge").Class(cls).Title(title).
+		Aria("live", "polite").DataSet("pending", pending).DataSet("held", len(st.Held)).
+		DataSet("stopped", st.Stopped != "").DataSet("online", online).
 		Body(app.Span().Class("dot"), app.Span().Text(text))
 }
 

@@ -24,7 +24,7 @@ type snapshotPage struct {
 
 func (p *snapshotPage) OnMount(ctx app.Context) {
 	p.mount(ctx)
-	p.id = strings.TrimPrefix(app.Window().URL().Path, PathSnapshot)
+	p.id = strings.TrimPrefix(routePath(app.Window().URL().Path), PathSnapshot)
 	p.msg = "Opening snapshot " + shortID(p.id) + "…"
 	id := p.id
 	ctx.Async(func() {
@@ -46,7 +46,7 @@ func openSnapshotID(id string) (string, bool) {
 			return openBytes(shortID(id), data, nil)
 		}
 	}
-	status, data, err := browser.Fetch("GET", "/api/v1/snapshots/"+url.PathEscape(id), nil, map[string]string{"Accept": "application/msgpack"})
+	status, data, err := browser.Fetch("GET", appPath("/api/v1/snapshots/"+url.PathEscape(id)), nil, map[string]string{"Accept": "application/msgpack"})
 	if err != nil {
 		return "This snapshot is not in this browser yet and the server cannot be reached: open the link again when you are online.", true
 	}
@@ -69,7 +69,7 @@ func (p *snapshotPage) Render() app.UI {
 	if p.done && !p.bad {
 		var links []app.UI
 		for _, pg := range pages {
-			links = append(links, app.A().Class("btn").Href(pg.path).Text(pg.title+" →"))
+			links = append(links, app.A().Class("btn").Href(appPath(pg.path)).Text(pg.title+" →"))
 		}
 		next = app.Div().Class("stack").Body(
 			stateSummary(v),

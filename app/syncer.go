@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +24,14 @@ type projectLink struct {
 	Name    string `json:"name,omitempty"`  // the project's name
 }
 
-func (p projectLink) url(path string) string { return p.Server + path }
+// url returns the address of an API path (which starts with /api/): on the link's
+// server, or under this site's path prefix.
+func (p projectLink) url(path string) string {
+	if p.Server != "" {
+		return p.Server + path
+	}
+	return appPath(path)
+}
 
 // project returns the project link in force, if any.
 func (w *workbench) project() (projectLink, bool) {
@@ -37,30 +46,65 @@ func (w *workbench) project() (projectLink, bool) {
 	return p, true
 }
 
+// storeHeld keeps the judgments the server refused (quarantine): judgment id → JSON
+// of heldEvent. They stay in the working state and on the rater's screen with the
+// server's reason; they are never sent again unless the rater asks.
+const storeHeld = "held"
+
+// heldEvent is a judgment the server refused, with why.
+type heldEvent struct {
+	ID     string `json:"id"`
+	Item   string `json:"item,omitempty"`
+	Kind   string `json:"kind,omitempty"`
+	Time   int64  `json:"time,omitempty"`   // the judgment's time (unix ms)
+	Status int    `json:"status"`           // the HTTP status of the refusal
+	Error  string `json:"error"`            // the server's message for this event
+	Held   int64  `json:"held"`             // when it was set aside (unix ms)
+	Record []byte `json:"record,omitempty"` // the outbox record (encoded snapshot), to send again
+}
+
 // syncClient sends the outbox (judgments not yet accepted by the server) in
-// batches, oldest first, and deletes what the server accepted. A failure backs off
-// exponentially (1 s doubling to 60 s); going online or a new judgment retries at
-// once. The server stores events idempotently by id, so resending after a lost
-// answer stores nothing twice.
+// batches, oldest first, and deletes what the server accepted. What it does with
+// each answer is decided by decideSync: a network error or 5xx backs off
+// exponentially (1 s doubling to 60 s; going online or a new judgment retries at
+// once); a 400/409 that names events sets those aside (store "held") and resends
+// the rest; 413 halves the batch; 401/403 stops until the rater opens a new link.
+// The server stores events idempotently by id, so resending after a lost answer
+// stores nothing twice.
 type syncClient struct {
 	mu      sync.Mutex
 	started bool
+	known   bool   // the outbox has been counted since the page loaded
 	pending int    // judgments in the outbox
 	project bool   // project mode
 	err     string // the last failure, for the badge's tooltip
+	stopped string // why syncing stopped (401/403): the rater needs a new link
+	held    []heldEvent
+	limit   int // judgments per request (halved on 413, doubled back on success)
 	wakeCh  chan struct{}
 }
 
-var syncer = &syncClient{wakeCh: make(chan struct{}, 1)}
+var syncer = &syncClient{wakeCh: make(chan struct{}, 1), limit: batchSize}
 
 // batchSize is the most judgments one request carries.
 const batchSize = 200
 
+// syncStatus is what the badge and the label page show about syncing.
+type syncStatus struct {
+	Known   bool   // Pending is counted (false until the outbox is read after a load)
+	Pending int    // judgments waiting for the server
+	Project bool   // project mode
+	Err     string // the last failure
+	Stopped string // syncing stopped: the link was refused
+	Held    []heldEvent
+}
+
 // status returns the badge's figures.
-func (s *syncClient) status() (pending int, project bool, err string) {
+func (s *syncClient) status() syncStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.pending, s.project, s.err
+	return syncStatus{Known: s.known, Pending: s.pending, Project: s.project, Err: s.err, Stopped: s.stopped,
+		Held: append([]heldEvent(nil), s.held...)}
 }
 
 // wake makes the loop try now.
@@ -69,6 +113,14 @@ func (s *syncClient) wake() {
 	case s.wakeCh <- struct{}{}:
 	default:
 	}
+}
+
+// resume clears a stop (a new link was opened) and tries at once.
+func (s *syncClient) resume() {
+	s.mu.Lock()
+	s.stopped = ""
+	s.mu.Unlock()
+	s.wake()
 }
 
 func (s *syncClient) start() {
@@ -83,15 +135,18 @@ func (s *syncClient) start() {
 }
 
 func (s *syncClient) loop() {
+	// Count the outbox as soon as the database is open, so the badge shows the
+	// right number right after a reload (it shows "…" until then).
+	waitReady()
 	backoff := time.Second
 	for {
 		wait := 10 * time.Second
-		sent, err := s.once()
+		again, err := s.once()
 		switch {
 		case err != nil:
 			wait = backoff
 			backoff = min(2*backoff, time.Minute)
-		case sent:
+		case again:
 			wait, backoff = 0, time.Second
 		default:
 			backoff = time.Second
@@ -105,8 +160,17 @@ func (s *syncClient) loop() {
 	}
 }
 
-// once sends one batch if there is one. sent reports that a batch was accepted.
-func (s *syncClient) once() (sent bool, err error) {
+// outboxEntry is one judgment of the outbox and the key of its record.
+type outboxEntry struct {
+	key string
+	j   feedback.Judgment
+	rec []byte
+}
+
+// once sends one batch if there is one and applies the server's answer. again
+// reports that the loop should go on at once (a batch was accepted, or events were
+// set aside, or the batch was split).
+func (s *syncClient) once() (again bool, err error) {
 	wb.mu.Lock()
 	db, ready := wb.db, wb.ready
 	wb.mu.Unlock()
@@ -118,56 +182,180 @@ func (s *syncClient) once() (sent bool, err error) {
 	if err != nil {
 		return false, s.fail(err)
 	}
+	held, err := readHeld(db)
+	if err != nil {
+		return false, s.fail(err)
+	}
+	s.mu.Lock()
+	s.held = held
+	stopped := s.stopped
+	limit := s.limit
+	s.mu.Unlock()
 	s.set(n, isProject, "")
-	if !isProject || n == 0 || !online {
+	if !isProject || n == 0 || !online || stopped != "" {
 		return false, nil
 	}
 	recs, err := db.All(storeOutbox)
 	if err != nil {
 		return false, s.fail(err)
 	}
-	if len(recs) > batchSize {
-		recs = recs[:batchSize]
-	}
-	var js []feedback.Judgment
-	var keys []string
+	var entries []outboxEntry
+	var ops []Op
 	for _, r := range recs {
 		d, err := snapshot.Unmarshal(r.Value)
-		keys = append(keys, r.Key)
-		if err != nil {
-			continue // damaged: dropped with the batch's keys
+		if err != nil || len(d.Judgments) == 0 {
+			// A damaged record is set aside, never dropped: the rater sees it.
+			ops = append(ops, holdOps(r.Key, r.Value, feedback.Judgment{ID: r.Key}, 0,
+				"this judgment's record in the browser is damaged and cannot be sent")...)
+			continue
 		}
-		js = append(js, d.Judgments...)
+		for _, j := range d.Judgments {
+			entries = append(entries, outboxEntry{key: r.Key, j: j, rec: r.Value})
+		}
+	}
+	if len(ops) > 0 {
+		if err := db.Apply(ops...); err != nil {
+			return false, s.fail(err)
+		}
+		wb.notify()
+		return true, nil
+	}
+	// Oldest first: the client's time, then the id (the outbox is keyed by id).
+	sort.SliceStable(entries, func(a, b int) bool {
+		if entries[a].j.Time != entries[b].j.Time {
+			return entries[a].j.Time < entries[b].j.Time
+		}
+		return entries[a].key < entries[b].key
+	})
+	if len(entries) > limit {
+		entries = entries[:limit]
+	}
+	js := make([]feedback.Judgment, len(entries))
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		js[i], ids[i] = e.j, e.j.ID
 	}
 	body, err := snapshot.Marshal(&snapshot.Snapshot{Judgments: js})
 	if err != nil {
 		return false, s.fail(err)
 	}
-	status, resp, err := browser.Fetch("POST", p.url("/api/v1/projects/"+url.PathEscape(p.Project)+"/events"), body, map[string]string{
+	status, resp, ferr := browser.Fetch("POST", p.url("/api/v1/projects/"+url.PathEscape(p.Project)+"/events"), body, map[string]string{
 		"Content-Type":  "application/msgpack",
 		"Authorization": "Bearer " + p.Token,
 	})
+	if ferr != nil {
+		status = 0
+	}
+	act := decideSync(status, resp, ids)
+	switch act.Kind {
+	case syncDone:
+		ops := make([]Op, 0, len(entries))
+		seen := map[string]bool{}
+		for _, e := range entries {
+			if !seen[e.key] {
+				seen[e.key] = true
+				ops = append(ops, Op{Store: storeOutbox, Key: e.key, Delete: true})
+			}
+		}
+		if err := db.Apply(ops...); err != nil {
+			return false, s.fail(err)
+		}
+		s.mu.Lock()
+		s.limit = min(2*s.limit, batchSize)
+		s.mu.Unlock()
+		s.set(n-len(ops), true, "")
+		return true, nil
+	case syncHold:
+		var ops []Op
+		for _, e := range entries {
+			if msg, ok := act.Held[e.j.ID]; ok {
+				ops = append(ops, holdOps(e.key, e.rec, e.j, status, msg)...)
+			}
+		}
+		if err := db.Apply(ops...); err != nil {
+			return false, s.fail(err)
+		}
+		s.set(n, true, act.Msg)
+		return true, nil
+	case syncSplit:
+		s.mu.Lock()
+		s.limit = act.Limit
+		s.mu.Unlock()
+		return true, nil
+	case syncStop:
+		s.mu.Lock()
+		s.stopped = act.Msg
+		s.mu.Unlock()
+		wb.notify()
+		return false, nil
+	}
+	return false, s.fail(errors.New(act.Msg))
+}
+
+// holdOps moves an outbox record to the held store with the server's message.
+func holdOps(key string, rec []byte, j feedback.Judgment, status int, msg string) []Op {
+	h := heldEvent{ID: j.ID, Item: j.Item, Kind: string(j.Kind), Time: j.Time, Status: status,
+		Error: msg, Held: time.Now().UnixMilli(), Record: rec}
+	data, _ := json.Marshal(h)
+	return []Op{{Store: storeHeld, Key: key, Value: data}, {Store: storeOutbox, Key: key, Delete: true}}
+}
+
+// readHeld returns the held judgments, oldest first.
+func readHeld(db KV) ([]heldEvent, error) {
+	recs, err := db.All(storeHeld)
 	if err != nil {
-		return false, s.fail(errors.New("offline: will retry"))
+		return nil, fmt.Errorf("read the refused judgments: %w", err)
 	}
-	if status < 200 || status > 299 {
-		return false, s.fail(fmt.Errorf("the server refused the judgments (HTTP %d): %s", status, shortBody(resp)))
+	out := make([]heldEvent, 0, len(recs))
+	for _, r := range recs {
+		var h heldEvent
+		if json.Unmarshal(r.Value, &h) != nil {
+			h = heldEvent{ID: r.Key, Error: "unreadable record"}
+		}
+		if h.ID == "" {
+			h.ID = r.Key
+		}
+		out = append(out, h)
 	}
-	ops := make([]Op, len(keys))
-	for i, k := range keys {
-		ops[i] = Op{Store: storeOutbox, Key: k, Delete: true}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].Time < out[b].Time })
+	return out, nil
+}
+
+// retryHeld puts the held judgments back in the outbox (the rater fixed the cause,
+// e.g. the device's clock, or the lead fixed the project) and wakes the loop.
+func (s *syncClient) retryHeld() error {
+	wb.mu.Lock()
+	db := wb.db
+	wb.mu.Unlock()
+	if db == nil {
+		return errors.New("the browser database is not open")
+	}
+	recs, err := db.All(storeHeld)
+	if err != nil {
+		return err
+	}
+	var ops []Op
+	for _, r := range recs {
+		var h heldEvent
+		if json.Unmarshal(r.Value, &h) != nil || len(h.Record) == 0 {
+			continue // nothing that could be sent: it stays held
+		}
+		ops = append(ops, Op{Store: storeOutbox, Key: r.Key, Value: h.Record}, Op{Store: storeHeld, Key: r.Key, Delete: true})
 	}
 	if err := db.Apply(ops...); err != nil {
-		return false, s.fail(err)
+		return err
 	}
-	s.set(n-len(keys), true, "")
-	wb.notify()
-	return true, nil
+	s.mu.Lock()
+	s.limit = batchSize
+	s.mu.Unlock()
+	s.resume()
+	return nil
 }
 
 func (s *syncClient) set(pending int, project bool, err string) {
 	s.mu.Lock()
-	changed := s.pending != pending || s.project != project || s.err != err
+	changed := !s.known || s.pending != pending || s.project != project || s.err != err
+	s.known = true
 	s.pending, s.project, s.err = pending, project, err
 	s.mu.Unlock()
 	if changed {
@@ -183,6 +371,95 @@ func (s *syncClient) fail(err error) error {
 	return err
 }
 
+// syncKind is what the loop does after an answer of POST …/events.
+type syncKind int
+
+const (
+	syncBackoff syncKind = iota // keep the batch, wait (exponential backoff), try again
+	syncDone                    // the server holds the whole batch: delete it from the outbox
+	syncHold                    // set aside the events in Held, resend the rest at once
+	syncSplit                   // resend at once in batches of at most Limit events
+	syncStop                    // stop syncing: the link is refused (Msg says so)
+)
+
+// syncAction is the decision for one answer.
+type syncAction struct {
+	Kind  syncKind
+	Held  map[string]string // syncHold: event id → the server's message for it
+	Limit int               // syncSplit: the next batch size
+	Msg   string            // for the rater: what happened
+}
+
+// decideSync decides what to do with the answer (status, body) to a batch holding
+// the events ids (status 0: the request did not reach the server). It is the whole
+// policy of docs/server.md's "client duty":
+//
+//   - 2xx: done.
+//   - 400, 409 or 403 that name events of the batch (wire.Error.Events): set those
+//     aside with the server's message; the rest go again at once.
+//   - 400 or 409 that name none: the batch is split in halves until the bad event is
+//     alone, which is then set aside (nothing is retried forever, nothing is lost).
+//   - 401, or 403 naming no event: stop; the link is wrong or was revoked. 404: stop;
+//     the project is not on this server.
+//   - 413: split in halves; a single event too large is set aside.
+//   - network errors, 5xx, and any other status: back off and try again.
+func decideSync(status int, body []byte, ids []string) syncAction {
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"error"`
+		Events  []struct {
+			ID    string `json:"id"`
+			Error string `json:"error"`
+		} `json:"events"`
+	}
+	_ = json.Unmarshal(body, &e)
+	msg := e.Message
+	if msg == "" {
+		msg = shortBody(body)
+	}
+	inBatch := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inBatch[id] = true
+	}
+	named := map[string]string{}
+	for _, ev := range e.Events {
+		if inBatch[ev.ID] {
+			named[ev.ID] = ev.Error
+		}
+	}
+	split := func(why string) syncAction {
+		if len(ids) <= 1 {
+			held := map[string]string{}
+			for _, id := range ids {
+				held[id] = why
+			}
+			return syncAction{Kind: syncHold, Held: held, Msg: why}
+		}
+		return syncAction{Kind: syncSplit, Limit: len(ids) / 2, Msg: why}
+	}
+	switch {
+	case status >= 200 && status <= 299:
+		return syncAction{Kind: syncDone}
+	case status == 0:
+		return syncAction{Kind: syncBackoff, Msg: "offline: will retry"}
+	case (status == 400 || status == 409 || status == 403) && len(named) > 0:
+		return syncAction{Kind: syncHold, Held: named,
+			Msg: fmt.Sprintf("the server refused %d judgment(s) (HTTP %d): %s", len(named), status, msg)}
+	case status == 400 || status == 409:
+		return split(fmt.Sprintf("the server refused this judgment (HTTP %d): %s", status, msg))
+	case status == 401 || status == 403:
+		return syncAction{Kind: syncStop, Msg: fmt.Sprintf("The server refused your link (HTTP %d: %s): it is wrong or has been revoked. "+
+			"Ask your lead for a new link and open it here; your judgments stay in this browser until then.", status, msg)}
+	case status == 404:
+		return syncAction{Kind: syncStop, Msg: fmt.Sprintf("The server does not know this project (HTTP 404: %s): "+
+			"check the link with your lead; your judgments stay in this browser.", msg)}
+	case status == 413:
+		return split(fmt.Sprintf("this judgment is too large for the server (HTTP 413): %s", msg))
+	default:
+		return syncAction{Kind: syncBackoff, Msg: fmt.Sprintf("the server could not take the judgments (HTTP %d): %s; will retry", status, msg)}
+	}
+}
+
 // shortBody returns the start of an error answer for a message.
 func shortBody(b []byte) string {
 	var e struct {
@@ -194,5 +471,5 @@ func shortBody(b []byte) string {
 	if len(b) > 160 {
 		b = b[:160]
 	}
-	return string(b)
+	return strings.TrimSpace(string(b))
 }

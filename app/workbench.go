@@ -338,7 +338,9 @@ func (w *workbench) Remove(id string) error {
 		return errors.New("the browser database is not open")
 	}
 	if w.Meta(metaProject) != "" {
-		if _, waiting, err := db.Get(storeOutbox, id); err == nil && !waiting {
+		_, waiting, err := db.Get(storeOutbox, id)
+		_, held, herr := db.Get(storeHeld, id) // refused by the server: it never got there
+		if err == nil && herr == nil && !waiting && !held {
 			return errors.New("this judgment has already reached the server; ask your lead to review it")
 		}
 	}
@@ -353,7 +355,8 @@ func (w *workbench) Remove(id string) error {
 	delete(w.unsaved, id)
 	w.version++
 	var ops []Op
-	ops = append(ops, Op{Store: storeEvents, Key: id, Delete: true}, Op{Store: storeOutbox, Key: id, Delete: true})
+	ops = append(ops, Op{Store: storeEvents, Key: id, Delete: true}, Op{Store: storeOutbox, Key: id, Delete: true},
+		Op{Store: storeHeld, Key: id, Delete: true})
 	if !unsaved {
 		// The judgment is in the stored state: store the state without it.
 		s := *w.snap

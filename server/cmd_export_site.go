@@ -10,6 +10,7 @@ import (
 
 	goapp "github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	ui "prefer/app"
 	"prefer/core/snapshot"
 	"prefer/server/api"
 )
@@ -122,7 +123,12 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := goapp.GenerateStaticWebsite(dir, h, pages...); err != nil {
+	// The prerendered pages link to each other under the prefix, as the app does
+	// in the browser (where go-app gives it the prefix).
+	ui.SetPathPrefix(prefix)
+	err = goapp.GenerateStaticWebsite(dir, h, pages...)
+	ui.SetPathPrefix("")
+	if err != nil {
 		return fmt.Errorf("generate the pages: %w", err)
 	}
 	for _, name := range assets.Names() {

@@ -86,6 +86,15 @@ func TestExportSite(t *testing.T) {
 	if !strings.Contains(index, `http-equiv="Content-Security-Policy"`) || strings.Contains(index, "frame-ancestors") {
 		t.Fatal("index.html lacks the meta CSP (or carries frame-ancestors, which meta ignores)")
 	}
+	// The prerendered pages link to each other under the prefix.
+	for _, want := range []string{`href="/repo/lesson"`, `href="/repo/data"`, `href="/repo/"`} {
+		if !strings.Contains(index, want) {
+			t.Errorf("index.html lacks the link %s", want)
+		}
+	}
+	if strings.Contains(index, `href="/lesson"`) {
+		t.Error("index.html links to /lesson outside the prefix")
+	}
 	if !strings.Contains(api.CSP, "frame-ancestors") {
 		t.Fatal("CSP constant changed shape")
 	}

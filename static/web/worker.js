@@ -1,7 +1,9 @@
 // Loader of Prefer's training worker (worker.wasm, built from wasm/worker).
 // Messages that arrive before Go has installed its handler are buffered and replayed.
+// Paths are relative to this script (PREFIX/web/worker.js), so the worker also runs
+// on a static site served under a path prefix.
 "use strict";
-importScripts("/wasm_exec.js");
+importScripts("../wasm_exec.js");
 
 const pending = [];
 self.onmessage = (event) => pending.push(event);
@@ -11,7 +13,7 @@ self.goReady = (handler) => {
 };
 
 const go = new Go();
-const url = "/web/worker.wasm";
+const url = new URL("worker.wasm", self.location.href).href;
 const start = (result) => {
   self.goInstance = result.instance;
   go.run(result.instance);

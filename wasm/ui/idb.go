@@ -20,7 +20,7 @@ type idb struct {
 const dbName = "prefer"
 
 // dbVersion is bumped when app.Stores changes: the upgrade creates missing stores.
-const dbVersion = 1
+const dbVersion = 2 // 2: store "held" (judgments the server refused)
 
 func openDB() (*idb, error) {
 	factory := js.Global().Get("indexedDB")

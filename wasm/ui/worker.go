@@ -10,8 +10,9 @@ import (
 	"prefer/app"
 )
 
-// workerURL is the loader of the training worker binary (static/web/worker.js).
-const workerURL = "/web/worker.js"
+// workerURL is the loader of the training worker binary (static/web/worker.js),
+// under the site's path prefix.
+func workerURL() string { return app.SitePath("/web/worker.js") }
 
 // worker is app.Worker over a dedicated Web Worker. Messages in both directions are
 // ArrayBuffers, transferred (not copied). A message from the worker starts with one
@@ -58,7 +59,7 @@ func (w *worker) spawn() (err error) {
 			err = errors.New("start the training worker: this browser refused it")
 		}
 	}()
-	w.w = js.Global().Get("Worker").New(workerURL)
+	w.w = js.Global().Get("Worker").New(workerURL())
 	w.w.Call("addEventListener", "message", w.onMsg)
 	w.w.Call("addEventListener", "error", w.onError)
 	return nil
