@@ -90,10 +90,13 @@ func runPush(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, res.URL)
 	if p := rep.Project; p != nil {
 		fmt.Fprintf(stdout, "project %s (%s): %d items, %d gold\nlead token: %s\n", p.ID, p.Name, p.Items, p.GoldItems, p.LeadToken)
+		if p.LeadURL != "" {
+			fmt.Fprintf(stdout, "lead (progress, pull the judgments): %s\n", p.LeadURL)
+		}
 		for _, r := range p.Raters {
 			fmt.Fprintf(stdout, "rater %s (%d items): %s\n", r.ID, r.Assigned, r.URL)
 		}
-		fmt.Fprintln(stdout, "Tokens are shown only now: give each rater their link, keep the lead token.")
+		fmt.Fprintln(stdout, "Tokens are shown only now: give each rater their link, keep the lead's link and token.")
 	}
 	return nil
 }

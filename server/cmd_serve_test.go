@@ -226,6 +226,19 @@ func TestServeEndToEnd(t *testing.T) {
 			if tasks, err := c.Tasks(t.Context(), rep.Project.ID, ""); err != nil || len(tasks.Items) != 4 {
 				t.Fatalf("tasks: %v", err)
 			}
+			// The lead's link opens the lead page with the lead token; the text
+			// output prints it next to the raters' links.
+			if want := ts.URL + "/p/" + rep.Project.ID + "/lead#token=" + rep.Project.LeadToken; rep.Project.LeadURL != want {
+				t.Fatalf("lead_url %q, want %q", rep.Project.LeadURL, want)
+			}
+			if _, err := client.New(ts.URL, rep.Project.LeadToken).Progress(t.Context(), rep.Project.ID); err != nil {
+				t.Fatalf("the lead token of the lead link: %v", err)
+			}
+			_, stdout, _ = runCmd(t, "push", file, "--server", ts.URL, "--project", "round 2", "--raters", "1")
+			if !regexp.MustCompile(`(?m)^lead \(progress, pull the judgments\): http://\S+/p/[0-9a-f]+/lead#token=prf_\S+$`).MatchString(stdout) ||
+				!regexp.MustCompile(`(?m)^rater r1 \(\d+ items\): http://\S+/p/[0-9a-f]+#token=prf_\S+$`).MatchString(stdout) {
+				t.Fatalf("push --project does not print the lead's and the rater's links:\n%s", stdout)
+			}
 
 			if err := ts.stop(); err != nil {
 				t.Fatalf("stop: %v", err)

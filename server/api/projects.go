@@ -250,7 +250,7 @@ func (a *API) postProject(w http.ResponseWriter, r *http.Request) error {
 	rec.LeadTokenHash = leadHash
 	res := wire.ProjectCreated{
 		ID: rec.ID, Name: rec.Name, Snapshot: rec.Snapshot, Items: len(s.Items),
-		LeadToken: leadToken,
+		LeadToken: leadToken, LeadURL: base + "/p/" + rec.ID + "/lead#token=" + leadToken,
 	}
 	for i, rt := range raters {
 		tok, h := newToken()

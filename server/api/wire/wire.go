@@ -244,9 +244,11 @@ type RaterAccess struct {
 }
 
 // ProjectCreated is the answer of POST /api/v1/projects. LeadToken is the project
-// lead's token (progress, every rater's events, reviews); each rater's URL opens the
-// rater's queue in the workbench (/p/{project}#token=…: the token stays in the
-// fragment, which browsers never send to a server).
+// lead's token (progress, every rater's events, reviews) and LeadURL the lead's
+// page in the workbench (/p/{project}/lead#token=…: progress per rater, and the
+// judgments pulled into the working state); each rater's URL opens the rater's
+// queue (/p/{project}#token=…). The tokens stay in the fragment, which browsers
+// never send to a server.
 type ProjectCreated struct {
 	ID        string        `json:"id"`
 	Name      string        `json:"name"`
@@ -254,6 +256,7 @@ type ProjectCreated struct {
 	Items     int           `json:"items"`
 	GoldItems int           `json:"gold_items"`
 	LeadToken string        `json:"lead_token"`
+	LeadURL   string        `json:"lead_url"`
 	Raters    []RaterAccess `json:"raters"`
 }
 
