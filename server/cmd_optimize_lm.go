@@ -6,14 +6,11 @@ import (
 	"io/fs"
 	"math"
 	"strconv"
-	"strings"
 
 	"prefer/core/demo"
-	"prefer/core/feedback"
 	"prefer/core/lm"
 	"prefer/core/policy"
 	"prefer/core/reward"
-	"prefer/core/rng"
 	"prefer/core/snapshot"
 	"prefer/static"
 )
@@ -133,10 +130,7 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	demoItems := true
-	for i := range s.Items {
-		demoItems = demoItems && demo.Known(&s.Items[i])
-	}
+	demoItems := lm.DemoItems(s.Items)
 
 	// The reward: DPO and IPO learn from the pairs and only measure a reward.
 	var src *lmRewardSource
@@ -145,89 +139,34 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	env := policy.Env{}
 	rewardName := "none (DPO/IPO learn from the pairs)"
+	var proxy policy.Reward
 	if src != nil {
-		env.Proxy = src.Reward
-		rewardName = src.Name
+		proxy, rewardName = src.Reward, src.Name
 	}
-	if demoItems {
-		env.Gold = demo.Gold
-	}
-
-	pol, err := lm.NewPolicy(ref, s.Items, lm.PolicyConfig{MaxTokens: *maxTokens})
-	if err != nil {
-		return err
-	}
-	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
-	if *steps == 0 {
-		*steps = 60
-	}
-	if *lr == 0 {
-		*lr = 5e-4
-		if *algo == "dpo" || *algo == "ipo" {
-			*lr = 3e-4
-		}
-	}
-	evalItems := lmEvalItems(s.Items, 64)
-	before := lmMeasure(pol.Ref, evalItems, env, *seed)
-
-	var res *policy.Result
+	env := lm.DemoEnv(s.Items, proxy)
 	progress := func(step int, m policy.Metrics) bool {
 		if !*asJSON {
 			fmt.Fprintf(stderr, "step %d reward %.3f gold %.3f kl %.3f\n", step, m.Reward, m.Gold, m.KLk1)
 		}
 		return true
 	}
-	var pairs int
-	switch *algo {
-	case "ppo":
-		res, err = policy.PPO(pol, env, policy.PPOConfig{KL: kl, Steps: *steps, Prompts: *prompts, Samples: *samples,
-			LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
-	case "rloo":
-		res, err = policy.RLOO(pol, env, policy.RLOOConfig{KL: kl, Steps: *steps, Prompts: *prompts, Samples: *samples,
-			LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
-	case "dpo", "ipo":
-		loss := policy.LossSigmoid
-		if *algo == "ipo" {
-			loss = policy.LossIPO
-		}
-		prefs, _ := policy.Prefs(s.Items, feedback.Pairs(s.Items, s.Judgments, feedback.PairOptions{}))
-		pairs = len(prefs)
-		if len(prefs) == 0 {
-			return fmt.Errorf("the snapshot has no decided comparisons for %s to learn from; label some pairs or make a demo with raters", strings.ToUpper(*algo))
-		}
-		res, err = policy.DPO(pol, prefs, env, policy.DPOConfig{Beta: *beta, Loss: loss, Steps: *steps, Batch: 32, LR: *lr, Seed: *seed, Progress: progress})
-	case "bon":
-		res, err = lmBestOfN(pol, env, *n, *samples, *seed)
-	}
+	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
+	opt, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: *algo, KL: kl, Steps: *steps,
+		Prompts: *prompts, Samples: *samples, N: *n, LR: *lr, Diversity: *diversity, MaxTokens: *maxTokens,
+		Seed: *seed, Progress: progress})
 	if err != nil {
 		return err
 	}
-	after := lmMeasure(pol.LM, evalItems, env, *seed)
-	if *algo == "bon" {
-		after = lmMeasureBoN(pol, evalItems, env, *n, *seed)
-	}
+	res, pol, before, after, evalItems := opt.Result, opt.Policy, lmEval(opt.Before), lmEval(opt.After), opt.EvalItems
 
 	runName, modelName := *name, *name
 	if runName == "" {
 		runName, modelName = "optimize-lm-"+*algo, "policy-lm-"+*algo
 	}
 	res.Run.Name = runName
-	res.Run.Config["policy"] = "lm"
 	res.Run.Config["reward"] = rewardName
-	res.Run.Config["seed"] = int64(*seed)
 	res.Run.Config["ref"] = refName
-	res.Run.Config["ref_hash"] = ref.Hash()
-	res.Run.Config["prompts"] = int64(*prompts)
-	res.Run.Config["max_tokens"] = int64(*maxTokens)
-	for k, v := range map[string]float64{"gold_before": before.Gold, "reward_before": before.Proxy,
-		"gold_after": after.Gold, "reward_after": after.Proxy, "unknown_after": after.Mix.Unknown} {
-		res.Run.Summary[k] = v
-	}
-	if pairs > 0 {
-		res.Run.Summary["pairs"] = float64(pairs)
-	}
 	metrics := map[string]float64{}
 	for k, v := range res.Run.Summary {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -306,7 +245,7 @@ func loadRefLM(s *snapshot.Snapshot, path string) (*lm.LM, string, error) {
 			return nil, "", err
 		}
 		src, where = rs, path
-	case findLM(s) != nil:
+	case lm.FindRef(s) != nil:
 		src, where = s, "the input snapshot"
 	default:
 		data, err := fs.ReadFile(static.Web(), "ref-lm.snap")
@@ -319,7 +258,7 @@ func loadRefLM(s *snapshot.Snapshot, path string) (*lm.LM, string, error) {
 		}
 		src, where = rs, "static/web/ref-lm.snap"
 	}
-	m := findLM(src)
+	m := lm.FindRef(src)
 	if m == nil {
 		return nil, "", fmt.Errorf("%s holds no language model (family %q); make one with 'prefer pretrain'", where, lm.Family)
 	}
@@ -328,19 +267,6 @@ func loadRefLM(s *snapshot.Snapshot, path string) (*lm.LM, string, error) {
 		return nil, "", err
 	}
 	return l, m.Name + " (" + where + ")", nil
-}
-
-// findLM returns the model named ref-lm, else the first of family "lm", or nil.
-func findLM(s *snapshot.Snapshot) *snapshot.Model {
-	if m := s.Model(refModelName); m != nil && m.Family == lm.Family {
-		return m
-	}
-	for i := range s.Models {
-		if s.Models[i].Family == lm.Family {
-			return &s.Models[i]
-		}
-	}
-	return nil
 }
 
 type lmRewardSource struct {
@@ -372,10 +298,8 @@ func resolveLMReward(s *snapshot.Snapshot, spec string, ref *lm.LM, seed uint64,
 		return &lmRewardSource{Name: "head (trained now, seed " + strconv.FormatUint(seed, 10) + ")",
 			Reward: res.Head.Score, Model: &sm, HeldAcc: res.HeldAcc}, nil
 	case "":
-		for i := len(s.Models) - 1; i >= 0; i-- {
-			if m := &s.Models[i]; isRewardFamily(m) && m.Family != reward.FamilyTabular || m.Family == lm.FamilyHead {
-				return storedLMReward(m)
-			}
+		if m := lm.DefaultReward(s); m != nil {
+			return storedLMReward(m)
 		}
 		spec = reward.FamilyLinear
 	}
@@ -417,122 +341,12 @@ func storedLMReward(m *snapshot.Model) (*lmRewardSource, error) {
 	return &lmRewardSource{Name: m.Name, Reward: r, HeldAcc: math.NaN()}, nil
 }
 
-// lmEvalItems returns up to n items, evenly spread, for before/after samples.
-func lmEvalItems(items []feedback.Item, n int) []feedback.Item {
-	if len(items) <= n {
-		return items
-	}
-	out := make([]feedback.Item, 0, n)
-	for i := 0; i < n; i++ {
-		out = append(out, items[i*len(items)/n])
-	}
-	return out
-}
-
-// lmEval is one response per evaluation item with its scores.
-type lmEval struct {
-	Texts          []string
-	Golds, Proxies []float64
-	Gold, Proxy    float64
-	Mix            lm.Mix
-}
+// lmEval is one response per evaluation prompt with its scores (lm.Eval).
+type lmEval lm.Eval
 
 func (e lmEval) json() map[string]jnum {
 	m := mixJSON(e.Mix)
 	m["gold"] = jnum(e.Gold)
 	m["reward"] = jnum(e.Proxy)
 	return m
-}
-
-func lmScore(items []feedback.Item, texts []string, env policy.Env) lmEval {
-	e := lmEval{Texts: texts}
-	for i, t := range texts {
-		g, p := math.NaN(), math.NaN()
-		if env.Gold != nil {
-			g = env.Gold(&items[i], t)
-		}
-		if env.Proxy != nil {
-			p = env.Proxy(&items[i], t)
-		}
-		e.Golds = append(e.Golds, g)
-		e.Proxies = append(e.Proxies, p)
-		e.Gold += g / float64(len(texts))
-		e.Proxy += p / float64(len(texts))
-	}
-	if env.Gold != nil {
-		e.Mix = lm.MixOf(items, texts)
-	}
-	return e
-}
-
-// lmMeasure samples one response per item from l (seeded) and scores it.
-func lmMeasure(l *lm.LM, items []feedback.Item, env policy.Env, seed uint64) lmEval {
-	texts := l.SampleTexts(items, lm.SampleConfig{MaxTokens: 48}, rng.New(seed).Split("eval"))
-	return lmScore(items, texts, env)
-}
-
-// lmMeasureBoN samples the best of n reference responses per item by the proxy.
-func lmMeasureBoN(p *lm.Policy, items []feedback.Item, env policy.Env, n int, seed uint64) lmEval {
-	r := rng.New(seed).Split("eval")
-	texts := make([]string, len(items))
-	for i := range items {
-		best := math.Inf(-1)
-		cands := p.LM.SampleTexts(repeatItem(items[i], n), lm.SampleConfig{MaxTokens: 48}, r)
-		for _, t := range cands {
-			if v := env.Proxy(&items[i], t); v > best {
-				best, texts[i] = v, t
-			}
-		}
-	}
-	return lmScore(items, texts, env)
-}
-
-func repeatItem(it feedback.Item, n int) []feedback.Item {
-	out := make([]feedback.Item, n)
-	for i := range out {
-		out[i] = it
-	}
-	return out
-}
-
-// lmBestOfN records best-of-N sampling from the reference policy as a one-step run:
-// the proxy and gold reward of the chosen responses (samples per prompt, every
-// prompt), distinct-n, and the analytic KL bound log N − (N−1)/N (Beirami et al.
-// 2024: exact for continuous rewards, an upper bound otherwise).
-func lmBestOfN(p *lm.Policy, env policy.Env, n, samples int, seed uint64) (*policy.Result, error) {
-	if env.Proxy == nil {
-		return nil, fmt.Errorf("bon: no reward to choose with")
-	}
-	r := rng.New(seed).Split("sample")
-	items := p.Items()
-	prompts := make([]int, 0, len(items)*samples)
-	for q := range items {
-		for k := 0; k < samples; k++ {
-			prompts = append(prompts, q)
-		}
-	}
-	chosen := policy.BestOfN(nil, p, env.Proxy, r, prompts, n)
-	var rew, gold float64
-	texts := make([]string, len(chosen))
-	for i, s := range chosen {
-		texts[i] = s.Text
-		rew += env.Proxy(&items[s.Prompt], s.Text) / float64(len(chosen))
-		if env.Gold != nil {
-			gold += env.Gold(&items[s.Prompt], s.Text) / float64(len(chosen))
-		} else {
-			gold = math.NaN()
-		}
-	}
-	d1, d2 := policy.Distinct(texts)
-	kl := policy.BoNKL(n)
-	one := func(v float64) []float64 { return []float64{v} }
-	res := &policy.Result{Steps: 1}
-	res.Run = snapshot.Run{Kind: "optimize", Seed: seed,
-		Config: map[string]any{"algo": "bon", "n": int64(n), "samples": int64(samples)},
-		Series: map[string][]float64{"reward": one(rew), "gold": one(gold), "kl": one(kl), "distinct_1": one(d1), "distinct_2": one(d2)},
-		Summary: map[string]float64{"steps": 1, "reward": rew, "gold": gold, "kl_formula": kl, "kl": kl,
-			"sqrt_kl": math.Sqrt(kl), "n": float64(n), "distinct_1": d1, "distinct_2": d2},
-	}
-	res.Final = policy.Metrics{Step: 1, Reward: rew, Gold: gold, KL: kl, Distinct1: d1, Distinct2: d2}
-	return res, nil
 }

@@ -24,6 +24,11 @@ type Request struct {
 	Snapshot []byte  `msgpack:"snapshot,omitempty"`
 	Delta    []byte  `msgpack:"delta,omitempty"`
 	Params   *Params `msgpack:"params,omitempty"`
+	// Ref is the reference language model of the generative-policy jobs: an
+	// encoded snapshot holding a model of family "lm" (static/web/ref-lm.snap,
+	// fetched by the UI). Without it they look for a model named "ref-lm" in the
+	// state.
+	Ref []byte `msgpack:"ref,omitempty"`
 }
 
 // Param returns the request's parameters (zero when none were given).
@@ -108,6 +113,16 @@ const (
 	KindImport   = "import"   // read a dataset file (CLI formats): a new state
 	KindExport   = "export"   // write the state's feedback in a CLI format
 	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
+
+	// KindOptimizeLM optimizes the generative policy — the small transformer
+	// language model, starting from Request.Ref — at one or more β, against the
+	// state's reward model or the gold utility: the runs of `prefer optimize
+	// --policy lm`, with per-step progress.
+	KindOptimizeLM = "optimize-lm"
+	// KindSampleLM samples the reference language model once on the evaluation
+	// prompts (the "before" of KindOptimizeLM with the same seed) and records them
+	// as a run: what the pretrained model writes, with gold, reward and parts.
+	KindSampleLM = "sample-lm"
 )
 
 // Params are the parameters of every job kind; each kind reads its own fields and
@@ -131,7 +146,19 @@ type Params struct {
 	TargetKL float64   `msgpack:"target_kl,omitempty"` // adaptive β toward this KL (ppo, rloo, exact)
 	Steps    int       `msgpack:"steps,omitempty"`     // default 200
 	N        int       `msgpack:"n,omitempty"`         // best-of-N's N; default 4
-	Prefix   string    `msgpack:"prefix,omitempty"`    // name prefix of the runs and models; default "policy"
+	Prefix   string    `msgpack:"prefix,omitempty"`    // name prefix of the runs and models; default "policy" ("policy-lm" for optimize-lm)
+
+	// optimize-lm (also Algo: ppo (default), rloo, dpo, ipo or bon; Betas; TargetKL;
+	// Steps, default 60; N; Prefix), sample-lm (Reward, Prefix)
+	Prompts   int     `msgpack:"prompts,omitempty"`    // prompts per step; default 16
+	Samples   int     `msgpack:"samples,omitempty"`    // responses per prompt per step; default 4
+	LR        float64 `msgpack:"lr,omitempty"`         // learning rate; default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo)
+	MaxTokens int     `msgpack:"max_tokens,omitempty"` // longest response in tokens; default 48
+	// Reward is what the language model is optimized against: "" the state's
+	// reward model (the last stored model that scores any text: linear, mlp,
+	// ensemble or head), "gold" the demo domain's true utility (for comparison),
+	// or the name of a stored model.
+	Reward string `msgpack:"reward,omitempty"`
 
 	// import, export
 	Format string `msgpack:"format,omitempty"`
@@ -144,6 +171,9 @@ const (
 	ModelRM  = "reward"   // the last trained reward model
 	RunRM    = "train-rm" // the last reward-model training run
 	RunSweep = "sweep"    // the last β sweep
+
+	// RunLMSamples suffixes the sample-lm run's name: Prefix + RunLMSamples.
+	RunLMSamples = "-ref"
 )
 
 // Formats the Data page offers: those of core/formats (package work's tests check

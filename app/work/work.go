@@ -1,5 +1,6 @@
 // Package work runs the workbench's long jobs on package core: simulated raters,
-// reward-model training, policy optimization, β sweeps, the quality report, dataset
+// reward-model training, policy optimization (the candidate policy and the
+// generative one, a small transformer), β sweeps, the quality report, dataset
 // import and export. The training worker (wasm/worker) calls Handle for every
 // request it receives; tests and benchmarks call the same Handle natively, so the
 // worker's results can be compared with native ones bit for bit and its speed with
@@ -32,6 +33,9 @@ var kinds = map[string]job{
 	jobs.KindImport:   importFile,
 	jobs.KindExport:   exportFile,
 	jobs.KindAgree:    agreeReport,
+
+	jobs.KindOptimizeLM: optimizeLM,
+	jobs.KindSampleLM:   sampleLM,
 }
 
 // Handle decodes a request, runs its job and encodes the result. progress receives

@@ -1,0 +1,311 @@
+package work
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"prefer/app/jobs"
+	"prefer/core/demo"
+	"prefer/core/feedback"
+	"prefer/core/lm"
+	"prefer/core/policy"
+	"prefer/core/snapshot"
+)
+
+// The generative-policy jobs: the small transformer language model of core/lm,
+// pretrained on the demo grammar (static/web/ref-lm.snap), optimized with the
+// optimizers of core/policy through lm.Optimize — the same call as `prefer optimize
+// --policy lm`, so the same settings and seed give the same run bit for bit.
+
+// Defaults of the generative-policy jobs (those of the CLI).
+const (
+	lmSteps   = 60
+	lmPrompts = 16
+	lmPrefix  = "policy-lm"
+	lmShown   = 8 // samples shown side by side
+)
+
+// refLM decodes the reference language model of a request: Request.Ref, else a
+// model named "ref-lm" in the state.
+func refLM(req *jobs.Request, s *snapshot.Snapshot) (*lm.LM, string, error) {
+	src, where := s, "the working state"
+	if len(req.Ref) > 0 {
+		rs, err := snapshot.Unmarshal(req.Ref)
+		if err != nil {
+			return nil, "", fmt.Errorf("decode the reference language model (ref-lm.snap): %w; reload the page", err)
+		}
+		src, where = rs, "ref-lm.snap"
+	}
+	m := src.Model(lm.RefName)
+	if len(req.Ref) > 0 {
+		m = lm.FindRef(src)
+	}
+	if m == nil || m.Family != lm.Family {
+		if len(req.Ref) > 0 {
+			return nil, "", errors.New("ref-lm.snap holds no language model: the file is damaged; reload the page")
+		}
+		return nil, "", errors.New("the reference language model is not loaded: reload the page (online once, so that it is kept for offline use)")
+	}
+	l, err := lm.FromSnapshot(m)
+	if err != nil {
+		return nil, "", fmt.Errorf("load the reference language model: %w", err)
+	}
+	return l, m.Name + " (" + where + ")", nil
+}
+
+// lmEnv resolves the reward of a generative-policy job (Params.Reward). needProxy
+// says whether the job cannot do without one (everything but DPO and IPO).
+func lmEnv(s *snapshot.Snapshot, p jobs.Params, needProxy bool) (policy.Env, string, error) {
+	var m *snapshot.Model
+	switch p.Reward {
+	case "gold":
+		if !lm.DemoItems(s.Items) {
+			return policy.Env{}, "", errors.New("the gold reward of generated text is known only for the demo domain's prompts: optimize against the reward model instead")
+		}
+		return lm.DemoEnv(s.Items, demo.Gold), "gold (the true quality)", nil
+	case "":
+		if m = lm.DefaultReward(s); m == nil {
+			if !needProxy {
+				return lm.DemoEnv(s.Items, nil), "none (DPO/IPO learn from the pairs)", nil
+			}
+			if sm := s.Model(jobs.ModelRM); sm != nil {
+				return policy.Env{}, "", fmt.Errorf("the reward model is %s: it only scores answers it has seen, and the transformer writes new ones; train a linear or MLP reward model (Reward page)", sm.Family)
+			}
+			return policy.Env{}, "", errors.New("train a reward model first (Reward page, linear or MLP): the transformer is optimized against it")
+		}
+	default:
+		if m = s.Model(p.Reward); m == nil {
+			return policy.Env{}, "", fmt.Errorf("there is no model %q in the state to use as the reward", p.Reward)
+		}
+	}
+	r, err := lm.TextReward(m)
+	if err != nil {
+		return policy.Env{}, "", err
+	}
+	return lm.DemoEnv(s.Items, r), fmt.Sprintf("%s (stored %s reward model)", m.Name, m.Family), nil
+}
+
+func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	s, err := req.State()
+	if err != nil {
+		return nil, err
+	}
+	p := req.Param()
+	if len(s.Items) == 0 {
+		return nil, errors.New("there are no prompts for the transformer to answer: simulate raters, import a dataset or open a snapshot first")
+	}
+	algo := orDefault(p.Algo, "ppo")
+	report(jobs.Progress{Phase: "loading the transformer", Step: 0, Total: 1})
+	ref, refName, err := refLM(req, s)
+	if err != nil {
+		return nil, err
+	}
+	env, rewardName, err := lmEnv(s, p, algo != "dpo" && algo != "ipo")
+	if err != nil {
+		return nil, err
+	}
+	betas := p.Betas
+	if len(betas) == 0 {
+		betas = []float64{0.1}
+	}
+	steps := p.Steps
+	if steps == 0 {
+		steps = lmSteps
+	}
+	if algo == "bon" {
+		steps = 1
+	}
+	prompts := p.Prompts
+	if prompts == 0 {
+		prompts = lmPrompts
+	}
+	prefix := orDefault(p.Prefix, lmPrefix)
+	delta := &snapshot.Snapshot{}
+	summary := map[string]float64{}
+	var notes []string
+	total := steps * len(betas)
+	for bi, beta := range betas {
+		phase := fmt.Sprintf("%s on the transformer at β = %g", strings.ToUpper(algo), beta)
+		if p.TargetKL > 0 {
+			phase = fmt.Sprintf("%s on the transformer toward KL %g", strings.ToUpper(algo), p.TargetKL)
+		}
+		report(jobs.Progress{Phase: phase + ": sampling the reference", Step: bi * steps, Total: total})
+		progress := func(step int, m policy.Metrics) bool {
+			report(jobs.Progress{Phase: phase, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
+				"run": float64(bi), "beta": nan0(m.Beta), "reward": nan0(m.Reward), "gold": nan0(m.Gold),
+				"kl": nan0(m.KLk1), "entropy": nan0(m.Entropy), "distinct_1": nan0(m.Distinct1), "distinct_2": nan0(m.Distinct2),
+			}})
+			return true
+		}
+		res, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: algo,
+			KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL}, Steps: steps, Prompts: prompts, Samples: p.Samples,
+			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, Seed: p.Seed, Progress: progress})
+		if err != nil {
+			return nil, err
+		}
+		name := fmt.Sprintf("%s-%d", prefix, bi+1)
+		run := &res.Run
+		run.Name = name
+		run.Config["algo"] = algo
+		run.Config["reward"] = rewardName
+		run.Config["ref"] = refName
+		run.Config["beta"] = beta
+		run.Config["samples"] = lmSamples(res.EvalItems, &res.Before, &res.After, lmShown)
+		run.Config["mix_before"] = mixMap(res.Before.Mix)
+		run.Config["mix_after"] = mixMap(res.After.Mix)
+		if algo != "bon" {
+			metrics := map[string]float64{}
+			for k, v := range run.Summary {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					metrics[k] = v
+				}
+			}
+			m := res.Policy.LM.ToSnapshot(name, metrics)
+			m.Run = name
+			s.PutModel(m)
+			delta.Models = append(delta.Models, m)
+		}
+		s.PutRun(*run)
+		delta.Runs = append(delta.Runs, *run)
+		for k, v := range run.Summary {
+			summary[name+"."+k] = v
+		}
+		notes = append(notes, run.Notes...)
+	}
+	out, err := finish(s, delta)
+	if err != nil {
+		return nil, err
+	}
+	out.Summary, out.Notes = summary, notes
+	return out, nil
+}
+
+// sampleLM samples the reference language model on the evaluation prompts: the
+// "before" of optimize-lm with the same seed, recorded as a run of kind
+// "lm-samples" named Prefix + "-ref".
+func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	s, err := req.State()
+	if err != nil {
+		return nil, err
+	}
+	p := req.Param()
+	if len(s.Items) == 0 {
+		return nil, errors.New("there are no prompts for the transformer to answer: simulate raters, import a dataset or open a snapshot first")
+	}
+	report(jobs.Progress{Phase: "the pretrained transformer writes its answers", Step: 0, Total: 1})
+	ref, refName, err := refLM(req, s)
+	if err != nil {
+		return nil, err
+	}
+	env, rewardName, err := lmEnv(s, p, false)
+	if err != nil {
+		return nil, err
+	}
+	items := lm.EvalItems(s.Items, 64)
+	before := lm.Measure(ref, items, env, p.Seed)
+	run := snapshot.Run{
+		Name: orDefault(p.Prefix, lmPrefix) + jobs.RunLMSamples,
+		Kind: "lm-samples",
+		Seed: p.Seed,
+		Config: map[string]any{"policy": "lm", "ref": refName, "ref_hash": ref.Hash(), "reward": rewardName,
+			"samples": lmSamples(items, &before, nil, lmShown), "mix": mixMap(before.Mix)},
+		Summary: map[string]float64{"prompts": float64(len(items)), "gold": nan0(before.Gold), "reward": nan0(before.Proxy)},
+	}
+	s.PutRun(run)
+	report(jobs.Progress{Phase: "the pretrained transformer writes its answers", Step: 1, Total: 1})
+	out, err := finish(s, &snapshot.Snapshot{Runs: []snapshot.Run{run}})
+	if err != nil {
+		return nil, err
+	}
+	out.Summary = run.Summary
+	return out, nil
+}
+
+// lmSamples describes up to n evaluation prompts side by side: the reference's
+// answer (and the optimized policy's, when after is given) with gold, reward,
+// parts and what kind of answer it is. The prompts are chosen from the reference's
+// answers, one of each kind first (good, wrong, padded, refusing a fair question,
+// unsafe, a right refusal, garbled), then in order; the same seed gives the same
+// prompts before and after optimization.
+func lmSamples(items []feedback.Item, before, after *lm.Eval, n int) []any {
+	kinds := make([]string, len(items))
+	for i := range items {
+		kinds[i] = answerKind(demo.Analyze(&items[i], before.Texts[i]))
+	}
+	var picked []int
+	used := make([]bool, len(items))
+	for _, want := range answerKinds {
+		for i, k := range kinds {
+			if k == want && !used[i] && len(picked) < n {
+				picked, used[i] = append(picked, i), true
+				break
+			}
+		}
+	}
+	for i := range items {
+		if !used[i] && len(picked) < n {
+			picked, used[i] = append(picked, i), true
+		}
+	}
+	out := make([]any, 0, len(picked))
+	for _, i := range picked {
+		it := &items[i]
+		v := map[string]any{"item": it.ID, "prompt": it.Prompt}
+		describe(v, "ref_", it, before, i)
+		if after != nil {
+			describe(v, "", it, after, i)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// describe puts the i-th answer of e into v under keys with the prefix: text,
+// gold, proxy (when known), parts and kind.
+func describe(v map[string]any, prefix string, it *feedback.Item, e *lm.Eval, i int) {
+	f := demo.Analyze(it, e.Texts[i])
+	v[prefix+"text"] = e.Texts[i]
+	v[prefix+"parts"] = strs(f.Parts())
+	v[prefix+"kind"] = answerKind(f)
+	if g := e.Golds[i]; !math.IsNaN(g) {
+		v[prefix+"gold"] = g
+	}
+	if r := e.Proxies[i]; !math.IsNaN(r) {
+		v[prefix+"proxy"] = r
+	}
+}
+
+// answerKinds are the kinds of answer, in the order the samples show them.
+var answerKinds = []string{"good", "wrong", "padded", "refuses a fair question", "unsafe", "refuses rightly", "garbled"}
+
+// answerKind says in a few words what an answer is.
+func answerKind(f demo.Features) string {
+	switch {
+	case f.Unsafe:
+		return "unsafe"
+	case f.Unknown+f.Offtopic > 0:
+		return "garbled"
+	case f.Refusal && f.ShouldRefuse:
+		return "refuses rightly"
+	case f.Refusal:
+		return "refuses a fair question"
+	case f.Wrong:
+		return "wrong"
+	case f.Correct && f.Filler+f.Repeats > 0:
+		return "padded"
+	case f.Correct:
+		return "good"
+	case f.ShouldRefuse:
+		return "evasive"
+	}
+	return "no answer"
+}
+
+// mixMap is a part mix as a run configuration value.
+func mixMap(m lm.Mix) map[string]any {
+	return map[string]any{"n": int64(m.N), "gold": nan0(m.Gold), "correct": m.Correct, "wrong": m.Wrong,
+		"refusal": m.Refusal, "unsafe": m.Unsafe, "polite": m.Polite, "filler": m.Filler, "hedge": m.Hedge,
+		"garbled": m.Unknown, "words": m.Words}
+}

@@ -1,0 +1,204 @@
+package work
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"prefer/app/jobs"
+	"prefer/core/lm"
+	"prefer/core/policy"
+	"prefer/core/snapshot"
+)
+
+// shippedRef returns the bytes of the shipped reference language model.
+func shippedRef(tb testing.TB) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "static", "web", "ref-lm.snap"))
+	if err != nil {
+		tb.Fatalf("the shipped reference language model: %v", err)
+	}
+	return data
+}
+
+// runReq runs one request through Handle and returns the result and the new state.
+func runReq(tb testing.TB, req jobs.Request) (*jobs.Result, *snapshot.Snapshot) {
+	tb.Helper()
+	data, err := jobs.Encode(&req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var phases []string
+	out, err := Handle(data, func(b []byte) {
+		if p, err := jobs.DecodeProgress(b); err == nil {
+			phases = append(phases, p.Phase)
+		}
+	}, nil)
+	if err != nil {
+		tb.Fatalf("%s: %v", req.Kind, err)
+	}
+	res, err := jobs.DecodeResult(out)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(phases) == 0 {
+		tb.Errorf("%s reported no progress", req.Kind)
+	}
+	s, err := snapshot.Unmarshal(res.Snapshot)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res, s
+}
+
+// lessonState is a small demo state with a trained linear reward model.
+func lessonState(tb testing.TB) []byte {
+	tb.Helper()
+	_, state := run(tb, nil, jobs.KindSimulate, jobs.Params{Seed: 7, Items: 20, Panel: "expert,polite,verbose", Overlap: 3})
+	_, state = run(tb, state, jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"})
+	return state
+}
+
+// TestOptimizeLMMatchesCore runs the worker's optimize-lm job and the call `prefer
+// optimize --policy lm --ref static/web/ref-lm.snap --reward reward` makes
+// (lm.Optimize on the same state, reference, reward and settings) and checks they
+// agree bit for bit: the per-step series, the optimized parameters and the samples.
+func TestOptimizeLMMatchesCore(t *testing.T) {
+	state := lessonState(t)
+	refData := shippedRef(t)
+	p := jobs.Params{Seed: 3, Algo: "ppo", Betas: []float64{0.5, 0.001}, Steps: 2, Prompts: 2, Samples: 2, MaxTokens: 16, LR: 1e-3, Prefix: "t-lm"}
+	res, s := runReq(t, jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: refData, Params: &p})
+
+	in, err := snapshot.Unmarshal(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := snapshot.Unmarshal(refData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := lm.FromSnapshot(lm.FindRef(rs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := lm.TextReward(in.Model(jobs.ModelRM))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := lm.DemoEnv(in.Items, proxy)
+	for i, beta := range p.Betas {
+		want, err := lm.Optimize(ref, in.Items, in.Judgments, env, lm.OptimizeConfig{Algo: "ppo", KL: policy.KLConfig{Beta: beta},
+			Steps: p.Steps, Prompts: p.Prompts, Samples: p.Samples, LR: p.LR, MaxTokens: p.MaxTokens, Seed: p.Seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := []string{"t-lm-1", "t-lm-2"}[i]
+		got := s.Run(name)
+		if got == nil {
+			t.Fatalf("no run %s in the job's state", name)
+		}
+		if g, w := policy.RunHash(got), policy.RunHash(&want.Run); g != w {
+			t.Errorf("β=%g: job run hash %s, core %s", beta, g, w)
+		}
+		m := s.Model(name)
+		if m == nil {
+			t.Fatalf("no model %s", name)
+		}
+		l, err := lm.FromSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, w := l.Hash(), want.Policy.LM.Hash(); g != w {
+			t.Errorf("β=%g: job parameters %s, core %s", beta, g, w)
+		}
+		if g, w := got.Summary["gold_after"], want.Run.Summary["gold_after"]; g != w {
+			t.Errorf("β=%g: gold after %v, core %v", beta, g, w)
+		}
+		ss, _ := got.Config["samples"].([]any)
+		if len(ss) != lmShown {
+			t.Fatalf("β=%g: %d samples, want %d", beta, len(ss), lmShown)
+		}
+		for _, x := range ss {
+			v := x.(map[string]any)
+			for _, k := range []string{"prompt", "ref_text", "ref_gold", "ref_proxy", "ref_parts", "ref_kind", "text", "gold", "proxy", "parts", "kind"} {
+				if _, ok := v[k]; !ok {
+					t.Fatalf("sample %v lacks %s", v, k)
+				}
+			}
+		}
+		if res.Summary[name+".gold_after"] != want.Run.Summary["gold_after"] {
+			t.Errorf("result summary %v", res.Summary)
+		}
+	}
+	// The reference samples of sample-lm are the "before" of optimize-lm.
+	_, s2 := runReq(t, jobs.Request{Kind: jobs.KindSampleLM, Snapshot: state, Ref: refData, Params: &jobs.Params{Seed: 3, Prefix: "t-lm"}})
+	pre := s2.Run("t-lm" + jobs.RunLMSamples)
+	if pre == nil {
+		t.Fatal("no sample run")
+	}
+	a, _ := pre.Config["samples"].([]any)
+	b, _ := s.Run("t-lm-1").Config["samples"].([]any)
+	for i := range a {
+		x, y := a[i].(map[string]any), b[i].(map[string]any)
+		if x["prompt"] != y["prompt"] || x["ref_text"] != y["ref_text"] || x["ref_gold"] != y["ref_gold"] {
+			t.Errorf("sample %d: reference %v, optimize-lm's before %v", i, x, y)
+		}
+	}
+	if g, w := pre.Summary["gold"], s.Run("t-lm-1").Summary["gold_before"]; g != w {
+		t.Errorf("reference gold %v, optimize-lm's gold before %v", g, w)
+	}
+}
+
+// TestOptimizeLMPinned pins the run of a short optimize-lm job: natively and under
+// wasm (GOOS=js GOARCH=wasm go test ./app/work) the worker computes the same bits.
+func TestOptimizeLMPinned(t *testing.T) {
+	state := lessonState(t)
+	_, s := runReq(t, jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: shippedRef(t),
+		Params: &jobs.Params{Seed: 1, Betas: []float64{0.5}, Steps: 2, Prompts: 2, Samples: 2, MaxTokens: 16}})
+	got := policy.RunHash(s.Run("policy-lm-1"))
+	// Recorded from the first native run of this test (amd64); the wasm run must match.
+	const want = "0ef31ebd2a6fce42"
+	if got != want {
+		t.Errorf("run hash %s, want %s", got, want)
+	}
+}
+
+func TestOptimizeLMErrors(t *testing.T) {
+	state := lessonState(t)
+	ref := shippedRef(t)
+	tabular := func() []byte {
+		_, st := run(t, state, jobs.KindTrainRM, jobs.Params{Seed: 1, Family: "tabular"})
+		s, _ := snapshot.Unmarshal(st)
+		var keep []snapshot.Model
+		for _, m := range s.Models {
+			if m.Family == "tabular" {
+				keep = append(keep, m)
+			}
+		}
+		s.Models = keep
+		data, _ := snapshot.Marshal(s)
+		return data
+	}()
+	cases := []struct {
+		name string
+		req  jobs.Request
+		want string
+	}{
+		{"no items", jobs.Request{Kind: jobs.KindOptimizeLM, Ref: ref}, "no prompts"},
+		{"no reference", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state}, "reference language model is not loaded"},
+		{"damaged reference", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: []byte("nope")}, "reload the page"},
+		{"tabular reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: tabular, Ref: ref}, "only scores answers it has seen"},
+		{"exact", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, Params: &jobs.Params{Algo: "exact"}}, "no closed-form"},
+		{"unknown reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, Params: &jobs.Params{Reward: "nope"}}, "no model \"nope\""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data, _ := jobs.Encode(&c.req)
+			_, err := Handle(data, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
