@@ -69,6 +69,7 @@ func NewHandler() *app.Handler {
 		"/web/worker.js",
 		"/web/worker.wasm",
 		"/web/demo.snap",
+		"/web/ref-lm.snap", // the pretrained transformer the generative policy starts from
 		"/web/icon.svg",
 	}
 	for _, p := range pages {
