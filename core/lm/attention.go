@@ -35,6 +35,12 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 					ko += C3
 					var s float32
 					i := 0
+					if len(k) == 12 { // the default head size, written out
+						x := q[:12:12]
+						y := k[:12:12]
+						s = 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
+						i = 12
+					}
 					for ; i+4 <= len(k); i += 4 {
 						x := q[i : i+4 : i+4]
 						y := k[i : i+4 : i+4]
@@ -66,6 +72,30 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				o := out[oo : oo+hs : oo+hs]
 				vo := b*T*C3 + 2*C + h*hs
 				i := 0
+				if len(o) == 12 {
+					var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 float32
+					p := vo
+					for _, a := range row {
+						v := qkv[p : p+12 : p+12]
+						p += C3
+						c0 += a * v[0]
+						c1 += a * v[1]
+						c2 += a * v[2]
+						c3 += a * v[3]
+						c4 += a * v[4]
+						c5 += a * v[5]
+						c6 += a * v[6]
+						c7 += a * v[7]
+						c8 += a * v[8]
+						c9 += a * v[9]
+						c10 += a * v[10]
+						c11 += a * v[11]
+					}
+					z := o[:12:12]
+					z[0], z[1], z[2], z[3], z[4], z[5] = c0, c1, c2, c3, c4, c5
+					z[6], z[7], z[8], z[9], z[10], z[11] = c6, c7, c8, c9, c10, c11
+					i = 12
+				}
 				for ; i+4 <= len(o); i += 4 {
 					var c0, c1, c2, c3 float32
 					p := vo + i
@@ -124,6 +154,23 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int)
 					vo += C3
 					var da float32
 					i := 0
+					if len(d) == 12 { // the default head size, written out
+						x, y, z := d[:12:12], v[:12:12], dv[:12:12]
+						da = 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
+						z[0] += a * x[0]
+						z[1] += a * x[1]
+						z[2] += a * x[2]
+						z[3] += a * x[3]
+						z[4] += a * x[4]
+						z[5] += a * x[5]
+						z[6] += a * x[6]
+						z[7] += a * x[7]
+						z[8] += a * x[8]
+						z[9] += a * x[9]
+						z[10] += a * x[10]
+						z[11] += a * x[11]
+						i = 12
+					}
 					for ; i+4 <= len(d); i += 4 {
 						x := d[i : i+4 : i+4]
 						y := v[i : i+4 : i+4]
@@ -150,6 +197,33 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int)
 				dq := dqkv[qo : qo+hs : qo+hs]
 				ko := b*T*C3 + C + h*hs
 				i := 0
+				if len(dq) == 12 {
+					z := dq[:12:12]
+					c0, c1, c2, c3, c4, c5 := z[0], z[1], z[2], z[3], z[4], z[5]
+					c6, c7, c8, c9, c10, c11 := z[6], z[7], z[8], z[9], z[10], z[11]
+					p := ko
+					for _, dp := range datt {
+						if dp != 0 {
+							k := qkv[p : p+12 : p+12]
+							c0 += dp * k[0]
+							c1 += dp * k[1]
+							c2 += dp * k[2]
+							c3 += dp * k[3]
+							c4 += dp * k[4]
+							c5 += dp * k[5]
+							c6 += dp * k[6]
+							c7 += dp * k[7]
+							c8 += dp * k[8]
+							c9 += dp * k[9]
+							c10 += dp * k[10]
+							c11 += dp * k[11]
+						}
+						p += C3
+					}
+					z[0], z[1], z[2], z[3], z[4], z[5] = c0, c1, c2, c3, c4, c5
+					z[6], z[7], z[8], z[9], z[10], z[11] = c6, c7, c8, c9, c10, c11
+					i = 12
+				}
 				for ; i+4 <= len(dq); i += 4 {
 					z := dq[i : i+4 : i+4]
 					c0, c1, c2, c3 := z[0], z[1], z[2], z[3]
@@ -181,6 +255,22 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int)
 					if dp != 0 {
 						dk := dqkv[ko : ko+len(q) : ko+len(q)]
 						i := 0
+						if len(dk) == 12 {
+							x, z := q[:12:12], dk[:12:12]
+							z[0] += dp * x[0]
+							z[1] += dp * x[1]
+							z[2] += dp * x[2]
+							z[3] += dp * x[3]
+							z[4] += dp * x[4]
+							z[5] += dp * x[5]
+							z[6] += dp * x[6]
+							z[7] += dp * x[7]
+							z[8] += dp * x[8]
+							z[9] += dp * x[9]
+							z[10] += dp * x[10]
+							z[11] += dp * x[11]
+							i = 12
+						}
 						for ; i+4 <= len(dk); i += 4 {
 							x := q[i : i+4 : i+4]
 							z := dk[i : i+4 : i+4]

@@ -209,31 +209,35 @@ func TestLayernormBackward(t *testing.T) {
 }
 
 func TestAttentionBackward(t *testing.T) {
-	r := rng.New(4)
-	const B, T, C, NH = 2, 5, 8, 2
-	qkv := randSlice(r, B*T*3*C, 1)
-	R := randSlice(r, B*T*C, 1)
-	out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
-	loss := func() float64 { attentionForward(out, att, qkv, B, T, C, NH, 0, T); return weighted(out, R) }
-	loss()
-	dqkv := make([]float32, B*T*3*C)
-	attentionBackward(dqkv, R, qkv, att, make([]float32, T), B, T, C, NH)
-	checkGrad(t, "dqkv", qkv, dqkv, loss)
+	// Head sizes 4, 5 (blocks of four and a tail) and 12 (the default, written out).
+	for _, c := range []struct{ B, T, C, NH int }{{2, 5, 8, 2}, {1, 4, 10, 2}, {2, 4, 24, 2}} {
+		r := rng.New(4)
+		B, T, C, NH := c.B, c.T, c.C, c.NH
+		qkv := randSlice(r, B*T*3*C, 1)
+		R := randSlice(r, B*T*C, 1)
+		out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
+		loss := func() float64 { attentionForward(out, att, qkv, B, T, C, NH, 0, T); return weighted(out, R) }
+		loss()
+		dqkv := make([]float32, B*T*3*C)
+		attentionBackward(dqkv, R, qkv, att, make([]float32, T), B, T, C, NH)
+		checkGrad(t, fmt.Sprintf("dqkv (head size %d)", C/NH), qkv, dqkv, loss)
+	}
 }
 
 func TestGeluBackward(t *testing.T) {
 	r := rng.New(5)
 	inp := randSlice(r, 40, 2)
 	R := randSlice(r, 40, 1)
-	out := make([]float32, 40)
-	loss := func() float64 { geluForward(out, inp); return weighted(out, R) }
+	out, th := make([]float32, 40), make([]float32, 40)
+	loss := func() float64 { geluForward(out, th, inp); return weighted(out, R) }
+	loss()
 	dinp := make([]float32, 40)
-	geluBackward(dinp, inp, R)
+	geluBackward(dinp, inp, th, R)
 	checkGrad(t, "dinp", inp, dinp, loss)
 	// gelu(0) = 0, gelu'(0) = ½ (the definition).
-	geluForward(out[:1], []float32{0})
+	geluForward(out[:1], th[:1], []float32{0})
 	d := []float32{0}
-	geluBackward(d, []float32{0}, []float32{1})
+	geluBackward(d, []float32{0}, th[:1], []float32{1})
 	if out[0] != 0 || d[0] != 0.5 {
 		t.Errorf("gelu(0) = %v, gelu'(0) = %v; want 0, 0.5", out[0], d[0])
 	}

@@ -13,26 +13,55 @@ const lnEps = 1e-5
 //
 //	out (N, C), mean (N), rstd (N), inp (N, C), w (C), b (C)
 //
-// mean and rstd are kept for the backward pass.
+// mean and rstd are kept for the backward pass. Sums run left to right; the loops
+// are unrolled by eight (each iteration of a loop costs a jump-table dispatch in
+// wasm).
 func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
-	_ = w[C-1]
-	_ = b[C-1]
+	w = w[:C:C]
+	b = b[:C:C]
 	for n := 0; n < N; n++ {
 		x := inp[n*C : (n+1)*C : (n+1)*C]
 		var s float32
-		for _, v := range x {
-			s += v
+		i := 0
+		for ; i+8 <= len(x); i += 8 {
+			v := x[i : i+8 : i+8]
+			s = s + v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7]
+		}
+		for ; i < len(x); i++ {
+			s += x[i]
 		}
 		m := s / float32(C)
 		var v2 float32
-		for _, v := range x {
-			d := v - m
+		i = 0
+		for ; i+8 <= len(x); i += 8 {
+			v := x[i : i+8 : i+8]
+			d0, d1, d2, d3 := v[0]-m, v[1]-m, v[2]-m, v[3]-m
+			d4, d5, d6, d7 := v[4]-m, v[5]-m, v[6]-m, v[7]-m
+			v2 = v2 + d0*d0 + d1*d1 + d2*d2 + d3*d3 + d4*d4 + d5*d5 + d6*d6 + d7*d7
+		}
+		for ; i < len(x); i++ {
+			d := x[i] - m
 			v2 += d * d
 		}
 		r := float32(1 / math.Sqrt(float64(v2/float32(C)+lnEps)))
 		o := out[n*C : (n+1)*C : (n+1)*C]
-		for i, v := range x {
-			o[i] = (v-m)*r*w[i] + b[i]
+		i = 0
+		for ; i+8 <= len(x); i += 8 {
+			v := x[i : i+8 : i+8]
+			z := o[i : i+8 : i+8]
+			g := w[i : i+8 : i+8]
+			c := b[i : i+8 : i+8]
+			z[0] = (v[0]-m)*r*g[0] + c[0]
+			z[1] = (v[1]-m)*r*g[1] + c[1]
+			z[2] = (v[2]-m)*r*g[2] + c[2]
+			z[3] = (v[3]-m)*r*g[3] + c[3]
+			z[4] = (v[4]-m)*r*g[4] + c[4]
+			z[5] = (v[5]-m)*r*g[5] + c[5]
+			z[6] = (v[6]-m)*r*g[6] + c[6]
+			z[7] = (v[7]-m)*r*g[7] + c[7]
+		}
+		for ; i < len(x); i++ {
+			o[i] = (x[i]-m)*r*w[i] + b[i]
 		}
 		mean[n] = m
 		rstd[n] = r
@@ -47,16 +76,24 @@ func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
 //
 //	dinp (N, C), dw (C), db (C), dout (N, C), inp (N, C), w (C), mean (N), rstd (N)
 func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
-	_ = w[C-1]
-	_ = dw[C-1]
-	_ = db[C-1]
+	w = w[:C:C]
+	dw = dw[:C:C]
+	db = db[:C:C]
 	for n := 0; n < N; n++ {
 		x := inp[n*C : (n+1)*C : (n+1)*C]
 		d := dout[n*C : (n+1)*C : (n+1)*C]
 		di := dinp[n*C : (n+1)*C : (n+1)*C]
 		m, r := mean[n], rstd[n]
 		var gMean, gxMean float32
-		for i := range x {
+		i := 0
+		for ; i+4 <= len(x); i += 4 {
+			xv, dv, wv := x[i:i+4:i+4], d[i:i+4:i+4], w[i:i+4:i+4]
+			x0, x1, x2, x3 := (xv[0]-m)*r, (xv[1]-m)*r, (xv[2]-m)*r, (xv[3]-m)*r
+			g0, g1, g2, g3 := dv[0]*wv[0], dv[1]*wv[1], dv[2]*wv[2], dv[3]*wv[3]
+			gMean = gMean + g0 + g1 + g2 + g3
+			gxMean = gxMean + g0*x0 + g1*x1 + g2*x2 + g3*x3
+		}
+		for ; i < len(x); i++ {
 			xh := (x[i] - m) * r
 			g := d[i] * w[i]
 			gMean += g
@@ -64,7 +101,25 @@ func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C in
 		}
 		gMean /= float32(C)
 		gxMean /= float32(C)
-		for i := range x {
+		i = 0
+		for ; i+4 <= len(x); i += 4 {
+			xv, dv, wv := x[i:i+4:i+4], d[i:i+4:i+4], w[i:i+4:i+4]
+			bv, gv, iv := db[i:i+4:i+4], dw[i:i+4:i+4], di[i:i+4:i+4]
+			x0, x1, x2, x3 := (xv[0]-m)*r, (xv[1]-m)*r, (xv[2]-m)*r, (xv[3]-m)*r
+			bv[0] += dv[0]
+			bv[1] += dv[1]
+			bv[2] += dv[2]
+			bv[3] += dv[3]
+			gv[0] += x0 * dv[0]
+			gv[1] += x1 * dv[1]
+			gv[2] += x2 * dv[2]
+			gv[3] += x3 * dv[3]
+			iv[0] += (dv[0]*wv[0] - gMean - x0*gxMean) * r
+			iv[1] += (dv[1]*wv[1] - gMean - x1*gxMean) * r
+			iv[2] += (dv[2]*wv[2] - gMean - x2*gxMean) * r
+			iv[3] += (dv[3]*wv[3] - gMean - x3*gxMean) * r
+		}
+		for ; i < len(x); i++ {
 			xh := (x[i] - m) * r
 			g := d[i] * w[i]
 			db[i] += d[i]

@@ -39,3 +39,25 @@ func TestTanh32(t *testing.T) {
 		}
 	}
 }
+
+// TestExpSliceBlocks checks that the four-at-a-time path of expSlice gives exactly
+// the one-at-a-time results, including blocks with special values.
+func TestExpSliceBlocks(t *testing.T) {
+	var xs []float32
+	for x := float32(-90); x < 90; x += 0.0173 {
+		xs = append(xs, x)
+	}
+	nan := float32(math.NaN())
+	xs = append(xs, 88, 88.01, 88.5, -87.33, -87.34, nan, 0, -0.0, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -1e-30, 0.5, -0.5)
+	for _, shift := range []int{0, 1, 2, 3} {
+		got := append([]float32(nil), xs[shift:]...)
+		want := append([]float32(nil), xs[shift:]...)
+		expSlice(got)
+		expSlow(want)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("expSlice(%v) = %v, one at a time %v", xs[shift+i], got[i], want[i])
+			}
+		}
+	}
+}

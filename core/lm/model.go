@@ -116,6 +116,7 @@ type activations struct {
 	ln2Rstd []float32 // (L, B, T)
 	fch     []float32 // (L, B, T, H)
 	fchGelu []float32 // (L, B, T, H)
+	fchTanh []float32 // (L, B, T, H) the tanh inside GELU, kept for the backward pass
 	fcproj  []float32 // (L, B, T, C)
 	res3    []float32 // (L, B, T, C)
 	lnf     []float32 // (B, T, C)
@@ -136,7 +137,7 @@ func (a *activations) layout(c Config, B, T int) {
 	sizes := []int{
 		N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T,
 		L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * H, L * N * H, L * N * C,
-		L * N * C, N * C, N, N, N * V, N * V, N, N, N, N,
+		L * N * C, N * C, N, N, N * V, N * V, N, N, N, N, L * N * H,
 	}
 	total := 0
 	for _, s := range sizes {
@@ -161,6 +162,7 @@ func (a *activations) layout(c Config, B, T int) {
 	a.logits, a.probs = next(19), next(20)
 	a.lse, a.logp, a.ent = next(21), next(22), next(23)
 	a.value = next(24)
+	a.fchTanh = next(25)
 }
 
 // segment is a run of positions t0 ≤ t < t1 of sequence b.
@@ -259,6 +261,7 @@ func (m *Model) forward(segs []segment, lastOnly bool) {
 		ln2Mean, ln2Rstd := a.ln2Mean[l*N:(l+1)*N], a.ln2Rstd[l*N:(l+1)*N]
 		fch := a.fch[l*N*H : (l+1)*N*H]
 		fchGelu := a.fchGelu[l*N*H : (l+1)*N*H]
+		fchTanh := a.fchTanh[l*N*H : (l+1)*N*H]
 		fcproj := a.fcproj[l*N*C : (l+1)*N*C]
 		res3 := a.res3[l*N*C : (l+1)*N*C]
 		for _, s := range segs {
@@ -278,7 +281,7 @@ func (m *Model) forward(segs []segment, lastOnly bool) {
 			residualForward(res2[rc:rc+n*C], residual[rc:], attproj[rc:])
 			layernormForward(ln2[rc:], ln2Mean[r0:], ln2Rstd[r0:], res2[rc:], w.ln2w, w.ln2b, n, C)
 			linearForward(fch[rh:], ln2[rc:], w.fcw, w.fcb, n, C, H)
-			geluForward(fchGelu[rh:rh+n*H], fch[rh:])
+			geluForward(fchGelu[rh:rh+n*H], fchTanh[rh:rh+n*H], fch[rh:])
 			linearForward(fcproj[rc:], fchGelu[rh:], w.fcprojw, w.fcprojb, n, H, C)
 			residualForward(res3[rc:rc+n*C], res2[rc:], fcproj[rc:])
 		}
@@ -382,7 +385,7 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 		dfcproj := sl(g.fcproj, C)
 		residualBackward(dres2, dfcproj, dres3)
 		linearBackward(sl(g.fchGelu, H), dw.fcprojw, dw.fcprojb, dfcproj, sl(a.fchGelu, H), w.fcprojw, N, H, C)
-		geluBackward(sl(g.fch, H), sl(a.fch, H), sl(g.fchGelu, H))
+		geluBackward(sl(g.fch, H), sl(a.fch, H), sl(a.fchTanh, H), sl(g.fchGelu, H))
 		linearBackward(sl(g.ln2, C), dw.fcw, dw.fcb, sl(g.fch, H), sl(a.ln2, C), w.fcw, N, C, H)
 		layernormBackward(dres2, dw.ln2w, dw.ln2b, sl(g.ln2, C), sl(a.res2, C), w.ln2w, sl(a.ln2Mean, 1), sl(a.ln2Rstd, 1), N, C)
 		dattproj := sl(g.attproj, C)

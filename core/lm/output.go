@@ -26,22 +26,56 @@ func softmaxForward(probs, lse, logp, ent, logits []float32, targets []int32, N,
 		l := logits[n*V : (n+1)*V : (n+1)*V]
 		p := probs[n*V : (n+1)*V : (n+1)*V]
 		m := l[0]
-		for _, v := range l[1:] {
-			if v > m {
-				m = v
-			}
+		i := 0
+		for ; i+8 <= len(l); i += 8 {
+			v := l[i : i+8 : i+8]
+			m = max32(m, v[0])
+			m = max32(m, v[1])
+			m = max32(m, v[2])
+			m = max32(m, v[3])
+			m = max32(m, v[4])
+			m = max32(m, v[5])
+			m = max32(m, v[6])
+			m = max32(m, v[7])
 		}
-		for i, v := range l {
-			p[i] = v - m
+		for ; i < len(l); i++ {
+			m = max32(m, l[i])
+		}
+		i = 0
+		for ; i+8 <= len(l); i += 8 {
+			v := l[i : i+8 : i+8]
+			z := p[i : i+8 : i+8]
+			z[0], z[1], z[2], z[3] = v[0]-m, v[1]-m, v[2]-m, v[3]-m
+			z[4], z[5], z[6], z[7] = v[4]-m, v[5]-m, v[6]-m, v[7]-m
+		}
+		for ; i < len(l); i++ {
+			p[i] = l[i] - m
 		}
 		expSlice(p)
 		var z float64
-		for _, e := range p {
-			z += float64(e)
+		i = 0
+		for ; i+8 <= len(p); i += 8 {
+			e := p[i : i+8 : i+8]
+			z = z + float64(e[0]) + float64(e[1]) + float64(e[2]) + float64(e[3]) +
+				float64(e[4]) + float64(e[5]) + float64(e[6]) + float64(e[7])
+		}
+		for ; i < len(p); i++ {
+			z += float64(p[i])
 		}
 		inv := float32(1 / z)
 		var pl float64
-		for i := range p {
+		i = 0
+		for ; i+4 <= len(p); i += 4 {
+			e := p[i : i+4 : i+4]
+			v := l[i : i+4 : i+4]
+			e[0] *= inv
+			e[1] *= inv
+			e[2] *= inv
+			e[3] *= inv
+			pl = pl + float64(e[0])*float64(v[0]-m) + float64(e[1])*float64(v[1]-m) +
+				float64(e[2])*float64(v[2]-m) + float64(e[3])*float64(v[3]-m)
+		}
+		for ; i < len(p); i++ {
 			p[i] *= inv
 			pl += float64(p[i]) * float64(l[i]-m)
 		}
@@ -54,6 +88,15 @@ func softmaxForward(probs, lse, logp, ent, logits []float32, targets []int32, N,
 			logp[n] = 0
 		}
 	}
+}
+
+// max32 returns v when v > m, else m (so the first of equal maxima, and never NaN
+// from v).
+func max32(m, v float32) float32 {
+	if v > m {
+		return v
+	}
+	return m
 }
 
 // softmaxBackward accumulates dlogits from the gradients of the per-row target
@@ -69,7 +112,20 @@ func softmaxBackward(dlogits, dlogp, dent, probs, logits, lse, ent []float32, ta
 		d := dlogits[n*V : (n+1)*V : (n+1)*V]
 		p := probs[n*V : (n+1)*V : (n+1)*V]
 		if g := dlogp[n]; g != 0 && targets[n] >= 0 {
-			for i := range d {
+			i := 0
+			for ; i+8 <= len(d); i += 8 {
+				z := d[i : i+8 : i+8]
+				q := p[i : i+8 : i+8]
+				z[0] -= g * q[0]
+				z[1] -= g * q[1]
+				z[2] -= g * q[2]
+				z[3] -= g * q[3]
+				z[4] -= g * q[4]
+				z[5] -= g * q[5]
+				z[6] -= g * q[6]
+				z[7] -= g * q[7]
+			}
+			for ; i < len(d); i++ {
 				d[i] -= g * p[i]
 			}
 			d[targets[n]] += g
