@@ -186,6 +186,12 @@ func FuzzUnmarshal(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// prefer verify runs Check on whatever decodes: it must not panic either.
+		for _, p := range Check(s) {
+			if p.Where == "" || p.What == "" {
+				t.Fatalf("problem without a place or a description: %+v", p)
+			}
+		}
 		// Whatever decodes must encode, and decode again to the same value.
 		out, err := Marshal(s)
 		if err != nil {
