@@ -55,16 +55,31 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 						maxv = s
 					}
 				}
-				for t2 := range row {
+				t2 := 0
+				for ; t2+4 <= len(row); t2 += 4 {
+					z := row[t2 : t2+4 : t2+4]
+					z[0], z[1], z[2], z[3] = z[0]-maxv, z[1]-maxv, z[2]-maxv, z[3]-maxv
+				}
+				for ; t2 < len(row); t2++ {
 					row[t2] -= maxv
 				}
 				expSlice(row)
 				var sum float32
-				for _, e := range row {
-					sum += e
+				t2 = 0
+				for ; t2+4 <= len(row); t2 += 4 {
+					z := row[t2 : t2+4 : t2+4]
+					sum = sum + z[0] + z[1] + z[2] + z[3]
+				}
+				for ; t2 < len(row); t2++ {
+					sum += row[t2]
 				}
 				inv := 1 / sum
-				for t2 := range row {
+				t2 = 0
+				for ; t2+4 <= len(row); t2 += 4 {
+					z := row[t2 : t2+4 : t2+4]
+					z[0], z[1], z[2], z[3] = z[0]*inv, z[1]*inv, z[2]*inv, z[3]*inv
+				}
+				for ; t2 < len(row); t2++ {
 					row[t2] *= inv
 				}
 				clear(att[ro+t+1 : ro+T])
@@ -132,14 +147,15 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 //
 //	dqkv (B, T, 3C), dout (B, T, C), qkv (B, T, 3C), att (B, NH, T, T)
 //
-// scratch has room for T values. Dot products are summed like the scores of
-// attentionForward, the accumulations in order of t2.
-func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH int) {
+// scratch has room for T values. Only the query positions t < t1 are taken (later
+// ones are padding). Dot products are summed like the scores of attentionForward,
+// the accumulations in order of t2.
+func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	C3 := 3 * C
 	for b := 0; b < B; b++ {
-		for t := 0; t < T; t++ {
+		for t := 0; t < t1; t++ {
 			for h := 0; h < NH; h++ {
 				ro := ((b*NH+h)*T + t) * T
 				row := att[ro : ro+t+1 : ro+t+1]

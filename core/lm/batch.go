@@ -16,6 +16,7 @@ type batch struct {
 	targets []int32 // (B, T) response tokens at the positions that predict them, −1 elsewhere
 	start   []int   // (B) position predicting each sequence's first response token
 	n       []int   // (B) response tokens scored (after truncation to the context)
+	lens    []int   // (B) positions holding input (the rest is padding): start + n
 }
 
 // makeBatch lays out seqs as inputs prompt ‖ response[:−1] with targets shifted by
@@ -37,6 +38,7 @@ func makeBatch(dst *batch, seqs []Seq, context int) {
 	dst.targets = growInt32(dst.targets, B*T)
 	dst.start = growInts(dst.start, B)
 	dst.n = growInts(dst.n, B)
+	dst.lens = growInts(dst.lens, B)
 	for b, s := range seqs {
 		row := dst.tokens[b*T : (b+1)*T]
 		tg := dst.targets[b*T : (b+1)*T]
@@ -66,6 +68,7 @@ func makeBatch(dst *batch, seqs []Seq, context int) {
 		}
 		dst.start[b] = P - 1
 		dst.n[b] = n
+		dst.lens[b] = max(P-1+n, 1)
 	}
 }
 

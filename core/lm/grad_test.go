@@ -219,7 +219,7 @@ func TestAttentionBackward(t *testing.T) {
 		loss := func() float64 { attentionForward(out, att, qkv, B, T, C, NH, 0, T); return weighted(out, R) }
 		loss()
 		dqkv := make([]float32, B*T*3*C)
-		attentionBackward(dqkv, R, qkv, att, make([]float32, T), B, T, C, NH)
+		attentionBackward(dqkv, R, qkv, att, make([]float32, T), B, T, C, NH, T)
 		checkGrad(t, fmt.Sprintf("dqkv (head size %d)", C/NH), qkv, dqkv, loss)
 	}
 }

@@ -31,7 +31,11 @@ type Model struct {
 	gact activations // gradients of the activations, reused by Backward
 	// tokens and targets of the last forward pass, (B, T)
 	tokens, targets []int32
-	scratch         []float32
+	// lens holds the computed length of each sequence of the last forward pass
+	// (positions from lens[b] on are padding, not computed); nil: all T.
+	lens    []int
+	segs    []segment
+	scratch []float32
 }
 
 // New returns a model of configuration c (defaults applied) with GPT-2's
@@ -177,6 +181,15 @@ type segment struct{ b, t0, t1 int }
 // Positions attend only to earlier ones, so padding at the end of a sequence does not
 // change the results at earlier positions.
 func (m *Model) Forward(tokens, targets []int32, B, T int) float64 {
+	return m.forwardLens(tokens, targets, B, T, nil)
+}
+
+// forwardLens is Forward on padded sequences: the positions t ≥ lens[b] of sequence
+// b are padding (no target), which no earlier position attends to, so they are not
+// computed at all; their log-probabilities, entropies and values are 0. The results
+// at the other positions are those of Forward, bit for bit. lens nil means no
+// padding. Backward then skips the padding too.
+func (m *Model) forwardLens(tokens, targets []int32, B, T int, lens []int) float64 {
 	m.checkBatch(tokens, targets, B, T)
 	m.act.layout(m.Config, B, T)
 	m.tokens = append(m.tokens[:0], tokens...)
@@ -188,11 +201,33 @@ func (m *Model) Forward(tokens, targets []int32, B, T int) float64 {
 	} else {
 		m.targets = append(m.targets[:0], targets...)
 	}
-	segs := make([]segment, B)
-	for b := range segs {
-		segs[b] = segment{b, 0, T}
+	m.lens = m.lens[:0]
+	m.segs = m.segs[:0]
+	for b := 0; b < B; b++ {
+		n := T
+		if lens != nil {
+			n = lens[b]
+			if n < 1 || n > T {
+				panic(fmt.Sprintf("lm: sequence length %d for context %d", n, T))
+			}
+			for _, t := range m.targets[b*T+n : (b+1)*T] {
+				if t >= 0 {
+					panic("lm: a target in the padding")
+				}
+			}
+		}
+		m.lens = append(m.lens, n)
+		m.segs = append(m.segs, segment{b, 0, n})
 	}
-	m.forward(segs, false)
+	m.forward(m.segs, false)
+	a := &m.act
+	for b, n := range m.lens {
+		lo, hi := b*T+n, (b+1)*T
+		clear(a.logp[lo:hi])
+		clear(a.ent[lo:hi])
+		clear(a.lse[lo:hi])
+		clear(a.value[lo:hi])
+	}
 	var sum float64
 	n := 0
 	for i, t := range targets {
@@ -350,10 +385,30 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 		m.scratch = make([]float32, T)
 	}
 	p, gp := &m.P, &m.G
+	// The computed rows of the last forward pass, as runs of consecutive rows
+	// [r0, r1): every row's gradient is accumulated in order of rows, so the
+	// weight gradients are those of one pass over all rows (padding rows would
+	// only add zeros).
+	var runs [][2]int
+	for b, n := range m.lens {
+		r0 := b * T
+		if k := len(runs); k > 0 && runs[k-1][1] == r0 {
+			runs[k-1][1] = r0 + n
+		} else {
+			runs = append(runs, [2]int{r0, r0 + n})
+		}
+	}
 
 	if !m.NoLogits && (dent != nil || !allZero(dlogp)) {
-		softmaxBackward(g.logits, dlogp, dent, a.probs, a.logits, a.lse, a.ent, m.targets, N, V)
-		unembedBackward(g.lnf, gp.Lmw, g.logits, a.lnf, p.Lmw, N, C, V)
+		for _, rn := range runs {
+			r0, n := rn[0], rn[1]-rn[0]
+			var de []float32
+			if dent != nil {
+				de = dent[r0:]
+			}
+			softmaxBackward(g.logits[r0*V:], dlogp[r0:], de, a.probs[r0*V:], a.logits[r0*V:], a.lse[r0:], a.ent[r0:], m.targets[r0:], n, V)
+			unembedBackward(g.lnf[r0*C:], gp.Lmw, g.logits[r0*V:], a.lnf[r0*C:], p.Lmw, n, C, V)
+		}
 	}
 	if dvalue != nil {
 		for n := 0; n < N; n++ {
@@ -369,7 +424,10 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	}
 	last := a.res3[(L-1)*N*C : L*N*C]
 	dlast := g.res3[(L-1)*N*C : L*N*C]
-	layernormBackward(dlast, gp.Lnfw, gp.Lnfb, g.lnf, last, p.Lnfw, a.lnfMean, a.lnfRstd, N, C)
+	for _, rn := range runs {
+		r0, n := rn[0], rn[1]-rn[0]
+		layernormBackward(dlast[r0*C:], gp.Lnfw, gp.Lnfb, g.lnf[r0*C:], last[r0*C:], p.Lnfw, a.lnfMean[r0:], a.lnfRstd[r0:], n, C)
+	}
 
 	for l := L - 1; l >= 0; l-- {
 		w := p.layer(l, C, H)
@@ -379,25 +437,34 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 			residual = a.res3[(l-1)*N*C : l*N*C]
 			dresidual = g.res3[(l-1)*N*C : l*N*C]
 		}
-		sl := func(x []float32, k int) []float32 { return x[l*N*k : (l+1)*N*k] }
-		dres3 := sl(g.res3, C)
-		dres2 := sl(g.res2, C)
-		dfcproj := sl(g.fcproj, C)
-		residualBackward(dres2, dfcproj, dres3)
-		linearBackward(sl(g.fchGelu, H), dw.fcprojw, dw.fcprojb, dfcproj, sl(a.fchGelu, H), w.fcprojw, N, H, C)
-		geluBackward(sl(g.fch, H), sl(a.fch, H), sl(a.fchTanh, H), sl(g.fchGelu, H))
-		linearBackward(sl(g.ln2, C), dw.fcw, dw.fcb, sl(g.fch, H), sl(a.ln2, C), w.fcw, N, C, H)
-		layernormBackward(dres2, dw.ln2w, dw.ln2b, sl(g.ln2, C), sl(a.res2, C), w.ln2w, sl(a.ln2Mean, 1), sl(a.ln2Rstd, 1), N, C)
-		dattproj := sl(g.attproj, C)
-		residualBackward(dresidual, dattproj, dres2)
-		linearBackward(sl(g.atty, C), dw.attprojw, dw.attprojb, dattproj, sl(a.atty, C), w.attprojw, N, C, C)
+		sl := func(x []float32, k, r0 int) []float32 { return x[l*N*k+r0*k : (l+1)*N*k] }
+		for _, rn := range runs {
+			r0, n := rn[0], rn[1]-rn[0]
+			dres3 := sl(g.res3, C, r0)
+			dres2 := sl(g.res2, C, r0)
+			dfcproj := sl(g.fcproj, C, r0)
+			residualBackward(dres2[:n*C], dfcproj[:n*C], dres3[:n*C])
+			linearBackward(sl(g.fchGelu, H, r0), dw.fcprojw, dw.fcprojb, dfcproj, sl(a.fchGelu, H, r0), w.fcprojw, n, H, C)
+			geluBackward(sl(g.fch, H, r0)[:n*H], sl(a.fch, H, r0), sl(a.fchTanh, H, r0), sl(g.fchGelu, H, r0)[:n*H])
+			linearBackward(sl(g.ln2, C, r0), dw.fcw, dw.fcb, sl(g.fch, H, r0), sl(a.ln2, C, r0), w.fcw, n, C, H)
+			layernormBackward(dres2, dw.ln2w, dw.ln2b, sl(g.ln2, C, r0), sl(a.res2, C, r0), w.ln2w, sl(a.ln2Mean, 1, r0), sl(a.ln2Rstd, 1, r0), n, C)
+			dattproj := sl(g.attproj, C, r0)
+			residualBackward(dresidual[r0*C:(r0+n)*C], dattproj[:n*C], dres2[:n*C])
+			linearBackward(sl(g.atty, C, r0), dw.attprojw, dw.attprojb, dattproj, sl(a.atty, C, r0), w.attprojw, n, C, C)
+		}
 		att := a.att[l*B*NH*T*T : (l+1)*B*NH*T*T]
-		attentionBackward(sl(g.qkv, 3*C), sl(g.atty, C), sl(a.qkv, 3*C), att, m.scratch, B, T, C, NH)
-		linearBackward(sl(g.ln1, C), dw.qkvw, dw.qkvb, sl(g.qkv, 3*C), sl(a.ln1, C), w.qkvw, N, C, 3*C)
-		layernormBackward(dresidual, dw.ln1w, dw.ln1b, sl(g.ln1, C), residual, w.ln1w, sl(a.ln1Mean, 1), sl(a.ln1Rstd, 1), N, C)
+		for b, n := range m.lens {
+			r0 := b * T
+			attentionBackward(sl(g.qkv, 3*C, r0), sl(g.atty, C, r0), sl(a.qkv, 3*C, r0), att[b*NH*T*T:], m.scratch, 1, T, C, NH, n)
+		}
+		for _, rn := range runs {
+			r0, n := rn[0], rn[1]-rn[0]
+			linearBackward(sl(g.ln1, C, r0), dw.qkvw, dw.qkvb, sl(g.qkv, 3*C, r0), sl(a.ln1, C, r0), w.qkvw, n, C, 3*C)
+			layernormBackward(dresidual[r0*C:], dw.ln1w, dw.ln1b, sl(g.ln1, C, r0), residual[r0*C:], w.ln1w, sl(a.ln1Mean, 1, r0), sl(a.ln1Rstd, 1, r0), n, C)
+		}
 	}
-	for b := 0; b < B; b++ {
-		encoderBackward(gp.Wte, gp.Wpe, g.encoded[b*T*C:], m.tokens[b*T:(b+1)*T], T, C, 0)
+	for b, n := range m.lens {
+		encoderBackward(gp.Wte, gp.Wpe, g.encoded[b*T*C:], m.tokens[b*T:b*T+n], n, C, 0)
 	}
 }
 

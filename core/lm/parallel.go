@@ -61,7 +61,7 @@ func (t *trainer) forward(b *batch) {
 	T := b.T
 	t.b = b
 	t.each(b.B, func(_ int, r *Model, lo, hi int) {
-		r.Forward(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T)
+		r.forwardLens(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T, b.lens[lo:hi])
 	})
 }
 

@@ -240,7 +240,7 @@ func forwardSamples(m *Model, seqs []Seq, micro int, logp, values []float64, wan
 	for lo := 0; lo < len(seqs); lo += micro {
 		hi := min(lo+micro, len(seqs))
 		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.Forward(bt.tokens, bt.targets, bt.B, bt.T)
+		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, bt.lens)
 		lp, v := m.LogProbs(), m.Values()
 		for i, s := range seqs[lo:hi] {
 			if bt.n[i] != len(s.Response) {

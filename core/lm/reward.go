@@ -48,8 +48,8 @@ func (h *RewardHead) ScoreMany(items []*feedback.Item, texts []string) []float64
 	m := h.LM.Model
 	for lo := 0; lo < len(seqs); lo += 64 {
 		hi := min(lo+64, len(seqs))
-		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.Forward(bt.tokens, bt.targets, bt.B, bt.T)
+		scoreBatch(&bt, seqs[lo:hi], m.Config.Context)
+		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, bt.lens)
 		v := m.Values()
 		for i := range seqs[lo:hi] {
 			out = append(out, float64(v[i*bt.T+scorePos(&bt, i)]))
@@ -68,6 +68,15 @@ func (l *LM) scoreSeq(prompt, text string) Seq {
 // scorePos is the position of the last input token of row i (its EOS).
 func scorePos(bt *batch, i int) int {
 	return min(bt.start[i]+bt.n[i], bt.T-1)
+}
+
+// scoreBatch lays out seqs like makeBatch, computing each row up to its score
+// position.
+func scoreBatch(dst *batch, seqs []Seq, context int) {
+	makeBatch(dst, seqs, context)
+	for i := range dst.lens {
+		dst.lens[i] = scorePos(dst, i) + 1
+	}
 }
 
 // HeadConfig sets TrainHead. Zero fields take the defaults.
@@ -175,6 +184,8 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 	m := l.Model
 	opt := NewAdamW(m, AdamWConfig{NoDecay: true})
 	tr := newTrainer(m)
+	var vals []float32
+	var scores []float64
 	seqOf := func(p pair) (Seq, Seq) { return l.scoreSeq(p.it.Prompt, p.w), l.scoreSeq(p.it.Prompt, p.l) }
 
 	run := snapshot.Run{Name: "train-head", Kind: "train-rm", Seed: cfg.Seed,
@@ -195,10 +206,15 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 				a, b := seqOf(train[i])
 				seqs = append(seqs, a, b)
 			}
-			makeBatch(&bt, seqs, m.Config.Context)
-			// Scores first (one forward pass), then the gradient of the loss with
-			// respect to each score, then forward and backward in the trainer.
-			scores := h.batchScores(&bt)
+			scoreBatch(&bt, seqs, m.Config.Context)
+			// Scores first (the trainer's forward pass), then the gradient of the
+			// loss with respect to each score, then the backward pass.
+			tr.forward(&bt)
+			vals = tr.values(vals)
+			scores = scores[:0]
+			for i := 0; i < bt.B; i++ {
+				scores = append(scores, float64(vals[i*bt.T+scorePos(&bt, i)]))
+			}
 			dvalue := make([]float32, bt.B*bt.T)
 			var loss float64
 			inv := 1 / float64(hi-lo)
@@ -209,7 +225,7 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 				dvalue[(2*k)*bt.T+scorePos(&bt, 2*k)] = float32(g)
 				dvalue[(2*k+1)*bt.T+scorePos(&bt, 2*k+1)] = float32(-g)
 			}
-			tr.run(&bt, make([]float32, bt.B*bt.T), nil, dvalue)
+			tr.backward(make([]float32, bt.B*bt.T), nil, dvalue)
 			if cfg.HeadOnly {
 				headLo := len(m.Params) - len(m.P.Headw) - 1
 				clear(m.Grads[:headLo])
@@ -248,18 +264,6 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 		"heldout_loss": res.HeldLoss, "pairs_train": float64(len(train)), "pairs_heldout": float64(len(held))}
 	res.Run = run
 	return res, nil
-}
-
-// batchScores runs the model on the batch and returns each row's score.
-func (h *RewardHead) batchScores(bt *batch) []float64 {
-	m := h.LM.Model
-	m.Forward(bt.tokens, bt.targets, bt.B, bt.T)
-	v := m.Values()
-	out := make([]float64, bt.B)
-	for i := range out {
-		out[i] = float64(v[i*bt.T+scorePos(bt, i)])
-	}
-	return out
 }
 
 // ToSnapshot stores the reward head as a snapshot model of family "head": the

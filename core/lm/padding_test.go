@@ -1,0 +1,64 @@
+package lm
+
+import (
+	"math"
+	"testing"
+
+	"prefer/core/rng"
+)
+
+// TestPaddingSkipped checks that a forward and backward pass that skips the padding
+// of a batch gives the same log-probabilities, entropies, values and gradients, bit
+// for bit, as the full pass over the padded batch.
+func TestPaddingSkipped(t *testing.T) {
+	l := tinyLM(t, 12)
+	m := l.Model
+	r := rng.New(13)
+	var seqs []Seq
+	for _, n := range [][2]int{{3, 5}, {4, 1}, {2, 9}, {5, 3}} {
+		s := Seq{}
+		for i := 0; i < n[0]; i++ {
+			s.Prompt = append(s.Prompt, int32(r.IntN(m.Config.Vocab)))
+		}
+		for i := 0; i < n[1]; i++ {
+			s.Response = append(s.Response, int32(r.IntN(m.Config.Vocab)))
+		}
+		seqs = append(seqs, s)
+	}
+	var bt batch
+	makeBatch(&bt, seqs, m.Config.Context)
+	N := bt.B * bt.T
+	dlogp, dent, dvalue := make([]float32, N), make([]float32, N), make([]float32, N)
+	lens := make([]int, bt.B)
+	for b := range lens {
+		lens[b] = bt.start[b] + bt.n[b]
+		for j := 0; j < bt.n[b]; j++ {
+			i := b*bt.T + bt.start[b] + j
+			dlogp[i], dent[i], dvalue[i] = float32(r.Norm()), float32(r.Norm()), float32(r.Norm())
+		}
+	}
+	run := func(lens []int) (lp, ent, val, grads []float32) {
+		m.ZeroGrad()
+		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, lens)
+		lp = append(lp, m.LogProbs()...)
+		ent = append(ent, m.Entropies()...)
+		val = append(val, m.Values()...)
+		m.Backward(dlogp, dent, dvalue)
+		return lp, ent, val, append(grads, m.Grads...)
+	}
+	lp0, ent0, val0, g0 := run(nil)
+	lp1, ent1, val1, g1 := run(lens)
+	for b := range lens {
+		for p := 0; p < lens[b]; p++ {
+			i := b*bt.T + p
+			if lp0[i] != lp1[i] || ent0[i] != ent1[i] || val0[i] != val1[i] {
+				t.Fatalf("row %d position %d: padded pass (%v %v %v), full pass (%v %v %v)", b, p, lp1[i], ent1[i], val1[i], lp0[i], ent0[i], val0[i])
+			}
+		}
+	}
+	for i := range g0 {
+		if math.Float32bits(g0[i]) != math.Float32bits(g1[i]) && g0[i] != g1[i] {
+			t.Fatalf("gradient %d: padding skipped %v, full %v", i, g1[i], g0[i])
+		}
+	}
+}
