@@ -35,6 +35,7 @@ type Model struct {
 	// (positions from lens[b] on are padding, not computed); nil: all T.
 	lens    []int
 	segs    []segment
+	runs    [][2]int // runs of computed rows, for Backward
 	scratch []float32
 }
 
@@ -389,7 +390,7 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	// [r0, r1): every row's gradient is accumulated in order of rows, so the
 	// weight gradients are those of one pass over all rows (padding rows would
 	// only add zeros).
-	var runs [][2]int
+	runs := m.runs[:0]
 	for b, n := range m.lens {
 		r0 := b * T
 		if k := len(runs); k > 0 && runs[k-1][1] == r0 {
@@ -398,6 +399,7 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 			runs = append(runs, [2]int{r0, r0 + n})
 		}
 	}
+	m.runs = runs
 
 	if !m.NoLogits && (dent != nil || !allZero(dlogp)) {
 		for _, rn := range runs {

@@ -62,3 +62,20 @@ func TestPaddingSkipped(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAllocs checks that a forward and backward pass allocates nothing once the
+// model's buffers have grown to the batch.
+func TestNoAllocs(t *testing.T) {
+	l := tinyLM(t, 14)
+	m := l.Model
+	tokens, targets := benchBatch(m, 3, 7)
+	dlogp := crossEntropyGrad(nil, targets)
+	m.ZeroGrad()
+	allocs := testing.AllocsPerRun(5, func() {
+		m.Forward(tokens, targets, 3, 7)
+		m.Backward(dlogp, nil, nil)
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per forward and backward pass, want 0", allocs)
+	}
+}

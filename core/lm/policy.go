@@ -70,6 +70,10 @@ type Policy struct {
 	refKey                []policy.Sample
 	refLogp               []float64
 	refValid              bool
+	refTr                 *trainer // replicas of Ref, made on first use
+	refBatch              batch
+	refLP32               []float32
+	acc                   []float32 // gradient accumulator of flush
 	// the trainer's replicas hold the forward pass of trBatch (= the cached
 	// samples) when trValid.
 	trBatch                            batch
@@ -190,7 +194,29 @@ func (p *Policy) RefLogProbs(dst []float64, ss []policy.Sample) {
 		panic("lm: RefLogProbs length mismatch")
 	}
 	if !p.refValid || !sameSamples(p.refKey, ss) {
-		p.refLogp, _ = forwardSamples(p.Ref.Model, p.seqs(ss), p.cfg.MicroBatch, p.refLogp[:0], nil, false)
+		seqs := p.seqs(ss)
+		if len(seqs) > p.cfg.MicroBatch {
+			p.refLogp, _ = forwardSamples(p.Ref.Model, seqs, p.cfg.MicroBatch, p.refLogp[:0], nil, false)
+		} else {
+			// One batch on the reference's own replicas (natively on two cores).
+			if p.refTr == nil || p.refTr.m != p.Ref.Model {
+				p.refTr = newTrainer(p.Ref.Model)
+			}
+			bt := &p.refBatch
+			makeBatch(bt, seqs, p.Ref.Model.Config.Context)
+			p.refTr.forward(bt)
+			p.refLP32 = p.refTr.logProbs(p.refLP32)
+			p.refLogp = p.refLogp[:0]
+			for i, sq := range seqs {
+				if bt.n[i] != len(sq.Response) {
+					panic("lm: a sample does not fit the context")
+				}
+				base := i*bt.T + bt.start[i]
+				for j := range sq.Response {
+					p.refLogp = append(p.refLogp, float64(p.refLP32[base+j]))
+				}
+			}
+		}
 		p.refKey = append(p.refKey[:0], ss...)
 		p.refValid = true
 	}
@@ -311,7 +337,8 @@ func (p *Policy) flush() {
 		m.ZeroGrad()
 	}
 	seqs := p.seqs(p.pendKey)
-	acc := make([]float32, len(m.Grads))
+	p.acc = grow(p.acc, len(m.Grads))
+	acc := p.acc
 	copy(acc, m.Grads)
 	if p.trValid && p.cacheValid && sameSamples(p.cacheKey, p.pendKey) {
 		// The replicas hold this batch's forward pass: backward only.
