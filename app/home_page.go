@@ -49,9 +49,15 @@ func (h *homePage) Render() app.UI {
 			OnDragLeave(func(ctx app.Context, e app.Event) { h.over = false }).
 			OnDrop(h.onDrop).
 			Body(
-				app.Label().For("open-file").Text("Drop a .snap file here, or "),
-				app.Input().Type("file").ID("open-file").Accept(".snap,application/msgpack").
-					Aria("label", "Choose a snapshot file").OnChange(h.onFile),
+				// The native file input is visually hidden (it stays focusable and
+				// keyboard-operable); its label is the visible button, so the drop
+				// zone's content wraps inside the zone at any width.
+				app.Input().Type("file").ID("open-file").Class("file-input").Accept(".snap,application/msgpack").
+					OnChange(h.onFile),
+				app.Label().For("open-file").Body(
+					app.Span().Text("Drop a .snap file here, or"),
+					app.Span().Class("btn").Text("choose a file"),
+				),
 			),
 		app.Form().Class("row").OnSubmit(h.onLink).Body(
 			app.Input().Type("text").ID("open-link").Placeholder("Link or id (sha256-…)").
@@ -75,6 +81,7 @@ func (h *homePage) Render() app.UI {
 		app.Section().Class("panel").Style("margin-top", "1rem").Body(
 			app.H2().Text("In this browser"),
 			either(!v.Ready, func() app.UI { return loading(v) }, func() app.UI { return stateSummary(v) }),
+			leadLinkUI(),
 			app.P().Class("muted").ID("boot-status").DataSet("booted", h.booted).Text(status),
 		),
 	)
@@ -147,6 +154,7 @@ func (h *homePage) onDrop(ctx app.Context, e app.Event) {
 func (h *homePage) openFile(ctx app.Context, file app.Value) {
 	h.msg, h.bad = "Opening…", false
 	ctx.Async(func() {
+		waitReady()
 		name, data, err := browser.ReadFile(file)
 		msg, bad := openBytes(name, data, err)
 		h.ctx.Dispatch(func(ctx app.Context) { h.msg, h.bad = msg, bad })
@@ -190,6 +198,7 @@ func (h *homePage) onLink(ctx app.Context, e app.Event) {
 func (h *homePage) openFragment(ctx app.Context, frag string) {
 	h.msg, h.bad = "Opening the state in the link…", false
 	ctx.Async(func() {
+		waitReady() // a fresh load: the browser database opens first
 		data, err := decodeFragment(frag)
 		msg, bad := openBytes("the link", data, err)
 		h.ctx.Dispatch(func(ctx app.Context) {

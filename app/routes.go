@@ -56,6 +56,7 @@ func Routes() {
 	}
 	app.RouteWithRegexp(snapshotPattern, &snapshotPage{})
 	app.RouteWithRegexp(projectPattern, &labelPage{})
+	app.RouteWithRegexp(leadPattern, &leadPage{})
 }
 
 // NewHandler returns the configured go-app handler: name, icons (our own files),

@@ -190,6 +190,12 @@ func TestJ2Rater(t *testing.T) {
 	if got := b.progress(); got != 30 {
 		b.fail("after reload %d items are done, want 30", got)
 	}
+	// The badge counts the outbox right after the reload (offline): it shows "…"
+	// until the count is known, never a wrong 0.
+	b.wait("the badge's count after reload", `document.querySelector("#net-badge").dataset.pending !== ""`, 10*time.Second)
+	if got := eval[string](b, `document.querySelector("#net-badge").dataset.pending`); got != "10" {
+		b.fail("after reload the badge shows %q pending, want 10", got)
+	}
 	s.start()
 	b.offline(false)
 	// The server must end with exactly 30 judgments of the rater, none twice.
