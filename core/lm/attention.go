@@ -30,12 +30,32 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				row := att[ro : ro+t+1 : ro+t+1]
 				maxv := float32(math.Inf(-1))
 				ko := b*T*C3 + C + h*hs
-				for t2 := range row {
+				t2 := 0
+				if len(q) == 12 { // the default head size: two keys at a time, written out
+					x := q[:12:12]
+					for ; t2+2 <= len(row); t2 += 2 {
+						y := qkv[ko : ko+12 : ko+12]
+						u := qkv[ko+C3 : ko+C3+12 : ko+C3+12]
+						ko += 2 * C3
+						s := 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
+						r := 0 + (x[0]*u[0] + x[1]*u[1] + x[2]*u[2] + x[3]*u[3]) + (x[4]*u[4] + x[5]*u[5] + x[6]*u[6] + x[7]*u[7]) + (x[8]*u[8] + x[9]*u[9] + x[10]*u[10] + x[11]*u[11])
+						s *= scale
+						r *= scale
+						row[t2], row[t2+1] = s, r
+						if s > maxv {
+							maxv = s
+						}
+						if r > maxv {
+							maxv = r
+						}
+					}
+				}
+				for ; t2 < len(row); t2++ {
 					k := qkv[ko : ko+len(q) : ko+len(q)]
 					ko += C3
 					var s float32
 					i := 0
-					if len(k) == 12 { // the default head size, written out
+					if len(k) == 12 {
 						x := q[:12:12]
 						y := k[:12:12]
 						s = 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
@@ -55,7 +75,7 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 						maxv = s
 					}
 				}
-				t2 := 0
+				t2 = 0
 				for ; t2+4 <= len(row); t2 += 4 {
 					z := row[t2 : t2+4 : t2+4]
 					z[0], z[1], z[2], z[3] = z[0]-maxv, z[1]-maxv, z[2]-maxv, z[3]-maxv
@@ -90,7 +110,26 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				if len(o) == 12 {
 					var c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 float32
 					p := vo
-					for _, a := range row {
+					t2 := 0
+					for ; t2+2 <= len(row); t2 += 2 {
+						a, e := row[t2], row[t2+1]
+						v := qkv[p : p+12 : p+12]
+						w := qkv[p+C3 : p+C3+12 : p+C3+12]
+						p += 2 * C3
+						c0 = c0 + a*v[0] + e*w[0]
+						c1 = c1 + a*v[1] + e*w[1]
+						c2 = c2 + a*v[2] + e*w[2]
+						c3 = c3 + a*v[3] + e*w[3]
+						c4 = c4 + a*v[4] + e*w[4]
+						c5 = c5 + a*v[5] + e*w[5]
+						c6 = c6 + a*v[6] + e*w[6]
+						c7 = c7 + a*v[7] + e*w[7]
+						c8 = c8 + a*v[8] + e*w[8]
+						c9 = c9 + a*v[9] + e*w[9]
+						c10 = c10 + a*v[10] + e*w[10]
+						c11 = c11 + a*v[11] + e*w[11]
+					}
+					for _, a := range row[t2:] {
 						v := qkv[p : p+12 : p+12]
 						p += C3
 						c0 += a * v[0]
@@ -164,7 +203,48 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 				d := dout[do : do+hs : do+hs]
 				vo := b*T*C3 + 2*C + h*hs
 				var s float32
-				for t2, a := range row {
+				t2 := 0
+				if len(d) == 12 { // the default head size: two values at a time, written out
+					x := d[:12:12]
+					for ; t2+2 <= len(row); t2 += 2 {
+						a, e := row[t2], row[t2+1]
+						y := qkv[vo : vo+12 : vo+12]
+						u := qkv[vo+C3 : vo+C3+12 : vo+C3+12]
+						z := dqkv[vo : vo+12 : vo+12]
+						w := dqkv[vo+C3 : vo+C3+12 : vo+C3+12]
+						vo += 2 * C3
+						da := 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
+						db := 0 + (x[0]*u[0] + x[1]*u[1] + x[2]*u[2] + x[3]*u[3]) + (x[4]*u[4] + x[5]*u[5] + x[6]*u[6] + x[7]*u[7]) + (x[8]*u[8] + x[9]*u[9] + x[10]*u[10] + x[11]*u[11])
+						z[0] += a * x[0]
+						z[1] += a * x[1]
+						z[2] += a * x[2]
+						z[3] += a * x[3]
+						z[4] += a * x[4]
+						z[5] += a * x[5]
+						z[6] += a * x[6]
+						z[7] += a * x[7]
+						z[8] += a * x[8]
+						z[9] += a * x[9]
+						z[10] += a * x[10]
+						z[11] += a * x[11]
+						w[0] += e * x[0]
+						w[1] += e * x[1]
+						w[2] += e * x[2]
+						w[3] += e * x[3]
+						w[4] += e * x[4]
+						w[5] += e * x[5]
+						w[6] += e * x[6]
+						w[7] += e * x[7]
+						w[8] += e * x[8]
+						w[9] += e * x[9]
+						w[10] += e * x[10]
+						w[11] += e * x[11]
+						datt[t2], datt[t2+1] = da, db
+						s = s + a*da + e*db
+					}
+				}
+				for ; t2 < len(row); t2++ {
+					a := row[t2]
 					v := qkv[vo : vo+len(d) : vo+len(d)]
 					dv := dqkv[vo : vo+len(d) : vo+len(d)]
 					vo += C3
@@ -205,16 +285,24 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 					s += a * da
 				}
 				// datt becomes the pre-softmax gradient dpre.
-				for t2, a := range row {
-					datt[t2] = a * (datt[t2] - s) * scale
+				t2 = 0
+				for ; t2+4 <= len(row); t2 += 4 {
+					a, z := row[t2:t2+4:t2+4], datt[t2:t2+4:t2+4]
+					z[0] = a[0] * (z[0] - s) * scale
+					z[1] = a[1] * (z[1] - s) * scale
+					z[2] = a[2] * (z[2] - s) * scale
+					z[3] = a[3] * (z[3] - s) * scale
+				}
+				for ; t2 < len(row); t2++ {
+					datt[t2] = row[t2] * (datt[t2] - s) * scale
 				}
 				qo := (b*T+t)*C3 + h*hs
 				q := qkv[qo : qo+hs : qo+hs]
 				dq := dqkv[qo : qo+hs : qo+hs]
 				ko := b*T*C3 + C + h*hs
-				i := 0
 				if len(dq) == 12 {
-					z := dq[:12:12]
+					// The default head size, written out, dq and dk in one pass.
+					x, z := q[:12:12], dq[:12:12]
 					c0, c1, c2, c3, c4, c5 := z[0], z[1], z[2], z[3], z[4], z[5]
 					c6, c7, c8, c9, c10, c11 := z[6], z[7], z[8], z[9], z[10], z[11]
 					p := ko
@@ -233,13 +321,27 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 							c9 += dp * k[9]
 							c10 += dp * k[10]
 							c11 += dp * k[11]
+							w := dqkv[p : p+12 : p+12]
+							w[0] += dp * x[0]
+							w[1] += dp * x[1]
+							w[2] += dp * x[2]
+							w[3] += dp * x[3]
+							w[4] += dp * x[4]
+							w[5] += dp * x[5]
+							w[6] += dp * x[6]
+							w[7] += dp * x[7]
+							w[8] += dp * x[8]
+							w[9] += dp * x[9]
+							w[10] += dp * x[10]
+							w[11] += dp * x[11]
 						}
 						p += C3
 					}
 					z[0], z[1], z[2], z[3], z[4], z[5] = c0, c1, c2, c3, c4, c5
 					z[6], z[7], z[8], z[9], z[10], z[11] = c6, c7, c8, c9, c10, c11
-					i = 12
+					continue
 				}
+				i := 0
 				for ; i+4 <= len(dq); i += 4 {
 					z := dq[i : i+4 : i+4]
 					c0, c1, c2, c3 := z[0], z[1], z[2], z[3]
@@ -271,22 +373,6 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 					if dp != 0 {
 						dk := dqkv[ko : ko+len(q) : ko+len(q)]
 						i := 0
-						if len(dk) == 12 {
-							x, z := q[:12:12], dk[:12:12]
-							z[0] += dp * x[0]
-							z[1] += dp * x[1]
-							z[2] += dp * x[2]
-							z[3] += dp * x[3]
-							z[4] += dp * x[4]
-							z[5] += dp * x[5]
-							z[6] += dp * x[6]
-							z[7] += dp * x[7]
-							z[8] += dp * x[8]
-							z[9] += dp * x[9]
-							z[10] += dp * x[10]
-							z[11] += dp * x[11]
-							i = 12
-						}
 						for ; i+4 <= len(dk); i += 4 {
 							x := q[i : i+4 : i+4]
 							z := dk[i : i+4 : i+4]
