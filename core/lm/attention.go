@@ -206,6 +206,8 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 				t2 := 0
 				if len(d) == 12 { // the default head size: two values at a time, written out
 					x := d[:12:12]
+					x0, x1, x2, x3, x4, x5 := x[0], x[1], x[2], x[3], x[4], x[5]
+					x6, x7, x8, x9, x10, x11 := x[6], x[7], x[8], x[9], x[10], x[11]
 					for ; t2+2 <= len(row); t2 += 2 {
 						a, e := row[t2], row[t2+1]
 						y := qkv[vo : vo+12 : vo+12]
@@ -213,32 +215,32 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 						z := dqkv[vo : vo+12 : vo+12]
 						w := dqkv[vo+C3 : vo+C3+12 : vo+C3+12]
 						vo += 2 * C3
-						da := 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
-						db := 0 + (x[0]*u[0] + x[1]*u[1] + x[2]*u[2] + x[3]*u[3]) + (x[4]*u[4] + x[5]*u[5] + x[6]*u[6] + x[7]*u[7]) + (x[8]*u[8] + x[9]*u[9] + x[10]*u[10] + x[11]*u[11])
-						z[0] += a * x[0]
-						z[1] += a * x[1]
-						z[2] += a * x[2]
-						z[3] += a * x[3]
-						z[4] += a * x[4]
-						z[5] += a * x[5]
-						z[6] += a * x[6]
-						z[7] += a * x[7]
-						z[8] += a * x[8]
-						z[9] += a * x[9]
-						z[10] += a * x[10]
-						z[11] += a * x[11]
-						w[0] += e * x[0]
-						w[1] += e * x[1]
-						w[2] += e * x[2]
-						w[3] += e * x[3]
-						w[4] += e * x[4]
-						w[5] += e * x[5]
-						w[6] += e * x[6]
-						w[7] += e * x[7]
-						w[8] += e * x[8]
-						w[9] += e * x[9]
-						w[10] += e * x[10]
-						w[11] += e * x[11]
+						da := 0 + (x0*y[0] + x1*y[1] + x2*y[2] + x3*y[3]) + (x4*y[4] + x5*y[5] + x6*y[6] + x7*y[7]) + (x8*y[8] + x9*y[9] + x10*y[10] + x11*y[11])
+						db := 0 + (x0*u[0] + x1*u[1] + x2*u[2] + x3*u[3]) + (x4*u[4] + x5*u[5] + x6*u[6] + x7*u[7]) + (x8*u[8] + x9*u[9] + x10*u[10] + x11*u[11])
+						z[0] += a * x0
+						z[1] += a * x1
+						z[2] += a * x2
+						z[3] += a * x3
+						z[4] += a * x4
+						z[5] += a * x5
+						z[6] += a * x6
+						z[7] += a * x7
+						z[8] += a * x8
+						z[9] += a * x9
+						z[10] += a * x10
+						z[11] += a * x11
+						w[0] += e * x0
+						w[1] += e * x1
+						w[2] += e * x2
+						w[3] += e * x3
+						w[4] += e * x4
+						w[5] += e * x5
+						w[6] += e * x6
+						w[7] += e * x7
+						w[8] += e * x8
+						w[9] += e * x9
+						w[10] += e * x10
+						w[11] += e * x11
 						datt[t2], datt[t2+1] = da, db
 						s = s + a*da + e*db
 					}
@@ -303,6 +305,8 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 				if len(dq) == 12 {
 					// The default head size, written out, dq and dk in one pass.
 					x, z := q[:12:12], dq[:12:12]
+					x0, x1, x2, x3, x4, x5 := x[0], x[1], x[2], x[3], x[4], x[5]
+					x6, x7, x8, x9, x10, x11 := x[6], x[7], x[8], x[9], x[10], x[11]
 					c0, c1, c2, c3, c4, c5 := z[0], z[1], z[2], z[3], z[4], z[5]
 					c6, c7, c8, c9, c10, c11 := z[6], z[7], z[8], z[9], z[10], z[11]
 					p := ko
@@ -322,18 +326,18 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 							c10 += dp * k[10]
 							c11 += dp * k[11]
 							w := dqkv[p : p+12 : p+12]
-							w[0] += dp * x[0]
-							w[1] += dp * x[1]
-							w[2] += dp * x[2]
-							w[3] += dp * x[3]
-							w[4] += dp * x[4]
-							w[5] += dp * x[5]
-							w[6] += dp * x[6]
-							w[7] += dp * x[7]
-							w[8] += dp * x[8]
-							w[9] += dp * x[9]
-							w[10] += dp * x[10]
-							w[11] += dp * x[11]
+							w[0] += dp * x0
+							w[1] += dp * x1
+							w[2] += dp * x2
+							w[3] += dp * x3
+							w[4] += dp * x4
+							w[5] += dp * x5
+							w[6] += dp * x6
+							w[7] += dp * x7
+							w[8] += dp * x8
+							w[9] += dp * x9
+							w[10] += dp * x10
+							w[11] += dp * x11
 						}
 						p += C3
 					}
