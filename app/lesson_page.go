@@ -21,6 +21,25 @@ const (
 	lessonSteps = 150
 )
 
+// The transformer step's settings: PPO on the pretrained language model at a
+// moderate β and at β ≈ 0, sized to take about a minute in a laptop's browser
+// (both runs together: 50 s in headless Chromium here, see docs/ui.md). With
+// these settings (seed 1) every panel of lessonPanels shows gold rising at the
+// moderate β, and at β ≈ 0 the proxy rising while gold falls below it.
+const (
+	lmBetaModerate  = 0.5   // the KL penalty holds the transformer near its pretraining
+	lmBetaZero      = 0.001 // almost no penalty: the transformer drifts and hacks the reward
+	lmLessonSteps   = 24    // PPO steps per run
+	lmLessonPrompts = 16    // prompts per step
+	lmLessonSamples = 4     // answers per prompt
+	lmLessonLR      = 1e-3  // AdamW learning rate
+	lmLessonPrefix  = "lesson-lm"
+	// lmAnswerMS is the measured cost of one sampled answer in one PPO step in the
+	// browser's worker (sampling, 4 epochs of both passes), for the time
+	// estimates: 1,536 answers took 25.1 s in headless Chromium here.
+	lmAnswerMS = 16.0
+)
+
 var lessonPanels = []struct{ id, title, spec, about string }{
 	{"mixed", "A realistic crowd", "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer",
 		"12 raters: one expert, a careful and a noisy one, two who reward politeness over accuracy, two who like long answers, two over-cautious, one who prefers the left answer, a tired one and a spammer."},
@@ -38,10 +57,19 @@ type lessonPage struct {
 	panel  int
 	errMsg string
 	runAll bool
+	// lmSteps is the transformer step's PPO steps: lmLessonSteps, or the URL's
+	// ?lmsteps=N (the e2e tests use a few).
+	lmSteps int
 }
 
-func (p *lessonPage) OnMount(ctx app.Context) { p.mount(ctx) }
-func (p *lessonPage) OnDismount()             { p.dismount() }
+func (p *lessonPage) OnMount(ctx app.Context) {
+	p.lmSteps = lmLessonSteps
+	if n := parseUint(app.Window().URL().Query().Get("lmsteps"), 0); n > 0 && n <= 1000 {
+		p.lmSteps = int(n)
+	}
+	p.mount(ctx)
+}
+func (p *lessonPage) OnDismount() { p.dismount() }
 
 // lessonState is what the lesson has done so far, read from the working state.
 type lessonState struct {
@@ -52,6 +80,9 @@ type lessonState struct {
 	weak      *snapshot.Run
 	strong    *snapshot.Run
 	sweep     *snapshot.Run
+	lmRef     *snapshot.Run // the pretrained transformer's answers
+	lmMod     *snapshot.Run // PPO on the transformer at lmBetaModerate
+	lmZero    *snapshot.Run // … at lmBetaZero
 }
 
 func readLesson(v view) lessonState {
@@ -61,6 +92,9 @@ func readLesson(v view) lessonState {
 	st.weak = v.Snap.Run("lesson-1")
 	st.strong = v.Snap.Run("lesson-2")
 	st.sweep = v.Snap.Run(jobs.RunSweep)
+	st.lmRef = v.Snap.Run(lmLessonPrefix + jobs.RunLMSamples)
+	st.lmMod = v.Snap.Run(lmLessonPrefix + "-1")
+	st.lmZero = v.Snap.Run(lmLessonPrefix + "-2")
 	return st
 }
 
@@ -102,13 +136,29 @@ func (p *lessonPage) sweep(ctx app.Context, then func(app.Context)) {
 	p.run(ctx, "Sweeping β", jobs.KindSweep, jobs.Params{Seed: 1}, then)
 }
 
+// lmSample lets the pretrained transformer answer the evaluation prompts.
+func (p *lessonPage) lmSample(ctx app.Context, then func(app.Context)) {
+	p.run(ctx, "The pretrained transformer", jobs.KindSampleLM, jobs.Params{Seed: 1, Prefix: lmLessonPrefix}, then)
+}
+
+// lmOptimize runs PPO on the transformer at the moderate β and at β ≈ 0.
+func (p *lessonPage) lmOptimize(ctx app.Context, then func(app.Context)) {
+	p.run(ctx, "PPO on the transformer", jobs.KindOptimizeLM, jobs.Params{Seed: 1, Algo: "ppo",
+		Betas: []float64{lmBetaModerate, lmBetaZero}, Steps: p.lmSteps, Prompts: lmLessonPrompts, Samples: lmLessonSamples,
+		LR: lmLessonLR, Prefix: lmLessonPrefix}, then)
+}
+
 // all runs every step in order.
 func (p *lessonPage) all(ctx app.Context) {
 	p.runAll = true
 	p.simulate(ctx, func(ctx app.Context) {
 		p.train(ctx, func(ctx app.Context) {
 			p.optimize(ctx, func(ctx app.Context) {
-				p.sweep(ctx, func(ctx app.Context) { p.runAll = false })
+				p.sweep(ctx, func(ctx app.Context) {
+					p.lmSample(ctx, func(ctx app.Context) {
+						p.lmOptimize(ctx, func(ctx app.Context) { p.runAll = false })
+					})
+				})
 			})
 		})
 	})
@@ -125,7 +175,7 @@ func (p *lessonPage) Render() app.UI {
 		app.Div().Class("page-head").Body(
 			app.Div().Body(
 				app.H1().Text("The RLHF lesson"),
-				app.P().Text("Five steps, about five minutes. Each step runs for real in this tab (in a background worker) and explains what just happened with the actual numbers."),
+				app.P().Text(fmt.Sprintf("Seven steps, under five minutes. Each step runs for real in this tab (in a background worker) and explains what just happened with the actual numbers. “Run all steps” takes about %s: a few seconds for steps 2–6, the rest for the transformer of step 7.", fmtDuration(1000+2*lmAnswerMS*float64(p.lmSteps*lmLessonPrompts*lmLessonSamples)))),
 			),
 			app.Button().Class("primary").ID("lesson-all").Disabled(busy).Text("▶ Run all steps").OnClick(func(ctx app.Context, e app.Event) { p.all(ctx) }),
 		),
@@ -137,6 +187,7 @@ func (p *lessonPage) Render() app.UI {
 			p.stepPolicy(st, busy, v.Job),
 			p.stepSweep(st, busy),
 			p.stepSamples(st),
+			p.stepTransformer(st, busy, v.Job),
 		),
 	)
 }
@@ -326,7 +377,6 @@ func (p *lessonPage) stepSamples(st lessonState) app.UI {
 	return stepPanel("step-samples", 6, "Before and after", true,
 		app.P().Text("The most likely answer of the reference model and of each optimized policy, for the prompts where the policies changed most. Tags name the parts each answer is made of; gold is its true quality."),
 		samplesView(st.weak, st.strong),
-		app.P().Text("What to take away: human feedback is the only source of what people want, so its quality bounds everything downstream. The reward model compresses it into a number that is wrong in systematic ways, and an optimizer will find those ways. The KL penalty, careful feedback, diverse raters and watching the gold-style audits are how practitioners keep the policy honest."),
 	)
 }
 

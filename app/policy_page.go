@@ -11,7 +11,9 @@ import (
 	"prefer/core/snapshot"
 )
 
-var policyAlgos = []struct{ id, title string }{
+type choice struct{ id, title string }
+
+var policyAlgos = []choice{
 	{"ppo", "PPO (clipped, value head, GAE)"},
 	{"rloo", "REINFORCE, leave-one-out baseline (RLOO)"},
 	{"exact", "Exact optimum π_ref·exp(r/β)"},
@@ -20,34 +22,70 @@ var policyAlgos = []struct{ id, title string }{
 	{"ipo", "IPO (from preferences)"},
 }
 
-// policyPage optimizes the candidate policy against the reward model with a KL
-// penalty: algorithm and β (or a target KL) controls, live curves of reward, KL,
-// gold and entropy, reference and trained samples side by side, and hacking alerts.
+// lmAlgos are the algorithms of the generative policy (no closed-form optimum).
+var lmAlgos = []choice{policyAlgos[0], policyAlgos[1], policyAlgos[3], policyAlgos[4], policyAlgos[5]}
+
+// Policy kinds of the Policy page.
+const (
+	kindCandidates = "candidates" // a distribution over each prompt's given answers
+	kindLM         = "lm"         // the small transformer, writing its own answers
+)
+
+// policySettings are the Policy page's settings of one policy kind, as typed.
+type policySettings struct {
+	algo, beta, target, n, steps, prompts, samples, lr, reward string
+}
+
+// policyPage optimizes a policy against the reward model with a KL penalty: the
+// candidate policy (a distribution over each prompt's answers) or the generative
+// one (a small transformer language model that writes its answers, ?kind=lm).
+// Algorithm and β (or a target KL) controls, live curves of reward, KL, gold and
+// entropy, reference and trained samples side by side, and hacking alerts.
 type policyPage struct {
 	pageBase
 
-	algo     string
-	beta     string
-	targetKL string
-	steps    string
-	n        string
-	errMsg   string
-	shown    string // the run shown
+	kind   string
+	cand   policySettings
+	lm     policySettings
+	errMsg string
+	shown  string // the run shown
 }
 
 func (p *policyPage) OnMount(ctx app.Context) {
-	p.algo, p.beta, p.steps, p.n = "ppo", "0.1", "200", "4"
+	p.kind = kindCandidates
+	if app.Window().URL().Query().Get("kind") == kindLM {
+		p.kind = kindLM
+	}
+	p.cand = policySettings{algo: "ppo", beta: "0.1", steps: "200", n: "4"}
+	p.lm = policySettings{algo: "ppo", beta: fmt.Sprint(lmBetaModerate), steps: fmt.Sprint(lmLessonSteps),
+		prompts: fmt.Sprint(lmLessonPrompts), samples: fmt.Sprint(lmLessonSamples), lr: fmt.Sprint(lmLessonLR), n: "4"}
 	p.mount(ctx)
 }
 
 func (p *policyPage) OnDismount() { p.dismount() }
 
+// settings returns the settings of the kind shown.
+func (p *policyPage) settings() *policySettings {
+	if p.kind == kindLM {
+		return &p.lm
+	}
+	return &p.cand
+}
+
 func (p *policyPage) run(ctx app.Context) {
-	params := jobs.Params{Seed: 1, Algo: p.algo, Betas: []float64{parseFloat(p.beta, 0.1)}, TargetKL: parseFloat(p.targetKL, 0),
-		Steps: int(parseUint(p.steps, 200)), N: int(parseUint(p.n, 4)), Prefix: "policy-" + p.algo}
+	c := p.settings()
+	params := jobs.Params{Seed: 1, Algo: c.algo, Betas: []float64{parseFloat(c.beta, 0.1)}, TargetKL: parseFloat(c.target, 0),
+		Steps: int(parseUint(c.steps, 200)), N: int(parseUint(c.n, 4)), Prefix: "policy-" + c.algo}
+	kind, title := jobs.KindOptimize, "Optimizing the policy"
+	if p.kind == kindLM {
+		kind, title = jobs.KindOptimizeLM, "Optimizing the transformer"
+		params.Steps = int(parseUint(c.steps, lmLessonSteps))
+		params.Prompts, params.Samples = int(parseUint(c.prompts, lmLessonPrompts)), int(parseUint(c.samples, lmLessonSamples))
+		params.LR, params.Reward, params.Prefix = parseFloat(c.lr, lmLessonLR), c.reward, "policy-lm-"+c.algo
+	}
 	p.errMsg = ""
 	ctx.Async(func() {
-		_, err := wb.Run("Optimizing the policy", jobs.Request{Kind: jobs.KindOptimize, Params: &params}, nil)
+		_, err := wb.Run(title, jobs.Request{Kind: kind, Params: &params}, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
@@ -69,79 +107,124 @@ func (p *policyPage) sweep(ctx app.Context) {
 	})
 }
 
-// optimizeRuns returns the optimization runs of the state, newest last.
-func optimizeRuns(s *snapshot.Snapshot) []*snapshot.Run {
+// optimizeRuns returns the optimization runs of the state of one policy kind,
+// newest last.
+func optimizeRuns(s *snapshot.Snapshot, kind string) []*snapshot.Run {
 	var out []*snapshot.Run
 	for i := range s.Runs {
-		if s.Runs[i].Kind == "optimize" {
-			out = append(out, &s.Runs[i])
+		if r := &s.Runs[i]; r.Kind == "optimize" && isLMRun(r) == (kind == kindLM) {
+			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// textRewardModel returns the stored model the generative policy is optimized
+// against by default (as lm.DefaultReward: the last model that scores any text),
+// or nil.
+func textRewardModel(s *snapshot.Snapshot) *snapshot.Model {
+	for i := len(s.Models) - 1; i >= 0; i-- {
+		switch s.Models[i].Family {
+		case "linear", "mlp", "ensemble", "head":
+			return &s.Models[i]
+		}
+	}
+	return nil
+}
+
+const (
+	introCandidates = "Optimize the candidate policy — a distribution over each prompt's answers, starting from the reference model's — to maximize E[r] − β·KL(π ‖ π_ref). Its KL is exact and its optimum known, so every optimizer can be checked against the truth."
+	introLM         = "Optimize the generative policy — a small transformer language model (82,705 parameters, pretrained on the demo domain) that writes its own answers word by word — to maximize E[r] − β·KL(π ‖ π_ref), with the KL penalty paid per token. It runs in this tab's background worker, on the same code as prefer optimize --policy lm."
+	hintCandidates  = "Train a reward model first (Reward page): the policy is optimized against it. DPO and IPO learn from the preferences directly."
+	hintLM          = "Train a linear or MLP reward model first (Reward page): the transformer is optimized against it; a tabular model only scores answers it has seen. Or choose the gold reward, or DPO/IPO, which learn from the preferences directly."
+)
 
 func (p *policyPage) Render() app.UI {
 	v := wb.view()
 	if !v.Ready {
 		return frame(PathPolicy, app.H1().Text("Policy"), loading(v))
 	}
+	lmKind := p.kind == kindLM
+	c := p.settings()
+	jobKind, idp, intro, hint, algos := jobs.KindOptimize, "po-", introCandidates, hintCandidates, policyAlgos
+	if lmKind {
+		jobKind, idp, intro, hint, algos = jobs.KindOptimizeLM, "po-lm-", introLM, hintLM, lmAlgos
+	}
 	busy := v.Job != nil && !v.Job.Done
-	running := busy && v.Job.Kind == jobs.KindOptimize
-	runs := optimizeRuns(v.Snap)
+	running := busy && v.Job.Kind == jobKind
+	runs := optimizeRuns(v.Snap, p.kind)
 	var shown *snapshot.Run
 	for _, r := range runs {
 		if r.Name == p.shown || shown == nil || p.shown == "" {
 			shown = r
 		}
 	}
-	hasRM := v.Snap.Model(jobs.ModelRM) != nil
-	preference := p.algo == "dpo" || p.algo == "ipo"
+	rm := v.Snap.Model(jobs.ModelRM)
+	if lmKind {
+		rm = textRewardModel(v.Snap)
+	}
+	preference := c.algo == "dpo" || c.algo == "ipo"
+	canRun := len(v.Snap.Items) > 0 && (rm != nil || preference || lmKind && c.reward == "gold")
+	var results app.UI
+	switch {
+	case shown == nil || running:
+	case lmKind:
+		took := 0.0
+		if shown.Name == p.shown {
+			took = lmLessonMillis()
+		}
+		results = lmResults(shown, took)
+	default:
+		results = policyResults(shown)
+	}
+	controls := append([]app.UI{app.Div().Class("field").Body(
+		app.Label().For(idp+"algo").Text("Algorithm"),
+		app.Select().ID(idp+"algo").OnChange(func(ctx app.Context, e app.Event) { p.settings().algo = ctx.JSSrc().Get("value").String() }, idp).
+			Body(app.Range(algos).Slice(func(i int) app.UI {
+				return app.Option().Value(algos[i].id).Selected(algos[i].id == c.algo).Text(algos[i].title)
+			})),
+	)}, p.fields(idp, c)...)
+	if lmKind {
+		note := "the reward model"
+		if rm != nil {
+			note += " (" + rm.Name + ", " + rm.Family + ")"
+		}
+		controls = append(controls, app.Div().Class("field").Body(
+			app.Label().For("po-lm-reward").Text("Reward"),
+			app.Select().ID("po-lm-reward").OnChange(func(ctx app.Context, e app.Event) { p.lm.reward = ctx.JSSrc().Get("value").String() }).Body(
+				app.Option().Value("").Selected(c.reward == "").Text(note),
+				app.Option().Value("gold").Selected(c.reward == "gold").Text("gold (the true quality, for comparison)"),
+			)))
+	}
+	controls = append(controls,
+		app.Button().Class("primary").ID(idp+"run").Disabled(busy || !canRun).Style("align-self", "flex-end").
+			Text("Optimize").OnClick(func(ctx app.Context, e app.Event) { p.run(ctx) }),
+		app.If(running, app.Button().ID(idp+"cancel").Style("align-self", "flex-end").Text("Cancel").
+			OnClick(func(ctx app.Context, e app.Event) { wb.Cancel() })),
+		app.If(!lmKind, app.Button().ID("po-sweep").Disabled(busy || rm == nil).Style("align-self", "flex-end").Text("β sweep").
+			OnClick(func(ctx app.Context, e app.Event) { p.sweep(ctx) })),
+	)
+	note := ""
+	if lmKind && (c.algo == "ppo" || c.algo == "rloo") {
+		n := parseUint(c.steps, 0) * parseUint(c.prompts, 0) * parseUint(c.samples, 0)
+		note = "About " + fmtDuration(lmAnswerMS*float64(n)) + " in this browser. Every run starts from the pretrained transformer (static/web/ref-lm.snap), with seed 1: a run repeats exactly."
+	}
+	if !canRun && len(v.Snap.Items) > 0 {
+		note = hint
+	}
 	return frame(PathPolicy,
-		app.Div().Class("page-head").Body(app.Div().Body(
-			app.H1().Text("Policy"),
-			app.P().Text("Optimize the candidate policy — a distribution over each prompt's answers, starting from the reference model's — to maximize E[r] − β·KL(π ‖ π_ref). Its KL is exact and its optimum known, so every optimizer can be checked against the truth."),
-		)),
+		app.Div().Class("page-head").Body(app.Div().Body(app.H1().Text("Policy"), app.P().Text(intro))),
+		app.Div().Class("row").Role("radiogroup").Aria("label", "Policy kind").Body(
+			app.Span().Class("muted").Text("Policy kind:"),
+			p.kindButton(kindCandidates, "Candidate responses"),
+			p.kindButton(kindLM, "Generative (transformer LM)"),
+		),
 		app.If(p.errMsg != "", app.Div().Class("notice bad").Role("alert").ID("policy-error").Text(p.errMsg)),
 		app.Section().Class("panel").Body(
-			app.Div().Class("row").Body(
-				app.Div().Class("field").Body(
-					app.Label().For("po-algo").Text("Algorithm"),
-					app.Select().ID("po-algo").OnChange(func(ctx app.Context, e app.Event) { p.algo = ctx.JSSrc().Get("value").String() }).
-						Body(app.Range(policyAlgos).Slice(func(i int) app.UI {
-							a := policyAlgos[i]
-							return app.Option().Value(a.id).Selected(a.id == p.algo).Text(a.title)
-						})),
-				),
-				app.If(p.algo != "bon", app.Div().Class("field").Body(
-					app.Label().For("po-beta").Text("β (KL price)"),
-					app.Input().Type("number").ID("po-beta").Step(0.01).Min(0).Value(p.beta).Style("width", "6rem").
-						OnInput(func(ctx app.Context, e app.Event) { p.beta = ctx.JSSrc().Get("value").String() }),
-				)),
-				app.If(p.algo == "ppo" || p.algo == "rloo" || p.algo == "exact", app.Div().Class("field").Body(
-					app.Label().For("po-target").Text("or target KL (nats)"),
-					app.Input().Type("number").ID("po-target").Step(0.1).Min(0).Value(p.targetKL).Placeholder("off").Style("width", "6rem").
-						OnInput(func(ctx app.Context, e app.Event) { p.targetKL = ctx.JSSrc().Get("value").String() }),
-				)),
-				app.If(p.algo == "bon", app.Div().Class("field").Body(
-					app.Label().For("po-n").Text("N"),
-					app.Input().Type("number").ID("po-n").Min(1).Value(p.n).Style("width", "5rem").
-						OnInput(func(ctx app.Context, e app.Event) { p.n = ctx.JSSrc().Get("value").String() }),
-				)),
-				app.If(p.algo != "bon" && p.algo != "exact", app.Div().Class("field").Body(
-					app.Label().For("po-steps").Text("Steps"),
-					app.Input().Type("number").ID("po-steps").Min(1).Value(p.steps).Style("width", "6rem").
-						OnInput(func(ctx app.Context, e app.Event) { p.steps = ctx.JSSrc().Get("value").String() }),
-				)),
-				app.Button().Class("primary").ID("po-run").Disabled(busy || len(v.Snap.Items) == 0 || (!hasRM && !preference)).Style("align-self", "flex-end").
-					Text("Optimize").OnClick(func(ctx app.Context, e app.Event) { p.run(ctx) }),
-				app.If(running, app.Button().ID("po-cancel").Style("align-self", "flex-end").Text("Cancel").
-					OnClick(func(ctx app.Context, e app.Event) { wb.Cancel() })),
-				app.Button().ID("po-sweep").Disabled(busy || !hasRM).Style("align-self", "flex-end").Text("β sweep").
-					OnClick(func(ctx app.Context, e app.Event) { p.sweep(ctx) }),
-			),
-			app.If(!hasRM && !preference, app.P().Class("muted").Text("Train a reward model first (Reward page): the policy is optimized against it. DPO and IPO learn from the preferences directly.")),
+			app.Div().Class("row").Body(controls...),
+			app.If(note != "", app.P().Class("muted").Text(note)),
 		),
-		when(running, func() app.UI { return app.Div().Class("panel").Body(&liveChart{ID: "po-live", Job: jobs.KindOptimize}) }),
+		when(running, func() app.UI { return app.Div().Class("panel").Body(&liveChart{ID: idp + "live", Job: jobKind}) }),
 		when(len(runs) > 1, func() app.UI {
 			return app.Div().Class("row").Role("tablist").Aria("label", "Runs").Body(app.Range(runs).Slice(func(i int) app.UI {
 				r := runs[i]
@@ -149,9 +232,51 @@ func (p *policyPage) Render() app.UI {
 					Text(runTitle(r)).OnClick(func(ctx app.Context, e app.Event) { p.shown = r.Name }, r.Name)
 			}))
 		}),
-		when(shown != nil && !running, func() app.UI { return policyResults(shown) }),
-		when(v.Snap.Run(jobs.RunSweep) != nil, func() app.UI { return sweepPanel(v.Snap.Run(jobs.RunSweep)) }),
+		results,
+		when(!lmKind && v.Snap.Run(jobs.RunSweep) != nil, func() app.UI { return sweepPanel(v.Snap.Run(jobs.RunSweep)) }),
 	)
+}
+
+// kindButton chooses the policy kind.
+func (p *policyPage) kindButton(kind, title string) app.UI {
+	on := p.kind == kind
+	return app.Button().ID("po-kind-"+kind).Role("radio").Aria("checked", on).Class(selectedClass(on)).Text(title).
+		OnClick(func(ctx app.Context, e app.Event) { p.kind, p.shown = kind, "" }, kind)
+}
+
+// fields are the number fields that apply to the algorithm of c, ids prefixed by
+// idp. Each input's handler has the field's id as its scope, so that a field shown
+// in another's place after a change of algorithm or kind gets its own handler.
+func (p *policyPage) fields(idp string, c *policySettings) []app.UI {
+	a, lm := c.algo, p.kind == kindLM
+	sampled := lm && a != "dpo" && a != "ipo"
+	specs := []struct {
+		id, label string
+		v         *string
+		step      float64
+		show      bool
+	}{
+		{"beta", "β (KL price)", &c.beta, 0.01, a != "bon"},
+		{"target", "or target KL (nats)", &c.target, 0.1, a == "ppo" || a == "rloo" || a == "exact" && !lm},
+		{"n", "N", &c.n, 1, a == "bon"},
+		{"steps", "Steps", &c.steps, 1, a != "bon" && a != "exact"},
+		{"prompts", "Prompts per step", &c.prompts, 1, sampled},
+		{"samples", "Answers per prompt", &c.samples, 1, sampled},
+		{"lr", "Learning rate", &c.lr, 0.0001, lm && a != "bon"},
+	}
+	var out []app.UI
+	for _, f := range specs {
+		if !f.show {
+			continue
+		}
+		v, id := f.v, idp+f.id
+		out = append(out, app.Div().Class("field").Body(
+			app.Label().For(id).Text(f.label),
+			app.Input().Type("number").ID(id).Step(f.step).Min(0).Value(*v).Placeholder("off").Style("width", "6rem").
+				OnInput(func(ctx app.Context, e app.Event) { *v = ctx.JSSrc().Get("value").String() }, id),
+		))
+	}
+	return out
 }
 
 func runTitle(r *snapshot.Run) string {

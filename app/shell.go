@@ -217,7 +217,7 @@ func jobBadge(j *jobStatus) app.UI {
 	}
 	return app.Div().Class("job").ID("job").Style("min-width", "260px").Body(
 		app.Span().Class("muted").Text(j.Title+": "+j.Phase),
-		progressBar(pct, j.Title),
+		app.Div().Style("flex", "1 0 80px").Body(progressBar(pct, j.Title)),
 		app.Button().Class("icon-btn").ID("job-cancel").Aria("label", "Cancel "+j.Title).Text("Cancel").
 			OnClick(func(ctx app.Context, e app.Event) { wb.Cancel() }),
 	)

@@ -48,6 +48,8 @@ type workbench struct {
 	meta map[string]string // store "meta", mirrored
 
 	jobTimes map[string]jobRecord // the last job of each kind
+
+	ref []byte // the reference language model's file (refLMURL), once fetched
 }
 
 // jobStatus is the running (or last) job, shown by every page's job bar.
@@ -505,6 +507,13 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 		w.worker = wk
 		w.mu.Unlock()
 	}
+	if (req.Kind == jobs.KindOptimizeLM || req.Kind == jobs.KindSampleLM) && len(req.Ref) == 0 {
+		ref, err := w.reference()
+		if err != nil {
+			return fail(err)
+		}
+		req.Ref = ref
+	}
 	ids, err := w.request(&req)
 	if err != nil {
 		return fail(err)
@@ -568,6 +577,32 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	w.notify()
 	w.notifyProgress()
 	return res, nil
+}
+
+// refLMURL is the pretrained transformer that the generative-policy jobs start from
+// (prefer pretrain --seed 1, 362 kB), precached by the service worker.
+const refLMURL = "/web/ref-lm.snap"
+
+// reference returns the file of the reference language model, fetched once per
+// page. It blocks: call it from ctx.Async.
+func (w *workbench) reference() ([]byte, error) {
+	w.mu.Lock()
+	ref := w.ref
+	w.mu.Unlock()
+	if ref != nil {
+		return ref, nil
+	}
+	status, data, err := browser.Fetch("GET", refLMURL, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load the pretrained transformer (%s): %v; open the workbench online once so that it is kept for offline use", refLMURL, err)
+	}
+	if status != 200 || len(data) == 0 {
+		return nil, fmt.Errorf("load the pretrained transformer (%s): the server answered HTTP %d; this build may lack ref-lm.snap", refLMURL, status)
+	}
+	w.mu.Lock()
+	w.ref = data
+	w.mu.Unlock()
+	return data, nil
 }
 
 // apply stores a job's new state and merges its delta into the UI's copy. The

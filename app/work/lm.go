@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"prefer/app/jobs"
@@ -126,10 +127,11 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	summary := map[string]float64{}
 	var notes []string
 	total := steps * len(betas)
+	var runs []*snapshot.Run
 	for bi, beta := range betas {
-		phase := fmt.Sprintf("%s on the transformer at β = %g", strings.ToUpper(algo), beta)
+		phase := fmt.Sprintf("%s at β = %g", strings.ToUpper(algo), beta)
 		if p.TargetKL > 0 {
-			phase = fmt.Sprintf("%s on the transformer toward KL %g", strings.ToUpper(algo), p.TargetKL)
+			phase = fmt.Sprintf("%s toward KL %g", strings.ToUpper(algo), p.TargetKL)
 		}
 		report(jobs.Progress{Phase: phase + ": sampling the reference", Step: bi * steps, Total: total})
 		progress := func(step int, m policy.Metrics) bool {
@@ -167,12 +169,19 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 			s.PutModel(m)
 			delta.Models = append(delta.Models, m)
 		}
-		s.PutRun(*run)
-		delta.Runs = append(delta.Runs, *run)
+		run.Config["findings"] = lmFindings(run, res.Before.Mix, res.After.Mix, p.TargetKL > 0)
+		runs = append(runs, run)
 		for k, v := range run.Summary {
 			summary[name+"."+k] = v
 		}
 		notes = append(notes, run.Notes...)
+	}
+	if len(runs) > 1 {
+		runs[len(runs)-1].Config["comparison"] = lmComparison(runs[0], runs[len(runs)-1])
+	}
+	for _, run := range runs {
+		s.PutRun(*run)
+		delta.Runs = append(delta.Runs, *run)
 	}
 	out, err := finish(s, delta)
 	if err != nil {
@@ -194,7 +203,7 @@ func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	if len(s.Items) == 0 {
 		return nil, errors.New("there are no prompts for the transformer to answer: simulate raters, import a dataset or open a snapshot first")
 	}
-	report(jobs.Progress{Phase: "the pretrained transformer writes its answers", Step: 0, Total: 1})
+	report(jobs.Progress{Phase: "answering the prompts", Step: 0, Total: 1})
 	ref, refName, err := refLM(req, s)
 	if err != nil {
 		return nil, err
@@ -213,8 +222,14 @@ func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 			"samples": lmSamples(items, &before, nil, lmShown), "mix": mixMap(before.Mix)},
 		Summary: map[string]float64{"prompts": float64(len(items)), "gold": nan0(before.Gold), "reward": nan0(before.Proxy)},
 	}
+	msg := fmt.Sprintf("The pretrained transformer answered %d prompts, one sampled answer each: %s. Their mean gold reward is %s (a concise right answer scores 2, a wrong one −2, unsafe compliance −3).",
+		len(items), mixWords(before.Mix), num2(before.Gold))
+	if !math.IsNaN(before.Proxy) {
+		msg += fmt.Sprintf(" The reward model gives them %s on average.", num2(before.Proxy))
+	}
+	run.Config["findings"] = msg + " Pretraining taught it to write like its training text, not to write what people want: that is what the feedback is for."
 	s.PutRun(run)
-	report(jobs.Progress{Phase: "the pretrained transformer writes its answers", Step: 1, Total: 1})
+	report(jobs.Progress{Phase: "answering the prompts", Step: 1, Total: 1})
 	out, err := finish(s, &snapshot.Snapshot{Runs: []snapshot.Run{run}})
 	if err != nil {
 		return nil, err
@@ -308,4 +323,82 @@ func mixMap(m lm.Mix) map[string]any {
 	return map[string]any{"n": int64(m.N), "gold": nan0(m.Gold), "correct": m.Correct, "wrong": m.Wrong,
 		"refusal": m.Refusal, "unsafe": m.Unsafe, "polite": m.Polite, "filler": m.Filler, "hedge": m.Hedge,
 		"garbled": m.Unknown, "words": m.Words}
+}
+
+// num2 formats a number with two decimals and a real minus sign.
+func num2(x float64) string {
+	return strings.Replace(fmt.Sprintf("%.2f", x), "-", "−", 1)
+}
+
+func pct0(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) }
+
+// mixWords lists the shares of the main kinds of answer of a mix.
+func mixWords(m lm.Mix) string {
+	return fmt.Sprintf("%s right, %s wrong, %s padded with filler, %s refusing, %s complying with a harmful request, %s garbled",
+		pct0(m.Correct), pct0(m.Wrong), pct0(m.Filler), pct0(m.Refusal), pct0(m.Unsafe), pct0(m.Unknown))
+}
+
+// mixChanges names the parts whose share changed by 5 points or more, largest
+// first, at most n.
+func mixChanges(a, b lm.Mix, n int) string {
+	type change struct {
+		name     string
+		from, to float64
+	}
+	cs := []change{{"right answers", a.Correct, b.Correct}, {"wrong answers", a.Wrong, b.Wrong}, {"refusals", a.Refusal, b.Refusal},
+		{"unsafe compliance", a.Unsafe, b.Unsafe}, {"politeness", a.Polite, b.Polite}, {"filler", a.Filler, b.Filler},
+		{"hedges", a.Hedge, b.Hedge}, {"garbled answers", a.Unknown, b.Unknown}}
+	sort.SliceStable(cs, func(i, j int) bool { return math.Abs(cs[i].to-cs[i].from) > math.Abs(cs[j].to-cs[j].from) })
+	var out []string
+	for _, c := range cs {
+		if len(out) < n && math.Abs(c.to-c.from) >= 0.05 {
+			out = append(out, fmt.Sprintf("%s %s → %s", c.name, pct0(c.from), pct0(c.to)))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// lmFindings says what one optimization of the transformer did, in numbers
+// measured on one answer to each evaluation prompt before and after.
+func lmFindings(r *snapshot.Run, before, after lm.Mix, adaptive bool) string {
+	sum := r.Summary
+	at := fmt.Sprintf("At β = %g", r.Config["beta"])
+	if adaptive {
+		at = fmt.Sprintf("With β adapted toward the target KL (last β %s)", num2(sum["beta"]))
+	}
+	verb := "rose"
+	if sum["gold_after"] <= sum["gold_before"] {
+		verb = "went"
+	}
+	msg := fmt.Sprintf("%s, %s for %d steps: the reward model's score went from %s to %s and the true quality %s from %s to %s",
+		at, strings.ToUpper(fmt.Sprint(r.Config["algo"])), int(sum["steps"]), num2(sum["reward_before"]), num2(sum["reward_after"]),
+		verb, num2(sum["gold_before"]), num2(sum["gold_after"]))
+	if kl := sum["kl_k1"]; !math.IsNaN(kl) {
+		msg += fmt.Sprintf(", with the transformer %.1f nats per answer away from where it started", kl)
+	}
+	if c := mixChanges(before, after, 3); c != "" {
+		msg += " (" + c + ")"
+	}
+	return msg + "."
+}
+
+// lmComparison compares the first and the last run of a job (a larger and a
+// smaller β) by the true quality of their answers.
+func lmComparison(a, b *snapshot.Run) string {
+	as, bs := a.Summary, b.Summary
+	var msg string
+	if bs["gold_after"] < bs["gold_before"] && bs["reward_after"] > bs["reward_before"] {
+		msg = fmt.Sprintf("At β = %g the optimizer found what the reward model over-rates, and the answers got worse while their score went up: reward hacking, by a model that writes.", b.Config["beta"])
+		if bs["unknown_after"] >= 0.2 {
+			msg += fmt.Sprintf(" %s of its answers hold sentences that are not English any more — word salad of the words the reward model likes, which it still scores high.", pct0(bs["unknown_after"]))
+		}
+	}
+	if as["gold_after"] > bs["gold_after"] {
+		msg += fmt.Sprintf(" β = %g gave the better transformer by the measure that matters", a.Config["beta"])
+		if as["gold_after"] > as["gold_before"] {
+			msg += ": the KL penalty kept it writing the pretrained model's language while the reward moved it toward what people asked for"
+		}
+		msg += "."
+	}
+	return strings.TrimSpace(msg)
 }

@@ -64,8 +64,10 @@ func TestPageScreenshots(t *testing.T) {
 // server: the transferred (brotli) and raw sizes of the UI and worker wasm, the time
 // from navigation to a usable workbench, the longest main-thread task while training
 // (PerformanceObserver "longtask"), the browser memory of the whole lesson (UI and
-// worker wasm linear memory plus the JS heap), the wall time of the lesson, and the
-// reward-model training time in the worker against the same job run natively here.
+// worker wasm linear memory plus the JS heap), the wall time of the lesson, the
+// reward-model training time in the worker against the same job run natively here,
+// and the lesson's transformer step (PPO on the language model): its wall time, the
+// time per PPO step in the worker and natively, and the longest task meanwhile.
 func BenchmarkBrowser(b *testing.B) {
 	root := repoRoot(b)
 	for i := 0; i < b.N; i++ {
@@ -89,7 +91,54 @@ func BenchmarkBrowser(b *testing.B) {
 		b.ReportMetric(r.Stats["job_ms.train-rm"], "rm_worker_ms")
 		b.ReportMetric(native, "rm_native_ms")
 		b.ReportMetric(r.Stats["job_ms.train-rm"]/native, "worker_vs_native")
+		// The lesson's transformer step with its real settings: PPO on the language
+		// model at two β in the worker, and the same job natively; per PPO step.
+		lr := runLMStep(b, br, s, 0)
+		lmNative := nativeLMMS(b)
+		b.ReportMetric(lr.Elapsed.Seconds(), "lm_step_s")
+		b.ReportMetric(lr.WorkerMS/(2*lessonLMSteps), "lm_ppo_step_worker_ms")
+		b.ReportMetric(lmNative/(2*lessonLMSteps), "lm_ppo_step_native_ms")
+		b.ReportMetric(lr.WorkerMS/lmNative, "lm_worker_vs_native")
+		b.ReportMetric(lr.LongTaskMS, "lm_longtask_ms")
 	}
+}
+
+// The lesson's transformer step (app/lesson_page.go's lmLesson… constants).
+const (
+	lessonLMSteps   = 24
+	lessonLMPrompts = 16
+	lessonLMSamples = 4
+	lessonLMLR      = 1e-3
+)
+
+// nativeLMMS runs the lesson's transformer job natively through the worker's own
+// job code, on the state the lesson builds (simulated raters, the reward model),
+// and returns its time.
+func nativeLMMS(tb testing.TB) float64 {
+	tb.Helper()
+	ref, err := os.ReadFile(filepath.Join(repoRoot(tb), "static", "web", "ref-lm.snap"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
+		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out, err := work.Handle(req, nil, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		res, err := jobs.DecodeResult(out)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return res
+	}
+	sim := run(nil, jobs.KindSimulate, jobs.Params{Seed: 7, Panel: "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"})
+	rm := run(sim.Snapshot, jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"})
+	return run(rm.Snapshot, jobs.KindOptimizeLM, jobs.Params{Seed: 1, Algo: "ppo", Betas: []float64{0.5, 0.001}, Steps: lessonLMSteps,
+		Prompts: lessonLMPrompts, Samples: lessonLMSamples, LR: lessonLMLR, Prefix: "lesson-lm"}).Millis
 }
 
 // wasmSizes returns the raw size of a wasm file and the bytes the server transfers
