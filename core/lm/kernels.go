@@ -139,7 +139,13 @@ func axpySeq(a float32, x, y []float32) {
 // order) and then the remaining products one by one.
 //
 //	Y (R, J), X (R, L), W (J, L), bias (J) or nil
-func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
+//
+// gemmDot24 tiles two rows by four columns, which is fastest natively
+// (kernels_other.go); the wasm build's gemmDot (kernels_wasm.go) adds the same
+// products in the same order, bit for bit, over four rows by two columns and
+// sixteen products per iteration, which suits Go's wasm code (16 float32
+// registers, a jump-table dispatch on every loop back-edge) better.
+func gemmDot24(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	r := 0
 	for ; r+2 <= R; r += 2 {
 		x0 := X[r*L : r*L+L]
