@@ -28,20 +28,23 @@ package lm
 func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	r := 0
 	for ; r+2 <= R; r += 2 {
-		y0 := Y[r*L : r*L+L]
-		y1 := Y[(r+1)*L : (r+1)*L+L]
+		y0 := Y[r*L : r*L+L : r*L+L]
+		y1 := Y[(r+1)*L : (r+1)*L+L : (r+1)*L+L]
+		n := len(y0) // L, spelled so that the compiler drops most bounds checks
+		y1 = y1[:n:n]
 		k := 0
 		for ; k+4 <= K; k += 4 {
 			a := r*ars + k*aks
 			b := a + ars
 			a0, a1, a2, a3 := A[a], A[a+aks], A[a+2*aks], A[a+3*aks]
 			b0, b1, b2, b3 := A[b], A[b+aks], A[b+2*aks], A[b+3*aks]
-			s0 := S[k*L : k*L+L]
-			s1 := S[(k+1)*L : (k+1)*L+L]
-			s2 := S[(k+2)*L : (k+2)*L+L]
-			s3 := S[(k+3)*L : (k+3)*L+L]
+			s0 := S[k*L : k*L+n : k*L+n]
+			s1 := S[(k+1)*L : (k+1)*L+n : (k+1)*L+n]
+			s2 := S[(k+2)*L : (k+2)*L+n : (k+2)*L+n]
+			s3 := S[(k+3)*L : (k+3)*L+n : (k+3)*L+n]
+			s0, s1, s2, s3 = s0[:n:n], s1[:n:n], s2[:n:n], s3[:n:n]
 			i := 0
-			for ; i+8 <= L; i += 8 {
+			for ; i+8 <= n; i += 8 {
 				p := s0[i : i+8 : i+8]
 				q := s1[i : i+8 : i+8]
 				u := s2[i : i+8 : i+8]
@@ -77,17 +80,19 @@ func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 		}
 	}
 	for ; r < R; r++ {
-		y := Y[r*L : r*L+L]
+		y := Y[r*L : r*L+L : r*L+L]
+		n := len(y)
 		k := 0
 		for ; k+4 <= K; k += 4 {
 			a := r*ars + k*aks
 			a0, a1, a2, a3 := A[a], A[a+aks], A[a+2*aks], A[a+3*aks]
-			s0 := S[k*L : k*L+L]
-			s1 := S[(k+1)*L : (k+1)*L+L]
-			s2 := S[(k+2)*L : (k+2)*L+L]
-			s3 := S[(k+3)*L : (k+3)*L+L]
+			s0 := S[k*L : k*L+n : k*L+n]
+			s1 := S[(k+1)*L : (k+1)*L+n : (k+1)*L+n]
+			s2 := S[(k+2)*L : (k+2)*L+n : (k+2)*L+n]
+			s3 := S[(k+3)*L : (k+3)*L+n : (k+3)*L+n]
+			s0, s1, s2, s3 = s0[:n:n], s1[:n:n], s2[:n:n], s3[:n:n]
 			i := 0
-			for ; i+8 <= L; i += 8 {
+			for ; i+8 <= n; i += 8 {
 				p := s0[i : i+8 : i+8]
 				q := s1[i : i+8 : i+8]
 				u := s2[i : i+8 : i+8]
@@ -148,17 +153,20 @@ func axpySeq(a float32, x, y []float32) {
 func gemmDot24(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	r := 0
 	for ; r+2 <= R; r += 2 {
-		x0 := X[r*L : r*L+L]
-		x1 := X[(r+1)*L : (r+1)*L+L]
+		x0 := X[r*L : r*L+L : r*L+L]
+		n := len(x0) // L, spelled so that the compiler drops most bounds checks
+		x1 := X[(r+1)*L : (r+1)*L+n : (r+1)*L+n]
+		x1 = x1[:n:n]
 		j := 0
 		for ; j+4 <= J; j += 4 {
-			w0 := W[j*L : j*L+L]
-			w1 := W[(j+1)*L : (j+1)*L+L]
-			w2 := W[(j+2)*L : (j+2)*L+L]
-			w3 := W[(j+3)*L : (j+3)*L+L]
+			w0 := W[j*L : j*L+n : j*L+n]
+			w1 := W[(j+1)*L : (j+1)*L+n : (j+1)*L+n]
+			w2 := W[(j+2)*L : (j+2)*L+n : (j+2)*L+n]
+			w3 := W[(j+3)*L : (j+3)*L+n : (j+3)*L+n]
+			w0, w1, w2, w3 = w0[:n:n], w1[:n:n], w2[:n:n], w3[:n:n]
 			var s0, s1, s2, s3, t0, t1, t2, t3 float32
 			l := 0
-			for ; l+8 <= L; l += 8 {
+			for ; l+8 <= n; l += 8 {
 				p := x0[l : l+8 : l+8]
 				q := x1[l : l+8 : l+8]
 				a := w0[l : l+8 : l+8]

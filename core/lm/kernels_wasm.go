@@ -8,17 +8,20 @@ package lm
 func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	r := 0
 	for ; r+4 <= R; r += 4 {
-		x0 := X[(r+0)*L : (r+0)*L+L]
-		x1 := X[(r+1)*L : (r+1)*L+L]
-		x2 := X[(r+2)*L : (r+2)*L+L]
-		x3 := X[(r+3)*L : (r+3)*L+L]
+		x0 := X[r*L : r*L+L : r*L+L]
+		n := len(x0) // L, spelled so that the compiler drops most bounds checks
+		x1 := X[(r+1)*L : (r+1)*L+n : (r+1)*L+n]
+		x2 := X[(r+2)*L : (r+2)*L+n : (r+2)*L+n]
+		x3 := X[(r+3)*L : (r+3)*L+n : (r+3)*L+n]
+		x1, x2, x3 = x1[:n:n], x2[:n:n], x3[:n:n]
 		j := 0
 		for ; j+2 <= J; j += 2 {
-			w0 := W[(j+0)*L : (j+0)*L+L]
-			w1 := W[(j+1)*L : (j+1)*L+L]
+			w0 := W[j*L : j*L+n : j*L+n]
+			w1 := W[(j+1)*L : (j+1)*L+n : (j+1)*L+n]
+			w0, w1 = w0[:n:n], w1[:n:n]
 			var s00, s01, s10, s11, s20, s21, s30, s31 float32
 			l := 0
-			for ; l+16 <= L; l += 16 {
+			for ; l+16 <= n; l += 16 {
 				p0 := x0[l : l+16 : l+16]
 				p1 := x1[l : l+16 : l+16]
 				p2 := x2[l : l+16 : l+16]
@@ -42,7 +45,7 @@ func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 				s30 += p3[8]*q0[8] + p3[9]*q0[9] + p3[10]*q0[10] + p3[11]*q0[11] + p3[12]*q0[12] + p3[13]*q0[13] + p3[14]*q0[14] + p3[15]*q0[15]
 				s31 += p3[8]*q1[8] + p3[9]*q1[9] + p3[10]*q1[10] + p3[11]*q1[11] + p3[12]*q1[12] + p3[13]*q1[13] + p3[14]*q1[14] + p3[15]*q1[15]
 			}
-			for ; l+8 <= L; l += 8 {
+			for ; l+8 <= n; l += 8 {
 				p0 := x0[l : l+8 : l+8]
 				p1 := x1[l : l+8 : l+8]
 				p2 := x2[l : l+8 : l+8]
