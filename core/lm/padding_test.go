@@ -79,3 +79,22 @@ func TestNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations per forward and backward pass, want 0", allocs)
 	}
 }
+
+// TestTrainerMeanNLL checks that the held-out loss computed on the trainer's
+// replicas is MeanNLL's, bit for bit.
+func TestTrainerMeanNLL(t *testing.T) {
+	l := tinyLM(t, 15)
+	r := rng.New(16)
+	var seqs []Seq
+	for i := 0; i < 7; i++ {
+		s := Seq{Prompt: []int32{BOSID}}
+		for j := 0; j < 2+r.IntN(6); j++ {
+			s.Response = append(s.Response, int32(r.IntN(l.Model.Config.Vocab)))
+		}
+		seqs = append(seqs, s)
+	}
+	want := l.MeanNLL(seqs)
+	if got := newTrainer(l.Model).meanNLL(seqs, 3); got != want {
+		t.Errorf("trainer meanNLL = %v, MeanNLL = %v", got, want)
+	}
+}

@@ -1,6 +1,9 @@
 package lm
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Workers is the fixed number of parts a training batch is split into. Each part's
 // gradient is computed by its own replica of the model (natively on its own
@@ -137,4 +140,35 @@ func (t *trainer) forwardBackward(b *batch, dlogp []float32) float64 {
 func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
 	t.forward(b)
 	return t.backward(dlogp, dent, dvalue)
+}
+
+// meanNLL is LM.MeanNLL on the replicas: the mean negative log-likelihood per
+// response token of seqs, in batches of size, summed in the same order (so the
+// same value, bit for bit).
+func (t *trainer) meanNLL(seqs []Seq, size int) float64 {
+	var bt batch
+	var lp []float32
+	var s float64
+	n := 0
+	for lo := 0; lo < len(seqs); lo += size {
+		hi := min(lo+size, len(seqs))
+		makeBatch(&bt, seqs[lo:hi], t.m.Config.Context)
+		t.forward(&bt)
+		lp = t.logProbs(lp)
+		for i, sq := range seqs[lo:hi] {
+			for j := range sq.Response {
+				if j < bt.n[i] {
+					s -= float64(lp[i*bt.T+bt.start[i]+j])
+				} else {
+					s -= math.Inf(-1)
+				}
+				n++
+			}
+		}
+	}
+	t.b = nil
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
 }
