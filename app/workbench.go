@@ -128,7 +128,7 @@ func (w *workbench) load() error {
 		return fmt.Errorf("read the saved state: %w", err)
 	}
 	if ok {
-		s, err := snapshot.Unmarshal(base)
+		s, err := decodeState(base, yieldToBrowser)
 		if err != nil {
 			return fmt.Errorf("the saved state is damaged (%v); download it from the Data page and start afresh", err)
 		}
@@ -389,6 +389,7 @@ func (w *workbench) Replace(data []byte, s *snapshot.Snapshot) error {
 	w.mu.Lock()
 	db := w.db
 	old := w.snapshotLocked()
+	oldBase, extra := w.base, len(w.extra)
 	unsaved := make([]string, 0, len(w.unsaved))
 	for id := range w.unsaved {
 		unsaved = append(unsaved, id)
@@ -399,7 +400,12 @@ func (w *workbench) Replace(data []byte, s *snapshot.Snapshot) error {
 	}
 	ops := []Op{{Store: storeState, Key: stateKey, Value: data}}
 	if len(old.Items)+len(old.Judgments) > 0 {
-		oldData, err := snapshot.Marshal(old)
+		// With nothing added since it was stored, the old state is its stored bytes:
+		// no need to encode it again on the page's main thread.
+		oldData, err := oldBase, error(nil)
+		if len(unsaved) > 0 || extra > 0 || oldData == nil {
+			oldData, err = snapshot.Marshal(old)
+		}
 		if err == nil {
 			ops = append(ops, Op{Store: storeLibrary, Key: snapshot.ID(oldData), Value: oldData})
 		}
@@ -553,9 +559,12 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	if err != nil {
 		return fail(err)
 	}
+	// The result is taken in steps with the browser running between them (decode,
+	// store, re-render), so that no step is a long task on the page's main thread.
+	yieldToBrowser()
 	switch {
 	case res.Replace:
-		s, err := snapshot.Unmarshal(res.Snapshot)
+		s, err := decodeState(res.Snapshot, yieldToBrowser)
 		if err != nil {
 			return fail(fmt.Errorf("decode the new state: %w", err))
 		}
@@ -592,7 +601,7 @@ func (w *workbench) reference() ([]byte, error) {
 	if ref != nil {
 		return ref, nil
 	}
-	status, data, err := browser.Fetch("GET", refLMURL, nil, nil)
+	status, data, err := browser.Fetch("GET", appPath(refLMURL), nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("load the pretrained transformer (%s): %v; open the workbench online once so that it is kept for offline use", refLMURL, err)
 	}
@@ -610,7 +619,7 @@ func (w *workbench) reference() ([]byte, error) {
 func (w *workbench) apply(res *jobs.Result, ids []string) error {
 	var delta *snapshot.Snapshot
 	if len(res.Delta) > 0 {
-		d, err := snapshot.Unmarshal(res.Delta)
+		d, err := decodeState(res.Delta, yieldToBrowser)
 		if err != nil {
 			return fmt.Errorf("decode the job's changes: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"syscall/js"
+	"time"
 
 	"prefer/app"
 )
@@ -99,11 +100,18 @@ func (w *worker) Run(req []byte, progress func([]byte)) ([]byte, error) {
 	w.w.Call("postMessage", buf, []any{buf})
 	for {
 		<-w.notify
+		// Progress messages that arrived together are taken in slices of a few
+		// milliseconds, with the page running in between (no long task).
+		slice := time.Now()
 		for _, r := range w.take() {
 			switch r.kind {
 			case 'p':
 				if progress != nil {
 					progress(r.data)
+				}
+				if time.Since(slice) > 8*time.Millisecond {
+					time.Sleep(time.Millisecond)
+					slice = time.Now()
 				}
 			case 'r':
 				return r.data, nil
