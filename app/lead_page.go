@@ -553,7 +553,7 @@ func (p *leadPage) renderPull() app.UI {
 			links = append(links, app.A().Class("btn").Href(appPath(pg.path)).Text(pg.title+" →"))
 		}
 	}
-	return app.Section().Class("panel").ID("lead-pull-panel").Body(
+	return app.Section().Class("panel stack").ID("lead-pull-panel").Body(
 		app.H2().Text("Judgments in this browser"),
 		app.P().Class("muted").Text("Pull all judgments brings every judgment the raters sent into the working state (the first pull replaces it with the project's items and judgments; the state before is kept on the Data page; later pulls add what is new). Then analyse them:"),
 		last,

@@ -187,6 +187,11 @@ func TestLeadPage(t *testing.T) {
 		lead.fail("the working state holds %d judgments after the pull, want 5", got)
 	}
 	lead.shot("lead-page")
+	lead.theme("dark")
+	lead.viewport(768, 1024)
+	lead.shot("lead-page-dark-tablet")
+	lead.theme("light")
+	lead.viewport(1280, 720)
 	lead.nav(s.url("/quality"))
 	lead.ready()
 	lead.wait("the quality report of the pulled judgments", `document.querySelector("#quality-report")`, 2*time.Minute)
