@@ -214,11 +214,55 @@ func gemmDot24(Y, X, W, bias []float32, acc bool, R, J, L int) {
 		}
 	}
 	for ; r < R; r++ {
-		x := X[r*L : r*L+L]
-		for j := 0; j < J; j++ {
+		x := X[r*L : r*L+L : r*L+L]
+		n := len(x)
+		j := 0
+		for ; j+4 <= J; j += 4 {
+			w0 := W[j*L : j*L+n : j*L+n]
+			w1 := W[(j+1)*L : (j+1)*L+n : (j+1)*L+n]
+			w2 := W[(j+2)*L : (j+2)*L+n : (j+2)*L+n]
+			w3 := W[(j+3)*L : (j+3)*L+n : (j+3)*L+n]
+			w0, w1, w2, w3 = w0[:n:n], w1[:n:n], w2[:n:n], w3[:n:n]
+			var s0, s1, s2, s3 float32
+			l := 0
+			for ; l+8 <= n; l += 8 {
+				p := x[l : l+8 : l+8]
+				a := w0[l : l+8 : l+8]
+				b := w1[l : l+8 : l+8]
+				c := w2[l : l+8 : l+8]
+				d := w3[l : l+8 : l+8]
+				s0 += p[0]*a[0] + p[1]*a[1] + p[2]*a[2] + p[3]*a[3] + p[4]*a[4] + p[5]*a[5] + p[6]*a[6] + p[7]*a[7]
+				s1 += p[0]*b[0] + p[1]*b[1] + p[2]*b[2] + p[3]*b[3] + p[4]*b[4] + p[5]*b[5] + p[6]*b[6] + p[7]*b[7]
+				s2 += p[0]*c[0] + p[1]*c[1] + p[2]*c[2] + p[3]*c[3] + p[4]*c[4] + p[5]*c[5] + p[6]*c[6] + p[7]*c[7]
+				s3 += p[0]*d[0] + p[1]*d[1] + p[2]*d[2] + p[3]*d[3] + p[4]*d[4] + p[5]*d[5] + p[6]*d[6] + p[7]*d[7]
+			}
+			for ; l < n; l++ {
+				s0 += x[l] * w0[l]
+				s1 += x[l] * w1[l]
+				s2 += x[l] * w2[l]
+				s3 += x[l] * w3[l]
+			}
+			y := Y[r*J+j : r*J+j+4 : r*J+j+4]
+			y[0] = dotTo(y[0], s0, bias, j, acc)
+			y[1] = dotTo(y[1], s1, bias, j+1, acc)
+			y[2] = dotTo(y[2], s2, bias, j+2, acc)
+			y[3] = dotTo(y[3], s3, bias, j+3, acc)
+		}
+		for ; j < J; j++ {
 			Y[r*J+j] = dotBase(Y[r*J+j], x, W[j*L:j*L+L], bias, j, acc)
 		}
 	}
+}
+
+// dotTo returns base + s, base as in gemmDot.
+func dotTo(y, s float32, bias []float32, j int, acc bool) float32 {
+	switch {
+	case acc:
+		return y + s
+	case bias != nil:
+		return bias[j] + s
+	}
+	return s
 }
 
 // dotBase returns base + dot8(x, w), base as in gemmDot.

@@ -92,14 +92,3 @@ func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 		gemmDot24(Y[r*J:], X[r*L:], W, bias, acc, R-r, J, L)
 	}
 }
-
-// dotTo returns base + s, base as in gemmDot.
-func dotTo(y, s float32, bias []float32, j int, acc bool) float32 {
-	switch {
-	case acc:
-		return y + s
-	case bias != nil:
-		return bias[j] + s
-	}
-	return s
-}
