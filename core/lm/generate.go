@@ -39,7 +39,7 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 	if temp <= 0 {
 		temp = 1
 	}
-	m.act.layout(m.Config, B, T)
+	m.act.layout(m.Config, B, T, false)
 	m.lens = m.lens[:0] // no complete forward pass to take a backward pass of
 	m.tokens = growInt32(m.tokens, B*T)
 	m.targets = growInt32(m.targets, B*T)

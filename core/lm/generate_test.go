@@ -33,7 +33,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	want := append([]float32(nil), m.act.logits[:B*T*m.Config.Vocab]...)
 	wantV := append([]float32(nil), m.Values()...)
 
-	m.act.layout(m.Config, B, T)
+	m.act.layout(m.Config, B, T, false)
 	m.tokens = append(m.tokens[:0], tokens...)
 	for i := range m.targets {
 		m.targets[i] = -1

@@ -135,14 +135,22 @@ type activations struct {
 	value   []float32 // (B, T)
 }
 
-// layout slices a.buf for (B, T), growing it if needed.
-func (a *activations) layout(c Config, B, T int) {
+// layout slices a.buf for (B, T), growing it if needed. With grad, it lays out
+// only the tensors whose gradients Backward keeps (the others are empty).
+func (a *activations) layout(c Config, B, T int, grad bool) {
 	L, C, NH, H, V := c.Layers, c.Channels, c.Heads, c.Hidden, c.Vocab
 	N := B * T
-	sizes := []int{
+	sizes := [...]int{
 		N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T,
 		L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * H, L * N * H, L * N * C,
 		L * N * C, N * C, N, N, N * V, N * V, N, N, N, N, L * N * H,
+	}
+	if grad {
+		// layer-norm statistics, attention weights, probabilities, per-position
+		// outputs and the GELU's tanh
+		for _, i := range [...]int{2, 3, 6, 10, 11, 17, 18, 20, 21, 22, 23, 24, 25} {
+			sizes[i] = 0
+		}
 	}
 	total := 0
 	for _, s := range sizes {
@@ -192,7 +200,7 @@ func (m *Model) Forward(tokens, targets []int32, B, T int) float64 {
 // padding. Backward then skips the padding too.
 func (m *Model) forwardLens(tokens, targets []int32, B, T int, lens []int) float64 {
 	m.checkBatch(tokens, targets, B, T)
-	m.act.layout(m.Config, B, T)
+	m.act.layout(m.Config, B, T, false)
 	m.tokens = append(m.tokens[:0], tokens...)
 	if targets == nil {
 		m.targets = m.targets[:0]
@@ -380,7 +388,7 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	}
 	L, C, NH, H, V := c.Layers, c.Channels, c.Heads, c.Hidden, c.Vocab
 	g := &m.gact
-	g.layout(c, B, T)
+	g.layout(c, B, T, true)
 	clear(g.buf)
 	if cap(m.scratch) < T {
 		m.scratch = make([]float32, T)
