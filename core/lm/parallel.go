@@ -64,7 +64,11 @@ func (t *trainer) forward(b *batch) {
 	T := b.T
 	t.b = b
 	t.each(b.B, func(_ int, r *Model, lo, hi int) {
-		r.forwardLens(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T, b.lens[lo:hi])
+		var lens []int
+		if b.lens != nil {
+			lens = b.lens[lo:hi]
+		}
+		r.forwardLens(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T, lens)
 	})
 }
 
