@@ -99,7 +99,9 @@ func runLMStep(t testing.TB, b *browser, s *server, steps int) lmRun {
 // PREFER_E2E_LM_FULL=1 it runs the lesson's real setting (24 steps per run) and
 // reports its time; otherwise 3 steps per run keep the test short. Then the Policy
 // page shows the runs of the generative policy and optimizes it again (RLOO, 2
-// steps). Screenshots of the step and the page go to the shots folder.
+// steps), and, with the server gone and the browser offline, the pretrained
+// transformer still loads (precached) and answers. Screenshots of the step and the
+// page go to the shots folder.
 func TestLMLesson(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
@@ -131,5 +133,16 @@ func TestLMLesson(t *testing.T) {
 	b.viewport(768, 1024)
 	b.shot("lm-policy-page-tablet")
 	b.viewport(1280, 720)
+
+	// Offline: the pretrained transformer comes from the service worker's cache.
+	s.stop()
+	b.offline(true)
+	b.nav(s.url("/lesson"))
+	b.ready()
+	b.click("#lesson-lm-sample")
+	b.wait("the transformer offline", `JSON.parse(preferStats())["job_ms.sample-lm"] > 0 || document.querySelector("#lesson-error")`, 2*time.Minute)
+	if msg := b.text("#lesson-error"); msg != "" {
+		b.fail("the transformer does not answer offline: %s", msg)
+	}
 	t.Logf("screenshots in %s", shotsDir(t))
 }
