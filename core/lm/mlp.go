@@ -13,16 +13,49 @@ const geluScale = 0.7978845608028654
 //
 //	out (N), th (N) receives the tanh for the backward pass, inp (N)
 func geluForward(out, th, inp []float32) {
-	inp = inp[:len(out)]
-	th = th[:len(out)]
-	for i := range th {
-		x := inp[i]
-		th[i] = geluScale * (x + 0.044715*x*x*x)
+	n := len(out)
+	out, th, inp = out[:n:n], th[:n:n], inp[:n:n]
+	// tanh u = 1 − 2/(e**(2u) + 1) with u clamped to ±9, as tanhSlice, fused with
+	// the rest and four elements at a time.
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		x, u := inp[i:i+4:i+4], th[i:i+4:i+4]
+		x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
+		u[0] = 2 * clamp9(geluScale*(x0+0.044715*x0*x0*x0))
+		u[1] = 2 * clamp9(geluScale*(x1+0.044715*x1*x1*x1))
+		u[2] = 2 * clamp9(geluScale*(x2+0.044715*x2*x2*x2))
+		u[3] = 2 * clamp9(geluScale*(x3+0.044715*x3*x3*x3))
 	}
-	tanhSlice(th)
-	for i, t := range th {
+	for ; i < n; i++ {
+		x := inp[i]
+		th[i] = 2 * clamp9(geluScale*(x+0.044715*x*x*x))
+	}
+	expSlice(th)
+	i = 0
+	for ; i+4 <= n; i += 4 {
+		x, u, o := inp[i:i+4:i+4], th[i:i+4:i+4], out[i:i+4:i+4]
+		t0, t1, t2, t3 := 1-2/(u[0]+1), 1-2/(u[1]+1), 1-2/(u[2]+1), 1-2/(u[3]+1)
+		u[0], u[1], u[2], u[3] = t0, t1, t2, t3
+		o[0] = 0.5 * x[0] * (1 + t0)
+		o[1] = 0.5 * x[1] * (1 + t1)
+		o[2] = 0.5 * x[2] * (1 + t2)
+		o[3] = 0.5 * x[3] * (1 + t3)
+	}
+	for ; i < n; i++ {
+		t := 1 - 2/(th[i]+1)
+		th[i] = t
 		out[i] = 0.5 * inp[i] * (1 + t)
 	}
+}
+
+// clamp9 clamps v to [−9, 9] (tanh is ±1 in float32 beyond).
+func clamp9(v float32) float32 {
+	if v > 9 {
+		return 9
+	} else if v < -9 {
+		return -9
+	}
+	return v
 }
 
 // geluBackward accumulates dinp += gelu'(inp)·dout, with u = √(2/π)(x + 0.044715x³)
