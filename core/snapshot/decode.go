@@ -31,9 +31,19 @@ const maxDepth = 32
 // ErrCorrupt), never a panic or an allocation larger than the input justifies. A
 // version newer than Version gives ErrTooNew with both versions named. Unknown keys
 // are skipped inside records and kept (as raw msgpack, in Extra) at the top level.
-func Unmarshal(data []byte) (s *Snapshot, err error) {
+func Unmarshal(data []byte) (s *Snapshot, err error) { return UnmarshalPaced(data, 0, nil) }
+
+// UnmarshalPaced is Unmarshal that calls pause after about every chunk bytes of
+// input, between elements of arrays, and then goes on. A caller on a UI thread uses
+// it to let the page run while a large snapshot decodes (a browser's main thread
+// should not be held for more than ~50 ms at a time). The result is exactly
+// Unmarshal's. A nil pause or chunk ≤ 0 never pauses.
+func UnmarshalPaced(data []byte, chunk int, pause func()) (s *Snapshot, err error) {
 	rd := bytes.NewReader(data)
 	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data}
+	if pause != nil && chunk > 0 {
+		r.pause, r.chunk = pause, chunk
+	}
 	s = &Snapshot{}
 	if err := r.snapshot(s); err != nil {
 		return nil, err
@@ -52,6 +62,21 @@ type reader struct {
 	data   []byte
 	path   []pathElem
 	intern internTable // repeated short strings (ids, kinds) share one copy
+
+	pause     func() // UnmarshalPaced: called after about every chunk bytes
+	chunk     int
+	lastPause int // input offset of the last pause
+}
+
+// maybePause calls pause when chunk bytes have been read since the last call.
+func (r *reader) maybePause() {
+	if r.pause == nil {
+		return
+	}
+	if pos := len(r.data) - r.rd.Len(); pos-r.lastPause >= r.chunk {
+		r.lastPause = pos
+		r.pause()
+	}
 }
 
 // pathElem is a map key (when key != "") or an array index.
@@ -711,6 +736,7 @@ func (r *reader) listSized(sized func(n int), each func() error) error {
 		if err != nil {
 			return err
 		}
+		r.maybePause()
 	}
 	return nil
 }

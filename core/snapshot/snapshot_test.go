@@ -93,3 +93,26 @@ func TestNewerVersionRefused(t *testing.T) {
 		t.Fatalf("message does not name both versions: %s", msg)
 	}
 }
+
+func TestUnmarshalPacedEqualsUnmarshal(t *testing.T) {
+	data, _ := Marshal(bigSnapshot())
+	want, err := Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pauses := 0
+	got, err := UnmarshalPaced(data, 24<<10, func() { pauses++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("UnmarshalPaced decoded something else than Unmarshal")
+	}
+	// About one pause per 24 KiB of input (the 4 MB tensor is one element, so fewer).
+	if min := (len(data) - 4<<20) / (24 << 10) / 2; pauses < min {
+		t.Fatalf("%d pauses for %d bytes, want at least %d", pauses, len(data), min)
+	}
+	if _, err := UnmarshalPaced(data[:len(data)/2], 1024, func() {}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("truncated: err = %v", err)
+	}
+}
