@@ -45,28 +45,39 @@ func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 			s0, s1, s2, s3 = s0[:n:n], s1[:n:n], s2[:n:n], s3[:n:n]
 			i := 0
 			for ; i+8 <= n; i += 8 {
+				// The four values of S are read into locals once for both rows
+				// (the compiler would read them again after the store to z, which
+				// might alias them).
 				p := s0[i : i+8 : i+8]
 				q := s1[i : i+8 : i+8]
 				u := s2[i : i+8 : i+8]
 				v := s3[i : i+8 : i+8]
 				z := y0[i : i+8 : i+8]
 				w := y1[i : i+8 : i+8]
-				z[0] = z[0] + a0*p[0] + a1*q[0] + a2*u[0] + a3*v[0]
-				w[0] = w[0] + b0*p[0] + b1*q[0] + b2*u[0] + b3*v[0]
-				z[1] = z[1] + a0*p[1] + a1*q[1] + a2*u[1] + a3*v[1]
-				w[1] = w[1] + b0*p[1] + b1*q[1] + b2*u[1] + b3*v[1]
-				z[2] = z[2] + a0*p[2] + a1*q[2] + a2*u[2] + a3*v[2]
-				w[2] = w[2] + b0*p[2] + b1*q[2] + b2*u[2] + b3*v[2]
-				z[3] = z[3] + a0*p[3] + a1*q[3] + a2*u[3] + a3*v[3]
-				w[3] = w[3] + b0*p[3] + b1*q[3] + b2*u[3] + b3*v[3]
-				z[4] = z[4] + a0*p[4] + a1*q[4] + a2*u[4] + a3*v[4]
-				w[4] = w[4] + b0*p[4] + b1*q[4] + b2*u[4] + b3*v[4]
-				z[5] = z[5] + a0*p[5] + a1*q[5] + a2*u[5] + a3*v[5]
-				w[5] = w[5] + b0*p[5] + b1*q[5] + b2*u[5] + b3*v[5]
-				z[6] = z[6] + a0*p[6] + a1*q[6] + a2*u[6] + a3*v[6]
-				w[6] = w[6] + b0*p[6] + b1*q[6] + b2*u[6] + b3*v[6]
-				z[7] = z[7] + a0*p[7] + a1*q[7] + a2*u[7] + a3*v[7]
-				w[7] = w[7] + b0*p[7] + b1*q[7] + b2*u[7] + b3*v[7]
+				p0, q0, u0, v0 := p[0], q[0], u[0], v[0]
+				z[0] = z[0] + a0*p0 + a1*q0 + a2*u0 + a3*v0
+				w[0] = w[0] + b0*p0 + b1*q0 + b2*u0 + b3*v0
+				p1, q1, u1, v1 := p[1], q[1], u[1], v[1]
+				z[1] = z[1] + a0*p1 + a1*q1 + a2*u1 + a3*v1
+				w[1] = w[1] + b0*p1 + b1*q1 + b2*u1 + b3*v1
+				p2, q2, u2, v2 := p[2], q[2], u[2], v[2]
+				z[2] = z[2] + a0*p2 + a1*q2 + a2*u2 + a3*v2
+				w[2] = w[2] + b0*p2 + b1*q2 + b2*u2 + b3*v2
+				p3, q3, u3, v3 := p[3], q[3], u[3], v[3]
+				z[3] = z[3] + a0*p3 + a1*q3 + a2*u3 + a3*v3
+				w[3] = w[3] + b0*p3 + b1*q3 + b2*u3 + b3*v3
+				p4, q4, u4, v4 := p[4], q[4], u[4], v[4]
+				z[4] = z[4] + a0*p4 + a1*q4 + a2*u4 + a3*v4
+				w[4] = w[4] + b0*p4 + b1*q4 + b2*u4 + b3*v4
+				p5, q5, u5, v5 := p[5], q[5], u[5], v[5]
+				z[5] = z[5] + a0*p5 + a1*q5 + a2*u5 + a3*v5
+				w[5] = w[5] + b0*p5 + b1*q5 + b2*u5 + b3*v5
+				p6, q6, u6, v6 := p[6], q[6], u[6], v[6]
+				z[6] = z[6] + a0*p6 + a1*q6 + a2*u6 + a3*v6
+				w[6] = w[6] + b0*p6 + b1*q6 + b2*u6 + b3*v6
+				p7, q7, u7, v7 := p[7], q[7], u[7], v[7]
+				z[7] = z[7] + a0*p7 + a1*q7 + a2*u7 + a3*v7
+				w[7] = w[7] + b0*p7 + b1*q7 + b2*u7 + b3*v7
 			}
 			for ; i < L; i++ {
 				y0[i] = y0[i] + a0*s0[i] + a1*s1[i] + a2*s2[i] + a3*s3[i]
