@@ -106,18 +106,20 @@ func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C in
 			xv, dv, wv := x[i:i+4:i+4], d[i:i+4:i+4], w[i:i+4:i+4]
 			bv, gv, iv := db[i:i+4:i+4], dw[i:i+4:i+4], di[i:i+4:i+4]
 			x0, x1, x2, x3 := (xv[0]-m)*r, (xv[1]-m)*r, (xv[2]-m)*r, (xv[3]-m)*r
-			bv[0] += dv[0]
-			bv[1] += dv[1]
-			bv[2] += dv[2]
-			bv[3] += dv[3]
-			gv[0] += x0 * dv[0]
-			gv[1] += x1 * dv[1]
-			gv[2] += x2 * dv[2]
-			gv[3] += x3 * dv[3]
-			iv[0] += (dv[0]*wv[0] - gMean - x0*gxMean) * r
-			iv[1] += (dv[1]*wv[1] - gMean - x1*gxMean) * r
-			iv[2] += (dv[2]*wv[2] - gMean - x2*gxMean) * r
-			iv[3] += (dv[3]*wv[3] - gMean - x3*gxMean) * r
+			d0, d1, d2, d3 := dv[0], dv[1], dv[2], dv[3] // read once (the stores below might alias)
+			g0, g1, g2, g3 := d0*wv[0], d1*wv[1], d2*wv[2], d3*wv[3]
+			bv[0] += d0
+			bv[1] += d1
+			bv[2] += d2
+			bv[3] += d3
+			gv[0] += x0 * d0
+			gv[1] += x1 * d1
+			gv[2] += x2 * d2
+			gv[3] += x3 * d3
+			iv[0] += (g0 - gMean - x0*gxMean) * r
+			iv[1] += (g1 - gMean - x1*gxMean) * r
+			iv[2] += (g2 - gMean - x2*gxMean) * r
+			iv[3] += (g3 - gMean - x3*gxMean) * r
 		}
 		for ; i < len(x); i++ {
 			xh := (x[i] - m) * r
