@@ -46,12 +46,19 @@ func runLMStep(t testing.TB, b *browser, s *server, steps int) lmRun {
 	b.nav(s.url(path))
 	b.ready()
 	b.wait("the lesson page", `document.querySelector("#lesson-lm-run")`, 30*time.Second)
-	b.click("#lesson-simulate")
-	b.wait("the simulation", `document.querySelector("#step-feedback[data-done=true]")`, 2*time.Minute)
-	b.click("#lesson-train")
-	b.wait("the reward model", `document.querySelector("#step-reward[data-done=true]")`, 2*time.Minute)
-	b.click("#lesson-lm-sample")
-	b.wait("the pretrained transformer's answers", `document.querySelectorAll("#lm-ref-samples .sample").length >= 4`, 2*time.Minute)
+	// Each job is done when this page load has its time (the state may hold the
+	// steps of an earlier visit already).
+	job := func(button, kind string) {
+		b.click(button)
+		b.wait(kind, fmt.Sprintf(`JSON.parse(preferStats())["job_ms.%s"] > 0 || document.querySelector("#lesson-error")`, kind), 2*time.Minute)
+		if msg := b.text("#lesson-error"); msg != "" {
+			b.fail("%s: %s", kind, msg)
+		}
+	}
+	job("#lesson-simulate", "simulate")
+	job("#lesson-train", "train-rm")
+	job("#lesson-lm-sample", "sample-lm")
+	b.wait("the pretrained transformer's answers", `document.querySelectorAll("#lm-ref-samples .sample").length >= 4`, 30*time.Second)
 	if c := b.text("#step-transformer .caption"); !strings.Contains(c, "pretrained transformer answered") {
 		b.fail("the reference's caption says %q", c)
 	}
