@@ -33,12 +33,14 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				t2 := 0
 				if len(q) == 12 { // the default head size: two keys at a time, written out
 					x := q[:12:12]
+					x0, x1, x2, x3, x4, x5 := x[0], x[1], x[2], x[3], x[4], x[5]
+					x6, x7, x8, x9, x10, x11 := x[6], x[7], x[8], x[9], x[10], x[11]
 					for ; t2+2 <= len(row); t2 += 2 {
 						y := qkv[ko : ko+12 : ko+12]
 						u := qkv[ko+C3 : ko+C3+12 : ko+C3+12]
 						ko += 2 * C3
-						s := 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
-						r := 0 + (x[0]*u[0] + x[1]*u[1] + x[2]*u[2] + x[3]*u[3]) + (x[4]*u[4] + x[5]*u[5] + x[6]*u[6] + x[7]*u[7]) + (x[8]*u[8] + x[9]*u[9] + x[10]*u[10] + x[11]*u[11])
+						s := 0 + (x0*y[0] + x1*y[1] + x2*y[2] + x3*y[3]) + (x4*y[4] + x5*y[5] + x6*y[6] + x7*y[7]) + (x8*y[8] + x9*y[9] + x10*y[10] + x11*y[11])
+						r := 0 + (x0*u[0] + x1*u[1] + x2*u[2] + x3*u[3]) + (x4*u[4] + x5*u[5] + x6*u[6] + x7*u[7]) + (x8*u[8] + x9*u[9] + x10*u[10] + x11*u[11])
 						s *= scale
 						r *= scale
 						row[t2], row[t2+1] = s, r
