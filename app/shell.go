@@ -200,10 +200,12 @@ func (b *jobBar) Render() app.UI {
 		st = *j
 	}
 	wb.mu.Unlock()
+	// The root element stays the same whether a job runs or not, so starting and
+	// ending a job updates the bar in place instead of replacing it.
 	if j == nil {
-		return app.Span().ID("job-idle")
+		return app.Div().Class("job-slot").Body(app.Span().ID("job-idle"))
 	}
-	return jobBadge(&st)
+	return app.Div().Class("job-slot").Body(jobBadge(&st))
 }
 
 // jobBadge shows a job, with its progress and a cancel button.
