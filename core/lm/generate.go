@@ -41,6 +41,7 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 	}
 	m.act.layout(m.Config, B, T, false)
 	m.lens = m.lens[:0] // no complete forward pass to take a backward pass of
+	m.scored = false
 	m.tokens = growInt32(m.tokens, B*T)
 	m.targets = growInt32(m.targets, B*T)
 	for i := range m.targets {
@@ -131,7 +132,7 @@ func (m *Model) SeqLogProbs(seqs []Seq, size int) []float64 {
 	for lo := 0; lo < len(seqs); lo += size {
 		hi := min(lo+size, len(seqs))
 		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, bt.lens)
+		m.forwardScored(bt.tokens, bt.targets, bt.B, bt.T, bt.lens, true)
 		lp := m.LogProbs()
 		for i, s := range seqs[lo:hi] {
 			for j := range s.Response {

@@ -36,6 +36,10 @@ type Model struct {
 	lens    []int
 	segs    []segment
 	runs    [][2]int // runs of computed rows, for Backward
+	outRuns [][2]int // runs of rows with a target, for Backward
+	// scored: the last forward pass computed the output layer (logits,
+	// probabilities, log-probabilities, entropies) only at positions with a target.
+	scored  bool
 	scratch []float32
 }
 
@@ -199,6 +203,14 @@ func (m *Model) Forward(tokens, targets []int32, B, T int) float64 {
 // at the other positions are those of Forward, bit for bit. lens nil means no
 // padding. Backward then skips the padding too.
 func (m *Model) forwardLens(tokens, targets []int32, B, T int, lens []int) float64 {
+	return m.forwardScored(tokens, targets, B, T, lens, false)
+}
+
+// forwardScored is forwardLens; with scored, the output layer runs only at the
+// positions with a target (the rest get log-probability and entropy 0, and Backward
+// then takes no entropy gradient there). The log-probabilities at the targets and
+// the head's values are the same, bit for bit.
+func (m *Model) forwardScored(tokens, targets []int32, B, T int, lens []int, scored bool) float64 {
 	m.checkBatch(tokens, targets, B, T)
 	m.act.layout(m.Config, B, T, false)
 	m.tokens = append(m.tokens[:0], tokens...)
@@ -228,8 +240,16 @@ func (m *Model) forwardLens(tokens, targets []int32, B, T int, lens []int) float
 		m.lens = append(m.lens, n)
 		m.segs = append(m.segs, segment{b, 0, n})
 	}
+	m.scored = scored
 	m.forward(m.segs, false)
 	a := &m.act
+	if scored {
+		for i, t := range m.targets {
+			if t < 0 {
+				a.logp[i], a.ent[i] = 0, 0
+			}
+		}
+	}
 	for b, n := range m.lens {
 		lo, hi := b*T+n, (b+1)*T
 		clear(a.logp[lo:hi])
@@ -347,9 +367,27 @@ func (m *Model) forward(segs []segment, lastOnly bool) {
 			rc = r0 * C
 			n = 1
 		}
-		rv := r0 * V
-		unembedForward(a.logits[rv:], a.lnf[rc:], p.Lmw, n, C, V)
-		softmaxForward(a.probs[rv:], a.lse[r0:], a.logp[r0:], a.ent[r0:], a.logits[rv:], m.targets[r0:r0+n], n, V)
+		if !m.scored || lastOnly {
+			rv := r0 * V
+			unembedForward(a.logits[rv:], a.lnf[rc:], p.Lmw, n, C, V)
+			softmaxForward(a.probs[rv:], a.lse[r0:], a.logp[r0:], a.ent[r0:], a.logits[rv:], m.targets[r0:r0+n], n, V)
+			continue
+		}
+		// Only the runs of positions that have a target.
+		for i := 0; i < n; {
+			if m.targets[r0+i] < 0 {
+				i++
+				continue
+			}
+			j := i + 1
+			for j < n && m.targets[r0+j] >= 0 {
+				j++
+			}
+			r, k := r0+i, j-i
+			unembedForward(a.logits[r*V:], a.lnf[r*C:], p.Lmw, k, C, V)
+			softmaxForward(a.probs[r*V:], a.lse[r:], a.logp[r:], a.ent[r:], a.logits[r*V:], m.targets[r:r+k], k, V)
+			i = j
+		}
 	}
 }
 
@@ -410,7 +448,12 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	m.runs = runs
 
 	if !m.NoLogits && (dent != nil || !allZero(dlogp)) {
-		for _, rn := range runs {
+		outRuns := runs
+		if m.scored {
+			// The output layer ran only where there is a target.
+			outRuns = m.targetRuns(runs, dent)
+		}
+		for _, rn := range outRuns {
 			r0, n := rn[0], rn[1]-rn[0]
 			var de []float32
 			if dent != nil {
@@ -476,6 +519,32 @@ func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	for b, n := range m.lens {
 		encoderBackward(gp.Wte, gp.Wpe, g.encoded[b*T*C:], m.tokens[b*T:b*T+n], n, C, 0)
 	}
+}
+
+// targetRuns returns the runs of consecutive rows with a target within runs (in
+// m.outRuns, reused). dent must be 0 on the other rows: their entropies were not
+// computed.
+func (m *Model) targetRuns(runs [][2]int, dent []float32) [][2]int {
+	out := m.outRuns[:0]
+	for _, rn := range runs {
+		for i := rn[0]; i < rn[1]; {
+			if m.targets[i] < 0 {
+				if dent != nil && dent[i] != 0 {
+					panic("lm: an entropy gradient where the forward pass computed no entropy")
+				}
+				i++
+				continue
+			}
+			j := i + 1
+			for j < rn[1] && m.targets[j] >= 0 {
+				j++
+			}
+			out = append(out, [2]int{i, j})
+			i = j
+		}
+	}
+	m.outRuns = out
+	return out
 }
 
 // allZero reports whether every element of x is 0.

@@ -8,8 +8,9 @@ import (
 )
 
 // TestPaddingSkipped checks that a forward and backward pass that skips the padding
-// of a batch gives the same log-probabilities, entropies, values and gradients, bit
-// for bit, as the full pass over the padded batch.
+// of a batch (and, scored, the output layer where there is no target) gives the same
+// log-probabilities, entropies, values and gradients, bit for bit, as the full pass
+// over the padded batch.
 func TestPaddingSkipped(t *testing.T) {
 	l := tinyLM(t, 12)
 	m := l.Model
@@ -37,28 +38,36 @@ func TestPaddingSkipped(t *testing.T) {
 			dlogp[i], dent[i], dvalue[i] = float32(r.Norm()), float32(r.Norm()), float32(r.Norm())
 		}
 	}
-	run := func(lens []int) (lp, ent, val, grads []float32) {
+	run := func(lens []int, scored bool) (lp, ent, val, grads []float32) {
 		m.ZeroGrad()
-		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, lens)
+		m.forwardScored(bt.tokens, bt.targets, bt.B, bt.T, lens, scored)
 		lp = append(lp, m.LogProbs()...)
 		ent = append(ent, m.Entropies()...)
 		val = append(val, m.Values()...)
 		m.Backward(dlogp, dent, dvalue)
 		return lp, ent, val, append(grads, m.Grads...)
 	}
-	lp0, ent0, val0, g0 := run(nil)
-	lp1, ent1, val1, g1 := run(lens)
-	for b := range lens {
-		for p := 0; p < lens[b]; p++ {
-			i := b*bt.T + p
-			if lp0[i] != lp1[i] || ent0[i] != ent1[i] || val0[i] != val1[i] {
-				t.Fatalf("row %d position %d: padded pass (%v %v %v), full pass (%v %v %v)", b, p, lp1[i], ent1[i], val1[i], lp0[i], ent0[i], val0[i])
+	lp0, ent0, val0, g0 := run(nil, false)
+	for _, scored := range []bool{false, true} {
+		lp1, ent1, val1, g1 := run(lens, scored)
+		for b := range lens {
+			for p := 0; p < lens[b]; p++ {
+				i := b*bt.T + p
+				if scored && bt.targets[i] < 0 {
+					if lp1[i] != 0 || ent1[i] != 0 || val1[i] != val0[i] {
+						t.Fatalf("scored, row %d position %d without target: (%v %v %v)", b, p, lp1[i], ent1[i], val1[i])
+					}
+					continue
+				}
+				if lp0[i] != lp1[i] || ent0[i] != ent1[i] || val0[i] != val1[i] {
+					t.Fatalf("scored %v, row %d position %d: padded pass (%v %v %v), full pass (%v %v %v)", scored, b, p, lp1[i], ent1[i], val1[i], lp0[i], ent0[i], val0[i])
+				}
 			}
 		}
-	}
-	for i := range g0 {
-		if math.Float32bits(g0[i]) != math.Float32bits(g1[i]) && g0[i] != g1[i] {
-			t.Fatalf("gradient %d: padding skipped %v, full %v", i, g1[i], g0[i])
+		for i := range g0 {
+			if math.Float32bits(g0[i]) != math.Float32bits(g1[i]) && g0[i] != g1[i] {
+				t.Fatalf("scored %v, gradient %d: padding skipped %v, full %v", scored, i, g1[i], g0[i])
+			}
 		}
 	}
 }

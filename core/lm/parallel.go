@@ -68,7 +68,7 @@ func (t *trainer) forward(b *batch) {
 		if b.lens != nil {
 			lens = b.lens[lo:hi]
 		}
-		r.forwardLens(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T, lens)
+		r.forwardScored(b.tokens[lo*T:hi*T], b.targets[lo*T:hi*T], hi-lo, T, lens, true)
 	})
 }
 

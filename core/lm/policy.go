@@ -266,7 +266,7 @@ func forwardSamples(m *Model, seqs []Seq, micro int, logp, values []float64, wan
 	for lo := 0; lo < len(seqs); lo += micro {
 		hi := min(lo+micro, len(seqs))
 		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, bt.lens)
+		m.forwardScored(bt.tokens, bt.targets, bt.B, bt.T, bt.lens, true)
 		lp, v := m.LogProbs(), m.Values()
 		for i, s := range seqs[lo:hi] {
 			if bt.n[i] != len(s.Response) {
