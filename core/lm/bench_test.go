@@ -132,7 +132,9 @@ func benchRef(tb testing.TB) *LM {
 // BenchmarkPPOStep times one PPO step of the lesson on the shipped reference model:
 // 16 prompts × 4 sampled responses, the KL-penalized reward against the gold
 // utility, GAE, 4 epochs of the clipped objective with the value head; steps per
-// second.
+// second. Every iteration is the same first step (the policy and its optimizer are
+// reset to the reference, the seed is fixed), so native and wasm time the same work
+// however many iterations each runs.
 func BenchmarkPPOStep(b *testing.B) {
 	ref := benchRef(b)
 	items := demo.Prompts(1, 16)
@@ -141,10 +143,11 @@ func BenchmarkPPOStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	seed := uint64(0)
 	for b.Loop() {
-		seed++
-		if _, err := policy.PPO(p, env, policy.PPOConfig{Steps: 1, Samples: 4, LR: 5e-4, Seed: seed}); err != nil {
+		copy(p.LM.Model.Params, ref.Model.Params)
+		p.opt = NewAdamW(p.LM.Model, p.cfg.Optimizer)
+		p.cacheValid, p.refValid, p.trValid = false, false, false
+		if _, err := policy.PPO(p, env, policy.PPOConfig{Steps: 1, Samples: 4, LR: 5e-4, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}
