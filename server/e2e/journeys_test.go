@@ -261,6 +261,8 @@ func TestJ3Researcher(t *testing.T) {
 	a.shot("j3-policy")
 	a.nav(s.url("/data"))
 	a.ready()
+	// prefer-ready marks the state loaded; the page shows it at its next render.
+	a.wait("the data page's counts", `document.querySelector("#main .grid-4")`, 30*time.Second)
 	countsA := a.text("#main .grid-4")
 	a.click("#share-btn")
 	a.wait("the share link", `(document.querySelector("#share-url") || {}).value`, time.Minute)
@@ -278,6 +280,7 @@ func TestJ3Researcher(t *testing.T) {
 	}
 	b.nav(s.url("/data"))
 	b.ready()
+	b.wait("the data page's counts", `document.querySelector("#main .grid-4")`, 30*time.Second)
 	if got := b.text("#main .grid-4"); got != countsA {
 		b.fail("the second profile shows %q, the first %q", got, countsA)
 	}
