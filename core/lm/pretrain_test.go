@@ -6,7 +6,6 @@ import (
 
 	"prefer/core/demo"
 	"prefer/core/feedback"
-	"prefer/core/rng"
 )
 
 // TestPretrainPinned runs a short pretraining (the same code path as the shipped
@@ -103,8 +102,22 @@ func TestRewardHead(t *testing.T) {
 	if a, b := h.Head.Score(it, it.Responses[0].Text), back.Score(it, it.Responses[0].Text); a != b {
 		t.Errorf("stored head scores %v, original %v", b, a)
 	}
-	_ = rng.New
-	_ = feedback.ResponseID
+	// A response's reward must not depend on what else is in its batch: scored with
+	// responses of other lengths, every one reads the hidden state at its own EOS.
+	var items []*feedback.Item
+	var texts []string
+	for k := range d.Items[:4] {
+		for _, r := range d.Items[k].Responses {
+			items = append(items, &d.Items[k])
+			texts = append(texts, r.Text)
+		}
+	}
+	many := h.Head.ScoreMany(items, texts)
+	for i := range texts {
+		if alone := h.Head.Score(items[i], texts[i]); alone != many[i] {
+			t.Fatalf("%q scores %v alone and %v in a batch", texts[i], alone, many[i])
+		}
+	}
 }
 
 func mustProfiles(tb testing.TB, spec string) []demo.Profile {

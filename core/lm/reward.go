@@ -67,7 +67,7 @@ func (l *LM) scoreSeq(prompt, text string) Seq {
 
 // scorePos is the position of the last input token of row i (its EOS).
 func scorePos(bt *batch, i int) int {
-	return min(bt.start[i]+bt.n[i], bt.T-1)
+	return min(bt.start[i]+bt.n[i]-1, bt.T-1)
 }
 
 // scoreBatch lays out seqs like makeBatch, computing each row up to its score
