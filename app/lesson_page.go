@@ -242,7 +242,7 @@ func (p *lessonPage) stepFeedback(st lessonState, busy bool) app.UI {
 		app.Div().Class("row").Body(
 			app.Button().Class("primary").ID("lesson-simulate").Disabled(busy).Text("Let simulated raters label 60 prompts").
 				OnClick(func(ctx app.Context, e app.Event) { p.simulate(ctx, nil) }),
-			app.A().Class("btn").Href(PathLabel).Text("…or label a few pairs yourself"),
+			app.A().Class("btn").Href(appPath(PathLabel)).Text("…or label a few pairs yourself"),
 		),
 		app.P().Class("muted").Text("Simulating replaces the working state; the previous one is kept on the Data page."),
 		result,
