@@ -38,6 +38,23 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// oneSnapshot returns the single positional argument (the input snapshot), or a
+// usage error saying what to give.
+func oneSnapshot(pos []string) (string, error) {
+	if len(pos) != 1 {
+		return "", usagef("give exactly one snapshot file (got %d arguments)", len(pos))
+	}
+	return pos[0], nil
+}
+
+// needOutput returns a usage error when the -o flag was not given.
+func needOutput(out string) error {
+	if out == "" {
+		return usagef("give the output file with -o FILE")
+	}
+	return nil
+}
+
 // printJSON writes v as one indented JSON object and a newline.
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -272,11 +272,12 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one input snapshot")
+	in, err := oneSnapshot(pos)
+	if err != nil {
+		return err
 	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE")
+	if err := needOutput(*out); err != nil {
+		return err
 	}
 	if *kind != "candidates" {
 		return usagef("--policy %q is not a policy kind: use candidates or lm", *kind)
@@ -321,7 +322,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 			return usagef("unknown --auditor %q: use one of %s", *auditor, strings.Join(demo.PresetNames(), ", "))
 		}
 	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}

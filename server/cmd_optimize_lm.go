@@ -84,11 +84,12 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one input snapshot")
+	in, err := oneSnapshot(pos)
+	if err != nil {
+		return err
 	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE")
+	if err := needOutput(*out); err != nil {
+		return err
 	}
 	if *beta != 0 && *targetKL != 0 {
 		return usagef("give either --beta or --target-kl, not both")
@@ -119,7 +120,7 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *estimator)
 	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}

@@ -61,11 +61,12 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one input snapshot")
+	in, err := oneSnapshot(pos)
+	if err != nil {
+		return err
 	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE")
+	if err := needOutput(*out); err != nil {
+		return err
 	}
 	switch *algo {
 	case "exact", "ppo", "rloo", "bon":
@@ -83,7 +84,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--ns: %v", err)
 	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}

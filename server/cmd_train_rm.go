@@ -152,11 +152,12 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one input snapshot file")
+	in, err := oneSnapshot(pos)
+	if err != nil {
+		return err
 	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE")
+	if err := needOutput(*out); err != nil {
+		return err
 	}
 	valid01 := func(flag string, v float64) error {
 		if math.IsNaN(v) || v < 0 || v >= 1 {
@@ -185,7 +186,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if *lr < 0 || *wd < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
 		return usagef("--lr, --weight-decay, --margin, --center and --ridge cannot be negative")
 	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}
