@@ -2,6 +2,7 @@ package feedback
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -95,7 +96,7 @@ func (ix *Index) Validate(j *Judgment) error {
 			}
 			seen[id] = true
 		}
-		if !isPermutation(j.Order, len(j.Shown)) {
+		if !IsPermutation(j.Order, len(j.Shown)) {
 			return fail(ErrNotPermutation, "order %v for %d responses", j.Order, len(j.Shown))
 		}
 	case KindRate:
@@ -119,7 +120,7 @@ func (ix *Index) Validate(j *Judgment) error {
 		if err := has(j.Response); err != nil {
 			return err
 		}
-		if !contains(FlagCategories, j.Category) {
+		if !slices.Contains(FlagCategories, j.Category) {
 			return fail(ErrBadCategory, "%q (want one of %s)", j.Category, strings.Join(FlagCategories, ", "))
 		}
 	case KindThumb:
@@ -154,7 +155,8 @@ func (ix *Index) ValidateLog(l *Log) []error {
 	return errs
 }
 
-func isPermutation(order []int, n int) bool {
+// IsPermutation reports whether order holds each of 0..n-1 exactly once.
+func IsPermutation(order []int, n int) bool {
 	if len(order) != n {
 		return false
 	}
@@ -166,13 +168,4 @@ func isPermutation(order []int, n int) bool {
 		seen[v] = true
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

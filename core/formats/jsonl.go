@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"prefer/core/feedback"
@@ -286,7 +287,7 @@ func (b *builder) jsonlJudgment(l *jsonlLine, line int) error {
 			seen[id] = true
 			j.Shown = append(j.Shown, id)
 		}
-		if !permutation(l.Order, len(texts)) {
+		if !feedback.IsPermutation(l.Order, len(texts)) {
 			return fmt.Errorf("\"order\" must list the indices 0..%d of \"responses\" once each, best first; got %v", len(texts)-1, l.Order)
 		}
 		j.Order = append([]int(nil), l.Order...)
@@ -313,7 +314,7 @@ func (b *builder) jsonlJudgment(l *jsonlLine, line int) error {
 		if err := one(); err != nil {
 			return err
 		}
-		if !contains(feedback.FlagCategories, l.Category) {
+		if !slices.Contains(feedback.FlagCategories, l.Category) {
 			return fmt.Errorf("\"category\" must be one of %s, not %q", strings.Join(feedback.FlagCategories, ", "), l.Category)
 		}
 		j.Category = l.Category
@@ -339,29 +340,6 @@ func (b *builder) jsonlJudgment(l *jsonlLine, line int) error {
 	}
 	b.commit(p)
 	return nil
-}
-
-func permutation(order []int, n int) bool {
-	if len(order) != n {
-		return false
-	}
-	seen := make([]bool, n)
-	for _, v := range order {
-		if v < 0 || v >= n || seen[v] {
-			return false
-		}
-		seen[v] = true
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // WriteJSONL writes d in Prefer's JSON-lines format so that ReadJSONL gives it back:
