@@ -33,6 +33,13 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	b.wait("the lesson page", `document.querySelector("#lesson-all")`, 30*time.Second)
 	// Every main-thread task over 50 ms while training (PerformanceObserver longtask).
 	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__long.push(e.duration); (window.__lt = window.__lt || []).push(Math.round(e.duration) + "@" + Math.round(e.startTime) + ":" + ((document.querySelector("#job") || {}).innerText || "-").replace(/\s+/g, " ").slice(0, 60)) } }).observe({type: "longtask"}), true)`)
+	// And every frame over 50 ms (Long Animation Frames), logged with where its time
+	// went: the page's scripts, and the rendering that starts at render_ms.
+	eval[bool](b, `(window.__loaf = [], new PerformanceObserver(l => {
+		for (const e of l.getEntries()) window.__loaf.push(JSON.stringify({
+			at_ms: Math.round(e.startTime), frame_ms: Math.round(e.duration), render_ms: Math.round(e.renderStart - e.startTime),
+			scripts: e.scripts.map(s => s.invoker + " " + Math.round(s.duration) + " ms")}))
+	}).observe({type: "long-animation-frame"}), true)`)
 	start := time.Now()
 	b.click("#lesson-all")
 	b.wait("the lesson to finish", `document.querySelector("#step-samples[data-done=true]") && document.querySelector("#step-sweep[data-done=true]")`, 4*time.Minute)
@@ -41,6 +48,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	r.LongTasks = eval[int](b, `window.__long.length`)
 	r.Stats = b.stats()
 	t.Logf("long tasks: %s", eval[string](b, `(window.__lt || []).join("\n")`))
+	t.Logf("frames over 50 ms: %s", eval[string](b, `window.__loaf.join("\n")`))
 	return r
 }
 
