@@ -339,27 +339,17 @@ func policyCaption(w, s *snapshot.Run) string {
 func (p *lessonPage) stepSweep(st lessonState, busy bool) app.UI {
 	var result []app.UI
 	if sw := st.sweep; sw != nil {
-		x := sw.Series["sqrt_kl"]
-		ch := newChart("lesson-sweep-chart", "Proxy and gold reward against distance from the reference", "√KL(π ‖ π_ref)  (√nats)", "expected reward (gold units)")
-		ch.Series = []series{
-			{Name: "proxy (reward model)", X: x, Y: sw.Series["proxy"], Class: "s1"},
-			{Name: "gold (true quality)", X: x, Y: sw.Series["gold"], Class: "s2"},
+		ch, best, at := sweepChart("lesson-sweep-chart", sw)
+		result = append(result, ch.render())
+		if at >= 0 {
+			gold, proxy, beta, x := sw.Series["gold"], sw.Series["proxy"], sw.Series["beta"], sw.Series["sqrt_kl"]
+			last := len(gold) - 1
+			msg := fmt.Sprintf("Each point is the exact optimum π* ∝ π_ref·exp(r/β) for one β from %g down to %g. The proxy reward rises all the way, from %s to %s. The gold reward rises at first — optimization helps — peaks at %s when √KL = %s (β = %g), then falls to %s: past that point the policy is exploiting the reward model's mistakes. This is the shape Gao, Schulman & Hilton (2022) measured at scale.",
+				beta[0], beta[last], fmtNum(proxy[0], 2), fmtNum(proxy[last], 2),
+				fmtNum(best, 2), fmtNum(x[at], 2), beta[at], fmtNum(gold[last], 2))
+			result = append(result, caption(app.Text(msg)))
 		}
-		gold := sw.Series["gold"]
-		best, at := math.Inf(-1), 0
-		for i, g := range gold {
-			if g > best {
-				best, at = g, i
-			}
-		}
-		msg := fmt.Sprintf("Each point is the exact optimum π* ∝ π_ref·exp(r/β) for one β from %g down to %g. The proxy reward rises all the way, from %s to %s. The gold reward rises at first — optimization helps — peaks at %s when √KL = %s (β = %g), then falls to %s: past that point the policy is exploiting the reward model's mistakes. This is the shape Gao, Schulman & Hilton (2022) measured at scale.",
-			sw.Series["beta"][0], sw.Series["beta"][len(gold)-1],
-			fmtNum(sw.Series["proxy"][0], 2), fmtNum(sw.Series["proxy"][len(gold)-1], 2),
-			fmtNum(best, 2), fmtNum(x[at], 2), sw.Series["beta"][at], fmtNum(gold[len(gold)-1], 2))
-		result = append(result, ch.render(), caption(app.Text(msg)))
-		for _, n := range sw.Notes {
-			result = append(result, app.Div().Class("notice").Role("alert").Text("⚠ "+n))
-		}
+		result = append(result, sweepAlerts(sw)...)
 	}
 	return stepPanel("step-sweep", 5, "Reward hacking, seen whole", st.sweep != nil,
 		app.P().Text("One more experiment: solve for the best policy at twelve values of β, from a tight leash to none, and plot both rewards against how far each policy moved (√KL)."),

@@ -337,29 +337,41 @@ func singleSamples(r *snapshot.Run) app.UI {
 
 // sweepPanel shows the β sweep: proxy and gold reward against √KL.
 func sweepPanel(sw *snapshot.Run) app.UI {
-	x := sw.Series["sqrt_kl"]
-	ch := newChart("po-sweep-chart", "Proxy and gold reward against distance from the reference", "√KL(π ‖ π_ref)  (√nats)", "expected reward (gold units)")
-	ch.Series = []series{
-		{Name: "proxy (reward model)", X: x, Y: sw.Series["proxy"], Class: "s1"},
-		{Name: "gold (true quality)", X: x, Y: sw.Series["gold"], Class: "s2"},
-	}
-	gold := sw.Series["gold"]
-	best, at := math.Inf(-1), 0
-	for i, g := range gold {
-		if g > best {
-			best, at = g, i
-		}
-	}
-	if len(gold) > 0 {
-		ch.Caption = fmt.Sprintf("The gold reward peaks at %s at β = %g (√KL %s); past it, optimization exploits the reward model.", fmtNum(best, 2), sw.Series["beta"][at], fmtNum(x[at], 2))
-	}
-	var alerts []app.UI
-	for _, n := range sw.Notes {
-		alerts = append(alerts, app.Div().Class("notice").Role("alert").Text("⚠ "+n))
+	ch, best, at := sweepChart("po-sweep-chart", sw)
+	if at >= 0 {
+		ch.Caption = fmt.Sprintf("The gold reward peaks at %s at β = %g (√KL %s); past it, optimization exploits the reward model.", fmtNum(best, 2), sw.Series["beta"][at], fmtNum(sw.Series["sqrt_kl"][at], 2))
 	}
 	return app.Section().Class("panel stack").ID("po-sweep").Body(
 		app.H2().Text("β sweep"),
 		ch.render(),
-		app.Div().Body(alerts...),
+		app.Div().Body(sweepAlerts(sw)...),
 	)
+}
+
+// sweepChart is the chart of a β sweep: proxy and gold reward against √KL. It
+// returns the gold reward's peak and the index of the point where it is (-1 when
+// the sweep has no gold).
+func sweepChart(id string, sw *snapshot.Run) (ch chartSpec, best float64, at int) {
+	x := sw.Series["sqrt_kl"]
+	ch = newChart(id, "Proxy and gold reward against distance from the reference", "√KL(π ‖ π_ref)  (√nats)", "expected reward (gold units)")
+	ch.Series = []series{
+		{Name: "proxy (reward model)", X: x, Y: sw.Series["proxy"], Class: "s1"},
+		{Name: "gold (true quality)", X: x, Y: sw.Series["gold"], Class: "s2"},
+	}
+	best, at = math.Inf(-1), -1
+	for i, g := range sw.Series["gold"] {
+		if g > best {
+			best, at = g, i
+		}
+	}
+	return ch, best, at
+}
+
+// sweepAlerts are the hacking detector's findings on a sweep.
+func sweepAlerts(sw *snapshot.Run) []app.UI {
+	var alerts []app.UI
+	for _, n := range sw.Notes {
+		alerts = append(alerts, app.Div().Class("notice").Role("alert").Text("⚠ "+n))
+	}
+	return alerts
 }

@@ -47,12 +47,22 @@ func oneSnapshot(pos []string) (string, error) {
 	return pos[0], nil
 }
 
-// needOutput returns a usage error when the -o flag was not given.
-func needOutput(out string) error {
-	if out == "" {
-		return usagef("give the output file with -o FILE")
+// parseInOut parses the flags of a command that reads one snapshot and writes
+// another with -o (out, a flag of fs): it returns the input file, or a usage error
+// when there is not exactly one or the output was not given.
+func parseInOut(fs *flag.FlagSet, args []string, out *string) (string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return "", err
 	}
-	return nil
+	in, err := oneSnapshot(pos)
+	if err != nil {
+		return "", err
+	}
+	if *out == "" {
+		return "", usagef("give the output file with -o FILE")
+	}
+	return in, nil
 }
 
 // printJSON writes v as one indented JSON object and a newline.

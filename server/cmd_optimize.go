@@ -268,15 +268,8 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	audit := fs.Float64("audit", 0.1, "fraction of --synthetic pairs also labeled by a simulated human, whose agreement with the AI rater is reported")
 	auditor := fs.String("auditor", "expert", "demo rater preset of the simulated human auditor")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseInOut(fs, args, out)
 	if err != nil {
-		return err
-	}
-	in, err := oneSnapshot(pos)
-	if err != nil {
-		return err
-	}
-	if err := needOutput(*out); err != nil {
 		return err
 	}
 	if *kind != "candidates" {

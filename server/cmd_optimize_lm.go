@@ -80,15 +80,8 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	maxTokens := fs.Int("max-tokens", 48, "longest response in tokens")
 	name := fs.String("name", "", "name of the run and the policy model (default optimize-lm-ALGO, policy-lm-ALGO)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseInOut(fs, args, out)
 	if err != nil {
-		return err
-	}
-	in, err := oneSnapshot(pos)
-	if err != nil {
-		return err
-	}
-	if err := needOutput(*out); err != nil {
 		return err
 	}
 	if *beta != 0 && *targetKL != 0 {

@@ -57,15 +57,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	name := fs.String("name", "", "name of the sweep run (default sweep-ALGO)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseInOut(fs, args, out)
 	if err != nil {
-		return err
-	}
-	in, err := oneSnapshot(pos)
-	if err != nil {
-		return err
-	}
-	if err := needOutput(*out); err != nil {
 		return err
 	}
 	switch *algo {

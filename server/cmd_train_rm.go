@@ -148,15 +148,8 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "model name in the snapshot (default rm-FAMILY)")
 	personalize := fs.Bool("personalize", false, "also fit one model per rater group and report how far they diverge")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseInOut(fs, args, out)
 	if err != nil {
-		return err
-	}
-	in, err := oneSnapshot(pos)
-	if err != nil {
-		return err
-	}
-	if err := needOutput(*out); err != nil {
 		return err
 	}
 	valid01 := func(flag string, v float64) error {
