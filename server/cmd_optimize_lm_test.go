@@ -33,7 +33,9 @@ type lmReport struct {
 	Samples []struct {
 		Prompt, Reference, Policy string
 	} `json:"samples"`
-	Series map[string][]*float64 `json:"series"`
+	Series        map[string][]*float64 `json:"series"`
+	Before, After map[string]float64    // the evaluation before and after: gold, reward, part rates
+	Alerts        []lmAlert             `json:"alerts"`
 }
 
 func TestWantsLMPolicy(t *testing.T) {
