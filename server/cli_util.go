@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,8 +15,24 @@ import (
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("prefer "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package says nothing itself: a bad flag comes back as a usage error
+	// (printed once, with the usage line) and -h as a helpRequest (run prints the
+	// usage, the summary and every flag).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
+}
+
+// helpRequest is what parseFlags returns for -h or --help: the command's flags.
+type helpRequest struct{ fs *flag.FlagSet }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
+// printFlags writes every flag of fs with its description and default.
+func (h *helpRequest) printFlags(w io.Writer) {
+	h.fs.SetOutput(w)
+	h.fs.PrintDefaults()
+	h.fs.SetOutput(io.Discard)
 }
 
 // parseFlags parses args, allowing flags after positional arguments
@@ -24,6 +41,9 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &helpRequest{fs}
+			}
 			return nil, usagef("%v", err)
 		}
 		rest := fs.Args()

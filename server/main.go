@@ -53,7 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
-				fmt.Fprintf(stdout, "usage: prefer %s\n\n%s\n", c.usage, c.summary)
+				// The command itself knows its flags: ask it for them.
+				var h *helpRequest
+				errors.As(c.run([]string{"--help"}, io.Discard, io.Discard), &h)
+				printHelp(stdout, c, h)
 				return 0
 			}
 		}
@@ -76,6 +79,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
+	var h *helpRequest
+	if errors.As(err, &h) {
+		printHelp(stdout, c, h)
+		return 0
+	}
 	fmt.Fprintf(stderr, "prefer %s: %v\n", c.name, err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -83,6 +91,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return 1
+}
+
+// printHelp writes a command's usage, what it does and, when h is not nil, its flags.
+func printHelp(w io.Writer, c *command, h *helpRequest) {
+	fmt.Fprintf(w, "usage: prefer %s\n\n%s\n", c.usage, c.summary)
+	if h != nil {
+		fmt.Fprintln(w, "\nflags:")
+		h.printFlags(w)
+	}
 }
 
 func printCommands(w io.Writer) {
