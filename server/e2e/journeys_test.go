@@ -33,9 +33,10 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	b.wait("the lesson page", `document.querySelector("#lesson-all")`, 30*time.Second)
 	// Every main-thread task over 50 ms while training (PerformanceObserver longtask).
 	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__long.push(e.duration); (window.__lt = window.__lt || []).push(Math.round(e.duration) + "@" + Math.round(e.startTime) + ":" + ((document.querySelector("#job") || {}).innerText || "-").replace(/\s+/g, " ").slice(0, 60)) } }).observe({type: "longtask"}), true)`)
-	// And every frame over 50 ms (Long Animation Frames), logged with where its time
-	// went: the page's scripts, and the rendering that starts at render_ms.
-	eval[bool](b, `(window.__loaf = [], new PerformanceObserver(l => {
+	// And every frame over 50 ms (Long Animation Frames, where the browser has them),
+	// logged with where its time went: the page's scripts, and the rendering that
+	// starts at render_ms.
+	eval[bool](b, `(window.__loaf = [], PerformanceObserver.supportedEntryTypes.includes("long-animation-frame") && new PerformanceObserver(l => {
 		for (const e of l.getEntries()) window.__loaf.push(JSON.stringify({
 			at_ms: Math.round(e.startTime), frame_ms: Math.round(e.duration), render_ms: Math.round(e.renderStart - e.startTime),
 			scripts: e.scripts.map(s => s.invoker + " " + Math.round(s.duration) + " ms")}))
