@@ -141,6 +141,26 @@ func nativeLMMS(tb testing.TB) float64 {
 		Prompts: lessonLMPrompts, Samples: lessonLMSamples, LR: lessonLMLR, Prefix: "lesson-lm"}).Millis
 }
 
+// TestWasmBudgets keeps the transferred (brotli) sizes of the two wasm binaries
+// within their budgets: the UI's is issue 5's target, 2.0 MB (measured 1.965 MB);
+// the worker's guards against growth only — measured 1.426 MB, while the issue's
+// 0.8 MB target is out of reach for a Go worker that carries the engines (docs/ui.md,
+// "Sizes").
+func TestWasmBudgets(t *testing.T) {
+	s := startServer(t)
+	root := repoRoot(t)
+	for _, b := range []struct {
+		file   string
+		budget int64
+	}{{"app.wasm", 2_000_000}, {"worker.wasm", 1_500_000}} {
+		raw, size := wasmSizes(t, s, filepath.Join(root, "static", "web", b.file), "/web/"+b.file)
+		t.Logf("%s: %d bytes, %d transferred", b.file, raw, size)
+		if size > b.budget {
+			t.Errorf("%s transfers %d bytes (brotli), over its budget of %d", b.file, size, b.budget)
+		}
+	}
+}
+
 // wasmSizes returns the raw size of a wasm file and the bytes the server transfers
 // for it with Accept-Encoding: br (its precompressed file), compressing it here
 // when the server sends it uncompressed.
