@@ -22,6 +22,9 @@ func init() {
 	})
 }
 
+// maxSampleAnswers bounds one call's answers (≈ 20 s natively at the default size).
+const maxSampleAnswers = 20000
+
 // sampleAnswer is one sampled answer. Gold and parts are known when the prompt is
 // one of the demo domain's (demo.Known).
 type sampleAnswer struct {
@@ -111,6 +114,9 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 		items = append(items, s.Items[:min(*nPrompts, len(s.Items))]...)
 	default:
 		items = demo.Prompts(rng.New(*seed).Split("sample/prompts").Uint64(), *nPrompts)
+	}
+	if len(items)**n > maxSampleAnswers {
+		return usagef("%d prompts × %d answers is more than %d answers; ask for fewer", len(items), *n, maxSampleAnswers)
 	}
 	// Each prompt K times in a row: one batch, one seeded stream.
 	asked := make([]feedback.Item, 0, len(items)**n)

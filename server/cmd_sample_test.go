@@ -137,6 +137,7 @@ func TestSampleErrors(t *testing.T) {
 		{[]string{ref, "--temperature", "NaN"}, 2, "out of range"},
 		{[]string{ref, "--top-k", "-1"}, 2, "--top-k -1 is negative"},
 		{[]string{ref, "--prompt", " "}, 2, "empty prompt"},
+		{[]string{ref, "--prompts", "10000", "--n", "3"}, 2, "more than 20000 answers"},
 		{[]string{ref, ref}, 2, "exactly one snapshot"},
 		{[]string{filepath.Join(dir, "missing.snap")}, 1, "no such file"},
 	} {
