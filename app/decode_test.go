@@ -22,15 +22,7 @@ func lessonStates(tb testing.TB) map[string][]byte {
 		tb.Fatal(err)
 	}
 	run := func(state []byte, kind string, p jobs.Params) []byte {
-		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out, err := work.Handle(req, nil, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		res, err := jobs.DecodeResult(out)
+		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
 		if err != nil {
 			tb.Fatal(err)
 		}

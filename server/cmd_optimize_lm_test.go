@@ -150,17 +150,9 @@ func TestOptimizeLMMatchesWorker(t *testing.T) {
 	dir := t.TempDir()
 	job := func(kind string, state []byte, ref []byte, p jobs.Params) []byte {
 		t.Helper()
-		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := work.Handle(req, nil, nil)
+		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
-		}
-		res, err := jobs.DecodeResult(out)
-		if err != nil {
-			t.Fatal(err)
 		}
 		return res.Snapshot
 	}

@@ -73,6 +73,21 @@ func Handle(data []byte, progress func([]byte), mem func() int64) ([]byte, error
 	return msgpack.Marshal(res)
 }
 
+// Run runs a request natively exactly as the worker does — encoded, handled,
+// decoded: the same bytes in and out — for tests, benchmarks and comparisons with
+// the worker.
+func Run(req *jobs.Request) (*jobs.Result, error) {
+	data, err := jobs.Encode(req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := Handle(data, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return jobs.DecodeResult(out)
+}
+
 func ping(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	report(jobs.Progress{Phase: "ping", Step: 1, Total: 1})
 	return &jobs.Result{Summary: map[string]float64{"bytes": float64(len(req.Snapshot))}}, nil

@@ -121,15 +121,7 @@ func nativeLMMS(tb testing.TB) float64 {
 		tb.Fatal(err)
 	}
 	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
-		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out, err := work.Handle(req, nil, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		res, err := jobs.DecodeResult(out)
+		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -199,15 +191,7 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); retur
 func nativeTrainMS(tb testing.TB) float64 {
 	tb.Helper()
 	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
-		req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out, err := work.Handle(req, nil, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		res, err := jobs.DecodeResult(out)
+		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
 		if err != nil {
 			tb.Fatal(err)
 		}
