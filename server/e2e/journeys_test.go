@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -145,52 +143,19 @@ func (b *browser) progress() int {
 // exactly 30 judgments of that rater, none twice.
 func TestJ2Rater(t *testing.T) {
 	s := startServer(t)
-	demo, err := os.ReadFile(filepath.Join(repoRoot(t), "static", "web", "demo.snap"))
-	if err != nil {
-		t.Fatalf("read the demo snapshot: %v", err)
-	}
-	var snap struct {
-		ID string `json:"id"`
-	}
-	if code := s.api("POST", "/api/v1/snapshots", "", "application/msgpack", demo, &snap); code != 201 && code != 200 {
-		t.Fatalf("upload the demo snapshot: HTTP %d", code)
-	}
-	var proj struct {
-		ID        string `json:"id"`
-		LeadToken string `json:"lead_token"`
-		Raters    []struct {
-			ID  string `json:"id"`
-			URL string `json:"url"`
-		} `json:"raters"`
-	}
-	body, _ := json.Marshal(map[string]any{"name": "J2", "snapshot": snap.ID, "rater_count": 1, "overlap": 1, "seed": 1})
-	if code := s.api("POST", "/api/v1/projects", adminToken, "application/json", body, &proj); code != 201 && code != 200 {
-		t.Fatalf("create the project: HTTP %d", code)
-	}
-	if len(proj.Raters) != 1 {
-		t.Fatalf("project has %d raters, want 1", len(proj.Raters))
-	}
-	link := proj.Raters[0].URL
-	if i := strings.Index(link, "/p/"); i >= 0 {
-		link = s.url(link[i:])
-	}
+	proj := createProject(t, s, "J2", 1, 1, 0)
+	rater := proj.Raters[0].ID
+	link := local(s, proj.Raters[0].URL)
 	b := newBrowser(t)
 	b.nav(link)
 	b.ready()
 	b.wait("the rater's queue", `document.querySelector("#label-prompt") && +document.querySelector("#progress-count").dataset.total >= 30`, 60*time.Second)
-	label := func(n int) {
-		for i := 0; i < n; i++ {
-			before := b.progress()
-			b.key([]string{"1", "2", "3", "4"}[i%4])
-			b.wait("judgment "+strconv.Itoa(before+1)+" to be saved", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+1), 20*time.Second)
-		}
-	}
-	label(20)
+	b.labelN(20)
 	b.wait("the first 20 to reach the server", `document.querySelector("#net-badge").dataset.pending === "0"`, 60*time.Second)
 	s.stop()
 	b.offline(true)
 	b.wait("the offline badge", `document.querySelector("#net-badge.offline")`, 10*time.Second)
-	label(10)
+	b.labelN(10)
 	b.wait("10 judgments pending", `document.querySelector("#net-badge").dataset.pending === "10"`, 20*time.Second)
 	b.shot("j2-rater-offline")
 	b.reload()
@@ -209,23 +174,12 @@ func TestJ2Rater(t *testing.T) {
 	b.offline(false)
 	// The server must end with exactly 30 judgments of the rater, none twice.
 	count := func() (n, distinct int) {
-		var page struct {
-			Events []struct {
-				ID    string `json:"id"`
-				Rater string `json:"rater"`
-			} `json:"events"`
+		ids := serverEvents(t, s, proj, rater)
+		set := map[string]bool{}
+		for _, id := range ids {
+			set[id] = true
 		}
-		if code := s.api("GET", "/api/v1/projects/"+proj.ID+"/events?since=&limit=1000", proj.LeadToken, "", nil, &page); code != 200 {
-			t.Fatalf("read the events: HTTP %d", code)
-		}
-		ids := map[string]bool{}
-		for _, e := range page.Events {
-			if e.Rater == proj.Raters[0].ID {
-				n++
-				ids[e.ID] = true
-			}
-		}
-		return n, len(ids)
+		return len(ids), len(set)
 	}
 	deadline := time.Now().Add(90 * time.Second)
 	n, distinct := count()
@@ -236,7 +190,7 @@ func TestJ2Rater(t *testing.T) {
 	b.wait("the badge to show all synced", `document.querySelector("#net-badge").dataset.pending === "0"`, 30*time.Second)
 	time.Sleep(time.Second) // anything sent twice would have arrived by now
 	if n, distinct = count(); n != 30 || distinct != 30 {
-		t.Fatalf("the server holds %d judgments (%d distinct) of rater %s, want exactly 30", n, distinct, proj.Raters[0].ID)
+		t.Fatalf("the server holds %d judgments (%d distinct) of rater %s, want exactly 30", n, distinct, rater)
 	}
 	b.shot("j2-rater-synced")
 }
