@@ -249,15 +249,25 @@ func env(s *snapshot.Snapshot, p jobs.Params, report Reporter) (policy.Env, stri
 	return e, fmt.Sprintf("%s reward model (seed %d)", res.Config.Family, q.Seed), nil
 }
 
-func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+// stateWithItems returns the request's state, or an error saying what is missing
+// (need) and how to get it when the state has no items.
+func stateWithItems(req *jobs.Request, need string) (*snapshot.Snapshot, error) {
 	s, err := req.State()
 	if err != nil {
 		return nil, err
 	}
-	p := req.Param()
 	if len(s.Items) == 0 {
-		return nil, errors.New("there are no items to optimize a policy on: simulate raters, import a dataset or open a snapshot first")
+		return nil, fmt.Errorf("there are no %s: simulate raters, import a dataset or open a snapshot first", need)
 	}
+	return s, nil
+}
+
+func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	s, err := stateWithItems(req, "items to optimize a policy on")
+	if err != nil {
+		return nil, err
+	}
+	p := req.Param()
 	algo := orDefault(p.Algo, "ppo")
 	betas := p.Betas
 	if len(betas) == 0 {

@@ -89,14 +89,11 @@ func lmEnv(s *snapshot.Snapshot, p jobs.Params, needProxy bool) (policy.Env, str
 }
 
 func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
-	s, err := req.State()
+	s, err := stateWithItems(req, "prompts for the transformer to answer")
 	if err != nil {
 		return nil, err
 	}
 	p := req.Param()
-	if len(s.Items) == 0 {
-		return nil, errors.New("there are no prompts for the transformer to answer: simulate raters, import a dataset or open a snapshot first")
-	}
 	algo := orDefault(p.Algo, "ppo")
 	report(jobs.Progress{Phase: "loading the transformer", Step: 0, Total: 1})
 	ref, refName, err := refLM(req, s)
@@ -195,14 +192,11 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 // "before" of optimize-lm with the same seed, recorded as a run of kind
 // "lm-samples" named Prefix + "-ref".
 func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
-	s, err := req.State()
+	s, err := stateWithItems(req, "prompts for the transformer to answer")
 	if err != nil {
 		return nil, err
 	}
 	p := req.Param()
-	if len(s.Items) == 0 {
-		return nil, errors.New("there are no prompts for the transformer to answer: simulate raters, import a dataset or open a snapshot first")
-	}
 	report(jobs.Progress{Phase: "answering the prompts", Step: 0, Total: 1})
 	ref, refName, err := refLM(req, s)
 	if err != nil {
