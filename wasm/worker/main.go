@@ -36,7 +36,7 @@ func main() {
 // the job's start (job bar, disabled buttons, live chart) right after posting it;
 // a worker that starts computing at once leaves that frame to share the other core
 // with everything else, and on a busy 2-core machine it ran 56–83 ms (a long task
-// in 6 of 12 lessons, docs/ui.md). Waiting 60 ms first: none in 12.
+// in 6 of 12 lessons, docs/ui.md). Waiting 60 ms first: none in 24.
 const pageHeadStart = 60 * time.Millisecond
 
 // serve runs one job and posts its progress and its result.
