@@ -28,7 +28,8 @@ var pagePaths = []struct{ name, path, ready string }{
 
 // TestPageScreenshots runs the lesson, then screenshots every page in light and dark
 // theme at 1280×720 and at tablet size (768×1024), and the label page's help
-// overlay, into the folder the tests print. Look at them.
+// overlay, into the folder the tests print. Look at them. Every control of every
+// page must have an accessible name (Chromium's accessibility tree says).
 func TestPageScreenshots(t *testing.T) {
 	s := startServer(t)
 	b := newBrowser(t)
@@ -46,6 +47,11 @@ func TestPageScreenshots(t *testing.T) {
 				b.wait(p.name+" content", p.ready, 60*time.Second)
 				time.Sleep(150 * time.Millisecond)
 				b.shot(fmt.Sprintf("page-%s-%s-%s", p.name, theme, size.name))
+				if theme == "light" && size.name == "1280x720" {
+					for _, c := range b.unnamedControls() {
+						t.Errorf("%s page: a %s has no accessible name", p.name, c)
+					}
+				}
 			}
 		}
 	}
