@@ -28,11 +28,24 @@ type helpRequest struct{ fs *flag.FlagSet }
 
 func (h *helpRequest) Error() string { return "help requested" }
 
-// printFlags writes every flag of fs with its description and default.
+// printFlags writes every flag of fs with its description and default, spelled as
+// the usage lines spell them (--name; one dash works too).
 func (h *helpRequest) printFlags(w io.Writer) {
-	h.fs.SetOutput(w)
-	h.fs.PrintDefaults()
-	h.fs.SetOutput(io.Discard)
+	h.fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		line := "  " + dash + f.Name
+		if kind != "" {
+			line += " " + kind
+		}
+		if d := f.DefValue; d != "" && d != "0" && d != "false" {
+			usage += fmt.Sprintf(" (default %s)", d)
+		}
+		fmt.Fprintf(w, "%s\n      %s\n", line, usage)
+	})
 }
 
 // parseFlags parses args, allowing flags after positional arguments

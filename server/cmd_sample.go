@@ -57,7 +57,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sample", stderr)
 	model := fs.String("model", "", "the language model to sample (default: the snapshot's last model of family lm)")
 	var texts []string
-	fs.Func("prompt", "a prompt to answer (repeat for several; default: the snapshot's items, else demo prompts)", func(s string) error {
+	fs.Func("prompt", "the `TEXT` of a prompt to answer (repeat for several; default: the snapshot's items, else demo prompts)", func(s string) error {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("empty prompt")
 		}

@@ -23,7 +23,7 @@ func TestHelp(t *testing.T) {
 			continue
 		}
 		for _, m := range named.FindAllStringSubmatch(c.usage, -1) {
-			if !strings.Contains(flags, "  -"+m[1]+" ") && !strings.Contains(flags, "  -"+m[1]+"\n") {
+			if !regexp.MustCompile(`(?m)^  --?` + regexp.QuoteMeta(m[1]) + `( |$)`).MatchString(flags) {
 				t.Errorf("prefer %s: the usage line names --%s, which is not a flag", name, m[1])
 			}
 		}
