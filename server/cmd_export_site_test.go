@@ -21,7 +21,7 @@ import (
 func TestExportSite(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site")
 	file, data := testSnapshot(t, 3)
-	code, stdout, stderr := runCmd(t, "export-site", dir, "--base", "/repo", "--snapshot", file, "--json")
+	code, stdout, stderr := runCLI(t, "export-site", dir, "--base", "/repo", "--snapshot", file, "--json")
 	if code != 0 {
 		t.Fatalf("export-site: %s", stderr)
 	}
@@ -119,7 +119,7 @@ func TestExportSite(t *testing.T) {
 		{"export-site", dir, "--base", "/a b"},
 		{"export-site", dir, "--snapshot", filepath.Join(t.TempDir(), "missing.snap")},
 	} {
-		if code, _, _ := runCmd(t, args...); code == 0 {
+		if code, _, _ := runCLI(t, args...); code == 0 {
 			t.Errorf("prefer %v succeeded", args)
 		}
 	}

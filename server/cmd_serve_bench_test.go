@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"prefer/core/feedback"
-	"prefer/server/api/wire"
 	"prefer/server/client"
 	"prefer/server/store/teststore"
 )
@@ -60,16 +59,7 @@ func runLoad(b *testing.B, bin, kind string) loadResult {
 	b.StopTimer()
 	p := startProcess(b, bin, storeArgs(b, kind)...)
 	ctx := context.Background()
-	_, data := testSnapshot(b, loadItems)
-	c := client.New(p.URL, "")
-	snap, _, err := c.PushSnapshot(ctx, data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	proj, err := c.CreateProject(ctx, wire.NewProject{Snapshot: snap.ID, RaterCount: loadRaters, Overlap: loadRaters})
-	if err != nil {
-		b.Fatal(err)
-	}
+	proj := openProject(b, p.URL, loadItems, loadRaters)
 	httpc := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: loadRaters}}
 
 	// Every rater's batches, made before the clock starts.

@@ -43,6 +43,24 @@ type process struct {
 }
 
 // startProcess starts bin serve with args on a free loopback port.
+// openProject uploads a test snapshot of n items to the server at url and makes a
+// project of it in which each of the raters labels every item.
+func openProject(tb testing.TB, url string, n, raters int) wire.ProjectCreated {
+	tb.Helper()
+	ctx := context.Background()
+	_, data := testSnapshot(tb, n)
+	c := client.New(url, "")
+	snap, _, err := c.PushSnapshot(ctx, data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	proj, err := c.CreateProject(ctx, wire.NewProject{Snapshot: snap.ID, RaterCount: raters, Overlap: raters})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return proj
+}
+
 func startProcess(tb testing.TB, bin string, args ...string) *process {
 	tb.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--quiet"}, args...)...)
@@ -101,20 +119,7 @@ func TestCrashSafety(t *testing.T) {
 			p := startProcess(t, bin, args...)
 			ctx := context.Background()
 			const raters, items, batch = 8, 40, 10
-			file, _ := testSnapshot(t, items)
-			_, data, err := readSnapshot(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := client.New(p.URL, "")
-			snap, _, err := c.PushSnapshot(ctx, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			proj, err := c.CreateProject(ctx, wire.NewProject{Snapshot: snap.ID, RaterCount: raters, Overlap: raters})
-			if err != nil {
-				t.Fatal(err)
-			}
+			proj := openProject(t, p.URL, items, raters)
 
 			var mu sync.Mutex
 			acked := map[string]bool{}

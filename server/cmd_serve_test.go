@@ -146,14 +146,6 @@ func testSnapshot(t testing.TB, n int) (string, []byte) {
 	return path, data
 }
 
-// runCmd runs a prefer command in-process.
-func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
-	return code, out.String(), errb.String()
-}
-
 func TestServeEndToEnd(t *testing.T) {
 	for _, kind := range teststore.Kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -190,11 +182,11 @@ func TestServeEndToEnd(t *testing.T) {
 
 			// pull the demo by its link; push a snapshot and pull it back by id.
 			out := filepath.Join(t.TempDir(), "demo.snap")
-			if code, _, stderr := runCmd(t, "pull", demo, "-o", out); code != 0 {
+			if code, _, stderr := runCLI(t, "pull", demo, "-o", out); code != 0 {
 				t.Fatalf("pull demo: %s", stderr)
 			}
 			file, data := testSnapshot(t, 4)
-			code, stdout, stderr := runCmd(t, "push", file, "--server", ts.URL, "--json")
+			code, stdout, stderr := runCLI(t, "push", file, "--server", ts.URL, "--json")
 			if code != 0 {
 				t.Fatalf("push: %s", stderr)
 			}
@@ -202,11 +194,11 @@ func TestServeEndToEnd(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil || !rep.Created || !strings.HasPrefix(rep.URL, ts.URL+"/s/") {
 				t.Fatalf("push report %s: %v", stdout, err)
 			}
-			if _, stdout, _ := runCmd(t, "push", file, "--server", ts.URL); strings.TrimSpace(stdout) != rep.URL {
+			if _, stdout, _ := runCLI(t, "push", file, "--server", ts.URL); strings.TrimSpace(stdout) != rep.URL {
 				t.Fatalf("second push printed %q, want the same link %q", stdout, rep.URL)
 			}
 			back := filepath.Join(t.TempDir(), "back.snap")
-			if code, stdout, stderr := runCmd(t, "pull", rep.ID, "--server", ts.URL, "-o", back, "--json"); code != 0 || !strings.Contains(stdout, rep.ContentID) {
+			if code, stdout, stderr := runCLI(t, "pull", rep.ID, "--server", ts.URL, "-o", back, "--json"); code != 0 || !strings.Contains(stdout, rep.ContentID) {
 				t.Fatalf("pull: %d %s %s", code, stdout, stderr)
 			}
 			if got, _ := os.ReadFile(back); !bytes.Equal(got, data) {
@@ -214,7 +206,7 @@ func TestServeEndToEnd(t *testing.T) {
 			}
 
 			// push --project prints rater links whose tokens open the queues.
-			code, stdout, stderr = runCmd(t, "push", file, "--server", ts.URL, "--project", "round 1", "--raters", "2", "--overlap", "2", "--json")
+			code, stdout, stderr = runCLI(t, "push", file, "--server", ts.URL, "--project", "round 1", "--raters", "2", "--overlap", "2", "--json")
 			if code != 0 {
 				t.Fatalf("push --project: %s", stderr)
 			}
@@ -234,7 +226,7 @@ func TestServeEndToEnd(t *testing.T) {
 			if _, err := client.New(ts.URL, rep.Project.LeadToken).Progress(t.Context(), rep.Project.ID); err != nil {
 				t.Fatalf("the lead token of the lead link: %v", err)
 			}
-			_, stdout, _ = runCmd(t, "push", file, "--server", ts.URL, "--project", "round 2", "--raters", "1")
+			_, stdout, _ = runCLI(t, "push", file, "--server", ts.URL, "--project", "round 2", "--raters", "1")
 			if !regexp.MustCompile(`(?m)^lead \(progress, pull the judgments\): http://\S+/p/[0-9a-f]+/lead#token=prf_\S+$`).MatchString(stdout) ||
 				!regexp.MustCompile(`(?m)^rater r1 \(\d+ items\): http://\S+/p/[0-9a-f]+#token=prf_\S+$`).MatchString(stdout) {
 				t.Fatalf("push --project does not print the lead's and the rater's links:\n%s", stdout)
@@ -281,7 +273,7 @@ func TestServeAndClientErrors(t *testing.T) {
 		{[]string{"pull", "abc", "-o", "y"}, 2, "--server"},
 	}
 	for _, c := range cases {
-		code, _, stderr := runCmd(t, c.args...)
+		code, _, stderr := runCLI(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("prefer %s: exit %d, stderr %q; want %d and %q", strings.Join(c.args, " "), code, stderr, c.code, c.want)
 		}

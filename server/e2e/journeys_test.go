@@ -203,6 +203,7 @@ func TestJ3Researcher(t *testing.T) {
 	a := newBrowser(t)
 	a.nav(s.url("/data"))
 	a.ready()
+	a.wait("the import controls", `document.querySelector("#import-format")`, 30*time.Second)
 	eval[bool](a, `(document.querySelector("#import-format").value = "hh-rlhf", document.querySelector("#import-format").dispatchEvent(new Event("change")), true)`)
 	file := filepath.Join(repoRoot(t), "testdata", "hh-rlhf", "harmless-base-test.jsonl.gz")
 	a.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}))
@@ -217,6 +218,8 @@ func TestJ3Researcher(t *testing.T) {
 	metricsA := a.text("#rm-results .grid")
 	a.nav(s.url("/policy"))
 	a.ready()
+	// prefer-ready marks the state loaded; the controls come with the next render.
+	a.wait("the policy controls", `document.querySelector("#po-steps")`, 30*time.Second)
 	eval[bool](a, `(document.querySelector("#po-steps").value = "60", document.querySelector("#po-steps").dispatchEvent(new Event("input")), true)`)
 	a.click("#po-run")
 	a.wait("the policy", `document.querySelector("#po-samples .sample")`, 3*time.Minute)
