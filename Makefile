@@ -95,7 +95,7 @@ bench: deps build
 	export PREFER_TEST_PG_DSN="$$($(PGSTART) start)" && PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
 	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./server/... | tee $(BENCH_DIR)/server.txt
 	@echo; echo "Prefer benchmarks ($$(date -u +%F), $$(nproc) cores, $$($(GO) version | cut -d' ' -f3))"; echo
-	@$(GO) run ./server/benchtable $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
+	@$(GO) run ./server/tools/benchtable $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
 
 # Long fuzzing runs (not part of make test, which replays the kept corpora).
 FUZZTIME ?= 10m

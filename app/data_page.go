@@ -11,6 +11,7 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
+	"prefer/core/wire"
 )
 
 // dataPage shows the working state's items and judgments (virtualized lists),
@@ -319,10 +320,7 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 			return
 		}
 		status, body, ferr := browser.Fetch("POST", appPath("/api/v1/snapshots"), data, map[string]string{"Content-Type": "application/msgpack"})
-		var created struct {
-			ID  string `json:"id"`
-			URL string `json:"url"`
-		}
+		var created wire.SnapshotCreated
 		if ferr == nil && (status == 200 || status == 201) && json.Unmarshal(body, &created) == nil && created.ID != "" {
 			link := created.URL
 			if link == "" {

@@ -13,7 +13,7 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 )
 
 // Labeling modes.
@@ -170,7 +170,7 @@ func loadTasks(link projectLink, same bool) string {
 	if status != 200 {
 		return fmt.Sprintf("The server refused the project link (HTTP %d): %s. Ask your lead for a new link.", status, shortBody(body))
 	}
-	var t projectTasks
+	var t wire.Tasks
 	if err := json.Unmarshal(body, &t); err != nil {
 		return "The server's answer is not a task list: " + err.Error()
 	}
@@ -183,7 +183,7 @@ func loadTasks(link projectLink, same bool) string {
 	done, _ := json.Marshal(t.Done)
 	_ = wb.SetMeta(metaDone, string(done))
 	if !same || len(wb.view().Snap.Items) == 0 {
-		s := t.snapshot()
+		s := tasksSnapshot(&t)
 		data, err := snapshot.Marshal(s)
 		if err != nil {
 			return err.Error()
@@ -206,40 +206,11 @@ func orDefault(s, def string) string {
 // metaDone holds the ids of the queue's items the server already has judgments of.
 const metaDone = "project-done"
 
-// projectTasks is the server's answer of GET /api/v1/projects/{p}/tasks
-// (docs/server.md).
-type projectTasks struct {
-	Project string `json:"project"`
-	Name    string `json:"name"`
-	Rater   struct {
-		ID    string `json:"id"`
-		Name  string `json:"name"`
-		Group string `json:"group"`
-	} `json:"rater"`
-	Guidelines []struct {
-		Version int    `json:"version"`
-		Text    string `json:"text"`
-	} `json:"guidelines"`
-	Items []struct {
-		ID        string `json:"id"`
-		Prompt    string `json:"prompt"`
-		Responses []struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
-		} `json:"responses"`
-	} `json:"items"`
-	Done []string `json:"done"`
-}
-
-func (t *projectTasks) snapshot() *snapshot.Snapshot {
+// tasksSnapshot is a rater's queue (the answer of GET /api/v1/projects/{p}/tasks) as
+// the working state: its items, its guidelines and the rater.
+func tasksSnapshot(t *wire.Tasks) *snapshot.Snapshot {
 	s := &snapshot.Snapshot{Provenance: snapshot.Provenance{Tool: "prefer web", Command: "project " + t.Project}}
-	for _, it := range t.Items {
-		fi := feedback.Item{ID: it.ID, Prompt: it.Prompt}
-		for _, r := range it.Responses {
-			fi.Responses = append(fi.Responses, feedback.Response{ID: r.ID, Text: r.Text})
-		}
-		s.Items = append(s.Items, fi)
-	}
+	s.Items = t.FeedbackItems()
 	for _, g := range t.Guidelines {
 		s.Guidelines = append(s.Guidelines, feedback.Guideline{Version: g.Version, Text: g.Text})
 	}

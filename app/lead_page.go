@@ -15,7 +15,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 )
 
 // leadPattern matches the project lead's page, /p/{project}/lead (the lead token

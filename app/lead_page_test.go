@@ -9,7 +9,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 )
 
 func TestLeadFromURL(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
+	"prefer/core/wire"
 )
 
 // projectLink is project mode: the rater labels a server project's queue, and the
@@ -404,14 +405,7 @@ type syncAction struct {
 //   - 413: split in halves; a single event too large is set aside.
 //   - network errors, 5xx, and any other status: back off and try again.
 func decideSync(status int, body []byte, ids []string) syncAction {
-	var e struct {
-		Code    string `json:"code"`
-		Message string `json:"error"`
-		Events  []struct {
-			ID    string `json:"id"`
-			Error string `json:"error"`
-		} `json:"events"`
-	}
+	var e wire.Error
 	_ = json.Unmarshal(body, &e)
 	msg := e.Message
 	if msg == "" {
@@ -462,11 +456,9 @@ func decideSync(status int, body []byte, ids []string) syncAction {
 
 // shortBody returns the start of an error answer for a message.
 func shortBody(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
+	var e wire.Error
+	if json.Unmarshal(b, &e) == nil && e.Message != "" {
+		return e.Message
 	}
 	if len(b) > 160 {
 		b = b[:160]

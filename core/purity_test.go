@@ -1,9 +1,12 @@
-// Package core_test holds the architecture rule of PRODUCT.md §3: the engine in core
+// Package core_test holds the import rules of docs/architecture.md: the engine in core
 // depends on nothing of the app, the wasm glue or the server, and does no browser or
-// network I/O, so it compiles and behaves the same natively and in wasm.
+// network I/O, so it compiles and behaves the same natively and in wasm; and the
+// browser side (app, wasm) depends on nothing under server/, so the folders form no
+// cycle (wasm → app → core, server → app, core).
 package core_test
 
 import (
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -27,12 +30,24 @@ func forbidden(pkg string) string {
 	return ""
 }
 
-func TestCoreDependsOnNothingOutside(t *testing.T) {
+// forbiddenInBrowser reports why a dependency of app or wasm is not allowed, or "".
+func forbiddenInBrowser(pkg string) string {
+	if pkg == "prefer/server" || strings.HasPrefix(pkg, "prefer/server/") {
+		return "the browser side must not depend on the server: shared protocol types live in core/wire"
+	}
+	return ""
+}
+
+// deps lists the transitive dependencies of the patterns, their tests' included, as
+// the go command resolves them in the environment env (nil: the native one).
+func deps(t *testing.T, env []string, patterns ...string) []string {
+	t.Helper()
 	if runtime.GOOS == "js" {
 		t.Skip("needs the go command; the native run of this test covers it")
 	}
-	// -test includes the dependencies of core's tests; -deps the transitive closure.
-	cmd := exec.Command("go", "list", "-deps", "-test", "-f", "{{.ImportPath}}", "prefer/core/...")
+	// -test includes the dependencies of the tests; -deps the transitive closure.
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-test", "-f", "{{.ImportPath}}"}, patterns...)...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
@@ -41,11 +56,28 @@ func TestCoreDependsOnNothingOutside(t *testing.T) {
 	if len(lines) < 10 {
 		t.Fatalf("go list returned too few packages (%d): %s", len(lines), out)
 	}
-	for _, line := range lines {
+	pkgs := make([]string, len(lines))
+	for i, line := range lines {
 		// A line is "path" or "path [variant.test]"; the path is what is imported.
-		pkg := strings.Fields(line)[0]
+		pkgs[i] = strings.Fields(line)[0]
+	}
+	return pkgs
+}
+
+func TestCoreDependsOnNothingOutside(t *testing.T) {
+	for _, pkg := range deps(t, nil, "prefer/core/...") {
 		if why := forbidden(pkg); why != "" {
 			t.Errorf("core depends on %s: %s", pkg, why)
+		}
+	}
+}
+
+// TestBrowserSideDoesNotImportServer holds the second rule for the code that runs in
+// the browser, compiled as it is for it (GOOS=js GOARCH=wasm).
+func TestBrowserSideDoesNotImportServer(t *testing.T) {
+	for _, pkg := range deps(t, []string{"GOOS=js", "GOARCH=wasm"}, "prefer/app/...", "prefer/wasm/...") {
+		if why := forbiddenInBrowser(pkg); why != "" {
+			t.Errorf("app or wasm depends on %s: %s", pkg, why)
 		}
 	}
 }
@@ -61,6 +93,16 @@ func TestForbiddenRule(t *testing.T) {
 	for _, pkg := range []string{"prefer/core/feedback", "gonum.org/v1/gonum/mat", "github.com/vmihailenco/msgpack/v5", "net", "prefer/applications"} {
 		if forbidden(pkg) != "" {
 			t.Errorf("%s is wrongly forbidden", pkg)
+		}
+	}
+	for _, pkg := range []string{"prefer/server", "prefer/server/api", "prefer/server/api/wire"} {
+		if forbiddenInBrowser(pkg) == "" {
+			t.Errorf("%s is not caught in the browser side", pkg)
+		}
+	}
+	for _, pkg := range []string{"prefer/core/wire", "prefer/app/work", "prefer/serverless"} {
+		if forbiddenInBrowser(pkg) != "" {
+			t.Errorf("%s is wrongly forbidden in the browser side", pkg)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/store"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/client"
 	"prefer/server/store"
 )

@@ -13,7 +13,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/store"
 )
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"prefer/core/feedback"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/store"
 	"prefer/server/store/teststore"
 )

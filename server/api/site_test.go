@@ -9,7 +9,7 @@ import (
 
 	goapp "github.com/maxence-charriere/go-app/v9/pkg/app"
 
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/store/teststore"
 )
 

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 	"prefer/server/store"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/server/api/wire"
+	"prefer/core/wire"
 )
 
 // Client talks to one server.

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"prefer/core/feedback"
+	"prefer/core/formats"
+	"prefer/core/snapshot"
+)
+
+func init() {
+	register(&command{
+		name:    "import",
+		usage:   "import --format trl|hh-rlhf|jsonl|labelstudio|summarize FILE... -o SNAP [--skip-bad] [--json]",
+		summary: "import preference datasets into a new snapshot (several files merge into one)",
+		run:     runImport,
+	})
+}
+
+// importReport is the JSON printed by `prefer import --json`.
+type importReport struct {
+	Format     string         `json:"format"`
+	Output     string         `json:"output"`
+	ID         string         `json:"id"`
+	Items      int            `json:"items"`
+	Responses  int            `json:"responses"`
+	Raters     int            `json:"raters"`
+	Judgments  int            `json:"judgments"`
+	ByKind     map[string]int `json:"judgments_by_kind"`
+	Records    int            `json:"records"`
+	Skipped    int            `json:"skipped"`
+	Duplicates int            `json:"duplicates"`
+	Ignored    int            `json:"ignored"`
+	Conflicts  int            `json:"conflicts"`
+	Files      []importedFile `json:"files"`
+}
+
+// importedFile is what one input file gave.
+type importedFile struct {
+	File       string   `json:"file"`
+	SHA256     string   `json:"sha256"`
+	Records    int      `json:"records"`
+	Judgments  int      `json:"judgments"`
+	Skipped    int      `json:"skipped"`
+	Duplicates int      `json:"duplicates"`
+	Ignored    int      `json:"ignored"`
+	Problems   []string `json:"problems,omitempty"`
+}
+
+func runImport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import", stderr)
+	format := fs.String("format", "", "input format: "+strings.Join(formats.Importers, ", "))
+	out := fs.String("o", "", "the snapshot to write")
+	skipBad := fs.Bool("skip-bad", false, "skip bad lines (counted and reported on stderr) instead of failing")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *format == "":
+		return usagef("give --format (%s)", strings.Join(formats.Importers, ", "))
+	case !slices.Contains(formats.Importers, *format):
+		return usagef("unknown --format %q; use one of %s", *format, strings.Join(formats.Importers, ", "))
+	case len(files) == 0:
+		return usagef("give at least one dataset file to import")
+	case *out == "":
+		return usagef("give the output snapshot with -o SNAP")
+	}
+
+	rep := importReport{Format: *format, Output: *out, ByKind: map[string]int{}, Files: []importedFile{}}
+	merged := &formats.Dataset{}
+	var sources []string
+	for _, path := range files {
+		d, fr, err := importFile(path, *format, formats.Options{Lenient: *skipBad})
+		if err != nil {
+			hint := "fix the line or pass --skip-bad to skip bad lines (and check that the file is in --format " + *format + ")"
+			var le *formats.LineError
+			if !errors.As(err, &le) {
+				hint = "check that the file is a " + *format + " dataset"
+			}
+			return fmt.Errorf("%s: %w\n%s", path, err, hint)
+		}
+		_, conflicts, err := merged.Merge(d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		rep.Conflicts += conflicts
+		rep.Files = append(rep.Files, fr)
+		rep.Records += fr.Records
+		rep.Skipped += fr.Skipped
+		rep.Duplicates += fr.Duplicates
+		rep.Ignored += fr.Ignored
+		sources = append(sources, filepath.Base(path)+" sha256:"+fr.SHA256)
+		if fr.Skipped > 0 {
+			fmt.Fprintf(stderr, "prefer import: %s: skipped %d bad line(s)\n", path, fr.Skipped)
+			for _, p := range fr.Problems[:min(5, len(fr.Problems))] {
+				fmt.Fprintf(stderr, "  %s\n", p)
+			}
+		}
+	}
+	if rep.Conflicts > 0 {
+		fmt.Fprintf(stderr, "prefer import: %d judgment id(s) appear with different content in different files; kept one of each\n", rep.Conflicts)
+	}
+	if err := checkReviewTargets(merged.Judgments); err != nil {
+		return err
+	}
+
+	cmd := []string{"prefer import --format", *format}
+	if *skipBad {
+		cmd = append(cmd, "--skip-bad")
+	}
+	for _, f := range files {
+		cmd = append(cmd, filepath.Base(f))
+	}
+	s := &snapshot.Snapshot{
+		Provenance: snapshot.Provenance{Command: strings.Join(cmd, " "), Note: "sources: " + strings.Join(sources, ", ")},
+		Items:      merged.Items,
+		Raters:     merged.Raters,
+	}
+	s.SetLog(feedback.NewLog(merged.Judgments...))
+	id, err := writeSnapshot(*out, s)
+	if err != nil {
+		return err
+	}
+	st := merged.Stats()
+	rep.ID, rep.Items, rep.Responses, rep.Raters, rep.Judgments = id, st.Items, st.Responses, st.Raters, st.Judgments
+	for k, n := range st.ByKind {
+		rep.ByKind[string(k)] = n
+	}
+	if *asJSON {
+		return printJSON(stdout, rep)
+	}
+	fmt.Fprintf(stdout, "imported %d judgments (%s) on %d items with %d responses, %d raters, from %d file(s)\nwrote %s (%s)\n",
+		rep.Judgments, importKindSummary(rep.ByKind), rep.Items, rep.Responses, rep.Raters, len(files), *out, id)
+	return nil
+}
+
+// importFile imports one file ("-" is standard input) and hashes its bytes.
+func importFile(path, format string, opt formats.Options) (*formats.Dataset, importedFile, error) {
+	fr := importedFile{File: path}
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fr, fmt.Errorf("open dataset: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	h := sha256.New()
+	tee := io.TeeReader(r, h)
+	d, rep, err := formats.Import(format, tee, opt)
+	if err != nil {
+		return nil, fr, err
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return nil, fr, fmt.Errorf("read dataset: %w", err)
+	}
+	fr.SHA256 = hex.EncodeToString(h.Sum(nil))
+	fr.Records, fr.Judgments, fr.Skipped, fr.Duplicates, fr.Ignored, fr.Problems = rep.Records, rep.Judgments, rep.Skipped, rep.Duplicates, rep.Ignored, rep.Problems
+	return d, fr, nil
+}
+
+// checkReviewTargets checks, once all files are merged, that every review judges a
+// flag that was imported.
+func checkReviewTargets(js []feedback.Judgment) error {
+	kinds := make(map[string]feedback.Kind, len(js))
+	for _, j := range js {
+		kinds[j.ID] = j.Kind
+	}
+	for _, j := range js {
+		if j.Kind != feedback.KindReview {
+			continue
+		}
+		if k, ok := kinds[j.Target]; !ok || k != feedback.KindFlag {
+			return fmt.Errorf("review %q judges %q, which is not a flag in the imported files; import the file with that flag too", j.ID, j.Target)
+		}
+	}
+	return nil
+}
+
+// importKindSummary renders counts by kind in the fixed order of feedback.Kinds.
+func importKindSummary(by map[string]int) string {
+	var parts []string
+	for _, k := range feedback.Kinds {
+		if n := by[string(k)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}

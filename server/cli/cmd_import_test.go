@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"prefer/core/feedback"
+	"prefer/core/snapshot"
+)
+
+const (
+	fixtures = "../../core/formats/testdata/"
+	hhFile   = "../../testdata/hh-rlhf/harmless-base-test.jsonl.gz"
+)
+
+// importJSON runs prefer import --json and decodes its report.
+func importJSON(tb testing.TB, args ...string) importReport {
+	tb.Helper()
+	code, out, errs := runCLI(tb, append([]string{"import", "--json"}, args...)...)
+	if code != 0 {
+		tb.Fatalf("prefer import %v: exit %d\n%s", args, code, errs)
+	}
+	var rep importReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		tb.Fatalf("import --json printed %q: %v", out, err)
+	}
+	return rep
+}
+
+func loadSnapshot(tb testing.TB, path string) *snapshot.Snapshot {
+	tb.Helper()
+	s, _, err := readSnapshot(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if ps := snapshot.Check(s); len(ps) > 0 {
+		tb.Fatalf("%s is not sound: %v", path, ps)
+	}
+	return s
+}
+
+// sameContent fails unless two snapshots hold the same items, raters and judgments.
+func sameContent(tb testing.TB, a, b *snapshot.Snapshot) {
+	tb.Helper()
+	if !reflect.DeepEqual(a.Items, b.Items) {
+		tb.Fatalf("items differ:\n%+v\n%+v", a.Items, b.Items)
+	}
+	if !reflect.DeepEqual(a.Raters, b.Raters) {
+		tb.Fatalf("raters differ:\n%+v\n%+v", a.Raters, b.Raters)
+	}
+	if !reflect.DeepEqual(a.Judgments, b.Judgments) {
+		tb.Fatalf("judgments differ:\n%+v\n%+v", a.Judgments, b.Judgments)
+	}
+}
+
+func TestImportHHRealFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hh.snap")
+	rep := importJSON(t, "--format", "hh-rlhf", hhFile, "-o", out)
+	// 2,312 pairs over 2,310 prompts (testdata/hh-rlhf/README.md; core/formats tests).
+	if rep.Judgments != 2312 || rep.ByKind["compare"] != 2312 || rep.Items != 2310 || rep.Responses != 4624 ||
+		rep.Records != 2312 || rep.Skipped != 0 || len(rep.Files) != 1 || rep.Files[0].SHA256 != "ebfaaed21162a4de120ae85366075b34425e2a6303fac59b99555002f7016f03" {
+		t.Fatalf("report %+v", rep)
+	}
+	s := loadSnapshot(t, out)
+	if rep.ID == "" || !snapshot.ValidID(rep.ID) || len(s.Judgments) != 2312 {
+		t.Fatalf("id %q, %d judgments", rep.ID, len(s.Judgments))
+	}
+	if p := s.Provenance; p.Command != "prefer import --format hh-rlhf harmless-base-test.jsonl.gz" || p.Created != "" || p.Parent != "" ||
+		!strings.Contains(p.Note, "sha256:ebfaaed2") {
+		t.Fatalf("provenance %+v", p)
+	}
+	if code, _, errs := runCLI(t, "verify", out); code != 0 {
+		t.Fatalf("verify: %s", errs)
+	}
+	// Importing the same file again, or twice in one command, gives the same snapshot.
+	out2 := filepath.Join(dir, "hh2.snap")
+	rep2 := importJSON(t, "--format", "hh-rlhf", hhFile, "-o", out2)
+	if rep2.ID != rep.ID {
+		t.Fatalf("re-import gives %s, want %s", rep2.ID, rep.ID)
+	}
+	rep3 := importJSON(t, "--format", "hh-rlhf", hhFile, hhFile, "-o", filepath.Join(dir, "hh3.snap"))
+	if rep3.Judgments != 2312 || rep3.Conflicts != 0 {
+		t.Fatalf("importing the file twice: %+v", rep3)
+	}
+}
+
+func TestImportExportRoundTripJSONL(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.snap")
+	rep := importJSON(t, "--format", "jsonl", fixtures+"prefer.jsonl", "-o", a)
+	if rep.Judgments != 10 || rep.Items != 2 || rep.Raters != 5 || rep.ByKind["compare"] != 3 || rep.ByKind["review"] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	file := filepath.Join(dir, "a.jsonl")
+	if code, _, errs := runCLI(t, "export", "--format", "jsonl", a, "-o", file); code != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	b := filepath.Join(dir, "b.snap")
+	importJSON(t, "--format", "jsonl", file, "-o", b)
+	sa, sb := loadSnapshot(t, a), loadSnapshot(t, b)
+	sameContent(t, sa, sb)
+	// A snapshot written by other commands (explicit ids, metadata, canonical order)
+	// survives export and import as well.
+	orig := &snapshot.Snapshot{
+		Items: []feedback.Item{{ID: "q1", Prompt: "2+2?", Tags: []string{"math"}, GoldBest: feedback.ResponseID("4"), Responses: []feedback.Response{
+			{ID: feedback.ResponseID("4"), Text: "4", Source: feedback.SourceReference, Gold: ptrFloat(1), Parts: []string{"correct"}, RefProb: 0.5},
+			{ID: feedback.ResponseID("5"), Text: "5", Source: feedback.SourceReference, Gold: ptrFloat(-1), RefProb: 0.5},
+			{ID: feedback.ResponseID("four"), Text: "four", Source: feedback.SourcePolicy}}}},
+		Raters: []feedback.Rater{{ID: "sim-1", Kind: feedback.RaterSimulated, Profile: "noise=0.2"}},
+		Judgments: []feedback.Judgment{
+			{ID: "e2", Kind: feedback.KindCompare, Item: "q1", Rater: "sim-1", Time: 2, A: feedback.ResponseID("5"), B: feedback.ResponseID("4"), Choice: feedback.ChoiceB, Left: "a"},
+			{ID: "e1", Kind: feedback.KindThumb, Item: "q1", Rater: "sim-1", Time: 5, Response: feedback.ResponseID("4"), Score: 1},
+		},
+	}
+	c := writeTestSnapshot(t, dir, orig)
+	if code, _, errs := runCLI(t, "export", "--format", "jsonl", c, "-o", file); code != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	d := filepath.Join(dir, "d.snap")
+	importJSON(t, "--format", "jsonl", file, "-o", d)
+	sameContent(t, loadSnapshot(t, c), loadSnapshot(t, d))
+}
+
+func ptrFloat(v float64) *float64 { return &v }
+
+func TestImportExportRoundTripTRL(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.snap")
+	rep := importJSON(t, "--format", "trl", fixtures+"trl-standard.jsonl", fixtures+"trl-implicit.json", fixtures+"trl-conversational.jsonl", "-o", a)
+	// 4 + 3 + 3 pairs; the sky pair is in the first two files with the same content,
+	// so it is one judgment: 9.
+	if rep.Judgments != 9 || rep.Records != 10 || len(rep.Files) != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	// Standard TRL round-trips all of it; the conversational form round-trips
+	// conversational data (a plain-text prompt would come back as a one-turn dialogue).
+	conv := filepath.Join(dir, "conv.snap")
+	importJSON(t, "--format", "trl", fixtures+"trl-conversational.jsonl", "-o", conv)
+	for _, c := range []struct{ format, snap string }{{"trl", a}, {"trl-conversational", conv}} {
+		file := filepath.Join(dir, c.format+".jsonl")
+		code, out, errs := runCLI(t, "export", "--format", c.format, c.snap, "-o", file, "--json")
+		var er exportReport
+		if code != 0 || json.Unmarshal([]byte(out), &er) != nil || len(er.Skipped) != 0 {
+			t.Fatalf("export %s: %d %s %s", c.format, code, out, errs)
+		}
+		b := filepath.Join(dir, c.format+".snap")
+		importJSON(t, "--format", "trl", file, "-o", b)
+		sameContent(t, loadSnapshot(t, c.snap), loadSnapshot(t, b))
+	}
+}
+
+func TestImportSkipBad(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"prompt":"p","chosen":"a","rejected":"b"}
+{"prompt":"p","chosen":"a"}
+{"prompt":"q","chosen":"a","rejected":"b"}
+`), 0o644)
+	out := filepath.Join(dir, "o.snap")
+	code, _, errs := runCLI(t, "import", "--format", "trl", bad, "-o", out)
+	if code != 1 || !strings.Contains(errs, "bad.jsonl: line 2: a row needs \"chosen\" and \"rejected\"") || !strings.Contains(errs, "--skip-bad") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a failed import wrote a snapshot")
+	}
+	code, stdout, errs := runCLI(t, "import", "--format", "trl", bad, "-o", out, "--skip-bad", "--json")
+	var rep importReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Skipped != 1 || rep.Judgments != 2 ||
+		!strings.Contains(errs, "skipped 1 bad line(s)") || !strings.Contains(errs, "line 2:") {
+		t.Fatalf("--skip-bad: exit %d, out %s, stderr %q", code, stdout, errs)
+	}
+}
+
+func TestImportUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "o.snap")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"import", fixtures + "prefer.jsonl", "-o", out}, 2, "give --format"},
+		{[]string{"import", "--format", "csv", fixtures + "prefer.jsonl", "-o", out}, 2, `unknown --format "csv"`},
+		{[]string{"import", "--format", "jsonl", "-o", out}, 2, "give at least one dataset file"},
+		{[]string{"import", "--format", "jsonl", fixtures + "prefer.jsonl"}, 2, "-o SNAP"},
+		{[]string{"import", "--format", "jsonl", filepath.Join(dir, "missing.jsonl"), "-o", out}, 1, "open dataset"},
+		{[]string{"import", "--format", "hh-rlhf", fixtures + "labelstudio.json", "-o", out}, 1, "line 2: a row needs"},
+		{[]string{"import", "--format", "jsonl", writeFile(t, dir, "r.jsonl", `{"kind":"review","target":"nope","verdict":"accept"}`), "-o", out}, 1, `which is not a flag in the imported files`},
+	}
+	for _, c := range cases {
+		code, _, errs := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs, c.code, c.want)
+		}
+	}
+}
+
+func writeFile(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestImportOtherFormats(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		format string
+		files  []string
+		want   map[string]int
+	}{
+		{"labelstudio", []string{"labelstudio.json"}, map[string]int{"compare": 2}},
+		{"summarize", []string{"summarize-comparisons.jsonl", "summarize-axis.jsonl"}, map[string]int{"compare": 3, "rate": 4}},
+		{"trl", []string{"trl-kto.jsonl"}, map[string]int{"thumb": 3}},
+	}
+	for _, c := range cases {
+		args := []string{"--format", c.format}
+		for _, f := range c.files {
+			args = append(args, fixtures+f)
+		}
+		out := filepath.Join(dir, c.format+".snap")
+		rep := importJSON(t, append(args, "-o", out)...)
+		if !reflect.DeepEqual(rep.ByKind, c.want) {
+			t.Errorf("%s: by kind %v, want %v", c.format, rep.ByKind, c.want)
+		}
+		loadSnapshot(t, out)
+	}
+}

@@ -1,0 +1,346 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"strconv"
+
+	"prefer/core/demo"
+	"prefer/core/lm"
+	"prefer/core/policy"
+	"prefer/core/reward"
+	"prefer/core/snapshot"
+	"prefer/static"
+)
+
+// wantsLMPolicy reports whether an optimize command line asks for the generative
+// policy (--policy lm or --policy=lm); runOptimize hands such command lines to
+// optimizeLM.
+func wantsLMPolicy(args []string) bool {
+	for i, a := range args {
+		switch a {
+		case "--policy=lm", "-policy=lm":
+			return true
+		case "--policy", "-policy":
+			if i+1 < len(args) && args[i+1] == "lm" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lmSampleJSON is a prompt answered by the reference and by the optimized policy.
+type lmSampleJSON struct {
+	Prompt    string `json:"prompt"`
+	Reference string `json:"reference"`
+	RefGold   jnum   `json:"reference_gold"`
+	RefProxy  jnum   `json:"reference_reward"`
+	Policy    string `json:"policy"`
+	Gold      jnum   `json:"gold"`
+	Proxy     jnum   `json:"reward"`
+}
+
+type optimizeLMReport struct {
+	optimizeReport
+	Ref       string            `json:"ref"`
+	RefHash   string            `json:"ref_hash"`
+	Params    string            `json:"params_hash"`
+	Series    map[string][]jnum `json:"series"`
+	Before    map[string]jnum   `json:"before"`
+	After     map[string]jnum   `json:"after"`
+	Samples   []lmSampleJSON    `json:"samples"`
+	RewardAcc jnum              `json:"reward_heldout_accuracy,omitempty"`
+}
+
+// optimizeLM runs "prefer optimize --policy lm": KL-penalized optimization of the
+// generative policy (the pretrained language model of the demo domain) with the
+// optimizers of package policy, against a reward trained on the snapshot's
+// judgments (or the gold utility).
+func optimizeLM(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("optimize", stderr)
+	out := fs.String("o", "", "output snapshot file (required)")
+	_ = fs.String("policy", "lm", "policy kind: lm (the generative policy)")
+	algo := fs.String("algo", "", "algorithm: ppo, rloo, dpo, ipo or bon (required)")
+	refPath := fs.String("ref", "", "snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)")
+	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
+	targetKL := fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)")
+	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
+	steps := fs.Int("steps", 0, "optimization steps (default 60)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	rspec := fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored reward model, else linear)")
+	prompts := fs.Int("prompts", 16, "prompts per step (0: all)")
+	samples := fs.Int("samples", 4, "responses sampled per prompt per step")
+	n := fs.Int("n", 4, "N of best-of-N")
+	lr := fs.Float64("lr", 0, "learning rate (default 5e-4 ppo/rloo, 3e-4 dpo/ipo)")
+	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H")
+	estimator := fs.String("kl-estimator", "k1", "per-token KL term in the reward: k1, k2 or k3")
+	maxTokens := fs.Int("max-tokens", 48, "longest response in tokens")
+	name := fs.String("name", "", "name of the run and the policy model (default optimize-lm-ALGO, policy-lm-ALGO)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	in, err := parseInOut(fs, args, out)
+	if err != nil {
+		return err
+	}
+	if *beta != 0 && *targetKL != 0 {
+		return usagef("give either --beta or --target-kl, not both")
+	}
+	if *beta < 0 || *targetKL < 0 || *steps < 0 || *samples < 1 || *lr < 0 || *diversity < 0 || *horizon < 0 || *prompts < 0 || *n < 1 {
+		return usagef("--beta, --target-kl, --horizon, --steps, --prompts, --lr and --diversity must not be negative; --samples and --n at least 1")
+	}
+	if *maxTokens < 1 || *maxTokens > 1000 {
+		return usagef("--max-tokens must be between 1 and 1000")
+	}
+	switch *algo {
+	case "ppo", "rloo", "dpo", "ipo", "bon":
+	case "":
+		return usagef("give the algorithm with --algo ppo|rloo|dpo|ipo|bon")
+	case "exact":
+		return usagef("--algo exact needs the candidate policy; the generative policy has no closed form: use ppo, rloo, dpo, ipo or bon")
+	default:
+		return usagef("unknown --algo %q: use ppo, rloo, dpo, ipo or bon", *algo)
+	}
+	if (*algo == "dpo" || *algo == "ipo" || *algo == "bon") && *targetKL != 0 {
+		return usagef("--target-kl applies to ppo and rloo; give --beta for %s", *algo)
+	}
+	if *algo == "rloo" && *samples < 2 {
+		return usagef("rloo needs --samples 2 or more (the leave-one-out baseline)")
+	}
+	switch policy.Estimator(*estimator) {
+	case policy.K1, policy.K2, policy.K3:
+	default:
+		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *estimator)
+	}
+	s, data, err := readSnapshot(in)
+	if err != nil {
+		return err
+	}
+	if len(s.Items) == 0 {
+		return fmt.Errorf("the snapshot has no items: the policy needs prompts to answer (make some with 'prefer demo')")
+	}
+	ref, refName, err := loadRefLM(s, *refPath)
+	if err != nil {
+		return err
+	}
+	demoItems := lm.DemoItems(s.Items)
+
+	// The reward: DPO and IPO learn from the pairs and only measure a reward.
+	var src *lmRewardSource
+	if *algo != "dpo" && *algo != "ipo" || *rspec != "" {
+		if src, err = resolveLMReward(s, *rspec, ref, *seed, demoItems); err != nil {
+			return err
+		}
+	}
+	rewardName := "none (DPO/IPO learn from the pairs)"
+	var proxy policy.Reward
+	if src != nil {
+		proxy, rewardName = src.Reward, src.Name
+	}
+	env := lm.DemoEnv(s.Items, proxy)
+	progress := func(step int, m policy.Metrics) bool {
+		if !*asJSON {
+			fmt.Fprintf(stderr, "step %d reward %.3f gold %.3f kl %.3f\n", step, m.Reward, m.Gold, m.KLk1)
+		}
+		return true
+	}
+	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
+	opt, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: *algo, KL: kl, Steps: *steps,
+		Prompts: *prompts, Samples: *samples, N: *n, LR: *lr, Diversity: *diversity, MaxTokens: *maxTokens,
+		Seed: *seed, Progress: progress})
+	if err != nil {
+		return err
+	}
+	res, pol, before, after, evalItems := opt.Result, opt.Policy, lmEval(opt.Before), lmEval(opt.After), opt.EvalItems
+
+	runName, modelName := *name, *name
+	if runName == "" {
+		runName, modelName = "optimize-lm-"+*algo, "policy-lm-"+*algo
+	}
+	res.Run.Name = runName
+	res.Run.Config["reward"] = rewardName
+	res.Run.Config["ref"] = refName
+	metrics := map[string]float64{}
+	for k, v := range res.Run.Summary {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			metrics[k] = v
+		}
+	}
+	if *algo != "bon" {
+		pm := pol.LM.ToSnapshot(modelName, metrics)
+		pm.Run = runName
+		s.PutModel(pm)
+	}
+	if src != nil && src.Model != nil {
+		src.Model.Name = runName + "-reward"
+		s.PutModel(*src.Model)
+		res.Run.Config["reward_model"] = src.Model.Name
+	}
+	s.PutRun(res.Run)
+	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
+		Command: "prefer optimize " + canonicalArgs(fs, "o", "json")}
+	id, err := writeSnapshot(*out, s)
+	if err != nil {
+		return err
+	}
+
+	rep := optimizeLMReport{
+		optimizeReport: optimizeReport{Out: *out, ID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *algo,
+			Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
+			Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
+		Ref: refName, RefHash: ref.Hash(), Params: pol.LM.Hash(),
+		Before: before.json(), After: after.json(), Series: map[string][]jnum{},
+	}
+	if *algo == "bon" {
+		rep.Model = ""
+	}
+	if rep.Notes == nil {
+		rep.Notes = []string{}
+	}
+	for _, k := range []string{"reward", "gold", "kl_k1", "kl_k3", "beta", "entropy", "distinct_1", "distinct_2"} {
+		if v, ok := res.Run.Series[k]; ok {
+			rep.Series[k] = jnums(v)
+		}
+	}
+	if src != nil && !math.IsNaN(src.HeldAcc) {
+		rep.RewardAcc = jnum(src.HeldAcc)
+	}
+	for i := 0; i < min(8, len(evalItems)); i++ {
+		rep.Samples = append(rep.Samples, lmSampleJSON{Prompt: evalItems[i].Prompt,
+			Reference: before.Texts[i], RefGold: jnum(before.Golds[i]), RefProxy: jnum(before.Proxies[i]),
+			Policy: after.Texts[i], Gold: jnum(after.Golds[i]), Proxy: jnum(after.Proxies[i])})
+	}
+	if *asJSON {
+		return printJSON(stdout, rep)
+	}
+	sum := res.Run.Summary
+	fmt.Fprintf(stdout, "%s: %s on the language model against %s, %d steps (%s)\n", rep.Out, *algo, rewardName, res.Steps, id)
+	fmt.Fprintf(stdout, "  before: reward %.3f gold %.3f   after: reward %.3f gold %.3f   KL(k1) %.3f β %.3g entropy %.3f\n",
+		before.Proxy, before.Gold, after.Proxy, after.Gold, sum["kl_k1"], sum["beta"], sum["entropy"])
+	for _, smp := range rep.Samples[:min(4, len(rep.Samples))] {
+		fmt.Fprintf(stdout, "  %s\n    ref:    %s\n    policy: %s\n", smp.Prompt, smp.Reference, smp.Policy)
+	}
+	for _, note := range res.Run.Notes {
+		fmt.Fprintln(stdout, "  "+note)
+	}
+	return nil
+}
+
+// loadRefLM finds the reference language model: --ref FILE, else a model of family
+// "lm" in the snapshot (the pretrained "ref-lm" first), else the shipped one.
+func loadRefLM(s *snapshot.Snapshot, path string) (*lm.LM, string, error) {
+	var src *snapshot.Snapshot
+	where := ""
+	switch {
+	case path != "":
+		rs, _, err := readSnapshot(path)
+		if err != nil {
+			return nil, "", err
+		}
+		src, where = rs, path
+	case lm.FindRef(s) != nil:
+		src, where = s, "the input snapshot"
+	default:
+		data, err := fs.ReadFile(static.Web(), "ref-lm.snap")
+		if err != nil {
+			return nil, "", fmt.Errorf("no reference language model: the snapshot has none and the shipped ref-lm.snap is missing; make one with 'prefer pretrain -o ref.snap' and pass --ref ref.snap")
+		}
+		rs, err := snapshot.Unmarshal(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("shipped ref-lm.snap: %w", err)
+		}
+		src, where = rs, "static/web/ref-lm.snap"
+	}
+	m := lm.FindRef(src)
+	if m == nil {
+		return nil, "", fmt.Errorf("%s holds no language model (family %q); make one with 'prefer pretrain'", where, lm.Family)
+	}
+	l, err := lm.FromSnapshot(m)
+	if err != nil {
+		return nil, "", err
+	}
+	return l, m.Name + " (" + where + ")", nil
+}
+
+type lmRewardSource struct {
+	Name    string
+	Reward  policy.Reward
+	Model   *snapshot.Model
+	HeldAcc float64
+}
+
+// resolveLMReward resolves --reward for the generative policy. Unlike the
+// candidate policy, it must score text the policy writes, so "gold" is the demo
+// domain's analyzer and a tabular model (which only knows the responses it saw) is
+// refused.
+func resolveLMReward(s *snapshot.Snapshot, spec string, ref *lm.LM, seed uint64, demoItems bool) (*lmRewardSource, error) {
+	switch spec {
+	case "gold":
+		if !demoItems {
+			return nil, usagef("--reward gold needs demo-domain prompts (the gold utility of generated text is known only there)")
+		}
+		return &lmRewardSource{Name: "gold", Reward: demo.Gold, HeldAcc: math.NaN()}, nil
+	case reward.FamilyTabular:
+		return nil, usagef("--reward tabular only scores responses it has seen; a language model writes new ones: use linear, mlp or head")
+	case lm.FamilyHead:
+		res, err := lm.TrainHead(ref, s.Items, s.Judgments, lm.HeadConfig{Seed: seed})
+		if err != nil {
+			return nil, fmt.Errorf("--reward head: %w", err)
+		}
+		sm := res.Head.ToSnapshot("", res.Run.Summary)
+		return &lmRewardSource{Name: "head (trained now, seed " + strconv.FormatUint(seed, 10) + ")",
+			Reward: res.Head.Score, Model: &sm, HeldAcc: res.HeldAcc}, nil
+	case "":
+		if m := lm.DefaultReward(s); m != nil {
+			return storedLMReward(m)
+		}
+		spec = reward.FamilyLinear
+	}
+	if spec == reward.FamilyLinear || spec == reward.FamilyMLP {
+		src, err := resolveReward(s, spec, seed)
+		if err != nil {
+			return nil, err
+		}
+		acc := math.NaN()
+		if src.Model != nil {
+			if v, ok := src.Model.Metrics["heldout_accuracy"]; ok {
+				acc = v
+			}
+		}
+		return &lmRewardSource{Name: src.Name, Reward: src.Reward, Model: src.Model, HeldAcc: acc}, nil
+	}
+	m := s.Model(spec)
+	if m == nil {
+		return nil, usagef("--reward %q: no such model in the snapshot; give gold, linear, mlp, head or the name of a stored reward model", spec)
+	}
+	return storedLMReward(m)
+}
+
+func storedLMReward(m *snapshot.Model) (*lmRewardSource, error) {
+	if m.Family == lm.FamilyHead {
+		h, err := lm.HeadFromSnapshot(m)
+		if err != nil {
+			return nil, err
+		}
+		return &lmRewardSource{Name: m.Name, Reward: h.Score, HeldAcc: math.NaN()}, nil
+	}
+	if m.Family == reward.FamilyTabular {
+		return nil, usagef("reward model %q is tabular and only scores responses it has seen; train a linear, mlp or head model for the language model", m.Name)
+	}
+	r, err := loadReward(m)
+	if err != nil {
+		return nil, err
+	}
+	return &lmRewardSource{Name: m.Name, Reward: r, HeldAcc: math.NaN()}, nil
+}
+
+// lmEval is one response per evaluation prompt with its scores (lm.Eval).
+type lmEval lm.Eval
+
+func (e lmEval) json() map[string]jnum {
+	m := mixJSON(e.Mix)
+	m["gold"] = jnum(e.Gold)
+	m["reward"] = jnum(e.Proxy)
+	return m
+}

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"encoding/json"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"prefer/app/jobs"
+	"prefer/app/work"
+	"prefer/core/lm"
+	"prefer/core/policy"
+	"prefer/core/snapshot"
+	"prefer/static"
+)
+
+// runLM runs `prefer optimize ARGS` in-process through the real command dispatch,
+// which hands --policy lm to optimizeLM.
+func runLM(tb testing.TB, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
+	return runCLI(tb, append([]string{"optimize"}, args...)...)
+}
+
+type lmReport struct {
+	ID      string             `json:"id"`
+	Policy  string             `json:"policy"`
+	Algo    string             `json:"algo"`
+	Steps   int                `json:"steps"`
+	RunHash string             `json:"run_hash"`
+	Summary map[string]float64 `json:"summary"`
+	Samples []struct {
+		Prompt, Reference, Policy string
+	} `json:"samples"`
+	Series        map[string][]*float64 `json:"series"`
+	Before, After map[string]float64    // the evaluation before and after: gold, reward, part rates
+	Alerts        []lmAlert             `json:"alerts"`
+}
+
+func TestWantsLMPolicy(t *testing.T) {
+	cases := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"x.snap", "--policy", "lm"}, true},
+		{[]string{"--policy=lm", "x.snap"}, true},
+		{[]string{"x.snap", "--policy", "candidates"}, false},
+		{[]string{"x.snap"}, false},
+	}
+	for _, c := range cases {
+		if got := wantsLMPolicy(c.args); got != c.want {
+			t.Errorf("wantsLMPolicy(%v) = %v, want %v", c.args, got, c.want)
+		}
+	}
+}
+
+// TestOptimizeLM runs every algorithm on the generative policy for a couple of
+// steps against a quickly pretrained reference, and checks the outputs, the stored
+// policy model and determinism.
+func TestOptimizeLM(t *testing.T) {
+	dir := t.TempDir()
+	ref := smallRef(t, dir)
+	in := demoSnap(t, dir, "expert,polite,verbose", 8)
+	cases := []struct {
+		algo   string
+		reward string
+		extra  []string
+	}{
+		{"ppo", "gold", nil},
+		{"rloo", "linear", nil},
+		{"dpo", "", nil},
+		{"ipo", "", nil},
+		{"bon", "gold", []string{"--n", "3"}},
+		{"ppo", "head", []string{"--kl-estimator", "k3"}},
+	}
+	for _, c := range cases {
+		t.Run(c.algo+"-"+c.reward, func(t *testing.T) {
+			out := filepath.Join(dir, c.algo+c.reward+".snap")
+			args := []string{in, "-o", out, "--policy", "lm", "--ref", ref, "--algo", c.algo, "--steps", "2",
+				"--prompts", "2", "--samples", "2", "--max-tokens", "12", "--json"}
+			if c.reward != "" {
+				args = append(args, "--reward", c.reward)
+			}
+			args = append(args, c.extra...)
+			code, stdout, errs := runLM(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			var rep lmReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("not one JSON object: %v\n%s", err, stdout)
+			}
+			if rep.Policy != "lm" || rep.Algo != c.algo || len(rep.Samples) == 0 {
+				t.Fatalf("report %+v", rep)
+			}
+			s, _, err := readSnapshot(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.algo != "bon" {
+				m := s.Model("policy-lm-" + c.algo)
+				if m == nil {
+					t.Fatal("no policy model stored")
+				}
+				if _, err := lm.FromSnapshot(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s.Run("optimize-lm-"+c.algo) == nil || s.Provenance.Parent == "" {
+				t.Fatal("no run or no parent in the output")
+			}
+			if c.algo == "bon" {
+				if got, want := rep.Summary["kl_formula"], math.Log(3)-2.0/3; math.Abs(got-want) > 1e-12 {
+					t.Errorf("BoN KL bound = %v, want log 3 − 2/3 = %v", got, want)
+				}
+			}
+			// Same command, same result.
+			code, stdout2, _ := runLM(t, args...)
+			var rep2 lmReport
+			json.Unmarshal([]byte(stdout2), &rep2)
+			if code != 0 || rep2.ID != rep.ID || rep2.RunHash != rep.RunHash {
+				t.Fatalf("not deterministic: %s/%s vs %s/%s", rep.ID, rep.RunHash, rep2.ID, rep2.RunHash)
+			}
+		})
+	}
+}
+
+func TestOptimizeLMBadInput(t *testing.T) {
+	dir := t.TempDir()
+	in := demoSnap(t, dir, "expert,polite,verbose", 3)
+	for _, args := range [][]string{
+		{in, "--policy", "lm", "--algo", "ppo"},                                        // no -o
+		{in, "-o", "x.snap", "--policy", "lm"},                                         // no algo
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "exact"},                      // no closed form
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "ppo", "--reward", "tabular"}, // cannot score new text
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "rloo", "--samples", "1"},
+		{in, "-o", "x.snap", "--policy", "lm", "--algo", "ppo", "--beta", "0.1", "--target-kl", "3"},
+	} {
+		if code, _, errs := runLM(t, args...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, errs)
+		}
+	}
+}
+
+// TestOptimizeLMMatchesWorker runs the browser worker's optimize-lm job (package
+// app/work, the code wasm/worker runs) and `prefer optimize --policy lm` with the
+// same settings on the same state: the same run and the same optimized parameters.
+func TestOptimizeLMMatchesWorker(t *testing.T) {
+	dir := t.TempDir()
+	job := func(kind string, state []byte, ref []byte, p jobs.Params) []byte {
+		t.Helper()
+		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		return res.Snapshot
+	}
+	state := job(jobs.KindSimulate, nil, nil, jobs.Params{Seed: 7, Items: 20, Panel: "expert,polite,verbose", Overlap: 3})
+	state = job(jobs.KindTrainRM, state, nil, jobs.Params{Seed: 1, SplitBy: "pair"})
+	in := filepath.Join(dir, "state.snap")
+	if err := os.WriteFile(in, state, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := fs.ReadFile(static.Web(), "ref-lm.snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := job(jobs.KindOptimizeLM, state, ref, jobs.Params{Seed: 3, Algo: "ppo", Betas: []float64{0.5}, Steps: 2,
+		Prompts: 2, Samples: 2, MaxTokens: 16, LR: 1e-3, Prefix: "web"})
+	ws, err := snapshot.Unmarshal(after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs := runLM(t, in, "-o", filepath.Join(dir, "out.snap"), "--policy", "lm", "--algo", "ppo", "--beta", "0.5",
+		"--steps", "2", "--prompts", "2", "--samples", "2", "--max-tokens", "16", "--lr", "1e-3", "--seed", "3", "--reward", "reward", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep struct {
+		RunHash string `json:"run_hash"`
+		Params  string `json:"params_hash"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lm.FromSnapshot(ws.Model("web-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := policy.RunHash(ws.Run("web-1")); got != rep.RunHash {
+		t.Errorf("worker run hash %s, CLI %s", got, rep.RunHash)
+	}
+	if got := l.Hash(); got != rep.Params {
+		t.Errorf("worker parameters %s, CLI %s", got, rep.Params)
+	}
+}

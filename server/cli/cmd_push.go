@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"prefer/core/wire"
+	"prefer/server/client"
+)
+
+func init() {
+	register(&command{
+		name: "push",
+		usage: "push SNAP --server URL [--token T] [--json]\n" +
+			"       [--project NAME (--raters N | --rater-names a,b,…) [--overlap K] [--gold-rate F] [--seed N]]",
+		summary: "upload a snapshot and print its share link; optionally start a rater project on it",
+		run:     runPush,
+	})
+}
+
+// Environment variables of the client commands.
+const (
+	envServer = "PREFER_SERVER" // default of --server
+	envToken  = "PREFER_TOKEN"  // default of --token
+)
+
+type pushReport struct {
+	wire.SnapshotCreated
+	Created bool                 `json:"created"`
+	Project *wire.ProjectCreated `json:"project,omitempty"`
+}
+
+func runPush(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("push", stderr)
+	server := fs.String("server", os.Getenv(envServer), "the server's URL (default $"+envServer+")")
+	token := fs.String("token", os.Getenv(envToken), "admin token, when the server requires one (default $"+envToken+")")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	name := fs.String("project", "", "also create a rater project with this name on the snapshot's items")
+	raters := fs.Int("raters", 0, "number of raters of the project (ids r1, r2, …)")
+	names := fs.String("rater-names", "", "comma-separated rater ids of the project, instead of --raters")
+	overlap := fs.Int("overlap", 1, "raters per item")
+	gold := fs.Float64("gold-rate", 0, "share of each queue made of gold items (items with gold_best), 0 to 0.5")
+	seed := fs.Uint64("seed", 1, "seed of the assignment")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one snapshot file")
+	}
+	if *server == "" {
+		return usagef("give the server with --server URL (or set %s)", envServer)
+	}
+	project := *name != "" || *raters > 0 || *names != ""
+	if project && (*raters > 0) == (*names != "") {
+		return usagef("a project needs --raters N or --rater-names a,b,… (one of them)")
+	}
+	_, data, err := readSnapshot(pos[0])
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c := client.New(*server, *token)
+	res, created, err := c.PushSnapshot(ctx, data)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", pos[0], err)
+	}
+	rep := pushReport{SnapshotCreated: res, Created: created}
+	if project {
+		req := wire.NewProject{Name: *name, Snapshot: res.ID, RaterCount: *raters, Overlap: *overlap, GoldRate: *gold, Seed: *seed}
+		if *names != "" {
+			for _, n := range strings.Split(*names, ",") {
+				req.Raters = append(req.Raters, wire.Rater{ID: strings.TrimSpace(n)})
+			}
+		}
+		p, err := c.CreateProject(ctx, req)
+		if err != nil {
+			return fmt.Errorf("create the project: %w", err)
+		}
+		rep.Project = &p
+	}
+	if *asJSON {
+		return printJSON(stdout, rep)
+	}
+	fmt.Fprintln(stdout, res.URL)
+	if p := rep.Project; p != nil {
+		fmt.Fprintf(stdout, "project %s (%s): %d items, %d gold\nlead token: %s\n", p.ID, p.Name, p.Items, p.GoldItems, p.LeadToken)
+		if p.LeadURL != "" {
+			fmt.Fprintf(stdout, "lead (progress, pull the judgments): %s\n", p.LeadURL)
+		}
+		for _, r := range p.Raters {
+			fmt.Fprintf(stdout, "rater %s (%d items): %s\n", r.ID, r.Assigned, r.URL)
+		}
+		fmt.Fprintln(stdout, "Tokens are shown only now: give each rater their link, keep the lead's link and token.")
+	}
+	return nil
+}

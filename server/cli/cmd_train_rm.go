@@ -1,0 +1,427 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"prefer/core/lm"
+	"strings"
+
+	"prefer/core/reward"
+	"prefer/core/snapshot"
+)
+
+func init() {
+	register(&command{
+		name: "train-rm",
+		usage: "train-rm SNAP -o OUT [--model tabular|linear|mlp|ensemble|head] [--ref REF] [--member linear|mlp|tabular] [--members N] " +
+			"[--seed N] [--holdout F] [--valid F] [--split item|pair] [--epochs N] [--patience N] [--batch N] [--lr X] " +
+			"[--weight-decay X] [--margin M] [--center C] [--dim D] [--word-n N] [--char-n N] [--no-sentences] [--cross] " +
+			"[--hidden H] [--both-bad-tie] " +
+			"[--ridge R] [--position-effect] [--name NAME] [--personalize] [--json]",
+		summary: "train a Bradley–Terry reward model; store it, its learning curves and diagnostics in OUT",
+		run:     runTrainRM,
+	})
+}
+
+// trainRMReport is the JSON of prefer train-rm.
+type trainRMReport struct {
+	Out         string             `json:"out"`
+	ID          string             `json:"id"`
+	Model       string             `json:"model"`
+	Family      string             `json:"family"`
+	Member      string             `json:"member,omitempty"`
+	Seed        uint64             `json:"seed"`
+	Split       rmSplit            `json:"split"`
+	Metrics     map[string]float64 `json:"metrics"`
+	Curves      rmCurves           `json:"curves"`
+	Diagnostics rmDiagnostics      `json:"diagnostics"`
+	Groups      *rmPersonal        `json:"personalized,omitempty"`
+}
+
+type rmSplit struct {
+	By      string  `json:"by"`
+	Holdout float64 `json:"holdout"`
+	Valid   float64 `json:"valid"`
+	Train   int     `json:"train"`
+	ValidN  int     `json:"valid_elements"`
+	Held    int     `json:"held"`
+	Items   int     `json:"held_items"`
+}
+
+type rmCurves struct {
+	TrainLoss []*float64 `json:"train_loss"`
+	ValidLoss []*float64 `json:"valid_loss"`
+	HeldLoss  []*float64 `json:"held_loss"`
+	HeldAcc   []*float64 `json:"held_acc"`
+	BestEpoch int        `json:"best_epoch"`
+}
+
+type rmBin struct {
+	Lo    float64  `json:"lo"`
+	Hi    float64  `json:"hi"`
+	Count int      `json:"count"`
+	Conf  *float64 `json:"conf"`
+	Acc   *float64 `json:"acc"`
+}
+
+type rmDisagreement struct {
+	Item    string  `json:"item"`
+	Prompt  string  `json:"prompt"`
+	Chosen  string  `json:"chosen"`
+	Other   string  `json:"rejected"`
+	Rater   string  `json:"rater"`
+	PChosen float64 `json:"p_chosen"`
+	Source  string  `json:"judgment"`
+}
+
+type rmFeature struct {
+	Ngram  string  `json:"ngram"`
+	Weight float64 `json:"weight"`
+	Count  int     `json:"count"`
+}
+
+type rmDiagnostics struct {
+	Reliability    []rmBin          `json:"reliability"`
+	ECE            *float64         `json:"ece"`
+	LengthSpearman *float64         `json:"length_spearman"`
+	GoldSpearman   *float64         `json:"gold_spearman"`
+	Disagreements  []rmDisagreement `json:"disagreements"`
+	TopPositive    []rmFeature      `json:"top_positive,omitempty"`
+	TopNegative    []rmFeature      `json:"top_negative,omitempty"`
+	Notes          []string         `json:"notes"`
+}
+
+type rmPersonal struct {
+	Groups     []rmGroup   `json:"groups"`
+	Divergence [][]float64 `json:"disagreement"`
+	Notes      []string    `json:"notes"`
+}
+
+type rmGroup struct {
+	Group       string   `json:"group"`
+	Model       string   `json:"model"`
+	Raters      int      `json:"raters"`
+	Pairs       int      `json:"pairs"`
+	OwnAcc      *float64 `json:"own_acc"`
+	PooledAcc   *float64 `json:"pooled_acc"`
+	VsPooled    *float64 `json:"disagreement_with_pooled"`
+	HeldPairsOn int      `json:"held_pairs"`
+}
+
+func rmNums(xs []float64) []*float64 {
+	out := make([]*float64, len(xs))
+	for i, x := range xs {
+		out[i] = rmNum(x)
+	}
+	return out
+}
+
+func runTrainRM(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train-rm", stderr)
+	out := fs.String("o", "", "output snapshot file (required): the input plus the model, its run and diagnostics")
+	family := fs.String("model", reward.FamilyLinear, "model family: tabular, linear, mlp, ensemble, or head (a reward head on the reference language model's last hidden state)")
+	refPath := fs.String("ref", "", "head: snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)")
+	member := fs.String("member", reward.FamilyLinear, "family of an ensemble's members: linear, mlp or tabular")
+	members := fs.Int("members", 5, "ensemble size")
+	seed := fs.Uint64("seed", 1, "seed of the split, initialisation, batch order and bagging")
+	holdout := fs.Float64("holdout", 0.2, "fraction held out for the reported metrics (0: none)")
+	valid := fs.Float64("valid", 0.1, "fraction of the rest used for early stopping (0: none, all epochs run)")
+	split := fs.String("split", "", "hold out whole items (item, default for feature models) or single comparisons (pair, default for tabular)")
+	epochs := fs.Int("epochs", 100, "maximum epochs")
+	patience := fs.Int("patience", 8, "epochs without a better validation loss before stopping")
+	batch := fs.Int("batch", 32, "batch elements (pairs, ties or whole rankings) per step")
+	lr := fs.Float64("lr", 0, "AdamW learning rate (default 0.02 linear, 0.01 mlp)")
+	wd := fs.Float64("weight-decay", 1e-3, "AdamW decoupled weight decay")
+	margin := fs.Float64("margin", 0, "TRL margin per unit of rater strength: loss softplus(−(Δ − margin·strength))")
+	center := fs.Float64("center", 0, "TRL center_rewards_coefficient (0.01 recommended when used)")
+	dim := fs.Int("dim", 4096, "hash buckets of the text features")
+	hidden := fs.Int("hidden", 32, "MLP hidden width")
+	cross := fs.Bool("cross", false, "add prompt×response word-pair features")
+	wordN := fs.Int("word-n", 2, "longest word n-gram of the features (0: no word n-grams)")
+	charN := fs.Int("char-n", 3, "character n-gram length of the features (0: none)")
+	noSent := fs.Bool("no-sentences", false, "leave out the whole-sentence features")
+	bothBad := fs.Bool("both-bad-tie", false, "count \"both bad\" comparisons as ties (default: dropped)")
+	ridge := fs.Float64("ridge", 0, "tabular: prior precision on the scores (0 = automatic)")
+	position := fs.Bool("position-effect", false, "tabular: fit a left-position effect")
+	name := fs.String("name", "", "model name in the snapshot (default rm-FAMILY)")
+	personalize := fs.Bool("personalize", false, "also fit one model per rater group and report how far they diverge")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	in, err := parseInOut(fs, args, out)
+	if err != nil {
+		return err
+	}
+	valid01 := func(flag string, v float64) error {
+		if math.IsNaN(v) || v < 0 || v >= 1 {
+			return usagef("%s %v: give a fraction in [0, 1)", flag, v)
+		}
+		return nil
+	}
+	if err := valid01("--holdout", *holdout); err != nil {
+		return err
+	}
+	if err := valid01("--valid", *valid); err != nil {
+		return err
+	}
+	if *epochs < 1 || *epochs > 100000 || *patience < 1 || *batch < 1 || *batch > 1<<20 {
+		return usagef("--epochs, --patience and --batch must be positive (epochs at most 100000)")
+	}
+	if *members < 1 || *members > 64 {
+		return usagef("--members %d: give 1 to 64", *members)
+	}
+	if *dim < 16 || *dim > 1<<24 || *hidden < 1 || *hidden > 4096 {
+		return usagef("--dim must be in 16..16777216 and --hidden in 1..4096")
+	}
+	if *wordN < 0 || *wordN > 4 || *charN < 0 || *charN > 8 || (*wordN == 0 && *charN == 0) {
+		return usagef("--word-n must be 0..4 and --char-n 0..8, not both 0")
+	}
+	if *lr < 0 || *wd < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
+		return usagef("--lr, --weight-decay, --margin, --center and --ridge cannot be negative")
+	}
+	s, data, err := readSnapshot(in)
+	if err != nil {
+		return err
+	}
+	if *family == lm.FamilyHead {
+		return trainHeadRM(s, snapshot.ID(data), *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout)
+	}
+	cfg := reward.Config{
+		Family: *family, Member: *member, Members: *members, Seed: *seed,
+		Holdout: fracFlag(*holdout), Valid: fracFlag(*valid), SplitBy: *split,
+		Epochs: *epochs, Patience: *patience, Batch: *batch, LR: *lr, WeightDecay: fracFlag(*wd),
+		Margin: *margin, Center: *center, BothBadTie: *bothBad, Hidden: *hidden,
+		Features: reward.FeatureConfig{Dim: *dim, Cross: *cross, WordN: zeroOff(*wordN), CharMin: max(*charN, 1), CharMax: zeroOff(*charN), NoSentences: *noSent},
+		Tabular:  reward.TabularConfig{Ridge: *ridge, PositionEffect: *position},
+	}
+	res, err := reward.Train(s.Items, s.Judgments, cfg)
+	if err != nil {
+		return err
+	}
+	modelName := *name
+	if modelName == "" {
+		modelName = "rm-" + res.Config.Family
+	}
+	metrics := res.Metrics.Map()
+	sm := reward.ToSnapshot(res.Model, modelName, metrics)
+	sm.Run = modelName
+	run := trainRun(modelName, res, *holdout, *valid)
+	s.PutModel(sm)
+	s.PutRun(run)
+	rep := trainRMReport{
+		Out: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
+		Split: rmSplit{By: res.Split.By, Holdout: *holdout, Valid: *valid, Train: res.Split.NTrain, ValidN: res.Split.NValid,
+			Held: res.Split.NHeld, Items: len(res.Split.HeldItems)},
+		Curves: rmCurves{TrainLoss: rmNums(res.Curves.TrainLoss), ValidLoss: rmNums(res.Curves.ValidLoss),
+			HeldLoss: rmNums(res.Curves.HeldLoss), HeldAcc: rmNums(res.Curves.HeldAcc), BestEpoch: res.Curves.BestEpoch},
+		Diagnostics: diagnosticsJSON(res),
+	}
+	if res.Config.Family == reward.FamilyEnsemble {
+		rep.Member = res.Config.Member
+	}
+	if *personalize {
+		p, err := reward.Personalize(s.Items, s.Judgments, s.Raters, cfg)
+		if err != nil {
+			return fmt.Errorf("personalize: %w", err)
+		}
+		rep.Groups = personalJSON(p, modelName)
+		for _, g := range p.Groups {
+			gm := reward.ToSnapshot(g.Model, modelName+"@"+g.Group, g.Metrics.Map())
+			gm.Run = modelName + "@personalize"
+			s.PutModel(gm)
+		}
+		s.PutRun(personalRun(modelName, p, *seed, cfg))
+	}
+	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
+		Command: "prefer train-rm " + strings.Join(rmArgs(fs), " ")}
+	id, err := writeSnapshot(*out, s)
+	if err != nil {
+		return err
+	}
+	rep.ID = id
+	if *asJSON {
+		return printJSON(stdout, rep)
+	}
+	m := res.Metrics
+	fmt.Fprintf(stdout, "%s: %s model %q, held-out accuracy %s, log-loss %s, ECE %s (%d train / %d held-out elements, split by %s, seed %d)\n",
+		*out, res.Config.Family, modelName, pct(m.HeldAcc), num3(m.HeldLogLoss), num3(m.ECE), m.NTrain, m.NHeld, res.Split.By, *seed)
+	if !math.IsNaN(m.GoldSpearman) {
+		fmt.Fprintf(stdout, "reward vs gold Spearman %.3f; reward vs length %.3f\n", m.GoldSpearman, m.LengthSpearman)
+	}
+	for _, n := range res.Diag.Notes {
+		fmt.Fprintln(stdout, "note:", n)
+	}
+	return nil
+}
+
+// zeroOff maps a CLI count of 0 ("none") to the FeatureConfig convention (negative).
+func zeroOff(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+// fracFlag maps a CLI value of 0 ("none") to the Config convention (negative).
+func fracFlag(v float64) float64 {
+	if v == 0 {
+		return -1
+	}
+	return v
+}
+
+func pct(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", 100*x)
+}
+
+func num3(x float64) string {
+	if math.IsNaN(x) {
+		return "—"
+	}
+	return fmt.Sprintf("%.3f", x)
+}
+
+// rmArgs is the command line without the input and output paths: the flags
+// that were set, in name order, so equal settings give equal provenance wherever
+// the files live.
+func rmArgs(fs *flag.FlagSet) []string {
+	var out []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "o" || f.Name == "json" {
+			return
+		}
+		out = append(out, "--"+f.Name+"="+f.Value.String())
+	})
+	return out
+}
+
+func diagnosticsJSON(res *reward.Result) rmDiagnostics {
+	m, d := res.Metrics, res.Diag
+	out := rmDiagnostics{ECE: rmNum(m.ECE), LengthSpearman: rmNum(m.LengthSpearman), GoldSpearman: rmNum(m.GoldSpearman),
+		Notes: d.Notes, Disagreements: []rmDisagreement{}, Reliability: []rmBin{}}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	for _, b := range d.Reliability {
+		bin := rmBin{Lo: b.Lo, Hi: b.Hi, Count: b.Count}
+		if b.Count > 0 {
+			bin.Conf, bin.Acc = rmNum(b.Conf), rmNum(b.Acc)
+		}
+		out.Reliability = append(out.Reliability, bin)
+	}
+	for _, x := range d.Disagreements {
+		out.Disagreements = append(out.Disagreements, rmDisagreement{Item: x.Item, Prompt: x.Prompt, Chosen: x.WinnerText,
+			Other: x.LoserText, Rater: x.Rater, PChosen: x.PWinner, Source: x.Source})
+	}
+	for _, f := range d.TopPositive {
+		out.TopPositive = append(out.TopPositive, rmFeature{Ngram: f.Name, Weight: f.Weight, Count: f.Count})
+	}
+	for _, f := range d.TopNegative {
+		out.TopNegative = append(out.TopNegative, rmFeature{Ngram: f.Name, Weight: f.Weight, Count: f.Count})
+	}
+	return out
+}
+
+// trainRun records a train-rm run: configuration, per-epoch series, the metrics as
+// summary, findings as notes, and the structured diagnostics under config
+// "diagnostics" (docs/reward.md lists the keys).
+func trainRun(name string, res *reward.Result, holdout, valid float64) snapshot.Run {
+	c := res.Config
+	cfg := map[string]any{
+		"family": c.Family, "split": res.Split.By, "holdout": holdout, "valid": valid,
+		"epochs": c.Epochs, "patience": c.Patience, "batch": c.Batch, "lr": c.LR, "weight_decay": c.WeightDecay,
+		"margin": c.Margin, "center": c.Center, "both_bad_tie": c.BothBadTie, "tie_model": "rao-kupper",
+		"dim": c.Features.Dim, "cross": c.Features.Cross, "word_n": c.Features.WordN, "char_n": c.Features.CharMax,
+		"sentences": !c.Features.NoSentences,
+	}
+	switch c.Family {
+	case reward.FamilyMLP:
+		cfg["hidden"] = c.Hidden
+	case reward.FamilyEnsemble:
+		cfg["member"], cfg["members"] = c.Member, c.Members
+	case reward.FamilyTabular:
+		cfg["ridge"], cfg["position_effect"] = c.Tabular.Ridge, c.Tabular.PositionEffect
+	}
+	if len(res.Split.HeldItems) > 0 {
+		cfg["held_items"] = append([]string(nil), res.Split.HeldItems...)
+	}
+	d := res.Diag
+	var bins []any
+	for _, b := range d.Reliability {
+		bins = append(bins, map[string]any{"lo": b.Lo, "hi": b.Hi, "count": b.Count, "conf": b.Conf, "acc": b.Acc})
+	}
+	var dis []any
+	for _, x := range d.Disagreements {
+		dis = append(dis, map[string]any{"item": x.Item, "chosen": x.Winner, "rejected": x.Loser, "rater": x.Rater,
+			"p_chosen": x.PWinner, "judgment": x.Source})
+	}
+	feats := func(fs []reward.Feature) []any {
+		var out []any
+		for _, f := range fs {
+			out = append(out, map[string]any{"ngram": f.Name, "weight": f.Weight, "count": f.Count})
+		}
+		return out
+	}
+	diag := map[string]any{"reliability": bins, "disagreements": dis}
+	if len(d.TopPositive) > 0 {
+		diag["top_positive"] = feats(d.TopPositive)
+	}
+	if len(d.TopNegative) > 0 {
+		diag["top_negative"] = feats(d.TopNegative)
+	}
+	for k, v := range diag {
+		if v == nil {
+			delete(diag, k)
+		}
+	}
+	cfg["diagnostics"] = diag
+	series := map[string][]float64{
+		"train_loss": res.Curves.TrainLoss, "valid_loss": res.Curves.ValidLoss,
+		"held_loss": res.Curves.HeldLoss, "held_acc": res.Curves.HeldAcc,
+	}
+	summary := res.Metrics.Map()
+	summary["best_epoch"] = float64(res.Curves.BestEpoch)
+	return snapshot.Run{Name: name, Kind: "train-rm", Seed: c.Seed, Config: cfg, Series: series, Summary: summary,
+		Notes: append([]string(nil), d.Notes...)}
+}
+
+func personalJSON(p *reward.Personal, name string) *rmPersonal {
+	out := &rmPersonal{Divergence: p.Disagreement, Notes: p.Notes}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	n := len(p.Groups)
+	for k, g := range p.Groups {
+		out.Groups = append(out.Groups, rmGroup{Group: g.Group, Model: name + "@" + g.Group, Raters: len(g.Raters),
+			Pairs: g.Train, HeldPairsOn: g.Held, OwnAcc: rmNum(g.OwnAcc), PooledAcc: rmNum(g.PooledAcc),
+			VsPooled: rmNum(p.Disagreement[k][n])})
+	}
+	return out
+}
+
+// personalRun records a personalization: per group the accuracies and the
+// disagreement with the pooled model as summary keys "<group>/own_acc",
+// "<group>/pooled_acc", "<group>/vs_pooled"; the full disagreement matrix in config.
+func personalRun(name string, p *reward.Personal, seed uint64, cfg reward.Config) snapshot.Run {
+	summary := map[string]float64{"pairs": float64(p.Pairs)}
+	var groups []string
+	var matrix []any
+	n := len(p.Groups)
+	for k, g := range p.Groups {
+		groups = append(groups, g.Group)
+		for key, v := range map[string]float64{"own_acc": g.OwnAcc, "pooled_acc": g.PooledAcc, "vs_pooled": p.Disagreement[k][n]} {
+			if !math.IsNaN(v) {
+				summary[g.Group+"/"+key] = v
+			}
+		}
+	}
+	for _, row := range p.Disagreement {
+		matrix = append(matrix, append([]float64(nil), row...))
+	}
+	return snapshot.Run{Name: name + "@personalize", Kind: "personalize", Seed: seed,
+		Config:  map[string]any{"family": cfg.Family, "groups": groups, "disagreement": matrix, "order": "groups, then pooled"},
+		Summary: summary, Notes: append([]string(nil), p.Notes...)}
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"prefer/core/snapshot"
+)
+
+func init() {
+	register(&command{
+		name:    "verify",
+		usage:   "verify SNAP [--json]",
+		summary: "check a snapshot's integrity and schema; exit 0 only if it is sound",
+		run:     runVerify,
+	})
+}
+
+type verifyReport struct {
+	File     string             `json:"file"`
+	ID       string             `json:"id,omitempty"`
+	OK       bool               `json:"ok"`
+	Error    string             `json:"error,omitempty"`
+	Problems []snapshot.Problem `json:"problems"`
+}
+
+// errUnsound makes verify exit non-zero after it has printed its report.
+var errUnsound = errors.New("the snapshot is not sound")
+
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verify", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one snapshot file")
+	}
+	rep := verifyReport{File: pos[0], Problems: []snapshot.Problem{}}
+	s, data, err := readSnapshot(pos[0])
+	if err != nil {
+		rep.Error = err.Error()
+	} else {
+		rep.ID = snapshot.ID(data)
+		rep.Problems = append(rep.Problems, snapshot.Check(s)...)
+		rep.OK = len(rep.Problems) == 0
+	}
+	if *asJSON {
+		if err := printJSON(stdout, rep); err != nil {
+			return err
+		}
+	} else if rep.OK {
+		fmt.Fprintf(stdout, "%s: sound (%s)\n", rep.File, rep.ID)
+	}
+	if rep.Error != "" {
+		return fmt.Errorf("%s\nThe file cannot be read as a snapshot; re-download or re-export it", rep.Error)
+	}
+	if !rep.OK {
+		for _, p := range rep.Problems {
+			fmt.Fprintf(stderr, "  %s\n", p)
+		}
+		return fmt.Errorf("%s: %d problem(s) found (listed above); fix the source data or re-run the command that wrote the file: %w", rep.File, len(rep.Problems), errUnsound)
+	}
+	return nil
+}
