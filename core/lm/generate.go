@@ -24,7 +24,8 @@ type SampleConfig struct {
 }
 
 // Generate samples one response for each prompt (the conditioning ids BOS … SEP of
-// Vocab.PromptIDs), all prompts decoded together with a key/value cache, and returns
+// Vocab.PromptIDs), all prompts decoded together with a key/value cache (see
+// decoder: the memory is the cache and one step's rows), and returns
 // the response tokens, ending with EOS unless truncated. All randomness comes from r,
 // one draw per generated token, sequences in order at each step, so the result is a
 // pure function of the model, the prompts, c and r's state.
@@ -39,14 +40,9 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 	if temp <= 0 {
 		temp = 1
 	}
-	m.act.layout(m.Config, B, T, false)
-	m.lens = m.lens[:0] // no complete forward pass to take a backward pass of
-	m.scored = false
-	m.tokens = growInt32(m.tokens, B*T)
-	m.targets = growInt32(m.targets, B*T)
-	for i := range m.targets {
-		m.targets[i] = -1
-		m.tokens[i] = EOSID
+	d := m.decoder(B)
+	for i := range d.tokens {
+		d.tokens[i] = EOSID
 	}
 	pos := make([]int, B) // next position to fill
 	limit := make([]int, B)
@@ -61,7 +57,7 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 				panic(fmt.Sprintf("lm: prompt token %d outside the vocabulary of %d", id, V))
 			}
 		}
-		copy(m.tokens[b*T:], p)
+		copy(d.tokens[b*T:], p)
 		pos[b] = len(p)
 		limit[b] = T
 		if c.MaxTokens > 0 && len(p)+c.MaxTokens < T {
@@ -73,19 +69,19 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 	logp := make([]float32, V)
 	order := make([]int, V)
 	for len(segs) > 0 {
-		m.forward(segs, true)
+		d.step(m, segs)
 		next := segs[:0]
-		for _, s := range segs {
+		for i, s := range segs {
 			b := s.b
-			row := (b*T + pos[b] - 1) * V
+			row := i * V
 			var id int32
 			if temp == 1 && c.TopK <= 0 {
-				probs := m.act.probs[row : row+V]
+				probs := d.probs[row : row+V]
 				for i, p := range probs {
 					weights[i] = float64(p)
 				}
 			} else {
-				logSoftmaxRow(logp, m.act.logits[row:row+V], temp)
+				logSoftmaxRow(logp, d.logits[row:row+V], temp)
 				expSlice(logp)
 				for i, p := range logp {
 					weights[i] = float64(p)
@@ -95,7 +91,7 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 				}
 			}
 			id = int32(r.Categorical(weights))
-			m.tokens[b*T+pos[b]] = id
+			d.tokens[b*T+pos[b]] = id
 			out[b] = append(out[b], id)
 			pos[b]++
 			if id != EOSID && pos[b] < limit[b] {

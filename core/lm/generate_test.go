@@ -18,42 +18,65 @@ func tinyLM(tb testing.TB, seed uint64) *LM {
 	return &LM{Model: m, Vocab: v}
 }
 
-// TestIncrementalEqualsFull checks that decoding with the key/value cache, one
-// position at a time, gives bit-identical logits to a full forward pass.
+// TestIncrementalEqualsFull checks that decoding with the key/value cache gives
+// bit-identical logits to a full forward pass: prefixes of different lengths first
+// (20 sequences × up to 20 positions, more than one group of rowCap rows), then one
+// position at a time.
 func TestIncrementalEqualsFull(t *testing.T) {
 	l := tinyLM(t, 3)
 	m := l.Model
-	const B, T = 3, 10
+	const B, T = 20, 24
+	V := m.Config.Vocab
 	r := rng.New(4)
 	tokens := make([]int32, B*T)
 	for i := range tokens {
-		tokens[i] = int32(r.IntN(m.Config.Vocab))
+		tokens[i] = int32(r.IntN(V))
 	}
 	m.Forward(tokens, nil, B, T)
-	want := append([]float32(nil), m.act.logits[:B*T*m.Config.Vocab]...)
-	wantV := append([]float32(nil), m.Values()...)
+	want := append([]float32(nil), m.act.logits[:B*T*V]...)
 
-	m.act.layout(m.Config, B, T, false)
-	m.tokens = append(m.tokens[:0], tokens...)
-	for i := range m.targets {
-		m.targets[i] = -1
+	d := m.decoder(B)
+	copy(d.tokens, tokens)
+	var segs []segment
+	pos := make([]int, B)
+	for b := range B {
+		pos[b] = 14 + b%7 // prefixes of 14..20 positions: 340 rows in all
+		segs = append(segs, segment{b, 0, pos[b]})
 	}
-	// Prefix of 4 for every sequence, then one position at a time.
-	segs := []segment{{0, 0, 4}, {1, 0, 4}, {2, 0, 4}}
-	m.forward(segs, false)
-	for t0 := 4; t0 < T; t0++ {
-		m.forward([]segment{{0, t0, t0 + 1}, {1, t0, t0 + 1}, {2, t0, t0 + 1}}, false)
-	}
-	V := m.Config.Vocab
-	for i := 0; i < B*T*V; i++ {
-		if m.act.logits[i] != want[i] {
-			t.Fatalf("logit %d (row %d): incremental %v, full %v", i, i/V, m.act.logits[i], want[i])
+	for len(segs) > 0 {
+		d.step(m, segs)
+		next := segs[:0]
+		for i, s := range segs {
+			row := (s.b*T + s.t1 - 1) * V
+			for v := range V {
+				if got := d.logits[i*V+v]; got != want[row+v] {
+					t.Fatalf("sequence %d position %d token %d: incremental logit %v, full %v", s.b, s.t1-1, v, got, want[row+v])
+				}
+			}
+			if s.t1 < T {
+				next = append(next, segment{s.b, s.t1, s.t1 + 1})
+			}
 		}
+		segs = next
 	}
-	for i, v := range m.Values() {
-		if v != wantV[i] {
-			t.Fatalf("value %d: incremental %v, full %v", i, v, wantV[i])
-		}
+}
+
+// TestDecoderMemory checks what incremental decoding keeps for 64 answers of the
+// default model (C 48, T 80, L 2, NH 4, H 192, V 462): the key/value cache,
+// (L, B, T, 3C) = 2·64·80·144 = 1,474,560 floats; one sequence's attention
+// scratch NH·T² + T·C = 29,440; rows of one step, rowCap·(4C + 3C + 3H + 2) =
+// 256·914 = 233,984; per sequence C + 2V + 5 = 977, ×64 = 62,528; and the tokens,
+// 64·80 + 64 = 5,184 int32. 1,805,696 values, 7.2 MB — where a full forward pass of
+// the same batch lays out 19.4 million floats (78 MB).
+func TestDecoderMemory(t *testing.T) {
+	m := newModel(DefaultConfig(DemoVocab().Size()))
+	if got, want := m.decoder(64).floats(), 1805696; got != want {
+		t.Errorf("decoder of 64 sequences holds %d values, want %d", got, want)
+	}
+	var a activations
+	a.layout(m.Config, 64, 80, false)
+	if len(a.buf) < 19_000_000 {
+		t.Errorf("full forward pass of 64 × 80 lays out %d floats, want over 19 million (the comparison in the comment)", len(a.buf))
 	}
 }
 

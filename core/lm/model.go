@@ -41,6 +41,7 @@ type Model struct {
 	// probabilities, log-probabilities, entropies) only at positions with a target.
 	scored  bool
 	scratch []float32
+	dec     *decoder // incremental decoding (Generate), made on first use
 }
 
 // New returns a model of configuration c (defaults applied) with GPT-2's
