@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -93,7 +95,12 @@ func parseInOut(fs *flag.FlagSet, args []string, out *string) (string, error) {
 		return "", err
 	}
 	if *out == "" {
-		return "", usagef("give the output file with -o FILE")
+		return "", usagef("give the output file with -o FILE (- for standard output)")
+	}
+	if j := fs.Lookup("json"); j != nil {
+		if err := checkOutput(*out, j.Value.String() == "true"); err != nil {
+			return "", err
+		}
 	}
 	return in, nil
 }
@@ -105,22 +112,75 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// readSnapshot reads and decodes a snapshot file.
+// stdin is what an input path of "-" reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// readInput reads a whole input file; "-" reads standard input.
+func readInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(path)
+}
+
+// openInput opens an input file for streaming; "-" is standard input. The caller
+// closes what it returns.
+func openInput(path string) (io.ReadCloser, error) {
+	if path == "-" {
+		return io.NopCloser(stdin), nil
+	}
+	return os.Open(path)
+}
+
+// inputName is how messages name an input path.
+func inputName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// outputName is how messages name an output path.
+func outputName(path string) string {
+	if path == "-" {
+		return "standard output"
+	}
+	return path
+}
+
+// readSnapshot reads and decodes a snapshot file ("-" reads standard input).
 func readSnapshot(path string) (*snapshot.Snapshot, []byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	s, err := snapshot.Unmarshal(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", inputName(path), err)
 	}
 	return s, data, nil
 }
 
-// writeSnapshot encodes s and writes it to path atomically (temporary file, fsync,
-// rename), so a crash never leaves a half-written snapshot. It returns the id.
-func writeSnapshot(path string, s *snapshot.Snapshot) (string, error) {
+// checkOutput refuses -o - together with --json: both would go to standard output.
+func checkOutput(out string, asJSON bool) error {
+	if out == "-" && asJSON {
+		return usagef("-o - writes the result to standard output, where --json prints its report too; write the result to a file, or leave out --json")
+	}
+	return nil
+}
+
+// messages returns where a command's human-readable lines go: standard output,
+// unless the result itself is written there (-o -), then standard error.
+func messages(out string, stdout, stderr io.Writer) io.Writer {
+	if out == "-" {
+		return stderr
+	}
+	return stdout
+}
+
+// writeSnapshot encodes s and writes it to path atomically (see writeOutput; "-"
+// writes to stdout). It returns the id.
+func writeSnapshot(path string, s *snapshot.Snapshot, stdout io.Writer) (string, error) {
 	if s.Provenance.Tool == "" {
 		s.Provenance.Tool = toolVersion
 	}
@@ -128,22 +188,41 @@ func writeSnapshot(path string, s *snapshot.Snapshot) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := writeOutput(path, data, stdout); err != nil {
 		return "", err
 	}
 	return snapshot.ID(data), nil
 }
 
+// writeOutput writes data to path ("-" writes it to stdout) atomically; see
+// writeFileAtomic.
+func writeOutput(path string, data []byte, stdout io.Writer) error {
+	if path == "-" {
+		if _, err := stdout.Write(data); err != nil {
+			return fmt.Errorf("write to standard output: %w", err)
+		}
+		return nil
+	}
+	return writeFileAtomic(path, data)
+}
+
 // writeFileAtomic writes data to path through a temporary file in the same
-// directory, fsynced before the rename.
+// directory, fsynced before the rename, so a crash never leaves a half-written file.
+// The file gets the usual permissions: those of the file it replaces, or 0666 less
+// the umask for a new file (0644 under the usual umask 022), as os.Create gives.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	f, tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp) // no-op after a successful rename
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		if err := f.Chmod(st.Mode().Perm()); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
@@ -159,4 +238,21 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// createTemp creates a new file dir/prefix+random with mode 0666 before the umask
+// (os.CreateTemp would give 0600, which the rename would pass on to the result).
+func createTemp(dir, prefix string) (*os.File, string, error) {
+	var b [8]byte
+	for try := 0; ; try++ {
+		rand.Read(b[:])
+		name := filepath.Join(dir, prefix+hex.EncodeToString(b[:]))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil {
+			return f, name, nil
+		}
+		if !os.IsExist(err) || try == 100 {
+			return nil, "", err
+		}
+	}
 }

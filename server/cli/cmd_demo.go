@@ -21,19 +21,19 @@ func init() {
 }
 
 type demoReport struct {
-	Out       string         `json:"out"`
-	ID        string         `json:"id"`
+	Output    string         `json:"output"`
+	OutputID  string         `json:"output_id"`
 	Seed      uint64         `json:"seed"`
 	Items     int            `json:"items"`
 	Responses int            `json:"responses"`
 	Raters    int            `json:"raters"`
 	Judgments int            `json:"judgments"`
-	ByKind    map[string]int `json:"by_kind"`
+	ByKind    map[string]int `json:"judgments_by_kind"`
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
-	out := fs.String("o", "", "output snapshot file (required)")
+	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
 	seed := fs.Uint64("seed", 1, "random seed; the output is a pure function of it and the other flags")
 	items := fs.Int("items", 60, "number of prompts")
 	raters := fs.String("raters", demo.DefaultPanel, "rater panel, e.g. \"3*expert,2*polite,spammer\" or \"noise=0.5;politeness=2\" (see docs/demo.md)")
@@ -47,7 +47,10 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q; the output file goes after -o", pos[0])
 	}
 	if *out == "" {
-		return usagef("give the output file with -o FILE")
+		return usagef("give the output file with -o FILE (- for standard output)")
+	}
+	if err := checkOutput(*out, *asJSON); err != nil {
+		return err
 	}
 	if *items < 1 || *items > demo.MaxItems {
 		return usagef("--items %d is out of range; give 1 to %d", *items, demo.MaxItems)
@@ -72,11 +75,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 			"--items", strconv.Itoa(*items), "--raters", strconv.Quote(*raters), "--overlap", strconv.Itoa(*overlap)}, " "),
 		Seed: *seed,
 	}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
-	rep := demoReport{Out: *out, ID: id, Seed: *seed, Items: len(d.Items), Raters: len(d.Raters),
+	rep := demoReport{Output: *out, OutputID: id, Seed: *seed, Items: len(d.Items), Raters: len(d.Raters),
 		Judgments: len(d.Judgments), ByKind: map[string]int{}}
 	for _, it := range d.Items {
 		rep.Responses += len(it.Responses)
@@ -87,7 +90,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
-	fmt.Fprintf(stdout, "%s: %d items, %d responses, %d raters, %d judgments (%s)\n",
-		rep.Out, rep.Items, rep.Responses, rep.Raters, rep.Judgments, rep.ID)
+	fmt.Fprintf(messages(*out, stdout, stderr), "%s: %d items, %d responses, %d raters, %d judgments (%s)\n",
+		outputName(rep.Output), rep.Items, rep.Responses, rep.Raters, rep.Judgments, rep.OutputID)
 	return nil
 }

@@ -69,7 +69,7 @@ func TestDemoJSON(t *testing.T) {
 		t.Fatalf("more than one JSON value in %q", out)
 	}
 	data, _ := os.ReadFile(path)
-	if rep.ID != snapshot.ID(data) || rep.Items != 20 || rep.Raters != 4 || rep.Responses < 20*5 || rep.Judgments == 0 || rep.ByKind["compare"] == 0 {
+	if rep.OutputID != snapshot.ID(data) || rep.Items != 20 || rep.Raters != 4 || rep.Responses < 20*5 || rep.Judgments == 0 || rep.ByKind["compare"] == 0 {
 		t.Fatalf("report %+v does not match the file %s", rep, snapshot.ID(data))
 	}
 }

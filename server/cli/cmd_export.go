@@ -23,13 +23,13 @@ func init() {
 
 // exportReport is the JSON printed by `prefer export --json`.
 type exportReport struct {
-	Format   string         `json:"format"`
-	Input    string         `json:"input"`
-	Snapshot string         `json:"snapshot"`
-	Output   string         `json:"output"`
-	Records  int            `json:"records"`
-	Skipped  map[string]int `json:"skipped"`
-	Bytes    int            `json:"bytes"`
+	Format  string         `json:"format"`
+	Input   string         `json:"input"`
+	InputID string         `json:"input_id"`
+	Output  string         `json:"output"`
+	Records int            `json:"records"`
+	Skipped map[string]int `json:"skipped"`
+	Bytes   int            `json:"bytes"`
 }
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -50,8 +50,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return usagef("give exactly one snapshot file")
 	case *out == "":
 		return usagef("give the output file with -o FILE (- for standard output)")
-	case *out == "-" && *asJSON:
-		return usagef("--json prints to standard output; write the export to a file with -o FILE")
+	}
+	if err := checkOutput(*out, *asJSON); err != nil {
+		return err
 	}
 	s, data, err := readSnapshot(pos[0])
 	if err != nil {
@@ -71,17 +72,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w; run 'prefer verify %s' to see whether the snapshot is sound", pos[0], err, pos[0])
 	}
-	if *out == "-" {
-		if _, err := stdout.Write(buf.Bytes()); err != nil {
-			return fmt.Errorf("write export: %w", err)
-		}
-	} else if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := writeOutput(*out, buf.Bytes(), stdout); err != nil {
 		return err
 	}
 	if n := rep.SkippedTotal(); n > 0 {
 		fmt.Fprintf(stderr, "prefer export: left out %d judgment(s) that %s cannot hold: %s\n", n, *format, exportSkippedSummary(rep.Skipped))
 	}
-	r := exportReport{Format: *format, Input: pos[0], Snapshot: id, Output: *out, Records: rep.Records, Skipped: rep.Skipped, Bytes: buf.Len()}
+	r := exportReport{Format: *format, Input: pos[0], InputID: id, Output: *out, Records: rep.Records, Skipped: rep.Skipped, Bytes: buf.Len()}
 	if r.Skipped == nil {
 		r.Skipped = map[string]int{}
 	}

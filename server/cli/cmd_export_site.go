@@ -29,16 +29,17 @@ func init() {
 var staticKey = []byte("prefer static site")
 
 type siteReport struct {
-	Dir       string         `json:"dir"`
+	Output    string         `json:"output"` // the directory written
 	Base      string         `json:"base"`
 	Files     int            `json:"files"`
 	Snapshots []siteSnapshot `json:"snapshots"`
 }
 
 type siteSnapshot struct {
-	File string `json:"file"`
-	ID   string `json:"id"`
-	Path string `json:"path"` // the page that opens it, under base
+	Input   string `json:"input"`
+	InputID string `json:"input_id"` // sha256-… of its bytes
+	ShareID string `json:"share_id"` // its id in the site's links
+	Path    string `json:"path"`     // the page that opens it, under base
 }
 
 // repeatedFlag collects a repeated flag.
@@ -81,7 +82,7 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("this binary has no workbench to export (no web/app.wasm): run 'make build' first")
 	}
 
-	rep := siteReport{Dir: dir, Base: prefix, Snapshots: []siteSnapshot{}}
+	rep := siteReport{Output: dir, Base: prefix, Snapshots: []siteSnapshot{}}
 	var pages []string
 	type published struct {
 		id   string
@@ -99,7 +100,7 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 		id := api.ShareID(staticKey, data)
 		pubs = append(pubs, published{id, data})
 		pages = append(pages, "/s/"+id)
-		rep.Snapshots = append(rep.Snapshots, siteSnapshot{File: f, ID: id, Path: prefix + "/s/" + id})
+		rep.Snapshots = append(rep.Snapshots, siteSnapshot{Input: f, InputID: snapshot.ID(data), ShareID: id, Path: prefix + "/s/" + id})
 	}
 
 	h := appHandler(assets, func(h *goapp.Handler) {
@@ -168,13 +169,13 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sort.Slice(rep.Snapshots, func(i, j int) bool { return rep.Snapshots[i].ID < rep.Snapshots[j].ID })
+	sort.Slice(rep.Snapshots, func(i, j int) bool { return rep.Snapshots[i].ShareID < rep.Snapshots[j].ShareID })
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s (serve it under %s/)\n", rep.Files, dir, prefix)
 	for _, s := range rep.Snapshots {
-		fmt.Fprintf(stdout, "%s: %s\n", s.File, s.Path)
+		fmt.Fprintf(stdout, "%s: %s\n", s.Input, s.Path)
 	}
 	return nil
 }

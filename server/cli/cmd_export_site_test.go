@@ -29,7 +29,7 @@ func TestExportSite(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Snapshots) != 1 || rep.Base != "/repo" {
 		t.Fatalf("report %s: %v", stdout, err)
 	}
-	id := rep.Snapshots[0].ID
+	id := rep.Snapshots[0].ShareID
 	if rep.Snapshots[0].Path != "/repo/s/"+id || len(id) != 32 {
 		t.Fatalf("snapshot %+v", rep.Snapshots[0])
 	}

@@ -44,7 +44,7 @@ func TestExportFormats(t *testing.T) {
 		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
 			t.Fatalf("%s: exit %d, %s %s", c.format, code, out, errs)
 		}
-		if rep.Records != c.records || !reflect.DeepEqual(rep.Skipped, c.skipped) || !snapshot.ValidID(rep.Snapshot) {
+		if rep.Records != c.records || !reflect.DeepEqual(rep.Skipped, c.skipped) || !snapshot.ValidID(rep.InputID) {
 			t.Errorf("%s: report %+v", c.format, rep)
 		}
 		if len(c.skipped) > 0 && !strings.Contains(errs, "left out") {
@@ -79,7 +79,7 @@ func TestExportSafetensors(t *testing.T) {
 	}
 	var meta map[string]string
 	json.Unmarshal(header["__metadata__"], &meta)
-	if meta["model/m"] != "linear" || meta["models"] != `["m"]` || meta["snapshot"] != rep.Snapshot {
+	if meta["model/m"] != "linear" || meta["models"] != `["m"]` || meta["snapshot"] != rep.InputID {
 		t.Fatalf("metadata %v", meta)
 	}
 	if string(header["m/w"]) != `{"dtype":"F32","shape":[2],"data_offsets":[0,8]}` {
@@ -109,7 +109,7 @@ func TestExportUsageErrors(t *testing.T) {
 		{[]string{"export", "--format", "parquet", snap, "-o", "x"}, 2, `unknown --format "parquet"`},
 		{[]string{"export", "--format", "trl", "-o", "x"}, 2, "exactly one snapshot"},
 		{[]string{"export", "--format", "trl", snap}, 2, "-o FILE"},
-		{[]string{"export", "--format", "trl", snap, "-o", "-", "--json"}, 2, "--json prints to standard output"},
+		{[]string{"export", "--format", "trl", snap, "-o", "-", "--json"}, 2, "-o - writes the result to standard output"},
 		{[]string{"export", "--format", "trl", filepath.Join(dir, "none.snap"), "-o", "x"}, 1, "read snapshot"},
 	}
 	for _, c := range cases {

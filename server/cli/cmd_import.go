@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -29,7 +28,7 @@ func init() {
 type importReport struct {
 	Format     string         `json:"format"`
 	Output     string         `json:"output"`
-	ID         string         `json:"id"`
+	OutputID   string         `json:"output_id"`
 	Items      int            `json:"items"`
 	Responses  int            `json:"responses"`
 	Raters     int            `json:"raters"`
@@ -40,12 +39,12 @@ type importReport struct {
 	Duplicates int            `json:"duplicates"`
 	Ignored    int            `json:"ignored"`
 	Conflicts  int            `json:"conflicts"`
-	Files      []importedFile `json:"files"`
+	Inputs     []importedFile `json:"inputs"`
 }
 
 // importedFile is what one input file gave.
 type importedFile struct {
-	File       string   `json:"file"`
+	Path       string   `json:"path"`
 	SHA256     string   `json:"sha256"`
 	Records    int      `json:"records"`
 	Judgments  int      `json:"judgments"`
@@ -58,7 +57,7 @@ type importedFile struct {
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("import", stderr)
 	format := fs.String("format", "", "input format: "+strings.Join(formats.Importers, ", "))
-	out := fs.String("o", "", "the snapshot to write")
+	out := fs.String("o", "", "the snapshot to write (- for standard output)")
 	skipBad := fs.Bool("skip-bad", false, "skip bad lines (counted and reported on stderr) instead of failing")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	files, err := parseFlags(fs, args)
@@ -73,10 +72,15 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	case len(files) == 0:
 		return usagef("give at least one dataset file to import")
 	case *out == "":
-		return usagef("give the output snapshot with -o SNAP")
+		return usagef("give the output snapshot with -o SNAP (- for standard output)")
+	case countOf(files, "-") > 1:
+		return usagef("standard input (-) can be read only once")
+	}
+	if err := checkOutput(*out, *asJSON); err != nil {
+		return err
 	}
 
-	rep := importReport{Format: *format, Output: *out, ByKind: map[string]int{}, Files: []importedFile{}}
+	rep := importReport{Format: *format, Output: *out, ByKind: map[string]int{}, Inputs: []importedFile{}}
 	merged := &formats.Dataset{}
 	var sources []string
 	for _, path := range files {
@@ -94,7 +98,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		rep.Conflicts += conflicts
-		rep.Files = append(rep.Files, fr)
+		rep.Inputs = append(rep.Inputs, fr)
 		rep.Records += fr.Records
 		rep.Skipped += fr.Skipped
 		rep.Duplicates += fr.Duplicates
@@ -127,35 +131,31 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		Raters:     merged.Raters,
 	}
 	s.SetLog(feedback.NewLog(merged.Judgments...))
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
 	st := merged.Stats()
-	rep.ID, rep.Items, rep.Responses, rep.Raters, rep.Judgments = id, st.Items, st.Responses, st.Raters, st.Judgments
+	rep.OutputID, rep.Items, rep.Responses, rep.Raters, rep.Judgments = id, st.Items, st.Responses, st.Raters, st.Judgments
 	for k, n := range st.ByKind {
 		rep.ByKind[string(k)] = n
 	}
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
-	fmt.Fprintf(stdout, "imported %d judgments (%s) on %d items with %d responses, %d raters, from %d file(s)\nwrote %s (%s)\n",
-		rep.Judgments, importKindSummary(rep.ByKind), rep.Items, rep.Responses, rep.Raters, len(files), *out, id)
+	fmt.Fprintf(messages(*out, stdout, stderr), "imported %d judgments (%s) on %d items with %d responses, %d raters, from %d file(s)\nwrote %s (%s)\n",
+		rep.Judgments, importKindSummary(rep.ByKind), rep.Items, rep.Responses, rep.Raters, len(files), outputName(*out), id)
 	return nil
 }
 
 // importFile imports one file ("-" is standard input) and hashes its bytes.
 func importFile(path, format string, opt formats.Options) (*formats.Dataset, importedFile, error) {
-	fr := importedFile{File: path}
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fr, fmt.Errorf("open dataset: %w", err)
-		}
-		defer f.Close()
-		r = f
+	fr := importedFile{Path: path}
+	r, err := openInput(path)
+	if err != nil {
+		return nil, fr, fmt.Errorf("open dataset: %w", err)
 	}
+	defer r.Close()
 	h := sha256.New()
 	tee := io.TeeReader(r, h)
 	d, rep, err := formats.Import(format, tee, opt)
@@ -200,4 +200,15 @@ func importKindSummary(by map[string]int) string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// countOf returns how many times s appears in list.
+func countOf(list []string, s string) int {
+	n := 0
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
 }

@@ -63,12 +63,12 @@ func TestImportHHRealFile(t *testing.T) {
 	rep := importJSON(t, "--format", "hh-rlhf", hhFile, "-o", out)
 	// 2,312 pairs over 2,310 prompts (testdata/hh-rlhf/README.md; core/formats tests).
 	if rep.Judgments != 2312 || rep.ByKind["compare"] != 2312 || rep.Items != 2310 || rep.Responses != 4624 ||
-		rep.Records != 2312 || rep.Skipped != 0 || len(rep.Files) != 1 || rep.Files[0].SHA256 != "ebfaaed21162a4de120ae85366075b34425e2a6303fac59b99555002f7016f03" {
+		rep.Records != 2312 || rep.Skipped != 0 || len(rep.Inputs) != 1 || rep.Inputs[0].SHA256 != "ebfaaed21162a4de120ae85366075b34425e2a6303fac59b99555002f7016f03" {
 		t.Fatalf("report %+v", rep)
 	}
 	s := loadSnapshot(t, out)
-	if rep.ID == "" || !snapshot.ValidID(rep.ID) || len(s.Judgments) != 2312 {
-		t.Fatalf("id %q, %d judgments", rep.ID, len(s.Judgments))
+	if rep.OutputID == "" || !snapshot.ValidID(rep.OutputID) || len(s.Judgments) != 2312 {
+		t.Fatalf("id %q, %d judgments", rep.OutputID, len(s.Judgments))
 	}
 	if p := s.Provenance; p.Command != "prefer import --format hh-rlhf harmless-base-test.jsonl.gz" || p.Created != "" || p.Parent != "" ||
 		!strings.Contains(p.Note, "sha256:ebfaaed2") {
@@ -80,8 +80,8 @@ func TestImportHHRealFile(t *testing.T) {
 	// Importing the same file again, or twice in one command, gives the same snapshot.
 	out2 := filepath.Join(dir, "hh2.snap")
 	rep2 := importJSON(t, "--format", "hh-rlhf", hhFile, "-o", out2)
-	if rep2.ID != rep.ID {
-		t.Fatalf("re-import gives %s, want %s", rep2.ID, rep.ID)
+	if rep2.OutputID != rep.OutputID {
+		t.Fatalf("re-import gives %s, want %s", rep2.OutputID, rep.OutputID)
 	}
 	rep3 := importJSON(t, "--format", "hh-rlhf", hhFile, hhFile, "-o", filepath.Join(dir, "hh3.snap"))
 	if rep3.Judgments != 2312 || rep3.Conflicts != 0 {
@@ -134,7 +134,7 @@ func TestImportExportRoundTripTRL(t *testing.T) {
 	rep := importJSON(t, "--format", "trl", fixtures+"trl-standard.jsonl", fixtures+"trl-implicit.json", fixtures+"trl-conversational.jsonl", "-o", a)
 	// 4 + 3 + 3 pairs; the sky pair is in the first two files with the same content,
 	// so it is one judgment: 9.
-	if rep.Judgments != 9 || rep.Records != 10 || len(rep.Files) != 3 {
+	if rep.Judgments != 9 || rep.Records != 10 || len(rep.Inputs) != 3 {
 		t.Fatalf("report %+v", rep)
 	}
 	// Standard TRL round-trips all of it; the conversational form round-trips

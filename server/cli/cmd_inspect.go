@@ -20,10 +20,11 @@ func init() {
 
 // inspectReport is the JSON printed by `prefer inspect --json`.
 type inspectReport struct {
-	ID         string                `json:"id"`
+	Input      string                `json:"input"`
+	InputID    string                `json:"input_id"`
 	Bytes      int                   `json:"bytes"`
 	Version    int                   `json:"version"`
-	Provenance snapshot.Provenance   `json:"provenance"`
+	Provenance provenanceJSON        `json:"provenance"`
 	Items      int                   `json:"items"`
 	Responses  int                   `json:"responses"`
 	Raters     int                   `json:"raters"`
@@ -33,6 +34,16 @@ type inspectReport struct {
 	Models     []inspectModel        `json:"models"`
 	Runs       []inspectRun          `json:"runs"`
 	ExtraKeys  []string              `json:"unknown_keys,omitempty"`
+}
+
+// provenanceJSON is a snapshot's provenance with the snapshot format's own keys.
+type provenanceJSON struct {
+	Tool    string `json:"tool"`
+	Created string `json:"created,omitempty"`
+	Parent  string `json:"parent,omitempty"`
+	Command string `json:"command,omitempty"`
+	Seed    uint64 `json:"seed"`
+	Note    string `json:"note,omitempty"`
 }
 
 type inspectModel struct {
@@ -67,8 +78,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := inspectReport{
-		ID: snapshot.ID(data), Bytes: len(data), Version: snapshot.Version, Provenance: s.Provenance,
-		Items: len(s.Items), Raters: len(s.Raters), Judgments: len(s.Judgments),
+		Input: pos[0], InputID: snapshot.ID(data), Bytes: len(data), Version: snapshot.Version,
+		Provenance: provenanceJSON(s.Provenance),
+		Items:      len(s.Items), Raters: len(s.Raters), Judgments: len(s.Judgments),
 		ByKind: feedback.Counts(s.Judgments), Models: []inspectModel{}, Runs: []inspectRun{},
 	}
 	for _, it := range s.Items {
@@ -100,7 +112,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
-	fmt.Fprintf(stdout, "%s\n%d bytes, snapshot version %d, made by %s\n", rep.ID, rep.Bytes, rep.Version, orDash(s.Provenance.Tool))
+	fmt.Fprintf(stdout, "%s\n%d bytes, snapshot version %d, made by %s\n", rep.InputID, rep.Bytes, rep.Version, orDash(s.Provenance.Tool))
 	if p := s.Provenance; p.Parent != "" || p.Command != "" || p.Seed != 0 {
 		fmt.Fprintf(stdout, "parent %s, command %q, seed %d\n", orDash(p.Parent), p.Command, p.Seed)
 	}

@@ -80,8 +80,8 @@ func alertsJSON(as []policy.Alert) []alertJSON {
 }
 
 type optimizeReport struct {
-	Out      string          `json:"out"`
-	ID       string          `json:"id"`
+	Output   string          `json:"output"`
+	OutputID string          `json:"output_id"`
 	Run      string          `json:"run"`
 	Model    string          `json:"model"`
 	Policy   string          `json:"policy"`
@@ -247,7 +247,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		return optimizeLM(args, stdout, stderr) // the generative policy: cmd_optimize_lm.go
 	}
 	fs := newFlags("optimize", stderr)
-	out := fs.String("o", "", "output snapshot file (required)")
+	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
 	kind := fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses) or lm (the generative transformer; see 'prefer optimize --policy lm -h')")
 	algo := fs.String("algo", "", "algorithm: exact, ppo, rloo, dpo, ipo or bon (required)")
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
@@ -262,7 +262,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H (controlled diversity)")
 	estimator := fs.String("kl-estimator", "k1", "per-action KL term in the reward: k1, k2 or k3")
 	name := fs.String("name", "", "name of the run and the policy model (default optimize-ALGO, policy-ALGO)")
-	dump := fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob}")
+	dump := fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob} (- for standard output)")
 	synth := fs.Int("synthetic", 0, "rounds of synthetic feedback before optimizing: an AI rater labels fresh pairs of policy samples and the reward model is retrained on them (needs --reward tabular|linear|mlp)")
 	judge := fs.String("judge", "rubric", "the AI rater of --synthetic: rubric (the demo domain's written rubric) or reward (the reward model itself)")
 	audit := fs.Float64("audit", 0.1, "fraction of --synthetic pairs also labeled by a simulated human, whose agreement with the AI rater is reported")
@@ -271,6 +271,9 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	in, err := parseInOut(fs, args, out)
 	if err != nil {
 		return err
+	}
+	if *dump == "-" && (*out == "-" || *asJSON) {
+		return usagef("--dump - writes to standard output, which -o - or --json already use; give --dump a file")
 	}
 	if *kind != "candidates" {
 		return usagef("--policy %q is not a policy kind: use candidates or lm", *kind)
@@ -357,13 +360,25 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 
 	var res *policy.Result
 	var pairs int
+	total := *steps
+	if total == 0 {
+		total = 500 // the default steps of PPO and RLOO (shown, not set)
+		if *algo == "dpo" || *algo == "ipo" {
+			total = 300
+		}
+	}
+	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
+	progress := func(step int, m policy.Metrics) bool {
+		line.update(step, policyProgress(m))
+		return true
+	}
 	switch *algo {
 	case "exact":
 		res, err = policy.SolveExact(c, env, policy.ExactConfig{Beta: *beta, TargetKL: *targetKL, Diversity: *diversity, Seed: *seed, Samples: *samples})
 	case "ppo":
-		res, err = policy.PPO(c, env, policy.PPOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed})
+		res, err = policy.PPO(c, env, policy.PPOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
 	case "rloo":
-		res, err = policy.RLOO(c, env, policy.RLOOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed})
+		res, err = policy.RLOO(c, env, policy.RLOOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
 	case "bon":
 		res, err = policy.SolveBestOfN(c, env, policy.BoNConfig{N: *n, Seed: *seed, Samples: *samples})
 	case "dpo", "ipo":
@@ -376,8 +391,9 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		if len(prefs) == 0 {
 			return fmt.Errorf("the snapshot has no decided comparisons for %s to learn from; label some pairs or import a preference dataset", strings.ToUpper(*algo))
 		}
-		res, err = policy.DPO(c, prefs, env, policy.DPOConfig{Beta: *beta, Loss: loss, Steps: *steps, LR: *lr, Seed: *seed})
+		res, err = policy.DPO(c, prefs, env, policy.DPOConfig{Beta: *beta, Loss: loss, Steps: *steps, LR: *lr, Seed: *seed, Progress: progress})
 	}
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -418,12 +434,12 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	s.PutRun(res.Run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "dump", "json")}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
 
-	rep := optimizeReport{Out: *out, ID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
+	rep := optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
 		Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
 		Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
 	if rep.Notes == nil {
@@ -439,7 +455,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 			tbl = policy.ImplicitRewards(c, b)
 		}
 		rows := policy.Dump(c, tbl)
-		if err := writeDump(*dump, rows); err != nil {
+		if err := writeDump(*dump, rows, stdout); err != nil {
 			return err
 		}
 		rep.Dump, rep.DumpRows = *dump, len(rows)
@@ -453,10 +469,14 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		return printJSON(stdout, rep)
 	}
 	sum := res.Run.Summary
-	fmt.Fprintf(stdout, "%s: %s on %s, %d steps: reward %.4g, gold %.4g, KL %.4g, β %.4g, entropy %.4g (%s)\n",
-		rep.Out, *algo, rewardName, res.Steps, sum["reward"], sum["gold"], sum["kl"], sum["beta"], sum["entropy"], id)
+	msg := messages(*out, stdout, stderr)
+	if *dump == "-" {
+		msg = stderr
+	}
+	fmt.Fprintf(msg, "%s: %s on %s, %d steps: reward %.4g, gold %.4g, KL %.4g, β %.4g, entropy %.4g (%s)\n",
+		outputName(rep.Output), *algo, rewardName, res.Steps, sum["reward"], sum["gold"], sum["kl"], sum["beta"], sum["entropy"], id)
 	for _, note := range res.Run.Notes {
-		fmt.Fprintln(stdout, "  "+note)
+		fmt.Fprintln(msg, "  "+note)
 	}
 	return nil
 }
@@ -472,7 +492,7 @@ func hasRewardModel(s *snapshot.Snapshot) bool {
 
 // writeDump writes dump rows as JSON lines (PRODUCT.md §4.1), atomically. A NaN
 // reward (unknown) is written as null.
-func writeDump(path string, rows []policy.DumpRow) error {
+func writeDump(path string, rows []policy.DumpRow, stdout io.Writer) error {
 	var b strings.Builder
 	w := bufio.NewWriter(&b)
 	for _, r := range rows {
@@ -491,7 +511,7 @@ func writeDump(path string, rows []policy.DumpRow) error {
 		w.WriteByte('\n')
 	}
 	w.Flush()
-	return writeFileAtomic(path, []byte(b.String()))
+	return writeOutput(path, []byte(b.String()), stdout)
 }
 
 // canonicalArgs renders the flags that were set, in lexical order, leaving out the

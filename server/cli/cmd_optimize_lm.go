@@ -61,7 +61,7 @@ type optimizeLMReport struct {
 // judgments (or the gold utility).
 func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("optimize", stderr)
-	out := fs.String("o", "", "output snapshot file (required)")
+	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
 	_ = fs.String("policy", "lm", "policy kind: lm (the generative policy)")
 	algo := fs.String("algo", "", "algorithm: ppo, rloo, dpo, ipo or bon (required)")
 	refPath := fs.String("ref", "", "snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)")
@@ -139,16 +139,20 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 		proxy, rewardName = src.Reward, src.Name
 	}
 	env := lm.DemoEnv(s.Items, proxy)
+	total := *steps
+	if total == 0 {
+		total = 60 // lm.OptimizeConfig's default Steps (shown, not set)
+	}
+	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
 	progress := func(step int, m policy.Metrics) bool {
-		if !*asJSON {
-			fmt.Fprintf(stderr, "step %d reward %.3f gold %.3f kl %.3f\n", step, m.Reward, m.Gold, m.KLk1)
-		}
+		line.update(step, policyProgress(m))
 		return true
 	}
 	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
 	opt, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: *algo, KL: kl, Steps: *steps,
 		Prompts: *prompts, Samples: *samples, N: *n, LR: *lr, Diversity: *diversity, MaxTokens: *maxTokens,
 		Seed: *seed, Progress: progress})
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -180,13 +184,13 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	s.PutRun(res.Run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "json")}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
 
 	rep := optimizeLMReport{
-		optimizeReport: optimizeReport{Out: *out, ID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *algo,
+		optimizeReport: optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *algo,
 			Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
 			Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
 		Ref: refName, RefHash: ref.Hash(), Params: pol.LM.Hash(),
@@ -214,15 +218,16 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
+	msg := messages(*out, stdout, stderr)
 	sum := res.Run.Summary
-	fmt.Fprintf(stdout, "%s: %s on the language model against %s, %d steps (%s)\n", rep.Out, *algo, rewardName, res.Steps, id)
-	fmt.Fprintf(stdout, "  before: reward %.3f gold %.3f   after: reward %.3f gold %.3f   KL(k1) %.3f β %.3g entropy %.3f\n",
+	fmt.Fprintf(msg, "%s: %s on the language model against %s, %d steps (%s)\n", outputName(rep.Output), *algo, rewardName, res.Steps, id)
+	fmt.Fprintf(msg, "  before: reward %.3f gold %.3f   after: reward %.3f gold %.3f   KL(k1) %.3f β %.3g entropy %.3f\n",
 		before.Proxy, before.Gold, after.Proxy, after.Gold, sum["kl_k1"], sum["beta"], sum["entropy"])
 	for _, smp := range rep.Samples[:min(4, len(rep.Samples))] {
-		fmt.Fprintf(stdout, "  %s\n    ref:    %s\n    policy: %s\n", smp.Prompt, smp.Reference, smp.Policy)
+		fmt.Fprintf(msg, "  %s\n    ref:    %s\n    policy: %s\n", smp.Prompt, smp.Reference, smp.Policy)
 	}
 	for _, note := range res.Run.Notes {
-		fmt.Fprintln(stdout, "  "+note)
+		fmt.Fprintln(msg, "  "+note)
 	}
 	return nil
 }

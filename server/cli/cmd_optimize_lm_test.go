@@ -24,13 +24,13 @@ func runLM(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 }
 
 type lmReport struct {
-	ID      string             `json:"id"`
-	Policy  string             `json:"policy"`
-	Algo    string             `json:"algo"`
-	Steps   int                `json:"steps"`
-	RunHash string             `json:"run_hash"`
-	Summary map[string]float64 `json:"summary"`
-	Samples []struct {
+	OutputID string             `json:"output_id"`
+	Policy   string             `json:"policy"`
+	Algo     string             `json:"algo"`
+	Steps    int                `json:"steps"`
+	RunHash  string             `json:"run_hash"`
+	Summary  map[string]float64 `json:"summary"`
+	Samples  []struct {
 		Prompt, Reference, Policy string
 	} `json:"samples"`
 	Series        map[string][]*float64 `json:"series"`
@@ -119,8 +119,8 @@ func TestOptimizeLM(t *testing.T) {
 			code, stdout2, _ := runLM(t, args...)
 			var rep2 lmReport
 			json.Unmarshal([]byte(stdout2), &rep2)
-			if code != 0 || rep2.ID != rep.ID || rep2.RunHash != rep.RunHash {
-				t.Fatalf("not deterministic: %s/%s vs %s/%s", rep.ID, rep.RunHash, rep2.ID, rep2.RunHash)
+			if code != 0 || rep2.OutputID != rep.OutputID || rep2.RunHash != rep.RunHash {
+				t.Fatalf("not deterministic: %s/%s vs %s/%s", rep.OutputID, rep.RunHash, rep2.OutputID, rep2.RunHash)
 			}
 		})
 	}

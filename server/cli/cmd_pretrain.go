@@ -25,8 +25,8 @@ func init() {
 const refModelName = "ref-lm"
 
 type pretrainReport struct {
-	Out        string             `json:"out"`
-	ID         string             `json:"id"`
+	Output     string             `json:"output"`
+	OutputID   string             `json:"output_id"`
 	Seed       uint64             `json:"seed"`
 	Steps      int                `json:"steps"`
 	Params     int                `json:"params"`
@@ -56,13 +56,13 @@ func mixJSON(m lm.Mix) map[string]jnum {
 
 func runPretrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("pretrain", stderr)
-	out := fs.String("o", "", "output snapshot file (required)")
+	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
 	seed := fs.Uint64("seed", 1, "random seed: corpus, initialization and batch order; the output is a pure function of it and the other flags")
 	steps := fs.Int("steps", 0, "optimizer steps (default 1000)")
 	examples := fs.Int("examples", 0, "training examples drawn from the demo grammar (default 20000)")
 	nSamples := fs.Int("samples", 400, "responses sampled after training to compare with the grammar's mix")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	quiet := fs.Bool("quiet", false, "no progress line on stderr (there is none anyway when stderr is not a terminal, or with --json)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +71,10 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q; the output file goes after -o", pos[0])
 	}
 	if *out == "" {
-		return usagef("give the output file with -o FILE")
+		return usagef("give the output file with -o FILE (- for standard output)")
+	}
+	if err := checkOutput(*out, *asJSON); err != nil {
+		return err
 	}
 	if *steps < 0 || *steps > 1000000 {
 		return usagef("--steps %d is out of range; give 1 to 1000000 (0 for the default)", *steps)
@@ -83,13 +86,17 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 		return usagef("--samples must be between 0 and 100000")
 	}
 	cfg := lm.PretrainConfig{Seed: *seed, Steps: *steps}
+	total := *steps
+	if total == 0 {
+		total = 1000 // lm.PretrainConfig's default Steps (shown, not set)
+	}
+	line := newProgress(stderr, *quiet || *asJSON, "pretrain", "steps", total)
 	progress := func(step int, loss float64) bool {
-		if !*quiet && !*asJSON && step%100 == 0 {
-			fmt.Fprintf(stderr, "step %d loss %.4f\n", step, loss)
-		}
+		line.update(step, fmt.Sprintf("loss %.4f", loss))
 		return true
 	}
 	res, err := lm.PretrainDemo(cfg, *examples, 0, progress)
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -130,23 +137,24 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 		Models: []snapshot.Model{sm},
 		Runs:   []snapshot.Run{res.Run},
 	}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, id)
-		fmt.Fprintf(stdout, "model %q: %d parameters, %d steps, held-out perplexity %.3f (loss %.4f)\n",
+		msg := messages(*out, stdout, stderr)
+		fmt.Fprintf(msg, "wrote %s (%s)\n", outputName(*out), id)
+		fmt.Fprintf(msg, "model %q: %d parameters, %d steps, held-out perplexity %.3f (loss %.4f)\n",
 			refModelName, res.LM.Model.Config.NumParams(), stepsUsed, res.Run.Summary["heldout_ppl"], res.Run.Summary["heldout_loss"])
-		fmt.Fprintf(stdout, "samples: mean gold %.3f (grammar %.3f), %.1f%% garbled; correct %.0f%% wrong %.0f%% refusal %.0f%% polite %.0f%% filler %.0f%%\n",
+		fmt.Fprintf(msg, "samples: mean gold %.3f (grammar %.3f), %.1f%% garbled; correct %.0f%% wrong %.0f%% refusal %.0f%% polite %.0f%% filler %.0f%%\n",
 			mix.Gold, grammar.Gold, 100*mix.Unknown, 100*mix.Correct, 100*mix.Wrong, 100*mix.Refusal, 100*mix.Polite, 100*mix.Filler)
 		for i := 0; i < min(5, len(texts)); i++ {
-			fmt.Fprintf(stdout, "  %s → %s\n", items[i].Prompt, texts[i])
+			fmt.Fprintf(msg, "  %s → %s\n", items[i].Prompt, texts[i])
 		}
 		return nil
 	}
 	rep := pretrainReport{
-		Out: *out, ID: id, Seed: *seed, Steps: stepsUsed, Params: res.LM.Model.Config.NumParams(),
+		Output: *out, OutputID: id, Seed: *seed, Steps: stepsUsed, Params: res.LM.Model.Config.NumParams(),
 		ParamsHash: res.LM.Hash(), Summary: jmap(res.Run.Summary), Mix: mixJSON(mix), GrammarMix: mixJSON(grammar),
 		Loss: jnums(res.Run.Series["loss"]),
 		Heldout: map[string][]jnum{

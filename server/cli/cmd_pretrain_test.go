@@ -34,12 +34,12 @@ func TestPretrainCommand(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var rep struct {
-		ID      string             `json:"id"`
-		Steps   int                `json:"steps"`
-		Params  int                `json:"params"`
-		Summary map[string]float64 `json:"summary"`
-		Samples []struct{ Prompt, Response string }
-		Loss    []float64 `json:"loss"`
+		OutputID string             `json:"output_id"`
+		Steps    int                `json:"steps"`
+		Params   int                `json:"params"`
+		Summary  map[string]float64 `json:"summary"`
+		Samples  []struct{ Prompt, Response string }
+		Loss     []float64 `json:"loss"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
@@ -53,10 +53,12 @@ func TestPretrainCommand(t *testing.T) {
 	// Deterministic: the same command writes the same bytes.
 	path2 := filepath.Join(dir, "b.snap")
 	code, out2, _ := runCLI(t, "pretrain", "-o", path2, "--seed", "3", "--steps", "4", "--examples", "200", "--samples", "4", "--json")
-	var rep2 struct{ ID string }
+	var rep2 struct {
+		OutputID string `json:"output_id"`
+	}
 	json.Unmarshal([]byte(out2), &rep2)
-	if code != 0 || rep2.ID != rep.ID {
-		t.Fatalf("same seed gave ids %s and %s", rep.ID, rep2.ID)
+	if code != 0 || rep2.OutputID != rep.OutputID {
+		t.Fatalf("same seed gave ids %s and %s", rep.OutputID, rep2.OutputID)
 	}
 	s, _, err := readSnapshot(path)
 	if err != nil {
@@ -131,10 +133,12 @@ func TestShippedReference(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("%v: exit %d: %s", args, code, errs)
 	}
-	var rep struct{ ID string }
+	var rep struct {
+		OutputID string `json:"output_id"`
+	}
 	json.Unmarshal([]byte(stdout), &rep)
-	if want := snapshot.ID(data); rep.ID != want {
-		t.Fatalf("re-running %q gave %s, the shipped file is %s", cmd, rep.ID, want)
+	if want := snapshot.ID(data); rep.OutputID != want {
+		t.Fatalf("re-running %q gave %s, the shipped file is %s", cmd, rep.OutputID, want)
 	}
 	_ = strconv.Itoa
 }

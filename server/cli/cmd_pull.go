@@ -22,15 +22,15 @@ func init() {
 }
 
 type pullReport struct {
-	ID        string `json:"id"`
-	ContentID string `json:"content_id"`
-	File      string `json:"file"`
-	Size      int    `json:"size"`
+	Input    string `json:"input"` // the link or id asked for
+	Output   string `json:"output"`
+	OutputID string `json:"output_id"` // sha256-… of the bytes written, verified
+	Bytes    int    `json:"bytes"`
 }
 
 func runPull(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("pull", stderr)
-	out := fs.String("o", "", "file to write the snapshot to")
+	out := fs.String("o", "", "file to write the snapshot to (- for standard output)")
 	server := fs.String("server", os.Getenv(envServer), "the server's URL, when giving an id (default $"+envServer+")")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	pos, err := parseFlags(fs, args)
@@ -41,7 +41,10 @@ func runPull(args []string, stdout, stderr io.Writer) error {
 		return usagef("give one link (http://HOST/s/ID) or id")
 	}
 	if *out == "" {
-		return usagef("give the file to write with -o SNAP")
+		return usagef("give the file to write with -o SNAP (- for standard output)")
+	}
+	if err := checkOutput(*out, *asJSON); err != nil {
+		return err
 	}
 	base, id := *server, pos[0]
 	if strings.Contains(id, "://") {
@@ -57,13 +60,13 @@ func runPull(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("pull %s: %w", id, err)
 	}
-	if err := writeFileAtomic(*out, data); err != nil {
+	if err := writeOutput(*out, data, stdout); err != nil {
 		return err
 	}
-	rep := pullReport{ID: id, ContentID: snapshot.ID(data), File: *out, Size: len(data)}
+	rep := pullReport{Input: pos[0], Output: *out, OutputID: snapshot.ID(data), Bytes: len(data)}
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes, verified (%s)\n", rep.File, rep.Size, rep.ContentID)
+	fmt.Fprintf(messages(*out, stdout, stderr), "%s: %d bytes, verified (%s)\n", outputName(rep.Output), rep.Bytes, rep.OutputID)
 	return nil
 }

@@ -29,7 +29,11 @@ const (
 )
 
 type pushReport struct {
-	wire.SnapshotCreated
+	Input   string               `json:"input"`
+	InputID string               `json:"input_id"` // sha256-… of the bytes uploaded (the server's content_id)
+	ShareID string               `json:"share_id"` // the id in the share link
+	URL     string               `json:"url"`
+	Bytes   int64                `json:"bytes"`
 	Created bool                 `json:"created"`
 	Project *wire.ProjectCreated `json:"project,omitempty"`
 }
@@ -70,7 +74,7 @@ func runPush(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", pos[0], err)
 	}
-	rep := pushReport{SnapshotCreated: res, Created: created}
+	rep := pushReport{Input: pos[0], InputID: res.ContentID, ShareID: res.ID, URL: res.URL, Bytes: res.Size, Created: created}
 	if project {
 		req := wire.NewProject{Name: *name, Snapshot: res.ID, RaterCount: *raters, Overlap: *overlap, GoldRate: *gold, Seed: *seed}
 		if *names != "" {

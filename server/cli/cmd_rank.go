@@ -24,7 +24,8 @@ func init() {
 // rankReport is the JSON of prefer rank. Numbers that do not exist (the standard
 // error of a response never compared, intervals without --bootstrap) are null.
 type rankReport struct {
-	Snapshot       string     `json:"snapshot"`
+	Input          string     `json:"input"`
+	InputID        string     `json:"input_id"`
 	Pairs          int        `json:"pairs"`
 	Items          []rankItem `json:"items"`
 	PositionEffect bool       `json:"position_effect"`
@@ -120,6 +121,7 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := rankReportOf(lb, snapshot.ID(data), *seed, *level, *ref)
+	rep.Input = pos[0]
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
@@ -129,7 +131,7 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 
 func rankReportOf(lb *reward.Leaderboard, id string, seed uint64, level float64, ref string) rankReport {
 	rep := rankReport{
-		Snapshot: id, Pairs: lb.Pairs, PositionEffect: lb.PositionEffect, Ties: lb.Ties,
+		InputID: id, Pairs: lb.Pairs, PositionEffect: lb.PositionEffect, Ties: lb.Ties,
 		LogLik: lb.LogLik, Deviance: lb.Deviance, DF: lb.DF, Ridge: lb.Ridge, Iterations: lb.Iterations,
 		Bootstrap: lb.Bootstrap, Separated: lb.Separated, Level: level, Seed: seed, Notes: lb.Notes,
 		TieModel: "rao-kupper", Reference: ref,

@@ -147,7 +147,7 @@ func TestRankBootstrapAndPosition(t *testing.T) {
 func TestRankErrors(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.snap")
-	if _, err := writeSnapshot(empty, &snapshot.Snapshot{}); err != nil {
+	if _, err := writeSnapshot(empty, &snapshot.Snapshot{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {

@@ -198,7 +198,7 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Fatalf("second push printed %q, want the same link %q", stdout, rep.URL)
 			}
 			back := filepath.Join(t.TempDir(), "back.snap")
-			if code, stdout, stderr := runCLI(t, "pull", rep.ID, "--server", ts.URL, "-o", back, "--json"); code != 0 || !strings.Contains(stdout, rep.ContentID) {
+			if code, stdout, stderr := runCLI(t, "pull", rep.ShareID, "--server", ts.URL, "-o", back, "--json"); code != 0 || !strings.Contains(stdout, rep.InputID) {
 				t.Fatalf("pull: %d %s %s", code, stdout, stderr)
 			}
 			if got, _ := os.ReadFile(back); !bytes.Equal(got, data) {

@@ -33,16 +33,16 @@ type sweepPointJSON struct {
 }
 
 type sweepReport struct {
-	Out     string           `json:"out"`
-	ID      string           `json:"id"`
-	Run     string           `json:"run"`
-	Algo    string           `json:"algo"`
-	Reward  string           `json:"reward"`
-	Seed    uint64           `json:"seed"`
-	Points  []sweepPointJSON `json:"points"`
-	Summary map[string]jnum  `json:"summary"`
-	Alerts  []alertJSON      `json:"alerts"`
-	RunHash string           `json:"run_hash"`
+	Output   string           `json:"output"`
+	OutputID string           `json:"output_id"`
+	Run      string           `json:"run"`
+	Algo     string           `json:"algo"`
+	Reward   string           `json:"reward"`
+	Seed     uint64           `json:"seed"`
+	Points   []sweepPointJSON `json:"points"`
+	Summary  map[string]jnum  `json:"summary"`
+	Alerts   []alertJSON      `json:"alerts"`
+	RunHash  string           `json:"run_hash"`
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
@@ -86,8 +86,15 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	env := optimizeEnv(s, src.Reward)
+	line := newProgress(stderr, *asJSON, "sweep "+*algo, "points", 0)
 	res, err := policy.Sweep(s.Items, env, policy.SweepConfig{Algo: *algo, Betas: bs, Ns: nl, Diversity: *diversity, Seed: *seed,
-		PPO: policy.PPOConfig{Steps: *steps}, RLOO: policy.RLOOConfig{Steps: *steps}})
+		PPO: policy.PPOConfig{Steps: *steps}, RLOO: policy.RLOOConfig{Steps: *steps},
+		Progress: func(done, total int) bool {
+			line.total = total
+			line.update(done, "")
+			return true
+		}})
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -109,11 +116,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	s.PutRun(res.Run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer sweep " + canonicalArgs(fs, "o", "json")}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
-	rep := sweepReport{Out: *out, ID: id, Run: runName, Algo: *algo, Reward: src.Name, Seed: *seed,
+	rep := sweepReport{Output: *out, OutputID: id, Run: runName, Algo: *algo, Reward: src.Name, Seed: *seed,
 		Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), RunHash: policy.RunHash(&res.Run)}
 	for _, p := range res.Points {
 		pj := sweepPointJSON{N: p.N, KL: jnum(p.KL), SqrtKL: jnum(p.SqrtKL), Proxy: jnum(p.Proxy), Gold: jnum(p.Gold),
@@ -130,16 +137,17 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if *algo == "bon" {
 		x = "N"
 	}
-	fmt.Fprintf(stdout, "%s: %s sweep on %s (%s)\n%8s %8s %9s %9s\n", rep.Out, *algo, src.Name, id, x, "√KL", "proxy", "gold")
+	msg := messages(*out, stdout, stderr)
+	fmt.Fprintf(msg, "%s: %s sweep on %s (%s)\n%8s %8s %9s %9s\n", outputName(rep.Output), *algo, src.Name, id, x, "√KL", "proxy", "gold")
 	for _, p := range res.Points {
 		v := strconv.FormatFloat(p.Beta, 'g', 4, 64)
 		if *algo == "bon" {
 			v = strconv.Itoa(p.N)
 		}
-		fmt.Fprintf(stdout, "%8s %8.4f %9.4f %9.4f\n", v, p.SqrtKL, p.Proxy, p.Gold)
+		fmt.Fprintf(msg, "%8s %8.4f %9.4f %9.4f\n", v, p.SqrtKL, p.Proxy, p.Gold)
 	}
 	for _, note := range res.Run.Notes {
-		fmt.Fprintln(stdout, note)
+		fmt.Fprintln(msg, note)
 	}
 	return nil
 }

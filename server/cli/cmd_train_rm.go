@@ -27,8 +27,8 @@ func init() {
 
 // trainRMReport is the JSON of prefer train-rm.
 type trainRMReport struct {
-	Out         string             `json:"out"`
-	ID          string             `json:"id"`
+	Output      string             `json:"output"`
+	OutputID    string             `json:"output_id"`
 	Model       string             `json:"model"`
 	Family      string             `json:"family"`
 	Member      string             `json:"member,omitempty"`
@@ -184,7 +184,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *family == lm.FamilyHead {
-		return trainHeadRM(s, snapshot.ID(data), *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout)
+		return trainHeadRM(s, snapshot.ID(data), *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout, stderr)
 	}
 	cfg := reward.Config{
 		Family: *family, Member: *member, Members: *members, Seed: *seed,
@@ -194,7 +194,17 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		Features: reward.FeatureConfig{Dim: *dim, Cross: *cross, WordN: zeroOff(*wordN), CharMin: max(*charN, 1), CharMax: zeroOff(*charN), NoSentences: *noSent},
 		Tabular:  reward.TabularConfig{Ridge: *ridge, PositionEffect: *position},
 	}
+	unit, total := "epochs", *epochs // at most: early stopping may end sooner
+	if *family == reward.FamilyTabular {
+		unit, total = "iterations", 0 // Newton iterations, as many as it takes
+	}
+	line := newProgress(stderr, *asJSON, "train-rm "+*family, unit, total)
+	cfg.Progress = func(epoch int, trainLoss, heldLoss float64) bool {
+		line.update(epoch, fmt.Sprintf("loss %.4f", trainLoss))
+		return true
+	}
 	res, err := reward.Train(s.Items, s.Judgments, cfg)
+	line.done()
 	if err != nil {
 		return err
 	}
@@ -209,7 +219,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	s.PutModel(sm)
 	s.PutRun(run)
 	rep := trainRMReport{
-		Out: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
+		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
 		Split: rmSplit{By: res.Split.By, Holdout: *holdout, Valid: *valid, Train: res.Split.NTrain, ValidN: res.Split.NValid,
 			Held: res.Split.NHeld, Items: len(res.Split.HeldItems)},
 		Curves: rmCurves{TrainLoss: rmNums(res.Curves.TrainLoss), ValidLoss: rmNums(res.Curves.ValidLoss),
@@ -234,22 +244,23 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	}
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer train-rm " + strings.Join(rmArgs(fs), " ")}
-	id, err := writeSnapshot(*out, s)
+	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
-	rep.ID = id
+	rep.OutputID = id
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}
 	m := res.Metrics
-	fmt.Fprintf(stdout, "%s: %s model %q, held-out accuracy %s, log-loss %s, ECE %s (%d train / %d held-out elements, split by %s, seed %d)\n",
-		*out, res.Config.Family, modelName, pct(m.HeldAcc), num3(m.HeldLogLoss), num3(m.ECE), m.NTrain, m.NHeld, res.Split.By, *seed)
+	msg := messages(*out, stdout, stderr)
+	fmt.Fprintf(msg, "%s: %s model %q, held-out accuracy %s, log-loss %s, ECE %s (%d train / %d held-out elements, split by %s, seed %d)\n",
+		outputName(*out), res.Config.Family, modelName, pct(m.HeldAcc), num3(m.HeldLogLoss), num3(m.ECE), m.NTrain, m.NHeld, res.Split.By, *seed)
 	if !math.IsNaN(m.GoldSpearman) {
-		fmt.Fprintf(stdout, "reward vs gold Spearman %.3f; reward vs length %.3f\n", m.GoldSpearman, m.LengthSpearman)
+		fmt.Fprintf(msg, "reward vs gold Spearman %.3f; reward vs length %.3f\n", m.GoldSpearman, m.LengthSpearman)
 	}
 	for _, n := range res.Diag.Notes {
-		fmt.Fprintln(stdout, "note:", n)
+		fmt.Fprintln(msg, "note:", n)
 	}
 	return nil
 }

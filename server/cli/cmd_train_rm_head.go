@@ -12,8 +12,8 @@ import (
 
 // headReport is the JSON of `prefer train-rm --model head --json`.
 type headReport struct {
-	ID       string              `json:"id"`
-	Out      string              `json:"out"`
+	Output   string              `json:"output"`
+	OutputID string              `json:"output_id"`
 	Model    string              `json:"model"`
 	Family   string              `json:"family"`
 	Seed     uint64              `json:"seed"`
@@ -27,7 +27,7 @@ type headReport struct {
 // trainHeadRM trains the reward-model family "head": a Bradley–Terry reward head on
 // the last hidden state of the reference language model (core/lm). It lives here
 // rather than in core/reward because core/reward cannot import core/lm.
-func trainHeadRM(s *snapshot.Snapshot, parentID, out, name, refPath string, seed uint64, holdout float64, args []string, asJSON bool, stdout io.Writer) error {
+func trainHeadRM(s *snapshot.Snapshot, parentID, out, name, refPath string, seed uint64, holdout float64, args []string, asJSON bool, stdout, stderr io.Writer) error {
 	ref, where, err := loadRefLM(s, refPath)
 	if err != nil {
 		return err
@@ -48,11 +48,11 @@ func trainHeadRM(s *snapshot.Snapshot, parentID, out, name, refPath string, seed
 	s.PutRun(run)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: parentID, Seed: seed,
 		Command: "prefer train-rm " + strings.Join(args, " ")}
-	id, err := writeSnapshot(out, s)
+	id, err := writeSnapshot(out, s, stdout)
 	if err != nil {
 		return err
 	}
-	rep := headReport{ID: id, Out: out, Model: name, Family: lm.FamilyHead, Seed: seed, Ref: where,
+	rep := headReport{Output: out, OutputID: id, Model: name, Family: lm.FamilyHead, Seed: seed, Ref: where,
 		Metrics: map[string]*float64{}, Loss: rmNums(res.LossCurve), TrainN: res.NTrain, HeldOutN: res.NHeld}
 	for k, v := range res.Run.Summary {
 		rep.Metrics[k] = rmNum(v)
@@ -60,8 +60,8 @@ func trainHeadRM(s *snapshot.Snapshot, parentID, out, name, refPath string, seed
 	if asJSON {
 		return printJSON(stdout, rep)
 	}
-	fmt.Fprintf(stdout, "%s: head model %q on %s, held-out accuracy %s, training accuracy %s (%d train / %d held-out pairs, seed %d)\n",
-		out, name, where, pct(res.HeldAcc), pct(res.TrainAcc), res.NTrain, res.NHeld, seed)
+	fmt.Fprintf(messages(out, stdout, stderr), "%s: head model %q on %s, held-out accuracy %s, training accuracy %s (%d train / %d held-out pairs, seed %d)\n",
+		outputName(out), name, where, pct(res.HeldAcc), pct(res.TrainAcc), res.NTrain, res.NHeld, seed)
 	return nil
 }
 

@@ -59,8 +59,8 @@ func TestTrainRMStoresModelRunAndDiagnostics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.ID != snapshot.ID(data) || s.Provenance.Parent != snapshot.ID(inData) || s.Provenance.Seed != 3 || s.Provenance.Created != "" {
-		t.Errorf("provenance %+v, report id %s", s.Provenance, rep.ID)
+	if rep.OutputID != snapshot.ID(data) || s.Provenance.Parent != snapshot.ID(inData) || s.Provenance.Seed != 3 || s.Provenance.Created != "" {
+		t.Errorf("provenance %+v, report id %s", s.Provenance, rep.OutputID)
 	}
 	if len(s.Judgments) != len(inSnap.Judgments) || len(s.Items) != len(inSnap.Items) {
 		t.Error("the output lost data of the input")

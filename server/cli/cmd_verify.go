@@ -18,8 +18,8 @@ func init() {
 }
 
 type verifyReport struct {
-	File     string             `json:"file"`
-	ID       string             `json:"id,omitempty"`
+	Input    string             `json:"input"`
+	InputID  string             `json:"input_id,omitempty"`
 	OK       bool               `json:"ok"`
 	Error    string             `json:"error,omitempty"`
 	Problems []snapshot.Problem `json:"problems"`
@@ -38,12 +38,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("give exactly one snapshot file")
 	}
-	rep := verifyReport{File: pos[0], Problems: []snapshot.Problem{}}
+	rep := verifyReport{Input: pos[0], Problems: []snapshot.Problem{}}
 	s, data, err := readSnapshot(pos[0])
 	if err != nil {
 		rep.Error = err.Error()
 	} else {
-		rep.ID = snapshot.ID(data)
+		rep.InputID = snapshot.ID(data)
 		rep.Problems = append(rep.Problems, snapshot.Check(s)...)
 		rep.OK = len(rep.Problems) == 0
 	}
@@ -52,7 +52,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else if rep.OK {
-		fmt.Fprintf(stdout, "%s: sound (%s)\n", rep.File, rep.ID)
+		fmt.Fprintf(stdout, "%s: sound (%s)\n", inputName(rep.Input), rep.InputID)
 	}
 	if rep.Error != "" {
 		return fmt.Errorf("%s\nThe file cannot be read as a snapshot; re-download or re-export it", rep.Error)
@@ -61,7 +61,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		for _, p := range rep.Problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
-		return fmt.Errorf("%s: %d problem(s) found (listed above); fix the source data or re-run the command that wrote the file: %w", rep.File, len(rep.Problems), errUnsound)
+		return fmt.Errorf("%s: %d problem(s) found (listed above); fix the source data or re-run the command that wrote the file: %w", inputName(rep.Input), len(rep.Problems), errUnsound)
 	}
 	return nil
 }

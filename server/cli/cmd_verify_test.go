@@ -23,7 +23,7 @@ func runCLI(tb testing.TB, args ...string) (code int, stdout, stderr string) {
 func writeTestSnapshot(tb testing.TB, dir string, s *snapshot.Snapshot) string {
 	tb.Helper()
 	path := filepath.Join(dir, "t.snap")
-	if _, err := writeSnapshot(path, s); err != nil {
+	if _, err := writeSnapshot(path, s, nil); err != nil {
 		tb.Fatal(err)
 	}
 	return path
@@ -49,7 +49,7 @@ func TestVerifyAndInspect(t *testing.T) {
 	}
 	code, out, _ = runCLI(t, "verify", path, "--json")
 	var vr verifyReport
-	if code != 0 || json.Unmarshal([]byte(out), &vr) != nil || !vr.OK || !snapshot.ValidID(vr.ID) {
+	if code != 0 || json.Unmarshal([]byte(out), &vr) != nil || !vr.OK || !snapshot.ValidID(vr.InputID) {
 		t.Fatalf("verify --json: code %d, out %s", code, out)
 	}
 	code, out, _ = runCLI(t, "inspect", "--json", path)
@@ -58,7 +58,7 @@ func TestVerifyAndInspect(t *testing.T) {
 		t.Fatalf("inspect --json: code %d, out %s", code, out)
 	}
 	if ir.Items != 1 || ir.Responses != 2 || ir.Judgments != 1 || ir.ByKind["compare"] != 1 ||
-		len(ir.Models) != 1 || ir.Models[0].Parameters != 2 || len(ir.Runs) != 1 || ir.Runs[0].Steps != 2 || ir.ID != vr.ID {
+		len(ir.Models) != 1 || ir.Models[0].Parameters != 2 || len(ir.Runs) != 1 || ir.Runs[0].Steps != 2 || ir.InputID != vr.InputID {
 		t.Fatalf("inspect report wrong: %+v", ir)
 	}
 	if code, out, _ := runCLI(t, "inspect", path); code != 0 || !strings.Contains(out, "1 items, 2 responses") {
@@ -81,7 +81,7 @@ func TestVerifyRejectsBadFiles(t *testing.T) {
 	unsound := smallSnapshot()
 	unsound.Judgments[0].B = "zz"
 	bad := filepath.Join(dir, "unsound.snap")
-	if _, err := writeSnapshot(bad, unsound); err != nil {
+	if _, err := writeSnapshot(bad, unsound, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{trunc, corrupt, text, bad, filepath.Join(dir, "missing.snap")} {

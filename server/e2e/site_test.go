@@ -115,7 +115,7 @@ func TestStaticSiteUnderPrefix(t *testing.T) {
 		t.Fatalf("prefer export-site: %v\n%s", err, out)
 	}
 	var rep struct {
-		Snapshots []struct{ ID, Path string } `json:"snapshots"`
+		Snapshots []struct{ Path string } `json:"snapshots"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Snapshots) != 1 {
 		t.Fatalf("export-site report %s: %v", out, err)
