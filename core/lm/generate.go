@@ -21,6 +21,25 @@ type SampleConfig struct {
 	// MaxTokens bounds the response length in tokens, EOS included. Default 0: up to
 	// the context. A response that reaches the bound ends without EOS (truncated).
 	MaxTokens int
+	// TopP keeps, at each step, the most likely tokens whose probabilities (after the
+	// temperature and top-k) add up to at least TopP, and renormalizes: nucleus
+	// sampling (Holtzman et al. 2020). Default 0 (or ≥ 1): no truncation.
+	TopP float64
+	// LogProbs makes GenerateEach report each chosen token's log-probability and the
+	// whole row of the step (Token.LogP, Token.Row). Default false: not computed.
+	LogProbs bool
+}
+
+// Token is one generated token as GenerateEach reports it.
+type Token struct {
+	Seq int   // the prompt it continues: an index into GenerateEach's prompts
+	ID  int32 // the token chosen
+	// LogP is the model's own log-probability of ID — temperature 1, before top-k
+	// and top-p — which is what a KL penalty or a likelihood needs; Row holds that
+	// of every token of the vocabulary (V values, valid during the call only). Both
+	// are set only with SampleConfig.LogProbs.
+	LogP float32
+	Row  []float32
 }
 
 // Generate samples one response for each prompt (the conditioning ids BOS … SEP of
@@ -30,6 +49,15 @@ type SampleConfig struct {
 // one draw per generated token, sequences in order at each step, so the result is a
 // pure function of the model, the prompts, c and r's state.
 func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int32 {
+	return m.GenerateEach(prompts, c, r, nil)
+}
+
+// GenerateEach is Generate calling each (when not nil) with every token as it is
+// chosen, sequences in order at each step. When each returns true the sequence
+// ends there (the token is kept): a stop string was met, or the caller is gone.
+// The random draws are those of Generate, so the same prompts, c and r's state
+// give the same tokens whatever each does, until a sequence is ended early.
+func (m *Model) GenerateEach(prompts [][]int32, c SampleConfig, r *rng.RNG, each func(Token) bool) [][]int32 {
 	B := len(prompts)
 	if B == 0 {
 		return nil
@@ -67,7 +95,12 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 	}
 	weights := make([]float64, V)
 	logp := make([]float32, V)
+	var raw []float32 // the model's log-probabilities (temperature 1), for LogProbs
+	if c.LogProbs {
+		raw = make([]float32, V)
+	}
 	order := make([]int, V)
+	nucleus := c.TopP > 0 && c.TopP < 1
 	for len(segs) > 0 {
 		d.step(m, segs)
 		next := segs[:0]
@@ -75,7 +108,7 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 			b := s.b
 			row := i * V
 			var id int32
-			if temp == 1 && c.TopK <= 0 {
+			if temp == 1 && c.TopK <= 0 && !nucleus {
 				probs := d.probs[row : row+V]
 				for i, p := range probs {
 					weights[i] = float64(p)
@@ -89,12 +122,24 @@ func (m *Model) Generate(prompts [][]int32, c SampleConfig, r *rng.RNG) [][]int3
 				if c.TopK > 0 && c.TopK < V {
 					keepTopK(weights, order, c.TopK)
 				}
+				if nucleus {
+					keepTopP(weights, order, c.TopP)
+				}
 			}
 			id = int32(r.Categorical(weights))
 			d.tokens[b*T+pos[b]] = id
 			out[b] = append(out[b], id)
 			pos[b]++
-			if id != EOSID && pos[b] < limit[b] {
+			stop := false
+			if each != nil {
+				t := Token{Seq: b, ID: id}
+				if raw != nil {
+					logSoftmaxRow(raw, d.logits[row:row+V], 1)
+					t.LogP, t.Row = raw[id], raw
+				}
+				stop = each(t)
+			}
+			if !stop && id != EOSID && pos[b] < limit[b] {
 				next = append(next, segment{b, pos[b] - 1, pos[b]})
 			}
 		}
@@ -112,6 +157,31 @@ func keepTopK(w []float64, order []int, k int) {
 	sort.SliceStable(order, func(a, b int) bool { return w[order[a]] > w[order[b]] })
 	for _, i := range order[k:] {
 		w[i] = 0
+	}
+}
+
+// keepTopP zeroes every weight outside the nucleus: the fewest largest weights
+// (ties towards lower index) whose sum reaches p of the total. order is scratch of
+// the same length. The sums are float64 in a fixed order, so the nucleus is the
+// same natively and in wasm.
+func keepTopP(w []float64, order []int, p float64) {
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return w[order[a]] > w[order[b]] })
+	var total float64
+	for _, i := range order {
+		total += w[i]
+	}
+	var cum float64
+	for k, i := range order {
+		cum += w[i]
+		if cum >= p*total {
+			for _, j := range order[k+1:] {
+				w[j] = 0
+			}
+			return
+		}
 	}
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	// PrivateUploads requires the admin token for POST /api/v1/snapshots.
 	PrivateUploads bool
 
+	// LLM configures the OpenAI-compatible endpoints: /v1/… and /api/v1/llm/…
+	// (docs/models.md).
+	LLM LLMConfig
+
 	// Now is the clock (for the clock-skew check and creation times); default
 	// time.Now.
 	Now func() time.Time
@@ -61,6 +65,7 @@ type API struct {
 	secret  []byte
 	uploads chan struct{} // semaphore of snapshot uploads
 	closing atomic.Bool
+	llm     *llm
 
 	mu       sync.Mutex
 	projects map[string]*project     // cache of immutable projects
@@ -107,6 +112,7 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		projects: map[string]*project{},
 		loading:  map[string]*projectLoad{},
 	}
+	a.llm = newLLM(a, cfg.LLM)
 	a.routes()
 	return a, nil
 }
@@ -128,6 +134,7 @@ func (a *API) routes() {
 	handle("GET /api/v1/projects/{p}/tasks", a.getTasks)
 	handle("POST /api/v1/projects/{p}/events", a.postEvents)
 	handle("GET /api/v1/projects/{p}/events", a.getEvents)
+	a.llmRoutes(m)
 	// The same paths with other methods, and unknown paths, answer in JSON too.
 	for _, p := range []string{"/api/v1/health", "/api/v1/snapshots", "/api/v1/snapshots/{id}",
 		"/api/v1/projects", "/api/v1/projects/{p}", "/api/v1/projects/{p}/tasks", "/api/v1/projects/{p}/events"} {
@@ -153,7 +160,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if a.closing.Load() && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		a.fail(w, r, errShuttingDown)
+		if isLLMPath(r.URL.Path) {
+			a.writeOAIError(w, r, errShuttingDown)
+		} else {
+			a.fail(w, r, errShuttingDown)
+		}
 		return
 	}
 	a.mux.ServeHTTP(w, r)

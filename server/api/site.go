@@ -43,6 +43,7 @@ type Site struct {
 func (s *Site) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.API)
+	mux.Handle("/v1/", s.API)
 	if s.Assets != nil {
 		mux.Handle("/web/", s.Assets)
 	}

@@ -26,9 +26,10 @@ import (
 
 func init() {
 	register(&command{
-		name:    "serve",
-		usage:   "serve [--addr :8080] [--data DIR] [--store embedded|postgres] [--dsn DSN] [--public-url URL] [--max-snapshot MiB] [--private-uploads] [--quiet]",
-		summary: "serve the workbench, the snapshot store and rater sync over HTTP",
+		name: "serve",
+		usage: "serve [--addr :8080] [--data DIR] [--store embedded|postgres] [--dsn DSN] [--public-url URL] [--max-snapshot MiB] [--private-uploads] [--quiet]\n" +
+			"              [--lm FILE]... [--llm-upstream URL] [--llm-upstream-key-env NAME] [--llm-upstream-models LIST] [--llm-concurrency N] [--llm-queue N] [--llm-max-n N] [--llm-max-tokens N]",
+		summary: "serve the workbench, the snapshot store, rater sync and OpenAI-compatible model endpoints over HTTP",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -60,6 +61,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	maxSnap := fs.Int64("max-snapshot", 64, "largest snapshot upload, in MiB")
 	private := fs.Bool("private-uploads", false, "require the admin token ("+envAdminToken+") to upload snapshots")
 	quiet := fs.Bool("quiet", false, "no access log")
+	llmf := addLLMFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -74,6 +76,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *private && adminToken == "" {
 		return usagef("--private-uploads needs an admin token: set %s", envAdminToken)
 	}
+	llmCfg, llmNotes, err := llmf.config(webFS())
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 
 	st, where, err := openStore(ctx, *kind, *data, *dsn)
@@ -84,7 +90,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	a, err := api.New(ctx, api.Config{
 		Store: st, MaxSnapshotBytes: *maxSnap << 20, PublicURL: *publicURL,
-		AdminToken: adminToken, PrivateUploads: *private, Log: log,
+		AdminToken: adminToken, PrivateUploads: *private, Log: log, LLM: llmCfg,
 	})
 	if err != nil {
 		return err
@@ -125,6 +131,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if adminToken == "" {
 		fmt.Fprintf(stdout, "anyone who reaches this server may create projects; set %s to require a token\n", envAdminToken)
 	}
+	fmt.Fprintf(stdout, "OpenAI-compatible endpoints: %s/v1 (%s; docs/models.md)\n", base, plural(len(llmCfg.Models), "model"))
+	notes = append(notes, llmNotes...)
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
 	}
