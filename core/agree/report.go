@@ -465,8 +465,11 @@ type DisputedUnit struct {
 // Items and raters are optional: without items there is no length bias and no gold;
 // without raters there are no groups. Judgments are taken in canonical order (time,
 // then id) whatever order they are given in, so the result depends only on the set.
+// Only the standing version of each judgment counts (feedback.Current): a revised,
+// rejected or withdrawn version is not a label, a lead's edit is.
 func Analyze(items []feedback.Item, raters []feedback.Rater, js []feedback.Judgment, opt Options) *Report {
 	opt = opt.withDefaults()
+	js = feedback.Current(js)
 	sorted := sortedJudgments(js)
 	group := make(map[string]string, len(raters))
 	for _, r := range raters {

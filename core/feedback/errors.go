@@ -25,8 +25,9 @@ var (
 	ErrEmptyRewrite    = errors.New("rewrite text is empty")
 	ErrBadCategory     = errors.New("unknown flag category")
 	ErrBadThumb        = errors.New("thumb score must be +1 or -1")
-	ErrBadTarget       = errors.New("review target is not a flag in the log")
-	ErrBadVerdict      = errors.New("verdict must be accept, reject or edit")
+	ErrBadTarget       = errors.New("review target is not a judgment in the log")
+	ErrBadVerdict      = errors.New("verdict must be accept, reject, edit or withdraw")
+	ErrBadRevision     = errors.New("not a valid revision")
 	ErrNegativeTime    = errors.New("time or duration is negative")
 )
 

@@ -120,7 +120,9 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	log := NewLog(ok...)
-	log.Append(Judgment{ID: "v2", Kind: KindReview, Target: "c", Verdict: VerdictReject})
+	// A review of any judgment is valid (issue 12: revision of every kind); one of
+	// an id the log does not hold is not.
+	log.Append(Judgment{ID: "v2", Kind: KindReview, Target: "nope", Verdict: VerdictReject})
 	errs := ix.ValidateLog(log)
 	if len(errs) != 1 || !errors.Is(errs[0], ErrBadTarget) {
 		t.Fatalf("ValidateLog = %v, want one ErrBadTarget", errs)

@@ -10,7 +10,7 @@ const (
 	KindRewrite Kind = "rewrite" // demonstration: Response, Text
 	KindFlag    Kind = "flag"    // Response, Category, Note
 	KindThumb   Kind = "thumb"   // implicit: Response, Score ±1
-	KindReview  Kind = "review"  // a lead's verdict on a flag: Target, Verdict, Text
+	KindReview  Kind = "review"  // a verdict on another judgment: Target, Verdict (and an edit's content)
 )
 
 // Kinds lists every judgment kind in a fixed order.
@@ -53,12 +53,17 @@ const (
 // Axes lists the rating axes in display order.
 var Axes = []string{AxisHelpful, AxisHarmless, AxisHonest}
 
-// Review verdicts.
+// Review verdicts (see Revisions). Accept, reject and edit are a lead's; withdraw is
+// the judgment's own rater taking it back.
 const (
-	VerdictAccept = "accept"
-	VerdictReject = "reject"
-	VerdictEdit   = "edit"
+	VerdictAccept   = "accept"
+	VerdictReject   = "reject"
+	VerdictEdit     = "edit"
+	VerdictWithdraw = "withdraw"
 )
+
+// Verdicts lists the review verdicts.
+var Verdicts = []string{VerdictAccept, VerdictReject, VerdictEdit, VerdictWithdraw}
 
 // Judgment is one feedback event. Fields that do not apply to its Kind stay zero.
 //
@@ -71,6 +76,8 @@ const (
 //   - MS: milliseconds spent on the item (an implicit signal).
 //   - Guideline: the guideline version in force.
 //   - Reasons: reason tags; Note: free text.
+//   - Revises: the id of an earlier judgment of the same rater, kind and item that
+//     this one supersedes (a revision; see Revisions), "" for a first version.
 //
 // compare: A and B are response ids; Choice; Strength 0 (not given) or 1..3
 // (slightly, clearly, much better); Left is "a" or "b", the response shown on the left.
@@ -82,7 +89,8 @@ const (
 // rewrite: Response (the one rewritten) and Text (the new answer).
 // flag: Response, Category (one of FlagCategories), Note.
 // thumb: Response and Score +1 (up) or −1 (down).
-// review: Target (the id of a flag judgment), Verdict, and Text for an edit.
+// review: Target (the id of the judgment reviewed, of any kind but review), Verdict,
+// and for an edit the new content in the fields of the target's kind (see Revisions).
 type Judgment struct {
 	ID        string
 	Kind      Kind
@@ -95,6 +103,7 @@ type Judgment struct {
 	Guideline int
 	Reasons   []string
 	Note      string
+	Revises   string
 
 	A, B     string
 	Choice   Choice

@@ -43,12 +43,16 @@ func (ix *Index) Validate(j *Judgment) error {
 		}
 	}
 	if j.Kind == KindReview {
-		switch j.Verdict {
-		case VerdictAccept, VerdictReject, VerdictEdit:
-		default:
+		if !slices.Contains(Verdicts, j.Verdict) {
 			return fail(ErrBadVerdict, "%q", j.Verdict)
 		}
+		if j.Revises != "" {
+			return fail(ErrBadRevision, "a review does not revise: review again")
+		}
 		return nil // the target is checked by ValidateLog, which sees the whole log
+	}
+	if j.Revises == j.ID {
+		return fail(ErrBadRevision, "a judgment cannot revise itself")
 	}
 	it, ok := ix.Items[j.Item]
 	if !ok {
@@ -136,8 +140,9 @@ func (ix *Index) Validate(j *Judgment) error {
 	return nil
 }
 
-// ValidateLog validates every judgment of l and checks that reviews target flags in
-// the log. It returns all errors found, in canonical log order.
+// ValidateLog validates every judgment of l, and every review and revision against
+// the judgment it names (ReviewProblem, RevisionProblem). It returns all errors
+// found, in canonical log order.
 func (ix *Index) ValidateLog(l *Log) []error {
 	var errs []error
 	for _, j := range l.All() {
@@ -145,14 +150,36 @@ func (ix *Index) ValidateLog(l *Log) []error {
 			errs = append(errs, err)
 			continue
 		}
-		if j.Kind == KindReview {
-			t, ok := l.Get(j.Target)
-			if !ok || t.Kind != KindFlag {
-				errs = append(errs, &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadTarget, Detail: fmt.Sprintf("%q", j.Target)})
-			}
+		if err := ValidateLink(&j, l.Get); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs
+}
+
+// ValidateLink checks the judgment a review or a revision names, looked up with get:
+// it must exist, and the review or revision must be allowed on it (ReviewProblem,
+// RevisionProblem). It returns nil for a judgment that names none.
+func ValidateLink(j *Judgment, get func(id string) (Judgment, bool)) error {
+	switch {
+	case j.Kind == KindReview:
+		t, ok := get(j.Target)
+		if !ok {
+			return &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadTarget, Detail: fmt.Sprintf("%q", j.Target)}
+		}
+		if err := ReviewProblem(j, &t); err != nil {
+			return &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadTarget, Detail: err.Error()}
+		}
+	case j.Revises != "":
+		t, ok := get(j.Revises)
+		if !ok {
+			return &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadRevision, Detail: fmt.Sprintf("revises %q, which is not in the log", j.Revises)}
+		}
+		if err := RevisionProblem(j, &t); err != nil {
+			return &JudgmentError{ID: j.ID, Item: j.Item, Err: ErrBadRevision, Detail: err.Error()}
+		}
+	}
+	return nil
 }
 
 // IsPermutation reports whether order holds each of 0..n-1 exactly once.

@@ -59,9 +59,12 @@ type PairOptions struct {
 }
 
 // Pairs derives the comparison pairs of judgments js over items, in the order of js.
+// Only the standing version of each judgment counts (Current): a revised, rejected or
+// withdrawn version gives no pair, an edited one gives the pair of its edit.
 func Pairs(items []Item, js []Judgment, opt PairOptions) []Pair {
 	ix := NewIndex(items, nil)
-	flagged := FlaggedResponses(js)
+	js = Current(js)
+	flagged := liveFlags(js)
 	var out []Pair
 	for _, j := range js {
 		switch j.Kind {
@@ -141,19 +144,16 @@ type ItemResponse struct {
 	Response string
 }
 
-// FlaggedResponses returns the responses that carry a live flag: a flag judgment that
-// no review rejected (an accepted, edited or not yet reviewed flag is live).
-func FlaggedResponses(js []Judgment) map[ItemResponse]bool {
-	rejected := make(map[string]bool)
-	for _, j := range js {
-		if j.Kind == KindReview {
-			// The last review of a flag in canonical order decides.
-			rejected[j.Target] = j.Verdict == VerdictReject
-		}
-	}
+// FlaggedResponses returns the responses that carry a live flag: the standing version
+// of a flag judgment (Current: a flag no review rejected and its rater did not
+// withdraw; an accepted, edited or not yet reviewed flag is live).
+func FlaggedResponses(js []Judgment) map[ItemResponse]bool { return liveFlags(Current(js)) }
+
+// liveFlags returns the flagged responses of standing judgments.
+func liveFlags(cur []Judgment) map[ItemResponse]bool {
 	out := make(map[ItemResponse]bool)
-	for _, j := range js {
-		if j.Kind == KindFlag && !rejected[j.ID] {
+	for _, j := range cur {
+		if j.Kind == KindFlag {
 			out[ItemResponse{j.Item, j.Response}] = true
 		}
 	}
@@ -170,10 +170,11 @@ type Group struct {
 	Source string
 }
 
-// Groups returns the k-wise rankings of js, in the order of js.
+// Groups returns the k-wise rankings of js, in the order of js: the standing version
+// of each (Current).
 func Groups(js []Judgment) []Group {
 	var out []Group
-	for _, j := range js {
+	for _, j := range Current(js) {
 		if j.Kind == KindRank && len(j.Shown) >= 2 {
 			out = append(out, Group{Item: j.Item, Rater: j.Rater, Ranked: j.Ranked(), Source: j.ID})
 		}

@@ -136,8 +136,9 @@ func (b *builder) problem(err error) error {
 	return nil
 }
 
-// checkReviews checks that a review whose target was imported targets a flag.
-// A target absent from this input may come from another file; the merge checks it.
+// checkReviews checks each review and revision whose target was imported against
+// it (feedback.ReviewProblem, RevisionProblem). A target absent from this input may
+// come from another file; the merge checks it.
 func (b *builder) checkReviews() error {
 	idx := make([]int, 0, len(b.lines))
 	for i := range b.lines {
@@ -146,8 +147,20 @@ func (b *builder) checkReviews() error {
 	sort.Ints(idx)
 	for _, i := range idx {
 		j := b.ds.Judgments[i]
-		if t, ok := b.jids[j.Target]; ok && b.ds.Judgments[t].Kind != feedback.KindFlag {
-			return &LineError{Line: b.lines[i], Msg: fmt.Sprintf("review target %q is a %s, not a flag; a review judges a flag", j.Target, b.ds.Judgments[t].Kind)}
+		target := j.Target
+		if j.Kind != feedback.KindReview {
+			target = j.Revises
+		}
+		t, ok := b.jids[target]
+		if !ok {
+			continue
+		}
+		what, err := "review", feedback.ReviewProblem(&j, &b.ds.Judgments[t])
+		if j.Kind != feedback.KindReview {
+			what, err = "revision", feedback.RevisionProblem(&j, &b.ds.Judgments[t])
+		}
+		if err != nil {
+			return &LineError{Line: b.lines[i], Msg: fmt.Sprintf("%s of %q: %v", what, target, err)}
 		}
 	}
 	return nil
@@ -261,7 +274,7 @@ func (b *builder) commit(p pending) {
 		b.occ[p.key]++
 	}
 	b.rater(p.j.Rater, nil)
-	if p.j.Kind == feedback.KindReview {
+	if p.j.Kind == feedback.KindReview || p.j.Revises != "" {
 		b.lines[len(b.ds.Judgments)] = p.line
 	}
 	b.jids[p.j.ID] = len(b.ds.Judgments)

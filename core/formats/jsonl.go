@@ -34,6 +34,7 @@ type jsonlLine struct {
 	Category  string          `json:"category,omitempty"`
 	Target    string          `json:"target,omitempty"`
 	Verdict   string          `json:"verdict,omitempty"`
+	Revises   string          `json:"revises,omitempty"`
 	Rater     string          `json:"rater,omitempty"`
 	Left      string          `json:"left,omitempty"`
 	Time      int64           `json:"time,omitempty"`
@@ -186,14 +187,17 @@ func (b *builder) jsonlItem(l *jsonlLine) error {
 
 func (b *builder) jsonlReview(l *jsonlLine, line int) error {
 	if l.Target == "" {
-		return fmt.Errorf("a review needs \"target\", the id of the flag it judges")
+		return fmt.Errorf("a review needs \"target\", the id of the judgment it reviews")
 	}
-	switch l.Verdict {
-	case feedback.VerdictAccept, feedback.VerdictReject, feedback.VerdictEdit:
-	default:
-		return fmt.Errorf("\"verdict\" must be accept, reject or edit, not %q", l.Verdict)
+	if !slices.Contains(feedback.Verdicts, l.Verdict) {
+		return fmt.Errorf("\"verdict\" must be accept, reject, edit or withdraw, not %q", l.Verdict)
 	}
-	j := feedback.Judgment{ID: l.ID, Kind: feedback.KindReview, Item: l.Item, Target: l.Target, Verdict: l.Verdict}
+	if l.Revises != "" {
+		return fmt.Errorf("a review does not revise: review the judgment again instead")
+	}
+	// An edit carries the new content in the fields of the target's kind.
+	j := feedback.Judgment{ID: l.ID, Kind: feedback.KindReview, Item: l.Item, Target: l.Target, Verdict: l.Verdict,
+		Choice: feedback.Choice(l.Choice), Strength: l.Strength, Order: l.Order, Score: l.Score, Category: l.Category}
 	if l.Text != nil {
 		j.Text = *l.Text
 	}
@@ -213,7 +217,7 @@ func commonFields(j *feedback.Judgment, l *jsonlLine) error {
 	if l.Time < 0 || l.MS < 0 || l.Seq < 0 || l.Guideline < 0 {
 		return fmt.Errorf("\"time\", \"ms\", \"seq\" and \"guideline\" must not be negative")
 	}
-	j.Rater, j.Time, j.Session, j.Seq, j.MS, j.Guideline, j.Note = l.Rater, l.Time, l.Session, l.Seq, l.MS, l.Guideline, l.Note
+	j.Rater, j.Time, j.Session, j.Seq, j.MS, j.Guideline, j.Note, j.Revises = l.Rater, l.Time, l.Session, l.Seq, l.MS, l.Guideline, l.Note, l.Revises
 	if len(l.Reasons) > 0 {
 		j.Reasons = append([]string(nil), l.Reasons...)
 	}
@@ -429,7 +433,8 @@ func jsonlLines(d *Dataset) ([]jsonlLine, error) {
 	}
 	for _, k := range reviews {
 		j := &d.Judgments[k]
-		l := jsonlLine{Kind: string(j.Kind), ID: j.ID, Item: j.Item, Target: j.Target, Verdict: j.Verdict}
+		l := jsonlLine{Kind: string(j.Kind), ID: j.ID, Item: j.Item, Target: j.Target, Verdict: j.Verdict,
+			Choice: string(j.Choice), Strength: j.Strength, Order: j.Order, Score: j.Score, Category: j.Category}
 		if j.Text != "" {
 			l.Text = ptr(j.Text)
 		}
@@ -524,7 +529,7 @@ func judgmentLine(j *feedback.Judgment, it *feedback.Item, text map[string]strin
 }
 
 func setCommon(l *jsonlLine, j *feedback.Judgment) {
-	l.Rater, l.Time, l.Session, l.Seq, l.MS, l.Guideline, l.Reasons, l.Note = j.Rater, j.Time, j.Session, j.Seq, j.MS, j.Guideline, j.Reasons, j.Note
+	l.Rater, l.Time, l.Session, l.Seq, l.MS, l.Guideline, l.Reasons, l.Note, l.Revises = j.Rater, j.Time, j.Session, j.Seq, j.MS, j.Guideline, j.Reasons, j.Note, j.Revises
 }
 
 // itemLine builds the "item" line that declares it in full.

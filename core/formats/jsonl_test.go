@@ -141,6 +141,11 @@ func snapshotLike() *Dataset {
 			{ID: "e3", Kind: feedback.KindCompare, Item: "q2", Rater: "sim-2", Time: 12, A: id(""), B: id("x"), Choice: feedback.ChoiceTie},
 			{ID: "e4", Kind: feedback.KindFlag, Item: "q1", Rater: "sim-1", Time: 13, Response: id("I cannot answer that."), Category: "harmful"},
 			{ID: "e5", Kind: feedback.KindReview, Rater: "lead", Time: 14, Target: "e4", Verdict: feedback.VerdictEdit, Text: "not harmful", Item: "q1"},
+			// Revisions (issue 12): a rater's revision, a lead's edit of a
+			// comparison, a rater withdrawing a rewrite.
+			{ID: "e6", Kind: feedback.KindCompare, Item: "q1", Rater: "sim-1", Time: 15, Seq: 2, Session: "s", A: id("144."), B: id("Great question! It is 124."), Choice: feedback.ChoiceA, Strength: 2, Left: "a", MS: 300, Revises: "e1"},
+			{ID: "e7", Kind: feedback.KindReview, Rater: "lead", Time: 16, Target: "e3", Verdict: feedback.VerdictEdit, Choice: feedback.ChoiceB, Strength: 1, Item: "q2"},
+			{ID: "e8", Kind: feedback.KindReview, Rater: "sim-2", Time: 17, Target: "e2", Verdict: feedback.VerdictWithdraw, Item: "q1"},
 		},
 	}
 }
@@ -190,12 +195,16 @@ func TestJSONLErrors(t *testing.T) {
 		{`{"kind":"flag","prompt":"p","response":"x","category":"rude"}`, `"category" must be one of harmful, biased, misleading, private`},
 		{`{"kind":"thumb","prompt":"p","response":"x","score":2}`, `must be 1 (up) or -1 (down)`},
 		{`{"kind":"review","verdict":"accept"}`, `needs "target"`},
-		{`{"kind":"review","target":"f","verdict":"maybe"}`, `"verdict" must be accept, reject or edit`},
+		{`{"kind":"review","target":"f","verdict":"maybe"}`, `"verdict" must be accept, reject, edit or withdraw`},
 		{`{"kind":"rater"}`, `needs "rater"`},
 		{`{"kind":"thumb","item":"q","response":"x","score":1}`, `item "q" appears for the first time without a "prompt"`},
 		{`{"kind":"thumb","item":"q","prompt":"a","response":"x","score":1}` + "\n" + `{"kind":"thumb","item":"q","prompt":"b","response":"x","score":1}`, `line 2: item "q" already has a different prompt`},
 		{cmp(`,"id":"e1"`) + "\n" + `{"kind":"compare","id":"e1","prompt":"p","a":"x","b":"y","choice":"b"}`, `line 2: judgment id "e1" was already used`},
-		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1}` + "\n" + `{"kind":"review","target":"t","verdict":"accept"}`, `line 2: review target "t" is a thumb, not a flag`},
+		// Any judgment may be reviewed (issue 12), but an edit must fit its kind,
+		// only its rater withdraws it, and a revision is of the same rater's.
+		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1}` + "\n" + `{"kind":"review","target":"t","verdict":"edit","score":3}`, `line 2: review of "t": an edit of a thumb gives its score`},
+		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1,"rater":"u1"}` + "\n" + `{"kind":"review","target":"t","verdict":"withdraw","rater":"u2"}`, `line 2: review of "t": only its rater "u1" withdraws "t"`},
+		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1,"rater":"u1","time":1}` + "\n" + `{"kind":"thumb","id":"t2","prompt":"p","response":"x","score":-1,"rater":"u2","time":2,"revises":"t"}`, `line 2: revision of "t": "t" is rater "u1"'s judgment: a rater revises only their own`},
 		{`{"kind":"item","prompt":"p","responses":["x","x"]}`, `repeats an earlier text`},
 		{`{"kind":"item","prompt":"p","responses":[3]}`, `"responses"[0] must be a text or an object with "text"`},
 		{`{"kind":"item","prompt":"p","responses":["x"],"gold_best":"y"}`, `"gold_best" must be the text of one of the listed responses`},

@@ -293,16 +293,36 @@ func splitImplicitChat(c, r []Message) (prompt, a, b string, err error) {
 }
 
 // itemGroups indexes d for the exporters: for each item (in order) the indices of
-// its judgments (in dataset order), and per item a map from response id to text.
-// Reviews are listed apart. A judgment of an unknown item is an error.
+// its standing judgments (feedback.Current, in dataset order) in js, and per item a
+// map from response id to text. Reviews are counted apart, and so are the versions
+// that do not stand (revised, rejected or withdrawn): a flat export holds only what
+// counts. A judgment of an unknown item is an error.
 type itemGroups struct {
-	byItem  [][]int
-	texts   []map[string]string
-	reviews []int
+	js         []feedback.Judgment
+	byItem     [][]int
+	texts      []map[string]string
+	reviews    []int
+	superseded int
+}
+
+// skipped counts the reviews and the versions that do not stand in rep.
+func (g *itemGroups) skipped(rep *ExportReport) {
+	for range g.reviews {
+		rep.skip(string(feedback.KindReview))
+	}
+	for k := 0; k < g.superseded; k++ {
+		rep.skip("superseded")
+	}
 }
 
 func groupByItem(d *Dataset, format string) (*itemGroups, error) {
-	g := &itemGroups{byItem: make([][]int, len(d.Items)), texts: make([]map[string]string, len(d.Items))}
+	g := &itemGroups{js: feedback.Current(d.Judgments), byItem: make([][]int, len(d.Items)), texts: make([]map[string]string, len(d.Items))}
+	for k := range d.Judgments {
+		if d.Judgments[k].Kind == feedback.KindReview {
+			g.reviews = append(g.reviews, k)
+		}
+	}
+	g.superseded = len(d.Judgments) - len(g.reviews) - len(g.js)
 	idx := make(map[string]int, len(d.Items))
 	for i := range d.Items {
 		idx[d.Items[i].ID] = i
@@ -312,10 +332,9 @@ func groupByItem(d *Dataset, format string) (*itemGroups, error) {
 		}
 		g.texts[i] = m
 	}
-	for k := range d.Judgments {
-		j := &d.Judgments[k]
+	for k := range g.js {
+		j := &g.js[k]
 		if j.Kind == feedback.KindReview {
-			g.reviews = append(g.reviews, k)
 			continue
 		}
 		i, ok := idx[j.Item]
@@ -335,13 +354,11 @@ func decided(d *Dataset, rep *ExportReport, fn func(it *feedback.Item, win, lose
 	if err != nil {
 		return err
 	}
-	for range g.reviews {
-		rep.skip(string(feedback.KindReview))
-	}
+	g.skipped(rep)
 	for i := range d.Items {
 		it := &d.Items[i]
 		for _, k := range g.byItem[i] {
-			j := &d.Judgments[k]
+			j := &g.js[k]
 			if j.Kind != feedback.KindCompare {
 				rep.skip(string(j.Kind))
 				continue
@@ -460,9 +477,7 @@ func WriteKTO(w io.Writer, d *Dataset) (*ExportReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	for range g.reviews {
-		rep.skip(string(feedback.KindReview))
-	}
+	g.skipped(rep)
 	for i := range d.Items {
 		it := &d.Items[i]
 		text := func(j *feedback.Judgment, id string) (string, error) {
@@ -473,7 +488,7 @@ func WriteKTO(w io.Writer, d *Dataset) (*ExportReport, error) {
 			return t, nil
 		}
 		for _, k := range g.byItem[i] {
-			j := &d.Judgments[k]
+			j := &g.js[k]
 			switch {
 			case j.Kind == feedback.KindThumb:
 				t, err := text(j, j.Response)

@@ -223,6 +223,31 @@ func TestTRLExportSkips(t *testing.T) {
 	}
 }
 
+// TestExportStandingVersions: a flat export holds the standing version of each
+// judgment only — a rater's revision instead of what it revised, a lead's edit
+// applied, a rejected comparison left out — and counts what it left out.
+func TestExportStandingVersions(t *testing.T) {
+	src := `{"kind":"compare","id":"c1","prompt":"p","a":"x","b":"y","choice":"a","rater":"u","time":1}
+{"kind":"compare","id":"c2","prompt":"p","a":"x","b":"y","choice":"b","rater":"u","time":2,"revises":"c1"}
+{"kind":"compare","id":"c3","prompt":"q","a":"x","b":"y","choice":"a","rater":"u","time":3}
+{"kind":"review","id":"v1","item":"c3","target":"c3","verdict":"edit","choice":"b","rater":"lead","time":4}
+{"kind":"compare","id":"c4","prompt":"r","a":"x","b":"y","choice":"a","rater":"u","time":5}
+{"kind":"review","id":"v2","target":"c4","verdict":"reject","rater":"lead","time":6}`
+	d, _ := mustRead(t, "jsonl", src)
+	var buf bytes.Buffer
+	rep, err := WriteTRL(&buf, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"prompt":"p","chosen":"y","rejected":"x"}` + "\n" + `{"prompt":"q","chosen":"y","rejected":"x"}` + "\n"
+	if buf.String() != want {
+		t.Errorf("export:\n%s\nwant\n%s", buf.String(), want)
+	}
+	if w := map[string]int{"review": 2, "superseded": 2}; !reflect.DeepEqual(rep.Skipped, w) {
+		t.Errorf("skipped %v, want %v (two reviews; c1 revised, c4 rejected)", rep.Skipped, w)
+	}
+}
+
 func TestTRLErrors(t *testing.T) {
 	cases := []struct{ src, want string }{
 		{`{"prompt":"p","chosen":"a"}`, `a row needs "chosen" and "rejected"`},

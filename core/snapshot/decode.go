@@ -893,6 +893,8 @@ func (r *reader) judgment(j *feedback.Judgment) error {
 			j.Target, err = r.str()
 		case "verdict":
 			j.Verdict, err = r.str()
+		case "revises":
+			j.Revises, err = r.str()
 		default:
 			err = r.skip(0)
 		}

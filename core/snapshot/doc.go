@@ -7,7 +7,14 @@
 // the input, so hostile or truncated files give an error wrapping ErrCorrupt,
 // ErrNotSnapshot or ErrTooNew, never a panic.
 //
-// # Schema, version 1
+// # Schema, version 2
+//
+// Version 2 is version 1 plus revisions: the judgment key revises, reviews of any
+// kind of judgment (not only flags), edits that carry new content, and the verdict
+// "withdraw". A snapshot is written as version 2 only when it holds one of these,
+// and as version 1 otherwise (so its bytes and id are those a version-1 writer
+// gives); a version-1 reader refuses a version-2 file rather than count revised or
+// rejected judgments as standing.
 //
 // The file is plain msgpack (no extension types), readable with any msgpack library.
 // Every map has string keys, written in sorted order. Optional keys are left out when
@@ -17,7 +24,7 @@
 // Top level (a map):
 //
 //	format      str    always "prefer.snapshot"
-//	version     int    schema version, 1; readers refuse newer versions
+//	version     int    schema version, 1 or 2 (above); readers refuse newer versions
 //	provenance  map    how it was made (below)
 //	items       array  of item maps
 //	raters      array  of rater maps
@@ -45,7 +52,9 @@
 // judgment: id (str, unique), kind (str: "compare", "rank", "rate", "rewrite",
 // "flag", "thumb", "review"), item, rater (str), time (int, unix ms), session (str),
 // seq (int, 1-based position in the session), ms (int, milliseconds on the item),
-// guideline (int, version in force), reasons (array of str), note (str), and by kind:
+// guideline (int, version in force), reasons (array of str), note (str), revises (str,
+// the id of the earlier judgment of the same rater, kind and item that this one
+// supersedes; version 2), and by kind:
 //
 //	compare  a, b (response ids), choice ("a", "b", "tie", "both-bad"),
 //	         strength (int 1..3, optional), left ("a" or "b": shown on the left)
@@ -55,7 +64,16 @@
 //	rewrite  response (the one rewritten), text (the new answer)
 //	flag     response, category ("harmful", "biased", "misleading", "private")
 //	thumb    response, score (+1 or −1)
-//	review   target (id of a flag judgment), verdict ("accept", "reject", "edit"), text
+//	review   target (id of the judgment reviewed: a flag in version 1, any kind
+//	         but review in version 2), verdict ("accept", "reject", "edit";
+//	         "withdraw" in version 2: the target's own rater takes it back),
+//	         and for an edit the new content in the keys of the target's kind:
+//	         choice and strength, order, score, text, category; reasons and
+//	         note replace the target's when given
+//
+// Which version of a judgment counts (feedback.Current): the latest in canonical
+// order that no review rejected or withdrew, with a lead's edit applied; the latest
+// review of a version decides it. Every version and review stays in the file.
 //
 // guideline: version (int), text (str), time (int, unix ms).
 //

@@ -91,10 +91,41 @@ func (w *writer) floats(xs []float64) {
 	}
 }
 
+// neededVersion is the version a snapshot is written with: the oldest schema that
+// means the same thing. Version 2 adds revisions (a judgment's revises, a review of
+// any kind of judgment, the withdraw verdict); a version-1 reader would count a
+// revised or rejected judgment as standing, so a snapshot that holds any of them is
+// version 2, and every other one stays version 1 (and keeps its bytes and its id).
+func neededVersion(s *Snapshot) int {
+	var reviews bool
+	for i := range s.Judgments {
+		j := &s.Judgments[i]
+		if j.Revises != "" || j.Kind == feedback.KindReview && j.Verdict == feedback.VerdictWithdraw {
+			return 2
+		}
+		reviews = reviews || j.Kind == feedback.KindReview
+	}
+	if !reviews {
+		return 1
+	}
+	flags := make(map[string]bool)
+	for i := range s.Judgments {
+		if s.Judgments[i].Kind == feedback.KindFlag {
+			flags[s.Judgments[i].ID] = true
+		}
+	}
+	for i := range s.Judgments {
+		if j := &s.Judgments[i]; j.Kind == feedback.KindReview && !flags[j.Target] {
+			return 2
+		}
+	}
+	return 1
+}
+
 func (w *writer) snapshot(s *Snapshot) {
 	fs := []field{
 		{key: "format", put: func() { w.str(Format) }},
-		{key: "version", put: func() { w.int(Version) }},
+		{key: "version", put: func() { w.int(int64(neededVersion(s))) }},
 		{key: "provenance", put: func() { w.provenance(&s.Provenance) }},
 		{key: "items", skip: len(s.Items) == 0, put: func() {
 			w.arrayLen(len(s.Items))
@@ -223,6 +254,7 @@ func (w *writer) judgment(j *feedback.Judgment) {
 	f.str("rater", j.Rater)
 	f.strs("reasons", j.Reasons)
 	f.str("response", j.Response)
+	f.str("revises", j.Revises)
 	f.int("score", int64(j.Score))
 	f.int("seq", int64(j.Seq))
 	f.str("session", j.Session)

@@ -10,8 +10,10 @@ import (
 // Format is the value of the header key "format".
 const Format = "prefer.snapshot"
 
-// Version is the newest schema version this package reads and the one it writes.
-const Version = 1
+// Version is the newest schema version this package reads. A snapshot is written
+// with the oldest version that holds its content (version 2 only when it holds
+// revisions; see the package documentation).
+const Version = 2
 
 // Snapshot is a whole Prefer state: the feedback data, the trained models, the
 // training runs with their curves and seeds, and where it all came from.

@@ -84,13 +84,59 @@ func TestNewerVersionRefused(t *testing.T) {
 	data, _ := Marshal(s)
 	// The header's "version" value is the positive fixint 0x01 right after the key.
 	i := bytes.Index(data, []byte("version"))
-	data[i+len("version")] = 0x02
+	data[i+len("version")] = 0x03
 	_, err := Unmarshal(data)
 	if !errors.Is(err, ErrTooNew) {
 		t.Fatalf("err = %v, want ErrTooNew", err)
 	}
-	if msg := err.Error(); !bytes.Contains([]byte(msg), []byte("version 2")) || !bytes.Contains([]byte(msg), []byte("version 1")) {
+	if msg := err.Error(); !bytes.Contains([]byte(msg), []byte("version 3")) || !bytes.Contains([]byte(msg), []byte("version 2")) {
 		t.Fatalf("message does not name both versions: %s", msg)
+	}
+}
+
+// TestVersionOfRevisions: a snapshot is version 2 exactly when it holds revisions
+// (a revises key, a withdrawal, a review of a judgment that is not a flag), and a
+// version-1 snapshot keeps its bytes; revises round-trips.
+func TestVersionOfRevisions(t *testing.T) {
+	version := func(s *Snapshot) int {
+		t.Helper()
+		data, err := Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := bytes.Index(data, []byte("version"))
+		back, err := Unmarshal(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(back.Judgments) != len(s.Judgments) {
+			t.Fatalf("round trip lost judgments")
+		}
+		for k := range back.Judgments {
+			if back.Judgments[k].Revises != s.Judgments[k].Revises {
+				t.Fatalf("revises %q came back as %q", s.Judgments[k].Revises, back.Judgments[k].Revises)
+			}
+		}
+		return int(data[i+len("version")])
+	}
+	c := feedback.Judgment{ID: "c1", Kind: feedback.KindCompare, Item: "q", Time: 1, A: "a", B: "b", Choice: "a"}
+	f := feedback.Judgment{ID: "f1", Kind: feedback.KindFlag, Item: "q", Time: 2, Response: "a", Category: "harmful"}
+	rev := c
+	rev.ID, rev.Time, rev.Revises = "c2", 3, "c1"
+	for _, tc := range []struct {
+		name string
+		js   []feedback.Judgment
+		want int
+	}{
+		{"plain", []feedback.Judgment{c, f}, 1},
+		{"review of a flag", []feedback.Judgment{c, f, {ID: "v", Kind: feedback.KindReview, Time: 4, Target: "f1", Verdict: "reject"}}, 1},
+		{"revision", []feedback.Judgment{c, rev}, 2},
+		{"review of a comparison", []feedback.Judgment{c, {ID: "v", Kind: feedback.KindReview, Time: 4, Target: "c1", Verdict: "reject"}}, 2},
+		{"withdrawal of a flag", []feedback.Judgment{f, {ID: "v", Kind: feedback.KindReview, Time: 4, Target: "f1", Verdict: "withdraw"}}, 2},
+	} {
+		if got := version(&Snapshot{Judgments: tc.js}); got != tc.want {
+			t.Errorf("%s: version %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
 

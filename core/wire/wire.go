@@ -72,6 +72,7 @@ type Event struct {
 	Category  string   `json:"category,omitempty"`
 	Target    string   `json:"target,omitempty"`
 	Verdict   string   `json:"verdict,omitempty"`
+	Revises   string   `json:"revises,omitempty"`
 }
 
 // FromJudgment returns the wire form of j.
@@ -83,7 +84,7 @@ func FromJudgment(j feedback.Judgment) Event {
 		A: j.A, B: j.B, Choice: string(j.Choice), Strength: j.Strength, Left: j.Left,
 		Shown: j.Shown, Order: j.Order,
 		Response: j.Response, Axis: j.Axis, Score: j.Score, Text: j.Text, Category: j.Category,
-		Target: j.Target, Verdict: j.Verdict,
+		Target: j.Target, Verdict: j.Verdict, Revises: j.Revises,
 	}
 }
 
@@ -96,7 +97,7 @@ func (e Event) Judgment() feedback.Judgment {
 		A: e.A, B: e.B, Choice: feedback.Choice(e.Choice), Strength: e.Strength, Left: e.Left,
 		Shown: e.Shown, Order: e.Order,
 		Response: e.Response, Axis: e.Axis, Score: e.Score, Text: e.Text, Category: e.Category,
-		Target: e.Target, Verdict: e.Verdict,
+		Target: e.Target, Verdict: e.Verdict, Revises: e.Revises,
 	}
 }
 

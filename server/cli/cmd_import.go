@@ -170,19 +170,24 @@ func importFile(path, format string, opt formats.Options) (*formats.Dataset, imp
 	return d, fr, nil
 }
 
-// checkReviewTargets checks, once all files are merged, that every review judges a
-// flag that was imported.
+// checkReviewTargets checks, once all files are merged, that every review and
+// every revision names a judgment that was imported and may be reviewed or revised
+// by it (feedback.ValidateLink).
 func checkReviewTargets(js []feedback.Judgment) error {
-	kinds := make(map[string]feedback.Kind, len(js))
-	for _, j := range js {
-		kinds[j.ID] = j.Kind
+	byID := make(map[string]int, len(js))
+	for i, j := range js {
+		byID[j.ID] = i
 	}
-	for _, j := range js {
-		if j.Kind != feedback.KindReview {
-			continue
+	get := func(id string) (feedback.Judgment, bool) {
+		i, ok := byID[id]
+		if !ok {
+			return feedback.Judgment{}, false
 		}
-		if k, ok := kinds[j.Target]; !ok || k != feedback.KindFlag {
-			return fmt.Errorf("review %q judges %q, which is not a flag in the imported files; import the file with that flag too", j.ID, j.Target)
+		return js[i], true
+	}
+	for i := range js {
+		if err := feedback.ValidateLink(&js[i], get); err != nil {
+			return fmt.Errorf("%w; import the file with the judgment it names too", err)
 		}
 	}
 	return nil

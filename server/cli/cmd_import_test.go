@@ -191,7 +191,7 @@ func TestImportUsageErrors(t *testing.T) {
 		{[]string{"import", "--format", "jsonl", fixtures + "prefer.jsonl"}, 2, "-o SNAP"},
 		{[]string{"import", "--format", "jsonl", filepath.Join(dir, "missing.jsonl"), "-o", out}, 1, "open dataset"},
 		{[]string{"import", "--format", "hh-rlhf", fixtures + "labelstudio.json", "-o", out}, 1, "line 2: a row needs"},
-		{[]string{"import", "--format", "jsonl", writeFile(t, dir, "r.jsonl", `{"kind":"review","target":"nope","verdict":"accept"}`), "-o", out}, 1, `which is not a flag in the imported files`},
+		{[]string{"import", "--format", "jsonl", writeFile(t, dir, "r.jsonl", `{"kind":"review","target":"nope","verdict":"accept"}`), "-o", out}, 1, `review target is not a judgment in the log: "nope"; import the file with the judgment it names too`},
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(t, c.args...)
