@@ -2,7 +2,6 @@ package lm
 
 import (
 	"fmt"
-	"math"
 	"sort"
 
 	"prefer/core/rng"
@@ -186,29 +185,12 @@ func keepTopP(w []float64, order []int, p float64) {
 }
 
 // SeqLogProbs returns, for each sequence, the log-probabilities of its response
-// tokens under the model, (Σ_b len(Response_b)) values flat in order, computed in
-// batches of at most size sequences (0: all at once). Tokens beyond the context
-// get −Inf.
-func (m *Model) SeqLogProbs(seqs []Seq, size int) []float64 {
-	var out []float64
+// tokens under the model, (Σ_b len(Response_b)) values flat in order, computed by
+// the inference-only forward pass (no activations kept: memory for inferRows rows
+// whatever the number of sequences). Tokens beyond the context get −Inf.
+func (m *Model) SeqLogProbs(seqs []Seq) []float64 {
+	out := make([]float64, responseTokens(seqs))
 	var bt batch
-	if size <= 0 {
-		size = len(seqs)
-	}
-	for lo := 0; lo < len(seqs); lo += size {
-		hi := min(lo+size, len(seqs))
-		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.forwardScored(bt.tokens, bt.targets, bt.B, bt.T, bt.lens, true)
-		lp := m.LogProbs()
-		for i, s := range seqs[lo:hi] {
-			for j := range s.Response {
-				if j < bt.n[i] {
-					out = append(out, float64(lp[i*bt.T+bt.start[i]+j]))
-				} else {
-					out = append(out, math.Inf(-1))
-				}
-			}
-		}
-	}
+	m.inferTokens(&bt, seqs, out, nil)
 	return out
 }

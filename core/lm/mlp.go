@@ -72,3 +72,15 @@ func geluBackward(dinp, inp, th, dout []float32) {
 		dinp[i] += g * dout[i]
 	}
 }
+
+// geluRecompute writes GELU's output from its input and the tanh that geluForward
+// kept, with geluForward's expression, so bit for bit the same values:
+//
+//	out = ½·x·(1 + th)
+func geluRecompute(out, inp, th []float32) {
+	n := len(out)
+	out, inp, th = out[:n:n], inp[:n:n], th[:n:n]
+	for i, x := range inp {
+		out[i] = 0.5 * x * (1 + th[i])
+	}
+}

@@ -28,20 +28,9 @@ type Model struct {
 	NoLogits bool
 
 	act  activations // of the last forward pass
-	gact activations // gradients of the activations, reused by Backward
-	// tokens and targets of the last forward pass, (B, T)
-	tokens, targets []int32
-	// lens holds the computed length of each sequence of the last forward pass
-	// (positions from lens[b] on are padding, not computed); nil: all T.
-	lens    []int
-	segs    []segment
-	runs    [][2]int // runs of computed rows, for Backward
-	outRuns [][2]int // runs of rows with a target, for Backward
-	// scored: the last forward pass computed the output layer (logits,
-	// probabilities, log-probabilities, entropies) only at positions with a target.
-	scored  bool
-	scratch []float32
-	dec     *decoder // incremental decoding (Generate), made on first use
+	grad gradients   // the activations' gradients of one layer, reused by Backward
+	pass pass        // the shape of the last forward pass and its outputs
+	dec  *decoder    // incremental decoding (Generate), made on first use
 }
 
 // New returns a model of configuration c (defaults applied) with GPT-2's
@@ -97,6 +86,13 @@ func (m *Model) Clone() *Model {
 	return c
 }
 
+// Release frees the model's working memory: the activations and gradients of the
+// last forward pass (Backward then panics until the next one) and the key/value
+// cache of sampling. Parameters and gradients stay. The next pass allocates again.
+func (m *Model) Release() {
+	m.act, m.grad, m.pass, m.dec = activations{}, gradients{}, pass{}, nil
+}
+
 // ZeroGrad sets every gradient to zero, allocating Grads on first use.
 func (m *Model) ZeroGrad() {
 	if m.Grads == nil {
@@ -107,55 +103,92 @@ func (m *Model) ZeroGrad() {
 	clear(m.Grads)
 }
 
-// activations are the intermediate tensors of one forward pass over (B, T), all views
-// into one buffer. L = layers, NH = heads, H = MLP width, V = vocabulary.
-type activations struct {
-	B, T    int
-	buf     []float32
-	encoded []float32 // (B, T, C)
-	ln1     []float32 // (L, B, T, C)
-	ln1Mean []float32 // (L, B, T)
-	ln1Rstd []float32 // (L, B, T)
-	qkv     []float32 // (L, B, T, 3C)
-	atty    []float32 // (L, B, T, C)
-	att     []float32 // (L, B, NH, T, T)
-	attproj []float32 // (L, B, T, C)
-	res2    []float32 // (L, B, T, C)
-	ln2     []float32 // (L, B, T, C)
-	ln2Mean []float32 // (L, B, T)
-	ln2Rstd []float32 // (L, B, T)
-	fch     []float32 // (L, B, T, H)
-	fchGelu []float32 // (L, B, T, H)
-	fchTanh []float32 // (L, B, T, H) the tanh inside GELU, kept for the backward pass
-	fcproj  []float32 // (L, B, T, C)
-	res3    []float32 // (L, B, T, C)
-	lnf     []float32 // (B, T, C)
-	lnfMean []float32 // (B, T)
-	lnfRstd []float32 // (B, T)
-	logits  []float32 // (B, T, V)
-	probs   []float32 // (B, T, V)
-	lse     []float32 // (B, T)
-	logp    []float32 // (B, T)
-	ent     []float32 // (B, T)
-	value   []float32 // (B, T)
+// pass is the shape of the last forward pass and its per-position outputs.
+//
+// The rows actually computed are packed: sequence b's positions 0 ≤ t < lens[b]
+// are rows off[b] … off[b+1]−1, with no padding between sequences, so memory and
+// work follow the tokens run, not B × T.
+type pass struct {
+	B, T            int
+	tokens, targets []int32 // (B, T) as given
+	lens            []int   // (B) positions computed of each sequence
+	off             []int   // (B+1) first packed row of each sequence; off[B] = R
+	ptokens         []int32 // (R) packed inputs
+	ptargets        []int32 // (R) packed targets
+	at              []int32 // (R) b·T + t of each packed row
+	// outRuns are the runs of packed rows [r0, r1) whose output layer (logits,
+	// probabilities) ran, with the output index of r0: rows with a target when
+	// scored, else all rows.
+	outRuns [][3]int
+	scored  bool
+	keep    bool // activations kept for Backward (not an inference-only pass)
+	// outputs, (B, T): 0 at positions not computed
+	logp, ent, value []float32
+	// packed per-output-row gradients, scratch of Backward
+	dlogp, dent []float32
+	scratch     []float32 // (T) attention backward
 }
 
-// layout slices a.buf for (B, T), growing it if needed. With grad, it lays out
-// only the tensors whose gradients Backward keeps (the others are empty).
-func (a *activations) layout(c Config, B, T int, grad bool) {
-	L, C, NH, H, V := c.Layers, c.Channels, c.Heads, c.Hidden, c.Vocab
-	N := B * T
-	sizes := [...]int{
-		N * C, L * N * C, L * N, L * N, L * N * 3 * C, L * N * C, L * B * NH * T * T,
-		L * N * C, L * N * C, L * N * C, L * N, L * N, L * N * H, L * N * H, L * N * C,
-		L * N * C, N * C, N, N, N * V, N * V, N, N, N, N, L * N * H,
+// activations are the intermediate tensors of one forward pass over R packed rows,
+// all views into one buffer. S is the number of layers whose activations are kept:
+// L for a pass that Backward will use, 1 for an inference-only pass (each layer
+// then overwrites the previous one's). NH = heads, H = MLP width, V = vocabulary,
+// A = NH·Σ_b lens[b]² (each sequence's attention weights), O = output rows, K =
+// outChunk (the logits are computed K rows at a time).
+//
+// Backward needs neither the attention and MLP output projections (used once, in a
+// residual sum) nor GELU's output (recomputed from its input and the kept tanh), so
+// those are one scratch each. The output layer keeps only the probabilities of the
+// output rows — logits live K rows at a time, and Backward recomputes them when an
+// entropy gradient needs them — and an inference-only pass keeps no probabilities
+// at all beyond the current K rows.
+type activations struct {
+	R, O, S, A int
+	keep       bool // kept for Backward: every layer, every output row's probabilities
+	buf        []float32
+	encoded    []float32 // (R, C)
+	ln1        []float32 // (S, R, C)
+	ln1Mean    []float32 // (S, R)
+	ln1Rstd    []float32 // (S, R)
+	qkv        []float32 // (S, R, 3C)
+	atty       []float32 // (S, R, C)
+	att        []float32 // (S, A)
+	res2       []float32 // (S, R, C)
+	ln2        []float32 // (S, R, C)
+	ln2Mean    []float32 // (S, R)
+	ln2Rstd    []float32 // (S, R)
+	fch        []float32 // (S, R, H)
+	fchTanh    []float32 // (S, R, H) the tanh inside GELU, kept for the backward pass
+	res3       []float32 // (S, R, C)
+	proj       []float32 // (R, C) scratch: an output projection
+	gelu       []float32 // (R, H) scratch: GELU's output
+	lnf        []float32 // (R, C)
+	lnfMean    []float32 // (R)
+	lnfRstd    []float32 // (R)
+	logits     []float32 // (K, V) scratch
+	probs      []float32 // (O, V) kept, or (K, V) scratch for an inference-only pass
+	lse        []float32 // (O)
+	logp       []float32 // (O)
+	ent        []float32 // (O)
+}
+
+// outChunk is the number of rows whose logits are computed at once.
+const outChunk = 64
+
+// layout slices a.buf for R packed rows, O output rows and A attention weights per
+// layer, growing it if needed; with keep, for Backward (every layer, every output
+// row's probabilities), else for an inference-only pass.
+func (a *activations) layout(c Config, R, O, A int, keep bool) {
+	C, H, V := c.Channels, c.Hidden, c.Vocab
+	K := min(outChunk, O)
+	S, P := c.Layers, O*V
+	if !keep {
+		S, P = 1, K*V
 	}
-	if grad {
-		// layer-norm statistics, attention weights, probabilities, per-position
-		// outputs and the GELU's tanh
-		for _, i := range [...]int{2, 3, 6, 10, 11, 17, 18, 20, 21, 22, 23, 24, 25} {
-			sizes[i] = 0
-		}
+	sizes := [...]int{
+		R * C, S * R * C, S * R, S * R, S * R * 3 * C, S * R * C, S * A,
+		S * R * C, S * R * C, S * R, S * R, S * R * H, S * R * H, S * R * C,
+		R * C, R * H, R * C, R, R, K * V, P, O, O, O,
 	}
 	total := 0
 	for _, s := range sizes {
@@ -165,7 +198,7 @@ func (a *activations) layout(c Config, B, T int, grad bool) {
 		a.buf = make([]float32, total)
 	}
 	a.buf = a.buf[:total]
-	a.B, a.T = B, T
+	a.R, a.O, a.S, a.A, a.keep = R, O, S, A, keep
 	off := 0
 	next := func(i int) []float32 {
 		v := a.buf[off : off+sizes[i] : off+sizes[i]]
@@ -174,13 +207,44 @@ func (a *activations) layout(c Config, B, T int, grad bool) {
 	}
 	a.encoded, a.ln1, a.ln1Mean, a.ln1Rstd = next(0), next(1), next(2), next(3)
 	a.qkv, a.atty, a.att = next(4), next(5), next(6)
-	a.attproj, a.res2, a.ln2, a.ln2Mean, a.ln2Rstd = next(7), next(8), next(9), next(10), next(11)
-	a.fch, a.fchGelu, a.fcproj, a.res3 = next(12), next(13), next(14), next(15)
+	a.res2, a.ln2, a.ln2Mean, a.ln2Rstd = next(7), next(8), next(9), next(10)
+	a.fch, a.fchTanh, a.res3 = next(11), next(12), next(13)
+	a.proj, a.gelu = next(14), next(15)
 	a.lnf, a.lnfMean, a.lnfRstd = next(16), next(17), next(18)
 	a.logits, a.probs = next(19), next(20)
 	a.lse, a.logp, a.ent = next(21), next(22), next(23)
-	a.value = next(24)
-	a.fchTanh = next(25)
+}
+
+// gradients are the gradients of one layer's activations over R packed rows, reused
+// from layer to layer by Backward (the gradient flowing down the residual stream is
+// all that passes from one layer to the next).
+type gradients struct {
+	buf                            []float32
+	res, res2, proj, ln, atty, lnf []float32 // (R, C)
+	qkv                            []float32 // (R, 3C)
+	fch, gelu                      []float32 // (R, H)
+	logits                         []float32 // (K, V)
+}
+
+func (g *gradients) layout(c Config, R, K int) {
+	C, H, V := c.Channels, c.Hidden, c.Vocab
+	sizes := [...]int{R * C, R * C, R * C, R * C, R * C, R * C, R * 3 * C, R * H, R * H, K * V}
+	total := 0
+	for _, s := range sizes {
+		total += s
+	}
+	if cap(g.buf) < total {
+		g.buf = make([]float32, total)
+	}
+	g.buf = g.buf[:total]
+	off := 0
+	next := func(i int) []float32 {
+		v := g.buf[off : off+sizes[i] : off+sizes[i]]
+		off += sizes[i]
+		return v
+	}
+	g.res, g.res2, g.proj, g.ln, g.atty, g.lnf = next(0), next(1), next(2), next(3), next(4), next(5)
+	g.qkv, g.fch, g.gelu, g.logits = next(6), next(7), next(8), next(9)
 }
 
 // segment is a run of positions t0 ≤ t < t1 of sequence b.
@@ -195,36 +259,49 @@ type segment struct{ b, t0, t1 int }
 // Positions attend only to earlier ones, so padding at the end of a sequence does not
 // change the results at earlier positions.
 func (m *Model) Forward(tokens, targets []int32, B, T int) float64 {
-	return m.forwardLens(tokens, targets, B, T, nil)
+	return m.forwardPass(tokens, targets, B, T, nil, false, true, true)
 }
 
-// forwardLens is Forward on padded sequences: the positions t ≥ lens[b] of sequence
-// b are padding (no target), which no earlier position attends to, so they are not
-// computed at all; their log-probabilities, entropies and values are 0. The results
-// at the other positions are those of Forward, bit for bit. lens nil means no
-// padding. Backward then skips the padding too.
-func (m *Model) forwardLens(tokens, targets []int32, B, T int, lens []int) float64 {
-	return m.forwardScored(tokens, targets, B, T, lens, false)
-}
-
-// forwardScored is forwardLens; with scored, the output layer runs only at the
-// positions with a target (the rest get log-probability and entropy 0, and Backward
-// then takes no entropy gradient there). The log-probabilities at the targets and
-// the head's values are the same, bit for bit.
+// forwardScored runs the forward pass on padded sequences: the positions t ≥
+// lens[b] of sequence b are padding (no target), which no earlier position attends
+// to, so they are not computed at all; their log-probabilities, entropies and
+// values are 0. lens nil means no padding. With scored, the output layer runs only
+// at the positions with a target (the rest get log-probability and entropy 0, and
+// Backward then takes no entropy gradient there). The results at the computed
+// positions are those of Forward, bit for bit.
 func (m *Model) forwardScored(tokens, targets []int32, B, T int, lens []int, scored bool) float64 {
+	return m.forwardPass(tokens, targets, B, T, lens, scored, true, true)
+}
+
+// infer is forwardScored (scored) without keeping activations for a backward pass:
+// each layer's activations overwrite the previous layer's and the logits and
+// probabilities live outChunk rows at a time; without logits the output layer does
+// not run at all (only Values are wanted). LogProbs, Entropies and Values are
+// those of forwardScored, bit for bit; Backward panics until the next kept pass.
+func (m *Model) infer(tokens, targets []int32, B, T int, lens []int, logits bool) {
+	m.forwardPass(tokens, targets, B, T, lens, true, false, logits)
+}
+
+// forwardPass lays out the batch, runs the network and fills the (B, T) outputs;
+// keep: keep the activations for Backward; logits: run the output layer (unless
+// NoLogits).
+func (m *Model) forwardPass(tokens, targets []int32, B, T int, lens []int, scored, keep, logits bool) float64 {
 	m.checkBatch(tokens, targets, B, T)
-	m.act.layout(m.Config, B, T, false)
-	m.tokens = append(m.tokens[:0], tokens...)
+	c := m.Config
+	ps := &m.pass
+	ps.B, ps.T, ps.scored, ps.keep = B, T, scored, keep
+	ps.tokens = append(ps.tokens[:0], tokens...)
 	if targets == nil {
-		m.targets = m.targets[:0]
+		ps.targets = ps.targets[:0]
 		for range tokens {
-			m.targets = append(m.targets, -1)
+			ps.targets = append(ps.targets, -1)
 		}
 	} else {
-		m.targets = append(m.targets[:0], targets...)
+		ps.targets = append(ps.targets[:0], targets...)
 	}
-	m.lens = m.lens[:0]
-	m.segs = m.segs[:0]
+	ps.lens = ps.lens[:0]
+	ps.off = append(ps.off[:0], 0)
+	A := 0
 	for b := 0; b < B; b++ {
 		n := T
 		if lens != nil {
@@ -232,37 +309,67 @@ func (m *Model) forwardScored(tokens, targets []int32, B, T int, lens []int, sco
 			if n < 1 || n > T {
 				panic(fmt.Sprintf("lm: sequence length %d for context %d", n, T))
 			}
-			for _, t := range m.targets[b*T+n : (b+1)*T] {
+			for _, t := range ps.targets[b*T+n : (b+1)*T] {
 				if t >= 0 {
 					panic("lm: a target in the padding")
 				}
 			}
 		}
-		m.lens = append(m.lens, n)
-		m.segs = append(m.segs, segment{b, 0, n})
+		ps.lens = append(ps.lens, n)
+		ps.off = append(ps.off, ps.off[b]+n)
+		A += c.Heads * n * n
 	}
-	m.scored = scored
-	m.forward(m.segs, false)
-	a := &m.act
-	if scored {
-		for i, t := range m.targets {
-			if t < 0 {
-				a.logp[i], a.ent[i] = 0, 0
-			}
+	R := ps.off[B]
+	ps.ptokens, ps.ptargets, ps.at = ps.ptokens[:0], ps.ptargets[:0], ps.at[:0]
+	for b, n := range ps.lens {
+		ps.ptokens = append(ps.ptokens, ps.tokens[b*T:b*T+n]...)
+		ps.ptargets = append(ps.ptargets, ps.targets[b*T:b*T+n]...)
+		for t := 0; t < n; t++ {
+			ps.at = append(ps.at, int32(b*T+t))
 		}
 	}
-	for b, n := range m.lens {
-		lo, hi := b*T+n, (b+1)*T
-		clear(a.logp[lo:hi])
-		clear(a.ent[lo:hi])
-		clear(a.lse[lo:hi])
-		clear(a.value[lo:hi])
+	// Output rows: runs of rows with a target (scored) or all rows.
+	ps.outRuns = ps.outRuns[:0]
+	O := 0
+	if logits && !m.NoLogits {
+		for r := 0; r < R; {
+			if scored && ps.ptargets[r] < 0 {
+				r++
+				continue
+			}
+			j := r + 1
+			for j < R && (!scored || ps.ptargets[j] >= 0) {
+				j++
+			}
+			ps.outRuns = append(ps.outRuns, [3]int{r, j, O})
+			O += j - r
+			r = j
+		}
+	}
+	m.act.layout(c, R, O, A, keep)
+	m.forward()
+	ps.logp = grow(ps.logp, B*T)
+	ps.ent = grow(ps.ent, B*T)
+	ps.value = grow(ps.value, B*T)
+	clear(ps.logp)
+	clear(ps.ent)
+	clear(ps.value)
+	a := &m.act
+	for _, rn := range ps.outRuns {
+		for r := rn[0]; r < rn[1]; r++ {
+			o := rn[2] + r - rn[0]
+			ps.logp[ps.at[r]], ps.ent[ps.at[r]] = a.logp[o], a.ent[o]
+		}
+	}
+	p := &m.P
+	for r, i := range ps.at {
+		ps.value[i] = dot(p.Headw, a.lnf[r*c.Channels:(r+1)*c.Channels]) + p.Headb[0]
 	}
 	var sum float64
 	n := 0
 	for i, t := range targets {
 		if t >= 0 {
-			sum -= float64(m.act.logp[i])
+			sum -= float64(ps.logp[i])
 			n++
 		}
 	}
@@ -293,116 +400,86 @@ func (m *Model) checkBatch(tokens, targets []int32, B, T int) {
 	}
 }
 
-// forward computes the activations of the given segments, layer by layer, in the
-// current layout (m.act.B, m.act.T) with m.tokens and m.targets. Rows before a
-// segment's t0 must hold their activations already. With lastOnly, logits and
-// probabilities are computed only at each segment's last position (for sampling).
-func (m *Model) forward(segs []segment, lastOnly bool) {
+// forward computes the activations of the packed rows laid out by forwardPass,
+// layer by layer, and the output layer at the output rows. Every row goes through
+// the same kernels whatever the batch (the kernels sum each output element in one
+// fixed order), so a row's results do not depend on the other rows: packing,
+// inference-only passes and incremental decoding all give the same bits.
+func (m *Model) forward() {
 	c := m.Config
 	a := &m.act
-	B, T := a.B, a.T
+	ps := &m.pass
+	R := a.R
 	L, C, NH, H, V := c.Layers, c.Channels, c.Heads, c.Hidden, c.Vocab
-	N := B * T
 	p := &m.P
-	for _, s := range segs {
-		r0 := s.b*T + s.t0
-		n := s.t1 - s.t0
-		encoderForward(a.encoded[r0*C:], m.tokens[r0:r0+n], p.Wte, p.Wpe, n, C, s.t0)
+	for b, n := range ps.lens {
+		r0 := ps.off[b]
+		encoderForward(a.encoded[r0*C:], ps.ptokens[r0:r0+n], p.Wte, p.Wpe, n, C, 0)
 	}
+	proj, gelu := a.proj[:R*C], a.gelu[:R*H]
 	for l := 0; l < L; l++ {
 		w := p.layer(l, C, H)
+		s := min(l, a.S-1) // the kept layer's slot (0 for every layer of an inference pass)
 		residual := a.encoded
 		if l > 0 {
-			residual = a.res3[(l-1)*N*C : l*N*C]
+			q := min(l-1, a.S-1)
+			residual = a.res3[q*R*C : (q+1)*R*C]
 		}
-		ln1 := a.ln1[l*N*C : (l+1)*N*C]
-		ln1Mean, ln1Rstd := a.ln1Mean[l*N:(l+1)*N], a.ln1Rstd[l*N:(l+1)*N]
-		qkv := a.qkv[l*N*3*C : (l+1)*N*3*C]
-		atty := a.atty[l*N*C : (l+1)*N*C]
-		att := a.att[l*B*NH*T*T : (l+1)*B*NH*T*T]
-		attproj := a.attproj[l*N*C : (l+1)*N*C]
-		res2 := a.res2[l*N*C : (l+1)*N*C]
-		ln2 := a.ln2[l*N*C : (l+1)*N*C]
-		ln2Mean, ln2Rstd := a.ln2Mean[l*N:(l+1)*N], a.ln2Rstd[l*N:(l+1)*N]
-		fch := a.fch[l*N*H : (l+1)*N*H]
-		fchGelu := a.fchGelu[l*N*H : (l+1)*N*H]
-		fchTanh := a.fchTanh[l*N*H : (l+1)*N*H]
-		fcproj := a.fcproj[l*N*C : (l+1)*N*C]
-		res3 := a.res3[l*N*C : (l+1)*N*C]
-		for _, s := range segs {
-			r0, n := s.b*T+s.t0, s.t1-s.t0
-			rc, rc3 := r0*C, r0*3*C
-			layernormForward(ln1[rc:], ln1Mean[r0:], ln1Rstd[r0:], residual[rc:], w.ln1w, w.ln1b, n, C)
-			linearForward(qkv[rc3:], ln1[rc:], w.qkvw, w.qkvb, n, C, 3*C)
+		ln1 := a.ln1[s*R*C : (s+1)*R*C]
+		ln1Mean, ln1Rstd := a.ln1Mean[s*R:(s+1)*R], a.ln1Rstd[s*R:(s+1)*R]
+		qkv := a.qkv[s*R*3*C : (s+1)*R*3*C]
+		atty := a.atty[s*R*C : (s+1)*R*C]
+		att := a.att[s*a.A : (s+1)*a.A]
+		res2 := a.res2[s*R*C : (s+1)*R*C]
+		ln2 := a.ln2[s*R*C : (s+1)*R*C]
+		ln2Mean, ln2Rstd := a.ln2Mean[s*R:(s+1)*R], a.ln2Rstd[s*R:(s+1)*R]
+		fch := a.fch[s*R*H : (s+1)*R*H]
+		fchTanh := a.fchTanh[s*R*H : (s+1)*R*H]
+		res3 := a.res3[s*R*C : (s+1)*R*C]
+		layernormForward(ln1, ln1Mean, ln1Rstd, residual, w.ln1w, w.ln1b, R, C)
+		linearForward(qkv, ln1, w.qkvw, w.qkvb, R, C, 3*C)
+		ao := 0
+		for b, n := range ps.lens {
+			r0 := ps.off[b]
+			attentionForward(atty[r0*C:(r0+n)*C], att[ao:ao+NH*n*n], qkv[r0*3*C:(r0+n)*3*C], 1, n, C, NH, 0, n)
+			ao += NH * n * n
 		}
-		for _, s := range segs {
-			sb := s.b * T
-			attentionForward(atty[sb*C:(sb+T)*C], att[s.b*NH*T*T:(s.b+1)*NH*T*T], qkv[sb*3*C:(sb+T)*3*C], 1, T, C, NH, s.t0, s.t1)
-		}
-		for _, s := range segs {
-			r0, n := s.b*T+s.t0, s.t1-s.t0
-			rc, rh := r0*C, r0*H
-			linearForward(attproj[rc:], atty[rc:], w.attprojw, w.attprojb, n, C, C)
-			residualForward(res2[rc:rc+n*C], residual[rc:], attproj[rc:])
-			layernormForward(ln2[rc:], ln2Mean[r0:], ln2Rstd[r0:], res2[rc:], w.ln2w, w.ln2b, n, C)
-			linearForward(fch[rh:], ln2[rc:], w.fcw, w.fcb, n, C, H)
-			geluForward(fchGelu[rh:rh+n*H], fchTanh[rh:rh+n*H], fch[rh:])
-			linearForward(fcproj[rc:], fchGelu[rh:], w.fcprojw, w.fcprojb, n, H, C)
-			residualForward(res3[rc:rc+n*C], res2[rc:], fcproj[rc:])
-		}
+		linearForward(proj, atty, w.attprojw, w.attprojb, R, C, C)
+		residualForward(res2, residual, proj)
+		layernormForward(ln2, ln2Mean, ln2Rstd, res2, w.ln2w, w.ln2b, R, C)
+		linearForward(fch, ln2, w.fcw, w.fcb, R, C, H)
+		geluForward(gelu, fchTanh, fch)
+		linearForward(proj, gelu, w.fcprojw, w.fcprojb, R, H, C)
+		residualForward(res3, res2, proj)
 	}
-	last := a.res3[(L-1)*N*C : L*N*C]
-	for _, s := range segs {
-		r0, n := s.b*T+s.t0, s.t1-s.t0
-		rc := r0 * C
-		layernormForward(a.lnf[rc:], a.lnfMean[r0:], a.lnfRstd[r0:], last[rc:], p.Lnfw, p.Lnfb, n, C)
-		for i := 0; i < n; i++ {
-			h := a.lnf[rc+i*C : rc+(i+1)*C]
-			a.value[r0+i] = dot(p.Headw, h) + p.Headb[0]
-		}
-		if m.NoLogits {
-			continue
-		}
-		if lastOnly {
-			r0 += n - 1
-			rc = r0 * C
-			n = 1
-		}
-		if !m.scored || lastOnly {
-			rv := r0 * V
-			unembedForward(a.logits[rv:], a.lnf[rc:], p.Lmw, n, C, V)
-			softmaxForward(a.probs[rv:], a.lse[r0:], a.logp[r0:], a.ent[r0:], a.logits[rv:], m.targets[r0:r0+n], n, V)
-			continue
-		}
-		// Only the runs of positions that have a target.
-		for i := 0; i < n; {
-			if m.targets[r0+i] < 0 {
-				i++
-				continue
+	q := min(L-1, a.S-1)
+	last := a.res3[q*R*C : (q+1)*R*C]
+	layernormForward(a.lnf, a.lnfMean, a.lnfRstd, last, p.Lnfw, p.Lnfb, R, C)
+	for _, rn := range ps.outRuns {
+		for r := rn[0]; r < rn[1]; r += outChunk {
+			k := min(outChunk, rn[1]-r)
+			o := rn[2] + r - rn[0]
+			probs := a.probs
+			if a.keep {
+				probs = a.probs[o*V:]
 			}
-			j := i + 1
-			for j < n && m.targets[r0+j] >= 0 {
-				j++
-			}
-			r, k := r0+i, j-i
-			unembedForward(a.logits[r*V:], a.lnf[r*C:], p.Lmw, k, C, V)
-			softmaxForward(a.probs[r*V:], a.lse[r:], a.logp[r:], a.ent[r:], a.logits[r*V:], m.targets[r:r+k], k, V)
-			i = j
+			unembedForward(a.logits, a.lnf[r*C:], p.Lmw, k, C, V)
+			softmaxForward(probs, a.lse[o:], a.logp[o:], a.ent[o:], a.logits, ps.ptargets[r:r+k], k, V)
 		}
 	}
 }
 
 // LogProbs returns the log-probabilities log π(target | prefix) of the last forward
 // pass, (B, T); 0 where the target was −1. The slice is reused by the next Forward.
-func (m *Model) LogProbs() []float32 { return m.act.logp[:m.act.B*m.act.T] }
+func (m *Model) LogProbs() []float32 { return m.pass.logp[:m.pass.B*m.pass.T] }
 
 // Entropies returns the entropy of the next-token distribution at each position of
 // the last forward pass, (B, T), in nats.
-func (m *Model) Entropies() []float32 { return m.act.ent[:m.act.B*m.act.T] }
+func (m *Model) Entropies() []float32 { return m.pass.ent[:m.pass.B*m.pass.T] }
 
 // Values returns the scalar head's output at each position of the last forward pass,
 // (B, T): the value estimate of PPO, or the reward of a reward model.
-func (m *Model) Values() []float32 { return m.act.value[:m.act.B*m.act.T] }
+func (m *Model) Values() []float32 { return m.pass.value[:m.pass.B*m.pass.T] }
 
 // Backward accumulates into Grads the gradient of a loss L of the last forward
 // pass, given its partial derivatives, each (B, T):
@@ -413,139 +490,135 @@ func (m *Model) Values() []float32 { return m.act.value[:m.act.B*m.act.T] }
 //
 // Every loss of this package's trainers has that form: cross-entropy (dlogp = −1/n),
 // policy gradients (dlogp = −advantage·ratio…), the value loss, Bradley–Terry on the
-// head. Call ZeroGrad first to start from zero.
+// head. Call ZeroGrad first to start from zero. Derivatives at positions the
+// forward pass did not compute (padding) are ignored.
+//
+// The gradients of one layer's activations at a time are held (gradients), so the
+// backward pass needs about a third of the forward pass's memory. Every weight
+// gradient is accumulated row after row in the order of the rows, exactly as one
+// pass over the padded batch would (padding rows add nothing).
 func (m *Model) Backward(dlogp, dent, dvalue []float32) {
 	c := m.Config
 	a := &m.act
-	B, T := a.B, a.T
+	ps := &m.pass
+	B, T := ps.B, ps.T
 	N := B * T
 	if len(dlogp) != N || (dent != nil && len(dent) != N) || (dvalue != nil && len(dvalue) != N) {
 		panic(fmt.Sprintf("lm: Backward gradients of length %d, %d, %d for %d positions", len(dlogp), len(dent), len(dvalue), N))
+	}
+	if !ps.keep {
+		panic("lm: Backward after an inference-only forward pass")
 	}
 	if m.Grads == nil {
 		m.ZeroGrad()
 	}
 	L, C, NH, H, V := c.Layers, c.Channels, c.Heads, c.Hidden, c.Vocab
-	g := &m.gact
-	g.layout(c, B, T, true)
-	clear(g.buf)
-	if cap(m.scratch) < T {
-		m.scratch = make([]float32, T)
+	R := a.R
+	g := &m.grad
+	g.layout(c, R, min(outChunk, a.O))
+	if cap(ps.scratch) < T {
+		ps.scratch = make([]float32, T)
 	}
 	p, gp := &m.P, &m.G
-	// The computed rows of the last forward pass, as runs of consecutive rows
-	// [r0, r1): every row's gradient is accumulated in order of rows, so the
-	// weight gradients are those of one pass over all rows (padding rows would
-	// only add zeros).
-	runs := m.runs[:0]
-	for b, n := range m.lens {
-		r0 := b * T
-		if k := len(runs); k > 0 && runs[k-1][1] == r0 {
-			runs[k-1][1] = r0 + n
-		} else {
-			runs = append(runs, [2]int{r0, r0 + n})
-		}
-	}
-	m.runs = runs
+	clear(g.lnf)
 
-	if !m.NoLogits && (dent != nil || !allZero(dlogp)) {
-		outRuns := runs
-		if m.scored {
-			// The output layer ran only where there is a target.
-			outRuns = m.targetRuns(runs, dent)
-		}
-		for _, rn := range outRuns {
-			r0, n := rn[0], rn[1]-rn[0]
-			var de []float32
-			if dent != nil {
-				de = dent[r0:]
+	if len(ps.outRuns) > 0 && (dent != nil || !allZero(dlogp)) {
+		if ps.scored && dent != nil {
+			for r, i := range ps.at {
+				if ps.ptargets[r] < 0 && dent[i] != 0 {
+					panic("lm: an entropy gradient where the forward pass computed no entropy")
+				}
 			}
-			softmaxBackward(g.logits[r0*V:], dlogp[r0:], de, a.probs[r0*V:], a.logits[r0*V:], a.lse[r0:], a.ent[r0:], m.targets[r0:], n, V)
-			unembedBackward(g.lnf[r0*C:], gp.Lmw, g.logits[r0*V:], a.lnf[r0*C:], p.Lmw, n, C, V)
+		}
+		ps.dlogp = grow(ps.dlogp, a.O)
+		ps.dent = grow(ps.dent, a.O)
+		for _, rn := range ps.outRuns {
+			for r := rn[0]; r < rn[1]; r++ {
+				o := rn[2] + r - rn[0]
+				ps.dlogp[o] = dlogp[ps.at[r]]
+				if dent != nil {
+					ps.dent[o] = dent[ps.at[r]]
+				}
+			}
+		}
+		for _, rn := range ps.outRuns {
+			for r := rn[0]; r < rn[1]; r += outChunk {
+				k := min(outChunk, rn[1]-r)
+				o := rn[2] + r - rn[0]
+				var de []float32
+				if dent != nil {
+					de = ps.dent[o:]
+					// The entropy's gradient needs the logits: recompute them.
+					unembedForward(a.logits, a.lnf[r*C:], p.Lmw, k, C, V)
+				}
+				dl := g.logits[:k*V]
+				clear(dl)
+				softmaxBackward(dl, ps.dlogp[o:], de, a.probs[o*V:], a.logits, a.lse[o:], a.ent[o:], ps.ptargets[r:], k, V)
+				unembedBackward(g.lnf[r*C:], gp.Lmw, dl, a.lnf[r*C:], p.Lmw, k, C, V)
+			}
 		}
 	}
 	if dvalue != nil {
-		for n := 0; n < N; n++ {
-			d := dvalue[n]
+		for r, i := range ps.at {
+			d := dvalue[i]
 			if d == 0 {
 				continue
 			}
-			h := a.lnf[n*C : (n+1)*C]
-			axpy(d, p.Headw, g.lnf[n*C:(n+1)*C])
+			h := a.lnf[r*C : (r+1)*C]
+			axpy(d, p.Headw, g.lnf[r*C:(r+1)*C])
 			axpy(d, h, gp.Headw)
 			gp.Headb[0] += d
 		}
 	}
-	last := a.res3[(L-1)*N*C : L*N*C]
-	dlast := g.res3[(L-1)*N*C : L*N*C]
-	for _, rn := range runs {
-		r0, n := rn[0], rn[1]-rn[0]
-		layernormBackward(dlast[r0*C:], gp.Lnfw, gp.Lnfb, g.lnf[r0*C:], last[r0*C:], p.Lnfw, a.lnfMean[r0:], a.lnfRstd[r0:], n, C)
-	}
+	last := a.res3[(L-1)*R*C : L*R*C]
+	clear(g.res)
+	layernormBackward(g.res, gp.Lnfw, gp.Lnfb, g.lnf, last, p.Lnfw, a.lnfMean, a.lnfRstd, R, C)
 
+	gelu := a.gelu[:R*H]
 	for l := L - 1; l >= 0; l-- {
 		w := p.layer(l, C, H)
 		dw := gp.layer(l, C, H)
-		residual, dresidual := a.encoded, g.encoded
+		residual := a.encoded
 		if l > 0 {
-			residual = a.res3[(l-1)*N*C : l*N*C]
-			dresidual = g.res3[(l-1)*N*C : l*N*C]
+			residual = a.res3[(l-1)*R*C : l*R*C]
 		}
-		sl := func(x []float32, k, r0 int) []float32 { return x[l*N*k+r0*k : (l+1)*N*k] }
-		for _, rn := range runs {
-			r0, n := rn[0], rn[1]-rn[0]
-			dres3 := sl(g.res3, C, r0)
-			dres2 := sl(g.res2, C, r0)
-			dfcproj := sl(g.fcproj, C, r0)
-			residualBackward(dres2[:n*C], dfcproj[:n*C], dres3[:n*C])
-			linearBackward(sl(g.fchGelu, H, r0), dw.fcprojw, dw.fcprojb, dfcproj, sl(a.fchGelu, H, r0), w.fcprojw, n, H, C)
-			geluBackward(sl(g.fch, H, r0)[:n*H], sl(a.fch, H, r0), sl(a.fchTanh, H, r0), sl(g.fchGelu, H, r0)[:n*H])
-			linearBackward(sl(g.ln2, C, r0), dw.fcw, dw.fcb, sl(g.fch, H, r0), sl(a.ln2, C, r0), w.fcw, n, C, H)
-			layernormBackward(dres2, dw.ln2w, dw.ln2b, sl(g.ln2, C, r0), sl(a.res2, C, r0), w.ln2w, sl(a.ln2Mean, 1, r0), sl(a.ln2Rstd, 1, r0), n, C)
-			dattproj := sl(g.attproj, C, r0)
-			residualBackward(dresidual[r0*C:(r0+n)*C], dattproj[:n*C], dres2[:n*C])
-			linearBackward(sl(g.atty, C, r0), dw.attprojw, dw.attprojb, dattproj, sl(a.atty, C, r0), w.attprojw, n, C, C)
+		sl := func(x []float32, k int) []float32 { return x[l*R*k : (l+1)*R*k] }
+		// g.res holds ∂L/∂res3 of this layer.
+		clear(g.res2)
+		clear(g.proj)
+		residualBackward(g.res2, g.proj, g.res)
+		geluRecompute(gelu, sl(a.fch, H), sl(a.fchTanh, H))
+		clear(g.gelu)
+		linearBackward(g.gelu, dw.fcprojw, dw.fcprojb, g.proj, gelu, w.fcprojw, R, H, C)
+		clear(g.fch)
+		geluBackward(g.fch, sl(a.fch, H), sl(a.fchTanh, H), g.gelu)
+		clear(g.ln)
+		linearBackward(g.ln, dw.fcw, dw.fcb, g.fch, sl(a.ln2, C), w.fcw, R, C, H)
+		layernormBackward(g.res2, dw.ln2w, dw.ln2b, g.ln, sl(a.res2, C), w.ln2w, sl(a.ln2Mean, 1), sl(a.ln2Rstd, 1), R, C)
+		// From here g.res holds ∂L/∂ of this layer's input (res3 of the layer below,
+		// or the embeddings).
+		clear(g.res)
+		clear(g.proj)
+		residualBackward(g.res, g.proj, g.res2)
+		clear(g.atty)
+		linearBackward(g.atty, dw.attprojw, dw.attprojb, g.proj, sl(a.atty, C), w.attprojw, R, C, C)
+		clear(g.qkv)
+		att := a.att[l*a.A : (l+1)*a.A]
+		qkv := sl(a.qkv, 3*C)
+		ao := 0
+		for b, n := range ps.lens {
+			r0 := ps.off[b]
+			attentionBackward(g.qkv[r0*3*C:(r0+n)*3*C], g.atty[r0*C:(r0+n)*C], qkv[r0*3*C:(r0+n)*3*C], att[ao:ao+NH*n*n], ps.scratch, 1, n, C, NH, n)
+			ao += NH * n * n
 		}
-		att := a.att[l*B*NH*T*T : (l+1)*B*NH*T*T]
-		for b, n := range m.lens {
-			r0 := b * T
-			attentionBackward(sl(g.qkv, 3*C, r0), sl(g.atty, C, r0), sl(a.qkv, 3*C, r0), att[b*NH*T*T:], m.scratch, 1, T, C, NH, n)
-		}
-		for _, rn := range runs {
-			r0, n := rn[0], rn[1]-rn[0]
-			linearBackward(sl(g.ln1, C, r0), dw.qkvw, dw.qkvb, sl(g.qkv, 3*C, r0), sl(a.ln1, C, r0), w.qkvw, n, C, 3*C)
-			layernormBackward(dresidual[r0*C:], dw.ln1w, dw.ln1b, sl(g.ln1, C, r0), residual[r0*C:], w.ln1w, sl(a.ln1Mean, 1, r0), sl(a.ln1Rstd, 1, r0), n, C)
-		}
+		clear(g.ln)
+		linearBackward(g.ln, dw.qkvw, dw.qkvb, g.qkv, sl(a.ln1, C), w.qkvw, R, C, 3*C)
+		layernormBackward(g.res, dw.ln1w, dw.ln1b, g.ln, residual, w.ln1w, sl(a.ln1Mean, 1), sl(a.ln1Rstd, 1), R, C)
 	}
-	for b, n := range m.lens {
-		encoderBackward(gp.Wte, gp.Wpe, g.encoded[b*T*C:], m.tokens[b*T:b*T+n], n, C, 0)
+	for b, n := range ps.lens {
+		r0 := ps.off[b]
+		encoderBackward(gp.Wte, gp.Wpe, g.res[r0*C:], ps.ptokens[r0:r0+n], n, C, 0)
 	}
-}
-
-// targetRuns returns the runs of consecutive rows with a target within runs (in
-// m.outRuns, reused). dent must be 0 on the other rows: their entropies were not
-// computed.
-func (m *Model) targetRuns(runs [][2]int, dent []float32) [][2]int {
-	out := m.outRuns[:0]
-	for _, rn := range runs {
-		for i := rn[0]; i < rn[1]; {
-			if m.targets[i] < 0 {
-				if dent != nil && dent[i] != 0 {
-					panic("lm: an entropy gradient where the forward pass computed no entropy")
-				}
-				i++
-				continue
-			}
-			j := i + 1
-			for j < rn[1] && m.targets[j] >= 0 {
-				j++
-			}
-			out = append(out, [2]int{i, j})
-			i = j
-		}
-	}
-	m.outRuns = out
-	return out
 }
 
 // allZero reports whether every element of x is 0.

@@ -140,6 +140,7 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 	}
 	out := &OptimizeResult{Policy: pol, EvalItems: EvalItems(items, cfg.Eval)}
 	out.Before = Measure(pol.Ref, out.EvalItems, env, cfg.Seed)
+	pol.Ref.Model.Release() // the sampling cache of 64 answers is not needed again
 
 	var res *policy.Result
 	switch cfg.Algo {
@@ -168,11 +169,13 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 		return nil, err
 	}
 	out.Result = res
+	pol.Release() // the trainers' buffers, before the evaluation makes its own
 	if cfg.Algo == "bon" {
 		out.After = MeasureBestOfN(pol, out.EvalItems, env, cfg.N, cfg.Seed)
 	} else {
 		out.After = Measure(pol.LM, out.EvalItems, env, cfg.Seed)
 	}
+	pol.Release()
 	run := &res.Run
 	run.Config["policy"] = "lm"
 	run.Config["seed"] = int64(cfg.Seed)

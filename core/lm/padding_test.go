@@ -103,7 +103,7 @@ func TestTrainerMeanNLL(t *testing.T) {
 		seqs = append(seqs, s)
 	}
 	want := l.MeanNLL(seqs)
-	if got := newTrainer(l.Model).meanNLL(seqs, 3); got != want {
+	if got := newTrainer(l.Model).meanNLL(seqs); got != want {
 		t.Errorf("trainer meanNLL = %v, MeanNLL = %v", got, want)
 	}
 }

@@ -1,9 +1,6 @@
 package lm
 
-import (
-	"math"
-	"sync"
-)
+import "sync"
 
 // Workers is the fixed number of parts a training batch is split into. Each part's
 // gradient is computed by its own replica of the model (natively on its own
@@ -18,7 +15,8 @@ const Workers = 2
 type trainer struct {
 	m    *Model
 	reps []*Model
-	b    *batch // the batch of the last forward pass
+	b    *batch  // the batch of the last forward pass
+	bts  []batch // per replica, for inference
 }
 
 func newTrainer(m *Model) *trainer {
@@ -147,32 +145,41 @@ func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
 }
 
 // meanNLL is LM.MeanNLL on the replicas: the mean negative log-likelihood per
-// response token of seqs, in batches of size, summed in the same order (so the
-// same value, bit for bit).
-func (t *trainer) meanNLL(seqs []Seq, size int) float64 {
-	var bt batch
-	var lp []float32
+// response token of seqs, summed in the same order (so the same value, bit for
+// bit).
+func (t *trainer) meanNLL(seqs []Seq) float64 {
+	lp := make([]float64, responseTokens(seqs))
+	t.inferTokens(seqs, lp, nil)
 	var s float64
-	n := 0
-	for lo := 0; lo < len(seqs); lo += size {
-		hi := min(lo+size, len(seqs))
-		makeBatch(&bt, seqs[lo:hi], t.m.Config.Context)
-		t.forward(&bt)
-		lp = t.logProbs(lp)
-		for i, sq := range seqs[lo:hi] {
-			for j := range sq.Response {
-				if j < bt.n[i] {
-					s -= float64(lp[i*bt.T+bt.start[i]+j])
-				} else {
-					s -= math.Inf(-1)
-				}
-				n++
-			}
-		}
+	for _, v := range lp {
+		s -= v
 	}
-	t.b = nil
-	if n == 0 {
+	if len(lp) == 0 {
 		return 0
 	}
-	return s / float64(n)
+	return s / float64(len(lp))
+}
+
+// inferTokens is Model.inferTokens on the replicas: the sequences are split into
+// Workers parts (natively run on their own cores), each part's results written to
+// its own stretch of logp and values, so the results are those of one model, bit
+// for bit. It leaves the replicas without a forward pass to take a backward pass
+// of.
+func (t *trainer) inferTokens(seqs []Seq, logp, values []float64) {
+	starts := make([]int, Workers+1)
+	for i := range Workers {
+		lo, hi := part(i, len(seqs))
+		starts[i+1] = starts[i] + responseTokens(seqs[lo:hi])
+	}
+	if len(t.bts) < Workers {
+		t.bts = make([]batch, Workers)
+	}
+	t.each(len(seqs), func(i int, r *Model, lo, hi int) {
+		var v []float64
+		if values != nil {
+			v = values[starts[i]:starts[i+1]]
+		}
+		r.inferTokens(&t.bts[i], seqs[lo:hi], logp[starts[i]:starts[i+1]], v)
+	})
+	t.b = nil
 }

@@ -70,9 +70,7 @@ type Policy struct {
 	refKey                []policy.Sample
 	refLogp               []float64
 	refValid              bool
-	refTr                 *trainer // replicas of Ref, made on first use
-	refBatch              batch
-	refLP32               []float32
+	refTr                 *trainer  // replicas of Ref, made on first use
 	acc                   []float32 // gradient accumulator of flush
 	// the trainer's replicas hold the forward pass of trBatch (= the cached
 	// samples) when trValid.
@@ -98,7 +96,6 @@ func NewPolicy(ref *LM, items []feedback.Item, cfg PolicyConfig) (*Policy, error
 		p.prompts = append(p.prompts, ids)
 	}
 	p.opt = NewAdamW(p.LM.Model, cfg.Optimizer)
-	p.tr = newTrainer(p.LM.Model)
 	return p, nil
 }
 
@@ -194,33 +191,37 @@ func (p *Policy) RefLogProbs(dst []float64, ss []policy.Sample) {
 		panic("lm: RefLogProbs length mismatch")
 	}
 	if !p.refValid || !sameSamples(p.refKey, ss) {
+		// Inference only (π_ref is frozen: no activations kept), on the reference's
+		// own replicas (natively on two cores).
 		seqs := p.seqs(ss)
-		if len(seqs) > p.cfg.MicroBatch {
-			p.refLogp, _ = forwardSamples(p.Ref.Model, seqs, p.cfg.MicroBatch, p.refLogp[:0], nil, false)
-		} else {
-			// One batch on the reference's own replicas (natively on two cores).
-			if p.refTr == nil || p.refTr.m != p.Ref.Model {
-				p.refTr = newTrainer(p.Ref.Model)
-			}
-			bt := &p.refBatch
-			makeBatch(bt, seqs, p.Ref.Model.Config.Context)
-			p.refTr.forward(bt)
-			p.refLP32 = p.refTr.logProbs(p.refLP32)
-			p.refLogp = p.refLogp[:0]
-			for i, sq := range seqs {
-				if bt.n[i] != len(sq.Response) {
-					panic("lm: a sample does not fit the context")
-				}
-				base := i*bt.T + bt.start[i]
-				for j := range sq.Response {
-					p.refLogp = append(p.refLogp, float64(p.refLP32[base+j]))
-				}
-			}
+		checkFits(seqs, p.Ref.Model.Config.Context)
+		if p.refTr == nil || p.refTr.m != p.Ref.Model {
+			p.refTr = newTrainer(p.Ref.Model)
 		}
+		p.refLogp = growFloat64(p.refLogp, len(dst))
+		p.refTr.inferTokens(seqs, p.refLogp, nil)
 		p.refKey = append(p.refKey[:0], ss...)
 		p.refValid = true
 	}
 	copy(dst, p.refLogp)
+}
+
+// growFloat64 returns x resliced to length n, reallocated if its capacity is short.
+func growFloat64(x []float64, n int) []float64 {
+	if cap(x) < n {
+		return make([]float64, n)
+	}
+	return x[:n]
+}
+
+// checkFits panics if a sequence does not fit the context: a policy's samples
+// always do (Given and Sample cut them).
+func checkFits(seqs []Seq, context int) {
+	for _, s := range seqs {
+		if len(s.Prompt)+len(s.Response)-1 > context {
+			panic("lm: a sample does not fit the context")
+		}
+	}
 }
 
 // ensure computes (or reuses) the policy model's log-probabilities and values on ss.
@@ -236,15 +237,20 @@ func (p *Policy) ensure(ss []policy.Sample) {
 	p.cacheKey = append(p.cacheKey[:0], ss...)
 	p.cacheValid = true
 	if len(seqs) > p.cfg.MicroBatch {
+		// Too many for one kept pass: inference only; Step's backward pass then
+		// runs forward again in micro-batches.
 		p.trValid = false
-		p.cacheLogp, p.cacheValue = forwardSamples(p.LM.Model, seqs, p.cfg.MicroBatch, p.cacheLogp[:0], p.cacheValue[:0], true)
+		checkFits(seqs, p.LM.Model.Config.Context)
+		n := policy.Actions(ss)
+		p.cacheLogp, p.cacheValue = growFloat64(p.cacheLogp, n), growFloat64(p.cacheValue, n)
+		p.trainer().inferTokens(seqs, p.cacheLogp, p.cacheValue)
 		return
 	}
 	makeBatch(&p.trBatch, seqs, p.LM.Model.Config.Context)
-	p.tr.forward(&p.trBatch)
+	p.trainer().forward(&p.trBatch)
 	p.trValid = true
-	p.trLogp = p.tr.logProbs(p.trLogp)
-	p.trValue = p.tr.values(p.trValue)
+	p.trLogp = p.trainer().logProbs(p.trLogp)
+	p.trValue = p.trainer().values(p.trValue)
 	p.cacheLogp, p.cacheValue = p.cacheLogp[:0], p.cacheValue[:0]
 	bt := &p.trBatch
 	for i, sq := range seqs {
@@ -257,31 +263,6 @@ func (p *Policy) ensure(ss []policy.Sample) {
 			p.cacheValue = append(p.cacheValue, float64(p.trValue[base+j]))
 		}
 	}
-}
-
-// forwardSamples runs m on seqs in micro-batches and appends every response
-// token's log-probability (and head value, with wantValues) to the outputs.
-func forwardSamples(m *Model, seqs []Seq, micro int, logp, values []float64, wantValues bool) ([]float64, []float64) {
-	var bt batch
-	for lo := 0; lo < len(seqs); lo += micro {
-		hi := min(lo+micro, len(seqs))
-		makeBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.forwardScored(bt.tokens, bt.targets, bt.B, bt.T, bt.lens, true)
-		lp, v := m.LogProbs(), m.Values()
-		for i, s := range seqs[lo:hi] {
-			if bt.n[i] != len(s.Response) {
-				panic("lm: a sample does not fit the context")
-			}
-			base := i*bt.T + bt.start[i]
-			for j := range s.Response {
-				logp = append(logp, float64(lp[base+j]))
-				if wantValues {
-					values = append(values, float64(v[base+j]))
-				}
-			}
-		}
-	}
-	return logp, values
 }
 
 // Backward accumulates the gradient of Σ_t w_t·log π_θ(a_t|·); it is applied with
@@ -355,7 +336,7 @@ func (p *Policy) flush() {
 				t++
 			}
 		}
-		p.tr.backward(dlogp, nil, dvalue)
+		p.trainer().backward(dlogp, nil, dvalue)
 		axpySeq(1, m.Grads, acc)
 		copy(m.Grads, acc)
 		return
@@ -376,7 +357,7 @@ func (p *Policy) flush() {
 				t++
 			}
 		}
-		p.tr.run(&bt, dlogp, nil, dvalue)
+		p.trainer().run(&bt, dlogp, nil, dvalue)
 		axpySeq(1, m.Grads, acc)
 	}
 	copy(m.Grads, acc)
@@ -394,6 +375,33 @@ func (p *Policy) Step(lr float64) {
 	m.ZeroGrad()
 	p.cacheValid = false
 	p.trValid = false
+}
+
+// trainer returns the policy model's replicas, made on first use (and again after
+// Release).
+func (p *Policy) trainer() *trainer {
+	if p.tr == nil {
+		p.tr = newTrainer(p.LM.Model)
+	}
+	return p.tr
+}
+
+// Release frees the policy's working memory — the replicas of both models with
+// their activations, the key/value caches of sampling, the cached outputs of the
+// last samples — after applying any pending gradients. The parameters and the
+// optimizer's state stay, so the policy can go on training (the buffers are then
+// made again). Optimize calls it before the final evaluation.
+func (p *Policy) Release() {
+	p.flush()
+	p.tr, p.refTr = nil, nil
+	p.cacheValid, p.refValid, p.trValid = false, false, false
+	p.cacheKey, p.cacheLogp, p.cacheValue = nil, nil, nil
+	p.refKey, p.refLogp = nil, nil
+	p.pendKey, p.pendLogp, p.pendValue = nil, nil, nil
+	p.acc, p.trBatch = nil, batch{}
+	p.trLogp, p.trValue, p.trDlogp, p.trDvalue = nil, nil, nil, nil
+	p.LM.Model.Release()
+	p.Ref.Model.Release()
 }
 
 // sameSamples reports whether two sample lists hold the same prompts and tokens.

@@ -133,7 +133,7 @@ func Pretrain(cfg PretrainConfig, train, heldout []demo.Example, progress Pretra
 		run.Series["grad_norm"] = append(run.Series["grad_norm"], norm)
 		if (step+1)%cfg.EvalEvery == 0 || step+1 == cfg.Steps {
 			if len(held) > 0 {
-				hl := tr.meanNLL(held, 64) // = l.MeanNLL(held), on two cores natively
+				hl := tr.meanNLL(held) // = l.MeanNLL(held), on two cores natively
 				run.Series["eval_step"] = append(run.Series["eval_step"], float64(step+1))
 				run.Series["heldout_loss"] = append(run.Series["heldout_loss"], hl)
 			}
@@ -179,9 +179,9 @@ func (l *LM) Seq(prompt, response string, complete bool) Seq {
 }
 
 // MeanNLL returns the mean negative log-likelihood per response token of the
-// sequences, −(1/n) Σ log π(y_t | x, y_<t), in batches of 64.
+// sequences, −(1/n) Σ log π(y_t | x, y_<t) (inference only).
 func (l *LM) MeanNLL(seqs []Seq) float64 {
-	lp := l.Model.SeqLogProbs(seqs, 64)
+	lp := l.Model.SeqLogProbs(seqs)
 	var s float64
 	for _, v := range lp {
 		s -= v

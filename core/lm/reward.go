@@ -37,7 +37,8 @@ func (h *RewardHead) Score(it *feedback.Item, text string) float64 {
 	return h.ScoreMany([]*feedback.Item{it}, []string{text})[0]
 }
 
-// ScoreMany scores texts[i] as a response to items[i], in batches.
+// ScoreMany scores texts[i] as a response to items[i] (inference only, in groups of
+// at most inferRows rows).
 func (h *RewardHead) ScoreMany(items []*feedback.Item, texts []string) []float64 {
 	seqs := make([]Seq, len(texts))
 	for i := range texts {
@@ -45,16 +46,13 @@ func (h *RewardHead) ScoreMany(items []*feedback.Item, texts []string) []float64
 	}
 	out := make([]float64, 0, len(seqs))
 	var bt batch
-	m := h.LM.Model
-	for lo := 0; lo < len(seqs); lo += 64 {
-		hi := min(lo+64, len(seqs))
-		scoreBatch(&bt, seqs[lo:hi], m.Config.Context)
-		m.forwardLens(bt.tokens, bt.targets, bt.B, bt.T, bt.lens)
-		v := m.Values()
-		for i := range seqs[lo:hi] {
-			out = append(out, float64(v[i*bt.T+scorePos(&bt, i)]))
+	// Inference only, and no output layer: the head's value is all a score needs.
+	h.LM.Model.inferSeqs(seqs, &bt, scoreBatch, false, func(_ int, bt *batch) {
+		v := h.LM.Model.Values()
+		for i := 0; i < bt.B; i++ {
+			out = append(out, float64(v[i*bt.T+scorePos(bt, i)]))
 		}
-	}
+	})
 	return out
 }
 
