@@ -47,14 +47,18 @@ run: build
 # ---------------------------------------------------------------- test
 
 # deps installs what the tests need on a fresh machine: Chromium for the browser
-# tests, the JavaScript msgpack library for the interoperability test, and
-# PostgreSQL for the second store. Each step is skipped when already done.
+# tests, the JavaScript msgpack library and the official openai client for the
+# interoperability tests, curl for the raw streaming test, and PostgreSQL for the
+# second store. Each step is skipped when already done.
 deps:
 	@command -v chromium >/dev/null || { echo "installing chromium"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v node >/dev/null || { echo "installing nodejs"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
 	@test -d testdata/interop/node_modules/@msgpack/msgpack || npm ci --prefix testdata/interop --no-audit --no-fund
+	@test -d testdata/openai/node_modules/openai || npm ci --prefix testdata/openai --no-audit --no-fund
+	@command -v curl >/dev/null || { echo "installing curl"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "installing postgresql"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
