@@ -88,7 +88,7 @@ func TestCompleteLogProbs(t *testing.T) {
 		if a.Finish == "stop" {
 			ids = append(ids, EOSID)
 		}
-		want := l.Model.SeqLogProbs([]Seq{{Prompt: l.Vocab.PromptIDs(prompt, l.Model.Config.Context/2), Response: ids}}, 0)
+		want := l.Model.SeqLogProbs([]Seq{{Prompt: l.Vocab.PromptIDs(prompt, l.Model.Config.Context/2), Response: ids}})
 		if len(want) != len(a.LogProbs) {
 			t.Fatalf("%q: %d log-probs, %d tokens scored", a.Text, len(a.LogProbs), len(want))
 		}
