@@ -14,6 +14,7 @@ import (
 
 	"prefer/core/demo"
 	"prefer/core/feedback"
+	"prefer/core/num"
 	"prefer/core/policy"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
@@ -30,49 +31,29 @@ func init() {
 	})
 }
 
-// jnum is a float that encodes NaN and ±Inf as JSON null.
-type jnum float64
-
-func (f jnum) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
-
-// jmap converts named floats to JSON-safe numbers.
-func jmap(m map[string]float64) map[string]jnum {
-	out := make(map[string]jnum, len(m))
-	for k, v := range m {
-		out[k] = jnum(v)
-	}
-	return out
-}
-
 type alertJSON struct {
 	Peak      int           `json:"peak"`
 	End       int           `json:"end"`
-	ProxyRise jnum          `json:"proxy_rise"`
-	GoldDrop  jnum          `json:"gold_drop"`
+	ProxyRise num.Float     `json:"proxy_rise"`
+	GoldDrop  num.Float     `json:"gold_drop"`
 	Grew      []featureJSON `json:"grew"`
 	Message   string        `json:"message"`
 }
 
 type featureJSON struct {
-	Name   string `json:"name"`
-	Start  jnum   `json:"start"`
-	Peak   jnum   `json:"peak"`
-	End    jnum   `json:"end"`
-	Change jnum   `json:"change"`
+	Name   string    `json:"name"`
+	Start  num.Float `json:"start"`
+	Peak   num.Float `json:"peak"`
+	End    num.Float `json:"end"`
+	Change num.Float `json:"change"`
 }
 
 func alertsJSON(as []policy.Alert) []alertJSON {
 	out := []alertJSON{}
 	for _, a := range as {
-		j := alertJSON{Peak: a.Peak + 1, End: a.End + 1, ProxyRise: jnum(a.ProxyRise), GoldDrop: jnum(a.GoldDrop), Message: a.Message, Grew: []featureJSON{}}
+		j := alertJSON{Peak: a.Peak + 1, End: a.End + 1, ProxyRise: num.Float(a.ProxyRise), GoldDrop: num.Float(a.GoldDrop), Message: a.Message, Grew: []featureJSON{}}
 		for _, g := range a.Grew {
-			j.Grew = append(j.Grew, featureJSON{g.Name, jnum(g.Start), jnum(g.Peak), jnum(g.End), jnum(g.Change)})
+			j.Grew = append(j.Grew, featureJSON{g.Name, num.Float(g.Start), num.Float(g.Peak), num.Float(g.End), num.Float(g.Change)})
 		}
 		out = append(out, j)
 	}
@@ -80,41 +61,33 @@ func alertsJSON(as []policy.Alert) []alertJSON {
 }
 
 type optimizeReport struct {
-	Output   string          `json:"output"`
-	OutputID string          `json:"output_id"`
-	Run      string          `json:"run"`
-	Model    string          `json:"model"`
-	Policy   string          `json:"policy"`
-	Algo     string          `json:"algo"`
-	Reward   string          `json:"reward"`
-	Seed     uint64          `json:"seed"`
-	Steps    int             `json:"steps"`
-	RunHash  string          `json:"run_hash"`
-	Summary  map[string]jnum `json:"summary"`
-	Alerts   []alertJSON     `json:"alerts"`
-	Dump     string          `json:"dump,omitempty"`
-	DumpRows int             `json:"dump_rows,omitempty"`
-	Notes    []string        `json:"notes"`
+	Output   string               `json:"output"`
+	OutputID string               `json:"output_id"`
+	Run      string               `json:"run"`
+	Model    string               `json:"model"`
+	Policy   string               `json:"policy"`
+	Algo     string               `json:"algo"`
+	Reward   string               `json:"reward"`
+	Seed     uint64               `json:"seed"`
+	Steps    int                  `json:"steps"`
+	RunHash  string               `json:"run_hash"`
+	Summary  map[string]num.Float `json:"summary"`
+	Alerts   []alertJSON          `json:"alerts"`
+	Dump     string               `json:"dump,omitempty"`
+	DumpRows int                  `json:"dump_rows,omitempty"`
+	Notes    []string             `json:"notes"`
 
 	Synthetic *syntheticJSON `json:"synthetic,omitempty"`
 }
 
 type syntheticJSON struct {
-	Rounds            int    `json:"rounds"`
-	Judge             string `json:"judge"`
-	AILabels          int    `json:"ai_labels"`
-	Audits            int    `json:"audits"`
-	Agreement         jnum   `json:"agreement"`
-	GoldPerRound      []jnum `json:"gold_per_round"`
-	AgreementPerRound []jnum `json:"agreement_per_round"`
-}
-
-func jnums(xs []float64) []jnum {
-	out := make([]jnum, len(xs))
-	for i, x := range xs {
-		out[i] = jnum(x)
-	}
-	return out
+	Rounds            int         `json:"rounds"`
+	Judge             string      `json:"judge"`
+	AILabels          int         `json:"ai_labels"`
+	Audits            int         `json:"audits"`
+	Agreement         num.Float   `json:"agreement"`
+	GoldPerRound      []num.Float `json:"gold_per_round"`
+	AgreementPerRound []num.Float `json:"agreement_per_round"`
 }
 
 // runSynthetic runs the synthetic-feedback loop of package policy on the snapshot
@@ -441,7 +414,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 
 	rep := optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
 		Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
-		Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
+		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
 	if rep.Notes == nil {
 		rep.Notes = []string{}
 	}
@@ -462,8 +435,8 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	}
 	if syn != nil {
 		rep.Synthetic = &syntheticJSON{Rounds: *synth, Judge: *judge, AILabels: len(syn.Judgments) - syn.Audits,
-			Audits: syn.Audits, Agreement: jnum(syn.Agreement), GoldPerRound: jnums(syn.Run.Series["gold"]),
-			AgreementPerRound: jnums(syn.Run.Series["agreement"])}
+			Audits: syn.Audits, Agreement: num.Float(syn.Agreement), GoldPerRound: num.Floats(syn.Run.Series["gold"]),
+			AgreementPerRound: num.Floats(syn.Run.Series["agreement"])}
 	}
 	if *asJSON {
 		return printJSON(stdout, rep)
@@ -497,12 +470,12 @@ func writeDump(path string, rows []policy.DumpRow, stdout io.Writer) error {
 	w := bufio.NewWriter(&b)
 	for _, r := range rows {
 		line := struct {
-			Item    string `json:"item"`
-			Resp    string `json:"response"`
-			RefProb jnum   `json:"ref_prob"`
-			Reward  jnum   `json:"reward"`
-			Prob    jnum   `json:"prob"`
-		}{r.Item, r.Resp, jnum(r.RefProb), jnum(r.Reward), jnum(r.Prob)}
+			Item    string    `json:"item"`
+			Resp    string    `json:"response"`
+			RefProb num.Float `json:"ref_prob"`
+			Reward  num.Float `json:"reward"`
+			Prob    num.Float `json:"prob"`
+		}{r.Item, r.Resp, num.Float(r.RefProb), num.Float(r.Reward), num.Float(r.Prob)}
 		data, err := json.Marshal(line)
 		if err != nil {
 			return fmt.Errorf("write dump: %w", err)

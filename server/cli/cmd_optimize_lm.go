@@ -9,6 +9,7 @@ import (
 
 	"prefer/core/demo"
 	"prefer/core/lm"
+	"prefer/core/num"
 	"prefer/core/policy"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
@@ -34,25 +35,25 @@ func wantsLMPolicy(args []string) bool {
 
 // lmSampleJSON is a prompt answered by the reference and by the optimized policy.
 type lmSampleJSON struct {
-	Prompt    string `json:"prompt"`
-	Reference string `json:"reference"`
-	RefGold   jnum   `json:"reference_gold"`
-	RefProxy  jnum   `json:"reference_reward"`
-	Policy    string `json:"policy"`
-	Gold      jnum   `json:"gold"`
-	Proxy     jnum   `json:"reward"`
+	Prompt    string    `json:"prompt"`
+	Reference string    `json:"reference"`
+	RefGold   num.Float `json:"reference_gold"`
+	RefProxy  num.Float `json:"reference_reward"`
+	Policy    string    `json:"policy"`
+	Gold      num.Float `json:"gold"`
+	Proxy     num.Float `json:"reward"`
 }
 
 type optimizeLMReport struct {
 	optimizeReport
-	Ref       string            `json:"ref"`
-	RefHash   string            `json:"ref_hash"`
-	Params    string            `json:"params_hash"`
-	Series    map[string][]jnum `json:"series"`
-	Before    map[string]jnum   `json:"before"`
-	After     map[string]jnum   `json:"after"`
-	Samples   []lmSampleJSON    `json:"samples"`
-	RewardAcc jnum              `json:"reward_heldout_accuracy,omitempty"`
+	Ref       string                 `json:"ref"`
+	RefHash   string                 `json:"ref_hash"`
+	Params    string                 `json:"params_hash"`
+	Series    map[string][]num.Float `json:"series"`
+	Before    map[string]num.Float   `json:"before"`
+	After     map[string]num.Float   `json:"after"`
+	Samples   []lmSampleJSON         `json:"samples"`
+	RewardAcc num.Float              `json:"reward_heldout_accuracy"`
 }
 
 // optimizeLM runs "prefer optimize --policy lm": KL-penalized optimization of the
@@ -192,9 +193,9 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	rep := optimizeLMReport{
 		optimizeReport: optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *algo,
 			Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
-			Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
+			Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
 		Ref: refName, RefHash: ref.Hash(), Params: pol.LM.Hash(),
-		Before: before.json(), After: after.json(), Series: map[string][]jnum{},
+		Before: before.json(), After: after.json(), Series: map[string][]num.Float{},
 	}
 	if *algo == "bon" {
 		rep.Model = ""
@@ -204,16 +205,16 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, k := range []string{"reward", "gold", "kl_k1", "kl_k3", "beta", "entropy", "distinct_1", "distinct_2"} {
 		if v, ok := res.Run.Series[k]; ok {
-			rep.Series[k] = jnums(v)
+			rep.Series[k] = num.Floats(v)
 		}
 	}
 	if src != nil && !math.IsNaN(src.HeldAcc) {
-		rep.RewardAcc = jnum(src.HeldAcc)
+		rep.RewardAcc = num.Float(src.HeldAcc)
 	}
 	for i := 0; i < min(8, len(evalItems)); i++ {
 		rep.Samples = append(rep.Samples, lmSampleJSON{Prompt: evalItems[i].Prompt,
-			Reference: before.Texts[i], RefGold: jnum(before.Golds[i]), RefProxy: jnum(before.Proxies[i]),
-			Policy: after.Texts[i], Gold: jnum(after.Golds[i]), Proxy: jnum(after.Proxies[i])})
+			Reference: before.Texts[i], RefGold: num.Float(before.Golds[i]), RefProxy: num.Float(before.Proxies[i]),
+			Policy: after.Texts[i], Gold: num.Float(after.Golds[i]), Proxy: num.Float(after.Proxies[i])})
 	}
 	if *asJSON {
 		return printJSON(stdout, rep)
@@ -343,9 +344,9 @@ func storedLMReward(m *snapshot.Model) (*lmRewardSource, error) {
 // lmEval is one response per evaluation prompt with its scores (lm.Eval).
 type lmEval lm.Eval
 
-func (e lmEval) json() map[string]jnum {
+func (e lmEval) json() map[string]num.Float {
 	m := mixJSON(e.Mix)
-	m["gold"] = jnum(e.Gold)
-	m["reward"] = jnum(e.Proxy)
+	m["gold"] = num.Float(e.Gold)
+	m["reward"] = num.Float(e.Proxy)
 	return m
 }

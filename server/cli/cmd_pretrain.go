@@ -8,6 +8,7 @@ import (
 
 	"prefer/core/demo"
 	"prefer/core/lm"
+	"prefer/core/num"
 	"prefer/core/rng"
 	"prefer/core/snapshot"
 )
@@ -25,32 +26,32 @@ func init() {
 const refModelName = "ref-lm"
 
 type pretrainReport struct {
-	Output     string             `json:"output"`
-	OutputID   string             `json:"output_id"`
-	Seed       uint64             `json:"seed"`
-	Steps      int                `json:"steps"`
-	Params     int                `json:"params"`
-	ParamsHash string             `json:"params_hash"`
-	Summary    map[string]jnum    `json:"summary"`
-	Mix        map[string]jnum    `json:"mix"`
-	GrammarMix map[string]jnum    `json:"grammar_mix"`
-	Samples    []pretrainSample   `json:"samples"`
-	Loss       []jnum             `json:"loss"`
-	Heldout    map[string][]jnum  `json:"heldout"`
-	Config     map[string]float64 `json:"config"`
+	Output     string                 `json:"output"`
+	OutputID   string                 `json:"output_id"`
+	Seed       uint64                 `json:"seed"`
+	Steps      int                    `json:"steps"`
+	Params     int                    `json:"params"`
+	ParamsHash string                 `json:"params_hash"`
+	Summary    map[string]num.Float   `json:"summary"`
+	Mix        map[string]num.Float   `json:"mix"`
+	GrammarMix map[string]num.Float   `json:"grammar_mix"`
+	Samples    []pretrainSample       `json:"samples"`
+	Loss       []num.Float            `json:"loss"`
+	Heldout    map[string][]num.Float `json:"heldout"`
+	Config     map[string]float64     `json:"config"`
 }
 
 type pretrainSample struct {
-	Prompt   string `json:"prompt"`
-	Response string `json:"response"`
-	Gold     jnum   `json:"gold"`
+	Prompt   string    `json:"prompt"`
+	Response string    `json:"response"`
+	Gold     num.Float `json:"gold"`
 }
 
-func mixJSON(m lm.Mix) map[string]jnum {
-	return map[string]jnum{
-		"n": jnum(m.N), "gold": jnum(m.Gold), "correct": jnum(m.Correct), "wrong": jnum(m.Wrong),
-		"refusal": jnum(m.Refusal), "unsafe": jnum(m.Unsafe), "polite": jnum(m.Polite),
-		"filler": jnum(m.Filler), "hedge": jnum(m.Hedge), "unknown": jnum(m.Unknown), "words": jnum(m.Words),
+func mixJSON(m lm.Mix) map[string]num.Float {
+	return map[string]num.Float{
+		"n": num.Float(m.N), "gold": num.Float(m.Gold), "correct": num.Float(m.Correct), "wrong": num.Float(m.Wrong),
+		"refusal": num.Float(m.Refusal), "unsafe": num.Float(m.Unsafe), "polite": num.Float(m.Polite),
+		"filler": num.Float(m.Filler), "hedge": num.Float(m.Hedge), "unknown": num.Float(m.Unknown), "words": num.Float(m.Words),
 	}
 }
 
@@ -155,17 +156,17 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 	}
 	rep := pretrainReport{
 		Output: *out, OutputID: id, Seed: *seed, Steps: stepsUsed, Params: res.LM.Model.Config.NumParams(),
-		ParamsHash: res.LM.Hash(), Summary: jmap(res.Run.Summary), Mix: mixJSON(mix), GrammarMix: mixJSON(grammar),
-		Loss: jnums(res.Run.Series["loss"]),
-		Heldout: map[string][]jnum{
-			"step": jnums(res.Run.Series["eval_step"]),
-			"loss": jnums(res.Run.Series["heldout_loss"]),
+		ParamsHash: res.LM.Hash(), Summary: num.FloatMap(res.Run.Summary), Mix: mixJSON(mix), GrammarMix: mixJSON(grammar),
+		Loss: num.Floats(res.Run.Series["loss"]),
+		Heldout: map[string][]num.Float{
+			"step": num.Floats(res.Run.Series["eval_step"]),
+			"loss": num.Floats(res.Run.Series["heldout_loss"]),
 		},
 		Config:  map[string]float64{"examples": float64(examplesUsed), "heldout": float64(lm.DefaultHeldout)},
 		Samples: []pretrainSample{},
 	}
 	for i := 0; i < min(12, len(texts)); i++ {
-		rep.Samples = append(rep.Samples, pretrainSample{Prompt: items[i].Prompt, Response: texts[i], Gold: jnum(demo.Gold(&items[i], texts[i]))})
+		rep.Samples = append(rep.Samples, pretrainSample{Prompt: items[i].Prompt, Response: texts[i], Gold: num.Float(demo.Gold(&items[i], texts[i]))})
 	}
 	return printJSON(stdout, rep)
 }

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"prefer/core/feedback"
+	"prefer/core/num"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
 )
@@ -24,30 +25,30 @@ func init() {
 // rankReport is the JSON of prefer rank. Numbers that do not exist (the standard
 // error of a response never compared, intervals without --bootstrap) are null.
 type rankReport struct {
-	Input          string     `json:"input"`
-	InputID        string     `json:"input_id"`
-	Pairs          int        `json:"pairs"`
-	Items          []rankItem `json:"items"`
-	PositionEffect bool       `json:"position_effect"`
-	Alpha          *float64   `json:"alpha,omitempty"`
-	AlphaSE        *float64   `json:"alpha_se,omitempty"`
-	AlphaCI        []*float64 `json:"alpha_ci,omitempty"`
-	Ties           bool       `json:"ties"`
-	Eta            *float64   `json:"eta,omitempty"`
-	EtaSE          *float64   `json:"eta_se,omitempty"`
-	LogLik         float64    `json:"log_likelihood"`
-	Deviance       float64    `json:"deviance"`
-	DF             int        `json:"df"`
-	Ridge          float64    `json:"ridge"`
-	Iterations     int        `json:"iterations"`
-	Bootstrap      int        `json:"bootstrap"`
-	Separated      int        `json:"bootstrap_separated"`
-	Level          float64    `json:"level"`
-	Seed           uint64     `json:"seed"`
-	Notes          []string   `json:"notes"`
-	TieModel       string     `json:"tie_model"`
-	Reference      string     `json:"reference,omitempty"`
-	Unranked       int        `json:"unranked"`
+	Input          string      `json:"input"`
+	InputID        string      `json:"input_id"`
+	Pairs          int         `json:"pairs"`
+	Items          []rankItem  `json:"items"`
+	PositionEffect bool        `json:"position_effect"`
+	Alpha          *num.Float  `json:"alpha,omitempty"` // with --position-effect only
+	AlphaSE        *num.Float  `json:"alpha_se,omitempty"`
+	AlphaCI        []num.Float `json:"alpha_ci,omitempty"`
+	Ties           bool        `json:"ties"`
+	Eta            *num.Float  `json:"eta,omitempty"` // when there are ties only
+	EtaSE          *num.Float  `json:"eta_se,omitempty"`
+	LogLik         float64     `json:"log_likelihood"`
+	Deviance       float64     `json:"deviance"`
+	DF             int         `json:"df"`
+	Ridge          float64     `json:"ridge"`
+	Iterations     int         `json:"iterations"`
+	Bootstrap      int         `json:"bootstrap"`
+	Separated      int         `json:"bootstrap_separated"`
+	Level          float64     `json:"level"`
+	Seed           uint64      `json:"seed"`
+	Notes          []string    `json:"notes"`
+	TieModel       string      `json:"tie_model"`
+	Reference      string      `json:"reference,omitempty"`
+	Unranked       int         `json:"unranked"`
 }
 
 type rankItem struct {
@@ -57,25 +58,17 @@ type rankItem struct {
 }
 
 type rankResponse struct {
-	ID        string   `json:"id"`
-	Text      string   `json:"text"`
-	Score     float64  `json:"score"`
-	SE        *float64 `json:"se"`
-	CILow     *float64 `json:"ci_low"`
-	CIHigh    *float64 `json:"ci_high"`
-	Wins      int      `json:"wins"`
-	Losses    int      `json:"losses"`
-	Ties      int      `json:"ties"`
-	Ranked    bool     `json:"ranked"`
-	Reference bool     `json:"reference,omitempty"`
-}
-
-// rmNum returns a pointer to x, or nil (JSON null) for NaN and infinities.
-func rmNum(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return &x
+	ID        string    `json:"id"`
+	Text      string    `json:"text"`
+	Score     float64   `json:"score"`
+	SE        num.Float `json:"se"`
+	CILow     num.Float `json:"ci_low"`
+	CIHigh    num.Float `json:"ci_high"`
+	Wins      int       `json:"wins"`
+	Losses    int       `json:"losses"`
+	Ties      int       `json:"ties"`
+	Ranked    bool      `json:"ranked"`
+	Reference bool      `json:"reference,omitempty"`
 }
 
 func runRank(args []string, stdout, stderr io.Writer) error {
@@ -140,13 +133,13 @@ func rankReportOf(lb *reward.Leaderboard, id string, seed uint64, level float64,
 		rep.Notes = []string{}
 	}
 	if lb.PositionEffect {
-		rep.Alpha, rep.AlphaSE = rmNum(lb.Alpha), rmNum(lb.AlphaSE)
+		rep.Alpha, rep.AlphaSE = numPtr(lb.Alpha), numPtr(lb.AlphaSE)
 		if lb.Bootstrap > 0 {
-			rep.AlphaCI = []*float64{rmNum(lb.AlphaCI[0]), rmNum(lb.AlphaCI[1])}
+			rep.AlphaCI = []num.Float{num.Float(lb.AlphaCI[0]), num.Float(lb.AlphaCI[1])}
 		}
 	}
 	if lb.Ties {
-		rep.Eta, rep.EtaSE = rmNum(lb.Eta), rmNum(lb.EtaSE)
+		rep.Eta, rep.EtaSE = numPtr(lb.Eta), numPtr(lb.EtaSE)
 	}
 	for _, it := range lb.Items {
 		ri := rankItem{ID: it.ID, Prompt: it.Prompt}
@@ -155,7 +148,7 @@ func rankReportOf(lb *reward.Leaderboard, id string, seed uint64, level float64,
 				rep.Unranked++
 			}
 			ri.Responses = append(ri.Responses, rankResponse{
-				ID: st.ID, Text: st.Text, Score: st.Score, SE: rmNum(st.SE), CILow: rmNum(st.CILow), CIHigh: rmNum(st.CIHigh),
+				ID: st.ID, Text: st.Text, Score: st.Score, SE: num.Float(st.SE), CILow: num.Float(st.CILow), CIHigh: num.Float(st.CIHigh),
 				Wins: st.Wins, Losses: st.Losses, Ties: st.Ties, Ranked: st.Ranked, Reference: st.Reference,
 			})
 		}
@@ -164,14 +157,17 @@ func rankReportOf(lb *reward.Leaderboard, id string, seed uint64, level float64,
 	return rep
 }
 
+// numPtr returns x as a figure of an optional section (null when unknown).
+func numPtr(x float64) *num.Float { f := num.Float(x); return &f }
+
 // printLeaderboard writes the leaderboard as text tables, one per item with
 // comparisons.
 func printLeaderboard(w io.Writer, rep rankReport) {
-	f := func(p *float64) string {
-		if p == nil {
+	f := func(p num.Float) string {
+		if !p.Valid() {
 			return "—"
 		}
-		return fmt.Sprintf("%.3f", *p)
+		return fmt.Sprintf("%.3f", float64(p))
 	}
 	for _, it := range rep.Items {
 		ranked := 0
@@ -193,8 +189,8 @@ func printLeaderboard(w io.Writer, rep rankReport) {
 			}
 			k++
 			ci := "—"
-			if r.CILow != nil && r.CIHigh != nil {
-				ci = fmt.Sprintf("[%.2f, %.2f]", *r.CILow, *r.CIHigh)
+			if r.CILow.Valid() && r.CIHigh.Valid() {
+				ci = fmt.Sprintf("[%.2f, %.2f]", float64(r.CILow), float64(r.CIHigh))
 			}
 			ref := ""
 			if r.Reference {
@@ -209,11 +205,11 @@ func printLeaderboard(w io.Writer, rep rankReport) {
 		fmt.Fprintf(w, "; prior precision %g", rep.Ridge)
 	}
 	fmt.Fprintln(w)
-	if rep.PositionEffect && rep.Alpha != nil {
-		fmt.Fprintf(w, "position effect α = %.3f (se %s): raters favour the left response by that many logits\n", *rep.Alpha, f(rep.AlphaSE))
+	if rep.PositionEffect && rep.Alpha != nil && rep.Alpha.Valid() {
+		fmt.Fprintf(w, "position effect α = %.3f (se %s): raters favour the left response by that many logits\n", float64(*rep.Alpha), f(*rep.AlphaSE))
 	}
-	if rep.Ties && rep.Eta != nil {
-		fmt.Fprintf(w, "tie threshold η = %.3f (se %s), Rao–Kupper\n", *rep.Eta, f(rep.EtaSE))
+	if rep.Ties && rep.Eta != nil && rep.Eta.Valid() {
+		fmt.Fprintf(w, "tie threshold η = %.3f (se %s), Rao–Kupper\n", float64(*rep.Eta), f(*rep.EtaSE))
 	}
 	if rep.Bootstrap > 0 {
 		fmt.Fprintf(w, "%.0f%% intervals from %d bootstrap resamples (%d separated, kept finite by a vanishing prior)\n", 100*rep.Level, rep.Bootstrap, rep.Separated)

@@ -79,11 +79,11 @@ func TestRankCitations(t *testing.T) {
 	}
 	for _, r := range rep.Items[0].Responses {
 		w, ok := want[r.Text]
-		if !ok || r.SE == nil {
+		if !ok || !r.SE.Valid() {
 			t.Fatalf("unexpected response %+v", r)
 		}
-		if math.Abs(r.Score-w[0]) > 5e-5 || math.Abs(*r.SE-w[1]) > 5e-5 {
-			t.Errorf("%s: %.5f (se %.5f), want %.4f (se %.4f)", r.Text, r.Score, *r.SE, w[0], w[1])
+		if math.Abs(r.Score-w[0]) > 5e-5 || math.Abs(float64(r.SE)-w[1]) > 5e-5 {
+			t.Errorf("%s: %.5f (se %.5f), want %.4f (se %.4f)", r.Text, r.Score, float64(r.SE), w[0], w[1])
 		}
 	}
 	if rep.Items[0].Responses[0].Text != "JRSS-B" {
@@ -123,10 +123,10 @@ func TestRankBootstrapAndPosition(t *testing.T) {
 	checked := 0
 	for _, it := range rep.Items {
 		for _, r := range it.Responses {
-			if r.Ranked && !r.Reference && r.CILow != nil {
+			if r.Ranked && !r.Reference && r.CILow.Valid() {
 				checked++
-				if *r.CILow > r.Score+1e-9 || *r.CIHigh < r.Score-1e-9 {
-					t.Errorf("%s/%s: score %.3f outside its interval [%.3f, %.3f]", it.ID, r.ID, r.Score, *r.CILow, *r.CIHigh)
+				if float64(r.CILow) > r.Score+1e-9 || float64(r.CIHigh) < r.Score-1e-9 {
+					t.Errorf("%s/%s: score %.3f outside its interval [%.3f, %.3f]", it.ID, r.ID, r.Score, float64(r.CILow), float64(r.CIHigh))
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"prefer/core/demo"
 	"prefer/core/feedback"
 	"prefer/core/lm"
+	"prefer/core/num"
 	"prefer/core/rng"
 	"prefer/core/snapshot"
 )
@@ -28,9 +29,9 @@ const maxSampleAnswers = 20000
 // sampleAnswer is one sampled answer. Gold and parts are known when the prompt is
 // one of the demo domain's (demo.Known).
 type sampleAnswer struct {
-	Text  string   `json:"text"`
-	Gold  *jnum    `json:"gold,omitempty"`
-	Parts []string `json:"parts,omitempty"`
+	Text  string    `json:"text"`
+	Gold  num.Float `json:"gold"` // null when the prompt is not a demo prompt
+	Parts []string  `json:"parts,omitempty"`
 }
 
 type samplePrompt struct {
@@ -40,14 +41,14 @@ type samplePrompt struct {
 }
 
 type sampleReport struct {
-	Model       string          `json:"model"`
-	Params      int             `json:"params"`
-	Temperature float64         `json:"temperature"`
-	TopK        int             `json:"top_k"`
-	MaxTokens   int             `json:"max_tokens"`
-	Seed        uint64          `json:"seed"`
-	Prompts     []samplePrompt  `json:"prompts"`
-	Mix         map[string]jnum `json:"mix,omitempty"` // the answers to demo prompts by part (lm.Mix)
+	Model       string               `json:"model"`
+	Params      int                  `json:"params"`
+	Temperature float64              `json:"temperature"`
+	TopK        int                  `json:"top_k"`
+	MaxTokens   int                  `json:"max_tokens"`
+	Seed        uint64               `json:"seed"`
+	Prompts     []samplePrompt       `json:"prompts"`
+	Mix         map[string]num.Float `json:"mix,omitempty"` // the answers to demo prompts by part (lm.Mix)
 }
 
 // runSample is "prefer sample": the model answers each prompt K times. Prompts are
@@ -135,11 +136,10 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	for i, it := range items {
 		p := samplePrompt{Prompt: it.Prompt, Unknown: unknownWords(l.Vocab, it.Prompt)}
 		for _, text := range answers[i**n : (i+1)**n] {
-			a := sampleAnswer{Text: text}
+			a := sampleAnswer{Text: text, Gold: num.NaN}
 			if demo.Known(&it) {
 				f := demo.Analyze(&it, text)
-				g := jnum(f.Gold())
-				a.Gold, a.Parts = &g, f.Parts()
+				a.Gold, a.Parts = num.Float(f.Gold()), f.Parts()
 				known, knownTexts = append(known, it), append(knownTexts, text)
 			}
 			p.Answers = append(p.Answers, a)
@@ -200,8 +200,8 @@ func printSamples(w io.Writer, rep sampleReport) {
 		}
 		for i, a := range p.Answers {
 			fmt.Fprintf(w, "  %d. %s", i+1, a.Text)
-			if a.Gold != nil {
-				fmt.Fprintf(w, "   [gold %.1f; %s]", float64(*a.Gold), strings.Join(a.Parts, ", "))
+			if a.Gold.Valid() {
+				fmt.Fprintf(w, "   [gold %.1f; %s]", float64(a.Gold), strings.Join(a.Parts, ", "))
 			}
 			fmt.Fprintln(w)
 		}

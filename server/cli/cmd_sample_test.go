@@ -54,7 +54,7 @@ func TestSample(t *testing.T) {
 			t.Fatalf("%q: %d answers, unknown words %v; want 5 and none", p.Prompt, len(p.Answers), p.Unknown)
 		}
 		for _, a := range p.Answers {
-			if a.Gold == nil || len(a.Parts) == 0 && strings.TrimSpace(a.Text) != "" {
+			if !a.Gold.Valid() || len(a.Parts) == 0 && strings.TrimSpace(a.Text) != "" {
 				t.Fatalf("%q → %q: no gold or parts for an answer to a demo prompt", p.Prompt, a.Text)
 			}
 			distinct[a.Text] = true
@@ -95,7 +95,7 @@ func TestSample(t *testing.T) {
 	}
 	// A prompt of one's own, with words the model never saw.
 	own := sample("--prompt", "How many seconds are in 5 minutes?", "--prompt", "What is quantum chromodynamics?", "--n", "2")
-	if len(own.Prompts) != 2 || own.Prompts[0].Answers[0].Gold == nil || own.Prompts[1].Answers[0].Gold != nil {
+	if len(own.Prompts) != 2 || !own.Prompts[0].Answers[0].Gold.Valid() || own.Prompts[1].Answers[0].Gold.Valid() {
 		t.Fatalf("own prompts: %+v; want gold for the demo prompt only", own.Prompts)
 	}
 	if u := own.Prompts[1].Unknown; len(u) != 2 || u[0] != "quantum" || u[1] != "chromodynamics" {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"prefer/core/num"
 	"prefer/core/policy"
 	"prefer/core/snapshot"
 )
@@ -22,27 +23,27 @@ func init() {
 }
 
 type sweepPointJSON struct {
-	Beta     jnum            `json:"beta,omitempty"`
-	N        int             `json:"n,omitempty"`
-	KL       jnum            `json:"kl"`
-	SqrtKL   jnum            `json:"sqrt_kl"`
-	Proxy    jnum            `json:"proxy"`
-	Gold     jnum            `json:"gold"`
-	Entropy  jnum            `json:"entropy"`
-	Features map[string]jnum `json:"features"`
+	Beta     num.Float            `json:"beta"` // null in an N sweep
+	N        int                  `json:"n,omitempty"`
+	KL       num.Float            `json:"kl"`
+	SqrtKL   num.Float            `json:"sqrt_kl"`
+	Proxy    num.Float            `json:"proxy"`
+	Gold     num.Float            `json:"gold"`
+	Entropy  num.Float            `json:"entropy"`
+	Features map[string]num.Float `json:"features"`
 }
 
 type sweepReport struct {
-	Output   string           `json:"output"`
-	OutputID string           `json:"output_id"`
-	Run      string           `json:"run"`
-	Algo     string           `json:"algo"`
-	Reward   string           `json:"reward"`
-	Seed     uint64           `json:"seed"`
-	Points   []sweepPointJSON `json:"points"`
-	Summary  map[string]jnum  `json:"summary"`
-	Alerts   []alertJSON      `json:"alerts"`
-	RunHash  string           `json:"run_hash"`
+	Output   string               `json:"output"`
+	OutputID string               `json:"output_id"`
+	Run      string               `json:"run"`
+	Algo     string               `json:"algo"`
+	Reward   string               `json:"reward"`
+	Seed     uint64               `json:"seed"`
+	Points   []sweepPointJSON     `json:"points"`
+	Summary  map[string]num.Float `json:"summary"`
+	Alerts   []alertJSON          `json:"alerts"`
+	RunHash  string               `json:"run_hash"`
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
@@ -121,13 +122,11 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := sweepReport{Output: *out, OutputID: id, Run: runName, Algo: *algo, Reward: src.Name, Seed: *seed,
-		Summary: jmap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), RunHash: policy.RunHash(&res.Run)}
+		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), RunHash: policy.RunHash(&res.Run)}
 	for _, p := range res.Points {
-		pj := sweepPointJSON{N: p.N, KL: jnum(p.KL), SqrtKL: jnum(p.SqrtKL), Proxy: jnum(p.Proxy), Gold: jnum(p.Gold),
-			Entropy: jnum(p.Entropy), Features: jmap(p.Features)}
-		if !math.IsNaN(p.Beta) {
-			pj.Beta = jnum(p.Beta)
-		}
+		pj := sweepPointJSON{N: p.N, KL: num.Float(p.KL), SqrtKL: num.Float(p.SqrtKL), Proxy: num.Float(p.Proxy), Gold: num.Float(p.Gold),
+			Entropy: num.Float(p.Entropy), Features: num.FloatMap(p.Features)}
+		pj.Beta = num.Float(p.Beta)
 		rep.Points = append(rep.Points, pj)
 	}
 	if *asJSON {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"prefer/core/lm"
+	"prefer/core/num"
 	"strings"
 
 	"prefer/core/reward"
@@ -51,19 +52,19 @@ type rmSplit struct {
 }
 
 type rmCurves struct {
-	TrainLoss []*float64 `json:"train_loss"`
-	ValidLoss []*float64 `json:"valid_loss"`
-	HeldLoss  []*float64 `json:"held_loss"`
-	HeldAcc   []*float64 `json:"held_acc"`
-	BestEpoch int        `json:"best_epoch"`
+	TrainLoss []num.Float `json:"train_loss"`
+	ValidLoss []num.Float `json:"valid_loss"`
+	HeldLoss  []num.Float `json:"held_loss"`
+	HeldAcc   []num.Float `json:"held_acc"`
+	BestEpoch int         `json:"best_epoch"`
 }
 
 type rmBin struct {
-	Lo    float64  `json:"lo"`
-	Hi    float64  `json:"hi"`
-	Count int      `json:"count"`
-	Conf  *float64 `json:"conf"`
-	Acc   *float64 `json:"acc"`
+	Lo    float64   `json:"lo"`
+	Hi    float64   `json:"hi"`
+	Count int       `json:"count"`
+	Conf  num.Float `json:"conf"`
+	Acc   num.Float `json:"acc"`
 }
 
 type rmDisagreement struct {
@@ -84,9 +85,9 @@ type rmFeature struct {
 
 type rmDiagnostics struct {
 	Reliability    []rmBin          `json:"reliability"`
-	ECE            *float64         `json:"ece"`
-	LengthSpearman *float64         `json:"length_spearman"`
-	GoldSpearman   *float64         `json:"gold_spearman"`
+	ECE            num.Float        `json:"ece"`
+	LengthSpearman num.Float        `json:"length_spearman"`
+	GoldSpearman   num.Float        `json:"gold_spearman"`
 	Disagreements  []rmDisagreement `json:"disagreements"`
 	TopPositive    []rmFeature      `json:"top_positive,omitempty"`
 	TopNegative    []rmFeature      `json:"top_negative,omitempty"`
@@ -100,22 +101,14 @@ type rmPersonal struct {
 }
 
 type rmGroup struct {
-	Group       string   `json:"group"`
-	Model       string   `json:"model"`
-	Raters      int      `json:"raters"`
-	Pairs       int      `json:"pairs"`
-	OwnAcc      *float64 `json:"own_acc"`
-	PooledAcc   *float64 `json:"pooled_acc"`
-	VsPooled    *float64 `json:"disagreement_with_pooled"`
-	HeldPairsOn int      `json:"held_pairs"`
-}
-
-func rmNums(xs []float64) []*float64 {
-	out := make([]*float64, len(xs))
-	for i, x := range xs {
-		out[i] = rmNum(x)
-	}
-	return out
+	Group       string    `json:"group"`
+	Model       string    `json:"model"`
+	Raters      int       `json:"raters"`
+	Pairs       int       `json:"pairs"`
+	OwnAcc      num.Float `json:"own_acc"`
+	PooledAcc   num.Float `json:"pooled_acc"`
+	VsPooled    num.Float `json:"disagreement_with_pooled"`
+	HeldPairsOn int       `json:"held_pairs"`
 }
 
 func runTrainRM(args []string, stdout, stderr io.Writer) error {
@@ -222,8 +215,8 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
 		Split: rmSplit{By: res.Split.By, Holdout: *holdout, Valid: *valid, Train: res.Split.NTrain, ValidN: res.Split.NValid,
 			Held: res.Split.NHeld, Items: len(res.Split.HeldItems)},
-		Curves: rmCurves{TrainLoss: rmNums(res.Curves.TrainLoss), ValidLoss: rmNums(res.Curves.ValidLoss),
-			HeldLoss: rmNums(res.Curves.HeldLoss), HeldAcc: rmNums(res.Curves.HeldAcc), BestEpoch: res.Curves.BestEpoch},
+		Curves: rmCurves{TrainLoss: num.Floats(res.Curves.TrainLoss), ValidLoss: num.Floats(res.Curves.ValidLoss),
+			HeldLoss: num.Floats(res.Curves.HeldLoss), HeldAcc: num.Floats(res.Curves.HeldAcc), BestEpoch: res.Curves.BestEpoch},
 		Diagnostics: diagnosticsJSON(res),
 	}
 	if res.Config.Family == reward.FamilyEnsemble {
@@ -311,7 +304,7 @@ func rmArgs(fs *flag.FlagSet) []string {
 
 func diagnosticsJSON(res *reward.Result) rmDiagnostics {
 	m, d := res.Metrics, res.Diag
-	out := rmDiagnostics{ECE: rmNum(m.ECE), LengthSpearman: rmNum(m.LengthSpearman), GoldSpearman: rmNum(m.GoldSpearman),
+	out := rmDiagnostics{ECE: num.Float(m.ECE), LengthSpearman: num.Float(m.LengthSpearman), GoldSpearman: num.Float(m.GoldSpearman),
 		Notes: d.Notes, Disagreements: []rmDisagreement{}, Reliability: []rmBin{}}
 	if out.Notes == nil {
 		out.Notes = []string{}
@@ -319,7 +312,7 @@ func diagnosticsJSON(res *reward.Result) rmDiagnostics {
 	for _, b := range d.Reliability {
 		bin := rmBin{Lo: b.Lo, Hi: b.Hi, Count: b.Count}
 		if b.Count > 0 {
-			bin.Conf, bin.Acc = rmNum(b.Conf), rmNum(b.Acc)
+			bin.Conf, bin.Acc = num.Float(b.Conf), num.Float(b.Acc)
 		}
 		out.Reliability = append(out.Reliability, bin)
 	}
@@ -407,8 +400,8 @@ func personalJSON(p *reward.Personal, name string) *rmPersonal {
 	n := len(p.Groups)
 	for k, g := range p.Groups {
 		out.Groups = append(out.Groups, rmGroup{Group: g.Group, Model: name + "@" + g.Group, Raters: len(g.Raters),
-			Pairs: g.Train, HeldPairsOn: g.Held, OwnAcc: rmNum(g.OwnAcc), PooledAcc: rmNum(g.PooledAcc),
-			VsPooled: rmNum(p.Disagreement[k][n])})
+			Pairs: g.Train, HeldPairsOn: g.Held, OwnAcc: num.Float(g.OwnAcc), PooledAcc: num.Float(g.PooledAcc),
+			VsPooled: num.Float(p.Disagreement[k][n])})
 	}
 	return out
 }

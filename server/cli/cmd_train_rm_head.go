@@ -7,21 +7,22 @@ import (
 	"strings"
 
 	"prefer/core/lm"
+	"prefer/core/num"
 	"prefer/core/snapshot"
 )
 
 // headReport is the JSON of `prefer train-rm --model head --json`.
 type headReport struct {
-	Output   string              `json:"output"`
-	OutputID string              `json:"output_id"`
-	Model    string              `json:"model"`
-	Family   string              `json:"family"`
-	Seed     uint64              `json:"seed"`
-	Ref      string              `json:"ref"`
-	Metrics  map[string]*float64 `json:"metrics"`
-	Loss     []*float64          `json:"train_loss"`
-	TrainN   int                 `json:"train_pairs"`
-	HeldOutN int                 `json:"heldout_pairs"`
+	Output   string               `json:"output"`
+	OutputID string               `json:"output_id"`
+	Model    string               `json:"model"`
+	Family   string               `json:"family"`
+	Seed     uint64               `json:"seed"`
+	Ref      string               `json:"ref"`
+	Metrics  map[string]num.Float `json:"metrics"`
+	Loss     []num.Float          `json:"train_loss"`
+	TrainN   int                  `json:"train_pairs"`
+	HeldOutN int                  `json:"heldout_pairs"`
 }
 
 // trainHeadRM trains the reward-model family "head": a Bradley–Terry reward head on
@@ -53,9 +54,9 @@ func trainHeadRM(s *snapshot.Snapshot, parentID, out, name, refPath string, seed
 		return err
 	}
 	rep := headReport{Output: out, OutputID: id, Model: name, Family: lm.FamilyHead, Seed: seed, Ref: where,
-		Metrics: map[string]*float64{}, Loss: rmNums(res.LossCurve), TrainN: res.NTrain, HeldOutN: res.NHeld}
+		Metrics: map[string]num.Float{}, Loss: num.Floats(res.LossCurve), TrainN: res.NTrain, HeldOutN: res.NHeld}
 	for k, v := range res.Run.Summary {
-		rep.Metrics[k] = rmNum(v)
+		rep.Metrics[k] = num.Float(v)
 	}
 	if asJSON {
 		return printJSON(stdout, rep)

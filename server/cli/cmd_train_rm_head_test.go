@@ -28,7 +28,7 @@ func TestTrainRMHead(t *testing.T) {
 	acc := rep.Metrics["heldout_accuracy"]
 	// Expert raters agree with gold almost always, and the reference LM's hidden state
 	// separates right from wrong answers: the head must beat chance clearly.
-	if acc == nil || *acc < 0.6 {
+	if !acc.Valid() || acc < 0.6 {
 		t.Fatalf("held-out accuracy of the head = %v, want ≥ 0.6", acc)
 	}
 	s, _, err := readSnapshot(out)
