@@ -296,7 +296,7 @@ func policyResults(r *snapshot.Run) app.UI {
 	for _, n := range r.Notes {
 		alerts = append(alerts, app.Div().Class("notice").Role("alert").Text("⚠ "+n))
 	}
-	return app.Div().Class("stack").ID("po-results").Body(
+	return app.Div().Class("stack").ID("po-results").DataSet("algo", str(r.Config["algo"])).DataSet("run", r.Name).Body(
 		app.Div().Class("grid grid-4").Body(
 			stat("Proxy reward", fmtNum(sum["reward"], 3), "what the reward model says"),
 			stat("Gold reward", fmtNum(sum["gold"], 3), "the true quality"),

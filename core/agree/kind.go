@@ -2,6 +2,7 @@ package agree
 
 import (
 	"math"
+	"prefer/core/num"
 	"sort"
 )
 
@@ -236,19 +237,19 @@ func (c *context) dawidSkene(t *table) (*DSReport, []float64) {
 	copy(acc, res.Accuracy)
 	rep := &DSReport{
 		Iterations: res.Iter, Converged: res.Converged, LogLik: Float(res.LogLik),
-		Prior: floats(res.Prior), Raters: make([]DSRater, len(t.raters)), Units: make([]UnitPosterior, len(t.units)),
+		Prior: num.Floats(res.Prior), Raters: make([]DSRater, len(t.raters)), Units: make([]UnitPosterior, len(t.units)),
 	}
 	for r, id := range t.raters {
 		conf := make([][]Float, K)
 		for k := range conf {
-			conf[k] = floats(res.Confusion[r][k])
+			conf[k] = num.Floats(res.Confusion[r][k])
 		}
 		rep.Raters[r] = DSRater{Rater: id, Accuracy: Float(res.Accuracy[r]), Confusion: conf}
 	}
 	counts := t.unitCounts()
 	var majN, majAgree, goldN, dsGold, mvGold int
 	for u, un := range t.units {
-		up := UnitPosterior{Unit: un, N: len(t.latest[u]), Label: t.labels[res.Labels[u]], Posterior: floats(res.Posterior[u])}
+		up := UnitPosterior{Unit: un, N: len(t.latest[u]), Label: t.labels[res.Labels[u]], Posterior: num.Floats(res.Posterior[u])}
 		maj := uniqueMax(counts[u])
 		if maj >= 0 {
 			up.Majority = t.labels[maj]

@@ -541,14 +541,6 @@ func (c *context) seconds(j int) float64 {
 	return math.NaN()
 }
 
-func floats(x []float64) []Float {
-	out := make([]Float, len(x))
-	for i, v := range x {
-		out[i] = Float(v)
-	}
-	return out
-}
-
 func share(k, n int) Float {
 	if n == 0 {
 		return NaN
