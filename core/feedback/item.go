@@ -13,7 +13,36 @@ const (
 	SourcePolicy    Source = "policy"    // sampled from a trained policy
 	SourceRewrite   Source = "rewrite"   // a human rewrite (a demonstration)
 	SourceImported  Source = "imported"  // read from a dataset file
+	// SourceGenerated: sampled from a model through an OpenAI-compatible endpoint
+	// (prefer generate, the Data page's "Generate answers"); Origins say where.
+	SourceGenerated Source = "generated"
 )
+
+// Origin records one sampling of a generated response: which model server and
+// model wrote it, with which settings and seed. A text sampled several times (the
+// same words twice) has one origin per sampling.
+//
+// Endpoint is the host (and port) of the server, never the full URL (no path, no
+// credentials); API is "chat" or "completions"; the settings are those sent, zero
+// when not sent (the server's default). K is which of the K answers asked per
+// prompt this sampling was (0-based), so an interrupted run knows what is missing;
+// Seed is the seed sent with the request (Seeded false when none was). Finish is
+// the server's finish_reason ("stop", "length").
+type Origin struct {
+	Endpoint    string
+	Model       string
+	API         string
+	System      string // the system message sent, if any
+	Temperature float64
+	TopP        float64
+	TopK        int
+	MaxTokens   int
+	Stop        []string
+	Seed        int64
+	Seeded      bool
+	K           int
+	Finish      string
+}
 
 // Response is one candidate answer to an item's prompt.
 //
@@ -24,6 +53,8 @@ const (
 // (demo domain tags such as "correct", "polite", "filler"), sorted.
 // RefProb is the reference policy's probability of this response among the item's
 // candidates, when known (0 means unknown; the candidate policy then uses uniform).
+// Origins record where a generated response came from (Source "generated"), one per
+// sampling, in the order they were recorded.
 type Response struct {
 	ID      string
 	Text    string
@@ -31,6 +62,7 @@ type Response struct {
 	Gold    *float64
 	Parts   []string
 	RefProb float64
+	Origins []Origin
 }
 
 // Item is a prompt and its candidate responses.

@@ -798,6 +798,13 @@ func (r *reader) item(it *feedback.Item) error {
 						resp.Parts, err = r.strings()
 					case "ref_prob":
 						resp.RefProb, err = r.f64()
+					case "origins":
+						err = r.list(func() error {
+							var o feedback.Origin
+							err := r.origin(&o)
+							resp.Origins = append(resp.Origins, o)
+							return err
+						})
 					default:
 						err = r.skip(0)
 					}
@@ -806,6 +813,42 @@ func (r *reader) item(it *feedback.Item) error {
 				it.Responses = append(it.Responses, resp)
 				return err
 			})
+		default:
+			err = r.skip(0)
+		}
+		return err
+	})
+}
+
+func (r *reader) origin(o *feedback.Origin) error {
+	return r.object(func(k string) error {
+		var err error
+		switch k {
+		case "api":
+			o.API, err = r.str()
+		case "endpoint":
+			o.Endpoint, err = r.str()
+		case "finish":
+			o.Finish, err = r.str()
+		case "k":
+			o.K, err = r.smallInt()
+		case "max_tokens":
+			o.MaxTokens, err = r.smallInt()
+		case "model":
+			o.Model, err = r.str()
+		case "seed":
+			o.Seed, err = r.int()
+			o.Seeded = true
+		case "stop":
+			o.Stop, err = r.strings()
+		case "system":
+			o.System, err = r.str()
+		case "temperature":
+			o.Temperature, err = r.f64()
+		case "top_k":
+			o.TopK, err = r.smallInt()
+		case "top_p":
+			o.TopP, err = r.f64()
 		default:
 			err = r.skip(0)
 		}

@@ -42,9 +42,18 @@
 //
 // response: id (str, unique in its item; "h" + 12 hex digits of SHA-256 of the text
 // for generated and imported responses), text (str), source (str: "reference",
-// "policy", "rewrite", "imported"), gold (float, known utility, demo domain only),
-// parts (array of str, how it was composed), ref_prob (float, reference policy
-// probability among the item's candidates).
+// "policy", "rewrite", "imported", "generated"), gold (float, known utility, demo
+// domain only), parts (array of str, how it was composed), ref_prob (float,
+// reference policy probability among the item's candidates), origins (array of
+// origin maps: where a generated response came from, one per sampling).
+//
+// origin (docs/models.md): endpoint (str, host[:port] of the model server — never a
+// path, a query or credentials), model (str), api (str: "chat", "completions"),
+// system (str, the system message sent), temperature, top_p (float), top_k,
+// max_tokens (int), stop (array of str) — each left out when not sent —, seed (int,
+// the seed sent; absent when none was), k (int, which of the K answers asked per
+// prompt, 0-based), finish (str, the server's finish_reason). No API key, header or
+// time is ever recorded.
 //
 // rater: id, name, group (str), kind (str: "human", "simulated", "ai"), profile (str,
 // a simulated rater's settings).

@@ -215,13 +215,40 @@ func (w *writer) response(r *feedback.Response) {
 		f.float("gold", *r.Gold)
 	}
 	f.req("id", r.ID)
+	f.custom("origins", len(r.Origins) > 0)
 	f.strs("parts", r.Parts)
 	if r.RefProb != 0 {
 		f.float("ref_prob", r.RefProb)
 	}
 	f.str("source", string(r.Source))
 	f.req("text", r.Text)
-	f.write(w, nil)
+	f.write(w, func(string) {
+		w.arrayLen(len(r.Origins))
+		for i := range r.Origins {
+			w.origin(&r.Origins[i])
+		}
+	})
+}
+
+func (w *writer) origin(o *feedback.Origin) {
+	var f fields
+	f.str("api", o.API)
+	f.req("endpoint", o.Endpoint)
+	f.str("finish", o.Finish)
+	f.int("k", int64(o.K))
+	f.int("max_tokens", int64(o.MaxTokens))
+	f.req("model", o.Model)
+	f.custom("seed", o.Seeded)
+	f.strs("stop", o.Stop)
+	f.str("system", o.System)
+	if o.Temperature != 0 {
+		f.float("temperature", o.Temperature)
+	}
+	f.int("top_k", int64(o.TopK))
+	if o.TopP != 0 {
+		f.float("top_p", o.TopP)
+	}
+	f.write(w, func(string) { w.int(o.Seed) })
 }
 
 func (w *writer) rater(r *feedback.Rater) {
