@@ -353,23 +353,81 @@ func (b *builder) finish(raters []feedback.Rater, pairwise bool) *table {
 }
 
 // pairGold returns the known label of the pair (x, y) of item it: 0 when x is better,
-// 1 when y is, −1 when unknown. The item's GoldBest decides when it is one of the two;
-// otherwise the higher gold utility, when both are known and differ.
+// 1 when y is, −1 when unknown (GoldOrder).
 func pairGold(it *feedback.Item, x, y string) int {
-	switch it.GoldBest {
-	case x:
+	switch GoldOrder(it, x, y) {
+	case 1:
 		return 0
-	case y:
+	case -1:
 		return 1
 	}
-	rx, ry := it.Response(x), it.Response(y)
-	if rx == nil || ry == nil || rx.Gold == nil || ry.Gold == nil || *rx.Gold == *ry.Gold {
-		return -1
-	}
-	if *rx.Gold > *ry.Gold {
+	return -1
+}
+
+// GoldOrder is the gold order of responses x and y of item it: +1 when x is the better
+// one, −1 when y is, 0 when it is not known. When both responses carry gold utilities
+// that differ, the higher one is better; otherwise an item's GoldBest (its known best
+// response) is better than any other response; otherwise — different responses with
+// equal utilities, or no gold — there is no gold order, and the comparison is left
+// out of gold accuracy. This is the one definition of a comparison's right answer
+// for gold accuracy: `prefer agree`, the Quality page and the project lead's progress
+// all use it.
+func GoldOrder(it *feedback.Item, x, y string) int {
+	if it == nil {
 		return 0
 	}
-	return 1
+	rx, ry := it.Response(x), it.Response(y)
+	if rx != nil && ry != nil && rx.Gold != nil && ry.Gold != nil {
+		switch {
+		case *rx.Gold > *ry.Gold:
+			return 1
+		case *rx.Gold < *ry.Gold:
+			return -1
+		}
+	}
+	switch it.GoldBest {
+	case x:
+		return 1
+	case y:
+		return -1
+	}
+	return 0
+}
+
+// GoldScore counts the comparisons of judgment j whose gold order is known
+// (GoldOrder) and how many of them j gets right: a compare judgment is one comparison,
+// right when its choice is the better response (a tie or both-bad is wrong); a
+// ranking of K responses gives its C(K,2) pairs, each right when the better one is
+// ranked above the other. Other kinds give none. This is gold accuracy as
+// RaterStats.GoldAccuracy counts it.
+func GoldScore(it *feedback.Item, j *feedback.Judgment) (n, correct int) {
+	switch j.Kind {
+	case feedback.KindCompare:
+		g := GoldOrder(it, j.A, j.B)
+		if g == 0 {
+			return 0, 0
+		}
+		if g == 1 && j.Choice == feedback.ChoiceA || g == -1 && j.Choice == feedback.ChoiceB {
+			return 1, 1
+		}
+		return 1, 0
+	case feedback.KindRank:
+		if !validRanking(j) {
+			return 0, 0
+		}
+		r := j.Ranked()
+		for a := 0; a < len(r); a++ {
+			for b := a + 1; b < len(r); b++ {
+				switch GoldOrder(it, r[a], r[b]) {
+				case 1:
+					n, correct = n+1, correct+1
+				case -1:
+					n++
+				}
+			}
+		}
+	}
+	return n, correct
 }
 
 func validRanking(j *feedback.Judgment) bool {

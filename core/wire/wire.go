@@ -306,9 +306,12 @@ func (t *Tasks) FeedbackItems() []feedback.Item {
 }
 
 // RaterProgress is one rater's progress: items assigned and judged (at least one
-// judgment), the gold items among them and how many of those were answered with the
-// known best response, the number of events stored and the latest event time (unix
-// ms, the client's clock).
+// standing judgment: revisions and reviews applied), the gold items assigned, the
+// comparisons made on gold items whose gold order is known (GoldDone: a compare is
+// one, a ranking of K is C(K,2)) and how many of them follow it (GoldCorrect; a tie
+// or both-bad does not) — agree.GoldScore, the same gold accuracy as prefer agree and
+// the Quality page — the number of events stored and the latest event time (unix ms,
+// the client's clock).
 type RaterProgress struct {
 	Rater
 	Assigned     int   `json:"assigned"`

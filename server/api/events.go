@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,9 +28,13 @@ const (
 // The batch is checked whole before anything is stored: every event must be valid
 // for the project (known item and responses, the feedback rules, a time not too far
 // in the future) and belong to the token's rater (a rater's events may leave the
-// rater empty: it is filled in). Any invalid event rejects the batch with a 400 that
-// lists each bad event, so a client can drop those and resend the rest. Then the
-// store keeps the new events and counts the ones it already had.
+// rater empty: it is filled in). Revisions are authorised here: a rater may revise
+// (revises) or withdraw (a review with verdict withdraw) only their own judgments;
+// accept, reject and edit are the lead's, on any judgment; the judgment named must be
+// in the batch or already stored (feedback.ValidateLink). Any invalid event rejects
+// the batch with a 400 that lists each bad event, so a client can drop those and
+// resend the rest. Then the store keeps the new events and counts the ones it
+// already had.
 func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 	acc, err := a.authorize(r, r.PathValue("p"))
 	if err != nil {
@@ -68,8 +73,8 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: fmt.Sprintf("rater %q is not this token's rater %q", j.Rater, acc.rater.ID)})
 				continue
 			}
-			if j.Kind == feedback.KindReview {
-				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: "only the project lead reviews flags"})
+			if j.Kind == feedback.KindReview && j.Verdict != feedback.VerdictWithdraw {
+				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: "only the project lead accepts, rejects or edits a judgment; a rater withdraws their own (verdict withdraw) or revises it (revises)"})
 				continue
 			}
 		}
@@ -90,6 +95,13 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		byID[j.ID] = len(evs)
 		evs = append(evs, store.Event{ID: j.ID, Rater: j.Rater, Body: data})
+	}
+	if len(forbidden) == 0 && len(bad) == 0 {
+		f, b, err := a.checkLinks(r.Context(), acc, js)
+		if err != nil {
+			return err
+		}
+		forbidden, bad = append(forbidden, f...), append(bad, b...)
 	}
 	switch {
 	case len(forbidden) > 0:
@@ -117,6 +129,56 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, wire.EventsAccepted{Accepted: res.Added, Duplicates: res.Duplicates + len(js) - len(evs)})
 	return nil
+}
+
+// checkLinks checks the revisions and reviews of a batch against the judgments they
+// name, found in the batch or among the stored events (those of the token's rater
+// for a rater, all of the project's for the lead: read only when the batch holds a
+// revision or a review). Naming another rater's judgment is forbidden; naming an
+// unknown one, or breaking feedback.ReviewProblem or RevisionProblem, is invalid.
+func (a *API) checkLinks(ctx context.Context, acc *access, js []feedback.Judgment) (forbidden, bad []wire.EventError, err error) {
+	var links bool
+	for i := range js {
+		links = links || js[i].Revises != "" || js[i].Kind == feedback.KindReview
+	}
+	if !links {
+		return nil, nil, nil
+	}
+	known := make(map[string]feedback.Judgment, len(js))
+	rater := ""
+	if !acc.lead {
+		rater = acc.rater.ID
+	}
+	stored, err := a.raterJudgments(ctx, acc.p.rec.ID, rater)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, j := range stored {
+		known[j.ID] = j
+	}
+	for _, j := range js {
+		if _, ok := known[j.ID]; !ok {
+			known[j.ID] = j
+		}
+	}
+	get := func(id string) (feedback.Judgment, bool) { j, ok := known[id]; return j, ok }
+	for i := range js {
+		j := &js[i]
+		if err := feedback.ValidateLink(j, get); err != nil {
+			target := j.Target
+			if j.Kind != feedback.KindReview {
+				target = j.Revises
+			}
+			// Another rater's events are not read for a rater's token: an id that
+			// is not among this rater's judgments is someone else's or none.
+			if t, ok := known[target]; !acc.lead && (!ok || t.Rater != j.Rater) {
+				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: fmt.Sprintf("%q is not one of rater %q's judgments: a rater revises or withdraws only their own", target, j.Rater)})
+				continue
+			}
+			bad = append(bad, wire.EventError{ID: j.ID, Error: err.Error()})
+		}
+	}
+	return forbidden, bad, nil
 }
 
 // checkEvent checks one judgment against the project.

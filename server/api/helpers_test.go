@@ -23,7 +23,8 @@ import (
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // fixture returns a snapshot of 8 items with responses a, b, c; q7 and q8 are gold
-// items (best response a).
+// items (best response a; gold utilities a 3, b 2, c 1, so every pair has a gold
+// order), the others have equal utilities.
 func fixture() *snapshot.Snapshot {
 	s := &snapshot.Snapshot{
 		Provenance: snapshot.Provenance{Tool: "test"},
@@ -31,8 +32,11 @@ func fixture() *snapshot.Snapshot {
 	}
 	for i := 1; i <= 8; i++ {
 		it := feedback.Item{ID: fmt.Sprintf("q%d", i), Prompt: fmt.Sprintf("prompt %d", i)}
-		for _, r := range []string{"a", "b", "c"} {
+		for k, r := range []string{"a", "b", "c"} {
 			g := 1.0
+			if i >= 7 {
+				g = float64(3 - k)
+			}
 			it.Responses = append(it.Responses, feedback.Response{ID: r, Text: "answer " + r, Gold: &g, Parts: []string{"secret-part"}})
 		}
 		if i >= 7 {

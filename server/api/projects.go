@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"prefer/core/agree"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
 	"prefer/core/wire"
@@ -320,8 +321,10 @@ func (a *API) getTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// What the rater has done is what stands: a withdrawn judgment gives its item
+	// back to the queue.
 	judged := map[string]bool{}
-	for _, j := range js {
+	for _, j := range feedback.Current(js) {
 		judged[j.Item] = true
 	}
 	t := wire.Tasks{
@@ -362,41 +365,34 @@ func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	type tally struct {
-		done, goldDone, goldCorrect map[string]bool
-		events                      int
-		last                        int64
+		done                map[string]bool
+		goldDone, goldRight int
+		events              int
+		last                int64
 	}
 	tallies := map[string]*tally{}
 	for _, rt := range p.rec.Raters {
-		tallies[rt.ID] = &tally{done: map[string]bool{}, goldDone: map[string]bool{}, goldCorrect: map[string]bool{}}
+		tallies[rt.ID] = &tally{done: map[string]bool{}}
 	}
 	for _, j := range js {
-		t := tallies[j.Rater]
-		if t == nil {
-			continue // the lead's own events (reviews)
+		if t := tallies[j.Rater]; t != nil { // not the lead's own events (reviews)
+			t.events++
+			t.last = max(t.last, j.Time)
 		}
-		t.events++
-		t.last = max(t.last, j.Time)
-		if !p.queued[j.Rater][j.Item] {
+	}
+	// Done and gold accuracy count what stands (revisions, withdrawals and the
+	// lead's reviews applied); gold accuracy is agree.GoldScore's: each comparison
+	// against the gold order of the two responses shown.
+	for _, j := range feedback.Current(js) {
+		t := tallies[j.Rater]
+		if t == nil || !p.queued[j.Rater][j.Item] {
 			continue
 		}
 		t.done[j.Item] = true
-		it := p.items[j.Item]
-		if it.GoldBest == "" {
-			continue
-		}
-		t.goldDone[j.Item] = true
-		var best string
-		switch j.Kind {
-		case feedback.KindCompare:
-			best = j.Winner()
-		case feedback.KindRank:
-			if rk := j.Ranked(); len(rk) > 0 {
-				best = rk[0]
-			}
-		}
-		if best == it.GoldBest {
-			t.goldCorrect[j.Item] = true
+		if it := p.items[j.Item]; it.GoldBest != "" {
+			n, right := agree.GoldScore(it, &j)
+			t.goldDone += n
+			t.goldRight += right
 		}
 	}
 	pr := wire.Progress{
@@ -408,8 +404,8 @@ func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
 		t := tallies[rt.ID]
 		rp := wire.RaterProgress{
 			Rater:    wire.Rater{ID: rt.ID, Name: rt.Name, Group: rt.Group},
-			Assigned: len(rt.Queue), Done: len(t.done), GoldDone: len(t.goldDone),
-			GoldCorrect: len(t.goldCorrect), Events: t.events, LastTime: t.last,
+			Assigned: len(rt.Queue), Done: len(t.done), GoldDone: t.goldDone,
+			GoldCorrect: t.goldRight, Events: t.events, LastTime: t.last,
 		}
 		for _, id := range rt.Queue {
 			if p.items[id].GoldBest != "" {
