@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
-	"prefer/core/wire"
 )
 
 // Labeling modes.
@@ -33,9 +31,6 @@ const (
 	breakAfter     = 45 * time.Minute
 	breakAfterJobs = 120
 )
-
-// strengths are the optional strengths of a comparison (feedback.Judgment.Strength).
-var strengths = []string{"", "slightly", "clearly", "much"}
 
 // labelPage is the rater's page (PRODUCT.md §2 "Feedback collection"): compare, rank,
 // rate, rewrite and flag, with reasons and a note, all by keyboard (the help overlay
@@ -101,7 +96,7 @@ func (p *labelPage) OnMount(ctx app.Context) {
 	w, _ := app.Window().Size()
 	p.guideOpen = w >= 1000
 	p.mount(ctx)
-	p.unKeys = app.Window().AddEventListener("keydown", p.onKey)
+	p.unKeys = listenKeys(ctx, p.onKey)
 	p.activeWanted = app.Window().URL().Query().Get("next") == "active"
 	if link, ok := projectFromURL(app.Window().URL()); ok {
 		p.joinProject(ctx, link)
@@ -113,109 +108,6 @@ func (p *labelPage) OnDismount() {
 		p.unKeys()
 	}
 	p.dismount()
-}
-
-// projectFromURL reads a rater's project link: /p/{project}#token=TOKEN (the link
-// the server gives each rater, docs/server.md), or /label?project=P&token=T.
-func projectFromURL(u *url.URL) (projectLink, bool) {
-	var link projectLink
-	if m := projectPathRE.FindStringSubmatch(routePath(u.Path)); m != nil {
-		link.Project = m[1]
-		frag, _ := url.ParseQuery(u.Fragment)
-		link.Token = frag.Get("token")
-	} else {
-		q := u.Query()
-		link.Project, link.Token = q.Get("project"), q.Get("token")
-	}
-	return link, link.Project != "" && link.Token != ""
-}
-
-// joinProject switches to project mode for the link's project and loads the rater's
-// queue from the server. Offline, the queue stored earlier is used.
-func (p *labelPage) joinProject(ctx app.Context, link projectLink) {
-	p.projMsg = "Loading your queue…"
-	ctx.Async(func() {
-		waitReady()
-		cur, ok := wb.project()
-		same := ok && cur.Project == link.Project && cur.Token == link.Token && cur.Server == link.Server
-		msg := loadTasks(link, same)
-		p.ctx.Dispatch(func(ctx app.Context) {
-			p.projMsg = msg
-			p.task = nil
-		})
-	})
-}
-
-// waitReady blocks until the workbench has loaded.
-func waitReady() {
-	for {
-		if v := wb.view(); v.Ready {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// loadTasks fetches the rater's queue and makes it the working state (unless it is
-// the project already open and the fetch fails: then the stored queue is used).
-func loadTasks(link projectLink, same bool) string {
-	status, body, err := browser.Fetch("GET", link.url("/api/v1/projects/"+url.PathEscape(link.Project)+"/tasks"), nil,
-		map[string]string{"Authorization": "Bearer " + link.Token, "Accept": "application/json"})
-	if err != nil {
-		if same {
-			return "Offline: labeling your stored queue. Judgments are kept here and sent when the network is back."
-		}
-		return "Could not reach the server to load your queue: " + err.Error()
-	}
-	if status != 200 {
-		return fmt.Sprintf("The server refused the project link (HTTP %d): %s. Ask your lead for a new link.", status, shortBody(body))
-	}
-	var t wire.Tasks
-	if err := json.Unmarshal(body, &t); err != nil {
-		return "The server's answer is not a task list: " + err.Error()
-	}
-	link.Rater, link.Name = t.Rater.ID, t.Name
-	raw, _ := json.Marshal(link)
-	if err := wb.SetMeta(metaProject, string(raw)); err != nil {
-		return err.Error()
-	}
-	_ = wb.SetMeta(metaRater, t.Rater.ID)
-	done, _ := json.Marshal(t.Done)
-	_ = wb.SetMeta(metaDone, string(done))
-	if !same || len(wb.view().Snap.Items) == 0 {
-		s := tasksSnapshot(&t)
-		data, err := snapshot.Marshal(s)
-		if err != nil {
-			return err.Error()
-		}
-		if err := wb.Replace(data, s); err != nil {
-			return err.Error()
-		}
-	}
-	syncer.resume() // a link the server accepts: a stop for a refused link is over
-	return fmt.Sprintf("Project %s: %d items in your queue.", orDefault(t.Name, t.Project), len(t.Items))
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// metaDone holds the ids of the queue's items the server already has judgments of.
-const metaDone = "project-done"
-
-// tasksSnapshot is a rater's queue (the answer of GET /api/v1/projects/{p}/tasks) as
-// the working state: its items, its guidelines and the rater.
-func tasksSnapshot(t *wire.Tasks) *snapshot.Snapshot {
-	s := &snapshot.Snapshot{Provenance: snapshot.Provenance{Tool: "prefer web", Command: "project " + t.Project}}
-	s.Items = t.FeedbackItems()
-	for _, g := range t.Guidelines {
-		s.Guidelines = append(s.Guidelines, feedback.Guideline{Version: g.Version, Text: g.Text})
-	}
-	s.Raters = []feedback.Rater{{ID: t.Rater.ID, Name: t.Rater.Name, Group: t.Rater.Group, Kind: feedback.RaterHuman}}
-	return s
 }
 
 // rater is who labels on this page: the project's rater, or the local rater.
@@ -443,132 +335,6 @@ func (p *labelPage) showToast(ctx app.Context, msg string) {
 	})
 }
 
-// compare records a comparison: side 0 left better, 1 right better; or tie/both-bad.
-func (p *labelPage) compare(ctx app.Context, choice string) {
-	if p.task == nil || len(p.task.Shown) < 2 || p.busy {
-		return
-	}
-	v := wb.view()
-	j := p.base(feedback.KindCompare, v)
-	// A and B are the two responses in item order; Left records which one was shown
-	// on the left, so position bias can be measured.
-	left, right := p.task.Shown[0], p.task.Shown[1]
-	it := p.item(v)
-	a, b := left, right
-	if it != nil && it.ResponseIndex(right) < it.ResponseIndex(left) {
-		a, b = right, left
-	}
-	j.A, j.B = a, b
-	if a == left {
-		j.Left = "a"
-	} else {
-		j.Left = "b"
-	}
-	switch choice {
-	case "left", "right":
-		winner := left
-		if choice == "right" {
-			winner = right
-		}
-		if winner == a {
-			j.Choice = feedback.ChoiceA
-		} else {
-			j.Choice = feedback.ChoiceB
-		}
-		j.Strength = p.strength
-	case "tie":
-		j.Choice = feedback.ChoiceTie
-	default:
-		j.Choice = feedback.ChoiceBothBad
-	}
-	p.save(ctx, []feedback.Judgment{j}, true, "Saved: "+choiceText(choice))
-}
-
-func choiceText(c string) string {
-	switch c {
-	case "left":
-		return "left is better"
-	case "right":
-		return "right is better"
-	case "tie":
-		return "tie"
-	}
-	return "both bad"
-}
-
-func (p *labelPage) submitRank(ctx app.Context) {
-	if p.task == nil || p.busy {
-		return
-	}
-	j := p.base(feedback.KindRank, wb.view())
-	j.Shown = append([]string(nil), p.task.Shown...)
-	j.Order = append([]int(nil), p.rankOrder...)
-	p.save(ctx, []feedback.Judgment{j}, true, "Ranking saved")
-}
-
-// rankPick moves the response shown as number n (0-based) to the next fixed place.
-func (p *labelPage) rankPick(n int) {
-	if p.task == nil || n >= len(p.rankOrder) || p.rankPlaced >= len(p.rankOrder) {
-		return
-	}
-	pos := -1
-	for i, x := range p.rankOrder {
-		if x == n {
-			pos = i
-		}
-	}
-	if pos < p.rankPlaced {
-		return // already placed
-	}
-	moveTo(p.rankOrder, pos, p.rankPlaced)
-	p.rankPlaced++
-	if p.rankPlaced == len(p.rankOrder)-1 {
-		p.rankPlaced++ // the last one is implied
-	}
-}
-
-// moveTo moves xs[from] to index to, shifting the ones between.
-func moveTo(xs []int, from, to int) {
-	x := xs[from]
-	if from < to {
-		copy(xs[from:to], xs[from+1:to+1])
-	} else {
-		copy(xs[to+1:from+1], xs[to:from])
-	}
-	xs[to] = x
-}
-
-func (p *labelPage) rate(ctx app.Context, score int) {
-	if p.task == nil || p.busy {
-		return
-	}
-	j := p.base(feedback.KindRate, wb.view())
-	j.Response = p.task.Shown[p.rateResp]
-	j.Axis = feedback.Axes[p.rateAxis]
-	j.Score = score
-	last := p.rateAxis == len(feedback.Axes)-1
-	msg := fmt.Sprintf("%s: %d", j.Axis, score)
-	if !last {
-		p.rateAxis++
-		p.save(ctx, []feedback.Judgment{j}, false, msg)
-		return
-	}
-	p.save(ctx, []feedback.Judgment{j}, true, msg)
-}
-
-func (p *labelPage) thumb(ctx app.Context, up bool) {
-	if p.task == nil || p.busy {
-		return
-	}
-	j := p.base(feedback.KindThumb, wb.view())
-	j.Response = p.task.Shown[p.currentResp()]
-	j.Score = -1
-	if up {
-		j.Score = 1
-	}
-	p.save(ctx, []feedback.Judgment{j}, false, map[bool]string{true: "Thumb up", false: "Thumb down"}[up])
-}
-
 // currentResp is the response the single-response actions apply to.
 func (p *labelPage) currentResp() int {
 	switch p.mode {
@@ -578,35 +344,6 @@ func (p *labelPage) currentResp() int {
 		return p.rewriteResp
 	}
 	return 0
-}
-
-func (p *labelPage) submitRewrite(ctx app.Context) {
-	if p.task == nil || p.busy {
-		return
-	}
-	text := strings.TrimSpace(p.rewriteText)
-	it := p.item(wb.view())
-	if text == "" || (it != nil && text == strings.TrimSpace(responseText(it, p.task.Shown[p.rewriteResp]))) {
-		p.errMsg = "Change the answer before saving the rewrite (or press . to skip)."
-		return
-	}
-	j := p.base(feedback.KindRewrite, wb.view())
-	j.Response = p.task.Shown[p.rewriteResp]
-	j.Text = text
-	p.save(ctx, []feedback.Judgment{j}, true, "Rewrite saved")
-}
-
-func (p *labelPage) submitFlag(ctx app.Context, category string) {
-	if p.task == nil || p.busy {
-		return
-	}
-	j := p.base(feedback.KindFlag, wb.view())
-	j.Response = p.task.Shown[p.flagTarget]
-	j.Category = category
-	j.Note = strings.TrimSpace(p.flagNote)
-	j.Reasons = nil
-	p.flagOpen = false
-	p.save(ctx, []feedback.Judgment{j}, false, "Flagged as "+category)
 }
 
 func (p *labelPage) undoLast(ctx app.Context) {
@@ -657,6 +394,17 @@ func findItem(v view, id string) *feedback.Item {
 	return nil
 }
 
+// stepMode moves to the previous (d = -1) or next (d = 1) labeling mode.
+func (p *labelPage) stepMode(d int) {
+	i := 0
+	for k, m := range modes {
+		if m.id == p.mode {
+			i = k
+		}
+	}
+	p.setMode(modes[(i+d+len(modes))%len(modes)].id)
+}
+
 func (p *labelPage) setMode(m string) {
 	if p.mode == m {
 		return
@@ -686,195 +434,6 @@ func (p *labelPage) skip() {
 			p.resetInputs()
 			return
 		}
-	}
-}
-
-// onKey handles the keyboard. Typing in a text field only reacts to Escape and
-// Ctrl+Enter.
-func (p *labelPage) onKey(ctx app.Context, e app.Event) {
-	key := e.Get("key").String()
-	code := e.Get("code").String()
-	ctrl := e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool()
-	shift := e.Get("shiftKey").Bool()
-	tag := strings.ToLower(e.Get("target").Get("tagName").String())
-	typing := tag == "input" || tag == "textarea" || tag == "select"
-	handled := true
-	defer func() {
-		if handled {
-			e.PreventDefault()
-		}
-	}()
-	if typing {
-		switch {
-		case key == "Escape":
-			e.Get("target").Call("blur")
-		case key == "Enter" && ctrl && p.mode == modeRewrite:
-			p.submitRewrite(ctx)
-		case key == "Enter" && p.flagOpen:
-			handled = false
-		default:
-			handled = false
-		}
-		return
-	}
-	if ctrl && key != "z" {
-		handled = false
-		return
-	}
-	if p.helpOpen {
-		if key == "Escape" || key == "?" {
-			p.helpOpen = false
-		}
-		return
-	}
-	if p.flagOpen {
-		switch {
-		case key == "Escape":
-			p.flagOpen = false
-		case key == "ArrowLeft" || key == "ArrowUp":
-			p.flagTarget = max(0, p.flagTarget-1)
-		case key == "ArrowRight" || key == "ArrowDown":
-			p.flagTarget = min(len(p.task.Shown)-1, p.flagTarget+1)
-		case len(key) == 1 && key >= "1" && key <= "4":
-			p.submitFlag(ctx, feedback.FlagCategories[key[0]-'1'])
-		case key == "n":
-			focus("flag-note")
-		default:
-			handled = false
-		}
-		return
-	}
-	// Reason tags: Shift + 1…7 (by physical key, whatever the layout prints).
-	if shift && strings.HasPrefix(code, "Digit") {
-		n := int(code[len(code)-1] - '1')
-		if n >= 0 && n < len(feedback.ReasonTags) {
-			r := feedback.ReasonTags[n]
-			p.reasons[r] = !p.reasons[r]
-			return
-		}
-	}
-	switch key {
-	case "?":
-		p.helpOpen = true
-		return
-	case "g":
-		p.guideOpen = !p.guideOpen
-		return
-	case "z":
-		p.undoLast(ctx)
-		return
-	case ".":
-		p.skip()
-		return
-	case "f":
-		if p.task != nil {
-			p.flagOpen = true
-			p.flagTarget = p.currentResp()
-		}
-		return
-	case "/":
-		focus("note")
-		return
-	case "[", "]":
-		i := 0
-		for k, m := range modes {
-			if m.id == p.mode {
-				i = k
-			}
-		}
-		if key == "]" {
-			i = (i + 1) % len(modes)
-		} else {
-			i = (i + len(modes) - 1) % len(modes)
-		}
-		p.setMode(modes[i].id)
-		return
-	case "Escape":
-		p.errMsg = ""
-		return
-	}
-	switch p.mode {
-	case modeCompare:
-		switch key {
-		case "ArrowLeft", "1":
-			p.compare(ctx, "left")
-		case "ArrowRight", "2":
-			p.compare(ctx, "right")
-		case "3", "t":
-			p.compare(ctx, "tie")
-		case "4", "x":
-			p.compare(ctx, "both-bad")
-		case "s":
-			p.strength = (p.strength + 1) % len(strengths)
-		default:
-			handled = false
-		}
-	case modeRank:
-		switch {
-		case len(key) == 1 && key >= "1" && key <= "9":
-			p.rankPick(int(key[0] - '1'))
-		case key == "Backspace":
-			if p.rankPlaced > 0 {
-				p.rankPlaced--
-				if p.rankPlaced == len(p.rankOrder)-1 {
-					p.rankPlaced--
-				}
-			}
-		case key == "Enter":
-			p.submitRank(ctx)
-		default:
-			handled = false
-		}
-	case modeRate:
-		switch {
-		case len(key) == 1 && key >= "1" && key <= "7":
-			p.rate(ctx, int(key[0]-'0'))
-		case key == "ArrowLeft" || key == "ArrowUp":
-			p.rateAxis = max(0, p.rateAxis-1)
-		case key == "ArrowRight" || key == "ArrowDown":
-			p.rateAxis = min(len(feedback.Axes)-1, p.rateAxis+1)
-		case key == "u":
-			p.thumb(ctx, true)
-		case key == "d":
-			p.thumb(ctx, false)
-		default:
-			handled = false
-		}
-	case modeRewrite:
-		switch key {
-		case "e", "Enter":
-			focus("rewrite")
-		case "ArrowLeft":
-			p.pickRewrite(-1)
-		case "ArrowRight":
-			p.pickRewrite(1)
-		case "u":
-			p.thumb(ctx, true)
-		case "d":
-			p.thumb(ctx, false)
-		default:
-			handled = false
-		}
-	default:
-		handled = false
-	}
-}
-
-func (p *labelPage) pickRewrite(d int) {
-	if p.task == nil {
-		return
-	}
-	n := len(p.task.Shown)
-	p.rewriteResp = (p.rewriteResp + d + n) % n
-	if it := p.item(wb.view()); it != nil {
-		p.rewriteText = responseText(it, p.task.Shown[p.rewriteResp])
-	}
-}
-
-// focus focuses the element with the given id.
-func focus(id string) {
-	if el := app.Window().GetElementByID(id); el.Truthy() {
-		el.Call("focus")
 	}
 }
 
@@ -1047,104 +606,6 @@ func (p *labelPage) renderTask(it *feedback.Item) app.UI {
 	)
 }
 
-func (p *labelPage) renderCompare(it *feedback.Item) app.UI {
-	side := func(i int, name, key string) app.UI {
-		return app.Div().Class("answer").ID("answer-"+name).Aria("label", name+" answer").Body(
-			app.Span().Class("side").Text(strings.ToUpper(name[:1])+name[1:]+" · "+key),
-			app.P().Text(responseText(it, p.task.Shown[i])),
-		)
-	}
-	choose := func(c string) app.EventHandler {
-		return func(ctx app.Context, e app.Event) { p.compare(ctx, c) }
-	}
-	return app.Div().Class("stack").Body(
-		app.Div().Class("answers").Body(side(0, "left", "← or 1"), side(1, "right", "→ or 2")),
-		app.Div().Class("choices").Body(
-			app.Button().Class("primary").ID("choose-left").Text("← Left is better").OnClick(choose("left")),
-			app.Button().Class("primary").ID("choose-right").Text("Right is better →").OnClick(choose("right")),
-			app.Button().ID("choose-tie").Text("Tie (3)").OnClick(choose("tie")),
-			app.Button().ID("choose-bad").Text("Both bad (4)").OnClick(choose("both-bad")),
-			app.Button().ID("strength").Aria("label", "Strength of preference").
-				Text("Strength: "+orDefault(strengths[p.strength], "not given")+" (s)").
-				OnClick(func(ctx app.Context, e app.Event) { p.strength = (p.strength + 1) % len(strengths) }),
-		),
-	)
-}
-
-func (p *labelPage) renderRank(it *feedback.Item) app.UI {
-	return app.Div().Class("stack").Body(
-		app.P().Class("muted").Text("Press the numbers of the answers from best to worst (or drag them), then Enter. Backspace takes back the last place."),
-		app.Ol().Class("rank-list").ID("rank-list").Aria("label", "Ranking, best first").Body(
-			app.Range(p.rankOrder).Slice(func(pos int) app.UI {
-				idx := p.rankOrder[pos]
-				cls := ""
-				if pos < p.rankPlaced {
-					cls = "picked"
-				}
-				return app.Li().Class(cls).Draggable(true).DataSet("pos", pos).
-					OnDragStart(func(ctx app.Context, e app.Event) { p.dragFrom = pos }, pos).
-					OnDragOver(func(ctx app.Context, e app.Event) { e.PreventDefault() }, pos).
-					OnDrop(func(ctx app.Context, e app.Event) {
-						e.PreventDefault()
-						moveTo(p.rankOrder, p.dragFrom, pos)
-						p.rankPlaced = len(p.rankOrder)
-					}, pos).
-					Body(
-						app.Span().Class("pos").Text(fmt.Sprintf("%d.", pos+1)),
-						app.Kbd().Text(fmt.Sprint(idx+1)),
-						app.Span().Text(responseText(it, p.task.Shown[idx])),
-					)
-			}),
-		),
-		app.Button().Class("primary").ID("rank-submit").Text("Save ranking (Enter)").
-			OnClick(func(ctx app.Context, e app.Event) { p.submitRank(ctx) }),
-	)
-}
-
-func (p *labelPage) renderRate(it *feedback.Item) app.UI {
-	resp := p.task.Shown[p.rateResp]
-	return app.Div().Class("stack").Body(
-		app.Div().Class("answer").ID("rate-answer").Body(app.P().Text(responseText(it, resp))),
-		app.Range(feedback.Axes).Slice(func(a int) app.UI {
-			axis := feedback.Axes[a]
-			return app.Div().Class("row").Body(
-				app.Strong().Style("min-width", "6rem").Text(strings.ToUpper(axis[:1])+axis[1:]),
-				app.Div().Class("likert").Role("radiogroup").Aria("label", axis+" from 1 (worst) to 7 (best)").Body(
-					app.Range(make([]struct{}, feedback.ScoreMax)).Slice(func(k int) app.UI {
-						score := k + 1
-						cls := ""
-						if a == p.rateAxis {
-							cls = "selected"
-						}
-						return app.Button().Class(cls).Text(fmt.Sprint(score)).Aria("label", fmt.Sprintf("%s %d", axis, score)).
-							OnClick(func(ctx app.Context, e app.Event) { p.rateAxis = a; p.rate(ctx, score) }, a, score)
-					}),
-				),
-				app.If(a == p.rateAxis, app.Span().Class("muted").Text("← keys 1–7")),
-			)
-		}),
-		app.Div().Class("row").Body(
-			app.Button().ID("thumb-up").Text("👍 Thumb up (u)").OnClick(func(ctx app.Context, e app.Event) { p.thumb(ctx, true) }),
-			app.Button().ID("thumb-down").Text("👎 Thumb down (d)").OnClick(func(ctx app.Context, e app.Event) { p.thumb(ctx, false) }),
-		),
-	)
-}
-
-func (p *labelPage) renderRewrite(it *feedback.Item) app.UI {
-	return app.Div().Class("stack").Body(
-		app.P().Class("muted").Text("Rewrite the answer into a good one: your text becomes a demonstration that beats the original. ← → picks another answer; e edits; Ctrl+Enter saves."),
-		app.Div().Class("answer").ID("rewrite-original").Body(
-			app.Span().Class("side").Text(fmt.Sprintf("Answer %d of %d", p.rewriteResp+1, len(p.task.Shown))),
-			app.P().Text(responseText(it, p.task.Shown[p.rewriteResp])),
-		),
-		app.Label().For("rewrite").Text("Your rewrite"),
-		app.Textarea().ID("rewrite").Text(p.rewriteText).Aria("label", "Your rewrite").
-			OnInput(func(ctx app.Context, e app.Event) { p.rewriteText = ctx.JSSrc().Get("value").String() }),
-		app.Button().Class("primary").ID("rewrite-submit").Text("Save rewrite (Ctrl+Enter)").
-			OnClick(func(ctx app.Context, e app.Event) { p.submitRewrite(ctx) }),
-	)
-}
-
 func (p *labelPage) renderReasons() app.UI {
 	return app.Div().Class("stack").Body(
 		app.Div().Class("row").Aria("label", "Reasons").Role("group").Body(
@@ -1164,86 +625,6 @@ func (p *labelPage) renderReasons() app.UI {
 		app.Input().Type("text").ID("note").Placeholder("Note (press / to write, Esc to leave)").
 			Aria("label", "Note").Value(p.note).
 			OnInput(func(ctx app.Context, e app.Event) { p.note = ctx.JSSrc().Get("value").String() }),
-	)
-}
-
-func (p *labelPage) renderFlag(it *feedback.Item) app.UI {
-	return app.Div().Class("notice").ID("flag-panel").Role("dialog").Aria("label", "Flag an answer").Body(
-		app.P().Body(app.Strong().Text("Flag which answer? "), app.Span().Class("muted").Text("(← → to choose, 1–4 for the category, Esc to close)")),
-		app.Div().Class("choices").Body(
-			app.Range(p.task.Shown).Slice(func(i int) app.UI {
-				label := fmt.Sprintf("Answer %d", i+1)
-				if p.mode == modeCompare {
-					label = []string{"Left", "Right"}[i]
-				}
-				return app.Button().Class(selectedClass(p.flagTarget == i)).Text(label).
-					OnClick(func(ctx app.Context, e app.Event) { p.flagTarget = i }, i)
-			}),
-		),
-		app.Input().Type("text").ID("flag-note").Placeholder("What is wrong (optional)").Aria("label", "Flag note").
-			Value(p.flagNote).OnInput(func(ctx app.Context, e app.Event) { p.flagNote = ctx.JSSrc().Get("value").String() }),
-		app.Div().Class("choices").Style("margin-top", ".5rem").Body(
-			app.Range(feedback.FlagCategories).Slice(func(i int) app.UI {
-				c := feedback.FlagCategories[i]
-				return app.Button().Class("danger").ID("flag-"+c).Body(app.Kbd().Text(fmt.Sprint(i+1)), app.Text(c)).
-					OnClick(func(ctx app.Context, e app.Event) { p.submitFlag(ctx, c) }, c)
-			}),
-		),
-	)
-}
-
-// keyHelp lists the keys: for every mode, then for the current one.
-func (p *labelPage) keyHelp() [][2]string {
-	keys := [][2]string{
-		{"?", "show or hide this help"},
-		{"[ ]", "previous / next mode (compare, rank, rate, rewrite)"},
-		{"⇧1 … ⇧7", "toggle a reason: " + strings.Join(feedback.ReasonTags, ", ")},
-		{"/", "write a note (Esc leaves the field)"},
-		{"f", "flag an answer: ← → choose it, 1–4 harmful, biased, misleading, private"},
-		{"z", "undo the last judgment"},
-		{".", "skip this item"},
-		{"g", "show or hide the guidelines"},
-	}
-	switch p.mode {
-	case modeCompare:
-		keys = append(keys, [][2]string{
-			{"← or 1", "the left answer is better"}, {"→ or 2", "the right answer is better"},
-			{"3 or t", "tie"}, {"4 or x", "both are bad"}, {"s", "strength: slightly, clearly, much better"},
-		}...)
-	case modeRank:
-		keys = append(keys, [][2]string{
-			{"1 … 4", "the next best answer"}, {"Backspace", "take back the last place"}, {"Enter", "save the ranking"},
-		}...)
-	case modeRate:
-		keys = append(keys, [][2]string{
-			{"1 … 7", "score on the current axis (helpful, harmless, honest)"}, {"↑ ↓", "change axis"},
-			{"u / d", "thumb up / down"},
-		}...)
-	case modeRewrite:
-		keys = append(keys, [][2]string{
-			{"← →", "choose the answer to rewrite"}, {"e", "edit"}, {"Ctrl+Enter", "save the rewrite"},
-			{"u / d", "thumb up / down"},
-		}...)
-	}
-	return keys
-}
-
-func (p *labelPage) renderHelp() app.UI {
-	keys := p.keyHelp()
-	return app.Div().Class("overlay").ID("help").OnClick(func(ctx app.Context, e app.Event) { p.helpOpen = false }).Body(
-		app.Div().Class("dialog").Role("dialog").Aria("modal", true).Aria("label", "Keyboard shortcuts").
-			OnClick(func(ctx app.Context, e app.Event) { e.StopImmediatePropagation() }).
-			Body(
-				app.H2().Text("Keyboard shortcuts"),
-				app.Div().Class("keys").Body(
-					app.Range(keys).Slice(func(i int) app.UI {
-						return app.Div().Style("display", "contents").Body(
-							app.Kbd().Text(keys[i][0]), app.Span().Text(keys[i][1]),
-						)
-					}),
-				),
-				app.P().Class("muted").Style("margin-top", "1rem").Text("Press ? or Esc to close."),
-			),
 	)
 }
 
@@ -1281,77 +662,4 @@ func proposedTasks(v view) []labelTask {
 		}
 	}
 	return out
-}
-
-// renderSync shows what the sync could not do: the link refused (syncing stopped),
-// and the judgments the server refused, each with the server's reason. Refused
-// judgments stay in this browser (they still count here); the rater can send them
-// again after fixing the cause, or download them for the lead.
-func (p *labelPage) renderSync() app.UI {
-	st := syncer.status()
-	if st.Stopped == "" && len(st.Held) == 0 {
-		return nil
-	}
-	var held app.UI
-	if len(st.Held) > 0 {
-		rows := make([]app.UI, len(st.Held))
-		for i, h := range st.Held {
-			made := ""
-			if h.Time > 0 {
-				made = time.UnixMilli(h.Time).Format("2006-01-02 15:04")
-			}
-			rows[i] = app.Tr().Body(
-				app.Td().Text(orDefault(h.Item, "—")),
-				app.Td().Text(orDefault(h.Kind, "—")),
-				app.Td().Text(made),
-				app.Td().Class("held-error").Text(h.Error),
-			)
-		}
-		held = app.Section().Class("panel").ID("sync-held").DataSet("count", len(st.Held)).Aria("label", "Judgments the server refused").Body(
-			app.H2().Body(app.Text("Refused by the server"), app.Span().Class("tag bad").Text(fmt.Sprint(len(st.Held)))),
-			app.P().Class("muted").Text("These judgments are kept in this browser and still count here, but the server did not take them, for the reason it gave. "+
-				"Fix the cause (for example the device's clock) and send them again, or download them for your lead."),
-			app.Div().Class("table-scroll").Body(app.Table().Body(
-				app.THead().Body(app.Tr().Body(app.Th().Text("Item"), app.Th().Text("Kind"), app.Th().Text("Made"), app.Th().Text("The server's reason"))),
-				app.TBody().Body(rows...),
-			)),
-			app.Div().Class("row").Body(
-				app.Button().ID("held-retry").Text("Send them again").OnClick(p.onRetryHeld),
-				app.Button().ID("held-download").Text("Download them").OnClick(p.onDownloadHeld),
-			),
-		)
-	}
-	return app.Div().Class("stack").Body(
-		app.If(st.Stopped != "", app.Div().Class("notice bad").Role("alert").ID("sync-stopped").Text(st.Stopped)),
-		held,
-	)
-}
-
-func (p *labelPage) onRetryHeld(ctx app.Context, e app.Event) {
-	ctx.Async(func() {
-		err := syncer.retryHeld()
-		p.ctx.Dispatch(func(ctx app.Context) {
-			if err != nil {
-				p.errMsg = "Could not send them again: " + err.Error()
-				return
-			}
-			p.showToast(ctx, "Sending them again")
-		})
-	})
-}
-
-// onDownloadHeld offers the refused judgments as JSON lines: each line the
-// judgment in the API's event form with the server's reason.
-func (p *labelPage) onDownloadHeld(ctx app.Context, e app.Event) {
-	var buf strings.Builder
-	for _, h := range syncer.status().Held {
-		line := map[string]any{"id": h.ID, "status": h.Status, "error": h.Error}
-		if d, err := snapshot.Unmarshal(h.Record); err == nil && len(d.Judgments) > 0 {
-			line["event"] = wire.FromJudgment(d.Judgments[0])
-		}
-		b, _ := json.Marshal(line)
-		buf.Write(b)
-		buf.WriteByte('\n')
-	}
-	browser.Download("refused-judgments.jsonl", "application/x-ndjson", []byte(buf.String()))
 }
