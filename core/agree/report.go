@@ -98,6 +98,10 @@ type Report struct {
 	Length *LengthBias `json:"length_bias"`
 	// Findings are the notable results in plain words, most important first.
 	Findings []string `json:"findings"`
+	// AI audits each AI rater (kind "ai") against the human consensus: agreement,
+	// Cohen's κ, position and length bias, the pairs they disagree on most (ai.go).
+	// Left out without AI raters (so reports of people alone keep their bytes).
+	AI []AIAudit `json:"ai_audit,omitempty"`
 }
 
 // KindReport is the quality of the labels of one judgment kind (and rating axis).
@@ -494,6 +498,8 @@ func Analyze(items []feedback.Item, raters []feedback.Rater, js []feedback.Judgm
 		rep.Length = c.lengthBias()
 	}
 	rep.Findings = findings(rep)
+	rep.AI = AuditAI(items, raters, js)
+	rep.Findings = append(rep.Findings, aiFindings(rep.AI, opt.Level)...)
 	return rep
 }
 

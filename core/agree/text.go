@@ -193,6 +193,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		p("\n")
 	}
+	writeAI(p, r.AI)
 	return ew.err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"prefer/core/ask"
 	"prefer/core/lm"
 	"prefer/core/rng"
 	"prefer/core/wire"
@@ -110,3 +111,41 @@ type badParam struct {
 }
 
 func (e *badParam) Error() string { return fmt.Sprintf("%s: %s", e.param, e.msg) }
+
+// JudgeModel serves one of Prefer's built-in judges (package ask): it reads the
+// judge prompt of `prefer judge` and answers with an explanation and a verdict.
+// It is deterministic: every answer of a request is the same.
+type JudgeModel struct {
+	Judge ask.Builtin
+	Score ask.Scorer
+}
+
+// Fingerprint names the judge.
+func (m *JudgeModel) Fingerprint() string { return "fp_" + m.Judge.Name }
+
+// Answer judges the conversation's system and last user message.
+func (m *JudgeModel) Answer(ctx context.Context, msgs []wire.ChatMessage, c lm.CompleteConfig, seed uint64, onDelta func(lm.Delta) bool) (int, []lm.Answer, error) {
+	var system, user string
+	for _, msg := range msgs {
+		switch msg.Role {
+		case "system", "developer":
+			system = string(msg.Content)
+		case "user":
+			user = string(msg.Content)
+		}
+	}
+	if user == "" {
+		return 0, nil, &badParam{param: "messages", msg: "no user message: the judge reads the judge prompt in the last user message"}
+	}
+	text := m.Judge.Answer(m.Score, system, user)
+	promptTokens := len(strings.Fields(system)) + len(strings.Fields(user))
+	n := max(c.N, 1)
+	answers := make([]lm.Answer, n)
+	for i := range answers {
+		answers[i] = lm.Answer{Text: text, Tokens: len(strings.Fields(text)), Finish: "stop"}
+		if onDelta != nil && onDelta(lm.Delta{Choice: i, Text: text, Finish: "stop"}) {
+			break
+		}
+	}
+	return promptTokens, answers, nil
+}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"prefer/core/ask"
+	"prefer/core/demo"
 	"prefer/core/lm"
 	"prefer/core/snapshot"
 	"prefer/server/api"
@@ -84,6 +86,7 @@ func (f *llmFlags) config(web fs.FS) (api.LLMConfig, []string, error) {
 	} else {
 		notes = append(notes, "warning: this build has no static/web/ref-lm.snap: /v1/ serves no reference language model")
 	}
+	cfg.Models = append(cfg.Models, judgeModels()...)
 	for _, file := range f.lms {
 		s, _, err := readSnapshot(file)
 		if err != nil {
@@ -163,4 +166,24 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// judgeModels are the built-in judges (core/ask.Builtins) with the demo domain's
+// checklist.
+func judgeModels() []api.ServedModel {
+	var out []api.ServedModel
+	for _, b := range ask.Builtins {
+		out = append(out, api.ServedModel{Name: b.Name, Description: b.Description, Model: &api.JudgeModel{Judge: b, Score: demoChecklist}})
+	}
+	return out
+}
+
+// demoChecklist is demo.Checklist as an ask.Scorer.
+func demoChecklist(prompt, answer string) (float64, []string, bool) {
+	s, checks, known := demo.Checklist(prompt, answer)
+	out := make([]string, len(checks))
+	for i, c := range checks {
+		out[i] = fmt.Sprintf("%s (%+g)", c.What, c.Points)
+	}
+	return s, out, known
 }
