@@ -38,17 +38,18 @@ func (c *context) positionBias() *PositionBias {
 		if !ok {
 			continue
 		}
+		all.n++
+		all.left += b2i(won)
+		if j.Rater == "" {
+			continue // the panel's only (see anonPrefix)
+		}
 		x := per[j.Rater]
 		if x == nil {
 			x = &cnt{}
 			per[j.Rater] = x
 		}
 		x.n++
-		all.n++
-		if won {
-			x.left++
-			all.left++
-		}
+		x.left += b2i(won)
 	}
 	if all.n == 0 {
 		return nil
@@ -56,7 +57,7 @@ func (c *context) positionBias() *PositionBias {
 	stats := func(rater string, x cnt) PositionStats {
 		p := BinomialTest(x.left, x.n, 0.5)
 		return PositionStats{Rater: rater, Decided: x.n, LeftWins: x.left, LeftShare: share(x.left, x.n),
-			P: Float(p), Biased: p < c.opt.Level}
+			P: Float(p), Biased: p < c.opt.Level, Possible: p >= c.opt.Level && p < WatchLevel}
 	}
 	pb := &PositionBias{PositionStats: stats("", all), Raters: []PositionStats{}}
 	for _, id := range sortedKeys(per) {
@@ -121,12 +122,16 @@ func (c *context) lengthBias() *LengthBias {
 		d := float64(la - lb)
 		it := c.ix[j.Item]
 		gold := pairGold(it, j.A, j.B) // 0: A better, 1: B better, −1 unknown
-		x := per[j.Rater]
-		if x == nil {
-			x = &acc{}
-			per[j.Rater] = x
+		tally := []*acc{&all}
+		if j.Rater != "" { // else the panel's only (see anonPrefix)
+			x := per[j.Rater]
+			if x == nil {
+				x = &acc{}
+				per[j.Rater] = x
+			}
+			tally = append(tally, x)
 		}
-		for _, s := range [2]*acc{x, &all} {
+		for _, s := range tally {
 			s.n++
 			s.longer += b2i(longer)
 			// Both orientations: (A−B, A won) and (B−A, B won).

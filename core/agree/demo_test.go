@@ -1,6 +1,7 @@
 package agree
 
 import (
+	"strings"
 	"testing"
 
 	"prefer/core/demo"
@@ -59,4 +60,77 @@ func TestDemoPanel(t *testing.T) {
 			t.Log(f)
 		}
 	}
+}
+
+// lessonPanel is the lesson's "realistic crowd" (app/lesson_page.go, seed 7): r10
+// prefers the left answer and r12 is the spammer.
+const lessonPanel = "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"
+
+// withoutGold returns a copy of items with every gold utility and gold answer
+// removed: what real data looks like.
+func withoutGold(items []feedback.Item) []feedback.Item {
+	out := make([]feedback.Item, len(items))
+	for i, it := range items {
+		it.GoldBest = ""
+		it.Responses = append([]feedback.Response(nil), it.Responses...)
+		for k := range it.Responses {
+			it.Responses[k].Gold = nil
+		}
+		out[i] = it
+	}
+	return out
+}
+
+// TestLessonFindings: the Quality page names the lesson's spammer (0.7 s per
+// judgment) and its left-picker (67% left) from signals real data has — time per
+// judgment, the position rate with its binomial test, agreement with the consensus —
+// and still does with every gold utility removed. (Issue 12: neither was named.)
+func TestLessonFindings(t *testing.T) {
+	ps, err := demo.ParseProfiles(lessonPanel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := demo.Generate(demo.Config{Seed: 7, Raters: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gold := range []bool{true, false} {
+		items := d.Items
+		if !gold {
+			items = withoutGold(items)
+		}
+		rep := Analyze(items, d.Raters, d.Judgments, Options{})
+		all := strings.Join(rep.Findings, "\n")
+		spam := finding(rep, "rater r12 takes")
+		if spam == "" || !strings.Contains(spam, "too fast") {
+			t.Errorf("gold %v: no finding names the spammer r12 as too fast:\n%s", gold, all)
+		}
+		if left := finding(rep, "rater r10 (left wins 67% of 57"); left == "" {
+			t.Errorf("gold %v: no finding names the left-picker r10:\n%s", gold, all)
+		}
+		k := kindOf(t, rep, feedback.KindCompare)
+		r12 := raterOf(t, k, "r12")
+		// The lesson's spammer answers in about 0.7 s where the others take 9-14 s.
+		if !r12.TooFast || !(r12.SecondsMedian < 1) || !(r12.PanelSeconds > 8) {
+			t.Errorf("gold %v: r12 %+v", gold, r12)
+		}
+		for _, rs := range k.Raters {
+			if rs.Rater != "r12" && rs.TooFast {
+				t.Errorf("gold %v: %s flagged too fast (median %s s, panel %s s)", gold, rs.Rater, rs.SecondsMedian, rs.PanelSeconds)
+			}
+		}
+		if !gold && strings.Contains(all, "gold") && !strings.Contains(all, "no gold") {
+			t.Errorf("findings without gold mention gold:\n%s", all)
+		}
+	}
+}
+
+// finding returns the first finding of r that contains s.
+func finding(r *Report, s string) string {
+	for _, f := range r.Findings {
+		if strings.Contains(f, s) {
+			return f
+		}
+	}
+	return ""
 }

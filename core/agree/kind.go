@@ -1,9 +1,11 @@
 package agree
 
 import (
+	"fmt"
 	"math"
-	"prefer/core/num"
 	"sort"
+
+	"prefer/core/num"
 )
 
 // refs holds, for every label of a table, what it is compared with.
@@ -14,6 +16,17 @@ type refs struct {
 }
 
 func (t *table) rated() bool { return t.kind == "rate" }
+
+// named returns the number of raters of t with an id (not anonymous).
+func (t *table) named() int {
+	n := 0
+	for _, id := range t.raters {
+		if !anonymous(id) {
+			n++
+		}
+	}
+	return n
+}
 
 // references computes the leave-one-out consensus and quality of every label of t.
 func (t *table) references() refs {
@@ -84,13 +97,42 @@ func (c *context) kindReport(t *table) KindReport {
 	}
 	rf := t.references()
 	kr.Agreement = c.agreement(t)
-	ds, dsAcc := c.dawidSkene(t)
+	kr.Notes = []string{}
+	var ds *DSReport
+	dsAcc := make([]float64, len(t.raters))
+	for i := range dsAcc {
+		dsAcc[i] = math.NaN()
+	}
+	switch {
+	case kr.PairableUnits == 0:
+		kr.Notes = append(kr.Notes, "Every unit was labeled by one rater only, so agreement, agreement with the consensus and Dawid–Skene cannot be computed: they compare raters on the same units. Collect overlapping labels (a project with overlap 2 or more) to measure them.")
+	case kr.PairableUnits < MinFlagN:
+		kr.Notes = append(kr.Notes, fmt.Sprintf("Only %d units were labeled by two or more raters: too few to fit Dawid–Skene (it needs %d), and agreement rests on those few units.", kr.PairableUnits, MinFlagN))
+	default:
+		ds, dsAcc = c.dawidSkene(t)
+	}
 	kr.DawidSkene = ds
 	kr.Raters = c.raterStats(t, rf, dsAcc)
 	kr.Fatigue = c.fatigue(t, rf)
 	kr.Drift = c.drift(t, rf)
 	kr.Groups = c.groups(t, rf)
+	if kr.Fatigue == nil && kr.Drift == nil {
+		kr.Notes = append(kr.Notes, "The judgments carry no session positions and fewer than two distinct times, so fatigue and drift cannot be measured.")
+	}
+	if t.gold != nil && !t.anyGold() {
+		kr.Notes = append(kr.Notes, "No unit has a known answer (gold), so gold accuracy cannot be computed; quality rests on agreement between raters.")
+	}
 	return kr
+}
+
+// anyGold reports whether any unit of t has a known answer or a gold utility.
+func (t *table) anyGold() bool {
+	for u := range t.units {
+		if t.gold[u] >= 0 || !math.IsNaN(t.goldVal[u]) {
+			return true
+		}
+	}
+	return false
 }
 
 // unitValues returns, per unit, the values of the latest labels (for α).
@@ -144,6 +186,9 @@ func (c *context) agreement(t *table) Agreement {
 		for x := 0; x < len(l); x++ {
 			for y := x + 1; y < len(l); y++ {
 				a, b := t.obs[l[x]], t.obs[l[y]] // a.rater < b.rater
+				if anonymous(t.raters[a.rater]) || anonymous(t.raters[b.rater]) {
+					continue
+				}
 				key := [2]int{a.rater, b.rater}
 				tab := pairs[key]
 				if tab == nil {
@@ -179,7 +224,7 @@ func (c *context) agreement(t *table) Agreement {
 			Kappa: Float(r.Kappa), SE: Float(r.SE), SE0: Float(r.SE0), Z: Float(r.Z), P: Float(r.P),
 			Po: Float(r.Po), Pe: Float(r.Pe),
 		}
-		if len(t.raters) == 2 {
+		if t.named() == 2 {
 			two := ck
 			two.Table = make([][]int, K)
 			for i := range two.Table {
@@ -234,17 +279,34 @@ func (c *context) dawidSkene(t *table) (*DSReport, []float64) {
 	if err != nil {
 		return nil, acc
 	}
-	copy(acc, res.Accuracy)
+	// A rater's accuracy is estimated from the units they share with others; with
+	// none, it would only echo the prior.
+	shares := make([]bool, len(t.raters))
+	for _, l := range t.latest {
+		if len(l) >= 2 {
+			for _, i := range l {
+				shares[t.obs[i].rater] = true
+			}
+		}
+	}
+	for r := range acc {
+		if shares[r] {
+			acc[r] = res.Accuracy[r]
+		}
+	}
 	rep := &DSReport{
 		Iterations: res.Iter, Converged: res.Converged, LogLik: Float(res.LogLik),
-		Prior: num.Floats(res.Prior), Raters: make([]DSRater, len(t.raters)), Units: make([]UnitPosterior, len(t.units)),
+		Prior: num.Floats(res.Prior), Raters: []DSRater{}, Units: make([]UnitPosterior, len(t.units)),
 	}
 	for r, id := range t.raters {
+		if anonymous(id) {
+			continue
+		}
 		conf := make([][]Float, K)
 		for k := range conf {
 			conf[k] = num.Floats(res.Confusion[r][k])
 		}
-		rep.Raters[r] = DSRater{Rater: id, Accuracy: Float(res.Accuracy[r]), Confusion: conf}
+		rep.Raters = append(rep.Raters, DSRater{Rater: id, Accuracy: Float(acc[r]), Confusion: conf})
 	}
 	counts := t.unitCounts()
 	var majN, majAgree, goldN, dsGold, mvGold int
@@ -303,17 +365,22 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 		labels, units, consN, consOK, goldN, goldOK int
 		absErr, score, mean, gscore, gval           []float64
 		seqQ, q, seqS, s                            []float64
+		secs                                        []float64
 		secSum                                      float64
 		secN                                        int
 		lastJ                                       int
+		own, cons                                   map[float64]int // labels compared with a consensus: the rater's, the consensus's
+		byLabel                                     []int           // labels per label index
 	}
 	a := make([]acc, R)
 	for r := range a {
 		a[r].lastJ = -1
+		a[r].own, a[r].cons, a[r].byLabel = map[float64]int{}, map[float64]int{}, make([]int, len(t.labels))
 	}
 	for i, o := range t.obs {
 		x := &a[o.rater]
 		x.labels++
+		x.byLabel[o.label]++
 		if t.own[i] == i {
 			x.units++
 		}
@@ -322,6 +389,8 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 			if o.value == rf.cons[i] {
 				x.consOK++
 			}
+			x.own[o.value]++
+			x.cons[rf.cons[i]]++
 		}
 		if !math.IsNaN(rf.consMean[i]) {
 			x.absErr = append(x.absErr, math.Abs(o.value-rf.consMean[i]))
@@ -349,6 +418,7 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 			if s := c.seconds(o.j); !math.IsNaN(s) {
 				x.secSum += s
 				x.secN++
+				x.secs = append(x.secs, s)
 				if seq >= 1 {
 					x.seqS = append(x.seqS, float64(seq))
 					x.s = append(x.s, s)
@@ -356,8 +426,19 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 			}
 		}
 	}
-	out := make([]RaterStats, R)
+	medians := make([]float64, R)
+	totals := make([]int, len(t.labels))
+	for r := range a {
+		medians[r] = median(a[r].secs)
+		for l, n := range a[r].byLabel {
+			totals[l] += n
+		}
+	}
+	out := make([]RaterStats, 0, R)
 	for r, id := range t.raters {
+		if anonymous(id) {
+			continue
+		}
 		x := &a[r]
 		rs := RaterStats{
 			Rater: id, Group: c.group[id], Labels: x.labels, Units: x.units,
@@ -383,9 +464,97 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 		rs.SecondsSlope, rs.SecondsP = Float(100*b), Float(p)
 		rs.Slows = b > 0 && p < c.opt.Level && len(x.s) >= MinFlagN
 		rs.Fatigued = rs.QualityFalls || rs.Slows
-		out[r] = rs
+		c.chanceStats(&rs, x.consOK, x.consN, x.own, x.cons)
+		rs.SecondsMedian, rs.PanelSeconds = Float(medians[r]), Float(othersMedian(medians, r))
+		rs.TooFast = len(x.secs) >= MinFlagN && (rs.SecondsMedian < TooFastSeconds ||
+			rs.PanelSeconds.Valid() && rs.SecondsMedian < Float(TooFastRatio)*rs.PanelSeconds)
+		t.straightLining(&rs, x.byLabel, totals)
+		out = append(out, rs)
 	}
 	return out
+}
+
+// chanceStats fills the rater's agreement with the consensus against chance: the
+// chance agreement Σ_v p_rater(v)·p_consensus(v), Cohen's κ against the consensus, and
+// the one-sided binomial p-value of agreeing at least ok times in n by chance.
+func (c *context) chanceStats(rs *RaterStats, ok, n int, own, cons map[float64]int) {
+	rs.ConsensusChance, rs.ConsensusKappa, rs.ConsensusP = NaN, NaN, NaN
+	if n == 0 {
+		return
+	}
+	keys := make([]float64, 0, len(own))
+	for v := range own {
+		keys = append(keys, v)
+	}
+	sort.Float64s(keys) // a fixed summation order
+	var pe float64
+	for _, v := range keys {
+		pe += float64(own[v]) / float64(n) * float64(cons[v]) / float64(n)
+	}
+	po := float64(ok) / float64(n)
+	rs.ConsensusChance = Float(pe)
+	if pe < 1 {
+		rs.ConsensusKappa = Float((po - pe) / (1 - pe))
+	}
+	rs.ConsensusP = Float(BinomialUpper(ok, n, pe))
+	rs.AtChance = n >= MinFlagN && rs.ConsensusKappa.Valid() && rs.ConsensusKappa < ChanceKappa &&
+		(!rs.ConsensusP.Valid() || rs.ConsensusP >= WatchLevel)
+}
+
+// straightLining fills the rater's most frequent label, its share, the other raters'
+// share of it, and the straight-lining flag. Labels that mean nothing on their own
+// (compare's first and second, every rank label) are not counted.
+func (t *table) straightLining(rs *RaterStats, mine, totals []int) {
+	rs.TopShare, rs.OthersShare = NaN, NaN
+	meaningful := func(l int) bool {
+		switch t.kind {
+		case "compare":
+			return t.labels[l] == LabelTie || t.labels[l] == LabelBothBad
+		case "rank":
+			return false
+		}
+		return true
+	}
+	top, n, others := -1, 0, 0
+	for l, k := range mine {
+		n += k
+		others += totals[l] - k
+		if meaningful(l) && (top < 0 || k > mine[top]) {
+			top = l
+		}
+	}
+	if top < 0 || n == 0 || mine[top] == 0 {
+		return
+	}
+	rs.TopLabel, rs.TopShare = t.labels[top], share(mine[top], n)
+	rs.OthersShare = share(totals[top]-mine[top], others)
+	rs.StraightLines = n >= MinFlagN && rs.TopShare >= StraightShare &&
+		(!rs.OthersShare.Valid() || rs.OthersShare <= StraightOthers)
+}
+
+// median returns the median of x (NaN when empty); x is not modified.
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// othersMedian is the median of the other raters' medians (NaN when none has one).
+func othersMedian(medians []float64, r int) float64 {
+	var o []float64
+	for k, m := range medians {
+		if k != r && !math.IsNaN(m) {
+			o = append(o, m)
+		}
+	}
+	return median(o)
 }
 
 func mean(x []float64) float64 {

@@ -191,6 +191,17 @@ func TestDistributions(t *testing.T) {
 		}
 		near(t, "binomial p=0.2", BinomialTest(7, 20, 0.2), want, 1e-12)
 	}
+	// One-sided upper tail P(X ≥ k) = 1 − CDF(k−1), gonum's.
+	for _, c := range []struct {
+		k, n int
+		p    float64
+	}{{8, 15, 0.48}, {0, 10, 0.3}, {10, 10, 0.3}, {38, 57, 0.5}, {30, 40, 0.25}} {
+		want := 1.0
+		if c.k > 0 {
+			want = distuv.Binomial{N: float64(c.n), P: c.p}.Survival(float64(c.k - 1))
+		}
+		near(t, "binomial upper", BinomialUpper(c.k, c.n, c.p), want, 1e-11)
+	}
 	for _, c := range []struct {
 		x  float64
 		df int

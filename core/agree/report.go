@@ -10,9 +10,38 @@ import (
 // MinFlagN is the fewest observations a flag is raised on: a rater's fatigue flags
 // need that many labels (or timed judgments) with a session position, the length
 // effect that many comparisons with gold (else the plain test of ½ is used), a drift
-// flag that many labels in every window, and the "lowest Dawid–Skene accuracy" finding
-// that many pairable units. Below it the statistics are still reported.
+// flag that many labels in every window, the "lowest Dawid–Skene accuracy" finding
+// that many pairable units, the speed, chance-level and straight-lining flags that
+// many (timed) labels. Below it the statistics are still reported.
 const MinFlagN = 20
+
+// WatchLevel is the significance level of the second tier of per-rater findings: a
+// rater whose position-bias test reaches it but not Options.Level "may" favour one
+// side, and the finding says how many raters would reach it by chance.
+const WatchLevel = 0.05
+
+// Thresholds of the rater findings that have no test (docs/quality.md gives the
+// reasons):
+const (
+	// TooFastRatio: a rater is too fast when their median time per judgment is below
+	// this share of the median of the other raters' medians …
+	TooFastRatio = 1.0 / 3
+	// TooFastSeconds: … or below this many seconds whatever the others do.
+	TooFastSeconds = 2.0
+	// ChanceKappa: agreement with the consensus is at chance level when Cohen's κ of
+	// the rater against the consensus is below this ("slight" or worse in Landis &
+	// Koch 1977) and the one-sided binomial test of beating chance has p ≥ WatchLevel.
+	ChanceKappa = 0.2
+	// StraightShare: a rater straight-lines when one label makes up at least this
+	// share of their labels …
+	StraightShare = 0.9
+	// StraightOthers: … while the other raters give that label at most this share of
+	// the time (a label everyone uses that often is the data, not the rater).
+	StraightOthers = 0.6
+	// DSGap: the "lowest Dawid–Skene accuracy" finding names a rater only when their
+	// accuracy is at least this far below the median of the others'.
+	DSGap = 0.1
+)
 
 // Options chooses what Analyze computes. The zero value means the defaults.
 type Options struct {
@@ -143,6 +172,9 @@ type KindReport struct {
 	Drift *Drift `json:"drift"`
 	// Groups compares rater groups; null with fewer than two groups.
 	Groups *GroupDiff `json:"groups"`
+	// Notes say in plain words which figures of this kind the data cannot give and
+	// why (one rater per unit, too few shared units, no gold, no times).
+	Notes []string `json:"notes"`
 }
 
 // Agreement holds the agreement coefficients of one kind. All but
@@ -227,14 +259,43 @@ type RaterStats struct {
 	// GoldCorr is the Pearson correlation of the rater's scores with the rated
 	// responses' gold utilities (rate only).
 	GoldCorr Float `json:"gold_corr"`
+	// ConsensusChance is the agreement with the consensus that chance alone would
+	// give: Σ_v p_rater(v)·p_consensus(v) over the labels compared with a consensus
+	// (the rater's own label mix against the consensus's). ConsensusKappa is Cohen's κ
+	// of the rater against the consensus, (consensus − chance)/(1 − chance);
+	// ConsensusP the one-sided exact binomial p-value of agreeing at least this often
+	// by chance. AtChance is true when agreement is at chance level: at least
+	// MinFlagN labels with a consensus, κ < ChanceKappa and p ≥ WatchLevel.
+	ConsensusChance Float `json:"consensus_chance"`
+	ConsensusKappa  Float `json:"consensus_kappa"`
+	ConsensusP      Float `json:"consensus_p"`
+	AtChance        bool  `json:"at_chance"`
 	// DSAccuracy is the Dawid–Skene accuracy Σ_k π_k θ[k][k]: the probability that the
-	// rater's label is the true class.
+	// rater's label is the true class. Null when the rater shares no unit with another
+	// rater, or when the kind has too few shared units to fit the model (see Notes).
 	DSAccuracy Float `json:"ds_accuracy"`
 	// SelfAgreement is the share of agreeing pairs among the rater's repeated labels of
 	// the same unit.
 	SelfAgreement Float `json:"self_agreement"`
-	// Seconds is the mean time spent per judgment, in seconds (judgments with a time).
-	Seconds Float `json:"seconds"`
+	// Seconds is the mean time spent per judgment, in seconds (judgments with a time);
+	// SecondsMedian the median; PanelSeconds the median of the other raters' medians.
+	// TooFast is true when the median is below TooFastRatio of the panel's, or below
+	// TooFastSeconds, over at least MinFlagN timed judgments: too fast to have read
+	// what was judged.
+	Seconds       Float `json:"seconds"`
+	SecondsMedian Float `json:"seconds_median"`
+	PanelSeconds  Float `json:"panel_seconds_median"`
+	TooFast       bool  `json:"too_fast"`
+	// TopLabel is the rater's most frequent label and TopShare its share of their
+	// labels; OthersShare is the other raters' share of that label. StraightLines is
+	// true when TopShare ≥ StraightShare over at least MinFlagN labels while
+	// OthersShare ≤ StraightOthers (or no one else labeled): the same answer whatever
+	// the question. Compare labels first and second (which response id sorts first)
+	// and all rank labels carry no meaning of their own and are not counted.
+	TopLabel      string `json:"top_label"`
+	TopShare      Float  `json:"top_share"`
+	OthersShare   Float  `json:"others_share"`
+	StraightLines bool   `json:"straight_lines"`
 	// QualitySlope is the least-squares change of quality (1 when a label matches the
 	// gold answer, or failing that the consensus, else 0) per 100 positions in the
 	// session; QualityP its two-sided p-value.
@@ -305,8 +366,10 @@ type PositionStats struct {
 	LeftShare Float  `json:"left_share"`      // left_wins / decided
 	// P is the two-sided exact binomial p-value of left_share = ½.
 	P Float `json:"p"`
-	// Biased is true when p < level.
-	Biased bool `json:"biased"`
+	// Biased is true when p < level; Possible when level ≤ p < WatchLevel (a weaker
+	// sign, which the findings word as such).
+	Biased   bool `json:"biased"`
+	Possible bool `json:"possible"`
 }
 
 // LengthBias says whether raters favour the longer response.

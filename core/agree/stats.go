@@ -165,6 +165,25 @@ func BinomialTest(k, n int, p float64) float64 {
 	return sum
 }
 
+// BinomialUpper returns the one-sided p-value of the exact binomial test of at least k
+// successes in n trials against success probability p:
+//
+//	P(X ≥ k) = Σ_{i=k..n} C(n,i) pⁱ (1−p)ⁿ⁻ⁱ.
+//
+// It returns NaN when n ≤ 0, k is outside 0..n or p is outside (0, 1).
+func BinomialUpper(k, n int, p float64) float64 {
+	if n <= 0 || k < 0 || k > n || !(p > 0 && p < 1) {
+		return math.NaN()
+	}
+	lp, lq := num.Log(p), num.Log(1-p)
+	ln1 := lgamma(float64(n) + 1)
+	var sum float64
+	for i := k; i <= n; i++ {
+		sum += num.Exp(ln1 - lgamma(float64(i)+1) - lgamma(float64(n-i)+1) + float64(i)*lp + float64(n-i)*lq)
+	}
+	return min(sum, 1)
+}
+
 // ChiSquareTest returns Pearson's χ² statistic of independence for a contingency table
 // (rows × columns of counts), its degrees of freedom and p-value. Rows and columns that
 // sum to zero are dropped first. df is 0 and p NaN when fewer than two rows or columns

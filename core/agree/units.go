@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode"
 
 	"prefer/core/feedback"
@@ -89,6 +90,25 @@ func sortedJudgments(js []feedback.Judgment) []feedback.Judgment {
 	}
 	return out
 }
+
+// anonPrefix starts the internal rater id of a judgment without a rater. Each such
+// judgment counts as its own unknown rater — imported data such as HH-RLHF names no
+// raters, and its judgments may come from many people — so two of them on one unit
+// are two raters' labels, never one rater's repeat. Anonymous raters are left out of
+// every per-rater list (and of Cohen's κ); their labels count in the panel's figures.
+const anonPrefix = "\x00"
+
+// raterKey is the rater id a judgment's labels are filed under.
+func raterKey(j *feedback.Judgment) string {
+	if j.Rater != "" {
+		return j.Rater
+	}
+	return anonPrefix + j.ID
+}
+
+// anonymous reports whether a rater id of a table stands for a judgment without a
+// rater.
+func anonymous(id string) bool { return strings.HasPrefix(id, anonPrefix) }
 
 // builder collects the labels of one table.
 type builder struct {
@@ -184,7 +204,7 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 			default:
 				continue
 			}
-			cmp.add(u, jd.Rater, l, float64(l), j)
+			cmp.add(u, raterKey(jd), l, float64(l), j)
 		case feedback.KindRank:
 			if !validRanking(jd) {
 				continue
@@ -197,7 +217,7 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 					if r[a] != u.Responses[0] {
 						l = 1
 					}
-					rnk.add(u, jd.Rater, l, float64(l), j)
+					rnk.add(u, raterKey(jd), l, float64(l), j)
 				}
 			}
 		case feedback.KindRate:
@@ -212,7 +232,7 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 			}
 			u := Unit{Key: jd.Item + "|" + jd.Response + "|" + jd.Axis, Item: jd.Item, Responses: []string{jd.Response}, Axis: jd.Axis}
 			b.labels[jd.Score] = true
-			b.add(u, jd.Rater, jd.Score, float64(jd.Score), j) // label fixed below
+			b.add(u, raterKey(jd), jd.Score, float64(jd.Score), j) // label fixed below
 		case feedback.KindThumb:
 			if jd.Response == "" || (jd.Score != 1 && jd.Score != -1) {
 				continue
@@ -221,7 +241,7 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 			if jd.Score == 1 {
 				l = 1
 			}
-			thm.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, jd.Rater, l, float64(l), j)
+			thm.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
 		case feedback.KindFlag:
 			if jd.Response == "" || jd.Category == "" {
 				continue
@@ -231,7 +251,7 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 				l = len(flagCats)
 				flagCats = append(flagCats, jd.Category)
 			}
-			flg.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, jd.Rater, l, float64(l), j)
+			flg.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
 		}
 	}
 	flg.t.labels = flagCats
