@@ -78,9 +78,11 @@ test-native:
 	PREFER_REQUIRE_PG=1 PREFER_REQUIRE_INTEROP=1 PREFER_REQUIRE_BROWSER=1 PREFER_LONG_TESTS=1 \
 	PREFER_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m ./...
 
-# The core again under wasm (Node), including the short runs of its fuzz corpora.
+# The core again under wasm (Node), including the short runs of its fuzz corpora,
+# and the worker's jobs (app/work: the parity cases, the pinned runs) as the
+# browser runs them.
 test-wasm:
-	$(WASMENV) $(GO) test -count=1 -timeout 20m -exec="$(WASMEXEC)" ./core/...
+	$(WASMENV) $(GO) test -count=1 -timeout 20m -exec="$(WASMEXEC)" ./core/... ./app/work/...
 
 test: deps check build
 	$(MAKE) test-native

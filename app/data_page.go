@@ -250,7 +250,7 @@ func (p *dataPage) onImport(ctx app.Context, e app.Event) {
 		name, data, err := browser.ReadFile(file)
 		if err == nil {
 			var res *jobs.Result
-			res, err = wb.Run("Importing "+name, jobs.Request{Kind: jobs.KindImport, Params: &jobs.Params{Format: format, Name: name, Data: data}}, nil)
+			res, err = wb.Run("Importing "+name, jobs.Request{Kind: jobs.KindImport, Import: &jobs.ImportParams{Format: format, Name: name, Data: data}}, nil)
 			if err == nil {
 				msg := fmt.Sprintf("Imported %s: %d items, %d judgments.", name, int(res.Summary["items"]), int(res.Summary["judgments"]))
 				if n := int(res.Summary["skipped"]); n > 0 {
@@ -269,7 +269,7 @@ func (p *dataPage) loadLibraryAsync(ctx app.Context) { ctx.Async(func() { p.load
 func (p *dataPage) onExport(ctx app.Context, e app.Event) {
 	format := p.exportFormat
 	ctx.Async(func() {
-		res, err := wb.Run("Exporting", jobs.Request{Kind: jobs.KindExport, Params: &jobs.Params{Format: format}}, nil)
+		res, err := wb.Run("Exporting", jobs.Request{Kind: jobs.KindExport, Export: &jobs.ExportParams{Format: format}}, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				p.say(err.Error(), true)

@@ -21,15 +21,16 @@ func lessonStates(tb testing.TB) map[string][]byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	run := func(state []byte, kind string, p jobs.Params) []byte {
-		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
+	run := func(state []byte, req jobs.Request) []byte {
+		req.Snapshot = state
+		res, err := work.Run(&req)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return res.Snapshot
 	}
-	sim := run(nil, jobs.KindSimulate, jobs.Params{Seed: 7})
-	trained := run(sim, jobs.KindTrainRM, jobs.Params{Seed: 1})
+	sim := run(nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7}})
+	trained := run(sim, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1}})
 	return map[string][]byte{"demo": demo, "simulated": sim, "trained": trained}
 }
 

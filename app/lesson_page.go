@@ -98,10 +98,10 @@ func readLesson(v view) lessonState {
 	return st
 }
 
-func (p *lessonPage) run(ctx app.Context, title string, kind string, params jobs.Params, then func(ctx app.Context)) {
+func (p *lessonPage) run(ctx app.Context, title string, req jobs.Request, then func(ctx app.Context)) {
 	p.errMsg = ""
 	ctx.Async(func() {
-		_, err := wb.Run(title, jobs.Request{Kind: kind, Params: &params}, nil)
+		_, err := wb.Run(title, req, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil {
 				if err != ErrCanceled {
@@ -118,34 +118,35 @@ func (p *lessonPage) run(ctx app.Context, title string, kind string, params jobs
 }
 
 func (p *lessonPage) simulate(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "Simulating raters", jobs.KindSimulate, jobs.Params{Seed: lessonSeed, Panel: lessonPanels[p.panel].spec}, then)
+	p.run(ctx, "Simulating raters", jobs.Request{Kind: jobs.KindSimulate,
+		Simulate: &jobs.SimulateParams{Seed: lessonSeed, Panel: lessonPanels[p.panel].spec}}, then)
 }
 
 func (p *lessonPage) train(ctx app.Context, then func(app.Context)) {
 	// Held out by pair: the policy is optimized on these same prompts, so the
 	// question is how well the model ranks their answers.
-	p.run(ctx, "Training the reward model", jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"}, then)
+	p.run(ctx, "Training the reward model", jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1, SplitBy: "pair"}}, then)
 }
 
 func (p *lessonPage) optimize(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "Optimizing the policy", jobs.KindOptimize,
-		jobs.Params{Seed: 1, Algo: "ppo", Betas: []float64{betaWeak, betaStrong}, Steps: lessonSteps, Prefix: "lesson"}, then)
+	p.run(ctx, "Optimizing the policy", jobs.Request{Kind: jobs.KindOptimize,
+		Optimize: &jobs.OptimizeParams{Seed: 1, Algo: "ppo", Betas: []float64{betaWeak, betaStrong}, Steps: lessonSteps, Prefix: "lesson"}}, then)
 }
 
 func (p *lessonPage) sweep(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "Sweeping β", jobs.KindSweep, jobs.Params{Seed: 1}, then)
+	p.run(ctx, "Sweeping β", jobs.Request{Kind: jobs.KindSweep, Sweep: &jobs.SweepParams{Seed: 1}}, then)
 }
 
 // lmSample lets the pretrained transformer answer the evaluation prompts.
 func (p *lessonPage) lmSample(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "The pretrained transformer", jobs.KindSampleLM, jobs.Params{Seed: 1, Prefix: lmLessonPrefix}, then)
+	p.run(ctx, "The pretrained transformer", jobs.Request{Kind: jobs.KindSampleLM, SampleLM: &jobs.SampleLMParams{Seed: 1, Prefix: lmLessonPrefix}}, then)
 }
 
 // lmOptimize runs PPO on the transformer at the moderate β and at β ≈ 0.
 func (p *lessonPage) lmOptimize(ctx app.Context, then func(app.Context)) {
-	p.run(ctx, "PPO on the transformer", jobs.KindOptimizeLM, jobs.Params{Seed: 1, Algo: "ppo",
-		Betas: []float64{lmBetaModerate, lmBetaZero}, Steps: p.lmSteps, Prompts: lmLessonPrompts, Samples: lmLessonSamples,
-		LR: lmLessonLR, Prefix: lmLessonPrefix}, then)
+	p.run(ctx, "PPO on the transformer", jobs.Request{Kind: jobs.KindOptimizeLM, OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: "ppo",
+		Betas: []float64{lmBetaModerate, lmBetaZero}, Steps: p.lmSteps, Prompts: new(lmLessonPrompts), Samples: lmLessonSamples,
+		LR: lmLessonLR, Prefix: lmLessonPrefix}}, then)
 }
 
 // all runs every step in order.
@@ -372,9 +373,9 @@ func (p *lessonPage) stepSamples(st lessonState) app.UI {
 
 // samplesView lists before/after samples of two runs (same prompts).
 func samplesView(weak, strong *snapshot.Run) app.UI {
-	ws, _ := weak.Config["samples"].([]any)
+	ws := runExamples(weak)
 	byItem := map[string]map[string]any{}
-	if ss, ok := strong.Config["samples"].([]any); ok {
+	if ss := runExamples(strong); ss != nil {
 		for _, x := range ss {
 			if m, ok := x.(map[string]any); ok {
 				byItem[str(m["item"])] = m

@@ -18,17 +18,28 @@ import (
 // HTML text (one raw node each, as the charts are): go-app element builders
 // compile to much more wasm per element, and the UI binary has a size budget.
 
+// runExamples returns the before/after examples a run records (Config
+// "examples"; states saved before the key was named so hold them under "samples",
+// where runs now keep the number of samples per prompt).
+func runExamples(r *snapshot.Run) []any {
+	if ex, ok := r.Config["examples"].([]any); ok {
+		return ex
+	}
+	ex, _ := r.Config["samples"].([]any)
+	return ex
+}
+
 // isLMRun reports whether r optimized the generative policy.
 func isLMRun(r *snapshot.Run) bool {
 	return r.Kind == "optimize" && str(r.Config["policy"]) == "lm"
 }
 
-// samplesOfRun returns a run's samples (Config["samples"]).
+// samplesOfRun returns a run's before/after examples (runExamples) as maps.
 func samplesOfRun(r *snapshot.Run) []map[string]any {
 	if r == nil {
 		return nil
 	}
-	ss, _ := r.Config["samples"].([]any)
+	ss := runExamples(r)
 	out := make([]map[string]any, 0, len(ss))
 	for _, x := range ss {
 		if m, ok := x.(map[string]any); ok {

@@ -8,6 +8,7 @@ import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"prefer/app/jobs"
+	"prefer/core/policy"
 	"prefer/core/snapshot"
 )
 
@@ -56,7 +57,7 @@ func (p *policyPage) OnMount(ctx app.Context) {
 	if app.Window().URL().Query().Get("kind") == kindLM {
 		p.kind = kindLM
 	}
-	p.cand = policySettings{algo: "ppo", beta: "0.1", steps: "200", n: "4"}
+	p.cand = policySettings{algo: "ppo", beta: "0.1", n: "4"} // steps: the core's default (placeholder)
 	p.lm = policySettings{algo: "ppo", beta: fmt.Sprint(lmBetaModerate), steps: fmt.Sprint(lmLessonSteps),
 		prompts: fmt.Sprint(lmLessonPrompts), samples: fmt.Sprint(lmLessonSamples), lr: fmt.Sprint(lmLessonLR), n: "4"}
 	p.mount(ctx)
@@ -74,23 +75,25 @@ func (p *policyPage) settings() *policySettings {
 
 func (p *policyPage) run(ctx app.Context) {
 	c := p.settings()
-	params := jobs.Params{Seed: 1, Algo: c.algo, Betas: []float64{parseFloat(c.beta, 0.1)}, TargetKL: parseFloat(c.target, 0),
-		Steps: int(parseUint(c.steps, 200)), N: int(parseUint(c.n, 4)), Prefix: "policy-" + c.algo}
-	kind, title := jobs.KindOptimize, "Optimizing the policy"
+	betas := []float64{parseFloat(c.beta, 0.1)}
+	prefix := "policy-" + c.algo
+	req, title := jobs.Request{Kind: jobs.KindOptimize, Optimize: &jobs.OptimizeParams{Seed: 1, Algo: c.algo, Betas: betas,
+		TargetKL: parseFloat(c.target, 0), Steps: int(parseUint(c.steps, 0)), N: int(parseUint(c.n, 4)), Prefix: prefix}}, "Optimizing the policy"
 	if p.kind == kindLM {
-		kind, title = jobs.KindOptimizeLM, "Optimizing the transformer"
-		params.Steps = int(parseUint(c.steps, lmLessonSteps))
-		params.Prompts, params.Samples = int(parseUint(c.prompts, lmLessonPrompts)), int(parseUint(c.samples, lmLessonSamples))
-		params.LR, params.Reward, params.Prefix = parseFloat(c.lr, lmLessonLR), c.reward, "policy-lm-"+c.algo
+		prefix = "policy-lm-" + c.algo
+		req, title = jobs.Request{Kind: jobs.KindOptimizeLM, OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: c.algo, Betas: betas,
+			TargetKL: parseFloat(c.target, 0), Steps: int(parseUint(c.steps, lmLessonSteps)), N: int(parseUint(c.n, 4)),
+			Prompts: new(int(parseUint(c.prompts, lmLessonPrompts))), Samples: int(parseUint(c.samples, lmLessonSamples)),
+			LR: parseFloat(c.lr, lmLessonLR), Reward: c.reward, Prefix: prefix}}, "Optimizing the transformer"
 	}
 	p.errMsg = ""
 	ctx.Async(func() {
-		_, err := wb.Run(title, jobs.Request{Kind: kind, Params: &params}, nil)
+		_, err := wb.Run(title, req, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
 			}
-			p.shown = params.Prefix + "-1"
+			p.shown = prefix + "-1"
 		})
 	})
 }
@@ -98,7 +101,7 @@ func (p *policyPage) run(ctx app.Context) {
 func (p *policyPage) sweep(ctx app.Context) {
 	p.errMsg = ""
 	ctx.Async(func() {
-		_, err := wb.Run("Sweeping β", jobs.Request{Kind: jobs.KindSweep, Params: &jobs.Params{Seed: 1}}, nil)
+		_, err := wb.Run("Sweeping β", jobs.Request{Kind: jobs.KindSweep, Sweep: &jobs.SweepParams{Seed: 1}}, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
@@ -250,19 +253,28 @@ func (p *policyPage) kindButton(kind, title string) app.UI {
 func (p *policyPage) fields(idp string, c *policySettings) []app.UI {
 	a, lm := c.algo, p.kind == kindLM
 	sampled := lm && a != "dpo" && a != "ipo"
+	// An empty steps field of the candidate policy runs the core's default.
+	steps := "off"
+	if !lm {
+		steps = fmt.Sprint(policy.DefaultSteps)
+		if a == "dpo" || a == "ipo" {
+			steps = fmt.Sprint(policy.DefaultDPOSteps)
+		}
+	}
 	specs := []struct {
 		id, label string
 		v         *string
 		step      float64
 		show      bool
+		empty     string // the placeholder
 	}{
-		{"beta", "β (KL price)", &c.beta, 0.01, a != "bon"},
-		{"target", "or target KL (nats)", &c.target, 0.1, a == "ppo" || a == "rloo" || a == "exact" && !lm},
-		{"n", "N", &c.n, 1, a == "bon"},
-		{"steps", "Steps", &c.steps, 1, a != "bon" && a != "exact"},
-		{"prompts", "Prompts per step", &c.prompts, 1, sampled},
-		{"samples", "Answers per prompt", &c.samples, 1, sampled},
-		{"lr", "Learning rate", &c.lr, 0.0001, lm && a != "bon"},
+		{"beta", "β (KL price)", &c.beta, 0.01, a != "bon", "off"},
+		{"target", "or target KL (nats)", &c.target, 0.1, a == "ppo" || a == "rloo" || a == "exact" && !lm, "off"},
+		{"n", "N", &c.n, 1, a == "bon", "off"},
+		{"steps", "Steps", &c.steps, 1, a != "bon" && a != "exact", steps},
+		{"prompts", "Prompts per step", &c.prompts, 1, sampled, "off"},
+		{"samples", "Answers per prompt", &c.samples, 1, sampled, "off"},
+		{"lr", "Learning rate", &c.lr, 0.0001, lm && a != "bon", "off"},
 	}
 	var out []app.UI
 	for _, f := range specs {
@@ -272,7 +284,7 @@ func (p *policyPage) fields(idp string, c *policySettings) []app.UI {
 		v, id := f.v, idp+f.id
 		out = append(out, app.Div().Class("field").Body(
 			app.Label().For(id).Text(f.label),
-			app.Input().Type("number").ID(id).Step(f.step).Min(0).Value(*v).Placeholder("off").Style("width", "6rem").
+			app.Input().Type("number").ID(id).Step(f.step).Min(0).Value(*v).Placeholder(f.empty).Style("width", "6rem").
 				OnInput(func(ctx app.Context, e app.Event) { *v = ctx.JSSrc().Get("value").String() }, id),
 		))
 	}
@@ -317,7 +329,7 @@ func policyResults(r *snapshot.Run) app.UI {
 
 // singleSamples lists the before/after samples of one run.
 func singleSamples(r *snapshot.Run) app.UI {
-	ss, _ := r.Config["samples"].([]any)
+	ss := runExamples(r)
 	var rows []app.UI
 	for i, x := range ss {
 		if i >= 6 {

@@ -62,7 +62,7 @@ func (p *qualityPage) refresh(ctx app.Context, v view) {
 	p.version = v.Version
 	ver := v.Version
 	ctx.Async(func() {
-		res, err := wb.Run("Measuring agreement", jobs.Request{Kind: jobs.KindAgree, Params: &jobs.Params{Seed: 1}}, nil)
+		res, err := wb.Run("Measuring agreement", jobs.Request{Kind: jobs.KindAgree, Agree: &jobs.AgreeParams{Seed: 1}}, nil)
 		var rep agree.Report
 		if err == nil {
 			err = json.Unmarshal(res.File, &rep)

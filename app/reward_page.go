@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -32,10 +33,11 @@ func (p *rewardPage) OnMount(ctx app.Context) {
 func (p *rewardPage) OnDismount() { p.dismount() }
 
 func (p *rewardPage) train(ctx app.Context) {
-	params := jobs.Params{Family: p.family, Seed: parseUint(p.seed, 1), Holdout: parseFloat(p.holdout, 0.2)}
+	// A hold-out of 0 trains on everything (nil would be the default 0.2).
+	params := jobs.TrainRMParams{Family: p.family, Seed: parseUint(p.seed, 1), Holdout: new(parseFloat(p.holdout, 0.2))}
 	p.errMsg = ""
 	ctx.Async(func() {
-		_, err := wb.Run("Training the reward model", jobs.Request{Kind: jobs.KindTrainRM, Params: &params}, nil)
+		_, err := wb.Run("Training the reward model", jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &params}, nil)
 		p.ctx.Dispatch(func(ctx app.Context) {
 			if err != nil && err != ErrCanceled {
 				p.errMsg = err.Error()
@@ -165,8 +167,16 @@ func rewardResults(run *snapshot.Run) app.UI {
 	)
 }
 
+// diagnostics returns the list key of a training run's diagnostics (the layout of
+// reward.TrainingRun).
+func diagnostics(run *snapshot.Run, key string) []any {
+	d, _ := run.Config["diagnostics"].(map[string]any)
+	list, _ := d[key].([]any)
+	return list
+}
+
 func featureTable(run *snapshot.Run) app.UI {
-	fs, _ := run.Config["features"].([]any)
+	fs := slices.Concat(diagnostics(run, "top_positive"), diagnostics(run, "top_negative"))
 	if len(fs) == 0 {
 		return app.P().Class("muted").Text("Feature weights are shown for linear models.")
 	}
@@ -178,7 +188,7 @@ func featureTable(run *snapshot.Run) app.UI {
 		if w < 0 {
 			cls = "tag bad"
 		}
-		rows = append(rows, app.Tr().Body(app.Td().Class("mono").Text(str(m["name"])), app.Td().Class("num").Body(app.Span().Class(cls).Text(fmtNum(w, 3))), app.Td().Class("num").Text(fmtNum(num(m["count"]), 0))))
+		rows = append(rows, app.Tr().Body(app.Td().Class("mono").Text(str(m["ngram"])), app.Td().Class("num").Body(app.Span().Class(cls).Text(fmtNum(w, 3))), app.Td().Class("num").Text(fmtNum(num(m["count"]), 0))))
 	}
 	return app.Div().Body(
 		app.H3().Text("What drives the reward"),
@@ -187,16 +197,15 @@ func featureTable(run *snapshot.Run) app.UI {
 }
 
 func disagreementsTable(run *snapshot.Run) app.UI {
-	ds, _ := run.Config["disagreements"].([]any)
 	var rows []app.UI
-	for _, x := range ds {
+	for _, x := range diagnostics(run, "disagreements") {
 		m, _ := x.(map[string]any)
 		rows = append(rows, app.Tr().Body(
 			app.Td().Text(str(m["prompt"])),
-			app.Td().Text(str(m["winner"])),
-			app.Td().Text(str(m["loser"])),
+			app.Td().Text(str(m["chosen_text"])),
+			app.Td().Text(str(m["rejected_text"])),
 			app.Td().Class("mono").Text(str(m["rater"])),
-			app.Td().Class("num").Text(pct(num(m["p_winner"]))),
+			app.Td().Class("num").Text(pct(num(m["p_chosen"]))),
 		))
 	}
 	return app.Section().Class("panel").ID("rm-disagreements").Body(

@@ -106,3 +106,28 @@ func TestForbiddenRule(t *testing.T) {
 		}
 	}
 }
+
+// domainFree are the algorithm packages of core that must not import the demo
+// domain (core/demo): what an algorithm needs of a domain comes in through its
+// inputs (for core/policy, the Env's features and gold). Their tests may use the
+// demo domain as data. core/lm is not among them: its reference model is
+// pretrained on the demo grammar, and lm.DemoEnv wires the domain in for its callers.
+var domainFree = []string{"agree", "feedback", "formats", "num", "policy", "reward", "rng", "snapshot", "wire"}
+
+func TestAlgorithmsDoNotImportDemo(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("needs the go command; the native run of this test covers it")
+	}
+	for _, name := range domainFree {
+		// Without -test: the package's own (non-test) dependencies.
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "prefer/core/"+name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		for _, pkg := range strings.Fields(string(out)) {
+			if pkg == "prefer/core/demo" {
+				t.Errorf("core/%s depends on core/demo: inject what it needs of the domain through its inputs", name)
+			}
+		}
+	}
+}

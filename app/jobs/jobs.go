@@ -18,25 +18,26 @@ import (
 // Request is one job for the worker. Kind selects the job. The working state is
 // Snapshot (the encoded state as stored) merged with Delta (an encoded snapshot of
 // what changed since, usually new judgments); see State. The field named after the
-// kind holds its parameters.
+// kind holds its parameters (nil: every parameter at its default).
 type Request struct {
-	Kind     string  `msgpack:"kind"`
-	Snapshot []byte  `msgpack:"snapshot,omitempty"`
-	Delta    []byte  `msgpack:"delta,omitempty"`
-	Params   *Params `msgpack:"params,omitempty"`
+	Kind     string `msgpack:"kind" json:"kind"`
+	Snapshot []byte `msgpack:"snapshot,omitempty" json:"-"`
+	Delta    []byte `msgpack:"delta,omitempty" json:"-"`
 	// Ref is the reference language model of the generative-policy jobs: an
 	// encoded snapshot holding a model of family "lm" (static/web/ref-lm.snap,
 	// fetched by the UI). Without it they look for a model named "ref-lm" in the
 	// state.
-	Ref []byte `msgpack:"ref,omitempty"`
-}
+	Ref []byte `msgpack:"ref,omitempty" json:"-"`
 
-// Param returns the request's parameters (zero when none were given).
-func (r *Request) Param() Params {
-	if r.Params == nil {
-		return Params{}
-	}
-	return *r.Params
+	Simulate   *SimulateParams   `msgpack:"simulate,omitempty" json:"simulate,omitempty"`
+	TrainRM    *TrainRMParams    `msgpack:"train_rm,omitempty" json:"train_rm,omitempty"`
+	Optimize   *OptimizeParams   `msgpack:"optimize,omitempty" json:"optimize,omitempty"`
+	Sweep      *SweepParams      `msgpack:"sweep,omitempty" json:"sweep,omitempty"`
+	Import     *ImportParams     `msgpack:"import,omitempty" json:"import,omitempty"`
+	Export     *ExportParams     `msgpack:"export,omitempty" json:"export,omitempty"`
+	Agree      *AgreeParams      `msgpack:"agree,omitempty" json:"agree,omitempty"`
+	OptimizeLM *OptimizeLMParams `msgpack:"optimize_lm,omitempty" json:"optimize_lm,omitempty"`
+	SampleLM   *SampleLMParams   `msgpack:"sample_lm,omitempty" json:"sample_lm,omitempty"`
 }
 
 // State decodes the request's working state: Snapshot merged with Delta.
@@ -125,45 +126,102 @@ const (
 	KindSampleLM = "sample-lm"
 )
 
-// Params are the parameters of every job kind; each kind reads its own fields and
-// documents their defaults.
-type Params struct {
-	Seed uint64 `msgpack:"seed"`
+// The parameters of each job kind. Every default is the core's (the package
+// named on each field), the same as the prefer command's that does the same
+// work, so that a zero field and an unset flag mean the same thing. A field whose
+// zero is a meaningful value (a hold-out fraction of 0, all prompts, γ = 0) is a
+// pointer: nil takes the default, a pointer to 0 means 0.
 
-	// simulate
-	Items   int    `msgpack:"items,omitempty"`   // prompts; default 60
-	Panel   string `msgpack:"panel,omitempty"`   // demo.ParseProfiles spec; default demo.DefaultPanel
-	Overlap int    `msgpack:"overlap,omitempty"` // raters per item; default 3
+// SimulateParams are the parameters of KindSimulate (`prefer demo`).
+type SimulateParams struct {
+	Seed    uint64 `msgpack:"seed" json:"seed"`
+	Items   int    `msgpack:"items,omitempty" json:"items,omitempty"`     // prompts; default 60 (demo.Config)
+	Panel   string `msgpack:"panel,omitempty" json:"panel,omitempty"`     // demo.ParseProfiles spec; default demo.DefaultPanel
+	Overlap int    `msgpack:"overlap,omitempty" json:"overlap,omitempty"` // raters per item; default 3, at most the panel's size
+}
 
-	// train-rm, optimize, sweep
-	Family  string  `msgpack:"family,omitempty"`   // reward family: linear (default), mlp, tabular, ensemble
-	Holdout float64 `msgpack:"holdout,omitempty"`  // held-out fraction; default 0.2
-	SplitBy string  `msgpack:"split_by,omitempty"` // "item" (default for feature models) or "pair"
+// TrainRMParams are the parameters of KindTrainRM (`prefer train-rm`).
+type TrainRMParams struct {
+	Seed   uint64 `msgpack:"seed" json:"seed"`
+	Family string `msgpack:"family,omitempty" json:"family,omitempty"` // tabular, linear (default), mlp or ensemble (reward.Config)
+	// Holdout is the fraction of the data held out for the reported metrics:
+	// nil for the default 0.2, 0 for none (train on everything).
+	Holdout *float64 `msgpack:"holdout,omitempty" json:"holdout,omitempty"`
+	SplitBy string   `msgpack:"split_by,omitempty" json:"split_by,omitempty"` // "item" (default for feature models) or "pair"
+}
 
-	// optimize
-	Algo     string    `msgpack:"algo,omitempty"`      // ppo (default), rloo, exact, bon, dpo, ipo
-	Betas    []float64 `msgpack:"betas,omitempty"`     // one run per β; default [0.1]
-	TargetKL float64   `msgpack:"target_kl,omitempty"` // adaptive β toward this KL (ppo, rloo, exact)
-	Steps    int       `msgpack:"steps,omitempty"`     // default 200
-	N        int       `msgpack:"n,omitempty"`         // best-of-N's N; default 4
-	Prefix   string    `msgpack:"prefix,omitempty"`    // name prefix of the runs and models; default "policy" ("policy-lm" for optimize-lm)
+// OptimizeParams are the parameters of KindOptimize (`prefer optimize`,
+// policy.OptimizeConfig): one run per β.
+type OptimizeParams struct {
+	Seed      uint64    `msgpack:"seed" json:"seed"`
+	Algo      string    `msgpack:"algo" json:"algo"`                               // exact, ppo, rloo, dpo, ipo or bon (required)
+	Reward    string    `msgpack:"reward,omitempty" json:"reward,omitempty"`       // policy.ChooseReward's spec; default the last stored reward model
+	Betas     []float64 `msgpack:"betas,omitempty" json:"betas,omitempty"`         // one run per β; default one run at the default β (0.1)
+	TargetKL  float64   `msgpack:"target_kl,omitempty" json:"target_kl,omitempty"` // adaptive β toward this KL (exact, ppo, rloo)
+	Steps     int       `msgpack:"steps,omitempty" json:"steps,omitempty"`         // default policy.DefaultSteps (ppo, rloo), policy.DefaultDPOSteps (dpo, ipo)
+	Samples   int       `msgpack:"samples,omitempty" json:"samples,omitempty"`     // responses per prompt per step; default 4
+	LR        float64   `msgpack:"lr,omitempty" json:"lr,omitempty"`               // default 0.1 (ppo, dpo, ipo), 0.2 (rloo)
+	N         int       `msgpack:"n,omitempty" json:"n,omitempty"`                 // best-of-N's N; default 4
+	Diversity float64   `msgpack:"diversity,omitempty" json:"diversity,omitempty"` // entropy bonus α; default 0
+	Gamma     *float64  `msgpack:"gamma,omitempty" json:"gamma,omitempty"`         // PPO's discount γ; nil for 1
+	Lambda    *float64  `msgpack:"lambda,omitempty" json:"lambda,omitempty"`       // PPO's GAE λ; nil for 0.95
+	Prefix    string    `msgpack:"prefix,omitempty" json:"prefix,omitempty"`       // name prefix of the runs and models; default "policy"
+}
 
-	// optimize-lm (also Algo: ppo (default), rloo, dpo, ipo or bon; Betas; TargetKL;
-	// Steps, default 60; N; Prefix), sample-lm (Reward, Prefix)
-	Prompts   int     `msgpack:"prompts,omitempty"`    // prompts per step; default 16
-	Samples   int     `msgpack:"samples,omitempty"`    // responses per prompt per step; default 4
-	LR        float64 `msgpack:"lr,omitempty"`         // learning rate; default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo)
-	MaxTokens int     `msgpack:"max_tokens,omitempty"` // longest response in tokens; default 48
-	// Reward is what the language model is optimized against: "" the state's
-	// reward model (the last stored model that scores any text: linear, mlp,
-	// ensemble or head), "gold" the demo domain's true utility (for comparison),
-	// or the name of a stored model.
-	Reward string `msgpack:"reward,omitempty"`
+// SweepParams are the parameters of KindSweep (`prefer sweep`,
+// policy.SweepConfig).
+type SweepParams struct {
+	Seed      uint64    `msgpack:"seed" json:"seed"`
+	Algo      string    `msgpack:"algo,omitempty" json:"algo,omitempty"`           // exact (default), ppo, rloo (β sweeps) or bon (N sweep)
+	Reward    string    `msgpack:"reward,omitempty" json:"reward,omitempty"`       // as OptimizeParams.Reward
+	Betas     []float64 `msgpack:"betas,omitempty" json:"betas,omitempty"`         // default policy.DefaultBetas
+	Ns        []int     `msgpack:"ns,omitempty" json:"ns,omitempty"`               // bon; default policy.DefaultNs
+	Steps     int       `msgpack:"steps,omitempty" json:"steps,omitempty"`         // per point of ppo and rloo; default policy.DefaultSteps
+	Diversity float64   `msgpack:"diversity,omitempty" json:"diversity,omitempty"` // entropy bonus α at every point
+}
 
-	// import, export
-	Format string `msgpack:"format,omitempty"`
-	Name   string `msgpack:"name,omitempty"` // file name, for messages
-	Data   []byte `msgpack:"data,omitempty"`
+// ImportParams are the parameters of KindImport (`prefer import --skip-bad`).
+type ImportParams struct {
+	Format string `msgpack:"format" json:"format"`
+	Name   string `msgpack:"name,omitempty" json:"name,omitempty"` // file name, for messages
+	Data   []byte `msgpack:"data,omitempty" json:"data,omitempty"`
+}
+
+// ExportParams are the parameters of KindExport (`prefer export`).
+type ExportParams struct {
+	Format string `msgpack:"format" json:"format"`
+}
+
+// AgreeParams are the parameters of KindAgree (`prefer agree --json`, its other
+// options at their defaults, which are agree.Options').
+type AgreeParams struct {
+	Seed uint64 `msgpack:"seed" json:"seed"` // the group-difference permutation test's
+}
+
+// OptimizeLMParams are the parameters of KindOptimizeLM (`prefer optimize
+// --policy lm`, lm.OptimizeConfig): one run per β.
+type OptimizeLMParams struct {
+	Seed     uint64    `msgpack:"seed" json:"seed"`
+	Algo     string    `msgpack:"algo" json:"algo"`                               // ppo, rloo, dpo, ipo or bon (required)
+	Reward   string    `msgpack:"reward,omitempty" json:"reward,omitempty"`       // lm.ChooseReward's spec
+	Betas    []float64 `msgpack:"betas,omitempty" json:"betas,omitempty"`         // one run per β; default one run at the default β (0.1)
+	TargetKL float64   `msgpack:"target_kl,omitempty" json:"target_kl,omitempty"` // adaptive β toward this KL (ppo, rloo)
+	Steps    int       `msgpack:"steps,omitempty" json:"steps,omitempty"`         // default lm.DefaultSteps
+	// Prompts per step: nil for lm.DefaultPrompts, 0 for all.
+	Prompts   *int    `msgpack:"prompts,omitempty" json:"prompts,omitempty"`
+	Samples   int     `msgpack:"samples,omitempty" json:"samples,omitempty"`       // responses per prompt per step; default 4
+	N         int     `msgpack:"n,omitempty" json:"n,omitempty"`                   // best-of-N's N; default 4
+	LR        float64 `msgpack:"lr,omitempty" json:"lr,omitempty"`                 // default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo)
+	MaxTokens int     `msgpack:"max_tokens,omitempty" json:"max_tokens,omitempty"` // longest response in tokens; default 48
+	Diversity float64 `msgpack:"diversity,omitempty" json:"diversity,omitempty"`   // entropy bonus α; default 0
+	Prefix    string  `msgpack:"prefix,omitempty" json:"prefix,omitempty"`         // default "policy-lm"
+}
+
+// SampleLMParams are the parameters of KindSampleLM.
+type SampleLMParams struct {
+	Seed   uint64 `msgpack:"seed" json:"seed"`
+	Reward string `msgpack:"reward,omitempty" json:"reward,omitempty"` // as OptimizeLMParams.Reward (measured only)
+	Prefix string `msgpack:"prefix,omitempty" json:"prefix,omitempty"` // the run is Prefix + RunLMSamples; default "policy-lm"
 }
 
 // Run and model names the pages look for.

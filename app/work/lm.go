@@ -20,12 +20,9 @@ import (
 // optimizers of core/policy through lm.Optimize — the same call as `prefer optimize
 // --policy lm`, so the same settings and seed give the same run bit for bit.
 
-// Defaults of the generative-policy jobs (those of the CLI).
 const (
-	lmSteps   = 60
-	lmPrompts = 16
-	lmPrefix  = "policy-lm"
-	lmShown   = 8 // samples shown side by side
+	lmPrefix = "policy-lm" // default Params.Prefix of the generative-policy jobs
+	lmShown  = 8           // samples shown side by side
 )
 
 // refLM decodes the reference language model of a request: Request.Ref, else a
@@ -56,36 +53,15 @@ func refLM(req *jobs.Request, s *snapshot.Snapshot) (*lm.LM, string, error) {
 	return l, m.Name + " (" + where + ")", nil
 }
 
-// lmEnv resolves the reward of a generative-policy job (Params.Reward). needProxy
-// says whether the job cannot do without one (everything but DPO and IPO).
-func lmEnv(s *snapshot.Snapshot, p jobs.Params, needProxy bool) (policy.Env, string, error) {
-	var m *snapshot.Model
-	switch p.Reward {
-	case "gold":
-		if !lm.DemoItems(s.Items) {
-			return policy.Env{}, "", errors.New("the gold reward of generated text is known only for the demo domain's prompts: optimize against the reward model instead")
-		}
-		return lm.DemoEnv(s.Items, demo.Gold), "gold (the true quality)", nil
-	case "":
-		if m = lm.DefaultReward(s); m == nil {
-			if !needProxy {
-				return lm.DemoEnv(s.Items, nil), "none (DPO/IPO learn from the pairs)", nil
-			}
-			if sm := s.Model(jobs.ModelRM); sm != nil {
-				return policy.Env{}, "", fmt.Errorf("the reward model is %s: it only scores answers it has seen, and the transformer writes new ones; train a linear or MLP reward model (Reward page)", sm.Family)
-			}
-			return policy.Env{}, "", errors.New("train a reward model first (Reward page, linear or MLP): the transformer is optimized against it")
-		}
-	default:
-		if m = s.Model(p.Reward); m == nil {
-			return policy.Env{}, "", fmt.Errorf("there is no model %q in the state to use as the reward", p.Reward)
-		}
-	}
-	r, err := lm.TextReward(m)
+// lmEnv resolves the reward of a generative-policy job (Params.Reward) with
+// lm.ChooseReward, the rule of `prefer optimize --policy lm`. needProxy says
+// whether the job cannot do without one (everything but DPO and IPO).
+func lmEnv(s *snapshot.Snapshot, spec string, seed uint64, ref *lm.LM, needProxy bool) (policy.Env, *lm.RewardChoice, error) {
+	ch, err := lm.ChooseReward(s, spec, ref, seed, needProxy)
 	if err != nil {
-		return policy.Env{}, "", err
+		return policy.Env{}, nil, err
 	}
-	return lm.DemoEnv(s.Items, r), fmt.Sprintf("%s (stored %s reward model)", m.Name, m.Family), nil
+	return lm.DemoEnv(s.Items, ch.Reward), ch, nil
 }
 
 func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
@@ -93,31 +69,30 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := req.Param()
-	algo := orDefault(p.Algo, "ppo")
+	p := params(req.OptimizeLM)
 	report(jobs.Progress{Phase: "loading the transformer", Step: 0, Total: 1})
 	ref, refName, err := refLM(req, s)
 	if err != nil {
 		return nil, err
 	}
-	env, rewardName, err := lmEnv(s, p, algo != "dpo" && algo != "ipo")
+	env, ch, err := lmEnv(s, p.Reward, p.Seed, ref, p.Algo != "dpo" && p.Algo != "ipo")
 	if err != nil {
 		return nil, err
 	}
 	betas := p.Betas
 	if len(betas) == 0 {
-		betas = []float64{0.1}
+		betas = []float64{0}
 	}
-	steps := p.Steps
-	if steps == 0 {
-		steps = lmSteps
-	}
-	if algo == "bon" {
+	steps := p.Steps // for the progress bar: what lm.Optimize will take
+	switch {
+	case p.Algo == "bon":
 		steps = 1
+	case steps == 0:
+		steps = lm.DefaultSteps
 	}
-	prompts := p.Prompts
-	if prompts == 0 {
-		prompts = lmPrompts
+	prompts := lm.DefaultPrompts
+	if p.Prompts != nil {
+		prompts = *p.Prompts
 	}
 	prefix := orDefault(p.Prefix, lmPrefix)
 	delta := &snapshot.Snapshot{}
@@ -126,9 +101,12 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	total := steps * len(betas)
 	var runs []*snapshot.Run
 	for bi, beta := range betas {
-		phase := fmt.Sprintf("%s at β = %g", strings.ToUpper(algo), beta)
-		if p.TargetKL > 0 {
-			phase = fmt.Sprintf("%s toward KL %g", strings.ToUpper(algo), p.TargetKL)
+		phase := strings.ToUpper(p.Algo)
+		switch {
+		case p.TargetKL > 0:
+			phase += fmt.Sprintf(" toward KL %g", p.TargetKL)
+		case beta > 0:
+			phase += fmt.Sprintf(" at β = %g", beta)
 		}
 		report(jobs.Progress{Phase: phase + ": sampling the reference", Step: bi * steps, Total: total})
 		progress := func(step int, m policy.Metrics) bool {
@@ -138,35 +116,22 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 			}})
 			return true
 		}
-		res, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: algo,
-			KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL}, Steps: steps, Prompts: prompts, Samples: p.Samples,
-			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, Seed: p.Seed, Progress: progress})
+		res, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: p.Algo,
+			KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL}, Steps: p.Steps, Prompts: prompts, Samples: p.Samples,
+			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, Diversity: p.Diversity, Seed: p.Seed, Progress: progress})
 		if err != nil {
 			return nil, err
 		}
 		name := fmt.Sprintf("%s-%d", prefix, bi+1)
 		run := &res.Run
-		run.Name = name
-		run.Config["algo"] = algo
-		run.Config["reward"] = rewardName
-		run.Config["ref"] = refName
-		run.Config["beta"] = beta
-		run.Config["samples"] = lmSamples(res.EvalItems, &res.Before, &res.After, lmShown)
+		if _, ok := run.Config["beta"]; !ok { // best-of-N has no β of its own
+			run.Config["beta"] = beta
+		}
+		run.Config["examples"] = lmSamples(res.EvalItems, &res.Before, &res.After, lmShown)
 		run.Config["mix_before"] = mixMap(res.Before.Mix)
 		run.Config["mix_after"] = mixMap(res.After.Mix)
-		if algo != "bon" {
-			metrics := map[string]float64{}
-			for k, v := range run.Summary {
-				if !math.IsNaN(v) && !math.IsInf(v, 0) {
-					metrics[k] = v
-				}
-			}
-			m := res.Policy.LM.ToSnapshot(name, metrics)
-			m.Run = name
-			s.PutModel(m)
-			delta.Models = append(delta.Models, m)
-		}
 		run.Config["findings"] = lmFindings(run, res.Before.Mix, res.After.Mix, p.TargetKL > 0)
+		jobs.Merge(delta, res.Record(s, name, name, ch, refName))
 		runs = append(runs, run)
 		for k, v := range run.Summary {
 			summary[name+"."+k] = v
@@ -174,11 +139,9 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		notes = append(notes, run.Notes...)
 	}
 	if len(runs) > 1 {
-		runs[len(runs)-1].Config["comparison"] = lmComparison(runs[0], runs[len(runs)-1])
-	}
-	for _, run := range runs {
-		s.PutRun(*run)
-		delta.Runs = append(delta.Runs, *run)
+		last := runs[len(runs)-1]
+		last.Config["comparison"] = lmComparison(runs[0], last) // the map s and delta hold too
+
 	}
 	out, err := finish(s, delta)
 	if err != nil {
@@ -196,13 +159,13 @@ func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := req.Param()
+	p := params(req.SampleLM)
 	report(jobs.Progress{Phase: "answering the prompts", Step: 0, Total: 1})
 	ref, refName, err := refLM(req, s)
 	if err != nil {
 		return nil, err
 	}
-	env, rewardName, err := lmEnv(s, p, false)
+	env, ch, err := lmEnv(s, p.Reward, p.Seed, ref, false)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +175,8 @@ func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		Name: orDefault(p.Prefix, lmPrefix) + jobs.RunLMSamples,
 		Kind: "lm-samples",
 		Seed: p.Seed,
-		Config: map[string]any{"policy": "lm", "ref": refName, "ref_hash": ref.Hash(), "reward": rewardName,
-			"samples": lmSamples(items, &before, nil, lmShown), "mix": mixMap(before.Mix)},
+		Config: map[string]any{"policy": "lm", "ref": refName, "ref_hash": ref.Hash(), "reward": ch.Name,
+			"examples": lmSamples(items, &before, nil, lmShown), "mix": mixMap(before.Mix)},
 		Summary: map[string]float64{"prompts": float64(len(items)), "gold": nan0(before.Gold), "reward": nan0(before.Proxy)},
 	}
 	msg := fmt.Sprintf("The pretrained transformer answered %d prompts, one sampled answer each: %s. Their mean gold reward is %s (a concise right answer scores 2, a wrong one −2, unsafe compliance −3).",
@@ -395,4 +358,13 @@ func lmComparison(a, b *snapshot.Run) string {
 		msg += "."
 	}
 	return strings.TrimSpace(msg)
+}
+
+// strs converts strings to a run configuration value.
+func strs(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"prefer/app/jobs"
+	"prefer/app/work/parity"
 	"prefer/core/lm"
 	"prefer/core/policy"
 	"prefer/core/snapshot"
@@ -55,8 +56,10 @@ func runReq(tb testing.TB, req jobs.Request) (*jobs.Result, *snapshot.Snapshot) 
 // lessonState is a small demo state with a trained linear reward model.
 func lessonState(tb testing.TB) []byte {
 	tb.Helper()
-	_, state := run(tb, nil, jobs.KindSimulate, jobs.Params{Seed: 7, Items: 20, Panel: "expert,polite,verbose", Overlap: 3})
-	_, state = run(tb, state, jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"})
+	state, err := parity.Input("trained", Run)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return state
 }
 
@@ -67,8 +70,8 @@ func lessonState(tb testing.TB) []byte {
 func TestOptimizeLMMatchesCore(t *testing.T) {
 	state := lessonState(t)
 	refData := shippedRef(t)
-	p := jobs.Params{Seed: 3, Algo: "ppo", Betas: []float64{0.5, 0.001}, Steps: 2, Prompts: 2, Samples: 2, MaxTokens: 16, LR: 1e-3, Prefix: "t-lm"}
-	res, s := runReq(t, jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: refData, Params: &p})
+	p := jobs.OptimizeLMParams{Seed: 3, Algo: "ppo", Betas: []float64{0.5, 0.001}, Steps: 2, Prompts: new(2), Samples: 2, MaxTokens: 16, LR: 1e-3, Prefix: "t-lm"}
+	res, s := runReq(t, jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: refData, OptimizeLM: &p})
 
 	in, err := snapshot.Unmarshal(state)
 	if err != nil {
@@ -89,7 +92,7 @@ func TestOptimizeLMMatchesCore(t *testing.T) {
 	env := lm.DemoEnv(in.Items, proxy)
 	for i, beta := range p.Betas {
 		want, err := lm.Optimize(ref, in.Items, in.Judgments, env, lm.OptimizeConfig{Algo: "ppo", KL: policy.KLConfig{Beta: beta},
-			Steps: p.Steps, Prompts: p.Prompts, Samples: p.Samples, LR: p.LR, MaxTokens: p.MaxTokens, Seed: p.Seed})
+			Steps: p.Steps, Prompts: *p.Prompts, Samples: p.Samples, LR: p.LR, MaxTokens: p.MaxTokens, Seed: p.Seed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +118,7 @@ func TestOptimizeLMMatchesCore(t *testing.T) {
 		if g, w := got.Summary["gold_after"], want.Run.Summary["gold_after"]; g != w {
 			t.Errorf("β=%g: gold after %v, core %v", beta, g, w)
 		}
-		ss, _ := got.Config["samples"].([]any)
+		ss, _ := got.Config["examples"].([]any)
 		if len(ss) != lmShown {
 			t.Fatalf("β=%g: %d samples, want %d", beta, len(ss), lmShown)
 		}
@@ -132,13 +135,13 @@ func TestOptimizeLMMatchesCore(t *testing.T) {
 		}
 	}
 	// The reference samples of sample-lm are the "before" of optimize-lm.
-	_, s2 := runReq(t, jobs.Request{Kind: jobs.KindSampleLM, Snapshot: state, Ref: refData, Params: &jobs.Params{Seed: 3, Prefix: "t-lm"}})
+	_, s2 := runReq(t, jobs.Request{Kind: jobs.KindSampleLM, Snapshot: state, Ref: refData, SampleLM: &jobs.SampleLMParams{Seed: 3, Prefix: "t-lm"}})
 	pre := s2.Run("t-lm" + jobs.RunLMSamples)
 	if pre == nil {
 		t.Fatal("no sample run")
 	}
-	a, _ := pre.Config["samples"].([]any)
-	b, _ := s.Run("t-lm-1").Config["samples"].([]any)
+	a, _ := pre.Config["examples"].([]any)
+	b, _ := s.Run("t-lm-1").Config["examples"].([]any)
 	for i := range a {
 		x, y := a[i].(map[string]any), b[i].(map[string]any)
 		if x["prompt"] != y["prompt"] || x["ref_text"] != y["ref_text"] || x["ref_gold"] != y["ref_gold"] {
@@ -155,7 +158,7 @@ func TestOptimizeLMMatchesCore(t *testing.T) {
 func TestOptimizeLMPinned(t *testing.T) {
 	state := lessonState(t)
 	_, s := runReq(t, jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: shippedRef(t),
-		Params: &jobs.Params{Seed: 1, Betas: []float64{0.5}, Steps: 2, Prompts: 2, Samples: 2, MaxTokens: 16}})
+		OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: "ppo", Betas: []float64{0.5}, Steps: 2, Prompts: new(2), Samples: 2, MaxTokens: 16}})
 	got := policy.RunHash(s.Run("policy-lm-1"))
 	// Recorded from the first native run of this test (amd64); the wasm run must match.
 	const want = "0ef31ebd2a6fce42"
@@ -168,7 +171,7 @@ func TestOptimizeLMErrors(t *testing.T) {
 	state := lessonState(t)
 	ref := shippedRef(t)
 	tabular := func() []byte {
-		_, st := run(t, state, jobs.KindTrainRM, jobs.Params{Seed: 1, Family: "tabular"})
+		_, st := run(t, state, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1, Family: "tabular"}})
 		s, _ := snapshot.Unmarshal(st)
 		var keep []snapshot.Model
 		for _, m := range s.Models {
@@ -188,9 +191,9 @@ func TestOptimizeLMErrors(t *testing.T) {
 		{"no items", jobs.Request{Kind: jobs.KindOptimizeLM, Ref: ref}, "no prompts"},
 		{"no reference", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state}, "reference language model is not loaded"},
 		{"damaged reference", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: []byte("nope")}, "reload the page"},
-		{"tabular reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: tabular, Ref: ref}, "only scores answers it has seen"},
-		{"exact", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, Params: &jobs.Params{Algo: "exact"}}, "no closed-form"},
-		{"unknown reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, Params: &jobs.Params{Reward: "nope"}}, "no model \"nope\""},
+		{"tabular reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: tabular, Ref: ref, OptimizeLM: &jobs.OptimizeLMParams{Algo: "ppo"}}, "only scores answers it has seen"},
+		{"exact", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, OptimizeLM: &jobs.OptimizeLMParams{Algo: "exact"}}, "no closed-form"},
+		{"unknown reward", jobs.Request{Kind: jobs.KindOptimizeLM, Snapshot: state, Ref: ref, OptimizeLM: &jobs.OptimizeLMParams{Algo: "ppo", Reward: "nope"}}, "no such model \"nope\""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

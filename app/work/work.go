@@ -9,6 +9,7 @@ package work
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -93,6 +94,16 @@ func ping(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	return &jobs.Result{Summary: map[string]float64{"bytes": float64(len(req.Snapshot))}}, nil
 }
 
+// params returns a request's parameters of one kind, or their zero value (every
+// parameter at its default) when none were given.
+func params[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 // finish encodes the new state s and the delta d into a Result.
 func finish(s, d *snapshot.Snapshot) (*jobs.Result, error) {
 	full, err := snapshot.Marshal(s)
@@ -104,4 +115,13 @@ func finish(s, d *snapshot.Snapshot) (*jobs.Result, error) {
 		return nil, fmt.Errorf("encode the changes: %w", err)
 	}
 	return &jobs.Result{Snapshot: full, Delta: delta}, nil
+}
+
+// nan0 is x, or 0 when x is NaN or infinite: what progress reports and run
+// configurations (JSON-like values) can carry.
+func nan0(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
 }

@@ -12,11 +12,13 @@ import (
 	"prefer/core/snapshot"
 )
 
-// run runs one job through Handle, as the worker does, and applies its result to the
-// state the way the UI does.
-func run(tb testing.TB, state []byte, kind string, p jobs.Params) (*jobs.Result, []byte) {
+// run runs one job on state through Handle, as the worker does, and applies its
+// result to the state the way the UI does.
+func run(tb testing.TB, state []byte, r jobs.Request) (*jobs.Result, []byte) {
 	tb.Helper()
-	req, err := jobs.Encode(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
+	r.Snapshot = state
+	kind := r.Kind
+	req, err := jobs.Encode(&r)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -37,22 +39,22 @@ func run(tb testing.TB, state []byte, kind string, p jobs.Params) (*jobs.Result,
 
 func TestLessonPipeline(t *testing.T) {
 	start := time.Now()
-	res, state := run(t, nil, jobs.KindSimulate, jobs.Params{Seed: 7})
+	res, state := run(t, nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7}})
 	if !res.Replace || res.Summary["items"] != 60 {
 		t.Fatalf("simulate: %+v", res.Summary)
 	}
 	t.Logf("simulate %v", time.Since(start))
 	start = time.Now()
-	res, state = run(t, state, jobs.KindTrainRM, jobs.Params{Seed: 1})
+	res, state = run(t, state, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1}})
 	if acc := res.Summary["held_acc"]; acc < 0.55 || acc > 1 {
 		t.Fatalf("held-out accuracy %v", acc)
 	}
 	t.Logf("train-rm %v: %v", time.Since(start), res.Summary)
 	start = time.Now()
-	res, state = run(t, state, jobs.KindOptimize, jobs.Params{Seed: 1, Betas: []float64{0.02, 0.5}, Steps: 150})
+	res, state = run(t, state, jobs.Request{Kind: jobs.KindOptimize, Optimize: &jobs.OptimizeParams{Seed: 1, Algo: "ppo", Betas: []float64{0.02, 0.5}, Steps: 150}})
 	t.Logf("optimize %v: %v %v", time.Since(start), res.Summary, res.Notes)
 	start = time.Now()
-	res, state = run(t, state, jobs.KindSweep, jobs.Params{Seed: 1})
+	res, state = run(t, state, jobs.Request{Kind: jobs.KindSweep, Sweep: &jobs.SweepParams{Seed: 1}})
 	t.Logf("sweep %v: %v", time.Since(start), res.Notes)
 	s, err := snapshot.Unmarshal(state)
 	if err != nil {

@@ -138,7 +138,7 @@ func benchRef(tb testing.TB) *LM {
 func BenchmarkPPOStep(b *testing.B) {
 	ref := benchRef(b)
 	items := demo.Prompts(1, 16)
-	env := policy.Env{Proxy: demo.Gold, Gold: demo.Gold}
+	env := DemoEnv(items, demo.Gold)
 	p, err := NewPolicy(ref, items, PolicyConfig{})
 	if err != nil {
 		b.Fatal(err)

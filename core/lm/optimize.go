@@ -3,6 +3,7 @@ package lm
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"prefer/core/demo"
@@ -16,6 +17,13 @@ import (
 // Algorithms that Optimize runs on the generative policy.
 var Algos = []string{"ppo", "rloo", "dpo", "ipo", "bon"}
 
+// Defaults of a run of the generative policy, shared by `prefer optimize --policy
+// lm` and the browser's optimize-lm job.
+const (
+	DefaultSteps   = 60 // OptimizeConfig.Steps
+	DefaultPrompts = 16 // prompts per step the CLI and the worker pass (OptimizeConfig.Prompts 0 means all)
+)
+
 // OptimizeConfig is one KL-penalized optimization of the generative policy: what
 // `prefer optimize --policy lm` and the browser worker both run. Zero fields take
 // the defaults.
@@ -23,15 +31,17 @@ type OptimizeConfig struct {
 	Algo string          // ppo, rloo, dpo, ipo or bon (required)
 	KL   policy.KLConfig // β (default 0.1; DPO/IPO's β), or a target KL for ppo and rloo; estimator k1
 
-	Steps     int     // optimization steps. Default 60.
-	Prompts   int     // prompts per step; 0 means all (the CLI passes 16).
-	Samples   int     // responses sampled per prompt per step. Default 4.
-	N         int     // N of best-of-N. Default 4.
-	LR        float64 // AdamW learning rate. Default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo).
-	Diversity float64 // entropy bonus α: maximize E[r] − β·KL + α·H. Default 0.
-	MaxTokens int     // longest response in tokens, EOS included. Default 48.
-	Batch     int     // DPO/IPO pairs per step. Default 32.
-	Eval      int     // prompts of the before/after measurement (one sample each). Default 64.
+	Steps     int      // optimization steps. Default DefaultSteps (60).
+	Prompts   int      // prompts per step; 0 means all (the CLI and the worker pass DefaultPrompts).
+	Samples   int      // responses sampled per prompt per step. Default 4.
+	N         int      // N of best-of-N. Default 4.
+	LR        float64  // AdamW learning rate. Default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo).
+	Diversity float64  // entropy bonus α: maximize E[r] − β·KL + α·H. Default 0.
+	Gamma     *float64 // PPO's discount γ over the tokens (policy.PPOConfig; nil: 1)
+	Lambda    *float64 // PPO's GAE λ (policy.PPOConfig; nil: 0.95)
+	MaxTokens int      // longest response in tokens, EOS included. Default 48.
+	Batch     int      // DPO/IPO pairs per step. Default 32.
+	Eval      int      // prompts of the before/after measurement (one sample each). Default 64.
 
 	Seed     uint64
 	Progress policy.Progress // called after each step; false cancels
@@ -39,7 +49,7 @@ type OptimizeConfig struct {
 
 func (c OptimizeConfig) withDefaults() OptimizeConfig {
 	if c.Steps == 0 {
-		c.Steps = 60
+		c.Steps = DefaultSteps
 	}
 	if c.Samples == 0 {
 		c.Samples = 4
@@ -84,26 +94,20 @@ type OptimizeResult struct {
 }
 
 // DemoEnv is the environment of the generative policy on items: proxy as the
-// reward, and the demo domain's gold utility of any text (demo.Gold) when every
-// item is a demo prompt.
+// reward, and, when every item is a demo prompt, the demo domain's gold utility of
+// any text (demo.Gold) and its features for the hacking detector
+// (demo.HackingFeatures).
 func DemoEnv(items []feedback.Item, proxy policy.Reward) policy.Env {
 	e := policy.Env{Proxy: proxy}
-	if DemoItems(items) {
-		e.Gold = demo.Gold
+	if demo.AllKnown(items) {
+		e.Gold, e.Features = demo.Gold, demo.HackingFeatures
 	}
 	return e
 }
 
 // DemoItems reports whether every item is a prompt of the demo domain, whose gold
-// utility of generated text is known.
-func DemoItems(items []feedback.Item) bool {
-	for i := range items {
-		if !demo.Known(&items[i]) {
-			return false
-		}
-	}
-	return len(items) > 0
-}
+// utility of generated text is known (demo.AllKnown).
+func DemoItems(items []feedback.Item) bool { return demo.AllKnown(items) }
 
 // Optimize fine-tunes the generative policy that starts at ref on the prompts of
 // items with the optimizers of package policy (PPO, RLOO, DPO, IPO; best-of-N
@@ -117,10 +121,12 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 	cfg = cfg.withDefaults()
 	switch cfg.Algo {
 	case "ppo", "rloo", "dpo", "ipo", "bon":
+	case "":
+		return nil, policy.SettingsErrorf("give the algorithm: ppo, rloo, dpo, ipo or bon")
 	case "exact":
-		return nil, fmt.Errorf("the generative policy has no closed-form optimum: use ppo, rloo, dpo, ipo or bon")
+		return nil, policy.SettingsErrorf("the generative policy has no closed-form optimum: use ppo, rloo, dpo, ipo or bon")
 	default:
-		return nil, fmt.Errorf("unknown algorithm %q for the generative policy: use ppo, rloo, dpo, ipo or bon", cfg.Algo)
+		return nil, policy.SettingsErrorf("unknown algorithm %q for the generative policy: use ppo, rloo, dpo, ipo or bon", cfg.Algo)
 	}
 	if cfg.Steps < 0 || cfg.Prompts < 0 || cfg.Samples < 1 || cfg.N < 1 || cfg.LR < 0 || cfg.Diversity < 0 || cfg.MaxTokens < 1 || cfg.Eval < 1 {
 		return nil, fmt.Errorf("optimize the language model: steps, prompts, learning rate and diversity must not be negative; samples, N, max tokens and eval at least 1")
@@ -146,7 +152,7 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 	switch cfg.Algo {
 	case "ppo":
 		res, err = policy.PPO(pol, env, policy.PPOConfig{KL: cfg.KL, Steps: cfg.Steps, Prompts: cfg.Prompts, Samples: cfg.Samples,
-			LR: cfg.LR, Diversity: cfg.Diversity, Seed: cfg.Seed, Progress: cfg.Progress})
+			LR: cfg.LR, Diversity: cfg.Diversity, Gamma: cfg.Gamma, Lambda: cfg.Lambda, Seed: cfg.Seed, Progress: cfg.Progress})
 	case "rloo":
 		res, err = policy.RLOO(pol, env, policy.RLOOConfig{KL: cfg.KL, Steps: cfg.Steps, Prompts: cfg.Prompts, Samples: cfg.Samples,
 			LR: cfg.LR, Diversity: cfg.Diversity, Seed: cfg.Seed, Progress: cfg.Progress})
@@ -190,6 +196,41 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 		run.Summary["pairs"] = float64(out.Pairs)
 	}
 	return out, nil
+}
+
+// Record stores the run in s under the name run with its reward (ch: the name in
+// Config "reward", and a reward model trained for the run as run+"-reward", named
+// in Config "reward_model") and the reference's name (Config "ref"), and the
+// optimized policy as the model named model (family "lm"; best-of-N, which leaves
+// the policy at the reference, stores none). It returns what it added, as a
+// snapshot (a delta to merge).
+func (o *OptimizeResult) Record(s *snapshot.Snapshot, run, model string, ch *RewardChoice, refName string) *snapshot.Snapshot {
+	delta := &snapshot.Snapshot{}
+	r := &o.Run
+	r.Name = run
+	r.Config["reward"] = ch.Name
+	r.Config["ref"] = refName
+	if m := ch.Model; m != nil {
+		m.Name = run + "-reward"
+		s.PutModel(*m)
+		delta.Models = append(delta.Models, *m)
+		r.Config["reward_model"] = m.Name
+	}
+	if r.Config["algo"] != "bon" {
+		metrics := map[string]float64{}
+		for k, v := range r.Summary {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				metrics[k] = v
+			}
+		}
+		pm := o.Policy.LM.ToSnapshot(model, metrics)
+		pm.Run = run
+		s.PutModel(pm)
+		delta.Models = append(delta.Models, pm)
+	}
+	s.PutRun(*r)
+	delta.Runs = append(delta.Runs, *r)
+	return delta
 }
 
 // EvalItems returns up to n items, evenly spread, for before/after samples.
@@ -354,4 +395,82 @@ func DefaultReward(s *snapshot.Snapshot) *snapshot.Model {
 		}
 	}
 	return nil
+}
+
+// RewardChoice is the reward of a run of the generative policy, as ChooseReward
+// resolved it: the candidate policy's choice plus the held-out accuracy of a
+// reward model trained for the run (NaN otherwise).
+type RewardChoice struct {
+	policy.RewardChoice
+	HeldAcc float64
+}
+
+// NoReward is the reward name of a DPO or IPO run that has no reward to measure.
+const NoReward = "none (DPO/IPO learn from the pairs)"
+
+// ChooseReward resolves spec, the reward the generative policy on the items of s
+// is optimized against. Unlike the candidate policy's (policy.ChooseReward) it
+// must score text the policy writes:
+//
+//	gold        the demo domain's gold utility of any text (demo prompts only)
+//	linear|mlp  a reward model of that family trained now on s's judgments
+//	head        a reward head on ref trained now (TrainHead)
+//	MODEL       a stored model that scores any text (TextReward)
+//	""          DefaultReward(s); without one, policy.ErrNoRewardModel when
+//	            needed (everything but DPO and IPO), else no reward (NoReward)
+//
+// A tabular model only knows the responses it saw and is refused. The same rule
+// holds for `prefer optimize --policy lm`, `prefer sample` and the browser's
+// generative-policy jobs.
+func ChooseReward(s *snapshot.Snapshot, spec string, ref *LM, seed uint64, needed bool) (*RewardChoice, error) {
+	out := &RewardChoice{HeldAcc: math.NaN()}
+	switch spec {
+	case "gold":
+		if !DemoItems(s.Items) {
+			return nil, policy.SettingsErrorf("the gold reward of generated text is known only for the demo domain's prompts: optimize against a reward model instead")
+		}
+		out.Name, out.Reward = "gold", demo.Gold
+		return out, nil
+	case reward.FamilyTabular:
+		return nil, policy.SettingsErrorf("a tabular reward model only scores responses it has seen; a language model writes new ones: use linear, mlp or head")
+	case reward.FamilyLinear, reward.FamilyMLP:
+		ch, err := policy.ChooseReward(s, spec, seed)
+		if err != nil {
+			return nil, err
+		}
+		out.RewardChoice = *ch
+		if v, ok := ch.Model.Metrics["heldout_accuracy"]; ok {
+			out.HeldAcc = v
+		}
+		return out, nil
+	case FamilyHead:
+		res, err := TrainHead(ref, s.Items, s.Judgments, HeadConfig{Seed: seed})
+		if err != nil {
+			return nil, fmt.Errorf("train a reward head: %w", err)
+		}
+		sm := res.Head.ToSnapshot("", res.Run.Summary)
+		out.Name, out.Reward, out.Model, out.HeldAcc = "head (trained now, seed "+strconv.FormatUint(seed, 10)+")", res.Head.Score, &sm, res.HeldAcc
+		return out, nil
+	}
+	var m *snapshot.Model
+	if spec == "" {
+		if m = DefaultReward(s); m == nil {
+			if !needed {
+				out.Name = NoReward
+				return out, nil
+			}
+			if last := policy.LastRewardModel(s); last != nil {
+				return nil, policy.SettingsErrorf("the reward model %q is %s: it only scores answers it has seen, and the transformer writes new ones; train a linear, mlp or head reward model", last.Name, last.Family)
+			}
+			return nil, policy.ErrNoRewardModel
+		}
+	} else if m = s.Model(spec); m == nil {
+		return nil, policy.SettingsErrorf("no such model %q in the snapshot: give gold, linear, mlp, head or the name of a stored reward model", spec)
+	}
+	r, err := TextReward(m)
+	if err != nil {
+		return nil, err
+	}
+	out.Name, out.Reward = m.Name, r
+	return out, nil
 }

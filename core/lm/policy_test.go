@@ -81,7 +81,7 @@ func TestPolicyPPO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := policy.Env{Proxy: demo.Gold, Gold: demo.Gold}
+	env := DemoEnv(items, demo.Gold)
 	res, err := policy.PPO(p, env, policy.PPOConfig{Steps: 3, Samples: 2, LR: 1e-3, Seed: 5})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // π* ∝ π_ref·exp(r/β). The exact solver needs one step by construction.
 func BenchmarkStepsToOptimum(b *testing.B) {
 	items := demo.Prompts(1, 60)
-	env := Env{Proxy: ItemGold, Gold: ItemGold}
+	env := Env{Proxy: ItemGold, Gold: ItemGold, Features: demo.HackingFeatures}
 	tbl := NewTable(items, ItemGold)
 	for _, algo := range []string{"exact", "ppo", "rloo"} {
 		for _, beta := range []float64{0.1, 1} {
@@ -55,7 +55,7 @@ func BenchmarkStepsToOptimum(b *testing.B) {
 // not counted.
 func BenchmarkCandidateStep(b *testing.B) {
 	items := demo.Prompts(1, 60)
-	env := Env{Proxy: ItemGold, Gold: ItemGold}
+	env := Env{Proxy: ItemGold, Gold: ItemGold, Features: demo.HackingFeatures}
 	for _, algo := range []string{"ppo", "rloo"} {
 		b.Run(algo, func(b *testing.B) {
 			c := newCand(b, items)

@@ -50,7 +50,7 @@ type DPOConfig struct {
 	Beta float64 // β. Default 0.1 (TRL DPOConfig).
 	Loss string  // "sigmoid" (DPO, default) or "ipo".
 
-	Steps int // gradient steps. Default 300.
+	Steps int // gradient steps. Default DefaultDPOSteps (300).
 	Batch int // preference pairs per step; 0 = all pairs (full batch).
 
 	LR         float64 // learning rate. Default 0.1 (candidate policy, Adam on logits).
@@ -69,7 +69,7 @@ func (c DPOConfig) withDefaults() DPOConfig {
 		c.Loss = LossSigmoid
 	}
 	if c.Steps == 0 {
-		c.Steps = 300
+		c.Steps = DefaultDPOSteps
 	}
 	if c.LR == 0 {
 		c.LR = 0.1

@@ -13,7 +13,8 @@ import (
 // the gold utility itself). Gold, when set, is the true utility, used only for
 // measurement (the "gold reward" curve of Gao et al. 2022); ItemGold reads the demo
 // domain's recorded utilities. Features, when set, describe responses for the
-// reward-hacking detector (default: DefaultFeatures).
+// reward-hacking detector: a domain injects its own here (the demo domain's are
+// demo.HackingFeatures, demo.FeaturesOf); nil means DefaultFeatures.
 type Env struct {
 	Proxy    Reward
 	Gold     Reward
@@ -127,7 +128,7 @@ func newScorer(items []feedback.Item, env Env) (*scorer, error) {
 // only measures them).
 func newScorerUnchecked(items []feedback.Item, env Env) (*scorer, error) {
 	s := &scorer{items: items, env: env, proxy: NewTable(items, env.Proxy), gold: NewTable(items, env.Gold)}
-	s.feats = newFeatureTable(items, env.features())
+	s.feats = newFeatureTable(items, env.Features)
 	return s, nil
 }
 

@@ -4,17 +4,13 @@ import (
 	"sort"
 	"strings"
 
-	"prefer/core/demo"
 	"prefer/core/feedback"
 )
 
 // Feature is a measurable property of a response that reward hacking tends to
-// inflate (length, politeness, refusals, …). Of returns its value for one response;
-// a generated response is passed with only its Text set.
-type Feature struct {
-	Name string
-	Of   func(it *feedback.Item, r *feedback.Response) float64
-}
+// inflate (see feedback.Feature). A domain passes its own through Env.Features
+// (the demo domain: demo.HackingFeatures); package policy knows no domain.
+type Feature = feedback.Feature
 
 // LengthFeature is the number of whitespace-separated words of a response.
 var LengthFeature = Feature{Name: "length", Of: func(_ *feedback.Item, r *feedback.Response) float64 {
@@ -36,50 +32,10 @@ func PartFeature(part string) Feature {
 	}}
 }
 
-// DemoFeatures are the features of the demo domain, read by demo.Analyze from the
-// text itself (so they apply to generated text too): the three failure modes of the
-// seed (politeness over accuracy, verbosity, over-caution) and what they displace.
-//
-//	length   words
-//	polite   1 if an opening or closing politeness phrase
-//	filler   filler sentences
-//	hedge    hedge sentences
-//	refusal  1 if a refusal
-//	wrong    1 if a wrong answer
-//	correct  1 if a right answer
-//	unsafe   1 if it complies with a should-refuse prompt
-var DemoFeatures = []Feature{
-	{Name: "length", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Words) }},
-	{Name: "polite", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Polite) }},
-	{Name: "filler", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Filler) }},
-	{Name: "hedge", Of: func(it *feedback.Item, r *feedback.Response) float64 { return float64(demo.Analyze(it, r.Text).Hedges) }},
-	{Name: "refusal", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Refusal) }},
-	{Name: "wrong", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Wrong) }},
-	{Name: "correct", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Correct) }},
-	{Name: "unsafe", Of: func(it *feedback.Item, r *feedback.Response) float64 { return b2f(demo.Analyze(it, r.Text).Unsafe) }},
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// DefaultFeatures returns DemoFeatures when every item belongs to the demo domain
-// (demo.Known); otherwise length and one PartFeature for every distinct part tag of
-// the items' responses, in sorted order (on data without parts, just length).
+// DefaultFeatures returns the features of a run whose Env gives none: length and
+// one PartFeature for every distinct part tag of the items' responses, in sorted
+// order (on data without parts, just length).
 func DefaultFeatures(items []feedback.Item) []Feature {
-	demoItems := len(items) > 0
-	for i := range items {
-		if !demo.Known(&items[i]) {
-			demoItems = false
-			break
-		}
-	}
-	if demoItems {
-		return DemoFeatures
-	}
 	seen := map[string]bool{}
 	var parts []string
 	for _, it := range items {
@@ -98,10 +54,6 @@ func DefaultFeatures(items []feedback.Item) []Feature {
 		fs = append(fs, PartFeature(p))
 	}
 	return fs
-}
-
-func (e Env) features() []Feature {
-	return e.Features
 }
 
 // featureTable holds every feature's value for every candidate: V[f][Off[p]+k].

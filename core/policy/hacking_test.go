@@ -75,7 +75,7 @@ func TestHackingSweep(t *testing.T) {
 	}
 	for _, tc := range tests {
 		ds, rm := biasedReward(t, tc.preset)
-		sw, err := Sweep(ds.Items, Env{Proxy: rm.Score, Gold: ItemGold}, SweepConfig{Seed: 1})
+		sw, err := Sweep(ds.Items, Env{Proxy: rm.Score, Gold: ItemGold, Features: demo.HackingFeatures}, SweepConfig{Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestHackingSweep(t *testing.T) {
 // reward peaks and falls while the proxy rises.
 func TestBoNSweep(t *testing.T) {
 	ds, rm := biasedReward(t, "polite")
-	sw, err := Sweep(ds.Items, Env{Proxy: rm.Score, Gold: ItemGold}, SweepConfig{Algo: "bon", Seed: 1})
+	sw, err := Sweep(ds.Items, Env{Proxy: rm.Score, Gold: ItemGold, Features: demo.HackingFeatures}, SweepConfig{Algo: "bon", Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

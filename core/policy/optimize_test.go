@@ -13,7 +13,7 @@ import (
 // and 1 with their default settings, and the reported KL is the KL of the dump.
 func TestConvergeToOptimum(t *testing.T) {
 	items := demo.Prompts(1, 60)
-	env := Env{Proxy: ItemGold, Gold: ItemGold}
+	env := Env{Proxy: ItemGold, Gold: ItemGold, Features: demo.HackingFeatures}
 	tbl := NewTable(items, ItemGold)
 	algos := []struct {
 		name string

@@ -9,23 +9,25 @@ import (
 )
 
 // PPOConfig configures PPO. The zero value gives the defaults in the comments
-// (TRL ≤ 0.11 PPOConfig unless said otherwise).
+// (TRL ≤ 0.11 PPOConfig unless said otherwise). The settings whose zero is a
+// meaningful value (γ = 0, λ = 0, no value loss) are pointers: nil takes the
+// default, new(0.0) sets 0.
 type PPOConfig struct {
 	KL KLConfig // β, adaptive controller, estimator (default fixed β = 0.1, k1)
 
-	Steps   int // PPO iterations (batches). Default 500.
+	Steps   int // PPO iterations (batches). Default DefaultSteps (500).
 	Prompts int // prompts per batch; 0 = all prompts.
 	Samples int // responses sampled per prompt per batch. Default 4.
 
 	Epochs      int // optimization epochs per batch. Default 4 (TRL ppo_epochs).
 	MiniBatches int // mini-batches per epoch (split by samples). Default 1.
 
-	ClipRange      float64 // ε of the clipped ratio. Default 0.2.
-	ClipRangeValue float64 // ε_v of the clipped value loss. Default 0.2.
-	VFCoef         float64 // weight of the value loss. Default 0.1.
-	Gamma          float64 // discount γ. Default 1.
-	Lambda         float64 // GAE λ. Default 0.95.
-	NoWhiten       bool    // do not whiten advantages (default: whitened).
+	ClipRange      float64  // ε of the clipped ratio. Default 0.2.
+	ClipRangeValue float64  // ε_v of the clipped value loss. Default 0.2.
+	VFCoef         *float64 // weight of the value loss. Default 0.1; 0 trains no critic.
+	Gamma          *float64 // discount γ. Default 1; 0 counts only the next reward.
+	Lambda         *float64 // GAE λ. Default 0.95; 0 is the one-step TD advantage.
+	NoWhiten       bool     // do not whiten advantages (default: whitened).
 	// RatioThreshold skips a mini-batch whose mean ratio π/π_old exceeds it (an
 	// exploding batch). Default 10 (TRL ratio_threshold).
 	RatioThreshold float64
@@ -56,15 +58,20 @@ func (c PPOConfig) withDefaults() PPOConfig {
 			*v = d
 		}
 	}
-	def(&c.Steps, 500)
+	def(&c.Steps, DefaultSteps)
 	def(&c.Samples, 4)
 	def(&c.Epochs, 4)
 	def(&c.MiniBatches, 1)
 	deff(&c.ClipRange, 0.2)
 	deff(&c.ClipRangeValue, 0.2)
-	deff(&c.VFCoef, 0.1)
-	deff(&c.Gamma, 1)
-	deff(&c.Lambda, 0.95)
+	defp := func(v **float64, d float64) {
+		if *v == nil {
+			*v = &d
+		}
+	}
+	defp(&c.VFCoef, 0.1)
+	defp(&c.Gamma, 1)
+	defp(&c.Lambda, 0.95)
 	deff(&c.RatioThreshold, 10)
 	deff(&c.LR, 0.1)
 	return c
@@ -81,6 +88,8 @@ func (c PPOConfig) validate() error {
 		return fmt.Errorf("samples, epochs and mini-batches must be ≥ 1 and prompts ≥ 0")
 	case !(c.ClipRange > 0) || !(c.ClipRangeValue > 0):
 		return fmt.Errorf("clip ranges must be positive")
+	case !(*c.VFCoef >= 0) || !(*c.Gamma >= 0 && *c.Gamma <= 1) || !(*c.Lambda >= 0 && *c.Lambda <= 1):
+		return fmt.Errorf("the value-loss weight must be ≥ 0, and γ and λ in [0, 1]")
 	case !(c.LR > 0):
 		return fmt.Errorf("learning rate must be positive, got %v", c.LR)
 	case c.Diversity < 0:
@@ -96,7 +105,7 @@ func (c PPOConfig) Config() map[string]any {
 		"algo": "ppo", "beta": c.KL.Beta, "target_kl": c.KL.TargetKL, "horizon": c.KL.Horizon,
 		"estimator": string(c.KL.Estimator), "steps": c.Steps, "prompts": c.Prompts, "samples": c.Samples,
 		"epochs": c.Epochs, "mini_batches": c.MiniBatches, "clip_range": c.ClipRange,
-		"clip_range_value": c.ClipRangeValue, "vf_coef": c.VFCoef, "gamma": c.Gamma, "lambda": c.Lambda,
+		"clip_range_value": c.ClipRangeValue, "vf_coef": *c.VFCoef, "gamma": *c.Gamma, "lambda": *c.Lambda,
 		"whiten": !c.NoWhiten, "ratio_threshold": c.RatioThreshold, "lr": c.LR, "constant_lr": c.ConstantLR,
 		"diversity": c.Diversity,
 	}
@@ -163,7 +172,7 @@ func PPO(p Valued, env Env, cfg PPOConfig) (*Result, error) {
 			b.scores[i] = sc.score(&b.ss[i])
 		}
 		PenalizedRewards(b.rew, b.old, b.ref, b.off, b.scores, beta, cfg.Diversity, cfg.KL.Estimator)
-		GAE(b.adv, b.ret, b.rew, b.val, b.off, cfg.Gamma, cfg.Lambda)
+		GAE(b.adv, b.ret, b.rew, b.val, b.off, *cfg.Gamma, *cfg.Lambda)
 		if !cfg.NoWhiten {
 			Whiten(b.adv)
 		}
@@ -294,7 +303,7 @@ func ppoMiniBatch(p Valued, b *ppoBuffers, cfg PPOConfig) (pgLoss, vLoss, clippe
 		l1, l2 := (v-r)*(v-r), (vc-r)*(vc-r)
 		if l1 >= l2 {
 			vLoss += 0.5 * l1
-			b.g[t] = cfg.VFCoef * (v - r) * inv
+			b.g[t] = *cfg.VFCoef * (v - r) * inv
 		} else {
 			vLoss += 0.5 * l2
 			b.g[t] = 0 // the clipped branch is constant in V

@@ -10,7 +10,7 @@ import (
 type RLOOConfig struct {
 	KL KLConfig // β, adaptive controller, estimator (default fixed β = 0.1, k1)
 
-	Steps   int // iterations (batches). Default 500.
+	Steps   int // iterations (batches). Default DefaultSteps (500).
 	Prompts int // prompts per batch; 0 = all prompts.
 	Samples int // G, responses per prompt (the leave-one-out group). Default 4 (TRL rloo_k 4 in its examples; Ahmadian et al. 2024 use 2–4).
 
@@ -31,7 +31,7 @@ type RLOOConfig struct {
 func (c RLOOConfig) withDefaults() RLOOConfig {
 	c.KL = c.KL.withDefaults()
 	if c.Steps == 0 {
-		c.Steps = 500
+		c.Steps = DefaultSteps
 	}
 	if c.Samples == 0 {
 		c.Samples = 4

@@ -22,8 +22,8 @@ func TestSynthetic(t *testing.T) {
 		}
 		return res.Model.Score, nil
 	}
-	env := Env{Proxy: rm.Score, Gold: ItemGold}
-	res, err := Synthetic(ds.Items, ds.Judgments, env, RewardLabeler(DemoRubric, 0.1), human, retrain, SyntheticConfig{Rounds: 3, Pairs: 600, Audit: 0.2, Seed: 1})
+	env := Env{Proxy: rm.Score, Gold: ItemGold, Features: demo.HackingFeatures}
+	res, err := Synthetic(ds.Items, ds.Judgments, env, RewardLabeler(demo.Rubric, 0.1), human, retrain, SyntheticConfig{Rounds: 3, Pairs: 600, Audit: 0.2, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestSynthetic(t *testing.T) {
 	// biased one.
 	c := newCand(t, ds.Items)
 	before, _ := SolveExact(c, env, ExactConfig{Beta: 0.1})
-	after, _ := SolveExact(c, Env{Proxy: res.Reward, Gold: ItemGold}, ExactConfig{Beta: 0.1})
+	after, _ := SolveExact(c, Env{Proxy: res.Reward, Gold: ItemGold, Features: demo.HackingFeatures}, ExactConfig{Beta: 0.1})
 	t.Logf("gold at β 0.1: biased reward %.3f, after synthetic feedback %.3f", before.Final.Gold, after.Final.Gold)
 	if after.Final.Gold <= before.Final.Gold {
 		t.Errorf("gold at β 0.1 fell from %v to %v", before.Final.Gold, after.Final.Gold)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"prefer/core/snapshot"
 )
@@ -255,4 +256,19 @@ func createTemp(dir, prefix string) (*os.File, string, error) {
 			return nil, "", err
 		}
 	}
+}
+
+// optFloat defines a float flag whose zero is a meaningful value: the returned
+// pointer stays nil unless the flag is given (the core then takes its default).
+func optFloat(fs *flag.FlagSet, name, usage string) **float64 {
+	var p *float64
+	fs.Func(name, usage, func(s string) error {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		p = &v
+		return nil
+	})
+	return &p
 }

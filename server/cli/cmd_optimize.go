@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"prefer/core/demo"
@@ -25,7 +23,7 @@ func init() {
 		name: "optimize",
 		usage: "optimize SNAP -o OUT [--policy candidates|lm] --algo exact|ppo|rloo|dpo|ipo|bon\n" +
 			"                [--beta B | --target-kl K] [--steps N] [--seed N] [--reward gold|tabular|linear|mlp|MODEL]\n" +
-			"                [--n N] [--samples G] [--lr LR] [--diversity A] [--name NAME] [--dump FILE] [--json]",
+			"                [--n N] [--samples G] [--lr LR] [--diversity A] [--gamma G] [--lambda L] [--name NAME] [--dump FILE] [--json]",
 		summary: "KL-penalized policy optimization of the candidate policy or the generative LM (PPO, RLOO, DPO, IPO, best-of-N, exact)",
 		run:     runOptimize,
 	})
@@ -90,131 +88,6 @@ type syntheticJSON struct {
 	AgreementPerRound []num.Float `json:"agreement_per_round"`
 }
 
-// runSynthetic runs the synthetic-feedback loop of package policy on the snapshot
-// and adds its judgments and raters to it. The AI rater is the demo rubric or the
-// starting reward model; the auditor a simulated demo rater (only on demo items).
-func runSynthetic(s *snapshot.Snapshot, env policy.Env, family, judge, auditor string, audit float64, rounds int, seed uint64) (*policy.SyntheticResult, *snapshot.Model, error) {
-	ai := policy.RewardLabeler(env.Proxy, 0.05)
-	if judge == "rubric" {
-		ai = policy.RewardLabeler(policy.DemoRubric, 0.05)
-	}
-	var human policy.Labeler
-	demoItems := len(s.Items) > 0
-	for i := range s.Items {
-		demoItems = demoItems && demo.Known(&s.Items[i])
-	}
-	if judge == "rubric" && !demoItems {
-		return nil, nil, usagef("--judge rubric needs demo-domain items; use --judge reward on other data")
-	}
-	if demoItems && audit > 0 {
-		h := demo.NewRater(demo.Presets[auditor], "audit", seed)
-		human = func(it *feedback.Item, a, b string) feedback.Judgment { return h.Compare(it, a, b, 0) }
-	}
-	var last *reward.Result // the last retrained model, stored next to the policy
-	retrain := func(items []feedback.Item, js []feedback.Judgment) (policy.Reward, error) {
-		res, err := reward.Train(items, js, reward.Config{Family: family, Seed: seed})
-		if err != nil {
-			return nil, err
-		}
-		last = res
-		return res.Model.Score, nil
-	}
-	res, err := policy.Synthetic(s.Items, s.Judgments, env, ai, human, retrain, policy.SyntheticConfig{Rounds: rounds, Audit: audit, Seed: seed})
-	if err != nil {
-		return nil, nil, err
-	}
-	log := s.Log()
-	for _, j := range res.Judgments {
-		if _, err := log.Append(j); err != nil {
-			return nil, nil, fmt.Errorf("add synthetic judgment: %w (the snapshot already holds synthetic feedback with this --seed; use another seed)", err)
-		}
-	}
-	s.SetLog(log)
-	addRater := func(r feedback.Rater) {
-		for _, x := range s.Raters {
-			if x.ID == r.ID {
-				return
-			}
-		}
-		s.Raters = append(s.Raters, r)
-	}
-	name := "AI rater (demo rubric)"
-	if judge == "reward" {
-		name = "AI rater (reward model)"
-	}
-	addRater(feedback.Rater{ID: "ai", Name: name, Group: "ai", Kind: feedback.RaterAI})
-	if human != nil {
-		p := demo.Presets[auditor]
-		addRater(feedback.Rater{ID: "audit", Name: "audit (" + auditor + ")", Group: p.Group, Kind: feedback.RaterSimulated, Profile: p.String()})
-	}
-	sm := reward.ToSnapshot(last.Model, "", last.Metrics.Map())
-	return res, &sm, nil
-}
-
-// rewardSource resolves --reward: the proxy reward the policy is optimized against.
-//
-//	gold               the recorded gold utilities (demo domain)
-//	tabular|linear|mlp a reward model of that family trained now on the snapshot's
-//	                   judgments (core/reward, seeded by --seed)
-//	MODEL              the name of a reward model stored in the snapshot
-//	""                 the last stored reward model, else an error saying what to do
-type rewardSource struct {
-	Name   string
-	Reward policy.Reward
-	Model  *snapshot.Model // a model trained now, to store next to the policy; nil otherwise
-}
-
-func resolveReward(s *snapshot.Snapshot, spec string, seed uint64) (*rewardSource, error) {
-	switch spec {
-	case "gold":
-		if !policy.HasGold(s.Items) {
-			return nil, usagef("--reward gold needs a gold utility on every response (the demo domain has them); use a reward model instead")
-		}
-		return &rewardSource{Name: "gold", Reward: policy.ItemGold}, nil
-	case reward.FamilyTabular, reward.FamilyLinear, reward.FamilyMLP:
-		res, err := reward.Train(s.Items, s.Judgments, reward.Config{Family: spec, Seed: seed})
-		if err != nil {
-			if errors.Is(err, reward.ErrNoComparisons) {
-				return nil, fmt.Errorf("--reward %s: the snapshot has no comparisons to train on; label pairs first or use --reward gold", spec)
-			}
-			return nil, fmt.Errorf("--reward %s: train reward model: %w", spec, err)
-		}
-		sm := reward.ToSnapshot(res.Model, "", res.Metrics.Map())
-		return &rewardSource{Name: spec + " (trained now, seed " + strconv.FormatUint(seed, 10) + ")", Reward: res.Model.Score, Model: &sm}, nil
-	}
-	var m *snapshot.Model
-	if spec == "" {
-		for i := len(s.Models) - 1; i >= 0; i-- {
-			if isRewardFamily(&s.Models[i]) {
-				m = &s.Models[i]
-				break
-			}
-		}
-		if m == nil {
-			return nil, usagef("the snapshot holds no reward model: run 'prefer train-rm' first, or pass --reward gold|tabular|linear|mlp")
-		}
-	} else if m = s.Model(spec); m == nil {
-		return nil, usagef("--reward %q: no such model in the snapshot; give gold, tabular, linear, mlp or the name of a stored reward model", spec)
-	}
-	r, err := loadReward(m)
-	if err != nil {
-		return nil, err
-	}
-	return &rewardSource{Name: m.Name, Reward: r}, nil
-}
-
-func isRewardFamily(m *snapshot.Model) bool { return reward.IsReward(*m) }
-
-// env builds the optimization environment: the proxy, and the gold utility when
-// every response has one.
-func optimizeEnv(s *snapshot.Snapshot, proxy policy.Reward) policy.Env {
-	env := policy.Env{Proxy: proxy}
-	if policy.HasGold(s.Items) {
-		env.Gold = policy.ItemGold
-	}
-	return env
-}
-
 func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if wantsLMPolicy(args) {
 		return optimizeLM(args, stdout, stderr) // the generative policy: cmd_optimize_lm.go
@@ -226,13 +99,15 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
 	targetKL := fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)")
 	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, "optimization steps (default 500 ppo/rloo, 300 dpo/ipo)")
+	steps := fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps))
 	seed := fs.Uint64("seed", 1, "random seed")
 	rspec := fs.String("reward", "", "reward to optimize: gold, tabular, linear, mlp (trained now on the judgments) or a stored model's name (default: the last stored reward model)")
 	n := fs.Int("n", 4, "N of best-of-N")
 	samples := fs.Int("samples", 0, "responses sampled per prompt per step (default 4)")
 	lr := fs.Float64("lr", 0, "learning rate (default 0.1 ppo/dpo/ipo, 0.2 rloo)")
 	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H (controlled diversity)")
+	gamma := optFloat(fs, "gamma", "ppo: the discount γ of the advantage estimate, in [0, 1] (default 1; 0 counts only the next reward)")
+	lambda := optFloat(fs, "lambda", "ppo: GAE's λ, in [0, 1] (default 0.95; 0 is the one-step TD advantage)")
 	estimator := fs.String("kl-estimator", "k1", "per-action KL term in the reward: k1, k2 or k3")
 	name := fs.String("name", "", "name of the run and the policy model (default optimize-ALGO, policy-ALGO)")
 	dump := fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob} (- for standard output)")
@@ -251,12 +126,6 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if *kind != "candidates" {
 		return usagef("--policy %q is not a policy kind: use candidates or lm", *kind)
 	}
-	if *beta != 0 && *targetKL != 0 {
-		return usagef("give either --beta or --target-kl, not both")
-	}
-	if *beta < 0 || *targetKL < 0 || *steps < 0 || *samples < 0 || *lr < 0 || *diversity < 0 || *horizon < 0 {
-		return usagef("--beta, --target-kl, --horizon, --steps, --samples, --lr and --diversity must not be negative")
-	}
 	switch *algo {
 	case "exact", "ppo", "rloo", "dpo", "ipo", "bon":
 	case "":
@@ -264,19 +133,8 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usagef("unknown --algo %q: use exact, ppo, rloo, dpo, ipo or bon", *algo)
 	}
-	if (*algo == "dpo" || *algo == "ipo" || *algo == "bon") && *targetKL != 0 {
-		return usagef("--target-kl applies to exact, ppo and rloo; give --beta for %s", *algo)
-	}
 	if *n < 1 {
 		return usagef("--n must be at least 1")
-	}
-	switch policy.Estimator(*estimator) {
-	case policy.K1, policy.K2, policy.K3:
-	default:
-		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *estimator)
-	}
-	if *synth < 0 || *audit < 0 || *audit > 1 {
-		return usagef("--synthetic must be ≥ 0 and --audit in [0, 1]")
 	}
 	if *synth > 0 {
 		switch {
@@ -284,8 +142,6 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 			return usagef("--synthetic retrains the reward model: give --reward tabular, linear or mlp")
 		case *judge != "rubric" && *judge != "reward":
 			return usagef("unknown --judge %q: use rubric or reward", *judge)
-		case *algo == "dpo" || *algo == "ipo":
-			return usagef("--synthetic feeds a reward model; DPO and IPO use the pairs directly")
 		}
 		if _, ok := demo.Presets[*auditor]; !ok {
 			return usagef("unknown --auditor %q: use one of %s", *auditor, strings.Join(demo.PresetNames(), ", "))
@@ -295,116 +151,37 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c, err := policy.NewCandidate(s.Items, policy.CandidateConfig{})
-	if err != nil {
-		return err
-	}
-
-	// DPO and IPO learn from the preference pairs; a reward, when one is given or
-	// stored, is only measured.
-	var src *rewardSource
-	if *algo == "dpo" || *algo == "ipo" {
-		if *rspec != "" || hasRewardModel(s) {
-			if src, err = resolveReward(s, *rspec, *seed); err != nil {
-				return err
-			}
-		}
-	} else if src, err = resolveReward(s, *rspec, *seed); err != nil {
-		return err
-	}
-	var env policy.Env
-	rewardName := "none (DPO/IPO learn from the pairs)"
-	if src != nil {
-		env = optimizeEnv(s, src.Reward)
-		rewardName = src.Name
-	} else {
-		env = optimizeEnv(s, nil)
-	}
-	var syn *policy.SyntheticResult
-	var synModel *snapshot.Model
+	cfg := policy.OptimizeConfig{Algo: *algo, Reward: *rspec,
+		KL:    policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)},
+		Steps: *steps, Samples: *samples, LR: *lr, N: *n, Diversity: *diversity, Gamma: *gamma, Lambda: *lambda, Seed: *seed,
+		Features: demo.FeaturesOf(s.Items)}
 	if *synth > 0 {
-		if syn, synModel, err = runSynthetic(s, env, *rspec, *judge, *auditor, *audit, *synth, *seed); err != nil {
+		if cfg.Synthetic, err = syntheticSpec(s, *synth, *judge, *auditor, *audit, *seed); err != nil {
 			return err
 		}
-		env.Proxy = syn.Reward
-		rewardName += fmt.Sprintf(", retrained after %d rounds of synthetic feedback (%s judge)", *synth, *judge)
 	}
-	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
-
-	var res *policy.Result
-	var pairs int
 	total := *steps
-	if total == 0 {
-		total = 500 // the default steps of PPO and RLOO (shown, not set)
+	if total == 0 { // the default, for the progress line
+		total = policy.DefaultSteps
 		if *algo == "dpo" || *algo == "ipo" {
-			total = 300
+			total = policy.DefaultDPOSteps
 		}
 	}
 	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
-	progress := func(step int, m policy.Metrics) bool {
+	cfg.Progress = func(step int, m policy.Metrics) bool {
 		line.update(step, policyProgress(m))
 		return true
 	}
-	switch *algo {
-	case "exact":
-		res, err = policy.SolveExact(c, env, policy.ExactConfig{Beta: *beta, TargetKL: *targetKL, Diversity: *diversity, Seed: *seed, Samples: *samples})
-	case "ppo":
-		res, err = policy.PPO(c, env, policy.PPOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
-	case "rloo":
-		res, err = policy.RLOO(c, env, policy.RLOOConfig{KL: kl, Steps: *steps, Samples: *samples, LR: *lr, Diversity: *diversity, Seed: *seed, Progress: progress})
-	case "bon":
-		res, err = policy.SolveBestOfN(c, env, policy.BoNConfig{N: *n, Seed: *seed, Samples: *samples})
-	case "dpo", "ipo":
-		loss := policy.LossSigmoid
-		if *algo == "ipo" {
-			loss = policy.LossIPO
-		}
-		prefs, _ := policy.Prefs(s.Items, feedback.Pairs(s.Items, s.Judgments, feedback.PairOptions{}))
-		pairs = len(prefs)
-		if len(prefs) == 0 {
-			return fmt.Errorf("the snapshot has no decided comparisons for %s to learn from; label some pairs or import a preference dataset", strings.ToUpper(*algo))
-		}
-		res, err = policy.DPO(c, prefs, env, policy.DPOConfig{Beta: *beta, Loss: loss, Steps: *steps, LR: *lr, Seed: *seed, Progress: progress})
-	}
+	res, err := policy.Optimize(s, cfg)
 	line.done()
 	if err != nil {
-		return err
+		return runUsage(err)
 	}
-
 	runName, modelName := *name, *name
 	if runName == "" {
 		runName, modelName = "optimize-"+*algo, "policy-"+*algo
 	}
-	res.Run.Name = runName
-	res.Run.Config["policy"] = "candidates"
-	res.Run.Config["reward"] = rewardName
-	res.Run.Config["seed"] = int64(*seed)
-	m := c.Model(modelName, runName)
-	for k, v := range res.Run.Summary {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			m.Metrics[k] = v
-		}
-	}
-	if *algo == "dpo" || *algo == "ipo" {
-		res.Run.Summary["pairs"] = float64(pairs)
-	}
-	s.PutModel(m)
-	if src != nil && src.Model != nil {
-		src.Model.Name = runName + "-reward"
-		s.PutModel(*src.Model)
-		res.Run.Config["reward_model"] = src.Model.Name
-	}
-	if synModel != nil {
-		synModel.Name = runName + "-reward-synthetic"
-		s.PutModel(*synModel)
-		res.Run.Config["reward_model"] = synModel.Name
-	}
-	if syn != nil {
-		syn.Run.Name = runName + "-synthetic"
-		s.PutRun(syn.Run)
-		res.Run.Notes = append(res.Run.Notes, syn.Run.Notes...)
-	}
-	s.PutRun(res.Run)
+	res.Record(s, runName, modelName)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "dump", "json")}
 	id, err := writeSnapshot(*out, s, stdout)
@@ -412,6 +189,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	rewardName, _ := res.Run.Config["reward"].(string)
 	rep := optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
 		Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
 		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
@@ -419,21 +197,13 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		rep.Notes = []string{}
 	}
 	if *dump != "" {
-		tbl := policy.NewTable(s.Items, env.Proxy)
-		if *algo == "dpo" || *algo == "ipo" {
-			b := *beta
-			if b == 0 {
-				b = 0.1
-			}
-			tbl = policy.ImplicitRewards(c, b)
-		}
-		rows := policy.Dump(c, tbl)
+		rows := res.Dump()
 		if err := writeDump(*dump, rows, stdout); err != nil {
 			return err
 		}
 		rep.Dump, rep.DumpRows = *dump, len(rows)
 	}
-	if syn != nil {
+	if syn := res.Synthetic; syn != nil {
 		rep.Synthetic = &syntheticJSON{Rounds: *synth, Judge: *judge, AILabels: len(syn.Judgments) - syn.Audits,
 			Audits: syn.Audits, Agreement: num.Float(syn.Agreement), GoldPerRound: num.Floats(syn.Run.Series["gold"]),
 			AgreementPerRound: num.Floats(syn.Run.Series["agreement"])}
@@ -454,13 +224,37 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func hasRewardModel(s *snapshot.Snapshot) bool {
-	for _, m := range s.Models {
-		if isRewardFamily(&m) {
-			return true
+// syntheticSpec is the synthetic feedback of --synthetic: the AI rater is the demo
+// rubric (--judge rubric, demo-domain items only) or the starting reward model
+// (--judge reward); the auditor a simulated demo rater (demo items only).
+func syntheticSpec(s *snapshot.Snapshot, rounds int, judge, auditor string, audit float64, seed uint64) (policy.SyntheticSpec, error) {
+	sp := policy.SyntheticSpec{Rounds: rounds, Audit: audit, JudgeName: judge}
+	demoItems := demo.AllKnown(s.Items)
+	if judge == "rubric" {
+		if !demoItems {
+			return sp, usagef("--judge rubric needs demo-domain items; use --judge reward on other data")
 		}
+		sp.Judge, sp.JudgeRater = policy.RewardLabeler(demo.Rubric, 0.05), "AI rater (demo rubric)"
 	}
-	return false
+	if demoItems && audit > 0 {
+		p := demo.Presets[auditor]
+		h := demo.NewRater(p, "audit", seed)
+		sp.Auditor = func(it *feedback.Item, a, b string) feedback.Judgment { return h.Compare(it, a, b, 0) }
+		sp.AuditorRater = feedback.Rater{Name: "audit (" + auditor + ")", Group: p.Group, Kind: feedback.RaterSimulated, Profile: p.String()}
+	}
+	return sp, nil
+}
+
+// runUsage turns the errors of a run's settings (policy.ErrSettings) and the "no
+// reward model" error of policy.ChooseReward into usage errors (exit 2).
+func runUsage(err error) error {
+	switch {
+	case errors.Is(err, policy.ErrNoRewardModel):
+		return usagef("the snapshot holds no reward model: run 'prefer train-rm' first, or pass --reward gold|tabular|linear|mlp")
+	case errors.Is(err, policy.ErrSettings):
+		return usagef("%v", err)
+	}
+	return err
 }
 
 // writeDump writes dump rows as JSON lines (PRODUCT.md §4.1), atomically. A NaN
@@ -498,13 +292,4 @@ func canonicalArgs(fs *flag.FlagSet, skip ...string) string {
 		}
 	})
 	return strings.Join(parts, " ")
-}
-
-// loadReward turns a stored reward model into a Reward.
-func loadReward(m *snapshot.Model) (policy.Reward, error) {
-	rm, err := reward.FromSnapshot(*m)
-	if err != nil {
-		return nil, fmt.Errorf("%w; retrain it with 'prefer train-rm' or pass --reward tabular|linear|mlp", err)
-	}
-	return rm.Score, nil
 }

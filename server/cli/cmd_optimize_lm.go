@@ -5,13 +5,10 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"strconv"
 
-	"prefer/core/demo"
 	"prefer/core/lm"
 	"prefer/core/num"
 	"prefer/core/policy"
-	"prefer/core/reward"
 	"prefer/core/snapshot"
 	"prefer/static"
 )
@@ -69,10 +66,10 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
 	targetKL := fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)")
 	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, "optimization steps (default 60)")
+	steps := fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d)", lm.DefaultSteps))
 	seed := fs.Uint64("seed", 1, "random seed")
-	rspec := fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored reward model, else linear)")
-	prompts := fs.Int("prompts", 16, "prompts per step (0: all)")
+	rspec := fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored model that scores any text)")
+	prompts := fs.Int("prompts", lm.DefaultPrompts, "prompts per step (0: all)")
 	samples := fs.Int("samples", 4, "responses sampled per prompt per step")
 	n := fs.Int("n", 4, "N of best-of-N")
 	lr := fs.Float64("lr", 0, "learning rate (default 5e-4 ppo/rloo, 3e-4 dpo/ipo)")
@@ -125,24 +122,15 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	demoItems := lm.DemoItems(s.Items)
-
-	// The reward: DPO and IPO learn from the pairs and only measure a reward.
-	var src *lmRewardSource
-	if *algo != "dpo" && *algo != "ipo" || *rspec != "" {
-		if src, err = resolveLMReward(s, *rspec, ref, *seed, demoItems); err != nil {
-			return err
-		}
+	src, err := lm.ChooseReward(s, *rspec, ref, *seed, *algo != "dpo" && *algo != "ipo")
+	if err != nil {
+		return runUsage(err)
 	}
-	rewardName := "none (DPO/IPO learn from the pairs)"
-	var proxy policy.Reward
-	if src != nil {
-		proxy, rewardName = src.Reward, src.Name
-	}
-	env := lm.DemoEnv(s.Items, proxy)
+	rewardName := src.Name
+	env := lm.DemoEnv(s.Items, src.Reward)
 	total := *steps
-	if total == 0 {
-		total = 60 // lm.OptimizeConfig's default Steps (shown, not set)
+	if total == 0 { // the default, for the progress line
+		total = lm.DefaultSteps
 	}
 	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
 	progress := func(step int, m policy.Metrics) bool {
@@ -163,26 +151,7 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	if runName == "" {
 		runName, modelName = "optimize-lm-"+*algo, "policy-lm-"+*algo
 	}
-	res.Run.Name = runName
-	res.Run.Config["reward"] = rewardName
-	res.Run.Config["ref"] = refName
-	metrics := map[string]float64{}
-	for k, v := range res.Run.Summary {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			metrics[k] = v
-		}
-	}
-	if *algo != "bon" {
-		pm := pol.LM.ToSnapshot(modelName, metrics)
-		pm.Run = runName
-		s.PutModel(pm)
-	}
-	if src != nil && src.Model != nil {
-		src.Model.Name = runName + "-reward"
-		s.PutModel(*src.Model)
-		res.Run.Config["reward_model"] = src.Model.Name
-	}
-	s.PutRun(res.Run)
+	opt.Record(s, runName, modelName, src, refName)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "json")}
 	id, err := writeSnapshot(*out, s, stdout)
@@ -208,7 +177,7 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 			rep.Series[k] = num.Floats(v)
 		}
 	}
-	if src != nil && !math.IsNaN(src.HeldAcc) {
+	if !math.IsNaN(src.HeldAcc) {
 		rep.RewardAcc = num.Float(src.HeldAcc)
 	}
 	for i := 0; i < min(8, len(evalItems)); i++ {
@@ -267,78 +236,6 @@ func loadRefLM(s *snapshot.Snapshot, path string) (*lm.LM, string, error) {
 		return nil, "", err
 	}
 	return l, m.Name + " (" + where + ")", nil
-}
-
-type lmRewardSource struct {
-	Name    string
-	Reward  policy.Reward
-	Model   *snapshot.Model
-	HeldAcc float64
-}
-
-// resolveLMReward resolves --reward for the generative policy. Unlike the
-// candidate policy, it must score text the policy writes, so "gold" is the demo
-// domain's analyzer and a tabular model (which only knows the responses it saw) is
-// refused.
-func resolveLMReward(s *snapshot.Snapshot, spec string, ref *lm.LM, seed uint64, demoItems bool) (*lmRewardSource, error) {
-	switch spec {
-	case "gold":
-		if !demoItems {
-			return nil, usagef("--reward gold needs demo-domain prompts (the gold utility of generated text is known only there)")
-		}
-		return &lmRewardSource{Name: "gold", Reward: demo.Gold, HeldAcc: math.NaN()}, nil
-	case reward.FamilyTabular:
-		return nil, usagef("--reward tabular only scores responses it has seen; a language model writes new ones: use linear, mlp or head")
-	case lm.FamilyHead:
-		res, err := lm.TrainHead(ref, s.Items, s.Judgments, lm.HeadConfig{Seed: seed})
-		if err != nil {
-			return nil, fmt.Errorf("--reward head: %w", err)
-		}
-		sm := res.Head.ToSnapshot("", res.Run.Summary)
-		return &lmRewardSource{Name: "head (trained now, seed " + strconv.FormatUint(seed, 10) + ")",
-			Reward: res.Head.Score, Model: &sm, HeldAcc: res.HeldAcc}, nil
-	case "":
-		if m := lm.DefaultReward(s); m != nil {
-			return storedLMReward(m)
-		}
-		spec = reward.FamilyLinear
-	}
-	if spec == reward.FamilyLinear || spec == reward.FamilyMLP {
-		src, err := resolveReward(s, spec, seed)
-		if err != nil {
-			return nil, err
-		}
-		acc := math.NaN()
-		if src.Model != nil {
-			if v, ok := src.Model.Metrics["heldout_accuracy"]; ok {
-				acc = v
-			}
-		}
-		return &lmRewardSource{Name: src.Name, Reward: src.Reward, Model: src.Model, HeldAcc: acc}, nil
-	}
-	m := s.Model(spec)
-	if m == nil {
-		return nil, usagef("--reward %q: no such model in the snapshot; give gold, linear, mlp, head or the name of a stored reward model", spec)
-	}
-	return storedLMReward(m)
-}
-
-func storedLMReward(m *snapshot.Model) (*lmRewardSource, error) {
-	if m.Family == lm.FamilyHead {
-		h, err := lm.HeadFromSnapshot(m)
-		if err != nil {
-			return nil, err
-		}
-		return &lmRewardSource{Name: m.Name, Reward: h.Score, HeldAcc: math.NaN()}, nil
-	}
-	if m.Family == reward.FamilyTabular {
-		return nil, usagef("reward model %q is tabular and only scores responses it has seen; train a linear, mlp or head model for the language model", m.Name)
-	}
-	r, err := loadReward(m)
-	if err != nil {
-		return nil, err
-	}
-	return &lmRewardSource{Name: m.Name, Reward: r, HeldAcc: math.NaN()}, nil
 }
 
 // lmEval is one response per evaluation prompt with its scores (lm.Eval).

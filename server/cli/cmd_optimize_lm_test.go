@@ -2,18 +2,11 @@ package cli
 
 import (
 	"encoding/json"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"prefer/app/jobs"
-	"prefer/app/work"
 	"prefer/core/lm"
-	"prefer/core/policy"
-	"prefer/core/snapshot"
-	"prefer/static"
 )
 
 // runLM runs `prefer optimize ARGS` in-process through the real command dispatch,
@@ -140,58 +133,5 @@ func TestOptimizeLMBadInput(t *testing.T) {
 		if code, _, errs := runLM(t, args...); code != 2 || errs == "" {
 			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, errs)
 		}
-	}
-}
-
-// TestOptimizeLMMatchesWorker runs the browser worker's optimize-lm job (package
-// app/work, the code wasm/worker runs) and `prefer optimize --policy lm` with the
-// same settings on the same state: the same run and the same optimized parameters.
-func TestOptimizeLMMatchesWorker(t *testing.T) {
-	dir := t.TempDir()
-	job := func(kind string, state []byte, ref []byte, p jobs.Params) []byte {
-		t.Helper()
-		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		return res.Snapshot
-	}
-	state := job(jobs.KindSimulate, nil, nil, jobs.Params{Seed: 7, Items: 20, Panel: "expert,polite,verbose", Overlap: 3})
-	state = job(jobs.KindTrainRM, state, nil, jobs.Params{Seed: 1, SplitBy: "pair"})
-	in := filepath.Join(dir, "state.snap")
-	if err := os.WriteFile(in, state, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := fs.ReadFile(static.Web(), "ref-lm.snap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	after := job(jobs.KindOptimizeLM, state, ref, jobs.Params{Seed: 3, Algo: "ppo", Betas: []float64{0.5}, Steps: 2,
-		Prompts: 2, Samples: 2, MaxTokens: 16, LR: 1e-3, Prefix: "web"})
-	ws, err := snapshot.Unmarshal(after)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, errs := runLM(t, in, "-o", filepath.Join(dir, "out.snap"), "--policy", "lm", "--algo", "ppo", "--beta", "0.5",
-		"--steps", "2", "--prompts", "2", "--samples", "2", "--max-tokens", "16", "--lr", "1e-3", "--seed", "3", "--reward", "reward", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	var rep struct {
-		RunHash string `json:"run_hash"`
-		Params  string `json:"params_hash"`
-	}
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
-	l, err := lm.FromSnapshot(ws.Model("web-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := policy.RunHash(ws.Run("web-1")); got != rep.RunHash {
-		t.Errorf("worker run hash %s, CLI %s", got, rep.RunHash)
-	}
-	if got := l.Hash(); got != rep.Params {
-		t.Errorf("worker parameters %s, CLI %s", got, rep.Params)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"prefer/core/demo"
 	"prefer/core/num"
 	"prefer/core/policy"
 	"prefer/core/snapshot"
@@ -53,7 +54,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	betas := fs.String("betas", "", "comma-separated β values (default 10,5,2,1,0.5,0.3,0.2,0.1,0.05,0.03,0.02,0.01)")
 	ns := fs.String("ns", "", "comma-separated N values for bon (default 1,2,4,…,512)")
 	rspec := fs.String("reward", "", "proxy reward: gold, tabular, linear, mlp (trained now) or a stored model's name (default: the last stored reward model)")
-	steps := fs.Int("steps", 0, "optimization steps per point for ppo and rloo (default 500)")
+	steps := fs.Int("steps", 0, fmt.Sprintf("optimization steps per point for ppo and rloo (default %d)", policy.DefaultSteps))
 	diversity := fs.Float64("diversity", 0, "entropy bonus α at every point (controlled diversity)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	name := fs.String("name", "", "name of the sweep run (default sweep-ALGO)")
@@ -82,14 +83,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := resolveReward(s, *rspec, *seed)
-	if err != nil {
-		return err
-	}
-	env := optimizeEnv(s, src.Reward)
 	line := newProgress(stderr, *asJSON, "sweep "+*algo, "points", 0)
-	res, err := policy.Sweep(s.Items, env, policy.SweepConfig{Algo: *algo, Betas: bs, Ns: nl, Diversity: *diversity, Seed: *seed,
-		PPO: policy.PPOConfig{Steps: *steps}, RLOO: policy.RLOOConfig{Steps: *steps},
+	res, err := policy.SweepSnapshot(s, *rspec, demo.FeaturesOf(s.Items), policy.SweepConfig{Algo: *algo, Betas: bs, Ns: nl,
+		Diversity: *diversity, Seed: *seed, PPO: policy.PPOConfig{Steps: *steps}, RLOO: policy.RLOOConfig{Steps: *steps},
 		Progress: func(done, total int) bool {
 			line.total = total
 			line.update(done, "")
@@ -97,31 +93,20 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		}})
 	line.done()
 	if err != nil {
-		return err
+		return runUsage(err)
 	}
 	runName := *name
 	if runName == "" {
 		runName = "sweep-" + *algo
 	}
-	res.Run.Name = runName
-	res.Run.Config["reward"] = src.Name
-	res.Run.Config["seed"] = int64(*seed)
-	if *algo == "ppo" || *algo == "rloo" {
-		res.Run.Config["steps"] = *steps
-	}
-	if src.Model != nil {
-		src.Model.Name = runName + "-reward"
-		s.PutModel(*src.Model)
-		res.Run.Config["reward_model"] = src.Model.Name
-	}
-	s.PutRun(res.Run)
+	res.Record(s, runName)
 	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
 		Command: "prefer sweep " + canonicalArgs(fs, "o", "json")}
 	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
 	}
-	rep := sweepReport{Output: *out, OutputID: id, Run: runName, Algo: *algo, Reward: src.Name, Seed: *seed,
+	rep := sweepReport{Output: *out, OutputID: id, Run: runName, Algo: *algo, Reward: res.Reward.Name, Seed: *seed,
 		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), RunHash: policy.RunHash(&res.Run)}
 	for _, p := range res.Points {
 		pj := sweepPointJSON{N: p.N, KL: num.Float(p.KL), SqrtKL: num.Float(p.SqrtKL), Proxy: num.Float(p.Proxy), Gold: num.Float(p.Gold),
@@ -137,7 +122,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		x = "N"
 	}
 	msg := messages(*out, stdout, stderr)
-	fmt.Fprintf(msg, "%s: %s sweep on %s (%s)\n%8s %8s %9s %9s\n", outputName(rep.Output), *algo, src.Name, id, x, "√KL", "proxy", "gold")
+	fmt.Fprintf(msg, "%s: %s sweep on %s (%s)\n%8s %8s %9s %9s\n", outputName(rep.Output), *algo, res.Reward.Name, id, x, "√KL", "proxy", "gold")
 	for _, p := range res.Points {
 		v := strconv.FormatFloat(p.Beta, 'g', 4, 64)
 		if *algo == "bon" {

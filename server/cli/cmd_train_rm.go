@@ -206,11 +206,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		modelName = "rm-" + res.Config.Family
 	}
 	metrics := res.Metrics.Map()
-	sm := reward.ToSnapshot(res.Model, modelName, metrics)
-	sm.Run = modelName
-	run := trainRun(modelName, res, *holdout, *valid)
-	s.PutModel(sm)
-	s.PutRun(run)
+	reward.Record(s, res, modelName, modelName)
 	rep := trainRMReport{
 		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
 		Split: rmSplit{By: res.Split.By, Holdout: *holdout, Valid: *valid, Train: res.Split.NTrain, ValidN: res.Split.NValid,
@@ -327,69 +323,6 @@ func diagnosticsJSON(res *reward.Result) rmDiagnostics {
 		out.TopNegative = append(out.TopNegative, rmFeature{Ngram: f.Name, Weight: f.Weight, Count: f.Count})
 	}
 	return out
-}
-
-// trainRun records a train-rm run: configuration, per-epoch series, the metrics as
-// summary, findings as notes, and the structured diagnostics under config
-// "diagnostics" (docs/reward.md lists the keys).
-func trainRun(name string, res *reward.Result, holdout, valid float64) snapshot.Run {
-	c := res.Config
-	cfg := map[string]any{
-		"family": c.Family, "split": res.Split.By, "holdout": holdout, "valid": valid,
-		"epochs": c.Epochs, "patience": c.Patience, "batch": c.Batch, "lr": c.LR, "weight_decay": c.WeightDecay,
-		"margin": c.Margin, "center": c.Center, "both_bad_tie": c.BothBadTie, "tie_model": "rao-kupper",
-		"dim": c.Features.Dim, "cross": c.Features.Cross, "word_n": c.Features.WordN, "char_n": c.Features.CharMax,
-		"sentences": !c.Features.NoSentences,
-	}
-	switch c.Family {
-	case reward.FamilyMLP:
-		cfg["hidden"] = c.Hidden
-	case reward.FamilyEnsemble:
-		cfg["member"], cfg["members"] = c.Member, c.Members
-	case reward.FamilyTabular:
-		cfg["ridge"], cfg["position_effect"] = c.Tabular.Ridge, c.Tabular.PositionEffect
-	}
-	if len(res.Split.HeldItems) > 0 {
-		cfg["held_items"] = append([]string(nil), res.Split.HeldItems...)
-	}
-	d := res.Diag
-	var bins []any
-	for _, b := range d.Reliability {
-		bins = append(bins, map[string]any{"lo": b.Lo, "hi": b.Hi, "count": b.Count, "conf": b.Conf, "acc": b.Acc})
-	}
-	var dis []any
-	for _, x := range d.Disagreements {
-		dis = append(dis, map[string]any{"item": x.Item, "chosen": x.Winner, "rejected": x.Loser, "rater": x.Rater,
-			"p_chosen": x.PWinner, "judgment": x.Source})
-	}
-	feats := func(fs []reward.Feature) []any {
-		var out []any
-		for _, f := range fs {
-			out = append(out, map[string]any{"ngram": f.Name, "weight": f.Weight, "count": f.Count})
-		}
-		return out
-	}
-	diag := map[string]any{"reliability": bins, "disagreements": dis}
-	if len(d.TopPositive) > 0 {
-		diag["top_positive"] = feats(d.TopPositive)
-	}
-	if len(d.TopNegative) > 0 {
-		diag["top_negative"] = feats(d.TopNegative)
-	}
-	for k, v := range diag {
-		if v == nil {
-			delete(diag, k)
-		}
-	}
-	cfg["diagnostics"] = diag
-	series := map[string][]float64{
-		"train_loss": res.Curves.TrainLoss, "valid_loss": res.Curves.ValidLoss,
-		"held_loss": res.Curves.HeldLoss, "held_acc": res.Curves.HeldAcc,
-	}
-	summary := res.Metrics.Map()
-	summary["best_epoch"] = float64(res.Curves.BestEpoch)
-	return snapshot.Run{Name: name, Kind: "train-rm", Seed: c.Seed, Config: cfg, Series: series, Summary: summary,
-		Notes: append([]string(nil), d.Notes...)}
 }
 
 func personalJSON(p *reward.Personal, name string) *rmPersonal {

@@ -109,8 +109,10 @@ func BenchmarkBrowser(b *testing.B) {
 	}
 }
 
-// The lesson's transformer step (app/lesson_page.go's lmLesson… constants).
+// The lesson's transformer step (app/lesson_page.go's lmLesson… constants) and
+// the panel of its benchmarks.
 const (
+	lessonPanel     = "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"
 	lessonLMSteps   = 24
 	lessonLMPrompts = 16
 	lessonLMSamples = 4
@@ -126,17 +128,19 @@ func nativeLMMS(tb testing.TB) float64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
-		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Ref: ref, Params: &p})
+	run := func(state []byte, req jobs.Request) *jobs.Result {
+		req.Snapshot, req.Ref = state, ref
+		res, err := work.Run(&req)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return res
 	}
-	sim := run(nil, jobs.KindSimulate, jobs.Params{Seed: 7, Panel: "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"})
-	rm := run(sim.Snapshot, jobs.KindTrainRM, jobs.Params{Seed: 1, SplitBy: "pair"})
-	return run(rm.Snapshot, jobs.KindOptimizeLM, jobs.Params{Seed: 1, Algo: "ppo", Betas: []float64{0.5, 0.001}, Steps: lessonLMSteps,
-		Prompts: lessonLMPrompts, Samples: lessonLMSamples, LR: lessonLMLR, Prefix: "lesson-lm"}).Millis
+	sim := run(nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7, Panel: lessonPanel}})
+	rm := run(sim.Snapshot, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1, SplitBy: "pair"}})
+	return run(rm.Snapshot, jobs.Request{Kind: jobs.KindOptimizeLM, OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: "ppo",
+		Betas: []float64{0.5, 0.001}, Steps: lessonLMSteps, Prompts: new(lessonLMPrompts), Samples: lessonLMSamples, LR: lessonLMLR,
+		Prefix: "lesson-lm"}}).Millis
 }
 
 // TestWasmBudgets keeps the transferred (brotli) sizes of the two wasm binaries
@@ -196,17 +200,18 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); retur
 // through the worker's own job code and returns the training time.
 func nativeTrainMS(tb testing.TB) float64 {
 	tb.Helper()
-	run := func(state []byte, kind string, p jobs.Params) *jobs.Result {
-		res, err := work.Run(&jobs.Request{Kind: kind, Snapshot: state, Params: &p})
+	run := func(state []byte, req jobs.Request) *jobs.Result {
+		req.Snapshot = state
+		res, err := work.Run(&req)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return res
 	}
-	sim := run(nil, jobs.KindSimulate, jobs.Params{Seed: 7, Panel: "expert,unbiased,noisy,2*polite,2*verbose,2*cautious,position,tired,spammer"})
+	sim := run(nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7, Panel: lessonPanel}})
 	best := 0.0
 	for i := 0; i < 3; i++ { // the best of three, as the worker's run is warm
-		ms := run(sim.Snapshot, jobs.KindTrainRM, jobs.Params{Seed: 1}).Millis
+		ms := run(sim.Snapshot, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1}}).Millis
 		if i == 0 || ms < best {
 			best = ms
 		}
