@@ -2,6 +2,7 @@ package feedback
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -20,10 +21,21 @@ type Log struct {
 // NewLog returns a log holding js. Duplicates by id are resolved as in Merge.
 func NewLog(js ...Judgment) *Log {
 	l := &Log{}
+	l.Grow(len(js))
 	for _, j := range js {
 		l.Append(j)
 	}
 	return l
+}
+
+// Grow makes room for n more judgments, so that filling a log of known size
+// allocates once (appending one at a time would allocate ~5× the final size).
+func (l *Log) Grow(n int) {
+	if l.byID == nil {
+		l.byID = make(map[string]int, n)
+		l.sorted = true
+	}
+	l.list = slices.Grow(l.list, n)
 }
 
 // Len returns the number of judgments.

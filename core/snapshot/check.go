@@ -16,74 +16,111 @@ type Problem struct {
 
 func (p Problem) String() string { return p.Where + ": " + p.What }
 
-// Check reports every schema problem of a decoded snapshot: duplicate or empty ids,
+// MaxProblems is how many problems Check lists; it counts the others and says how
+// many were left out, so that checking a snapshot with millions of bad records costs
+// memory for what is shown, not one message per record.
+const MaxProblems = 100
+
+// Check reports the schema problems of a decoded snapshot: duplicate or empty ids,
 // judgments that break the feedback rules (unknown item or response, bad rank
 // order, score off the scale, …), reviews of missing flags, models and runs without
 // names or with duplicate names, tensors whose data does not match their shape, and
-// non-finite numbers. A sound snapshot gives nil. Problems are in a fixed order.
+// non-finite numbers. A sound snapshot gives nil. Problems are in a fixed order. At
+// most MaxProblems are listed; when there are more, a last one (Where "snapshot")
+// says how many were left out.
 func Check(s *Snapshot) []Problem {
-	var ps []Problem
-	add := func(where, format string, args ...any) {
-		ps = append(ps, Problem{Where: where, What: fmt.Sprintf(format, args...)})
+	ps, total := CheckCount(s)
+	if total > len(ps) {
+		ps = append(ps, Problem{Where: "snapshot", What: fmt.Sprintf("%d more problems not listed (%d in all; the first %d are shown)", total-len(ps), total, len(ps))})
 	}
-	itemIDs := map[string]bool{}
+	return ps
+}
+
+// CheckCount is Check that returns the first MaxProblems problems and the total
+// count, without a summary entry.
+func CheckCount(s *Snapshot) (ps []Problem, total int) {
+	add := func(where func() string, format string, args ...any) {
+		total++
+		if len(ps) < MaxProblems {
+			ps = append(ps, Problem{Where: where(), What: fmt.Sprintf(format, args...)})
+		}
+	}
+	at := func(format string, args ...any) func() string {
+		return func() string { return fmt.Sprintf(format, args...) }
+	}
+	itemIDs := make(map[string]bool, len(s.Items))
 	for i, it := range s.Items {
-		where := fmt.Sprintf("items[%d]", i)
 		if it.ID == "" {
-			add(where, "item without an id")
+			add(at("items[%d]", i), "item without an id")
 		} else if itemIDs[it.ID] {
-			add(where, "duplicate item id %q", it.ID)
+			add(at("items[%d]", i), "duplicate item id %q", it.ID)
 		}
 		itemIDs[it.ID] = true
-		respIDs := map[string]bool{}
-		for k, r := range it.Responses {
-			rw := fmt.Sprintf("%s.responses[%d]", where, k)
-			if r.ID == "" {
-				add(rw, "response without an id")
-			} else if respIDs[r.ID] {
-				add(rw, "duplicate response id %q in item %q", r.ID, it.ID)
+		// Items have a few responses, compared in place; a set for larger ones keeps
+		// this linear.
+		var respIDs map[string]int
+		if len(it.Responses) > 16 {
+			respIDs = make(map[string]int, len(it.Responses))
+			for k := len(it.Responses) - 1; k >= 0; k-- {
+				respIDs[it.Responses[k].ID] = k
 			}
-			respIDs[r.ID] = true
+		}
+		index := func(id string) int {
+			if respIDs == nil {
+				return it.ResponseIndex(id)
+			}
+			if k, ok := respIDs[id]; ok {
+				return k
+			}
+			return -1
+		}
+		for k, r := range it.Responses {
+			if r.ID == "" {
+				add(at("items[%d].responses[%d]", i, k), "response without an id")
+			} else if index(r.ID) != k {
+				add(at("items[%d].responses[%d]", i, k), "duplicate response id %q in item %q", r.ID, it.ID)
+			}
 			if r.Gold != nil && !finite(*r.Gold) {
-				add(rw, "gold utility is not a finite number")
+				add(at("items[%d].responses[%d]", i, k), "gold utility is not a finite number")
 			}
 			if r.RefProb < 0 || r.RefProb > 1 || math.IsNaN(r.RefProb) {
-				add(rw, "ref_prob %v is not a probability", r.RefProb)
+				add(at("items[%d].responses[%d]", i, k), "ref_prob %v is not a probability", r.RefProb)
 			}
 		}
-		if it.GoldBest != "" && !respIDs[it.GoldBest] {
-			add(where, "gold_best %q is not a response of the item", it.GoldBest)
+		if it.GoldBest != "" && index(it.GoldBest) < 0 {
+			add(at("items[%d]", i), "gold_best %q is not a response of the item", it.GoldBest)
 		}
 	}
-	raterIDs := map[string]bool{}
+	raterIDs := make(map[string]bool, len(s.Raters))
 	for i, r := range s.Raters {
-		where := fmt.Sprintf("raters[%d]", i)
 		if r.ID == "" {
-			add(where, "rater without an id")
+			add(at("raters[%d]", i), "rater without an id")
 		} else if raterIDs[r.ID] {
-			add(where, "duplicate rater id %q", r.ID)
+			add(at("raters[%d]", i), "duplicate rater id %q", r.ID)
 		}
 		raterIDs[r.ID] = true
 	}
 	// Judgments: unique ids, canonical order, and the feedback rules.
 	ix := feedback.NewIndex(s.Items, s.Raters)
 	log := &feedback.Log{}
+	log.Grow(len(s.Judgments))
 	for i, j := range s.Judgments {
 		if _, err := log.Append(j); err != nil {
-			add(fmt.Sprintf("judgments[%d]", i), "%v", err)
+			add(at("judgments[%d]", i), "%v", err)
 		}
 	}
+	judgments := func() string { return "judgments" }
 	for _, err := range ix.ValidateLog(log) {
-		add("judgments", "%v", err)
+		add(judgments, "%v", err)
 	}
 	for i, g := range s.Guidelines {
 		if g.Version < 1 {
-			add(fmt.Sprintf("guidelines[%d]", i), "version %d must be ≥ 1", g.Version)
+			add(at("guidelines[%d]", i), "version %d must be ≥ 1", g.Version)
 		}
 	}
 	names := map[string]bool{}
 	for i, m := range s.Models {
-		where := fmt.Sprintf("models[%d]", i)
+		where := at("models[%d]", i)
 		switch {
 		case m.Name == "":
 			add(where, "model without a name")
@@ -97,24 +134,24 @@ func Check(s *Snapshot) []Problem {
 		for _, k := range sortedKeys(m.Tensors) {
 			t := m.Tensors[k]
 			if t.Size() != len(t.Data) {
-				add(where+".tensors."+k, "shape %v needs %d values, has %d", t.Shape, t.Size(), len(t.Data))
+				add(at("models[%d].tensors.%s", i, k), "shape %v needs %d values, has %d", t.Shape, t.Size(), len(t.Data))
 			}
 			for _, v := range t.Data {
 				if !finite(float64(v)) {
-					add(where+".tensors."+k, "holds a NaN or infinite value")
+					add(at("models[%d].tensors.%s", i, k), "holds a NaN or infinite value")
 					break
 				}
 			}
 		}
 		for _, k := range sortedKeys(m.Metrics) {
 			if math.IsNaN(m.Metrics[k]) {
-				add(where+".metrics."+k, "is NaN")
+				add(at("models[%d].metrics.%s", i, k), "is NaN")
 			}
 		}
 	}
 	names = map[string]bool{}
 	for i, r := range s.Runs {
-		where := fmt.Sprintf("runs[%d]", i)
+		where := at("runs[%d]", i)
 		switch {
 		case r.Name == "":
 			add(where, "run without a name")
@@ -124,9 +161,9 @@ func Check(s *Snapshot) []Problem {
 		names[r.Name] = true
 	}
 	if p := s.Provenance.Parent; p != "" && !validID(p) {
-		add("provenance.parent", "%q is not a snapshot id (sha256-<64 hex digits>)", p)
+		add(at("provenance.parent"), "%q is not a snapshot id (sha256-<64 hex digits>)", p)
 	}
-	return ps
+	return ps, total
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -24,6 +25,32 @@ var (
 // maxDepth bounds the nesting of configuration values and skipped unknown values.
 const maxDepth = 32
 
+// Decoding is budgeted: Unmarshal allocates at most BudgetFactor × the input's size
+// plus BudgetSlack bytes, whatever the input. Every array of records is checked
+// against the bytes that remain before it is allocated (each record takes at least
+// its required keys), every allocation is charged to a running budget, and a
+// snapshot that would need more is refused with ErrCorrupt naming the limit. Real
+// snapshots decode to 1.5–4× their size (docs/server.md lists measured ratios);
+// only runs of near-empty records come near the bound.
+const (
+	BudgetFactor = 24
+	BudgetSlack  = 64 << 10
+)
+
+// Required keys make records cost input bytes: the smallest encoding of each record
+// kind that Unmarshal accepts. An array header claiming n records is refused unless
+// n × this many bytes remain, before anything is allocated for it.
+const (
+	minItemBytes      = 6  // {"id": "x"}
+	minResponseBytes  = 6  // {"id": "x"}
+	minRaterBytes     = 6  // {"id": "x"}
+	minJudgmentBytes  = 16 // {"id": "x", "kind": "rate"}
+	minGuidelineBytes = 1  // {} (a guideline's keys are all optional)
+	minModelBytes     = 8  // {"name": "x"}
+	minRunBytes       = 8  // {"name": "x"}
+	mapEntryCost      = 64 // bytes charged per entry of a decoded Go map
+)
+
 // Unmarshal decodes a snapshot.
 //
 // Every length read from the input is checked against the bytes that remain before
@@ -40,7 +67,9 @@ func Unmarshal(data []byte) (s *Snapshot, err error) { return UnmarshalPaced(dat
 // Unmarshal's. A nil pause or chunk ≤ 0 never pauses.
 func UnmarshalPaced(data []byte, chunk int, pause func()) (s *Snapshot, err error) {
 	rd := bytes.NewReader(data)
-	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data}
+	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data,
+		budget: BudgetFactor*int64(len(data)) + BudgetSlack}
+	r.intern.r = r
 	if pause != nil && chunk > 0 {
 		r.pause, r.chunk = pause, chunk
 	}
@@ -62,6 +91,7 @@ type reader struct {
 	data   []byte
 	path   []pathElem
 	intern internTable // repeated short strings (ids, kinds) share one copy
+	budget int64       // bytes the decoder may still allocate
 
 	pause     func() // UnmarshalPaced: called after about every chunk bytes
 	chunk     int
@@ -77,6 +107,33 @@ func (r *reader) maybePause() {
 		r.lastPause = pos
 		r.pause()
 	}
+}
+
+// charge takes n bytes from the decoding budget, or fails when it is spent.
+func (r *reader) charge(n int64) error {
+	r.budget -= n
+	if r.budget < 0 {
+		return r.fail("the snapshot would take more than %d× its %d bytes of memory to decode (runs of near-empty records); it is not a snapshot Prefer writes",
+			BudgetFactor, len(r.data))
+	}
+	return nil
+}
+
+// records reads an array header of records that each take at least minBytes of
+// input and returns a slice with capacity for all of them, charged to the budget.
+func records[T any](r *reader, minBytes int) ([]T, int, error) {
+	n, err := r.arrayLen()
+	if err != nil || n == 0 {
+		return nil, 0, err
+	}
+	if rem := r.rd.Len(); n > rem/minBytes {
+		return nil, 0, r.fail("array claims %d records but only %d bytes remain (a record takes at least %d)", n, rem, minBytes)
+	}
+	var zero T
+	if err := r.charge(int64(n) * int64(unsafe.Sizeof(zero))); err != nil {
+		return nil, 0, err
+	}
+	return make([]T, 0, n), n, nil
 }
 
 // pathElem is a map key (when key != "") or an array index.
@@ -150,10 +207,34 @@ func (r *reader) object(fn func(key string) error) error {
 	if err != nil {
 		return err
 	}
+	// Duplicate keys are refused: the format is canonical, and a repeated key would
+	// let two readers see different values. Records have a few keys, compared in
+	// place; larger maps (configs, tensors, series) use a set.
+	var few [16]string
+	var many map[string]struct{}
+	if n > len(few) {
+		if err := r.charge(int64(n) * mapEntryCost); err != nil {
+			return err
+		}
+		many = make(map[string]struct{}, n)
+	}
 	for i := 0; i < n; i++ {
 		k, err := r.key()
 		if err != nil {
 			return err
+		}
+		if many != nil {
+			if _, dup := many[k]; dup {
+				return r.fail("key %q appears twice in one map", k)
+			}
+			many[k] = struct{}{}
+		} else {
+			for _, p := range few[:i] {
+				if p == k {
+					return r.fail("key %q appears twice in one map", k)
+				}
+			}
+			few[i] = k
 		}
 		r.path = append(r.path, pathElem{key: k})
 		err = fn(k)
@@ -335,6 +416,9 @@ func (r *reader) str() (string, error) {
 		return "", r.wrap(err)
 	}
 	if n > 64 {
+		if err := r.charge(int64(n)); err != nil {
+			return "", err
+		}
 		return string(b), nil
 	}
 	return r.intern.get(b), nil
@@ -343,9 +427,13 @@ func (r *reader) str() (string, error) {
 // internTable is an open-addressing set of strings keyed by FNV-1a of their bytes.
 // It replaces a Go map, whose hashing dominated decoding (and is slower still in
 // wasm, which lacks the AES hash instructions).
+//
+// Its growth and the strings it copies are charged to the decoder's budget; when the
+// budget cannot pay for a larger table, strings are copied without interning.
 type internTable struct {
 	slots []string // len is a power of two; "" marks an empty slot
 	used  int
+	r     *reader // charged for the table and the copies; nil charges nothing
 }
 
 // get returns the interned copy of b, adding it if new. The empty string is never
@@ -354,8 +442,8 @@ func (t *internTable) get(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if 2*(t.used+1) > len(t.slots) {
-		t.grow()
+	if 2*(t.used+1) > len(t.slots) && !t.grow() {
+		return t.copy(b)
 	}
 	h := uint64(14695981039346656037)
 	for _, c := range b {
@@ -366,7 +454,7 @@ func (t *internTable) get(b []byte) string {
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == "" {
-			s = string(b)
+			s = t.copy(b)
 			t.slots[i] = s
 			t.used++
 			return s
@@ -377,13 +465,48 @@ func (t *internTable) get(b []byte) string {
 	}
 }
 
-func (t *internTable) grow() {
+// copy returns a new string of b's bytes, charged to the budget (a failed charge
+// is seen by the next record's charge: the budget stays negative).
+func (t *internTable) copy(b []byte) string {
+	if t.r != nil {
+		t.r.budget -= int64(len(b))
+	}
+	return string(b)
+}
+
+// grow doubles the table, or reports false when the budget cannot pay for it.
+func (t *internTable) grow() bool {
+	n := max(64, 2*len(t.slots))
+	if t.r != nil {
+		if t.r.budget < int64(n)*16*2 { // keep half the budget for the records
+			return false
+		}
+		t.r.budget -= int64(n) * 16
+	}
 	old := t.slots
-	t.slots = make([]string, max(64, 2*len(old)))
+	t.slots = make([]string, n)
 	t.used = 0
 	for _, s := range old {
 		if s != "" {
-			t.get([]byte(s))
+			t.reinsert(s)
+		}
+	}
+	return true
+}
+
+// reinsert puts an interned string into a grown table.
+func (t *internTable) reinsert(s string) {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		if t.slots[i] == "" {
+			t.slots[i] = s
+			t.used++
+			return
 		}
 	}
 }
@@ -446,6 +569,9 @@ func (r *reader) strings() ([]string, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
+	if err := r.charge(int64(n) * 16); err != nil {
+		return nil, err
+	}
 	out := make([]string, n)
 	for i := range out {
 		if out[i], err = r.str(); err != nil {
@@ -458,6 +584,9 @@ func (r *reader) strings() ([]string, error) {
 func (r *reader) ints() ([]int, error) {
 	n, err := r.arrayLen()
 	if err != nil || n == 0 {
+		return nil, err
+	}
+	if err := r.charge(int64(n) * 8); err != nil {
 		return nil, err
 	}
 	out := make([]int, n)
@@ -474,6 +603,9 @@ func (r *reader) floats() ([]float64, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
+	if err := r.charge(int64(n) * 8); err != nil {
+		return nil, err
+	}
 	out := make([]float64, n)
 	for i := range out {
 		if out[i], err = r.f64(); err != nil {
@@ -488,6 +620,9 @@ func (r *reader) floatMap() (map[string]float64, error) {
 	err := r.object(func(k string) error {
 		v, err := r.f64()
 		out[k] = v
+		if err == nil {
+			err = r.charge(mapEntryCost)
+		}
 		return err
 	})
 	return out, err
@@ -568,6 +703,9 @@ func (r *reader) value(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := r.charge(int64(n) * 16); err != nil {
+			return nil, err
+		}
 		out := make([]any, n)
 		for i := range out {
 			if out[i], err = r.value(depth + 1); err != nil {
@@ -580,6 +718,9 @@ func (r *reader) value(depth int) (any, error) {
 		err := r.object(func(k string) error {
 			v, err := r.value(depth + 1)
 			out[k] = v
+			if err == nil {
+				err = r.charge(mapEntryCost)
+			}
 			return err
 		})
 		return out, err
@@ -628,39 +769,40 @@ func (r *reader) snapshot(s *Snapshot) error {
 		case "provenance":
 			err = r.provenance(&s.Provenance)
 		case "items":
-			err = r.list(func() error {
-				var it feedback.Item
-				err := r.item(&it)
-				s.Items = append(s.Items, it)
-				return err
+			s.Items, err = list(r, minItemBytes, func(it *feedback.Item) error {
+				if err := r.item(it); err != nil {
+					return err
+				}
+				if it.ID == "" {
+					return r.fail("item without an id")
+				}
+				return nil
 			})
 		case "raters":
-			err = r.list(func() error {
-				var rt feedback.Rater
-				err := r.rater(&rt)
-				s.Raters = append(s.Raters, rt)
-				return err
+			s.Raters, err = list(r, minRaterBytes, func(rt *feedback.Rater) error {
+				if err := r.rater(rt); err != nil {
+					return err
+				}
+				if rt.ID == "" {
+					return r.fail("rater without an id")
+				}
+				return nil
 			})
 		case "judgments":
-			err = r.listSized(func(n int) {
-				// Every judgment needs at least its id and kind keys: ≥ 10 bytes.
-				s.Judgments = make([]feedback.Judgment, 0, min(n, r.rd.Len()/10))
-			}, func() error {
-				var j feedback.Judgment
-				if err := r.judgment(&j); err != nil {
+			s.Judgments, err = list(r, minJudgmentBytes, func(j *feedback.Judgment) error {
+				if err := r.judgment(j); err != nil {
 					return err
 				}
 				if j.ID == "" {
-					// Also bounds memory: a judgment costs ~450 bytes decoded, so an
-					// array of empty maps must not pass for judgments.
 					return r.fail("judgment without an id")
 				}
-				s.Judgments = append(s.Judgments, j)
+				if j.Kind == "" {
+					return r.fail("judgment %q without a kind", j.ID)
+				}
 				return nil
 			})
 		case "guidelines":
-			err = r.list(func() error {
-				var g feedback.Guideline
+			s.Guidelines, err = list(r, minGuidelineBytes, func(g *feedback.Guideline) error {
 				err := r.object(func(k string) error {
 					var err error
 					switch k {
@@ -675,22 +817,27 @@ func (r *reader) snapshot(s *Snapshot) error {
 					}
 					return err
 				})
-				s.Guidelines = append(s.Guidelines, g)
 				return err
 			})
 		case "models":
-			err = r.list(func() error {
-				var m Model
-				err := r.model(&m)
-				s.Models = append(s.Models, m)
-				return err
+			s.Models, err = list(r, minModelBytes, func(m *Model) error {
+				if err := r.model(m); err != nil {
+					return err
+				}
+				if m.Name == "" {
+					return r.fail("model without a name")
+				}
+				return nil
 			})
 		case "runs":
-			err = r.list(func() error {
-				var rn Run
-				err := r.run(&rn)
-				s.Runs = append(s.Runs, rn)
-				return err
+			s.Runs, err = list(r, minRunBytes, func(rn *Run) error {
+				if err := r.run(rn); err != nil {
+					return err
+				}
+				if rn.Name == "" {
+					return r.fail("run without a name")
+				}
+				return nil
 			})
 		default:
 			start := len(r.data) - r.rd.Len()
@@ -698,6 +845,9 @@ func (r *reader) snapshot(s *Snapshot) error {
 				return err
 			}
 			end := len(r.data) - r.rd.Len()
+			if err := r.charge(int64(end-start) + mapEntryCost); err != nil {
+				return err
+			}
 			if s.Extra == nil {
 				s.Extra = map[string][]byte{}
 			}
@@ -717,28 +867,25 @@ func (r *reader) snapshot(s *Snapshot) error {
 	return nil
 }
 
-// list reads an array, calling each for every element with the path set.
-func (r *reader) list(each func() error) error { return r.listSized(nil, each) }
-
-// listSized is list with a call to sized(n) once the element count n is known.
-func (r *reader) listSized(sized func(n int), each func() error) error {
-	n, err := r.arrayLen()
+// list reads an array of records that each take at least minBytes of input,
+// decoding each with the path set. The slice is allocated once, for the count the
+// header gives, after checking that the input can hold that many records.
+func list[T any](r *reader, minBytes int, each func(*T) error) ([]T, error) {
+	out, n, err := records[T](r, minBytes)
 	if err != nil {
-		return err
-	}
-	if sized != nil {
-		sized(n)
+		return nil, err
 	}
 	for i := 0; i < n; i++ {
 		r.path = append(r.path, pathElem{index: i})
-		err := each()
+		out = out[:i+1]
+		err := each(&out[i])
 		r.pop()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r.maybePause()
 	}
-	return nil
+	return out, nil
 }
 
 func (r *reader) provenance(p *Provenance) error {
@@ -777,8 +924,7 @@ func (r *reader) item(it *feedback.Item) error {
 		case "gold_best":
 			it.GoldBest, err = r.str()
 		case "responses":
-			err = r.list(func() error {
-				var resp feedback.Response
+			it.Responses, err = list(r, minResponseBytes, func(resp *feedback.Response) error {
 				err := r.object(func(k string) error {
 					var err error
 					switch k {
@@ -792,7 +938,9 @@ func (r *reader) item(it *feedback.Item) error {
 						resp.Source = feedback.Source(s)
 					case "gold":
 						var g float64
-						g, err = r.f64()
+						if g, err = r.f64(); err == nil {
+							err = r.charge(8)
+						}
 						resp.Gold = &g
 					case "parts":
 						resp.Parts, err = r.strings()
@@ -810,7 +958,9 @@ func (r *reader) item(it *feedback.Item) error {
 					}
 					return err
 				})
-				it.Responses = append(it.Responses, resp)
+				if err == nil && resp.ID == "" {
+					return r.fail("response without an id")
+				}
 				return err
 			})
 		default:
@@ -964,6 +1114,9 @@ func (r *reader) model(m *Model) error {
 			err = r.object(func(name string) error {
 				t, err := r.tensor()
 				m.Tensors[name] = t
+				if err == nil {
+					err = r.charge(mapEntryCost)
+				}
 				return err
 			})
 		default:
@@ -994,6 +1147,9 @@ func (r *reader) run(rn *Run) error {
 			err = r.object(func(name string) error {
 				v, err := r.floats()
 				rn.Series[name] = v
+				if err == nil {
+					err = r.charge(mapEntryCost)
+				}
 				return err
 			})
 		default:
@@ -1037,6 +1193,9 @@ func (r *reader) tensor() (Tensor, error) {
 	}
 	if len(raw) != 4*size {
 		return t, r.fail("tensor of shape %v needs %d bytes of data, has %d", t.Shape, 4*size, len(raw))
+	}
+	if err := r.charge(int64(4 * size)); err != nil {
+		return t, err
 	}
 	t.Data = make([]float32, size)
 	for i := range t.Data {

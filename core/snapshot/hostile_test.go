@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 )
@@ -79,6 +80,17 @@ func allocated(fn func()) uint64 {
 	fn()
 	runtime.ReadMemStats(&b)
 	return b.TotalAlloc - a.TotalAlloc
+}
+
+// allocatedBytes is allocated without the GC before (fast enough for fuzzing):
+// runtime/metrics' cumulative count of heap bytes allocated.
+func allocatedBytes(fn func()) uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(sample)
+	before := sample[0].Value.Uint64()
+	fn()
+	metrics.Read(sample)
+	return sample[0].Value.Uint64() - before
 }
 
 func TestHugeLengthPrefixes(t *testing.T) {
@@ -182,7 +194,20 @@ func FuzzUnmarshal(f *testing.F) {
 	empty, _ := Marshal(&Snapshot{})
 	f.Add(empty)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		s, err := Unmarshal(in)
+		// The decoding budget (issue 11): whatever the input, decoding allocates at
+		// most BudgetFactor (k = 24) × its size plus BudgetSlack, within the 25% that
+		// maxDecodeAlloc allows for size classes. TotalAlloc bounds the peak heap.
+		// The count is process-wide: the fuzzing engine's own goroutines allocate now
+		// and then, so an excess is measured again and the least of three counts.
+		var s *Snapshot
+		var err error
+		got := allocatedBytes(func() { s, err = Unmarshal(in) })
+		for try := 0; try < 2 && got > maxDecodeAlloc(len(in)); try++ {
+			got = min(got, allocatedBytes(func() { s, err = Unmarshal(in) }))
+		}
+		if got > maxDecodeAlloc(len(in)) {
+			t.Fatalf("decoding %d bytes allocated %d (%.1f×), more than the budget (err %v)", len(in), got, float64(got)/float64(len(in)), err)
+		}
 		if err != nil {
 			return
 		}

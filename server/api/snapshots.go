@@ -69,8 +69,8 @@ func (a *API) StoreSnapshot(ctx context.Context, data []byte, base string) (res 
 		return res, false, errorf(http.StatusBadRequest, codeBadSnapshot,
 			"the body is not a snapshot this server can read: %v", err)
 	}
-	if ps := snapshot.Check(s); len(ps) > 0 {
-		msg := fmt.Sprintf("the snapshot is not sound (%d problems; 'prefer verify' lists them all)", len(ps))
+	if ps, total := snapshot.CheckCount(s); total > 0 {
+		msg := fmt.Sprintf("the snapshot is not sound (%d problems; 'prefer verify' lists them)", total)
 		for i, p := range ps[:min(len(ps), 3)] {
 			msg += fmt.Sprintf("; %d: %s", i+1, p)
 		}

@@ -22,7 +22,8 @@ type verifyReport struct {
 	InputID  string             `json:"input_id,omitempty"`
 	OK       bool               `json:"ok"`
 	Error    string             `json:"error,omitempty"`
-	Problems []snapshot.Problem `json:"problems"`
+	Problems []snapshot.Problem `json:"problems"` // the first snapshot.MaxProblems
+	Total    int                `json:"problems_total"`
 }
 
 // errUnsound makes verify exit non-zero after it has printed its report.
@@ -44,8 +45,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		rep.Error = err.Error()
 	} else {
 		rep.InputID = snapshot.ID(data)
-		rep.Problems = append(rep.Problems, snapshot.Check(s)...)
-		rep.OK = len(rep.Problems) == 0
+		ps, total := snapshot.CheckCount(s)
+		rep.Problems = append(rep.Problems, ps...)
+		rep.Total = total
+		rep.OK = total == 0
 	}
 	if *asJSON {
 		if err := printJSON(stdout, rep); err != nil {
@@ -61,7 +64,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		for _, p := range rep.Problems {
 			fmt.Fprintf(stderr, "  %s\n", p)
 		}
-		return fmt.Errorf("%s: %d problem(s) found (listed above); fix the source data or re-run the command that wrote the file: %w", inputName(rep.Input), len(rep.Problems), errUnsound)
+		if rep.Total > len(rep.Problems) {
+			fmt.Fprintf(stderr, "  … and %d more not listed\n", rep.Total-len(rep.Problems))
+		}
+		return fmt.Errorf("%s: %d problem(s) found (the first %d listed above); fix the source data or re-run the command that wrote the file: %w", inputName(rep.Input), rep.Total, len(rep.Problems), errUnsound)
 	}
 	return nil
 }

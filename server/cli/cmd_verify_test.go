@@ -2,9 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -100,4 +103,65 @@ func TestVerifyRejectsBadFiles(t *testing.T) {
 	if code, _, _ := runCLI(t, "verify"); code != 2 {
 		t.Errorf("verify without a file: code %d, want 2", code)
 	}
+}
+
+// TestVerifyBoundedOnHostileFiles is finding 1 of issue 11 for the CLI: 'prefer
+// verify' of a 4 MB file of empty records took 1.5 GB (one struct per element, then
+// one problem line per element). Decoding is now budgeted and Check lists at most
+// snapshot.MaxProblems, so memory stays within a small multiple of the file.
+func TestVerifyBoundedOnHostileFiles(t *testing.T) {
+	dir := t.TempDir()
+	head := func(key string) []byte {
+		b := []byte{0x83, 0xa6}
+		b = append(b, "format"...)
+		b = append(b, 0xaf)
+		b = append(b, "prefer.snapshot"...)
+		b = append(b, 0xa7)
+		b = append(b, "version"...)
+		b = append(b, 0x01, byte(0xa0|len(key)))
+		return append(b, key...)
+	}
+	const n = 4 << 20
+	nils := binary.BigEndian.AppendUint32(append(head("items"), 0xdd), n)
+	nils = append(nils, bytes.Repeat([]byte{0xc0}, n)...)
+	// 200,000 decodable judgments of an item that does not exist: 200,000 problems.
+	const m = 200000
+	bad := binary.BigEndian.AppendUint32(append(head("judgments"), 0xdd), m)
+	for i := range m {
+		id := fmt.Sprintf("e%07d", i)
+		bad = append(bad, 0x84, 0xa2, 'i', 'd', byte(0xa0|len(id)))
+		bad = append(bad, id...)
+		bad = append(bad, 0xa4, 'i', 't', 'e', 'm', 0xa1, 'x', 0xa4, 'k', 'i', 'n', 'd', 0xa4, 'r', 'a', 't', 'e')
+		bad = append(bad, 0xa5, 's', 'c', 'o', 'r', 'e', 0x03)
+	}
+	for name, data := range map[string][]byte{"nil items": nils, "bad judgments": bad} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".snap")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var code int
+		var stderr string
+		got := allocated(func() { code, _, stderr = runCLI(t, "verify", path) })
+		if code == 0 {
+			t.Fatalf("%s: verify passed", name)
+		}
+		// 24× for decoding (snapshot.BudgetFactor), the rest for Check's index and log.
+		if limit := uint64(48 * len(data)); got > limit {
+			t.Errorf("%s: verify of %d bytes allocated %d (%.0f×), more than %d", name, len(data), got, float64(got)/float64(len(data)), limit)
+		}
+		if lines := strings.Count(stderr, "\n"); lines > snapshot.MaxProblems+3 {
+			t.Errorf("%s: %d lines of problems on stderr, want at most %d", name, lines, snapshot.MaxProblems+3)
+		}
+		t.Logf("%s: %d bytes, %d allocated (%.1f×)", name, len(data), got, float64(got)/float64(len(data)))
+	}
+}
+
+// allocated returns the bytes allocated while fn runs.
+func allocated(fn func()) uint64 {
+	var a, b runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&a)
+	fn()
+	runtime.ReadMemStats(&b)
+	return b.TotalAlloc - a.TotalAlloc
 }
