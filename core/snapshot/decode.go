@@ -66,9 +66,44 @@ func Unmarshal(data []byte) (s *Snapshot, err error) { return UnmarshalPaced(dat
 // should not be held for more than ~50 ms at a time). The result is exactly
 // Unmarshal's. A nil pause or chunk ≤ 0 never pauses.
 func UnmarshalPaced(data []byte, chunk int, pause func()) (s *Snapshot, err error) {
+	return unmarshal(data, chunk, pause, Options{})
+}
+
+// TooManyError is UnmarshalWith's error for an array longer than its limit. It is
+// returned after reading the array's header, before any element is decoded.
+type TooManyError struct {
+	What     string // "judgments"
+	N, Limit int
+}
+
+func (e *TooManyError) Error() string {
+	return fmt.Sprintf("%d %s, more than the %d allowed", e.N, e.What, e.Limit)
+}
+
+// Options tighten Unmarshal's limits for a caller that knows what it expects.
+type Options struct {
+	// MaxJudgments refuses, with a *TooManyError, a snapshot holding more judgments,
+	// before decoding any of them (an events batch is a snapshot of judgments: its
+	// size is checked from the array header). 0 means no limit.
+	MaxJudgments int
+	// BudgetFactor replaces the package's BudgetFactor when it is smaller and > 0: a
+	// server decoding uploads may allow less than a command opening a file.
+	BudgetFactor int
+}
+
+// UnmarshalWith is Unmarshal with tighter limits.
+func UnmarshalWith(data []byte, opt Options) (*Snapshot, error) {
+	return unmarshal(data, 0, nil, opt)
+}
+
+func unmarshal(data []byte, chunk int, pause func(), opt Options) (s *Snapshot, err error) {
+	factor := int64(BudgetFactor)
+	if opt.BudgetFactor > 0 && opt.BudgetFactor < BudgetFactor {
+		factor = int64(opt.BudgetFactor)
+	}
 	rd := bytes.NewReader(data)
 	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data,
-		budget: BudgetFactor*int64(len(data)) + BudgetSlack}
+		budget: factor*int64(len(data)) + BudgetSlack, factor: factor, maxJudgments: opt.MaxJudgments}
 	r.intern.r = r
 	if pause != nil && chunk > 0 {
 		r.pause, r.chunk = pause, chunk
@@ -93,6 +128,9 @@ type reader struct {
 	intern internTable // repeated short strings (ids, kinds) share one copy
 	budget int64       // bytes the decoder may still allocate
 
+	factor       int64 // the budget's multiple of the input size
+	maxJudgments int   // Options.MaxJudgments; 0 means none
+
 	pause     func() // UnmarshalPaced: called after about every chunk bytes
 	chunk     int
 	lastPause int // input offset of the last pause
@@ -114,7 +152,7 @@ func (r *reader) charge(n int64) error {
 	r.budget -= n
 	if r.budget < 0 {
 		return r.fail("the snapshot would take more than %d× its %d bytes of memory to decode (runs of near-empty records); it is not a snapshot Prefer writes",
-			BudgetFactor, len(r.data))
+			r.factor, len(r.data))
 	}
 	return nil
 }
@@ -183,6 +221,21 @@ func (r *reader) arrayLen() (int, error) {
 		return 0, r.fail("array claims %d elements but only %d bytes remain", n, r.rd.Len())
 	}
 	return n, nil
+}
+
+// peekArrayLen returns the length in the array header at the current position
+// without consuming it; ok is false when no array header is there.
+func (r *reader) peekArrayLen() (n int, ok bool) {
+	rest := r.data[len(r.data)-r.rd.Len():]
+	switch {
+	case len(rest) >= 1 && rest[0] >= 0x90 && rest[0] <= 0x9f:
+		return int(rest[0] & 0x0f), true
+	case len(rest) >= 3 && rest[0] == msgpcode.Array16:
+		return int(binary.BigEndian.Uint16(rest[1:])), true
+	case len(rest) >= 5 && rest[0] == msgpcode.Array32:
+		return int(binary.BigEndian.Uint32(rest[1:])), true
+	}
+	return 0, false
 }
 
 // mapLen reads a map header and bounds it: every entry takes at least two bytes.
@@ -789,6 +842,11 @@ func (r *reader) snapshot(s *Snapshot) error {
 				return nil
 			})
 		case "judgments":
+			if r.maxJudgments > 0 {
+				if n, ok := r.peekArrayLen(); ok && n > r.maxJudgments {
+					return &TooManyError{What: "judgments", N: n, Limit: r.maxJudgments}
+				}
+			}
 			s.Judgments, err = list(r, minJudgmentBytes, func(j *feedback.Judgment) error {
 				if err := r.judgment(j); err != nil {
 					return err

@@ -38,6 +38,59 @@ const (
 	HeaderMore = "Prefer-More"
 )
 
+// Caps of one event's fields (docs/server.md). The server refuses an event over a
+// cap with a 400 naming the field; the browser enforces the same caps, with the same
+// message, before it saves a judgment. Real use stays far below them: the longest
+// whole conversation in the HH-RLHF harmless test split (testdata/hh-rlhf) is
+// 4,371 bytes, so a rewrite of an answer has 15× room.
+const (
+	MaxTextBytes  = 64 << 10 // a rewrite's or a review's text
+	MaxNoteBytes  = 8 << 10  // a judgment's free-text note
+	MaxShortBytes = 128      // ids, kinds, choices, axes, categories, verdicts, the session, each reason
+	MaxReasons    = 32       // reasons of one judgment
+	MaxShown      = 64       // responses shown in a rank judgment (and its order)
+)
+
+// CheckEventSize reports the first field of j over its cap, as an error that says
+// the field, its size and the cap, or nil.
+func CheckEventSize(j *feedback.Judgment) error {
+	over := func(field string, n, limit int, unit string) error {
+		return fmt.Errorf("%s is %d %s; the most is %d: shorten it", field, n, unit, limit)
+	}
+	if n := len(j.Text); n > MaxTextBytes {
+		return over("text", n, MaxTextBytes, "bytes")
+	}
+	if n := len(j.Note); n > MaxNoteBytes {
+		return over("note", n, MaxNoteBytes, "bytes")
+	}
+	for _, f := range []struct {
+		name, v string
+	}{{"id", j.ID}, {"kind", string(j.Kind)}, {"item", j.Item}, {"rater", j.Rater}, {"session", j.Session},
+		{"a", j.A}, {"b", j.B}, {"choice", string(j.Choice)}, {"left", j.Left}, {"response", j.Response},
+		{"axis", j.Axis}, {"category", j.Category}, {"target", j.Target}, {"verdict", j.Verdict}} {
+		if len(f.v) > MaxShortBytes {
+			return over(f.name, len(f.v), MaxShortBytes, "bytes")
+		}
+	}
+	if n := len(j.Reasons); n > MaxReasons {
+		return over("reasons", n, MaxReasons, "reasons")
+	}
+	for _, r := range j.Reasons {
+		if len(r) > MaxShortBytes {
+			return over("a reason", len(r), MaxShortBytes, "bytes")
+		}
+	}
+	if n := max(len(j.Shown), len(j.Order)); n > MaxShown {
+		return over("shown", n, MaxShown, "responses")
+	}
+	for _, r := range j.Shown {
+		if len(r) > MaxShortBytes {
+			return over("a shown response id", len(r), MaxShortBytes, "bytes")
+		}
+	}
+	return nil
+}
+
 // Errors of the events codec; test with errors.Is.
 var (
 	ErrContentType = errors.New("unsupported content type")
@@ -148,14 +201,42 @@ func MediaType(v string) string {
 	return strings.ToLower(mt)
 }
 
+// EventsBudgetFactor bounds the memory of decoding a msgpack batch: at most this
+// many times its size (snapshot.Options.BudgetFactor). Real judgments take 100 bytes
+// or more and decode to ~400: 4× at most, so 8× refuses only near-empty ones.
+const EventsBudgetFactor = 8
+
+// TooManyEventsError is DecodeEventsMax's error for a batch of more than Limit
+// events; N is the count a msgpack batch claims (0 for JSON, which is not read past
+// the event after the limit).
+type TooManyEventsError struct{ N, Limit int }
+
+func (e *TooManyEventsError) Error() string {
+	if e.N == 0 {
+		return fmt.Sprintf("the batch holds more than %d events; send at most %d per request", e.Limit, e.Limit)
+	}
+	return fmt.Sprintf("the batch holds %d events; send at most %d per request", e.N, e.Limit)
+}
+
 // DecodeEvents decodes an events batch of the given content type (msgpack or JSON).
 // Decoding is bounded by the size of body. A msgpack batch must be a snapshot that
 // holds judgments and nothing else but provenance; a JSON batch must be one object
 // {"events": [...]}. Errors wrap ErrContentType or ErrBadBatch and say what is wrong.
 func DecodeEvents(contentType string, body []byte) ([]feedback.Judgment, error) {
+	return DecodeEventsMax(contentType, body, 0)
+}
+
+// DecodeEventsMax is DecodeEvents that refuses a batch of more than max events
+// (max ≤ 0: no limit) with a *TooManyEventsError, found from the msgpack array's
+// header or by counting JSON elements, before decoding more than max of them.
+func DecodeEventsMax(contentType string, body []byte, max int) ([]feedback.Judgment, error) {
 	switch MediaType(contentType) {
 	case ContentTypeMsgpack:
-		s, err := snapshot.Unmarshal(body)
+		s, err := snapshot.UnmarshalWith(body, snapshot.Options{MaxJudgments: max, BudgetFactor: EventsBudgetFactor})
+		var tm *snapshot.TooManyError
+		if errors.As(err, &tm) {
+			return nil, &TooManyEventsError{N: tm.N, Limit: tm.Limit}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadBatch, err)
 		}
@@ -166,20 +247,75 @@ func DecodeEvents(contentType string, body []byte) ([]feedback.Judgment, error) 
 		}
 		return s.Judgments, nil
 	case ContentTypeJSON:
-		var b Batch
-		dec := json.NewDecoder(bytes.NewReader(body))
-		if err := dec.Decode(&b); err != nil {
-			return nil, fmt.Errorf("%w: decode JSON: %v", ErrBadBatch, err)
-		}
-		if _, err := dec.Token(); err != io.EOF {
-			return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrBadBatch)
-		}
-		if b.Events == nil {
-			return nil, fmt.Errorf(`%w: the JSON object has no "events" array`, ErrBadBatch)
-		}
-		return Judgments(b.Events), nil
+		return decodeEventsJSON(body, max)
 	}
 	return nil, fmt.Errorf("%w %q: send %s or %s", ErrContentType, contentType, ContentTypeMsgpack, ContentTypeJSON)
+}
+
+// decodeEventsJSON reads {"events": [...]} one event at a time, so that a batch of
+// more than max events is refused after max+1 of them, whatever it holds after.
+// Other keys are ignored, as json.Unmarshal would.
+func decodeEventsJSON(body []byte, max int) ([]feedback.Judgment, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrBadBatch}, args...)...)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, bad("decode JSON: the body is not a JSON object {\"events\": [...]}")
+	}
+	var out []feedback.Judgment
+	seen := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, bad("decode JSON: %v", err)
+		}
+		if k, _ := t.(string); k != "events" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, bad("decode JSON: %v", err)
+			}
+			continue
+		}
+		if seen {
+			return nil, bad(`the key "events" appears twice`)
+		}
+		seen = true
+		t, err = dec.Token()
+		if err != nil {
+			return nil, bad("decode JSON: %v", err)
+		}
+		if t == nil {
+			continue // "events": null, reported below
+		}
+		if t != json.Delim('[') {
+			return nil, bad(`"events" must be an array`)
+		}
+		out = []feedback.Judgment{}
+		for n := 0; dec.More(); n++ {
+			if max > 0 && n == max {
+				return nil, &TooManyEventsError{Limit: max} // the rest is not read
+			}
+			var e Event
+			if err := dec.Decode(&e); err != nil {
+				return nil, bad("decode JSON: event %d: %v", n+1, err)
+			}
+			out = append(out, e.Judgment())
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, bad("decode JSON: %v", err)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, bad("decode JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bad("trailing data after the JSON object")
+	}
+	if out == nil {
+		return nil, bad(`the JSON object has no "events" array`)
+	}
+	return out, nil
 }
 
 // EventsPage is the JSON answer of GET /api/v1/projects/{p}/events: events stored

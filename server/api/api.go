@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -27,9 +28,31 @@ type Config struct {
 	MaxBatchBytes int64
 	// MaxBatchEvents bounds the number of events in a batch. Default 1000.
 	MaxBatchEvents int
-	// MaxUploads bounds the snapshot uploads decoded at once (each may need a few
-	// times its size in memory); others wait their turn. Default 2.
+	// MaxUploads bounds the snapshot uploads decoded at once (each may need up to
+	// UploadBudgetFactor times its size in memory); others wait up to SlotWait for a
+	// turn, then get 503 with Retry-After. Default 2.
 	MaxUploads int
+	// MaxUploadBodies bounds the upload bodies being received at once (each held in
+	// memory, at most MaxSnapshotBytes); a body is read before a decode slot is
+	// taken, so a slow client never holds one. Default 4 × MaxUploads.
+	MaxUploadBodies int
+	// MinUploadRate is the slowest an upload body may arrive, in bytes per second,
+	// after a 10 s grace: a body must be whole by 10 s + size/MinUploadRate, or the
+	// request gets 408. Default 64 KiB/s (a 64 MiB upload may take 17 minutes).
+	MinUploadRate int64
+	// MaxEventDecodes bounds the events batches decoded at once; others wait up to
+	// SlotWait, then get 503 with Retry-After. Default 8.
+	MaxEventDecodes int
+	// SlotWait is how long a request waits for an upload or decode slot. Default 10 s.
+	SlotWait time.Duration
+	// MaxCacheBytes bounds the decoded projects kept in memory, by their estimated
+	// size (CacheCostFactor × the snapshot's bytes); the least recently used go first.
+	// A project larger than the whole bound is still served, and cached alone.
+	// Default 256 MiB.
+	MaxCacheBytes int64
+	// MaxPageBytes bounds the event bodies of one events page (at least one event is
+	// sent); the page ends early with more=true. Default 4 MiB.
+	MaxPageBytes int
 	// MaxClockSkew is how far in the future of the server's clock an event's time
 	// may be. Default 24 h.
 	MaxClockSkew time.Duration
@@ -63,17 +86,31 @@ type API struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	secret  []byte
-	uploads chan struct{} // semaphore of snapshot uploads
-	closing atomic.Bool
-	llm     *llm
+	uploads chan struct{} // semaphore of snapshot decodes
+	bodies  chan struct{} // semaphore of upload bodies being read
+	decodes chan struct{} // semaphore of events-batch decodes
 
-	mu       sync.Mutex
-	projects map[string]*project     // cache of immutable projects
-	loading  map[string]*projectLoad // loads in progress
+	eventBodies chan struct{} // semaphore of events-batch bodies being read
+	uploadGrace time.Duration // added to a body's deadline: 10 s
+	closing     atomic.Bool
+	llm         *llm
+
+	mu         sync.Mutex
+	projects   map[string]*project     // cache of immutable projects
+	loading    map[string]*projectLoad // loads in progress
+	cacheBytes int64                   // estimated size of the cached projects
+	useClock   int64                   // ticks of project use, for LRU eviction
 }
 
-// maxCachedProjects bounds the project cache (each holds its decoded items).
-const maxCachedProjects = 64
+// UploadBudgetFactor bounds the memory of decoding an uploaded snapshot: at most
+// this many times its size (snapshot.Options.BudgetFactor). Real snapshots decode to
+// 1.3–2.6× (core/snapshot's TestDecodeCostOfRealSnapshots), so 8× refuses only files
+// of near-empty records, which Prefer never writes.
+const UploadBudgetFactor = 8
+
+// CacheCostFactor estimates a cached project's memory from its snapshot's size:
+// decoding takes ~2.6× (see UploadBudgetFactor) and the item index a little more.
+const CacheCostFactor = 3
 
 // New returns the API over cfg.Store.
 func New(ctx context.Context, cfg Config) (*API, error) {
@@ -92,6 +129,24 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	if cfg.MaxUploads <= 0 {
 		cfg.MaxUploads = 2
 	}
+	if cfg.MaxUploadBodies <= 0 {
+		cfg.MaxUploadBodies = 4 * cfg.MaxUploads
+	}
+	if cfg.MinUploadRate <= 0 {
+		cfg.MinUploadRate = 64 << 10
+	}
+	if cfg.MaxEventDecodes <= 0 {
+		cfg.MaxEventDecodes = 8
+	}
+	if cfg.SlotWait <= 0 {
+		cfg.SlotWait = 10 * time.Second
+	}
+	if cfg.MaxCacheBytes <= 0 {
+		cfg.MaxCacheBytes = 256 << 20
+	}
+	if cfg.MaxPageBytes <= 0 {
+		cfg.MaxPageBytes = 4 << 20
+	}
 	if cfg.MaxClockSkew <= 0 {
 		cfg.MaxClockSkew = 24 * time.Hour
 	}
@@ -108,9 +163,14 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	}
 	a := &API{
 		cfg: cfg, store: cfg.Store, log: cfg.Log, secret: secret,
-		uploads:  make(chan struct{}, cfg.MaxUploads),
-		projects: map[string]*project{},
-		loading:  map[string]*projectLoad{},
+		uploads: make(chan struct{}, cfg.MaxUploads),
+		bodies:  make(chan struct{}, cfg.MaxUploadBodies),
+		decodes: make(chan struct{}, cfg.MaxEventDecodes),
+
+		eventBodies: make(chan struct{}, 4*cfg.MaxEventDecodes),
+		uploadGrace: 10 * time.Second,
+		projects:    map[string]*project{},
+		loading:     map[string]*projectLoad{},
 	}
 	a.llm = newLLM(a, cfg.LLM)
 	a.routes()
@@ -184,22 +244,74 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readBody reads a request body of at most limit bytes: 413 when Content-Length
-// says more (before reading anything) or when the body turns out longer.
+// says more (before reading anything) or when the body turns out longer, 408 when
+// it has not arrived by the connection's read deadline.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, what string) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
 			"the %s is %d bytes; this server takes at most %d", what, r.ContentLength, limit)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var body []byte
+	var err error
+	if r.ContentLength > 0 {
+		// Read into a buffer of the announced size (io.ReadAll would grow one ~2×).
+		// net/http never reads past the Content-Length.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	}
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
 		return nil, errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
 			"the %s is longer than %d bytes, the most this server takes", what, limit)
-	}
-	if err != nil {
+	case errors.As(err, &ne) && ne.Timeout():
+		return nil, errorf(http.StatusRequestTimeout, codeTimeout,
+			"the %s arrived too slowly (docs/server.md gives the least rate this server takes): send it again on a faster link", what)
+	case err != nil:
 		return nil, errorf(http.StatusBadRequest, codeBadRequest, "read the %s: %v (the body was cut short)", what, err)
 	}
 	return body, nil
+}
+
+// readBodyPaced is readBody under a read deadline that a client sending at
+// MinUploadRate meets: 10 s, and the body's size (or limit, when not announced) at
+// that rate. A slower body gets 408.
+func (a *API) readBodyPaced(w http.ResponseWriter, r *http.Request, limit int64, what string) ([]byte, error) {
+	size := r.ContentLength
+	if size < 0 || size > limit {
+		size = limit
+	}
+	deadline := time.Now().Add(a.uploadGrace + time.Duration(size)*time.Second/time.Duration(a.cfg.MinUploadRate))
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(deadline) // not every ResponseWriter can; then the server's ReadTimeout holds
+	defer rc.SetReadDeadline(time.Time{})
+	return readBody(w, r, limit, what)
+}
+
+// acquire waits up to SlotWait for a place in sem; then 503 with Retry-After. The
+// returned function gives the place back.
+func (a *API) acquire(ctx context.Context, sem chan struct{}, what string) (func(), error) {
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	default:
+	}
+	t := time.NewTimer(a.cfg.SlotWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-t.C:
+		e := errorf(http.StatusServiceUnavailable, codeBusy,
+			"the server is busy with other %s (%d at once); retry in a few seconds", what, cap(sem))
+		e.retryAfter = 5
+		return nil, e
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // baseURL is the scheme, host and prefix of links in answers.
@@ -226,19 +338,39 @@ func routeOf(r *http.Request) string {
 	return RedactPath(r.URL.Path)
 }
 
+// maxLoggedPath bounds a path in the access log; maxLoggedSegment a segment of it.
+const (
+	maxLoggedPath    = 96
+	maxLoggedSegment = 32
+)
+
 // RedactPath replaces the ids in a URL path by placeholders (/s/{id},
-// /api/v1/snapshots/{id}, /api/v1/projects/{p}/…), for access logs.
+// /api/v1/snapshots/{id}, /p/{p}, /api/v1/projects/{p}/…), any other segment longer
+// than 32 bytes by {long}, and cuts the result at 96 bytes, for access logs: ids of
+// snapshots and projects are capabilities, and a client must not be able to write
+// what it likes into the log.
 func RedactPath(p string) string {
 	parts := strings.Split(p, "/")
 	for i := 1; i < len(parts); i++ {
 		switch parts[i-1] {
 		case "s", "snapshots":
 			parts[i] = "{id}"
-		case "projects":
-			parts[i] = "{p}"
+			continue
+		case "p", "projects":
+			if i == 2 || parts[i-2] == "v1" { // /p/{p}…, /api/v1/projects/{p}…
+				parts[i] = "{p}"
+				continue
+			}
+		}
+		if len(parts[i]) > maxLoggedSegment {
+			parts[i] = "{long}"
 		}
 	}
-	return strings.Join(parts, "/")
+	out := strings.Join(parts, "/")
+	if len(out) > maxLoggedPath {
+		out = out[:maxLoggedPath] + "…"
+	}
+	return out
 }
 
 // checkAdmin enforces the admin token when one is configured.

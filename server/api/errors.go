@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"prefer/core/wire"
 	"prefer/server/store"
@@ -25,13 +26,16 @@ const (
 	codeTooLarge     = "too_large"        // 413
 	codeContentType  = "unsupported_type" // 415
 	codeUnavailable  = "unavailable"      // 503: shutting down or store unreachable
+	codeBusy         = "busy"             // 503: every upload or decode slot is taken; Retry-After
+	codeTimeout      = "timeout"          // 408: the body arrived too slowly
 	codeInternal     = "internal"         // 500: a fault of the server, logged
 )
 
 // apiError is an error with the status and body to answer it with.
 type apiError struct {
-	status int
-	body   wire.Error
+	status     int
+	body       wire.Error
+	retryAfter int // seconds, for a Retry-After header; 0 sends none
 }
 
 func (e *apiError) Error() string { return e.body.Error() }
@@ -72,12 +76,20 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ae = errorf(http.StatusBadRequest, codeBadCursor, "%v", err)
 	case errors.Is(err, errShuttingDown):
 		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the server is shutting down: retry in a moment")
+		ae.retryAfter = 5
+	case errors.Is(err, store.ErrUnavailable):
+		a.log.Warn("store unavailable", slog.String("method", r.Method), slog.String("route", routeOf(r)), slog.Any("err", err))
+		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the store does not answer; nothing of this request was stored: retry in a few seconds")
+		ae.retryAfter = 5
 	case r.Context().Err() != nil:
 		// The client went away; nothing useful can be written.
 		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "request cancelled")
 	default:
 		a.log.Error("request failed", slog.String("method", r.Method), slog.String("route", routeOf(r)), slog.Any("err", err))
 		ae = errorf(http.StatusInternalServerError, codeInternal, "the server failed to answer; it has been logged: retry later")
+	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
 	}
 	if ae.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="prefer"`)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,18 +46,32 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusUnsupportedMediaType, codeContentType,
 			"an events batch is sent as %s or %s, not %q", wire.ContentTypeMsgpack, wire.ContentTypeJSON, ct)
 	}
-	body, err := readBody(w, r, a.cfg.MaxBatchBytes, "events batch")
+	// Bound the batches in memory at once: a body is read in one of 4 ×
+	// MaxEventDecodes slots, by a deadline a client at MinUploadRate meets, then
+	// decoded in one of MaxEventDecodes slots. A slow client never holds a decode slot.
+	releaseBody, err := a.acquire(r.Context(), a.eventBodies, "events batches")
 	if err != nil {
 		return err
 	}
-	js, err := wire.DecodeEvents(ct, body)
+	defer releaseBody()
+	body, err := a.readBodyPaced(w, r, a.cfg.MaxBatchBytes, "events batch")
+	if err != nil {
+		return err
+	}
+	release, err := a.acquire(r.Context(), a.decodes, "events batches")
+	if err != nil {
+		return err
+	}
+	defer release()
+	js, err := wire.DecodeEventsMax(ct, body, a.cfg.MaxBatchEvents)
+	var tm *wire.TooManyEventsError
+	if errors.As(err, &tm) {
+		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%v", err)
+	}
 	if err != nil {
 		return errorf(http.StatusBadRequest, codeBadRequest, "%v", err)
 	}
-	if len(js) > a.cfg.MaxBatchEvents {
-		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
-			"the batch holds %d events; send at most %d per request", len(js), a.cfg.MaxBatchEvents)
-	}
+	body = nil
 	now := a.cfg.Now()
 	var bad []wire.EventError
 	var forbidden []wire.EventError
@@ -144,24 +159,30 @@ func (a *API) checkLinks(ctx context.Context, acc *access, js []feedback.Judgmen
 	if !links {
 		return nil, nil, nil
 	}
+	// The stored judgments come from the project's tally (folded in incrementally,
+	// text fields shortened: links never look at them), looked up by id.
 	known := make(map[string]feedback.Judgment, len(js))
-	rater := ""
-	if !acc.lead {
-		rater = acc.rater.ID
-	}
-	stored, err := a.raterJudgments(ctx, acc.p.rec.ID, rater)
-	if err != nil {
+	p := acc.p
+	p.tallyMu.Lock()
+	defer p.tallyMu.Unlock()
+	if err := a.catchUp(ctx, p); err != nil {
 		return nil, nil, err
-	}
-	for _, j := range stored {
-		known[j.ID] = j
 	}
 	for _, j := range js {
 		if _, ok := known[j.ID]; !ok {
 			known[j.ID] = j
 		}
 	}
-	get := func(id string) (feedback.Judgment, bool) { j, ok := known[id]; return j, ok }
+	get := func(id string) (feedback.Judgment, bool) {
+		if k, ok := p.tally.byID[id]; ok {
+			// A rater's token sees only that rater's judgments.
+			if t := p.tally.js[k]; acc.lead || t.Rater == acc.rater.ID {
+				return t, true
+			}
+		}
+		j, ok := known[id]
+		return j, ok
+	}
 	for i := range js {
 		j := &js[i]
 		if err := feedback.ValidateLink(j, get); err != nil {
@@ -171,7 +192,7 @@ func (a *API) checkLinks(ctx context.Context, acc *access, js []feedback.Judgmen
 			}
 			// Another rater's events are not read for a rater's token: an id that
 			// is not among this rater's judgments is someone else's or none.
-			if t, ok := known[target]; !acc.lead && (!ok || t.Rater != j.Rater) {
+			if t, ok := get(target); !acc.lead && (!ok || t.Rater != j.Rater) {
 				forbidden = append(forbidden, wire.EventError{ID: j.ID, Error: fmt.Sprintf("%q is not one of rater %q's judgments: a rater revises or withdraws only their own", target, j.Rater)})
 				continue
 			}
@@ -185,6 +206,9 @@ func (a *API) checkLinks(ctx context.Context, acc *access, js []feedback.Judgmen
 func (a *API) checkEvent(acc *access, j *feedback.Judgment, now time.Time) error {
 	if !validEventID(j.ID) {
 		return errors.New("event id: 1 to 128 bytes of UTF-8 without control characters")
+	}
+	if err := wire.CheckEventSize(j); err != nil {
+		return err
 	}
 	if !judgmentUTF8(j) {
 		return errors.New("text fields must be valid UTF-8")
@@ -258,15 +282,19 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		rater = acc.rater.ID
 	}
-	evs, err := a.store.Events(r.Context(), acc.p.rec.ID, store.EventQuery{After: since, Rater: rater, Limit: limit})
+	evs, err := a.store.Events(r.Context(), acc.p.rec.ID, store.EventQuery{After: since, Rater: rater, Limit: limit, MaxBytes: a.cfg.MaxPageBytes})
 	if err != nil {
 		return err
 	}
 	cursor := since
+	size := 0
+	for _, e := range evs {
+		size += len(e.Body)
+	}
 	if len(evs) > 0 {
 		cursor = evs[len(evs)-1].Cursor
 	}
-	more := len(evs) == limit
+	more := len(evs) == limit || size >= a.cfg.MaxPageBytes
 	if strings.Contains(r.Header.Get("Accept"), wire.ContentTypeMsgpack) {
 		js := make([]feedback.Judgment, len(evs))
 		for i, e := range evs {
@@ -288,15 +316,22 @@ func (a *API) getEvents(w http.ResponseWriter, r *http.Request) error {
 		w.Write(data)
 		return nil
 	}
-	// The stored bodies are the events' JSON already: copy them into the page.
-	page := struct {
-		Events []json.RawMessage `json:"events"`
-		Cursor string            `json:"cursor"`
-		More   bool              `json:"more"`
-	}{Events: make([]json.RawMessage, len(evs)), Cursor: cursor, More: more}
+	// The stored bodies are the events' JSON already: write them out one by one,
+	// without building the page again in memory.
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"events":[`)
 	for i, e := range evs {
-		page.Events[i] = e.Body
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.Write(e.Body)
 	}
-	writeJSON(w, http.StatusOK, page)
+	tail, _ := json.Marshal(cursor)
+	fmt.Fprintf(bw, `],"cursor":%s,"more":%t}`+"\n", tail, more)
+	bw.Flush() // a client that went away gets nothing more; the status is sent
 	return nil
 }

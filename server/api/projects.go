@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"prefer/core/agree"
@@ -26,7 +27,8 @@ const (
 )
 
 // project is a loaded project: its record and the items of its snapshot, indexed.
-// Projects never change, so loaded ones are cached.
+// Projects never change, so loaded ones are cached (by estimated bytes, see
+// Config.MaxCacheBytes). The tally of its events is kept up to date incrementally.
 type project struct {
 	rec        *store.Project
 	items      map[string]*feedback.Item
@@ -35,7 +37,54 @@ type project struct {
 	raters     map[string]*store.PRater
 	queued     map[string]map[string]bool // rater id → item ids of the queue
 	goldItems  int
+
+	cost    int64 // estimated bytes in memory, for the cache
+	lastUse int64 // API.useClock when last used
+
+	tallyMu sync.Mutex
+	tally   tally
 }
+
+// tally is what progress and tasks need from a project's events, folded in one page
+// at a time from the cursor on: never the whole log in memory.
+//
+// It keeps every stored judgment, compacted (compact): progress, tasks and the
+// checks of revisions and reviews resolve what stands (feedback.Current) from it
+// without reading the store again. Its memory is counted in the project's cache cost.
+type tally struct {
+	cursor string
+	events int // every stored event, the lead's included
+	raters map[string]*raterTally
+	js     []feedback.Judgment // compacted, in stored order
+	byID   map[string]int      // id → index in js
+}
+
+// raterTally is one rater's share of the tally.
+type raterTally struct {
+	events int
+	last   int64
+}
+
+// compact returns j without the content no count or link check reads: a note, a
+// text or reasons are kept as a one-byte stand-in when present (an edit's text must
+// stay non-empty for feedback.ReviewProblem), so a tally costs ~400 bytes an event
+// whatever the texts.
+func compact(j feedback.Judgment) feedback.Judgment {
+	if j.Note != "" {
+		j.Note = "…"
+	}
+	if j.Text != "" {
+		j.Text = "…"
+	}
+	if len(j.Reasons) > 0 {
+		j.Reasons = []string{"…"}
+	}
+	j.Session = ""
+	return j
+}
+
+// tallyEventCost is the memory a compacted judgment of the tally is counted at.
+const tallyEventCost = 480
 
 // access is what a request's token grants on a project.
 type access struct {
@@ -47,15 +96,27 @@ type access struct {
 // validProjectID reports whether id has the form of the ids this server makes.
 func validProjectID(id string) bool { return len(id) == 24 && validShareID(id+"00000000") }
 
-// loadProject returns a project, from the cache or the store. Concurrent first
-// requests for one project share a single load (many raters syncing at once would
-// otherwise each decode the project).
-func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
-	if !validProjectID(id) {
-		return nil, errorf(http.StatusBadRequest, codeBadRequest, "malformed project id: an id is 24 lower-case hex digits")
+// cachedProject returns a cached project, or nil.
+func (a *API) cachedProject(id string) *project {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.projects[id]
+	if p != nil {
+		a.useClock++
+		p.lastUse = a.useClock
 	}
+	return p
+}
+
+// loadProject returns the project of record rec, from the cache or the store.
+// Concurrent first requests for one project share a single load (many raters
+// syncing at once would otherwise each decode the project).
+func (a *API) loadProject(ctx context.Context, rec *store.Project) (*project, error) {
+	id := rec.ID
 	a.mu.Lock()
 	if p := a.projects[id]; p != nil {
+		a.useClock++
+		p.lastUse = a.useClock
 		a.mu.Unlock()
 		return p, nil
 	}
@@ -64,17 +125,11 @@ func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
 		call = &projectLoad{done: make(chan struct{})}
 		a.loading[id] = call
 		a.mu.Unlock()
-		call.p, call.err = a.readProject(context.WithoutCancel(ctx), id)
+		call.p, call.err = a.readProject(context.WithoutCancel(ctx), rec)
 		a.mu.Lock()
 		delete(a.loading, id)
 		if call.err == nil {
-			if len(a.projects) >= maxCachedProjects {
-				for k := range a.projects { // drop one; any will do
-					delete(a.projects, k)
-					break
-				}
-			}
-			a.projects[id] = call.p
+			a.cache(call.p)
 		}
 		a.mu.Unlock()
 		close(call.done)
@@ -89,6 +144,25 @@ func (a *API) loadProject(ctx context.Context, id string) (*project, error) {
 	}
 }
 
+// cache adds p, evicting the least recently used projects until the cache fits
+// MaxCacheBytes (p stays even when it alone is larger). a.mu is held.
+func (a *API) cache(p *project) {
+	for len(a.projects) > 0 && a.cacheBytes+p.cost > a.cfg.MaxCacheBytes {
+		var oldest *project
+		for _, q := range a.projects {
+			if oldest == nil || q.lastUse < oldest.lastUse {
+				oldest = q
+			}
+		}
+		delete(a.projects, oldest.rec.ID)
+		a.cacheBytes -= oldest.cost
+	}
+	a.useClock++
+	p.lastUse = a.useClock
+	a.projects[p.rec.ID] = p
+	a.cacheBytes += p.cost
+}
+
 // projectLoad is a load of a project in progress.
 type projectLoad struct {
 	done chan struct{}
@@ -96,30 +170,32 @@ type projectLoad struct {
 	err  error
 }
 
-// readProject reads a project and its snapshot from the store.
-func (a *API) readProject(ctx context.Context, id string) (*project, error) {
-	rec, err := a.store.Project(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf(http.StatusNotFound, codeNotFound, "no project has this id on this server")
-	}
-	if err != nil {
-		return nil, err
-	}
+// readProject reads a project's snapshot from the store and indexes it.
+func (a *API) readProject(ctx context.Context, rec *store.Project) (*project, error) {
 	snap, err := a.store.Snapshot(ctx, rec.Snapshot)
 	if err != nil {
-		return nil, fmt.Errorf("project %s: load its snapshot: %w", id, err)
+		return nil, fmt.Errorf("project %s: load its snapshot: %w", rec.ID, err)
 	}
 	s, err := snapshot.Unmarshal(snap.Data)
 	if err != nil {
-		return nil, fmt.Errorf("project %s: decode its snapshot: %w", id, err)
+		return nil, fmt.Errorf("project %s: decode its snapshot: %w", rec.ID, err)
 	}
-	return newProject(rec, s), nil
+	p := newProject(rec, s)
+	assigned := 0
+	for _, r := range rec.Raters {
+		assigned += len(r.Queue)
+	}
+	// The decoded snapshot and the queues' sets (~64 bytes an entry); the tally's
+	// judgments are added as they are folded in.
+	p.cost = CacheCostFactor*int64(len(snap.Data)) + 64*int64(assigned)
+	return p, nil
 }
 
 func newProject(rec *store.Project, s *snapshot.Snapshot) *project {
 	p := &project{
 		rec: rec, items: map[string]*feedback.Item{}, guidelines: s.Guidelines,
 		raters: map[string]*store.PRater{}, queued: map[string]map[string]bool{},
+		tally: tally{raters: map[string]*raterTally{}, byID: map[string]int{}},
 	}
 	for i := range s.Items {
 		p.items[s.Items[i].ID] = &s.Items[i]
@@ -137,35 +213,103 @@ func newProject(rec *store.Project, s *snapshot.Snapshot) *project {
 			q[it] = true
 		}
 		p.queued[r.ID] = q
+		p.tally.raters[r.ID] = &raterTally{}
 	}
 	p.index = feedback.NewIndex(s.Items, raters)
 	return p
 }
 
-// authorize loads project id and checks the request's bearer token against the
-// lead's and every rater's token hash, in constant time and without stopping at a
-// match (the time taken does not depend on which token matched).
+// authorize checks the request's bearer token for project id, then loads the
+// project. A request without a token is refused before anything is read; a token is
+// checked against the project's small record (the lead's and every rater's token
+// hash, in constant time and without stopping at a match) before its snapshot is
+// decoded, so only holders of a token can make the server load a project.
 func (a *API) authorize(r *http.Request, id string) (*access, error) {
-	p, err := a.loadProject(r.Context(), id)
-	if err != nil {
-		return nil, err
+	if !validProjectID(id) {
+		return nil, errorf(http.StatusBadRequest, codeBadRequest, "malformed project id: an id is 24 lower-case hex digits")
 	}
 	tok := bearer(r)
 	if tok == "" {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized,
 			"this needs a project token: send it as 'Authorization: Bearer TOKEN'")
 	}
-	h := hashToken(tok)
-	acc := &access{p: p, lead: sameHash(h, p.rec.LeadTokenHash)}
-	for i := range p.rec.Raters {
-		if sameHash(h, p.rec.Raters[i].TokenHash) {
-			acc.rater = &p.rec.Raters[i]
+	p := a.cachedProject(id)
+	rec := (*store.Project)(nil)
+	if p != nil {
+		rec = p.rec
+	} else {
+		var err error
+		rec, err = a.store.Project(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errorf(http.StatusNotFound, codeNotFound, "no project has this id on this server")
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
-	if !acc.lead && acc.rater == nil {
+	h := hashToken(tok)
+	lead := sameHash(h, rec.LeadTokenHash)
+	var rater *store.PRater
+	for i := range rec.Raters {
+		if sameHash(h, rec.Raters[i].TokenHash) {
+			rater = &rec.Raters[i]
+		}
+	}
+	if !lead && rater == nil {
 		return nil, errorf(http.StatusForbidden, codeForbidden, "this token gives no access to this project")
 	}
-	return acc, nil
+	if p == nil {
+		var err error
+		if p, err = a.loadProject(r.Context(), rec); err != nil {
+			return nil, err
+		}
+		if rater != nil {
+			rater = p.raters[rater.ID]
+		}
+	}
+	return &access{p: p, lead: lead, rater: rater}, nil
+}
+
+// catchUp folds the events stored since the tally's cursor into it, one page at a
+// time. p.tallyMu is held.
+func (a *API) catchUp(ctx context.Context, p *project) error {
+	t := &p.tally
+	for {
+		evs, err := a.store.Events(ctx, p.rec.ID, store.EventQuery{After: t.cursor, Limit: 1000, MaxBytes: a.cfg.MaxPageBytes})
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, e := range evs {
+			var we wire.Event
+			if err := json.Unmarshal(e.Body, &we); err != nil {
+				return fmt.Errorf("project %s: stored event %s: %w", p.rec.ID, e.ID, err)
+			}
+			p.count(we.Judgment())
+			t.cursor = e.Cursor
+		}
+		a.mu.Lock()
+		if a.projects[p.rec.ID] == p {
+			a.cacheBytes += tallyEventCost * int64(len(evs))
+		}
+		p.cost += tallyEventCost * int64(len(evs))
+		a.mu.Unlock()
+	}
+}
+
+// count adds one stored judgment to the tally.
+func (p *project) count(j feedback.Judgment) {
+	p.tally.events++
+	if rt := p.tally.raters[j.Rater]; rt != nil { // not the lead's own events (reviews)
+		rt.events++
+		rt.last = max(rt.last, j.Time)
+	}
+	if _, dup := p.tally.byID[j.ID]; !dup {
+		p.tally.byID[j.ID] = len(p.tally.js)
+	}
+	p.tally.js = append(p.tally.js, compact(j))
 }
 
 // postProject creates a project: POST /api/v1/projects.
@@ -273,30 +417,6 @@ func (a *API) postProject(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// raterJudgments returns every stored judgment of a project, or of one rater when
-// rater is not empty, in stored order.
-func (a *API) raterJudgments(ctx context.Context, pid, rater string) ([]feedback.Judgment, error) {
-	var out []feedback.Judgment
-	cursor := ""
-	for {
-		evs, err := a.store.Events(ctx, pid, store.EventQuery{After: cursor, Rater: rater, Limit: 5000})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range evs {
-			var we wire.Event
-			if err := json.Unmarshal(e.Body, &we); err != nil {
-				return nil, fmt.Errorf("project %s: stored event %s: %w", pid, e.ID, err)
-			}
-			out = append(out, we.Judgment())
-			cursor = e.Cursor
-		}
-		if len(evs) < 5000 {
-			return out, nil
-		}
-	}
-}
-
 // getTasks answers a rater's queue: GET /api/v1/projects/{p}/tasks. The lead may
 // ask for any rater's with ?rater=ID.
 func (a *API) getTasks(w http.ResponseWriter, r *http.Request) error {
@@ -317,14 +437,15 @@ func (a *API) getTasks(w http.ResponseWriter, r *http.Request) error {
 	if rt == nil {
 		return errorf(http.StatusBadRequest, codeBadRequest, "this is the lead's token: add ?rater=ID to see a rater's tasks")
 	}
-	js, err := a.raterJudgments(r.Context(), acc.p.rec.ID, rt.ID)
-	if err != nil {
+	acc.p.tallyMu.Lock()
+	defer acc.p.tallyMu.Unlock()
+	if err := a.catchUp(r.Context(), acc.p); err != nil {
 		return err
 	}
 	// What the rater has done is what stands: a withdrawn judgment gives its item
 	// back to the queue.
 	judged := map[string]bool{}
-	for _, j := range feedback.Current(js) {
+	for _, j := range feedback.Current(feedback.ForRater(acc.p.tally.js, rt.ID)) {
 		judged[j.Item] = true
 	}
 	t := wire.Tasks{
@@ -360,31 +481,24 @@ func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusForbidden, codeForbidden, "progress is for the project lead: use the lead token")
 	}
 	p := acc.p
-	js, err := a.raterJudgments(r.Context(), p.rec.ID, "")
-	if err != nil {
+	p.tallyMu.Lock()
+	defer p.tallyMu.Unlock()
+	if err := a.catchUp(r.Context(), p); err != nil {
 		return err
 	}
-	type tally struct {
+	type result struct {
 		done                map[string]bool
 		goldDone, goldRight int
-		events              int
-		last                int64
 	}
-	tallies := map[string]*tally{}
+	results := map[string]*result{}
 	for _, rt := range p.rec.Raters {
-		tallies[rt.ID] = &tally{done: map[string]bool{}}
-	}
-	for _, j := range js {
-		if t := tallies[j.Rater]; t != nil { // not the lead's own events (reviews)
-			t.events++
-			t.last = max(t.last, j.Time)
-		}
+		results[rt.ID] = &result{done: map[string]bool{}}
 	}
 	// Done and gold accuracy count what stands (revisions, withdrawals and the
 	// lead's reviews applied); gold accuracy is agree.GoldScore's: each comparison
 	// against the gold order of the two responses shown.
-	for _, j := range feedback.Current(js) {
-		t := tallies[j.Rater]
+	for _, j := range feedback.Current(p.tally.js) {
+		t := results[j.Rater]
 		if t == nil || !p.queued[j.Rater][j.Item] {
 			continue
 		}
@@ -397,15 +511,15 @@ func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
 	}
 	pr := wire.Progress{
 		ID: p.rec.ID, Name: p.rec.Name, Snapshot: p.rec.Snapshot, Overlap: p.rec.Overlap,
-		GoldRate: p.rec.GoldRate, Items: len(p.items), GoldItems: p.goldItems, Events: len(js),
+		GoldRate: p.rec.GoldRate, Items: len(p.items), GoldItems: p.goldItems, Events: p.tally.events,
 		Raters: []wire.RaterProgress{},
 	}
 	for _, rt := range p.rec.Raters {
-		t := tallies[rt.ID]
+		t, res := p.tally.raters[rt.ID], results[rt.ID]
 		rp := wire.RaterProgress{
 			Rater:    wire.Rater{ID: rt.ID, Name: rt.Name, Group: rt.Group},
-			Assigned: len(rt.Queue), Done: len(t.done), GoldDone: t.goldDone,
-			GoldCorrect: t.goldRight, Events: t.events, LastTime: t.last,
+			Assigned: len(rt.Queue), Done: len(res.done), GoldDone: res.goldDone,
+			GoldCorrect: res.goldRight, Events: t.events, LastTime: t.last,
 		}
 		for _, id := range rt.Queue {
 			if p.items[id].GoldBest != "" {

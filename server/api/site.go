@@ -3,7 +3,6 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -53,7 +52,7 @@ func (s *Site) Handler() http.Handler {
 			http.Error(w, "The workbench is not built into this binary: run 'make build', then start the server again. The API under /api/v1/ works.", http.StatusServiceUnavailable)
 		})
 	}
-	mux.Handle("/", app)
+	mux.Handle("/", pagesOnly(app))
 	var h http.Handler = mux
 	h = securityHeaders(h)
 	if s.AccessLog != nil {
@@ -71,6 +70,19 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pagesOnly answers 405 to any method but GET and HEAD on a page: pages are only
+// read (the API is under /api/).
+func pagesOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, r.Method+" is not allowed on a page of the workbench; the API is under /api/v1/ (docs/server.md)", http.StatusMethodNotAllowed)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -109,9 +121,6 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		route := RedactPath(r.URL.Path)
-		if strings.HasPrefix(route, "/web/") && len(route) > 64 {
-			route = route[:64]
-		}
 		log.Info("request", slog.String("method", r.Method), slog.String("path", route),
 			slog.Int("status", sw.status), slog.Int64("bytes", sw.n),
 			slog.Duration("took", time.Since(start).Round(time.Microsecond)))

@@ -35,14 +35,15 @@ func (a *API) postSnapshot(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge,
 			"the snapshot is %d bytes; this server takes at most %d", r.ContentLength, a.cfg.MaxSnapshotBytes)
 	}
-	// Bound the memory of uploads in flight: wait for a slot.
-	select {
-	case a.uploads <- struct{}{}:
-		defer func() { <-a.uploads }()
-	case <-r.Context().Done():
-		return r.Context().Err()
+	// Bound the memory of bodies in flight, and read the body under a deadline that
+	// a client sending at MinUploadRate meets: a slow client holds a body slot (one of
+	// MaxUploadBodies) for a bounded time, and never a decode slot.
+	release, err := a.acquire(r.Context(), a.bodies, "uploads")
+	if err != nil {
+		return err
 	}
-	data, err := readBody(w, r, a.cfg.MaxSnapshotBytes, "snapshot")
+	defer release()
+	data, err := a.readBodyPaced(w, r, a.cfg.MaxSnapshotBytes, "snapshot")
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,13 @@ func (a *API) postSnapshot(w http.ResponseWriter, r *http.Request) error {
 // from a client. created is false when the same bytes were stored before. base
 // prefixes the link in the answer. The server calls it to store the demo snapshot.
 func (a *API) StoreSnapshot(ctx context.Context, data []byte, base string) (res wire.SnapshotCreated, created bool, err error) {
-	s, err := snapshot.Unmarshal(data)
+	// Bound the memory of decodes: wait for one of MaxUploads slots.
+	release, err := a.acquire(ctx, a.uploads, "uploads")
+	if err != nil {
+		return res, false, err
+	}
+	defer release()
+	s, err := snapshot.UnmarshalWith(data, snapshot.Options{BudgetFactor: UploadBudgetFactor})
 	if err != nil {
 		return res, false, errorf(http.StatusBadRequest, codeBadSnapshot,
 			"the body is not a snapshot this server can read: %v", err)

@@ -30,7 +30,14 @@ var (
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("an event with the same id but different content is stored")
 	ErrCursor   = errors.New("malformed cursor")
+	// ErrUnavailable wraps a failure to reach the store (connection refused or
+	// lost, the database restarting or shutting down): nothing was done, and the
+	// same call may succeed later. The API answers it with 503.
+	ErrUnavailable = errors.New("the store is unavailable")
 )
+
+// Unavailable wraps err as ErrUnavailable, keeping its text.
+func Unavailable(err error) error { return fmt.Errorf("%w: %w", ErrUnavailable, err) }
 
 // ConflictError lists the events of a batch whose ids are stored with other content.
 type ConflictError struct{ IDs []string }
@@ -111,11 +118,15 @@ type AppendResult struct {
 
 // EventQuery selects events of a project: those after the cursor After ("" is the
 // start), of Rater only when it is not empty, at most Limit of them (Limit ≤ 0 means
-// no limit), in the store's order.
+// no limit) and at most MaxBytes of bodies, in the store's order.
 type EventQuery struct {
 	After string
 	Rater string
 	Limit int
+	// MaxBytes, when > 0, ends the answer early once the bodies returned add up to
+	// MaxBytes or more (the first event is always returned), so that a page of large
+	// events stays bounded in memory.
+	MaxBytes int
 }
 
 // Store is the server's persistence. Implementations are safe for concurrent use.

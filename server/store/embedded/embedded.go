@@ -111,7 +111,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks that the file can be read.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketMeta) == nil {
 			return errors.New("store has no meta bucket")
 		}
@@ -122,7 +122,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Secret returns the server secret.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	var out []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		out = bytes.Clone(tx.Bucket(bucketMeta).Get(keySecret))
 		return nil
 	})
@@ -137,7 +137,7 @@ func (s *Store) PutSnapshot(ctx context.Context, snap store.Snapshot) (created b
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSnapshots)
 		if old := b.Get([]byte(snap.ID)); old != nil {
 			if cid, _, _ := bytes.Cut(old, []byte{'\n'}); string(cid) != snap.ContentID {
@@ -162,7 +162,7 @@ func (s *Store) PutSnapshot(ctx context.Context, snap store.Snapshot) (created b
 // Snapshot returns a stored snapshot.
 func (s *Store) Snapshot(ctx context.Context, id string) (store.Snapshot, error) {
 	out := store.Snapshot{ID: id}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketSnapshots).Get([]byte(id))
 		if v == nil {
 			return store.ErrNotFound
@@ -185,7 +185,7 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketProjects)
 		if b.Get([]byte(p.ID)) != nil {
 			return store.ErrExists
@@ -208,7 +208,7 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 // Project returns a stored project.
 func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) {
 	var data []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketProjects).Get([]byte(id))
 		if v == nil {
 			return store.ErrNotFound
@@ -229,7 +229,7 @@ func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Ev
 		return store.AppendResult{}, err
 	}
 	var res store.AppendResult
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.batch(func(tx *bolt.Tx) error {
 		res = store.AppendResult{} // Batch may run fn more than once
 		pb := tx.Bucket(bucketEvents).Bucket([]byte(project))
 		if pb == nil {
@@ -310,7 +310,8 @@ func (s *Store) Events(ctx context.Context, project string, q store.EventQuery) 
 		after = n
 	}
 	var out []store.Event
-	err := s.db.View(func(tx *bolt.Tx) error {
+	size := 0
+	err := s.view(func(tx *bolt.Tx) error {
 		pb := tx.Bucket(bucketEvents).Bucket([]byte(project))
 		if pb == nil {
 			return store.ErrNotFound
@@ -331,7 +332,8 @@ func (s *Store) Events(ctx context.Context, project string, q store.EventQuery) 
 				Rater:  string(rater),
 				Body:   bytes.Clone(body),
 			})
-			if q.Limit > 0 && len(out) >= q.Limit {
+			size += len(body)
+			if q.Limit > 0 && len(out) >= q.Limit || q.MaxBytes > 0 && size >= q.MaxBytes {
 				break
 			}
 		}
@@ -341,4 +343,17 @@ func (s *Store) Events(ctx context.Context, project string, q store.EventQuery) 
 		return nil, err
 	}
 	return out, nil
+}
+
+// view, update and batch run a bbolt transaction and mark a closed database as
+// store.ErrUnavailable (the server is shutting down), so the API answers 503.
+func (s *Store) view(fn func(*bolt.Tx) error) error   { return avail(s.db.View(fn)) }
+func (s *Store) update(fn func(*bolt.Tx) error) error { return avail(s.db.Update(fn)) }
+func (s *Store) batch(fn func(*bolt.Tx) error) error  { return avail(s.db.Batch(fn)) }
+
+func avail(err error) error {
+	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		return store.Unavailable(err)
+	}
+	return err
 }

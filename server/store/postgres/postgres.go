@@ -24,10 +24,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -138,14 +142,19 @@ func (s *Store) Close() error {
 }
 
 // Ping checks the connection.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return wrap("ping", err)
+	}
+	return nil
+}
 
 // Secret returns the server secret shared by every replica.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	var v []byte
 	err := s.pool.QueryRow(ctx, `SELECT value FROM prefer_meta WHERE key = 'secret'`).Scan(&v)
 	if err != nil {
-		return nil, fmt.Errorf("read secret: %w", err)
+		return nil, wrap("read secret", err)
 	}
 	return v, nil
 }
@@ -156,14 +165,14 @@ func (s *Store) PutSnapshot(ctx context.Context, snap store.Snapshot) (bool, err
 		`INSERT INTO prefer_snapshots (id, content_id, data, created) VALUES ($1, $2, $3, $4)
 		 ON CONFLICT (id) DO NOTHING`, snap.ID, snap.ContentID, snap.Data, snap.Created)
 	if err != nil {
-		return false, fmt.Errorf("put snapshot: %w", err)
+		return false, wrap("put snapshot", err)
 	}
 	if tag.RowsAffected() == 1 {
 		return true, nil
 	}
 	var cid string
 	if err := s.pool.QueryRow(ctx, `SELECT content_id FROM prefer_snapshots WHERE id = $1`, snap.ID).Scan(&cid); err != nil {
-		return false, fmt.Errorf("put snapshot: %w", err)
+		return false, wrap("put snapshot", err)
 	}
 	if cid != snap.ContentID {
 		return false, fmt.Errorf("put snapshot %s: stored with content %s, not %s", snap.ID, cid, snap.ContentID)
@@ -180,7 +189,7 @@ func (s *Store) Snapshot(ctx context.Context, id string) (store.Snapshot, error)
 		return out, store.ErrNotFound
 	}
 	if err != nil {
-		return out, fmt.Errorf("get snapshot: %w", err)
+		return out, wrap("get snapshot", err)
 	}
 	return out, nil
 }
@@ -197,7 +206,7 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 		return store.ErrExists
 	}
 	if err != nil {
-		return fmt.Errorf("create project: %w", err)
+		return wrap("create project", err)
 	}
 	return nil
 }
@@ -210,7 +219,7 @@ func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) 
 		return nil, store.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get project: %w", err)
+		return nil, wrap("get project", err)
 	}
 	return store.DecodeProject(doc)
 }
@@ -219,7 +228,22 @@ func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) 
 // CONFLICT DO NOTHING; the ids that were already there (or that a concurrent
 // transaction just committed: the unique index makes the insert wait for it) are
 // compared by body, and any difference rolls the whole batch back.
+//
+// Rows are inserted in id order, so that two batches sharing ids lock them in the
+// same order and cannot deadlock each other; a transaction that PostgreSQL still
+// aborts as a deadlock (40P01) or serialization failure (40001) is retried once.
 func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Event) (store.AppendResult, error) {
+	evs = slices.Clone(evs)
+	slices.SortFunc(evs, func(a, b store.Event) int { return strings.Compare(a.ID, b.ID) })
+	res, err := s.appendEvents(ctx, project, evs)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
+		res, err = s.appendEvents(ctx, project, evs)
+	}
+	return res, err
+}
+
+func (s *Store) appendEvents(ctx context.Context, project string, evs []store.Event) (store.AppendResult, error) {
 	var res store.AppendResult
 	ids := make([]string, len(evs))
 	raters := make([]string, len(evs))
@@ -297,7 +321,36 @@ func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Ev
 	case errors.As(err, &ce):
 		return store.AppendResult{}, err
 	}
-	return store.AppendResult{}, fmt.Errorf("append events: %w", err)
+	return store.AppendResult{}, wrap("append events", err)
+}
+
+// wrap names the operation of err and marks a failure to reach PostgreSQL (no
+// connection, a lost one, the server starting or shutting down) as
+// store.ErrUnavailable, so that the API answers 503 rather than 500.
+func wrap(op string, err error) error {
+	if unavailable(err) {
+		return fmt.Errorf("%s: %w", op, store.Unavailable(err))
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // admin or crash shutdown, cannot connect now
+			pe.Code == "53300": // too many connections
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
 
 // Events returns the selected events of a project.
@@ -321,7 +374,7 @@ func (s *Store) Events(ctx context.Context, project string, q store.EventQuery) 
 	}
 	var exists bool
 	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM prefer_projects WHERE id = $1)`, project).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, wrap("list events", err)
 	}
 	if !exists {
 		return nil, store.ErrNotFound
@@ -336,17 +389,27 @@ func (s *Store) Events(ctx context.Context, project string, q store.EventQuery) 
 		   AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 		 ORDER BY xid, seq LIMIT $5`, project, ax, as, q.Rater, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		return nil, wrap("list events", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) {
+	// Rows stream in; reading stops at MaxBytes of bodies.
+	defer rows.Close()
+	var out []store.Event
+	size := 0
+	for rows.Next() {
 		var e store.Event
 		var x, sq int64
-		err := r.Scan(&x, &sq, &e.ID, &e.Rater, &e.Body)
+		if err := rows.Scan(&x, &sq, &e.ID, &e.Rater, &e.Body); err != nil {
+			return nil, wrap("list events", err)
+		}
 		e.Cursor = strconv.FormatInt(x, 10) + "." + strconv.FormatInt(sq, 10)
-		return e, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
+		out = append(out, e)
+		if size += len(e.Body); q.MaxBytes > 0 && size >= q.MaxBytes {
+			break
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("list events", err)
 	}
 	return out, nil
 }

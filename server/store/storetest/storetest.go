@@ -33,6 +33,9 @@ func Run(t *testing.T, f Factory) {
 	t.Run("EventConflict", func(t *testing.T) { testConflict(t, f) })
 	t.Run("ConcurrentResends", func(t *testing.T) { testConcurrent(t, f) })
 	t.Run("CursorNeverSkips", func(t *testing.T) { testCursor(t, f) })
+	t.Run("PageBytes", func(t *testing.T) { testPageBytes(t, f) })
+	t.Run("OppositeOrderBatches", func(t *testing.T) { testOppositeOrders(t, f) })
+	t.Run("UnavailableAfterClose", func(t *testing.T) { testUnavailable(t, f) })
 	if f.Reopen != nil {
 		t.Run("Reopen", func(t *testing.T) { testReopen(t, f) })
 	}
@@ -372,5 +375,113 @@ func testReopen(t *testing.T, f Factory) {
 	}
 	if got := mustAppend(t, s, "p1", Ev("e1", "r1", "b1"), Ev("e2", "r1", "b2")); got != (store.AppendResult{Added: 1, Duplicates: 1}) {
 		t.Fatalf("append after reopen: %+v", got)
+	}
+}
+
+// testPageBytes: EventQuery.MaxBytes ends a page once its bodies reach the bound,
+// always with at least one event, and paging on from the cursor loses nothing
+// (issue 11, finding 3: pages were built whole in memory).
+func testPageBytes(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "pb")
+	var evs []store.Event
+	for i := range 10 {
+		evs = append(evs, Ev(fmt.Sprintf("e%d", i), "r1", fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, bytes.Repeat([]byte("x"), 990))))
+	}
+	mustAppend(t, s, "pb", evs...)
+	size := len(evs[0].Body) // every body is 1,000 or 1,001 bytes
+	for _, c := range []struct{ max, want int }{{1, 1}, {size, 1}, {size + 1, 2}, {3 * size, 3}, {1 << 20, 10}} {
+		page, err := s.Events(ctx, "pb", store.EventQuery{MaxBytes: c.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != c.want {
+			t.Errorf("MaxBytes %d: %d events, want %d", c.max, len(page), c.want)
+		}
+	}
+	var got []string
+	cursor := ""
+	for range 20 {
+		page, err := s.Events(ctx, "pb", store.EventQuery{After: cursor, Limit: 5, MaxBytes: 2500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if len(page) > 3 {
+			t.Fatalf("page of %d events over 2,500 bytes", len(page))
+		}
+		got = append(got, ids(page)...)
+		cursor = page[len(page)-1].Cursor
+	}
+	if len(got) != 10 {
+		t.Fatalf("paging by bytes gave %v, want the 10 events", got)
+	}
+}
+
+// testOppositeOrders is issue 11, finding 6: two concurrent batches with the same
+// ids in opposite orders deadlocked PostgreSQL (42 of 120 requests failed with a
+// 500). Every batch must succeed, and each id be stored once.
+func testOppositeOrders(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "oo")
+	const rounds, n = 30, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*rounds)
+	for r := range rounds {
+		var fwd []store.Event
+		for i := range n {
+			fwd = append(fwd, Ev(fmt.Sprintf("r%d-e%02d", r, i), "r1", fmt.Sprintf(`{"r":%d,"i":%d}`, r, i)))
+		}
+		rev := make([]store.Event, n)
+		for i := range fwd {
+			rev[n-1-i] = fwd[i]
+		}
+		for _, b := range [][]store.Event{fwd, rev, fwd, rev} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.AppendEvents(ctx, "oo", b); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed == 0 {
+			t.Errorf("a batch failed: %v", err)
+		}
+		failed++
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d batches failed", failed, 4*rounds)
+	}
+	if got := len(all(t, s, "oo", store.EventQuery{})); got != rounds*n {
+		t.Errorf("%d events stored, want %d", got, rounds*n)
+	}
+}
+
+// testUnavailable: a store that cannot answer (here: closed) fails with
+// store.ErrUnavailable, which the API answers with 503, never 500 (issue 11,
+// finding 6: 695 × 500 while PostgreSQL restarted).
+func testUnavailable(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "un")
+	s.Close()
+	if _, err := s.AppendEvents(ctx, "un", []store.Event{Ev("e1", "r1", "{}")}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("AppendEvents on a closed store: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Events(ctx, "un", store.EventQuery{}); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Events on a closed store: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Project(ctx, "un"); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Project on a closed store: %v, want ErrUnavailable", err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Ping on a closed store: %v, want ErrUnavailable", err)
 	}
 }
