@@ -67,7 +67,8 @@ func CheckEventSize(j *feedback.Judgment) error {
 		name, v string
 	}{{"id", j.ID}, {"kind", string(j.Kind)}, {"item", j.Item}, {"rater", j.Rater}, {"session", j.Session},
 		{"a", j.A}, {"b", j.B}, {"choice", string(j.Choice)}, {"left", j.Left}, {"response", j.Response},
-		{"axis", j.Axis}, {"category", j.Category}, {"target", j.Target}, {"verdict", j.Verdict}} {
+		{"axis", j.Axis}, {"category", j.Category}, {"target", j.Target}, {"verdict", j.Verdict},
+		{"revises", j.Revises}} {
 		if len(f.v) > MaxShortBytes {
 			return over(f.name, len(f.v), MaxShortBytes, "bytes")
 		}
