@@ -87,11 +87,18 @@ func newBuilder(format, prefix string, opt Options) *builder {
 // or is counted and skipped when Options.Lenient is set. handle must not change the
 // builder when it returns an error: check first, then commit.
 func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Report, error) {
+	r = watchExpansion(r, b.opt.Warn)
 	rr, err := openRecords(r, b.opt.MaxRecord)
 	if err != nil {
 		return nil, nil, err
 	}
 	for {
+		if max := b.opt.MaxRecords; max > 0 && b.rep.Records >= max {
+			if _, err := rr.next(); err == io.EOF {
+				break
+			}
+			return nil, nil, &TooManyRecordsError{Max: max}
+		}
 		rec, err := rr.next()
 		if err == io.EOF {
 			break

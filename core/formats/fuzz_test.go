@@ -2,7 +2,10 @@ package formats
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -11,9 +14,26 @@ import (
 // Prefer's JSON lines must give it back exactly.
 func fuzzImport(t *testing.T, format string, data []byte) {
 	opt := Options{MaxRecord: 1 << 20}
+	plain := plainSize(data)
 	for _, lenient := range []bool{false, true} {
 		opt.Lenient = lenient
-		d, rep, err := Import(format, bytes.NewReader(data), opt)
+		var d *Dataset
+		var rep *Report
+		var err error
+		// The import's memory bound (issue 11): at most ImportBudgetFactor × the
+		// decompressed input plus ImportBudgetSlack (its read buffers) is allocated,
+		// a bound on the peak heap. The count is process-wide, so an excess is
+		// measured again (the fuzzing engine allocates now and then).
+		run := func() { d, rep, err = Import(format, bytes.NewReader(data), opt) }
+		got := allocatedBytes(run)
+		limit := uint64(importBudgetFactor*plain + importBudgetSlack)
+		for try := 0; try < 2 && got > limit; try++ {
+			got = min(got, allocatedBytes(run))
+		}
+		if got > limit {
+			t.Fatalf("importing %d bytes (%d decompressed) allocated %d (%.1f×), more than %d×+%d",
+				len(data), plain, got, float64(got)/float64(max(plain, 1)), importBudgetFactor, importBudgetSlack)
+		}
 		if err != nil {
 			if d != nil || rep != nil {
 				t.Fatalf("error %v with a result", err)
@@ -42,6 +62,39 @@ func fuzzImport(t *testing.T, format string, data []byte) {
 		}
 		sameDataset(t, d, back)
 	}
+}
+
+// The importers' memory bound checked by the fuzz targets and
+// TestImportCostOfShortRecords: k = 128 allocated bytes (an upper bound of the
+// peak heap) per decompressed input byte, plus 1 MiB of fixed buffers. The real
+// HH-RLHF test split takes 5× (3.3 MB of JSON lines); short distinct records take
+// the most: ~3.6–4.1 KB allocated per judgment, 78× a 46-byte TRL line (issue 11,
+// measured before issue 17's per-record work, which should let k come down).
+const (
+	importBudgetFactor = 128
+	importBudgetSlack  = 1 << 20
+)
+
+// plainSize is the size of data once gunzipped (data's own size if it is not gzip,
+// or if it is corrupt: what was decompressed before the error).
+func plainSize(data []byte) int {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return len(data)
+	}
+	zr.Multistream(true)
+	n, _ := io.Copy(io.Discard, zr)
+	return max(int(n), len(data))
+}
+
+// allocatedBytes is the heap bytes allocated while fn runs (runtime/metrics).
+func allocatedBytes(fn func()) uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(sample)
+	before := sample[0].Value.Uint64()
+	fn()
+	metrics.Read(sample)
+	return sample[0].Value.Uint64() - before
 }
 
 // addFixtures seeds f with the named fixture files.

@@ -34,6 +34,60 @@ type errFatal struct{ err error }
 func (e errFatal) Error() string { return e.err.Error() }
 func (e errFatal) Unwrap() error { return e.err }
 
+// watchExpansion returns r, or, when warn is set, a reader that counts the bytes
+// taken from r and the bytes decompressed from it (gzip, recognised as openRecords
+// does) and calls warn once when the second passes ExpansionWarn × the first (and
+// 1 MiB).
+func watchExpansion(r io.Reader, warn func(string)) io.Reader {
+	if warn == nil {
+		return r
+	}
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 64<<10)
+	magic, _ := br.Peek(2)
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return br // openRecords reports the corrupt header
+	}
+	zr.Multistream(true)
+	return &expansionReader{zr: zr, in: cr, warn: warn}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// expansionReader decompresses and watches the ratio (its output is plain, so
+// openRecords reads it as such).
+type expansionReader struct {
+	zr     *gzip.Reader
+	in     *countingReader
+	out    int64
+	warned bool
+	warn   func(string)
+}
+
+func (e *expansionReader) Read(p []byte) (int, error) {
+	n, err := e.zr.Read(p)
+	e.out += int64(n)
+	if !e.warned && e.out > 1<<20 && e.out > ExpansionWarn*e.in.n {
+		e.warned = true
+		e.warn(fmt.Sprintf("the input has decompressed to %d MB from %d KB read so far (over %d×): a file of repeated records? It goes on; --max-records bounds it",
+			e.out>>20, e.in.n>>10, ExpansionWarn))
+	}
+	return n, err
+}
+
 // openRecords prepares r for reading records: it decompresses gzip input (recognised
 // by its magic bytes 1f 8b, whatever the file is called), skips a UTF-8 byte-order
 // mark, and chooses between JSON lines and a JSON array by the first non-blank byte

@@ -18,7 +18,7 @@ import (
 func init() {
 	register(&command{
 		name:    "import",
-		usage:   "import --format trl|hh-rlhf|jsonl|labelstudio|summarize FILE... -o SNAP [--skip-bad] [--json]",
+		usage:   "import --format trl|hh-rlhf|jsonl|labelstudio|summarize FILE... -o SNAP [--skip-bad] [--max-records N] [--json]",
 		summary: "import preference datasets into a new snapshot (several files merge into one)",
 		run:     runImport,
 	})
@@ -59,6 +59,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "", "input format: "+strings.Join(formats.Importers, ", "))
 	out := fs.String("o", "", "the snapshot to write (- for standard output)")
 	skipBad := fs.Bool("skip-bad", false, "skip bad lines (counted and reported on stderr) instead of failing")
+	maxRecords := fs.Int("max-records", 0, "stop with an error after this many records in all (0: no limit); a bound on what a small, highly compressed file can make the import keep")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -84,7 +85,19 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	merged := &formats.Dataset{}
 	var sources []string
 	for _, path := range files {
-		d, fr, err := importFile(path, *format, formats.Options{Lenient: *skipBad})
+		opt := formats.Options{Lenient: *skipBad, Warn: func(msg string) {
+			fmt.Fprintf(stderr, "prefer import: %s: warning: %s\n", path, msg)
+		}}
+		if *maxRecords > 0 {
+			if opt.MaxRecords = *maxRecords - rep.Records; opt.MaxRecords <= 0 {
+				return fmt.Errorf("%s: not read: the files before it hold --max-records %d records already", path, *maxRecords)
+			}
+		}
+		d, fr, err := importFile(path, *format, opt)
+		var tm *formats.TooManyRecordsError
+		if errors.As(err, &tm) {
+			return fmt.Errorf("%s: stopped after %d records in all (--max-records %d): raise --max-records if the data is what you meant", path, *maxRecords, *maxRecords)
+		}
 		if err != nil {
 			hint := "fix the line or pass --skip-bad to skip bad lines (and check that the file is in --format " + *format + ")"
 			var le *formats.LineError

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -232,5 +234,47 @@ func TestImportOtherFormats(t *testing.T) {
 			t.Errorf("%s: by kind %v, want %v", c.format, rep.ByKind, c.want)
 		}
 		loadSnapshot(t, out)
+	}
+}
+
+// repeatedHH writes a gzipped HH-RLHF file of n copies of one short valid row (n
+// judgments: HH ids count lines), and returns its path and size.
+func repeatedHH(t *testing.T, n int) (string, int) {
+	t.Helper()
+	row := []byte(`{"chosen": "\n\nHuman: Is it safe?\n\nAssistant: Yes.", "rejected": "\n\nHuman: Is it safe?\n\nAssistant: No."}` + "\n")
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(bytes.Repeat(row, n))
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "repeated.jsonl.gz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, buf.Len()
+}
+
+// TestImportMaxRecordsAndExpansionWarning is finding 7 of issue 11: a 645 KB
+// .jsonl.gz of repeated HH-RLHF rows became 2,000,000 judgments (5.0 GB, 91 s) with
+// no word. --max-records stops such a file at the bound, before decoding more, and
+// an input that decompresses to over 100× its size is named on stderr while it is
+// read (the import goes on: large real data must still import).
+func TestImportMaxRecordsAndExpansionWarning(t *testing.T) {
+	path, size := repeatedHH(t, 2_000_000)
+	out := filepath.Join(t.TempDir(), "o.snap")
+	var code int
+	var stderr string
+	got := allocated(func() { code, _, stderr = runCLI(t, "import", "--format", "hh-rlhf", "--max-records", "1000", path, "-o", out) })
+	if code == 0 || !strings.Contains(stderr, "--max-records 1000") {
+		t.Fatalf("import of 2,000,000 rows with --max-records 1000: exit %d, stderr %s", code, stderr)
+	}
+	if got > 64<<20 {
+		t.Errorf("stopping at 1000 records allocated %d bytes", got)
+	}
+	t.Logf("%d-byte file of 2,000,000 rows: stopped at 1000 records, %d bytes allocated", size, got)
+	// A file under the bound imports, and its expansion is named while it is read.
+	small, size := repeatedHH(t, 20000)
+	code, _, stderr = runCLI(t, "import", "--format", "hh-rlhf", "--max-records", "20000", small, "-o", out)
+	if code != 0 || !strings.Contains(stderr, "warning: the input has decompressed to") {
+		t.Fatalf("20,000 rows (%d bytes) under --max-records 20000: exit %d, stderr %s", size, code, stderr)
 	}
 }
