@@ -1005,12 +1005,7 @@ func (r *reader) item(it *feedback.Item) error {
 					case "ref_prob":
 						resp.RefProb, err = r.f64()
 					case "origins":
-						err = r.list(func() error {
-							var o feedback.Origin
-							err := r.origin(&o)
-							resp.Origins = append(resp.Origins, o)
-							return err
-						})
+						resp.Origins, err = list(r, 1, r.origin)
 					default:
 						err = r.skip(0)
 					}
