@@ -13,7 +13,9 @@ export PATH := $(PATH):/usr/local/go/bin
 # native results would stop matching wasm bit for bit.
 export GOAMD64 := v1
 GOROOT  := $(shell $(GO) env GOROOT)
-WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+# Go's go_js_wasm_exec with the SIMD kernels linked (docs/lm.md): Go's own wrapper
+# cannot instantiate a binary that links core/simd (core/lm, core/reward, …).
+WASMEXEC := $(CURDIR)/wasm/exec/go_js_wasm_exec
 WASMENV := GOOS=js GOARCH=wasm
 WEB     := static/web
 ADDR    ?= :8080
@@ -26,9 +28,14 @@ all: build
 
 # ---------------------------------------------------------------- build
 
-wasm: $(WEB)/app.wasm $(WEB)/worker.wasm
+wasm: $(WEB)/simd.wasm $(WEB)/app.wasm $(WEB)/worker.wasm
 
 GO_SOURCES := $(shell find app core wasm -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+
+# The SIMD kernel module is written by a Go generator (no assembler to install) and
+# committed; this rewrites it when the generator changes (same bytes otherwise).
+$(WEB)/simd.wasm: $(shell find core/simd/module -name '*.go' -not -name '*_test.go') server/tools/simdgen/main.go
+	$(GO) run ./server/tools/simdgen $@
 
 $(WEB)/app.wasm: $(GO_SOURCES)
 	$(WASMENV) $(GO) build -trimpath -o $@ ./wasm/ui
@@ -78,11 +85,16 @@ test-native:
 	PREFER_REQUIRE_PG=1 PREFER_REQUIRE_INTEROP=1 PREFER_REQUIRE_BROWSER=1 PREFER_LONG_TESTS=1 \
 	PREFER_E2E_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 25m ./...
 
-# The core again under wasm (Node), including the short runs of its fuzz corpora,
-# and the worker's jobs (app/work: the parity cases, the pinned runs) as the
-# browser runs them.
+# The core again under wasm (Node) with the SIMD kernels (PREFER_REQUIRE_SIMD: their
+# tests fail rather than skip without them), including the short runs of its fuzz
+# corpora, and the worker's jobs (app/work: the parity cases, the pinned runs) as the
+# browser runs them; then the pinned runs of the packages that use the kernels with
+# the kernel module refused (an invalid module: the loader falls back to the Go
+# kernels), which must give the same hashes.
 test-wasm:
-	$(WASMENV) $(GO) test -count=1 -timeout 20m -exec="$(WASMEXEC)" ./core/... ./app/work/...
+	PREFER_REQUIRE_SIMD=1 $(WASMENV) $(GO) test -count=1 -timeout 20m -exec="$(WASMEXEC)" ./core/... ./app/work/...
+	PREFER_SIMD_WASM=$(CURDIR)/core/simd/testdata/refused.wasm $(WASMENV) $(GO) test -count=1 -timeout 10m -exec="$(WASMEXEC)" \
+	  -run 'Pinned|PPO|Fallback' ./core/lm ./core/reward ./core/simd ./app/work
 
 test: deps check build
 	$(MAKE) test-native

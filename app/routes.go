@@ -69,6 +69,7 @@ func NewHandler() *app.Handler {
 	cacheable := []string{
 		"/web/worker.js",
 		"/web/worker.wasm",
+		"/web/simd.wasm", // the SIMD kernels (docs/lm.md); simd.js, their loader, is a script
 		"/web/demo.snap",
 		"/web/ref-lm.snap", // the pretrained transformer the generative policy starts from
 		"/web/icon.svg",
@@ -76,6 +77,9 @@ func NewHandler() *app.Handler {
 	for _, p := range pages {
 		cacheable = append(cacheable, p.path)
 	}
+	// simdLoader: simd.js runs before go-app's app.js (a plain script runs while the
+	// page is parsed, app.js is deferred) and links the SIMD kernels (docs/lm.md) to
+	// app.wasm when app.js instantiates it.
 	return &app.Handler{
 		Name:        "Prefer",
 		ShortName:   "Prefer",
@@ -94,6 +98,7 @@ func NewHandler() *app.Handler {
 		ThemeColor:            "#4338ca",
 		LoadingLabel:          "Loading Prefer… {progress}%",
 		Styles:                []string{"/web/app.css"},
+		Scripts:               []string{"/web/simd.js"}, // before app.js: see simdLoader
 		CacheableResources:    cacheable,
 		ServiceWorkerTemplate: serviceWorkerJS,
 	}

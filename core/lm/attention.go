@@ -2,8 +2,10 @@ package lm
 
 import "math"
 
-// attentionForward is causal multi-head self-attention on the packed query, key and
-// value rows of B sequences of length T (Vaswani et al. 2017):
+// attentionForwardGo is attentionForward's Go kernel (the wasm build calls the SIMD
+// kernel instead when it is linked, kernels_wasm.go): causal multi-head
+// self-attention on the packed query, key and value rows of B sequences of length T
+// (Vaswani et al. 2017):
 //
 //	att[b,h,t,:] = softmax_{t2 ≤ t}( q[b,t,h]·k[b,t2,h] / √hs )
 //	out[b,t,h]   = Σ_{t2 ≤ t} att[b,h,t,t2] · v[b,t2,h]
@@ -17,7 +19,7 @@ import "math"
 // a kernel: the vectors are short (hs = 12 by default) and calls are expensive in
 // wasm. A score q·k is summed in blocks of four (each block left to right, the
 // blocks in order, then the tail); an output element is summed in order of t2.
-func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
+func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	C3 := 3 * C
@@ -180,7 +182,8 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	}
 }
 
-// attentionBackward accumulates dqkv given dout for all B·T positions:
+// attentionBackwardGo is attentionBackward's Go kernel: it accumulates dqkv given
+// dout for all B·T positions:
 //
 //	datt[t2] = dout[t]·v[t2]                 dv[t2] += att[t,t2]·dout[t]
 //	dpre[t2] = att[t2]·(datt[t2] − Σ_j att[j]·datt[j])        (softmax backward)
@@ -191,7 +194,7 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 // scratch has room for T values. Only the query positions t < t1 are taken (later
 // ones are padding). Dot products are summed like the scores of attentionForward,
 // the accumulations in order of t2.
-func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
+func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
 	hs := C / NH
 	scale := float32(1 / math.Sqrt(float64(hs)))
 	C3 := 3 * C

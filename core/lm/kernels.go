@@ -21,11 +21,12 @@ package lm
 //
 //	Y[r,j] = Y[r,j]·acc + Σ_l X[r,l]·W[j,l]    (blocks of eight added in order of l)
 
-// gemmAcc computes Y[r,:] += Σ_k A[r·ars + k·aks]·S[k,:] for r < R, adding the terms in
-// order of k.
+// gemmAccGo computes Y[r,:] += Σ_k A[r·ars + k·aks]·S[k,:] for r < R, adding the terms
+// in order of k. It is gemmAcc's Go kernel (kernels_wasm.go calls the SIMD kernel
+// instead when it is linked).
 //
 //	Y (R, L), S (K, L), A addressed by strides (ars, aks)
-func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
+func gemmAccGo(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	r := 0
 	for ; r+2 <= R; r += 2 {
 		y0 := Y[r*L : r*L+L : r*L+L]

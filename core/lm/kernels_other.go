@@ -6,3 +6,21 @@ package lm
 func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	gemmDot24(Y, X, W, bias, acc, R, J, L)
 }
+
+// gemmAcc is gemmAccGo natively.
+func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
+	gemmAccGo(Y, A, ars, aks, S, R, K, L)
+}
+
+// expSlice is expSliceGo natively.
+func expSlice(x []float32) { expSliceGo(x) }
+
+// attentionForward is attentionForwardGo natively.
+func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
+	attentionForwardGo(out, att, qkv, B, T, C, NH, t0, t1)
+}
+
+// attentionBackward is attentionBackwardGo natively.
+func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
+	attentionBackwardGo(dqkv, dout, qkv, att, scratch, B, T, C, NH, t1)
+}

@@ -11,7 +11,7 @@ import "math"
 // Results below e**−87.33 flush to 0, above e**88.72 overflow to +Inf. It works on a
 // whole slice so that wasm pays one call per row rather than one per element, four
 // elements per iteration when all four are in the common range.
-func expSlice(x []float32) {
+func expSliceGo(x []float32) {
 	const (
 		log2e = 1.44269504088896341
 		ln2Hi = 0.693145751953125 // few significant bits: k·ln2Hi is exact

@@ -32,16 +32,25 @@ func (b *browser) elementShot(name, sel string) string {
 	return path
 }
 
-// runLMStep opens /lesson (with ?lmsteps=N when steps > 0), simulates raters,
+// runLMStep opens /lesson (with ?lmsteps=N when steps > 0, and ?simd=off when
+// goKernels: the worker then runs the Go kernels instead of the SIMD kernels, as a
+// browser without WebAssembly SIMD would; docs/lm.md), simulates raters,
 // trains the reward model, lets the pretrained transformer answer and runs the
 // transformer step (PPO at the moderate β and at β ≈ 0), and checks what the step
 // shows: the reference's answers, both runs' curves, the part mix, the answers
 // before and after side by side and the caption.
-func runLMStep(t testing.TB, b *browser, s *server, steps int) lmRun {
+func runLMStep(t testing.TB, b *browser, s *server, steps int, goKernels bool) lmRun {
 	t.Helper()
-	path := "/lesson"
+	var query []string
 	if steps > 0 {
-		path += fmt.Sprintf("?lmsteps=%d", steps)
+		query = append(query, fmt.Sprintf("lmsteps=%d", steps))
+	}
+	if goKernels {
+		query = append(query, "simd=off")
+	}
+	path := "/lesson"
+	if len(query) > 0 {
+		path += "?" + strings.Join(query, "&")
 	}
 	b.nav(s.url(path))
 	b.ready()
@@ -104,7 +113,9 @@ func runLMStep(t testing.TB, b *browser, s *server, steps int) lmRun {
 // with live curves and a cancel button, and the step shows the curves, the part
 // mix, the answers before and after and the caption with the numbers. With
 // PREFER_E2E_LM_FULL=1 it runs the lesson's real setting (24 steps per run) and
-// reports its time; otherwise 3 steps per run keep the test short. Then the Policy
+// reports its time; otherwise 3 steps per run keep the test short
+// (PREFER_E2E_SIMD=off runs the worker's Go kernels instead of the SIMD kernels, for
+// comparison). Then the Policy
 // page shows the runs of the generative policy and optimizes it again (RLOO, 2
 // steps), and, with the server gone and the browser offline, the pretrained
 // transformer still loads (precached) and answers. Screenshots of the step and the
@@ -116,7 +127,7 @@ func TestLMLesson(t *testing.T) {
 	if os.Getenv("PREFER_E2E_LM_FULL") != "" {
 		steps = 0
 	}
-	r := runLMStep(t, b, s, steps)
+	r := runLMStep(t, b, s, steps, os.Getenv("PREFER_E2E_SIMD") == "off")
 	t.Logf("transformer step (lmsteps=%d): %v on the page, %.0f ms in the worker; longest main-thread task %.0f ms, %d over 50 ms",
 		steps, r.Elapsed, r.WorkerMS, r.LongTaskMS, r.LongTasks)
 	t.Logf("caption: %s", r.Caption)

@@ -99,7 +99,7 @@ func BenchmarkBrowser(b *testing.B) {
 		b.ReportMetric(r.Stats["job_ms.train-rm"]/native, "worker_vs_native")
 		// The lesson's transformer step with its real settings: PPO on the language
 		// model at two β in the worker, and the same job natively; per PPO step.
-		lr := runLMStep(b, br, s, 0)
+		lr := runLMStep(b, br, s, 0, false)
 		lmNative := nativeLMMS(b)
 		b.ReportMetric(lr.Elapsed.Seconds(), "lm_step_s")
 		b.ReportMetric(lr.WorkerMS/(2*lessonLMSteps), "lm_ppo_step_worker_ms")

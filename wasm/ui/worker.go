@@ -12,8 +12,15 @@ import (
 )
 
 // workerURL is the loader of the training worker binary (static/web/worker.js),
-// under the site's path prefix.
-func workerURL() string { return app.SitePath("/web/worker.js") }
+// under the site's path prefix; with ?simd=off when the page has it (the worker then
+// runs the Go kernels instead of the SIMD kernels, docs/lm.md).
+func workerURL() string {
+	u := app.SitePath("/web/worker.js")
+	if s := js.Global().Get("preferSIMD"); s.Truthy() && s.Call("off", js.Global().Get("location").Get("href")).Bool() {
+		u += "?simd=off"
+	}
+	return u
+}
 
 // worker is app.Worker over a dedicated Web Worker. Messages in both directions are
 // ArrayBuffers, transferred (not copied). A message from the worker starts with one

@@ -1,0 +1,38 @@
+//go:build !wasm
+
+package simd
+
+// Linked is false natively: the kernels exist only in wasm.
+func Linked() bool { return false }
+
+// On is false natively (a constant, so callers' SIMD branches compile away).
+func On() bool { return false }
+
+// SetEnabled does nothing natively and returns false.
+func SetEnabled(bool) bool { return false }
+
+// GemmAcc is never called natively (On is false).
+func GemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// GemmDot is never called natively (On is false).
+func GemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// ExpSlice is never called natively (On is false).
+func ExpSlice(x []float32) { panic("simd: no SIMD kernels natively") }
+
+// AttentionOK is false natively.
+func AttentionOK(C, NH int) bool { return false }
+
+// AttentionForward is never called natively (On is false).
+func AttentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// AttentionBackward is never called natively (On is false).
+func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
+	panic("simd: no SIMD kernels natively")
+}

@@ -1,0 +1,125 @@
+//go:build wasm
+
+package simd
+
+import "unsafe"
+
+//go:wasmimport prefer_simd version
+func version() int32
+
+//go:wasmimport prefer_simd gemm_acc
+func gemmAcc(y, a unsafe.Pointer, ars, aks int32, s unsafe.Pointer, r, k, l int32)
+
+// linked: the loader linked a kernel module of this version; enabled: not turned off
+// by SetEnabled.
+var (
+	linked  = version() == moduleVersion
+	enabled = linked
+)
+
+// Linked reports whether the kernel module is loaded (of the version this program
+// was built with).
+func Linked() bool { return linked }
+
+// On reports whether callers should use the SIMD kernels.
+func On() bool { return enabled }
+
+// SetEnabled turns the kernels on or off (on only if linked) and returns the
+// previous setting; tests and benchmarks compare both paths with it.
+func SetEnabled(on bool) bool {
+	prev := enabled
+	enabled = on && linked
+	return prev
+}
+
+// ptr returns the address of x[0] (x non-empty).
+func ptr(x []float32) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(x)) }
+
+// GemmAcc computes Y[r,i] += Σ_k A[r·ars + k·aks]·S[k,i] for r < R, i < L, adding
+// the terms in order of k (core/lm's gemmAcc).
+//
+//	Y (R, L), S (K, L), A addressed by strides (ars, aks)
+func GemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
+	if R <= 0 || L <= 0 || K <= 0 {
+		return
+	}
+	if len(Y) < R*L || len(S) < K*L || ars < 0 || aks < 0 || len(A) <= (R-1)*ars+(K-1)*aks {
+		panic("simd: GemmAcc: slices shorter than their shapes")
+	}
+	gemmAcc(ptr(Y), ptr(A), int32(ars), int32(aks), ptr(S), int32(R), int32(K), int32(L))
+}
+
+//go:wasmimport prefer_simd gemm_dot
+func gemmDot(y, x, w, bias unsafe.Pointer, mode, r, j, l int32)
+
+// GemmDot computes Y[r,j] = base + Σ_l X[r,l]·W[j,l] for r < R, j < J, where base
+// is Y[r,j] when acc is true, else bias[j] (0 when bias is nil), summed as core/lm's
+// gemmDot (blocks of eight products, then the rest one by one).
+//
+//	Y (R, J), X (R, L), W (J, L), bias (J) or nil
+func GemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
+	if R <= 0 || J <= 0 {
+		return
+	}
+	if L < 0 || len(Y) < R*J || len(X) < R*L || len(W) < J*L || (bias != nil && !acc && len(bias) < J) {
+		panic("simd: GemmDot: slices shorter than their shapes")
+	}
+	var mode int32
+	var b unsafe.Pointer
+	switch {
+	case acc:
+		mode = 2
+	case bias != nil:
+		mode, b = 1, ptr(bias)
+	}
+	gemmDot(ptr(Y), ptr(X), ptr(W), b, mode, int32(R), int32(J), int32(L))
+}
+
+//go:wasmimport prefer_simd exp_slice
+func expSlice(x unsafe.Pointer, n int32)
+
+// ExpSlice replaces every x_i by e**x_i exactly as core/lm's expSlice.
+func ExpSlice(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	expSlice(ptr(x), int32(len(x)))
+}
+
+//go:wasmimport prefer_simd attention_forward
+func attentionForward(out, att, qkv unsafe.Pointer, b, t, c, nh, t0, t1 int32)
+
+//go:wasmimport prefer_simd attention_backward
+func attentionBackward(dqkv, dout, qkv, att, scratch unsafe.Pointer, b, t, c, nh, t1 int32)
+
+// AttentionOK reports whether the attention kernels take a head size of C/NH:
+// C divisible by NH into heads of a multiple of four.
+func AttentionOK(C, NH int) bool { return NH > 0 && C%NH == 0 && (C/NH)%4 == 0 }
+
+// AttentionForward is core/lm's attentionForward (see there), for the query rows
+// t0 ≤ t < t1 of B sequences of length T; AttentionOK(C, NH) must hold.
+//
+//	out (B, T, C), att (B, NH, T, T), qkv (B, T, 3C)
+func AttentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
+	if B <= 0 || t1 <= t0 {
+		return
+	}
+	if !AttentionOK(C, NH) || t0 < 0 || t1 > T || len(out) < B*T*C || len(att) < B*NH*T*T || len(qkv) < B*T*3*C {
+		panic("simd: AttentionForward: bad shapes")
+	}
+	attentionForward(ptr(out), ptr(att), ptr(qkv), int32(B), int32(T), int32(C), int32(NH), int32(t0), int32(t1))
+}
+
+// AttentionBackward is core/lm's attentionBackward (see there); scratch holds T
+// values; AttentionOK(C, NH) must hold.
+//
+//	dqkv (B, T, 3C), dout (B, T, C), qkv (B, T, 3C), att (B, NH, T, T)
+func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
+	if B <= 0 || t1 <= 0 {
+		return
+	}
+	if !AttentionOK(C, NH) || t1 > T || len(dqkv) < B*T*3*C || len(dout) < B*T*C || len(qkv) < B*T*3*C || len(att) < B*NH*T*T || len(scratch) < T {
+		panic("simd: AttentionBackward: bad shapes")
+	}
+	attentionBackward(ptr(dqkv), ptr(dout), ptr(qkv), ptr(att), ptr(scratch), int32(B), int32(T), int32(C), int32(NH), int32(t1))
+}
