@@ -104,7 +104,10 @@ func AttentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	if B <= 0 || t1 <= t0 {
 		return
 	}
-	if !AttentionOK(C, NH) || t0 < 0 || t1 > T || len(out) < B*T*C || len(att) < B*NH*T*T || len(qkv) < B*T*3*C {
+	// The last row read or written is query row t1−1 of sequence B−1 (and its row
+	// of weights up to T).
+	rows := (B-1)*T + t1
+	if !AttentionOK(C, NH) || t0 < 0 || t1 > T || len(out) < rows*C || len(att) < ((B*NH-1)*T+t1)*T || len(qkv) < rows*3*C {
 		panic("simd: AttentionForward: bad shapes")
 	}
 	attentionForward(ptr(out), ptr(att), ptr(qkv), int32(B), int32(T), int32(C), int32(NH), int32(t0), int32(t1))
@@ -118,7 +121,8 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 	if B <= 0 || t1 <= 0 {
 		return
 	}
-	if !AttentionOK(C, NH) || t1 > T || len(dqkv) < B*T*3*C || len(dout) < B*T*C || len(qkv) < B*T*3*C || len(att) < B*NH*T*T || len(scratch) < T {
+	rows := (B-1)*T + t1
+	if !AttentionOK(C, NH) || t1 > T || len(dqkv) < rows*3*C || len(dout) < rows*C || len(qkv) < rows*3*C || len(att) < ((B*NH-1)*T+t1-1)*T+t1 || len(scratch) < t1 {
 		panic("simd: AttentionBackward: bad shapes")
 	}
 	attentionBackward(ptr(dqkv), ptr(dout), ptr(qkv), ptr(att), ptr(scratch), int32(B), int32(T), int32(C), int32(NH), int32(t1))
