@@ -9,6 +9,7 @@ import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"prefer/core/feedback"
+	"prefer/core/wire"
 )
 
 func (p *labelPage) submitFlag(ctx app.Context, category string) {
@@ -38,7 +39,10 @@ func (p *labelPage) renderFlag(it *feedback.Item) app.UI {
 			}),
 		),
 		app.Input().Type("text").ID("flag-note").Placeholder("What is wrong (optional)").Aria("label", "Flag note").
-			Value(p.flagNote).OnInput(func(ctx app.Context, e app.Event) { p.flagNote = ctx.JSSrc().Get("value").String() }),
+			Value(p.flagNote).OnInput(func(ctx app.Context, e app.Event) {
+			p.flagNote = ctx.JSSrc().Get("value").String()
+			p.checkCap("note", len(p.flagNote), wire.MaxNoteBytes)
+		}),
 		app.Div().Class("choices").Style("margin-top", ".5rem").Body(
 			app.Range(feedback.FlagCategories).Slice(func(i int) app.UI {
 				c := feedback.FlagCategories[i]

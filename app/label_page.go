@@ -12,6 +12,7 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
+	"prefer/core/wire"
 )
 
 // Labeling modes.
@@ -290,9 +291,19 @@ func (p *labelPage) base(kind feedback.Kind, v view) feedback.Judgment {
 }
 
 // save records judgments durably, then advances (if advance) and shows a toast.
+//
+// A judgment over one of the protocol's caps (core/wire: a note of 8 KiB, a text
+// of 64 KiB, …) is not saved: the page says which field and by how much, in the
+// server's words, so nothing is kept that a project server would refuse.
 func (p *labelPage) save(ctx app.Context, js []feedback.Judgment, advance bool, toast string) {
 	if p.busy || len(js) == 0 {
 		return
+	}
+	for i := range js {
+		if err := wire.CheckEventSize(&js[i]); err != nil {
+			p.errMsg = "Not saved: the " + err.Error() + "."
+			return
+		}
 	}
 	p.busy = true
 	rater := p.rater()
@@ -624,8 +635,26 @@ func (p *labelPage) renderReasons() app.UI {
 		),
 		app.Input().Type("text").ID("note").Placeholder("Note (press / to write, Esc to leave)").
 			Aria("label", "Note").Value(p.note).
-			OnInput(func(ctx app.Context, e app.Event) { p.note = ctx.JSSrc().Get("value").String() }),
+			OnInput(func(ctx app.Context, e app.Event) {
+				p.note = ctx.JSSrc().Get("value").String()
+				p.checkCap("note", len(p.note), wire.MaxNoteBytes)
+			}),
 	)
+}
+
+// capNotice starts the message checkCap shows, so that it can clear its own.
+const capNotice = "Too long to save: "
+
+// checkCap shows, while the text is typed or pasted, that a field is over its cap
+// (the same cap the save enforces and a server checks), and clears the notice once
+// it fits again.
+func (p *labelPage) checkCap(field string, n, limit int) {
+	switch {
+	case n > limit:
+		p.errMsg = fmt.Sprintf("%sthe %s is %d bytes; the most is %d: shorten it.", capNotice, field, n, limit)
+	case strings.Contains(p.errMsg, "the "+field+" is ") && strings.Contains(p.errMsg, "; the most is "):
+		p.errMsg = "" // this field's notice, or the save's refusal of it
+	}
 }
 
 // guidelineParagraphs reflows a guideline written with hard line breaks: a line that

@@ -9,6 +9,7 @@ import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
 	"prefer/core/feedback"
+	"prefer/core/wire"
 )
 
 func (p *labelPage) submitRewrite(ctx app.Context) {
@@ -47,7 +48,10 @@ func (p *labelPage) renderRewrite(it *feedback.Item) app.UI {
 		),
 		app.Label().For("rewrite").Text("Your rewrite"),
 		app.Textarea().ID("rewrite").Text(p.rewriteText).Aria("label", "Your rewrite").
-			OnInput(func(ctx app.Context, e app.Event) { p.rewriteText = ctx.JSSrc().Get("value").String() }),
+			OnInput(func(ctx app.Context, e app.Event) {
+				p.rewriteText = ctx.JSSrc().Get("value").String()
+				p.checkCap("text", len(p.rewriteText), wire.MaxTextBytes)
+			}),
 		app.Button().Class("primary").ID("rewrite-submit").Text("Save rewrite (Ctrl+Enter)").
 			OnClick(func(ctx app.Context, e app.Event) { p.submitRewrite(ctx) }),
 	)
