@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"prefer/core/feedback"
+	"prefer/core/num"
 )
 
 // Evaluate measures a model on every comparison and ranking in js (all of them
@@ -31,6 +32,7 @@ func evaluate(ds *dataset, sp splitSets, m Model, cfg Config) (Metrics, Diagnost
 	mt.Eta = eta
 	mt.NTrain, mt.NHeld = len(sp.train), len(sp.held)
 	mt.HeldLogLoss, mt.HeldAcc = setLoss(ds, sp.held, score, eta)
+	mt.HeldDecidedLogLoss = decidedLoss(ds, sp.held, score, eta)
 	mt.TrainLogLoss, mt.TrainAcc = setLoss(ds, sp.train, score, eta)
 	dg.Reliability, mt.ECE = reliability(ds, sp.held, score, eta, 10)
 
@@ -48,6 +50,32 @@ func evaluate(ds *dataset, sp splitSets, m Model, cfg Config) (Metrics, Diagnost
 	dg.Parts = partEffects(ds, rows, rew)
 	dg.Notes = notes(mt, dg)
 	return mt, dg
+}
+
+// decidedLoss is the mean over the decided comparisons among idx of
+//
+//	−log P(winner ≻ loser | decided) = −log [σ(d−η) / (σ(d−η) + σ(−d−η))],  d = r_w − r_l
+//
+// (plain −log σ(d) without ties, η = 0). NaN when idx holds no decided comparison.
+func decidedLoss(ds *dataset, idx []int, score func(int32) float64, eta float64) float64 {
+	var sum float64
+	n := 0
+	for _, i := range idx {
+		e := &ds.elems[i]
+		if e.kind != elPair {
+			continue
+		}
+		p := decidedProb(score(e.rows[0])-score(e.rows[1]), eta)
+		if math.IsNaN(p) {
+			continue
+		}
+		sum -= num.Log(math.Max(p, 1e-300))
+		n++
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
 }
 
 // heldRows returns the held-out responses: every response of a held-out item

@@ -7,7 +7,13 @@ import "math"
 // are NaN.
 type Metrics struct {
 	HeldAcc      float64 // accuracy on held-out decided pairs; a tie of scores counts as wrong (TRL)
-	HeldLogLoss  float64 // mean −log P(observed outcome) per held-out batch element
+	HeldLogLoss  float64 // mean −log P(observed outcome) per held-out batch element, ties included
+	// HeldDecidedLogLoss is the mean −log P(winner wins | a decision) over the
+	// held-out decided comparisons only: the log-loss to read against ln 2 ≈ 0.693
+	// (a model that knows nothing). HeldLogLoss also counts each held-out tie at
+	// −log P(tie), which is large when the fitted tie threshold η is small (about 3.9
+	// nats at η = 0.04), so it cannot be read against ln 2.
+	HeldDecidedLogLoss float64
 	TrainAcc     float64 // accuracy on the training pairs
 	TrainLogLoss float64 // mean loss per training batch element
 	ECE          float64 // expected calibration error of held-out decided pairs
@@ -24,19 +30,28 @@ type Metrics struct {
 	NHeld     int     // held-out batch elements
 }
 
-// Map returns the metrics as named scalars for a snapshot (NaN values left out).
-// Keys: held_acc, held_logloss, train_acc, train_logloss, ece, length_spearman,
-// gold_spearman, gold_spearman_within, gold_pair_acc, eta, epochs, best_epoch,
-// n_train, n_held.
+// Map returns the metrics as named scalars for a snapshot, where every float must
+// be finite: the keys of All whose values are known (NaN values left out).
 func (m Metrics) Map() map[string]float64 {
-	out := map[string]float64{}
-	put := func(k string, v float64) {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			out[k] = v
+	out := m.All()
+	for k, v := range out {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(out, k)
 		}
 	}
+	return out
+}
+
+// All returns every metric by name, NaN where it is unknown (JSON writes it as null
+// through num.Float). Keys: held_acc, held_logloss, held_decided_logloss, train_acc,
+// train_logloss, ece, length_spearman, gold_spearman, gold_spearman_within,
+// gold_pair_acc, eta, epochs, best_epoch, n_train, n_held.
+func (m Metrics) All() map[string]float64 {
+	out := map[string]float64{}
+	put := func(k string, v float64) { out[k] = v }
 	put("held_acc", m.HeldAcc)
 	put("held_logloss", m.HeldLogLoss)
+	put("held_decided_logloss", m.HeldDecidedLogLoss)
 	put("train_acc", m.TrainAcc)
 	put("train_logloss", m.TrainLogLoss)
 	put("ece", m.ECE)

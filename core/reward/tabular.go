@@ -19,10 +19,13 @@ type TabularConfig struct {
 	// whose side is unknown contribute without α.
 	PositionEffect bool
 	// Ridge is the precision of a Gaussian prior N(0, 1/Ridge) on every score.
-	// 0 (default) means automatic: none when the maximum-likelihood scores exist
-	// (every group of compared responses is strongly connected by wins, Ford 1957),
-	// else DefaultRidge, with a note. With a prior every score is free; without one
-	// a reference response per group is fixed at 0.
+	// 0 (default) means automatic: no prior on a group of compared responses whose
+	// maximum-likelihood scores exist (it is strongly connected by wins, Ford 1957),
+	// and DefaultRidge on each group whose scores do not (a response that never lost
+	// or never won), with a note — the prior stays inside the separated groups, so
+	// the other groups' scores, standard errors and degrees of freedom are the
+	// maximum-likelihood ones. Under a prior every score of the group is free;
+	// without one a reference response per group is fixed at 0.
 	Ridge float64
 	// Reference names the response fixed at 0 in each group that contains it, by id
 	// or by text. Default: the first compared response of the group in the item's
@@ -88,14 +91,15 @@ type Leaderboard struct {
 	Ties           bool    // the data held ties, so η was fitted
 	Eta, EtaSE     float64 // Rao–Kupper tie threshold η = log θ
 
-	LogLik     float64 // maximised log-likelihood (prior excluded)
-	Deviance   float64 // residual deviance against the saturated model
-	DF         int     // its degrees of freedom
-	Ridge      float64 // prior precision used (0: maximum likelihood)
-	Iterations int     // Newton iterations of the main fit
-	Pairs      int     // comparisons used (pairs of rankings counted once each)
-	Bootstrap  int     // bootstrap resamples
-	Separated  int     // resamples whose maximum-likelihood scores did not exist
+	LogLik     float64  // maximised log-likelihood (prior excluded)
+	Deviance   float64  // residual deviance against the saturated model
+	DF         int      // its degrees of freedom
+	Ridge      float64  // prior precision used (0: maximum likelihood everywhere)
+	PriorItems []string // under the automatic prior: the items of the groups that needed it
+	Iterations int      // Newton iterations of the main fit
+	Pairs      int      // comparisons used (pairs of rankings counted once each)
+	Bootstrap  int      // bootstrap resamples
+	Separated  int      // resamples whose maximum-likelihood scores did not exist
 	Notes      []string
 	Loss       []float64 // negative mean log-likelihood per Newton iteration
 
@@ -191,24 +195,26 @@ func newTabData(items []feedback.Item, pairs []feedback.Pair, groups []feedback.
 type tabProblem struct {
 	n      int // responses
 	pairs  []tpair
-	comps  [][]int // responses of each connected group, ascending
-	compOf []int   // response → group, −1 if not compared
-	ref    []int   // group → reference response, −1 under a prior
-	param  []int   // response → parameter index, −1 if fixed or not compared
-	off    []int   // group → first parameter index
-	size   []int   // group → number of free parameters
-	nLam   int     // free score parameters
-	alpha  int     // parameter index of α, −1 if none
-	rho    int     // parameter index of ρ = log η, −1 if no ties
-	np     int     // total parameters
-	ridge  float64
+	comps  [][]int   // responses of each connected group, ascending
+	compOf []int     // response → group, −1 if not compared
+	ref    []int     // group → reference response, −1 under a prior
+	param  []int     // response → parameter index, −1 if fixed or not compared
+	off    []int     // group → first parameter index
+	size   []int     // group → number of free parameters
+	nLam   int       // free score parameters
+	alpha  int       // parameter index of α, −1 if none
+	rho    int       // parameter index of ρ = log η, −1 if no ties
+	np     int       // total parameters
+	ridges []float64 // group → prior precision, 0 for none
+	hasTie bool
+	posEff bool
 }
 
 // newTabProblem flattens the elements with multiplicities mult (nil: once each) and
 // lays out the parameters. prefRef lists preferred references per response (nil:
 // none); a group takes its lowest-indexed preferred response, else its lowest index.
 func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, ridge float64) *tabProblem {
-	p := &tabProblem{n: len(d.respID), ridge: ridge, alpha: -1, rho: -1}
+	p := &tabProblem{n: len(d.respID), alpha: -1, rho: -1, posEff: positionEffect}
 	hasTie, hasDecided := false, false
 	for e, el := range d.elems {
 		m := 1
@@ -270,6 +276,20 @@ func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, 
 		p.comps[c] = append(p.comps[c], i)
 		p.compOf[i] = c
 	}
+	p.hasTie = hasTie && hasDecided
+	ridges := make([]float64, len(p.comps))
+	for c := range ridges {
+		ridges[c] = ridge
+	}
+	p.layout(prefRef, ridges)
+	return p
+}
+
+// layout sets each group's prior precision and lays out the parameters: a group
+// without a prior fixes a reference response (its lowest-indexed preferred one,
+// else its lowest index) at 0; a group under a prior leaves every score free.
+func (p *tabProblem) layout(prefRef []bool, ridges []float64) {
+	p.ridges = ridges
 	p.ref = make([]int, len(p.comps))
 	p.param = make([]int, p.n)
 	for i := range p.param {
@@ -280,7 +300,7 @@ func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, 
 	k := 0
 	for c, members := range p.comps {
 		p.ref[c] = -1
-		if ridge == 0 {
+		if ridges[c] == 0 {
 			p.ref[c] = members[0]
 			for _, r := range members {
 				if prefRef != nil && prefRef[r] {
@@ -299,7 +319,8 @@ func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, 
 		p.size[c] = k - p.off[c]
 	}
 	p.nLam = k
-	if positionEffect {
+	p.alpha = -1
+	if p.posEff {
 		for _, tp := range p.pairs {
 			if tp.side != 0 {
 				p.alpha = k
@@ -308,18 +329,72 @@ func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, 
 			}
 		}
 	}
-	if hasTie && hasDecided {
+	p.rho = -1
+	if p.hasTie {
 		p.rho = k
 		k++
 	}
 	p.np = k
-	return p
+}
+
+// priorOnSeparated puts a prior of precision ridge on every group whose
+// maximum-likelihood scores do not exist (mleExists) and on no other, and returns
+// the groups it put one on (nil when none needed it).
+func (p *tabProblem) priorOnSeparated(prefRef []bool, ridge float64) []int {
+	sep := p.separated()
+	var groups []int
+	ridges := make([]float64, len(p.comps))
+	for c, bad := range sep {
+		if bad {
+			ridges[c] = ridge
+			groups = append(groups, c)
+		}
+	}
+	if groups != nil {
+		p.layout(prefRef, ridges)
+	}
+	return groups
 }
 
 // mleExists reports whether every group is strongly connected by "beat" edges (a
 // tie links both ways): the condition of Ford (1957) for finite maximum-likelihood
 // Bradley–Terry scores. It returns a response of a failing group.
 func (p *tabProblem) mleExists() (bool, int) {
+	sep := p.separated()
+	for c, bad := range sep {
+		if bad {
+			return false, p.witness(c)
+		}
+	}
+	return true, -1
+}
+
+// witness returns a response of group c that never lost or never won inside it, or
+// its first response.
+func (p *tabProblem) witness(c int) int {
+	won := make(map[int]bool)
+	lost := make(map[int]bool)
+	for _, tp := range p.pairs {
+		if p.compOf[tp.a] != c {
+			continue
+		}
+		won[tp.a], lost[tp.b] = true, true
+		if tp.tie {
+			won[tp.b], lost[tp.a] = true, true
+		}
+	}
+	for _, r := range p.comps[c] {
+		if !won[r] || !lost[r] {
+			return r
+		}
+	}
+	return p.comps[c][0]
+}
+
+// separated reports, per group, whether it fails Ford's condition: it is not
+// strongly connected by "beat" edges (a tie links both ways), so its
+// maximum-likelihood scores do not exist.
+func (p *tabProblem) separated() []bool {
 	fwd := make([][]int, p.n)
 	bwd := make([][]int, p.n)
 	for _, tp := range p.pairs {
@@ -350,21 +425,14 @@ func (p *tabProblem) mleExists() (bool, int) {
 		}
 		return n
 	}
-	for _, members := range p.comps {
+	out := make([]bool, len(p.comps))
+	for c, members := range p.comps {
 		if len(members) < 2 {
 			continue
 		}
-		if reach(members[0], fwd) != len(members) || reach(members[0], bwd) != len(members) {
-			// Find a response that never lost or never won inside the group.
-			for _, r := range members {
-				if len(fwd[r]) == 0 || len(bwd[r]) == 0 {
-					return false, r
-				}
-			}
-			return false, members[0]
-		}
+		out[c] = reach(members[0], fwd) != len(members) || reach(members[0], bwd) != len(members)
 	}
-	return true, -1
+	return out
 }
 
 // state is a point in parameter space.
@@ -497,19 +565,21 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 		}
 	}
 	obj = ll
-	if p.ridge > 0 {
-		for r, k := range p.param {
-			if k < 0 {
-				continue
-			}
-			l := s.lam[r]
-			obj -= 0.5 * p.ridge * l * l
-			if g != nil {
-				g[k] -= p.ridge * l
-				c := p.compOf[r]
-				j := k - p.off[c]
-				h.blocks[c][j*p.size[c]+j] += p.ridge
-			}
+	for r, k := range p.param {
+		if k < 0 {
+			continue
+		}
+		c := p.compOf[r]
+		rd := p.ridges[c]
+		if rd == 0 {
+			continue
+		}
+		l := s.lam[r]
+		obj -= 0.5 * rd * l * l
+		if g != nil {
+			g[k] -= rd * l
+			j := k - p.off[c]
+			h.blocks[c][j*p.size[c]+j] += rd
 		}
 	}
 	return obj, ll
@@ -807,14 +877,22 @@ func fitTab(items []feedback.Item, data *tabData, cfg TabularConfig, progress fu
 		}
 	}
 	if ridge == 0 {
-		if ok, r := prob.mleExists(); !ok {
-			ridge = DefaultRidge
-			lb.Notes = append(lb.Notes, fmt.Sprintf("maximum-likelihood scores do not exist (e.g. response %q of item %q never lost or never won in its group); used a N(0, %g) prior (ridge %g)",
-				data.respID[r], items[data.itemIdx[r]].ID, 1/ridge, ridge))
-			prob = newTabProblem(data, nil, pref, cfg.PositionEffect, ridge)
+		if groups := prob.priorOnSeparated(pref, DefaultRidge); groups != nil {
+			r := prob.witness(groups[0])
+			seen := map[string]bool{}
+			for _, c := range groups {
+				if id := items[data.itemIdx[prob.comps[c][0]]].ID; !seen[id] {
+					seen[id] = true
+					lb.PriorItems = append(lb.PriorItems, id)
+				}
+			}
+			lb.Notes = append(lb.Notes, fmt.Sprintf("maximum-likelihood scores do not exist in %d of %d groups of compared responses (e.g. response %q of item %q never lost or never won in its group); those groups' scores use a N(0, %g) prior (ridge %g), the others are maximum-likelihood",
+				len(groups), len(prob.comps), data.respID[r], items[data.itemIdx[r]].ID, 1/DefaultRidge, DefaultRidge))
+			lb.Ridge = DefaultRidge
 		}
+	} else {
+		lb.Ridge = ridge
 	}
-	lb.Ridge = ridge
 	st := prob.newState()
 	if prob.rho >= 0 {
 		st.eta = initialEta(prob.pairs)
@@ -960,14 +1038,25 @@ func bootstrapTabular(data *tabData, main *tabProblem, st *tabState, cfg Tabular
 		for i := 0; i < len(data.elems); i++ {
 			mult[r.IntN(len(data.elems))]++
 		}
-		rd := ridge
-		bp := newTabProblem(data, mult, isRef, cfg.PositionEffect, rd)
-		if rd == 0 {
-			if ok, _ := bp.mleExists(); !ok {
-				separated++
-				rd = bootstrapRidge
-				bp = newTabProblem(data, mult, isRef, cfg.PositionEffect, rd)
+		bp := newTabProblem(data, mult, isRef, cfg.PositionEffect, ridge)
+		if ridge == 0 {
+			// The main fit's prior groups keep DefaultRidge; a group that separates
+			// only in this resample gets the vanishing bootstrapRidge.
+			ridges := make([]float64, len(bp.comps))
+			sep := bp.separated()
+			any := false
+			for c, members := range bp.comps {
+				if mc := main.compOf[members[0]]; mc >= 0 && main.ridges[mc] > 0 {
+					ridges[c] = main.ridges[mc]
+				} else if sep[c] {
+					ridges[c] = bootstrapRidge
+					any = true
+				}
 			}
+			if any {
+				separated++
+			}
+			bp.layout(isRef, ridges)
 		}
 		bs := bp.newState()
 		copy(bs.lam, st.lam)
@@ -983,7 +1072,7 @@ func bootstrapTabular(data *tabData, main *tabProblem, st *tabState, cfg Tabular
 		}
 		for _, members := range bp.comps {
 			shift := 0.0
-			if ridge == 0 {
+			if mc := main.compOf[members[0]]; ridge == 0 && mc >= 0 && main.ridges[mc] == 0 {
 				// Put the resample on the main fit's scale: its reference at 0.
 				ref := -1
 				for _, x := range members {

@@ -67,3 +67,84 @@ func TestTabularCitations(t *testing.T) {
 		t.Errorf("ridge %v, want 0 (the MLE exists)", lb.Ridge)
 	}
 }
+
+// TestTabularPriorConfined: one separated item does not put the prior on the others
+// (issue 12: every score shrank 1–2%, every SE became ~1.5, the deviance's degrees
+// of freedom dropped by one per item). The citations item, fitted beside an item
+// whose response "w" never loses, keeps exactly its maximum-likelihood scores and
+// standard errors (Agresti 2002 p. 448, as in TestTabularCitations) and its
+// degrees of freedom; only the separated item is under the prior.
+func TestTabularPriorConfined(t *testing.T) {
+	items, pairs := citationsData(t)
+	alone, err := FitTabular(items, pairs, nil, TabularConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sepItem := feedback.Item{ID: "sep", Prompt: "p", Responses: []feedback.Response{{ID: "w", Text: "w"}, {ID: "l", Text: "l"}}}
+	both := append(append([]feedback.Pair(nil), pairs...), feedback.Pair{Item: "sep", Winner: "w", Loser: "l", Source: "s1"})
+	lb, err := FitTabular(append(items, sepItem), both, nil, TabularConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lb.Ridge != DefaultRidge || len(lb.PriorItems) != 1 || lb.PriorItems[0] != "sep" || len(lb.Notes) == 0 {
+		t.Fatalf("ridge %v, prior items %v, notes %v", lb.Ridge, lb.PriorItems, lb.Notes)
+	}
+	for k, s := range lb.Items[0].Responses {
+		a := alone.Items[0].Responses[k]
+		if s.ID != a.ID || math.Abs(s.Score-a.Score) > 1e-9 || math.Abs(s.SE-a.SE) > 1e-9 {
+			t.Errorf("%s: score %.6f (se %.6f) beside a separated item, %.6f (se %.6f) alone", s.ID, s.Score, s.SE, a.Score, a.SE)
+		}
+	}
+	// The separated item adds one cell (one outcome − 1 = 1 df) and two free
+	// scores: one degree of freedom fewer than alone, not one per item more.
+	if lb.DF != alone.DF-1 {
+		t.Errorf("df %d, alone %d: want alone − 1", lb.DF, alone.DF)
+	}
+	sep := lb.Items[1].Responses
+	if !(sep[0].Score > 0 && sep[1].Score < 0) || math.Abs(sep[0].Score+sep[1].Score) > 1e-9 {
+		t.Errorf("separated item under a symmetric prior: %+v", sep)
+	}
+}
+
+// TestDecidedLogLoss: the held-out log-loss of decided comparisons is read against
+// ln 2, while the tie-aware one counts each tie at −log P(tie), large when the fitted
+// tie threshold is small (issue 12: about 3.9 nats a tie). Known values: with scores
+// d = r_x − r_y and threshold η, a decided x ≻ y costs −log[σ(d−η)/(σ(d−η)+σ(−d−η))]
+// and a tie −log[1 − σ(d−η) − σ(−d−η)].
+func TestDecidedLogLoss(t *testing.T) {
+	it := feedback.Item{ID: "q", Prompt: "p", Responses: []feedback.Response{{ID: "x", Text: "x"}, {ID: "y", Text: "y"}}}
+	cmp := func(id string, c feedback.Choice) feedback.Judgment {
+		return feedback.Judgment{ID: id, Kind: feedback.KindCompare, Item: "q", Rater: "u", A: "x", B: "y", Choice: c}
+	}
+	var train []feedback.Judgment
+	for k := 0; k < 60; k++ {
+		c := feedback.ChoiceA
+		switch {
+		case k%4 == 3:
+			c = feedback.ChoiceB
+		case k == 0:
+			c = feedback.ChoiceTie // one tie in 60: a small η
+		}
+		train = append(train, cmp(fmt.Sprint("t", k), c))
+	}
+	res, err := Train([]feedback.Item{it}, train, Config{Family: FamilyTabular, Holdout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := []feedback.Judgment{cmp("h1", feedback.ChoiceA), cmp("h2", feedback.ChoiceA), cmp("h3", feedback.ChoiceB), cmp("h4", feedback.ChoiceTie)}
+	m, _ := Evaluate(res.Model, []feedback.Item{it}, held, 0)
+	d := res.Model.Score(&it, "x") - res.Model.Score(&it, "y")
+	eta := modelEta(res.Model)
+	pd := decidedProb(d, eta)
+	want := -(2*math.Log(pd) + math.Log(1-pd)) / 3
+	if math.Abs(m.HeldDecidedLogLoss-want) > 1e-9 {
+		t.Errorf("decided log-loss %.9f, want %.9f (d %.4f, η %.4f)", m.HeldDecidedLogLoss, want, d, eta)
+	}
+	if !(m.HeldDecidedLogLoss < math.Ln2) || !(m.HeldLogLoss > 1.5) {
+		t.Errorf("decided log-loss %.3f (want < ln 2), tie-aware %.3f (want > 1.5: the tie costs −log P(tie) = %.2f)",
+			m.HeldDecidedLogLoss, m.HeldLogLoss, -math.Log(TieProb(d, eta)))
+	}
+	if _, ok := m.All()["held_decided_logloss"]; !ok {
+		t.Error("All lacks held_decided_logloss")
+	}
+}

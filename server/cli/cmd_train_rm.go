@@ -28,17 +28,17 @@ func init() {
 
 // trainRMReport is the JSON of prefer train-rm.
 type trainRMReport struct {
-	Output      string             `json:"output"`
-	OutputID    string             `json:"output_id"`
-	Model       string             `json:"model"`
-	Family      string             `json:"family"`
-	Member      string             `json:"member,omitempty"`
-	Seed        uint64             `json:"seed"`
-	Split       rmSplit            `json:"split"`
-	Metrics     map[string]float64 `json:"metrics"`
-	Curves      rmCurves           `json:"curves"`
-	Diagnostics rmDiagnostics      `json:"diagnostics"`
-	Groups      *rmPersonal        `json:"personalized,omitempty"`
+	Output      string               `json:"output"`
+	OutputID    string               `json:"output_id"`
+	Model       string               `json:"model"`
+	Family      string               `json:"family"`
+	Member      string               `json:"member,omitempty"`
+	Seed        uint64               `json:"seed"`
+	Split       rmSplit              `json:"split"`
+	Metrics     map[string]num.Float `json:"metrics"` // every metric; null when unknown (no gold, no held-out split)
+	Curves      rmCurves             `json:"curves"`
+	Diagnostics rmDiagnostics        `json:"diagnostics"`
+	Groups      *rmPersonal          `json:"personalized,omitempty"`
 }
 
 type rmSplit struct {
@@ -208,7 +208,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	metrics := res.Metrics.Map()
 	reward.Record(s, res, modelName, modelName)
 	rep := trainRMReport{
-		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: metrics,
+		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: num.FloatMap(res.Metrics.All()),
 		Split: rmSplit{By: res.Split.By, Holdout: *holdout, Valid: *valid, Train: res.Split.NTrain, ValidN: res.Split.NValid,
 			Held: res.Split.NHeld, Items: len(res.Split.HeldItems)},
 		Curves: rmCurves{TrainLoss: num.Floats(res.Curves.TrainLoss), ValidLoss: num.Floats(res.Curves.ValidLoss),
@@ -243,8 +243,8 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	}
 	m := res.Metrics
 	msg := messages(*out, stdout, stderr)
-	fmt.Fprintf(msg, "%s: %s model %q, held-out accuracy %s, log-loss %s, ECE %s (%d train / %d held-out elements, split by %s, seed %d)\n",
-		outputName(*out), res.Config.Family, modelName, pct(m.HeldAcc), num3(m.HeldLogLoss), num3(m.ECE), m.NTrain, m.NHeld, res.Split.By, *seed)
+	fmt.Fprintf(msg, "%s: %s model %q, held-out accuracy %s, log-loss %s on decided pairs (ln 2 = 0.693 is chance; %s with ties), ECE %s (%d train / %d held-out elements, split by %s, seed %d)\n",
+		outputName(*out), res.Config.Family, modelName, pct(m.HeldAcc), num3(m.HeldDecidedLogLoss), num3(m.HeldLogLoss), num3(m.ECE), m.NTrain, m.NHeld, res.Split.By, *seed)
 	if !math.IsNaN(m.GoldSpearman) {
 		fmt.Fprintf(msg, "reward vs gold Spearman %.3f; reward vs length %.3f\n", m.GoldSpearman, m.LengthSpearman)
 	}

@@ -70,7 +70,7 @@ func TestTrainRMStoresModelRunAndDiagnostics(t *testing.T) {
 	if sm == nil || sm.Family != "linear" || sm.Run != "rm-linear" || run == nil || run.Kind != "train-rm" {
 		t.Fatalf("model %+v, run %+v", sm, run)
 	}
-	if sm.Metrics["held_acc"] != rep.Metrics["held_acc"] || run.Summary["held_acc"] != rep.Metrics["held_acc"] {
+	if held := float64(rep.Metrics["held_acc"]); sm.Metrics["held_acc"] != held || run.Summary["held_acc"] != held {
 		t.Error("stored metrics differ from the printed ones")
 	}
 	for _, k := range []string{"train_loss", "valid_loss", "held_loss", "held_acc"} {
