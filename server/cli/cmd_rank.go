@@ -40,6 +40,7 @@ type rankReport struct {
 	Deviance       float64     `json:"deviance"`
 	DF             int         `json:"df"`
 	Ridge          float64     `json:"ridge"`
+	PriorItems     []string    `json:"prior_items"` // items whose groups needed the automatic prior
 	Iterations     int         `json:"iterations"`
 	Bootstrap      int         `json:"bootstrap"`
 	Separated      int         `json:"bootstrap_separated"`
@@ -125,9 +126,12 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 func rankReportOf(lb *reward.Leaderboard, id string, seed uint64, level float64, ref string) rankReport {
 	rep := rankReport{
 		InputID: id, Pairs: lb.Pairs, PositionEffect: lb.PositionEffect, Ties: lb.Ties,
-		LogLik: lb.LogLik, Deviance: lb.Deviance, DF: lb.DF, Ridge: lb.Ridge, Iterations: lb.Iterations,
+		LogLik: lb.LogLik, Deviance: lb.Deviance, DF: lb.DF, Ridge: lb.Ridge, PriorItems: lb.PriorItems, Iterations: lb.Iterations,
 		Bootstrap: lb.Bootstrap, Separated: lb.Separated, Level: level, Seed: seed, Notes: lb.Notes,
 		TieModel: "rao-kupper", Reference: ref,
+	}
+	if rep.PriorItems == nil {
+		rep.PriorItems = []string{}
 	}
 	if rep.Notes == nil {
 		rep.Notes = []string{}
