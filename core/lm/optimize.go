@@ -301,7 +301,9 @@ func repeatItem(it feedback.Item, n int) []feedback.Item {
 // BestOfN records best-of-N sampling from the reference policy as a one-step run:
 // the proxy and gold reward of the chosen responses (samples per prompt, every
 // prompt), distinct-n, and the analytic KL bound log N − (N−1)/N (Beirami et al.
-// 2024: exact for continuous rewards, an upper bound otherwise).
+// 2024: exact for continuous rewards, an upper bound otherwise). The bound is stored
+// as "kl_bound" (and "sqrt_kl_bound"), never as "kl": for the candidate policy "kl" is
+// the exact KL, which the generative policy's best-of-N distribution does not give.
 func BestOfN(p *Policy, env policy.Env, n, samples int, seed uint64) (*policy.Result, error) {
 	if env.Proxy == nil {
 		return nil, fmt.Errorf("bon: no reward to choose with")
@@ -332,11 +334,11 @@ func BestOfN(p *Policy, env policy.Env, n, samples int, seed uint64) (*policy.Re
 	res := &policy.Result{Steps: 1}
 	res.Run = snapshot.Run{Kind: "optimize", Seed: seed,
 		Config: map[string]any{"algo": "bon", "n": int64(n), "samples": int64(samples)},
-		Series: map[string][]float64{"reward": one(rew), "gold": one(gold), "kl": one(kl), "distinct_1": one(d1), "distinct_2": one(d2)},
-		Summary: map[string]float64{"steps": 1, "reward": rew, "gold": gold, "kl_formula": kl, "kl": kl,
-			"sqrt_kl": math.Sqrt(kl), "n": float64(n), "distinct_1": d1, "distinct_2": d2},
+		Series: map[string][]float64{"reward": one(rew), "gold": one(gold), "kl_bound": one(kl), "distinct_1": one(d1), "distinct_2": one(d2)},
+		Summary: map[string]float64{"steps": 1, "reward": rew, "gold": gold, "kl_bound": kl,
+			"sqrt_kl_bound": math.Sqrt(kl), "n": float64(n), "distinct_1": d1, "distinct_2": d2},
 	}
-	res.Final = policy.Metrics{Step: 1, Reward: rew, Gold: gold, KL: kl, Distinct1: d1, Distinct2: d2}
+	res.Final = policy.Metrics{Step: 1, Reward: rew, Gold: gold, KL: math.NaN(), Distinct1: d1, Distinct2: d2}
 	return res, nil
 }
 

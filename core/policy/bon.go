@@ -48,6 +48,16 @@ func BestOfNProbs(dst, ref, r []float64, n int) []float64 {
 	if n < 1 {
 		panic("policy: BestOfNProbs needs n ≥ 1")
 	}
+	if n == 1 { // best of one is the reference itself, exactly (its KL is 0, not ±1e-17)
+		var total float64
+		for _, q := range ref {
+			total += q
+		}
+		for i, q := range ref {
+			dst[i] = q / total
+		}
+		return dst
+	}
 	idx := make([]int, len(ref))
 	for i := range idx {
 		idx[i] = i

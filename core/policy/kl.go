@@ -37,6 +37,9 @@ func KLTerm(e Estimator, logp, ref float64) float64 {
 
 // ExactKL returns KL(p‖q) = Σ_k p_k·log(p_k/q_k) for distributions over the same
 // outcomes. Outcomes with p_k = 0 contribute 0; p_k > 0 with q_k = 0 gives +Inf.
+// KL is never negative (Gibbs' inequality), and a policy equal to its reference up to
+// rounding (a softmax of log-probabilities, best-of-1) gives sums of about ±1e−17:
+// a sum below klRounding is returned as exactly 0, never −0 or −3.5e−17.
 func ExactKL(p, q []float64) float64 {
 	if len(p) != len(q) {
 		panic("policy: ExactKL length mismatch")
@@ -51,8 +54,15 @@ func ExactKL(p, q []float64) float64 {
 		}
 		s += pk * (num.Log(pk) - num.Log(q[k]))
 	}
+	if !(s >= klRounding) {
+		return 0
+	}
 	return s
 }
+
+// klRounding is the size below which an exact KL is rounding error: a few hundred
+// terms of about 1e−17 each, far below the 1e−3 nats any figure shows.
+const klRounding = 1e-14
 
 // ExpectedEstimators returns E_{a~p}[k1], E[k2], E[k3] of the estimators of KL(p‖q),
 // computed exactly by enumeration (E[k1] = E[k3] = KL(p‖q)).

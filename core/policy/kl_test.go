@@ -216,3 +216,24 @@ func TestPenalizedRewards(t *testing.T) {
 		}
 	}
 }
+
+// TestBestOfOneKL: best-of-1 is the reference policy, so its exact KL is 0 — not the
+// −3.5e−17 (printed −0.0) that rounding gave (issue 12) — and the KL of every run
+// is never negative.
+func TestBestOfOneKL(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		items := synthItems(t, seed, 12, 6, true)
+		res, err := SolveBestOfN(newCand(t, items), Env{Proxy: ItemGold}, BoNConfig{N: 1, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kl := res.Run.Summary["kl"]; kl != 0 || math.Signbit(kl) {
+			t.Errorf("seed %d: best-of-1 KL = %v, want 0", seed, kl)
+		}
+		for _, kl := range res.Run.Series["kl"] {
+			if kl < 0 || math.Signbit(kl) {
+				t.Errorf("seed %d: a KL of %v in the series", seed, kl)
+			}
+		}
+	}
+}
