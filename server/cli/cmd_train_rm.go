@@ -205,7 +205,6 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if modelName == "" {
 		modelName = "rm-" + res.Config.Family
 	}
-	metrics := res.Metrics.Map()
 	reward.Record(s, res, modelName, modelName)
 	rep := trainRMReport{
 		Output: *out, Model: modelName, Family: res.Config.Family, Seed: *seed, Metrics: num.FloatMap(res.Metrics.All()),
