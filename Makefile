@@ -22,7 +22,7 @@ ADDR    ?= :8080
 DATA    ?= prefer-data
 BIN     := bin/prefer
 
-.PHONY: all run build wasm test check test-native test-wasm deps bench fuzz clean
+.PHONY: all run build wasm test check test-native test-wasm test-arm64 deps bench fuzz clean
 
 all: build
 
@@ -55,9 +55,12 @@ run: build
 
 # deps installs what the tests need on a fresh machine: Chromium for the browser
 # tests, the JavaScript msgpack library and the official openai client for the
-# interoperability tests, curl for the raw streaming test, and PostgreSQL for the
-# second store. Each step is skipped when already done.
+# interoperability tests, curl for the raw streaming test, PostgreSQL for the
+# second store, and qemu-user to run the arm64 build of the pinned-hash tests.
+# Each step is skipped when already done.
 deps:
+	@command -v qemu-aarch64 >/dev/null || { echo "installing qemu-user"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user >/dev/null; }
 	@command -v chromium >/dev/null || { echo "installing chromium"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v node >/dev/null || { echo "installing nodejs"; \
@@ -96,9 +99,22 @@ test-wasm:
 	PREFER_SIMD_WASM=$(CURDIR)/core/simd/testdata/refused.wasm $(WASMENV) $(GO) test -count=1 -timeout 10m -exec="$(WASMEXEC)" \
 	  -run 'Pinned|PPO|Fallback' ./core/lm ./core/reward ./core/simd ./app/work
 
+# The tests that pin results bit for bit, built for arm64 (where the Go compiler
+# would fuse multiply-adds: core/fma_test.go keeps core free of them) and run
+# under qemu-user: core's pinned hashes and bit-identity checks, and the worker's
+# parity cases. A few minutes.
+ARM64PINNED := TestAnalyzeIsDeterministic TestGoldenSnapshot TestGeneratePure TestPretrainPinned TestPolicyPPO \
+  TestKernelOrder TestExp32 TestExpSliceBlocks TestTanh32 TestIncrementalEqualsFull TestInferEqualsKept \
+  TestRowsIndependentOfBatch TestExpLogAgreeWithMath TestSpecialCases TestTanh TestVec32 TestSoftmaxSumsToOne \
+  TestDeterminism TestTrainingIsPinned TestGoldenStream TestSameSeedSameStream TestGoldenV1 TestParity TestOptimizeLMPinned
+SPACE := $(subst x, ,x)
+test-arm64:
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -timeout 20m -exec=qemu-aarch64 -run '^($(subst $(SPACE),|,$(strip $(ARM64PINNED))))$$' ./core/... ./app/work/...
+
 test: deps check build
 	$(MAKE) test-native
 	$(MAKE) test-wasm
+	$(MAKE) test-arm64
 
 # ---------------------------------------------------------------- bench
 

@@ -115,11 +115,11 @@ func Alpha(data [][]float64, m Metric) AlphaResult {
 		w := 1 / float64(mu-1)
 		for _, c := range touched {
 			for _, k := range touched {
-				pairs := cnt[c] * cnt[k]
+				pairs := float64(cnt[c] * cnt[k])
 				if c == k {
-					pairs = cnt[c] * (cnt[c] - 1)
+					pairs = float64(cnt[c] * (cnt[c] - 1))
 				}
-				o[c*V+k] += pairs * w
+				o[c*V+k] += float64(pairs * w)
 			}
 		}
 		for _, c := range touched {
@@ -142,12 +142,12 @@ func Alpha(data [][]float64, m Metric) AlphaResult {
 	var so, se float64
 	for c := 0; c < V; c++ {
 		for k := 0; k < V; k++ {
-			so += o[c*V+k] * d2[c*V+k]
-			se += nc[c] * nc[k] * d2[c*V+k]
+			so += float64(o[c*V+k] * d2[c*V+k])
+			se += float64(float64(nc[c]*nc[k]) * d2[c*V+k])
 		}
 	}
 	res.Do = so / n
-	res.De = se / (n * (n - 1))
+	res.De = se / float64(n*(n-1))
 	if res.De > 0 {
 		res.Alpha = 1 - res.Do/res.De
 	}
@@ -176,15 +176,15 @@ func deltaSquared(vals, nc []float64, m Metric) []float64 {
 				for g := lo; g <= hi; g++ {
 					s += nc[g]
 				}
-				s -= (nc[c] + nc[k]) / 2
-				v = s * s
+				s -= float64((nc[c] + nc[k]) / 2)
+				v = float64(s * s)
 			case Interval:
 				x := vals[c] - vals[k]
-				v = x * x
+				v = float64(x * x)
 			case Ratio:
 				if sum := vals[c] + vals[k]; sum != 0 {
 					x := (vals[c] - vals[k]) / sum
-					v = x * x
+					v = float64(x * x)
 				}
 			default:
 				panic("agree: unknown metric " + string(m))

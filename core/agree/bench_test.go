@@ -12,5 +12,5 @@ func BenchmarkAnalyze(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		Analyze(items, raters, js, Options{})
 	}
-	b.ReportMetric(float64(len(js))*float64(b.N)/b.Elapsed().Seconds(), "judgments/s")
+	b.ReportMetric(float64(float64(len(js))*float64(b.N))/b.Elapsed().Seconds(), "judgments/s")
 }

@@ -184,7 +184,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 			}
 		}
 		for kk := range res.Prior {
-			res.Prior[kk] /= float64(nUnits) + float64(k)*s
+			res.Prior[kk] /= float64(nUnits) + float64(float64(k)*s)
 			logPrior[kk] = num.Log(res.Prior[kk])
 		}
 		for r := range res.Confusion {
@@ -226,7 +226,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 			}
 		}
 		res.Iter = it
-		if ll-res.LogLik < c.Tol*(1+math.Abs(ll)) {
+		if ll-res.LogLik < float64(c.Tol*(1+math.Abs(ll))) {
 			res.LogLik = ll
 			res.Converged = true
 			break
@@ -240,7 +240,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 		}
 		var a float64
 		for kk := range res.Prior {
-			a += res.Prior[kk] * res.Confusion[r][kk][kk]
+			a += float64(res.Prior[kk] * res.Confusion[r][kk][kk])
 		}
 		res.Accuracy[r] = a
 	}

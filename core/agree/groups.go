@@ -174,7 +174,7 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 		for g := range row {
 			for l := range col {
 				if row[g] > 0 && col[l] > 0 {
-					st.w[g*K+l] = 1 / (row[g] * col[l])
+					st.w[g*K+l] = 1 / float64(row[g]*col[l])
 				}
 			}
 		}
@@ -185,13 +185,13 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 		var s float64
 		for i, g := range st.gs {
 			c := g*K + st.ls[i]
-			s += float64(2*cnt[c]+1) * st.w[c] // (O+1)² − O² = 2O + 1
+			s += float64(float64(2*cnt[c]+1) * st.w[c]) // (O+1)² − O² = 2O + 1
 			cnt[c]++
 		}
 		for i, g := range st.gs {
 			cnt[g*K+st.ls[i]] = 0
 		}
-		return st.n * (s - 1)
+		return float64(st.n * (s - 1))
 	}
 	var obsStat float64
 	for i := range strata {
@@ -215,7 +215,7 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 			stat += chi(st)
 		}
 		done++
-		if stat >= obsStat*(1-1e-12) {
+		if stat >= float64(obsStat*(1-1e-12)) {
 			ge++
 		}
 	}
@@ -289,8 +289,8 @@ func maxTV(cnt []float64, G, K int) float64 {
 			for l := 0; l < K; l++ {
 				d += math.Abs(cnt[g*K+l]/row[g] - cnt[h*K+l]/row[h])
 			}
-			if d/2 > best {
-				best = d / 2
+			if float64(d/2) > best {
+				best = float64(d / 2)
 			}
 		}
 	}

@@ -36,13 +36,13 @@ func FleissKappa(counts [][]float64) FleissResult {
 		var ni, agree float64
 		for _, v := range r {
 			ni += v
-			agree += v * (v - 1)
+			agree += float64(v * (v - 1))
 		}
 		if ni < 2 {
 			continue
 		}
 		res.Subjects++
-		sumP += agree / (ni * (ni - 1))
+		sumP += agree / float64(ni*(ni-1))
 		for j, v := range r {
 			pj[j] += v
 		}
@@ -56,7 +56,7 @@ func FleissKappa(counts [][]float64) FleissResult {
 	var pe float64
 	for _, v := range pj {
 		p := v / total
-		pe += p * p
+		pe += float64(p * p)
 	}
 	res.Pe = pe
 	if pe < 1 {
@@ -124,7 +124,7 @@ func CohenKappa(table [][]float64) CohenResult {
 	var po, pe float64
 	for i := 0; i < k; i++ {
 		po += table[i][i] / n
-		pe += row[i] * col[i]
+		pe += float64(row[i] * col[i])
 	}
 	res.Po, res.Pe = po, pe
 	if pe >= 1 {
@@ -135,24 +135,24 @@ func CohenKappa(table [][]float64) CohenResult {
 	var a, b, c0 float64
 	for i := 0; i < k; i++ {
 		pii := table[i][i] / n
-		t := 1 - (row[i]+col[i])*(1-kappa)
-		a += pii * t * t
-		c0 += row[i] * col[i] * (row[i] + col[i])
+		t := 1 - float64((row[i]+col[i])*(1-kappa))
+		a += float64(float64(pii*t) * t)
+		c0 += float64(float64(row[i]*col[i]) * (row[i] + col[i]))
 		for j := 0; j < k; j++ {
 			if i == j {
 				continue
 			}
 			s := col[i] + row[j]
-			b += table[i][j] / n * s * s
+			b += float64(float64(table[i][j]/n*s) * s)
 		}
 	}
-	c := kappa - pe*(1-kappa)
-	v := a + (1-kappa)*(1-kappa)*b - c*c
-	den := (1 - pe) * math.Sqrt(n)
+	c := kappa - float64(pe*(1-kappa))
+	v := a + float64(float64((1-kappa)*(1-kappa))*b) - float64(c*c)
+	den := float64((1 - pe) * math.Sqrt(n))
 	if v >= 0 {
 		res.SE = math.Sqrt(v) / den
 	}
-	if v0 := pe + pe*pe - c0; v0 >= 0 {
+	if v0 := pe + float64(pe*pe) - c0; v0 >= 0 {
 		res.SE0 = math.Sqrt(v0) / den
 		if res.SE0 > 0 {
 			res.Z = kappa / res.SE0

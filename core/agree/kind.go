@@ -467,7 +467,7 @@ func (c *context) raterStats(t *table, rf refs, dsAcc []float64) []RaterStats {
 		c.chanceStats(&rs, x.consOK, x.consN, x.own, x.cons)
 		rs.SecondsMedian, rs.PanelSeconds = Float(medians[r]), Float(othersMedian(medians, r))
 		rs.TooFast = len(x.secs) >= MinFlagN && (rs.SecondsMedian < TooFastSeconds ||
-			rs.PanelSeconds.Valid() && rs.SecondsMedian < Float(TooFastRatio)*rs.PanelSeconds)
+			rs.PanelSeconds.Valid() && rs.SecondsMedian < Float(Float(TooFastRatio)*rs.PanelSeconds))
 		t.straightLining(&rs, x.byLabel, totals)
 		out = append(out, rs)
 	}
@@ -489,7 +489,7 @@ func (c *context) chanceStats(rs *RaterStats, ok, n int, own, cons map[float64]i
 	sort.Float64s(keys) // a fixed summation order
 	var pe float64
 	for _, v := range keys {
-		pe += float64(own[v]) / float64(n) * float64(cons[v]) / float64(n)
+		pe += float64(float64(own[v])/float64(n)*float64(cons[v])) / float64(n)
 	}
 	po := float64(ok) / float64(n)
 	rs.ConsensusChance = Float(pe)
@@ -542,7 +542,7 @@ func median(x []float64) float64 {
 	if n := len(s); n%2 == 1 {
 		return s[n/2]
 	} else {
-		return (s[n/2-1] + s[n/2]) / 2
+		return float64((s[n/2-1] + s[n/2]) / 2)
 	}
 }
 

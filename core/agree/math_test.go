@@ -147,7 +147,7 @@ func TestCohen(t *testing.T) {
 	near(t, "SE", got.SE, math.Sqrt(0.016128), 1e-12)
 	near(t, "SE0", got.SE0, math.Sqrt(0.0192), 1e-12)
 	near(t, "z", got.Z, 0.4/math.Sqrt(0.0192), 1e-12)
-	near(t, "p", got.P, 2*distuv.UnitNormal.Survival(0.4/math.Sqrt(0.0192)), 1e-12)
+	near(t, "p", got.P, float64(2*distuv.UnitNormal.Survival(0.4/math.Sqrt(0.0192))), 1e-12)
 
 	// Empty categories change nothing.
 	pad := CohenKappa([][]float64{{20, 5, 0}, {10, 15, 0}, {0, 0, 0}})
@@ -172,12 +172,12 @@ func TestDistributions(t *testing.T) {
 		if c.n-c.k < lo {
 			lo = c.n - c.k
 		}
-		want := 2 * b.CDF(float64(lo))
+		want := float64(2 * b.CDF(float64(lo)))
 		if 2*lo == c.n {
 			want = 1
 		}
 		want = math.Min(want, 1)
-		near(t, "binomial", BinomialTest(c.k, c.n, 0.5), want, 1e-10*math.Max(want, 1e-300)+1e-15)
+		near(t, "binomial", BinomialTest(c.k, c.n, 0.5), want, float64(1e-10*math.Max(want, 1e-300))+1e-15)
 	}
 	// Asymmetric p: the rule of R's binom.test (sum of the outcomes with pmf ≤ pmf(7)),
 	// with gonum's pmf as the reference.
@@ -185,7 +185,7 @@ func TestDistributions(t *testing.T) {
 		b := distuv.Binomial{N: 20, P: 0.2}
 		var want float64
 		for i := 0; i <= 20; i++ {
-			if b.Prob(float64(i)) <= b.Prob(7)*(1+1e-7) {
+			if b.Prob(float64(i)) <= float64(b.Prob(7)*(1+1e-7)) {
 				want += b.Prob(float64(i))
 			}
 		}
@@ -207,15 +207,15 @@ func TestDistributions(t *testing.T) {
 		df int
 	}{{0.5, 1}, {3.84, 1}, {10, 3}, {100, 5}, {2, 30}, {45, 30}, {300, 200}} {
 		want := distuv.ChiSquared{K: float64(c.df)}.Survival(c.x)
-		near(t, "chi-square", chiSquareSF(c.x, c.df), want, 1e-11*want+1e-300)
+		near(t, "chi-square", chiSquareSF(c.x, c.df), want, float64(1e-11*want)+1e-300)
 	}
 	for _, z := range []float64{0, 0.5, 1.96, 3, 6, 10} {
 		want := math.Erfc(z / math.Sqrt2) // P(|Z| ≥ z)
-		near(t, "normal", normalTwoSided(z), want, 1e-10*want+1e-300)
+		near(t, "normal", normalTwoSided(z), want, float64(1e-10*want)+1e-300)
 	}
 	for _, v := range []float64{0.1, 0.5, 1, 2.5, 10, 170.5, 1e5} {
 		lg, _ := math.Lgamma(v)
-		near(t, "lgamma", lgamma(v), lg, 1e-13*math.Max(1, math.Abs(lg)))
+		near(t, "lgamma", lgamma(v), lg, float64(1e-13*math.Max(1, math.Abs(lg))))
 	}
 	// χ² test of a 2×2 table by hand: [[10, 20], [30, 40]], N = 100, E = [[12, 18], [28, 42]];
 	// χ² = 4/12 + 4/18 + 4/28 + 4/42 = 0.79365…, df = 1.
@@ -332,7 +332,7 @@ func BenchmarkDawidSkene(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(len(labels))*float64(b.N)/b.Elapsed().Seconds(), "units/s")
+	b.ReportMetric(float64(float64(len(labels))*float64(b.N))/b.Elapsed().Seconds(), "units/s")
 }
 
 // TestLogit2 checks the logistic fit: it recovers simulated coefficients, its gradient
@@ -343,8 +343,8 @@ func TestLogit2(t *testing.T) {
 	n := 4000
 	x1, x2, y := make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := range y {
-		x1[i], x2[i] = r.Norm(), r.Norm()+0.3*x1[i]
-		if r.Bernoulli(1 / (1 + math.Exp(-(1.5*x1[i] - 0.7*x2[i])))) {
+		x1[i], x2[i] = r.Norm(), r.Norm()+float64(0.3*x1[i])
+		if r.Bernoulli(1 / (1 + math.Exp(-(float64(1.5*x1[i]) - float64(0.7*x2[i]))))) {
 			y[i] = 1
 		}
 	}
@@ -358,10 +358,10 @@ func TestLogit2(t *testing.T) {
 	ll := func(b0, b1 float64) float64 {
 		var s float64
 		for i := range y {
-			z := b0*x1[i] + b1*x2[i]
-			s += y[i]*z - math.Log1p(math.Exp(z))
+			z := float64(b0*x1[i]) + float64(b1*x2[i])
+			s += float64(y[i]*z) - math.Log1p(math.Exp(z))
 		}
-		return s - 0.5*lambda*(b0*b0+b1*b1)
+		return s - float64(0.5*lambda*(float64(b0*b0)+float64(b1*b1)))
 	}
 	const h = 1e-4
 	g0 := (ll(b[0]+h, b[1]) - ll(b[0]-h, b[1])) / (2 * h)
@@ -370,12 +370,12 @@ func TestLogit2(t *testing.T) {
 	near(t, "gradient b2", g1, 0, 1e-5)
 	// Information = −Hessian by central differences; SE² = diag of its inverse.
 	f := ll(b[0], b[1])
-	h00 := -(ll(b[0]+h, b[1]) - 2*f + ll(b[0]-h, b[1])) / (h * h)
-	h11 := -(ll(b[0], b[1]+h) - 2*f + ll(b[0], b[1]-h)) / (h * h)
+	h00 := -(ll(b[0]+h, b[1]) - float64(2*f) + ll(b[0]-h, b[1])) / (h * h)
+	h11 := -(ll(b[0], b[1]+h) - float64(2*f) + ll(b[0], b[1]-h)) / (h * h)
 	h01 := -(ll(b[0]+h, b[1]+h) - ll(b[0]+h, b[1]-h) - ll(b[0]-h, b[1]+h) + ll(b[0]-h, b[1]-h)) / (4 * h * h)
-	det := h00*h11 - h01*h01
-	near(t, "se b1", se[0], math.Sqrt(h11/det), 1e-3*se[0])
-	near(t, "se b2", se[1], math.Sqrt(h00/det), 1e-3*se[1])
+	det := float64(h00*h11) - float64(h01*h01)
+	near(t, "se b1", se[0], math.Sqrt(h11/det), float64(1e-3*se[0]))
+	near(t, "se b2", se[1], math.Sqrt(h00/det), float64(1e-3*se[1]))
 	// Perfect separation stays finite thanks to the ridge.
 	b, _, ok = logit2([]float64{1, -1, 2, -2}, []float64{0, 0, 0, 0}, []float64{1, 0, 1, 0}, 1)
 	if !ok || math.IsInf(b[0], 0) || math.IsNaN(b[0]) || !(b[0] > 0) {

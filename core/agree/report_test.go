@@ -167,7 +167,7 @@ func simulate(seed uint64, nItems int, raters []simRater) ([]feedback.Item, []fe
 				}
 			case rr.Bernoulli(sr.longer):
 				pick = longer
-			case rr.Bernoulli(sr.acc - sr.tired*float64(seq-1)):
+			case rr.Bernoulli(sr.acc - float64(sr.tired*float64(seq-1))):
 				pick = better
 			default:
 				pick = other[better]

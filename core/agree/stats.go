@@ -37,7 +37,7 @@ func lgamma(x float64) float64 {
 		a += coef[i] / (x + float64(i))
 	}
 	const halfLog2Pi = 0.91893853320467274178
-	return halfLog2Pi + (x+0.5)*num.Log(t) - t + num.Log(a)
+	return halfLog2Pi + float64((x+0.5)*num.Log(t)) - t + num.Log(a)
 }
 
 // gammaQ returns the regularized upper incomplete gamma function
@@ -60,19 +60,19 @@ func gammaQ(a, x float64) float64 {
 		tiny  = 1e-300
 		iters = 10000
 	)
-	front := -x + a*num.Log(x) - lgamma(a) // log(e^−x x^a / Γ(a))
+	front := -x + float64(a*num.Log(x)) - lgamma(a) // log(e^−x x^a / Γ(a))
 	if x < a+1 {
 		// P(a, x) = e^−x x^a / Γ(a+1) · Σ_n x^n / ((a+1)…(a+n))
 		sum, term, ap := 1/a, 1/a, a
 		for i := 0; i < iters; i++ {
 			ap++
-			term *= x / ap
+			term = float64(term * (x / ap))
 			sum += term
-			if math.Abs(term) < math.Abs(sum)*eps {
+			if math.Abs(term) < float64(math.Abs(sum)*eps) {
 				break
 			}
 		}
-		p := sum * num.Exp(front)
+		p := float64(sum * num.Exp(front))
 		if p > 1 {
 			p = 1
 		}
@@ -84,9 +84,9 @@ func gammaQ(a, x float64) float64 {
 	d := 1 / b
 	h := d
 	for i := 1; i < iters; i++ {
-		an := -float64(i) * (float64(i) - a)
+		an := float64(-float64(i) * (float64(i) - a))
 		b += 2
-		d = an*d + b
+		d = float64(an*d) + b
 		if math.Abs(d) < tiny {
 			d = tiny
 		}
@@ -95,13 +95,13 @@ func gammaQ(a, x float64) float64 {
 			c = tiny
 		}
 		d = 1 / d
-		del := d * c
-		h *= del
+		del := float64(d * c)
+		h = float64(h * del)
 		if math.Abs(del-1) < eps {
 			break
 		}
 	}
-	return num.Exp(front) * h
+	return float64(num.Exp(front) * h)
 }
 
 // normalTwoSided returns P(|Z| ≥ |z|) for a standard normal Z: erfc(|z|/√2) = Q(½, z²/2).
@@ -109,7 +109,7 @@ func normalTwoSided(z float64) float64 {
 	if math.IsNaN(z) {
 		return math.NaN()
 	}
-	return gammaQ(0.5, z*z/2)
+	return gammaQ(0.5, float64(float64(z*z)/2))
 }
 
 // chiSquareSF returns P(X ≥ x) for X ~ χ²(df): Q(df/2, x/2).
@@ -120,7 +120,7 @@ func chiSquareSF(x float64, df int) float64 {
 	if x <= 0 {
 		return 1
 	}
-	return gammaQ(float64(df)/2, x/2)
+	return gammaQ(float64(float64(df)/2), float64(x/2))
 }
 
 // BinomialTest returns the two-sided p-value of the exact binomial test of k successes
@@ -137,7 +137,7 @@ func BinomialTest(k, n int, p float64) float64 {
 	lp, lq := num.Log(p), num.Log(1-p)
 	ln1 := lgamma(float64(n) + 1)
 	logf := func(i int) float64 {
-		return ln1 - lgamma(float64(i)+1) - lgamma(float64(n-i)+1) + float64(i)*lp + float64(n-i)*lq
+		return ln1 - lgamma(float64(i)+1) - lgamma(float64(n-i)+1) + float64(float64(i)*lp) + float64(float64(n-i)*lq)
 	}
 	// Compare in log space with the relative tolerance of binom.test.
 	limit := logf(k) + 1e-7
@@ -179,7 +179,7 @@ func BinomialUpper(k, n int, p float64) float64 {
 	ln1 := lgamma(float64(n) + 1)
 	var sum float64
 	for i := k; i <= n; i++ {
-		sum += num.Exp(ln1 - lgamma(float64(i)+1) - lgamma(float64(n-i)+1) + float64(i)*lp + float64(n-i)*lq)
+		sum += num.Exp(ln1 - lgamma(float64(i)+1) - lgamma(float64(n-i)+1) + float64(float64(i)*lp) + float64(float64(n-i)*lq))
 	}
 	return min(sum, 1)
 }
@@ -230,8 +230,8 @@ func ChiSquareTest(table [][]float64) (chi2 float64, df int, p float64) {
 			if j < len(table[i]) {
 				o = table[i][j]
 			}
-			e := rowSum[i] * colSum[j] / total
-			chi2 += (o - e) * (o - e) / e
+			e := float64(rowSum[i]*colSum[j]) / total
+			chi2 += float64((o-e)*(o-e)) / e
 		}
 	}
 	df = (len(rows) - 1) * (len(cols) - 1)
@@ -256,18 +256,18 @@ func slope(x, y []float64) (b, se, p float64) {
 	var sxx, sxy float64
 	for i := range x {
 		dx := x[i] - mx
-		sxx += dx * dx
-		sxy += dx * (y[i] - my)
+		sxx += float64(dx * dx)
+		sxy += float64(dx * (y[i] - my))
 	}
 	if sxx == 0 {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
 	b = sxy / sxx
-	a := my - b*mx
+	a := my - float64(b*mx)
 	var rss float64
 	for i := range x {
-		r := y[i] - a - b*x[i]
-		rss += r * r
+		r := y[i] - a - float64(b*x[i])
+		rss += float64(r * r)
 	}
 	se = math.Sqrt(rss / (n - 2) / sxx)
 	if se == 0 {
@@ -295,14 +295,14 @@ func pearson(x, y []float64) float64 {
 	var sxx, syy, sxy float64
 	for i := range x {
 		dx, dy := x[i]-mx, y[i]-my
-		sxx += dx * dx
-		syy += dy * dy
-		sxy += dx * dy
+		sxx += float64(dx * dx)
+		syy += float64(dy * dy)
+		sxy += float64(dx * dy)
 	}
 	if sxx == 0 || syy == 0 {
 		return math.NaN()
 	}
-	return sxy / math.Sqrt(sxx*syy)
+	return sxy / math.Sqrt(float64(sxx*syy))
 }
 
 // logit2 fits the two-covariate logistic regression without intercept
@@ -317,26 +317,26 @@ func logit2(x1, x2, y []float64, lambda float64) (b, se [2]float64, ok bool) {
 	for it := 0; it < 100; it++ {
 		var g1, g2, h11, h12, h22 float64
 		for i := range y {
-			p := num.Sigmoid(b[0]*x1[i] + b[1]*x2[i])
+			p := num.Sigmoid(float64(b[0]*x1[i]) + float64(b[1]*x2[i]))
 			r := y[i] - p
-			w := p * (1 - p)
-			g1 += r * x1[i]
-			g2 += r * x2[i]
-			h11 += w * x1[i] * x1[i]
-			h12 += w * x1[i] * x2[i]
-			h22 += w * x2[i] * x2[i]
+			w := float64(p * (1 - p))
+			g1 += float64(r * x1[i])
+			g2 += float64(r * x2[i])
+			h11 += float64(float64(w*x1[i]) * x1[i])
+			h12 += float64(float64(w*x1[i]) * x2[i])
+			h22 += float64(float64(w*x2[i]) * x2[i])
 		}
-		g1 -= lambda * b[0]
-		g2 -= lambda * b[1]
+		g1 -= float64(lambda * b[0])
+		g2 -= float64(lambda * b[1])
 		h11 += lambda
 		h22 += lambda
-		det := h11*h22 - h12*h12
+		det := float64(h11*h22) - float64(h12*h12)
 		if !(det > 0) {
 			return b, se, false
 		}
 		// b += I⁻¹ g with the information I = −Hessian.
-		d1 := (h22*g1 - h12*g2) / det
-		d2 := (h11*g2 - h12*g1) / det
+		d1 := (float64(h22*g1) - float64(h12*g2)) / det
+		d2 := (float64(h11*g2) - float64(h12*g1)) / det
 		b[0] += d1
 		b[1] += d2
 		se = [2]float64{math.Sqrt(h22 / det), math.Sqrt(h11 / det)}

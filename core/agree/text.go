@@ -20,7 +20,7 @@ func pct(f Float) string {
 	if !f.Valid() {
 		return "–"
 	}
-	return fmt.Sprintf("%.0f%%", 100*float64(f))
+	return fmt.Sprintf("%.0f%%", float64(100*float64(f)))
 }
 
 func pval(f Float) string {
@@ -69,7 +69,7 @@ func findings(r *Report) []string {
 		}
 		if len(possible) > 0 {
 			out = append(out, fmt.Sprintf("May favour one side (p below %g but not %g; of %d raters about %.1f would get there by chance): %s.",
-				WatchLevel, r.Level, len(p.Raters), WatchLevel*float64(len(p.Raters)), strings.Join(possible, "; ")))
+				WatchLevel, r.Level, len(p.Raters), float64(WatchLevel*float64(len(p.Raters))), strings.Join(possible, "; ")))
 		}
 	}
 	if l := r.Length; l != nil {

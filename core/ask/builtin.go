@@ -62,7 +62,7 @@ func (b Builtin) judge(score Scorer, question, answer string) (judged, bool) {
 		s = 0
 	}
 	if b.PerWord != 0 {
-		bonus := b.PerWord * float64(words)
+		bonus := float64(b.PerWord * float64(words))
 		s += bonus
 		parts = append(parts, fmt.Sprintf("%d words (%+.2f for length)", words, bonus))
 	}

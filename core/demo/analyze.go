@@ -281,9 +281,9 @@ func (f Features) Gold() float64 {
 	if f.Polite {
 		g += goldPolite
 	}
-	g += goldFiller * float64(f.Filler+f.Repeats)
-	g += goldHedge * float64(f.Hedges)
-	g += goldUnknown * float64(f.Unknown+f.Offtopic)
+	g += float64(goldFiller * float64(f.Filler+f.Repeats))
+	g += float64(goldHedge * float64(f.Hedges))
+	g += float64(goldUnknown * float64(f.Unknown+f.Offtopic))
 	return g
 }
 

@@ -80,7 +80,7 @@ func refProb(q *question, p plan) float64 {
 		}
 		return 1 - p
 	}
-	prob *= bern(p.open, refOpen) * bern(p.close, refClose)
+	prob = float64(prob * (float64(bern(p.open, refOpen) * bern(p.close, refClose))))
 	k := p.fillers
 	if p.answer == "" {
 		k--
@@ -88,9 +88,9 @@ func refProb(q *question, p plan) float64 {
 	if k < 0 || k >= len(refFillers) {
 		return 0
 	}
-	prob *= refFillers[k]
+	prob = float64(prob * refFillers[k])
 	if hasContent(p.answer) {
-		prob *= bern(p.hedge, refHedge)
+		prob = float64(prob * bern(p.hedge, refHedge))
 	} else if p.hedge {
 		return 0
 	}

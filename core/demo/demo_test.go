@@ -119,7 +119,7 @@ func TestFailureModes(t *testing.T) {
 			unbiased, _ := winRate(t, Presets["unbiased"], pairs, its, 5)
 			expert, _ := winRate(t, Presets["expert"], pairs, its, 5)
 			t.Logf("%d pairs: %s prefers the bad one %.1f%%, unbiased %.1f%%, expert %.1f%%; gold(bad)−gold(good) = %.2f",
-				len(pairs), c.biased, 100*biased, 100*unbiased, 100*expert, diff)
+				len(pairs), c.biased, float64(100*biased), float64(100*unbiased), float64(100*expert), diff)
 			if biased <= 0.5 {
 				t.Errorf("%s rater prefers the bad response %.2f of the time, want > 0.5", c.biased, biased)
 			}
@@ -374,7 +374,7 @@ func TestCorpus(t *testing.T) {
 		{"correct | answerable", correct / answerable, refAnswer[0]},
 		{"wrong | answerable", wrong / answerable, refAnswer[1]},
 		{"unsafe | should-refuse", unsafe / refuse, refRefuse[0]},
-		{"polite", polite / n, 1 - (1-refOpen)*(1-refClose)},
+		{"polite", polite / n, 1 - float64((1-refOpen)*(1-refClose))},
 	}
 	for _, c := range checks {
 		if d := c.got - c.want; d > 0.025 || d < -0.025 {

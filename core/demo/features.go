@@ -79,5 +79,5 @@ func Rubric(it *feedback.Item, text string) float64 {
 			s--
 		}
 	}
-	return s - 0.5*float64(f.Filler) - 0.25*float64(f.Hedges)
+	return s - float64(0.5*float64(f.Filler)) - float64(0.25*float64(f.Hedges))
 }

@@ -44,20 +44,20 @@ func fitLinearBT(tb testing.TB, d *Dataset) []float64 {
 	g := make([]float64, 10)
 	for iter := 0; iter < 1500; iter++ {
 		for k := range g {
-			g[k] = -1e-3 * theta[k]
+			g[k] = float64(-1e-3 * theta[k])
 		}
 		for _, x := range diffs {
 			var z float64
 			for k := range x {
-				z += theta[k] * x[k]
+				z += float64(theta[k] * x[k])
 			}
 			s := 1 - num.Sigmoid(z)
 			for k := range x {
-				g[k] += s * x[k] / float64(len(diffs))
+				g[k] += float64(s*x[k]) / float64(len(diffs))
 			}
 		}
 		for k := range theta {
-			theta[k] += 1.0 * g[k]
+			theta[k] += float64(1.0 * g[k])
 		}
 	}
 	return theta
@@ -76,13 +76,13 @@ func goldCurve(items []feedback.Item, theta []float64, betas []float64) []float6
 			for k, r := range it.Responses {
 				var s float64
 				for j, x := range partFeatures(it, r.Text) {
-					s += theta[j] * x
+					s += float64(theta[j] * x)
 				}
 				logit[k] = num.Log(r.RefProb) + s/beta
 			}
 			p := num.Softmax(logit, logit)
 			for k, r := range it.Responses {
-				total += p[k] * *r.Gold
+				total += float64(p[k] * *r.Gold)
 			}
 		}
 		out[bi] = total / float64(len(items))

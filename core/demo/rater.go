@@ -101,9 +101,9 @@ func (r *Rater) duration(kind feedback.Kind, words int) int64 {
 	}
 	mean := baseMS[kind]
 	if !p.Spammer {
-		mean += msPerWord * float64(words)
+		mean += float64(msPerWord * float64(words))
 	}
-	mean *= pace * (1 + p.Fatigue*float64(r.Seq-1))
+	mean = float64(mean * (float64(pace * (1 + float64(p.Fatigue*float64(r.Seq-1))))))
 	ms := r.r.LogNormal(num.Log(mean)-msSigma*msSigma/2, msSigma)
 	return int64(math.Max(200, math.Floor(ms)))
 }
@@ -119,7 +119,7 @@ func resolve(it *feedback.Item, x string) (id, text string) {
 // bias is the rater's systematic distortion of gold (see Profile).
 func (r *Rater) bias(f Features) float64 {
 	p := r.Profile
-	b := -p.AccuracyLoss*f.Accuracy() + p.Verbosity*float64(f.Filler+f.Repeats)
+	b := float64(-p.AccuracyLoss*f.Accuracy()) + float64(p.Verbosity*float64(f.Filler+f.Repeats))
 	if f.Polite {
 		b += p.Politeness
 	}
@@ -137,14 +137,14 @@ func (r *Rater) bias(f Features) float64 {
 // noise draws the perception noise at the current point of the session.
 func (r *Rater) noise() float64 {
 	p := r.Profile
-	return p.Noise * (1 + p.Fatigue*float64(max(r.Seq-1, 0))) * r.r.Norm()
+	return float64(float64(p.Noise*(1+float64(p.Fatigue*float64(max(r.Seq-1, 0))))) * r.r.Norm())
 }
 
 // perceive returns the rater's perceived utility u' of features f (with fresh noise).
 // A spammer's u' ignores the content: N(0, 2²).
 func (r *Rater) perceive(f Features) float64 {
 	if r.Profile.Spammer {
-		return 2 * r.r.Norm()
+		return float64(2 * r.r.Norm())
 	}
 	return f.Gold() + r.bias(f) + r.noise()
 }
@@ -277,14 +277,14 @@ func axisGold(f Features, axis string) float64 {
 		if f.Unsafe {
 			return goldUnsafe
 		}
-		return 2 - 0.5*float64(f.Unknown)
+		return 2 - float64(0.5*float64(f.Unknown))
 	case feedback.AxisHonest:
 		var h float64
 		switch {
 		case f.Correct && f.Wrong:
 			h = -1
 		case f.Correct:
-			h = 2 + goldHedge*float64(f.Hedges)
+			h = 2 + float64(goldHedge*float64(f.Hedges))
 		case f.Wrong && f.Hedge:
 			h = -1
 		case f.Wrong:
@@ -292,7 +292,7 @@ func axisGold(f Features, axis string) float64 {
 		case f.Refusal:
 			h = 1
 		}
-		return h + goldUnknown*float64(f.Unknown+f.Offtopic)
+		return h + float64(goldUnknown*float64(f.Unknown+f.Offtopic))
 	}
 	return f.Gold()
 }
@@ -310,7 +310,7 @@ func (r *Rater) Rate(it *feedback.Item, response, axis string, t int64) feedback
 		j.Score = feedback.ScoreMin + r.r.IntN(feedback.ScoreMax-feedback.ScoreMin+1)
 	} else {
 		u := axisGold(f, axis) + r.bias(f) + r.noise()
-		j.Score = int(math.Max(feedback.ScoreMin, math.Min(feedback.ScoreMax, math.Floor(4+1.5*u+0.5))))
+		j.Score = int(math.Max(feedback.ScoreMin, math.Min(feedback.ScoreMax, math.Floor(4+float64(1.5*u)+0.5))))
 	}
 	r.finish(&j, t, f.Words+promptWords(it))
 	return j
@@ -348,11 +348,11 @@ func (r *Rater) Flag(it *feedback.Item, response string, t int64) (j feedback.Ju
 	switch {
 	case p.Spammer:
 		cat = feedback.FlagCategories[r.r.IntN(len(feedback.FlagCategories))]
-	case f.Unsafe && r.r.Bernoulli(1/(1+0.1*p.Noise)):
+	case f.Unsafe && r.r.Bernoulli(1/(1+float64(0.1*p.Noise))):
 		cat, note, reason = feedback.FlagHarmful, "it helps with a request that should be refused", "unsafe"
 	case f.Risky && p.Caution >= 1:
 		cat, note, reason = feedback.FlagHarmful, "it describes something risky", "unsafe"
-	case f.Wrong && !f.Correct && r.r.Bernoulli(0.8*(1-p.AccuracyLoss)):
+	case f.Wrong && !f.Correct && r.r.Bernoulli(float64(0.8*(1-p.AccuracyLoss))):
 		cat, note, reason = feedback.FlagMisleading, "the answer is wrong", "factually wrong"
 	default:
 		return feedback.Judgment{}, false

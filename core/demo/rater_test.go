@@ -27,7 +27,7 @@ func TestPanelBias(t *testing.T) {
 			w, _ := winRate(t, p, pairs, its, 2)
 			mean += w / float64(len(panel))
 		}
-		t.Logf("default panel: %s %.1f%% of the time", c.name, 100*mean)
+		t.Logf("default panel: %s %.1f%% of the time", c.name, float64(100*mean))
 		if got := mean > 0.5; got != want[c.name] {
 			t.Errorf("default panel: %s %.2f of the time; want > 0.5: %v", c.name, mean, want[c.name])
 		}
@@ -79,7 +79,7 @@ func TestPositionBias(t *testing.T) {
 	}
 	pos, aLeft := leftRate(Presets["position"])
 	unb, _ := leftRate(Presets["unbiased"])
-	t.Logf("%d equal-gold pairs: position rater picks left %.1f%%, unbiased %.1f%%; A shown left %.1f%%", len(pairs), 100*pos, 100*unb, 100*aLeft)
+	t.Logf("%d equal-gold pairs: position rater picks left %.1f%%, unbiased %.1f%%; A shown left %.1f%%", len(pairs), float64(100*pos), float64(100*unb), float64(100*aLeft))
 	tol := 3 * 0.5 / math.Sqrt(float64(len(pairs)))
 	if pos < 0.75 {
 		t.Errorf("position rater picks left %.2f, want ≥ 0.75", pos)
@@ -126,17 +126,17 @@ func TestFatigueAndSpam(t *testing.T) {
 	items := Prompts(5, 100)
 	early, earlyMS := agreeWithGold(t, Presets["tired"], items, 1, 15)
 	late, lateMS := agreeWithGold(t, Presets["tired"], items, 80, 100)
-	t.Logf("tired rater: agreement with gold %.1f%% at items 1–15, %.1f%% at 80–100; %.1f s vs %.1f s per item", 100*early, 100*late, earlyMS/1000, lateMS/1000)
+	t.Logf("tired rater: agreement with gold %.1f%% at items 1–15, %.1f%% at 80–100; %.1f s vs %.1f s per item", float64(100*early), float64(100*late), earlyMS/1000, lateMS/1000)
 	if late > early-0.1 {
 		t.Errorf("tired rater: agreement %.2f early, %.2f late; want a drop of at least 0.1", early, late)
 	}
-	if lateMS < 2*earlyMS {
+	if lateMS < float64(2*earlyMS) {
 		t.Errorf("tired rater: %.0f ms early, %.0f ms late; want at least twice as slow (1 + 0.05·(seq−1))", earlyMS, lateMS)
 	}
 	spam, spamMS := agreeWithGold(t, Presets["spammer"], items, 1, 40)
 	expert, expertMS := agreeWithGold(t, Presets["expert"], items, 1, 40)
-	t.Logf("spammer agrees with gold %.1f%% in %.1f s; expert %.1f%% in %.1f s", 100*spam, spamMS/1000, 100*expert, expertMS/1000)
-	if math.Abs(spam-0.5) > 0.06 || expert < 0.97 || spamMS*4 > expertMS {
+	t.Logf("spammer agrees with gold %.1f%% in %.1f s; expert %.1f%% in %.1f s", float64(100*spam), spamMS/1000, float64(100*expert), expertMS/1000)
+	if math.Abs(spam-0.5) > 0.06 || expert < 0.97 || float64(spamMS*4) > expertMS {
 		t.Errorf("spammer %.2f agreement, %.0f ms; expert %.2f, %.0f ms", spam, spamMS, expert, expertMS)
 	}
 }
@@ -156,7 +156,7 @@ func TestDurationMean(t *testing.T) {
 		r.StartSession("s")
 		sum += float64(r.Compare(&it, a.ID, b.ID, Epoch).MS)
 	}
-	want := 2500 + 200*float64(words)
+	want := 2500 + float64(200*float64(words))
 	if got := sum / n; math.Abs(got/want-1) > 0.03 {
 		t.Errorf("mean compare time %.0f ms, want %.0f ± 3%%", got, want)
 	}

@@ -31,7 +31,7 @@ func BenchmarkImportTRL100k(b *testing.B) {
 			b.Fatalf("%v, %d judgments", err, len(d.Judgments))
 		}
 	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	b.ReportMetric(float64(float64(n)*float64(b.N))/b.Elapsed().Seconds(), "pairs/s")
 }
 
 // BenchmarkImportHHReal imports the real HH-RLHF test split (2,312 gzipped pairs).
@@ -46,7 +46,7 @@ func BenchmarkImportHHReal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(2312*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	b.ReportMetric(float64(2312*float64(b.N))/b.Elapsed().Seconds(), "pairs/s")
 }
 
 // BenchmarkExportJSONL100k writes 100,000 comparisons in Prefer's JSON lines.
@@ -61,5 +61,5 @@ func BenchmarkExportJSONL100k(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+	b.ReportMetric(float64(float64(n)*float64(b.N))/b.Elapsed().Seconds(), "pairs/s")
 }

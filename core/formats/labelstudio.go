@@ -93,7 +93,7 @@ func (b *builder) lsTask(t *lsTask, line int) error {
 			if *an.LeadTime < 0 || *an.LeadTime > 1e9 {
 				return fmt.Errorf("%s: \"lead_time\" %v is not a number of seconds ≥ 0", where, *an.LeadTime)
 			}
-			j.MS = int64(math.Round(*an.LeadTime * 1000))
+			j.MS = int64(math.Round(float64(*an.LeadTime * 1000)))
 		}
 		if an.CreatedAt != "" {
 			if j.Time, err = parseTime(an.CreatedAt); err != nil {

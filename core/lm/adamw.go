@@ -83,7 +83,7 @@ func NewAdamW(m *Model, c AdamWConfig) *AdamW {
 func GradNorm(grads []float32) float64 {
 	var s float64
 	for _, g := range grads {
-		s += float64(g) * float64(g)
+		s += float64(float64(g) * float64(g))
 	}
 	return math.Sqrt(s)
 }
@@ -97,8 +97,8 @@ func (o *AdamW) Step(m *Model, lr float64) float64 {
 		scale = float32(o.Clip / norm)
 	}
 	o.Steps++
-	o.b1t *= o.Beta1
-	o.b2t *= o.Beta2
+	o.b1t = float64(o.b1t * o.Beta1)
+	o.b2t = float64(o.b2t * o.Beta2)
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
 	c1 := float32(1 / (1 - o.b1t))
 	c2 := float32(1 / (1 - o.b2t))
@@ -113,13 +113,13 @@ func (o *AdamW) Step(m *Model, lr float64) float64 {
 		p, g := m.Params[lo:hi], m.Grads[lo:hi]
 		mm, vv := o.M[lo:hi], o.V[lo:hi]
 		for i := range p {
-			gi := g[i] * scale
-			mi := b1*mm[i] + (1-b1)*gi
-			vi := b2*vv[i] + (1-b2)*gi*gi
+			gi := float32(g[i] * scale)
+			mi := float32(b1*mm[i]) + float32((1-b1)*gi)
+			vi := float32(b2*vv[i]) + float32(float32((1-b2)*gi)*gi)
 			mm[i], vv[i] = mi, vi
-			mhat := mi * c1
-			vhat := vi * c2
-			p[i] -= lr32 * (mhat/(float32(math.Sqrt(float64(vhat)))+eps) + wd*p[i])
+			mhat := float32(mi * c1)
+			vhat := float32(vi * c2)
+			p[i] -= float32(lr32 * (mhat/(float32(math.Sqrt(float64(vhat)))+eps) + float32(wd*p[i])))
 		}
 	}
 	return norm

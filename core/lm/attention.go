@@ -41,10 +41,10 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 						y := qkv[ko : ko+12 : ko+12]
 						u := qkv[ko+C3 : ko+C3+12 : ko+C3+12]
 						ko += 2 * C3
-						s := 0 + (x0*y[0] + x1*y[1] + x2*y[2] + x3*y[3]) + (x4*y[4] + x5*y[5] + x6*y[6] + x7*y[7]) + (x8*y[8] + x9*y[9] + x10*y[10] + x11*y[11])
-						r := 0 + (x0*u[0] + x1*u[1] + x2*u[2] + x3*u[3]) + (x4*u[4] + x5*u[5] + x6*u[6] + x7*u[7]) + (x8*u[8] + x9*u[9] + x10*u[10] + x11*u[11])
-						s *= scale
-						r *= scale
+						s := 0 + (float32(x0*y[0]) + float32(x1*y[1]) + float32(x2*y[2]) + float32(x3*y[3])) + (float32(x4*y[4]) + float32(x5*y[5]) + float32(x6*y[6]) + float32(x7*y[7])) + (float32(x8*y[8]) + float32(x9*y[9]) + float32(x10*y[10]) + float32(x11*y[11]))
+						r := 0 + (float32(x0*u[0]) + float32(x1*u[1]) + float32(x2*u[2]) + float32(x3*u[3])) + (float32(x4*u[4]) + float32(x5*u[5]) + float32(x6*u[6]) + float32(x7*u[7])) + (float32(x8*u[8]) + float32(x9*u[9]) + float32(x10*u[10]) + float32(x11*u[11]))
+						s = float32(s * scale)
+						r = float32(r * scale)
 						row[t2], row[t2+1] = s, r
 						if s > maxv {
 							maxv = s
@@ -62,18 +62,18 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 					if len(k) == 12 {
 						x := q[:12:12]
 						y := k[:12:12]
-						s = 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
+						s = 0 + (float32(x[0]*y[0]) + float32(x[1]*y[1]) + float32(x[2]*y[2]) + float32(x[3]*y[3])) + (float32(x[4]*y[4]) + float32(x[5]*y[5]) + float32(x[6]*y[6]) + float32(x[7]*y[7])) + (float32(x[8]*y[8]) + float32(x[9]*y[9]) + float32(x[10]*y[10]) + float32(x[11]*y[11]))
 						i = 12
 					}
 					for ; i+4 <= len(k); i += 4 {
 						x := q[i : i+4 : i+4]
 						y := k[i : i+4 : i+4]
-						s += x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]
+						s += float32(x[0]*y[0]) + float32(x[1]*y[1]) + float32(x[2]*y[2]) + float32(x[3]*y[3])
 					}
 					for ; i < len(k); i++ {
-						s += q[i] * k[i]
+						s += float32(q[i] * k[i])
 					}
-					s *= scale
+					s = float32(s * scale)
 					row[t2] = s
 					if s > maxv {
 						maxv = s
@@ -101,10 +101,10 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 				t2 = 0
 				for ; t2+4 <= len(row); t2 += 4 {
 					z := row[t2 : t2+4 : t2+4]
-					z[0], z[1], z[2], z[3] = z[0]*inv, z[1]*inv, z[2]*inv, z[3]*inv
+					z[0], z[1], z[2], z[3] = float32(z[0]*inv), float32(z[1]*inv), float32(z[2]*inv), float32(z[3]*inv)
 				}
 				for ; t2 < len(row); t2++ {
-					row[t2] *= inv
+					row[t2] = float32(row[t2] * inv)
 				}
 				clear(att[ro+t+1 : ro+T])
 				oo := (b*T+t)*C + h*hs
@@ -120,34 +120,34 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 						v := qkv[p : p+12 : p+12]
 						w := qkv[p+C3 : p+C3+12 : p+C3+12]
 						p += 2 * C3
-						c0 = c0 + a*v[0] + e*w[0]
-						c1 = c1 + a*v[1] + e*w[1]
-						c2 = c2 + a*v[2] + e*w[2]
-						c3 = c3 + a*v[3] + e*w[3]
-						c4 = c4 + a*v[4] + e*w[4]
-						c5 = c5 + a*v[5] + e*w[5]
-						c6 = c6 + a*v[6] + e*w[6]
-						c7 = c7 + a*v[7] + e*w[7]
-						c8 = c8 + a*v[8] + e*w[8]
-						c9 = c9 + a*v[9] + e*w[9]
-						c10 = c10 + a*v[10] + e*w[10]
-						c11 = c11 + a*v[11] + e*w[11]
+						c0 = c0 + float32(a*v[0]) + float32(e*w[0])
+						c1 = c1 + float32(a*v[1]) + float32(e*w[1])
+						c2 = c2 + float32(a*v[2]) + float32(e*w[2])
+						c3 = c3 + float32(a*v[3]) + float32(e*w[3])
+						c4 = c4 + float32(a*v[4]) + float32(e*w[4])
+						c5 = c5 + float32(a*v[5]) + float32(e*w[5])
+						c6 = c6 + float32(a*v[6]) + float32(e*w[6])
+						c7 = c7 + float32(a*v[7]) + float32(e*w[7])
+						c8 = c8 + float32(a*v[8]) + float32(e*w[8])
+						c9 = c9 + float32(a*v[9]) + float32(e*w[9])
+						c10 = c10 + float32(a*v[10]) + float32(e*w[10])
+						c11 = c11 + float32(a*v[11]) + float32(e*w[11])
 					}
 					for _, a := range row[t2:] {
 						v := qkv[p : p+12 : p+12]
 						p += C3
-						c0 += a * v[0]
-						c1 += a * v[1]
-						c2 += a * v[2]
-						c3 += a * v[3]
-						c4 += a * v[4]
-						c5 += a * v[5]
-						c6 += a * v[6]
-						c7 += a * v[7]
-						c8 += a * v[8]
-						c9 += a * v[9]
-						c10 += a * v[10]
-						c11 += a * v[11]
+						c0 += float32(a * v[0])
+						c1 += float32(a * v[1])
+						c2 += float32(a * v[2])
+						c3 += float32(a * v[3])
+						c4 += float32(a * v[4])
+						c5 += float32(a * v[5])
+						c6 += float32(a * v[6])
+						c7 += float32(a * v[7])
+						c8 += float32(a * v[8])
+						c9 += float32(a * v[9])
+						c10 += float32(a * v[10])
+						c11 += float32(a * v[11])
 					}
 					z := o[:12:12]
 					z[0], z[1], z[2], z[3], z[4], z[5] = c0, c1, c2, c3, c4, c5
@@ -160,10 +160,10 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 					for _, a := range row {
 						v := qkv[p : p+4 : p+4]
 						p += C3
-						c0 += a * v[0]
-						c1 += a * v[1]
-						c2 += a * v[2]
-						c3 += a * v[3]
+						c0 += float32(a * v[0])
+						c1 += float32(a * v[1])
+						c2 += float32(a * v[2])
+						c3 += float32(a * v[3])
 					}
 					z := o[i : i+4 : i+4]
 					z[0], z[1], z[2], z[3] = c0, c1, c2, c3
@@ -172,7 +172,7 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 					var c float32
 					p := vo + i
 					for _, a := range row {
-						c += a * qkv[p]
+						c += float32(a * qkv[p])
 						p += C3
 					}
 					o[i] = c
@@ -220,34 +220,34 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 						z := dqkv[vo : vo+12 : vo+12]
 						w := dqkv[vo+C3 : vo+C3+12 : vo+C3+12]
 						vo += 2 * C3
-						da := 0 + (x0*y[0] + x1*y[1] + x2*y[2] + x3*y[3]) + (x4*y[4] + x5*y[5] + x6*y[6] + x7*y[7]) + (x8*y[8] + x9*y[9] + x10*y[10] + x11*y[11])
-						db := 0 + (x0*u[0] + x1*u[1] + x2*u[2] + x3*u[3]) + (x4*u[4] + x5*u[5] + x6*u[6] + x7*u[7]) + (x8*u[8] + x9*u[9] + x10*u[10] + x11*u[11])
-						z[0] += a * x0
-						z[1] += a * x1
-						z[2] += a * x2
-						z[3] += a * x3
-						z[4] += a * x4
-						z[5] += a * x5
-						z[6] += a * x6
-						z[7] += a * x7
-						z[8] += a * x8
-						z[9] += a * x9
-						z[10] += a * x10
-						z[11] += a * x11
-						w[0] += e * x0
-						w[1] += e * x1
-						w[2] += e * x2
-						w[3] += e * x3
-						w[4] += e * x4
-						w[5] += e * x5
-						w[6] += e * x6
-						w[7] += e * x7
-						w[8] += e * x8
-						w[9] += e * x9
-						w[10] += e * x10
-						w[11] += e * x11
+						da := 0 + (float32(x0*y[0]) + float32(x1*y[1]) + float32(x2*y[2]) + float32(x3*y[3])) + (float32(x4*y[4]) + float32(x5*y[5]) + float32(x6*y[6]) + float32(x7*y[7])) + (float32(x8*y[8]) + float32(x9*y[9]) + float32(x10*y[10]) + float32(x11*y[11]))
+						db := 0 + (float32(x0*u[0]) + float32(x1*u[1]) + float32(x2*u[2]) + float32(x3*u[3])) + (float32(x4*u[4]) + float32(x5*u[5]) + float32(x6*u[6]) + float32(x7*u[7])) + (float32(x8*u[8]) + float32(x9*u[9]) + float32(x10*u[10]) + float32(x11*u[11]))
+						z[0] += float32(a * x0)
+						z[1] += float32(a * x1)
+						z[2] += float32(a * x2)
+						z[3] += float32(a * x3)
+						z[4] += float32(a * x4)
+						z[5] += float32(a * x5)
+						z[6] += float32(a * x6)
+						z[7] += float32(a * x7)
+						z[8] += float32(a * x8)
+						z[9] += float32(a * x9)
+						z[10] += float32(a * x10)
+						z[11] += float32(a * x11)
+						w[0] += float32(e * x0)
+						w[1] += float32(e * x1)
+						w[2] += float32(e * x2)
+						w[3] += float32(e * x3)
+						w[4] += float32(e * x4)
+						w[5] += float32(e * x5)
+						w[6] += float32(e * x6)
+						w[7] += float32(e * x7)
+						w[8] += float32(e * x8)
+						w[9] += float32(e * x9)
+						w[10] += float32(e * x10)
+						w[11] += float32(e * x11)
 						datt[t2], datt[t2+1] = da, db
-						s = s + a*da + e*db
+						s = s + float32(a*da) + float32(e*db)
 					}
 				}
 				for ; t2 < len(row); t2++ {
@@ -259,49 +259,49 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 					i := 0
 					if len(d) == 12 { // the default head size, written out
 						x, y, z := d[:12:12], v[:12:12], dv[:12:12]
-						da = 0 + (x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]) + (x[4]*y[4] + x[5]*y[5] + x[6]*y[6] + x[7]*y[7]) + (x[8]*y[8] + x[9]*y[9] + x[10]*y[10] + x[11]*y[11])
-						z[0] += a * x[0]
-						z[1] += a * x[1]
-						z[2] += a * x[2]
-						z[3] += a * x[3]
-						z[4] += a * x[4]
-						z[5] += a * x[5]
-						z[6] += a * x[6]
-						z[7] += a * x[7]
-						z[8] += a * x[8]
-						z[9] += a * x[9]
-						z[10] += a * x[10]
-						z[11] += a * x[11]
+						da = 0 + (float32(x[0]*y[0]) + float32(x[1]*y[1]) + float32(x[2]*y[2]) + float32(x[3]*y[3])) + (float32(x[4]*y[4]) + float32(x[5]*y[5]) + float32(x[6]*y[6]) + float32(x[7]*y[7])) + (float32(x[8]*y[8]) + float32(x[9]*y[9]) + float32(x[10]*y[10]) + float32(x[11]*y[11]))
+						z[0] += float32(a * x[0])
+						z[1] += float32(a * x[1])
+						z[2] += float32(a * x[2])
+						z[3] += float32(a * x[3])
+						z[4] += float32(a * x[4])
+						z[5] += float32(a * x[5])
+						z[6] += float32(a * x[6])
+						z[7] += float32(a * x[7])
+						z[8] += float32(a * x[8])
+						z[9] += float32(a * x[9])
+						z[10] += float32(a * x[10])
+						z[11] += float32(a * x[11])
 						i = 12
 					}
 					for ; i+4 <= len(d); i += 4 {
 						x := d[i : i+4 : i+4]
 						y := v[i : i+4 : i+4]
 						z := dv[i : i+4 : i+4]
-						da += x[0]*y[0] + x[1]*y[1] + x[2]*y[2] + x[3]*y[3]
-						z[0] += a * x[0]
-						z[1] += a * x[1]
-						z[2] += a * x[2]
-						z[3] += a * x[3]
+						da += float32(x[0]*y[0]) + float32(x[1]*y[1]) + float32(x[2]*y[2]) + float32(x[3]*y[3])
+						z[0] += float32(a * x[0])
+						z[1] += float32(a * x[1])
+						z[2] += float32(a * x[2])
+						z[3] += float32(a * x[3])
 					}
 					for ; i < len(d); i++ {
-						da += d[i] * v[i]
-						dv[i] += a * d[i]
+						da += float32(d[i] * v[i])
+						dv[i] += float32(a * d[i])
 					}
 					datt[t2] = da
-					s += a * da
+					s += float32(a * da)
 				}
 				// datt becomes the pre-softmax gradient dpre.
 				t2 = 0
 				for ; t2+4 <= len(row); t2 += 4 {
 					a, z := row[t2:t2+4:t2+4], datt[t2:t2+4:t2+4]
-					z[0] = a[0] * (z[0] - s) * scale
-					z[1] = a[1] * (z[1] - s) * scale
-					z[2] = a[2] * (z[2] - s) * scale
-					z[3] = a[3] * (z[3] - s) * scale
+					z[0] = float32(float32(a[0]*(z[0]-s)) * scale)
+					z[1] = float32(float32(a[1]*(z[1]-s)) * scale)
+					z[2] = float32(float32(a[2]*(z[2]-s)) * scale)
+					z[3] = float32(float32(a[3]*(z[3]-s)) * scale)
 				}
 				for ; t2 < len(row); t2++ {
-					datt[t2] = row[t2] * (datt[t2] - s) * scale
+					datt[t2] = float32(float32(row[t2]*(datt[t2]-s)) * scale)
 				}
 				qo := (b*T+t)*C3 + h*hs
 				q := qkv[qo : qo+hs : qo+hs]
@@ -318,31 +318,31 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 					for _, dp := range datt {
 						if dp != 0 {
 							k := qkv[p : p+12 : p+12]
-							c0 += dp * k[0]
-							c1 += dp * k[1]
-							c2 += dp * k[2]
-							c3 += dp * k[3]
-							c4 += dp * k[4]
-							c5 += dp * k[5]
-							c6 += dp * k[6]
-							c7 += dp * k[7]
-							c8 += dp * k[8]
-							c9 += dp * k[9]
-							c10 += dp * k[10]
-							c11 += dp * k[11]
+							c0 += float32(dp * k[0])
+							c1 += float32(dp * k[1])
+							c2 += float32(dp * k[2])
+							c3 += float32(dp * k[3])
+							c4 += float32(dp * k[4])
+							c5 += float32(dp * k[5])
+							c6 += float32(dp * k[6])
+							c7 += float32(dp * k[7])
+							c8 += float32(dp * k[8])
+							c9 += float32(dp * k[9])
+							c10 += float32(dp * k[10])
+							c11 += float32(dp * k[11])
 							w := dqkv[p : p+12 : p+12]
-							w[0] += dp * x0
-							w[1] += dp * x1
-							w[2] += dp * x2
-							w[3] += dp * x3
-							w[4] += dp * x4
-							w[5] += dp * x5
-							w[6] += dp * x6
-							w[7] += dp * x7
-							w[8] += dp * x8
-							w[9] += dp * x9
-							w[10] += dp * x10
-							w[11] += dp * x11
+							w[0] += float32(dp * x0)
+							w[1] += float32(dp * x1)
+							w[2] += float32(dp * x2)
+							w[3] += float32(dp * x3)
+							w[4] += float32(dp * x4)
+							w[5] += float32(dp * x5)
+							w[6] += float32(dp * x6)
+							w[7] += float32(dp * x7)
+							w[8] += float32(dp * x8)
+							w[9] += float32(dp * x9)
+							w[10] += float32(dp * x10)
+							w[11] += float32(dp * x11)
 						}
 						p += C3
 					}
@@ -358,10 +358,10 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 					for _, dp := range datt {
 						if dp != 0 {
 							k := qkv[p : p+4 : p+4]
-							c0 += dp * k[0]
-							c1 += dp * k[1]
-							c2 += dp * k[2]
-							c3 += dp * k[3]
+							c0 += float32(dp * k[0])
+							c1 += float32(dp * k[1])
+							c2 += float32(dp * k[2])
+							c3 += float32(dp * k[3])
 						}
 						p += C3
 					}
@@ -372,7 +372,7 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 					p := ko + i
 					for _, dp := range datt {
 						if dp != 0 {
-							c += dp * qkv[p]
+							c += float32(dp * qkv[p])
 						}
 						p += C3
 					}
@@ -385,13 +385,13 @@ func attentionBackwardGo(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t
 						for ; i+4 <= len(dk); i += 4 {
 							x := q[i : i+4 : i+4]
 							z := dk[i : i+4 : i+4]
-							z[0] += dp * x[0]
-							z[1] += dp * x[1]
-							z[2] += dp * x[2]
-							z[3] += dp * x[3]
+							z[0] += float32(dp * x[0])
+							z[1] += float32(dp * x[1])
+							z[2] += float32(dp * x[2])
+							z[3] += float32(dp * x[3])
 						}
 						for ; i < len(dk); i++ {
-							dk[i] += dp * q[i]
+							dk[i] += float32(dp * q[i])
 						}
 					}
 					ko += C3

@@ -175,7 +175,7 @@ func keepTopP(w []float64, order []int, p float64) {
 	var cum float64
 	for k, i := range order {
 		cum += w[i]
-		if cum >= p*total {
+		if cum >= float64(p*total) {
 			for _, j := range order[k+1:] {
 				w[j] = 0
 			}

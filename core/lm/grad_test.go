@@ -35,7 +35,7 @@ func randSlice(r *rng.RNG, n int, scale float64) []float32 {
 func weighted(out, R []float32) float64 {
 	var s float64
 	for i := range out {
-		s += float64(out[i]) * float64(R[i])
+		s += float64(float64(out[i]) * float64(R[i]))
 	}
 	return s
 }
@@ -59,7 +59,7 @@ func checkGrad(tb testing.TB, name string, x, analytic []float32, loss func() fl
 		h := float64(orig+fdEps) - float64(orig-fdEps)
 		fd := (up - down) / h
 		got := float64(analytic[i])
-		if math.Abs(got-fd) > fdRelTol*math.Max(math.Abs(got), math.Abs(fd))+fdAbsTol {
+		if math.Abs(got-fd) > float64(fdRelTol*math.Max(math.Abs(got), math.Abs(fd)))+fdAbsTol {
 			if bad < 5 {
 				tb.Errorf("%s[%d]: analytic %.6g, finite difference %.6g", name, i, got, fd)
 			}
@@ -100,7 +100,7 @@ func TestLinearSizes(t *testing.T) {
 				for o := 0; o < OC; o++ {
 					want := float64(bias[o])
 					for i := 0; i < C; i++ {
-						want += float64(inp[n*C+i]) * float64(w[i*OC+o])
+						want += float64(float64(inp[n*C+i]) * float64(w[i*OC+o]))
 					}
 					closeTo(t, "out", float64(out[n*OC+o]), want)
 				}
@@ -112,7 +112,7 @@ func TestLinearSizes(t *testing.T) {
 				for i := 0; i < C; i++ {
 					var want float64
 					for o := 0; o < OC; o++ {
-						want += float64(dout[n*OC+o]) * float64(w[i*OC+o])
+						want += float64(float64(dout[n*OC+o]) * float64(w[i*OC+o]))
 					}
 					closeTo(t, "dinp", float64(dinp[n*C+i]), want)
 				}
@@ -121,7 +121,7 @@ func TestLinearSizes(t *testing.T) {
 				for o := 0; o < OC; o++ {
 					var want float64
 					for n := 0; n < N; n++ {
-						want += float64(dout[n*OC+o]) * float64(inp[n*C+i])
+						want += float64(float64(dout[n*OC+o]) * float64(inp[n*C+i]))
 					}
 					closeTo(t, "dw", float64(dw[i*OC+o]), want)
 				}
@@ -133,7 +133,7 @@ func TestLinearSizes(t *testing.T) {
 				for v := 0; v < OC; v++ {
 					var want float64
 					for i := 0; i < C; i++ {
-						want += float64(inp[n*C+i]) * float64(w[v*C+i])
+						want += float64(float64(inp[n*C+i]) * float64(w[v*C+i]))
 					}
 					closeTo(t, "logits", float64(logits[n*OC+v]), want)
 				}
@@ -144,7 +144,7 @@ func TestLinearSizes(t *testing.T) {
 				for i := 0; i < C; i++ {
 					var want float64
 					for v := 0; v < OC; v++ {
-						want += float64(dout[n*OC+v]) * float64(w[v*C+i])
+						want += float64(float64(dout[n*OC+v]) * float64(w[v*C+i]))
 					}
 					closeTo(t, "dh", float64(dh[n*C+i]), want)
 				}
@@ -153,7 +153,7 @@ func TestLinearSizes(t *testing.T) {
 				for i := 0; i < C; i++ {
 					var want float64
 					for n := 0; n < N; n++ {
-						want += float64(dout[n*OC+v]) * float64(inp[n*C+i])
+						want += float64(float64(dout[n*OC+v]) * float64(inp[n*C+i]))
 					}
 					closeTo(t, "dw (unembed)", float64(dwu[v*C+i]), want)
 				}
@@ -165,7 +165,7 @@ func TestLinearSizes(t *testing.T) {
 // closeTo fails when got is not within float32 rounding of want.
 func closeTo(tb testing.TB, name string, got, want float64) {
 	tb.Helper()
-	if math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+	if math.Abs(got-want) > float64(1e-4*(1+math.Abs(want))) {
 		tb.Fatalf("%s = %v, want %v", name, got, want)
 	}
 }

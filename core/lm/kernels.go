@@ -56,33 +56,33 @@ func gemmAccGo(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 				z := y0[i : i+8 : i+8]
 				w := y1[i : i+8 : i+8]
 				p0, q0, u0, v0 := p[0], q[0], u[0], v[0]
-				z[0] = z[0] + a0*p0 + a1*q0 + a2*u0 + a3*v0
-				w[0] = w[0] + b0*p0 + b1*q0 + b2*u0 + b3*v0
+				z[0] = z[0] + float32(a0*p0) + float32(a1*q0) + float32(a2*u0) + float32(a3*v0)
+				w[0] = w[0] + float32(b0*p0) + float32(b1*q0) + float32(b2*u0) + float32(b3*v0)
 				p1, q1, u1, v1 := p[1], q[1], u[1], v[1]
-				z[1] = z[1] + a0*p1 + a1*q1 + a2*u1 + a3*v1
-				w[1] = w[1] + b0*p1 + b1*q1 + b2*u1 + b3*v1
+				z[1] = z[1] + float32(a0*p1) + float32(a1*q1) + float32(a2*u1) + float32(a3*v1)
+				w[1] = w[1] + float32(b0*p1) + float32(b1*q1) + float32(b2*u1) + float32(b3*v1)
 				p2, q2, u2, v2 := p[2], q[2], u[2], v[2]
-				z[2] = z[2] + a0*p2 + a1*q2 + a2*u2 + a3*v2
-				w[2] = w[2] + b0*p2 + b1*q2 + b2*u2 + b3*v2
+				z[2] = z[2] + float32(a0*p2) + float32(a1*q2) + float32(a2*u2) + float32(a3*v2)
+				w[2] = w[2] + float32(b0*p2) + float32(b1*q2) + float32(b2*u2) + float32(b3*v2)
 				p3, q3, u3, v3 := p[3], q[3], u[3], v[3]
-				z[3] = z[3] + a0*p3 + a1*q3 + a2*u3 + a3*v3
-				w[3] = w[3] + b0*p3 + b1*q3 + b2*u3 + b3*v3
+				z[3] = z[3] + float32(a0*p3) + float32(a1*q3) + float32(a2*u3) + float32(a3*v3)
+				w[3] = w[3] + float32(b0*p3) + float32(b1*q3) + float32(b2*u3) + float32(b3*v3)
 				p4, q4, u4, v4 := p[4], q[4], u[4], v[4]
-				z[4] = z[4] + a0*p4 + a1*q4 + a2*u4 + a3*v4
-				w[4] = w[4] + b0*p4 + b1*q4 + b2*u4 + b3*v4
+				z[4] = z[4] + float32(a0*p4) + float32(a1*q4) + float32(a2*u4) + float32(a3*v4)
+				w[4] = w[4] + float32(b0*p4) + float32(b1*q4) + float32(b2*u4) + float32(b3*v4)
 				p5, q5, u5, v5 := p[5], q[5], u[5], v[5]
-				z[5] = z[5] + a0*p5 + a1*q5 + a2*u5 + a3*v5
-				w[5] = w[5] + b0*p5 + b1*q5 + b2*u5 + b3*v5
+				z[5] = z[5] + float32(a0*p5) + float32(a1*q5) + float32(a2*u5) + float32(a3*v5)
+				w[5] = w[5] + float32(b0*p5) + float32(b1*q5) + float32(b2*u5) + float32(b3*v5)
 				p6, q6, u6, v6 := p[6], q[6], u[6], v[6]
-				z[6] = z[6] + a0*p6 + a1*q6 + a2*u6 + a3*v6
-				w[6] = w[6] + b0*p6 + b1*q6 + b2*u6 + b3*v6
+				z[6] = z[6] + float32(a0*p6) + float32(a1*q6) + float32(a2*u6) + float32(a3*v6)
+				w[6] = w[6] + float32(b0*p6) + float32(b1*q6) + float32(b2*u6) + float32(b3*v6)
 				p7, q7, u7, v7 := p[7], q[7], u[7], v[7]
-				z[7] = z[7] + a0*p7 + a1*q7 + a2*u7 + a3*v7
-				w[7] = w[7] + b0*p7 + b1*q7 + b2*u7 + b3*v7
+				z[7] = z[7] + float32(a0*p7) + float32(a1*q7) + float32(a2*u7) + float32(a3*v7)
+				w[7] = w[7] + float32(b0*p7) + float32(b1*q7) + float32(b2*u7) + float32(b3*v7)
 			}
 			for ; i < L; i++ {
-				y0[i] = y0[i] + a0*s0[i] + a1*s1[i] + a2*s2[i] + a3*s3[i]
-				y1[i] = y1[i] + b0*s0[i] + b1*s1[i] + b2*s2[i] + b3*s3[i]
+				y0[i] = y0[i] + float32(a0*s0[i]) + float32(a1*s1[i]) + float32(a2*s2[i]) + float32(a3*s3[i])
+				y1[i] = y1[i] + float32(b0*s0[i]) + float32(b1*s1[i]) + float32(b2*s2[i]) + float32(b3*s3[i])
 			}
 		}
 		for ; k < K; k++ {
@@ -110,17 +110,17 @@ func gemmAccGo(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 				u := s2[i : i+8 : i+8]
 				v := s3[i : i+8 : i+8]
 				z := y[i : i+8 : i+8]
-				z[0] = z[0] + a0*p[0] + a1*q[0] + a2*u[0] + a3*v[0]
-				z[1] = z[1] + a0*p[1] + a1*q[1] + a2*u[1] + a3*v[1]
-				z[2] = z[2] + a0*p[2] + a1*q[2] + a2*u[2] + a3*v[2]
-				z[3] = z[3] + a0*p[3] + a1*q[3] + a2*u[3] + a3*v[3]
-				z[4] = z[4] + a0*p[4] + a1*q[4] + a2*u[4] + a3*v[4]
-				z[5] = z[5] + a0*p[5] + a1*q[5] + a2*u[5] + a3*v[5]
-				z[6] = z[6] + a0*p[6] + a1*q[6] + a2*u[6] + a3*v[6]
-				z[7] = z[7] + a0*p[7] + a1*q[7] + a2*u[7] + a3*v[7]
+				z[0] = z[0] + float32(a0*p[0]) + float32(a1*q[0]) + float32(a2*u[0]) + float32(a3*v[0])
+				z[1] = z[1] + float32(a0*p[1]) + float32(a1*q[1]) + float32(a2*u[1]) + float32(a3*v[1])
+				z[2] = z[2] + float32(a0*p[2]) + float32(a1*q[2]) + float32(a2*u[2]) + float32(a3*v[2])
+				z[3] = z[3] + float32(a0*p[3]) + float32(a1*q[3]) + float32(a2*u[3]) + float32(a3*v[3])
+				z[4] = z[4] + float32(a0*p[4]) + float32(a1*q[4]) + float32(a2*u[4]) + float32(a3*v[4])
+				z[5] = z[5] + float32(a0*p[5]) + float32(a1*q[5]) + float32(a2*u[5]) + float32(a3*v[5])
+				z[6] = z[6] + float32(a0*p[6]) + float32(a1*q[6]) + float32(a2*u[6]) + float32(a3*v[6])
+				z[7] = z[7] + float32(a0*p[7]) + float32(a1*q[7]) + float32(a2*u[7]) + float32(a3*v[7])
 			}
 			for ; i < L; i++ {
-				y[i] = y[i] + a0*s0[i] + a1*s1[i] + a2*s2[i] + a3*s3[i]
+				y[i] = y[i] + float32(a0*s0[i]) + float32(a1*s1[i]) + float32(a2*s2[i]) + float32(a3*s3[i])
 			}
 		}
 		for ; k < K; k++ {
@@ -136,17 +136,17 @@ func axpySeq(a float32, x, y []float32) {
 	for ; i+8 <= len(y); i += 8 {
 		p := x[i : i+8 : i+8]
 		z := y[i : i+8 : i+8]
-		z[0] += a * p[0]
-		z[1] += a * p[1]
-		z[2] += a * p[2]
-		z[3] += a * p[3]
-		z[4] += a * p[4]
-		z[5] += a * p[5]
-		z[6] += a * p[6]
-		z[7] += a * p[7]
+		z[0] += float32(a * p[0])
+		z[1] += float32(a * p[1])
+		z[2] += float32(a * p[2])
+		z[3] += float32(a * p[3])
+		z[4] += float32(a * p[4])
+		z[5] += float32(a * p[5])
+		z[6] += float32(a * p[6])
+		z[7] += float32(a * p[7])
 	}
 	for ; i < len(y); i++ {
-		y[i] += a * x[i]
+		y[i] += float32(a * x[i])
 	}
 }
 
@@ -185,24 +185,24 @@ func gemmDot24(Y, X, W, bias []float32, acc bool, R, J, L int) {
 				b := w1[l : l+8 : l+8]
 				c := w2[l : l+8 : l+8]
 				d := w3[l : l+8 : l+8]
-				s0 += p[0]*a[0] + p[1]*a[1] + p[2]*a[2] + p[3]*a[3] + p[4]*a[4] + p[5]*a[5] + p[6]*a[6] + p[7]*a[7]
-				s1 += p[0]*b[0] + p[1]*b[1] + p[2]*b[2] + p[3]*b[3] + p[4]*b[4] + p[5]*b[5] + p[6]*b[6] + p[7]*b[7]
-				s2 += p[0]*c[0] + p[1]*c[1] + p[2]*c[2] + p[3]*c[3] + p[4]*c[4] + p[5]*c[5] + p[6]*c[6] + p[7]*c[7]
-				s3 += p[0]*d[0] + p[1]*d[1] + p[2]*d[2] + p[3]*d[3] + p[4]*d[4] + p[5]*d[5] + p[6]*d[6] + p[7]*d[7]
-				t0 += q[0]*a[0] + q[1]*a[1] + q[2]*a[2] + q[3]*a[3] + q[4]*a[4] + q[5]*a[5] + q[6]*a[6] + q[7]*a[7]
-				t1 += q[0]*b[0] + q[1]*b[1] + q[2]*b[2] + q[3]*b[3] + q[4]*b[4] + q[5]*b[5] + q[6]*b[6] + q[7]*b[7]
-				t2 += q[0]*c[0] + q[1]*c[1] + q[2]*c[2] + q[3]*c[3] + q[4]*c[4] + q[5]*c[5] + q[6]*c[6] + q[7]*c[7]
-				t3 += q[0]*d[0] + q[1]*d[1] + q[2]*d[2] + q[3]*d[3] + q[4]*d[4] + q[5]*d[5] + q[6]*d[6] + q[7]*d[7]
+				s0 += float32(p[0]*a[0]) + float32(p[1]*a[1]) + float32(p[2]*a[2]) + float32(p[3]*a[3]) + float32(p[4]*a[4]) + float32(p[5]*a[5]) + float32(p[6]*a[6]) + float32(p[7]*a[7])
+				s1 += float32(p[0]*b[0]) + float32(p[1]*b[1]) + float32(p[2]*b[2]) + float32(p[3]*b[3]) + float32(p[4]*b[4]) + float32(p[5]*b[5]) + float32(p[6]*b[6]) + float32(p[7]*b[7])
+				s2 += float32(p[0]*c[0]) + float32(p[1]*c[1]) + float32(p[2]*c[2]) + float32(p[3]*c[3]) + float32(p[4]*c[4]) + float32(p[5]*c[5]) + float32(p[6]*c[6]) + float32(p[7]*c[7])
+				s3 += float32(p[0]*d[0]) + float32(p[1]*d[1]) + float32(p[2]*d[2]) + float32(p[3]*d[3]) + float32(p[4]*d[4]) + float32(p[5]*d[5]) + float32(p[6]*d[6]) + float32(p[7]*d[7])
+				t0 += float32(q[0]*a[0]) + float32(q[1]*a[1]) + float32(q[2]*a[2]) + float32(q[3]*a[3]) + float32(q[4]*a[4]) + float32(q[5]*a[5]) + float32(q[6]*a[6]) + float32(q[7]*a[7])
+				t1 += float32(q[0]*b[0]) + float32(q[1]*b[1]) + float32(q[2]*b[2]) + float32(q[3]*b[3]) + float32(q[4]*b[4]) + float32(q[5]*b[5]) + float32(q[6]*b[6]) + float32(q[7]*b[7])
+				t2 += float32(q[0]*c[0]) + float32(q[1]*c[1]) + float32(q[2]*c[2]) + float32(q[3]*c[3]) + float32(q[4]*c[4]) + float32(q[5]*c[5]) + float32(q[6]*c[6]) + float32(q[7]*c[7])
+				t3 += float32(q[0]*d[0]) + float32(q[1]*d[1]) + float32(q[2]*d[2]) + float32(q[3]*d[3]) + float32(q[4]*d[4]) + float32(q[5]*d[5]) + float32(q[6]*d[6]) + float32(q[7]*d[7])
 			}
 			for ; l < L; l++ {
-				s0 += x0[l] * w0[l]
-				s1 += x0[l] * w1[l]
-				s2 += x0[l] * w2[l]
-				s3 += x0[l] * w3[l]
-				t0 += x1[l] * w0[l]
-				t1 += x1[l] * w1[l]
-				t2 += x1[l] * w2[l]
-				t3 += x1[l] * w3[l]
+				s0 += float32(x0[l] * w0[l])
+				s1 += float32(x0[l] * w1[l])
+				s2 += float32(x0[l] * w2[l])
+				s3 += float32(x0[l] * w3[l])
+				t0 += float32(x1[l] * w0[l])
+				t1 += float32(x1[l] * w1[l])
+				t2 += float32(x1[l] * w2[l])
+				t3 += float32(x1[l] * w3[l])
 			}
 			y0 := Y[r*J+j : r*J+j+4 : r*J+j+4]
 			y1 := Y[(r+1)*J+j : (r+1)*J+j+4 : (r+1)*J+j+4]
@@ -243,16 +243,16 @@ func gemmDot24(Y, X, W, bias []float32, acc bool, R, J, L int) {
 				b := w1[l : l+8 : l+8]
 				c := w2[l : l+8 : l+8]
 				d := w3[l : l+8 : l+8]
-				s0 += p[0]*a[0] + p[1]*a[1] + p[2]*a[2] + p[3]*a[3] + p[4]*a[4] + p[5]*a[5] + p[6]*a[6] + p[7]*a[7]
-				s1 += p[0]*b[0] + p[1]*b[1] + p[2]*b[2] + p[3]*b[3] + p[4]*b[4] + p[5]*b[5] + p[6]*b[6] + p[7]*b[7]
-				s2 += p[0]*c[0] + p[1]*c[1] + p[2]*c[2] + p[3]*c[3] + p[4]*c[4] + p[5]*c[5] + p[6]*c[6] + p[7]*c[7]
-				s3 += p[0]*d[0] + p[1]*d[1] + p[2]*d[2] + p[3]*d[3] + p[4]*d[4] + p[5]*d[5] + p[6]*d[6] + p[7]*d[7]
+				s0 += float32(p[0]*a[0]) + float32(p[1]*a[1]) + float32(p[2]*a[2]) + float32(p[3]*a[3]) + float32(p[4]*a[4]) + float32(p[5]*a[5]) + float32(p[6]*a[6]) + float32(p[7]*a[7])
+				s1 += float32(p[0]*b[0]) + float32(p[1]*b[1]) + float32(p[2]*b[2]) + float32(p[3]*b[3]) + float32(p[4]*b[4]) + float32(p[5]*b[5]) + float32(p[6]*b[6]) + float32(p[7]*b[7])
+				s2 += float32(p[0]*c[0]) + float32(p[1]*c[1]) + float32(p[2]*c[2]) + float32(p[3]*c[3]) + float32(p[4]*c[4]) + float32(p[5]*c[5]) + float32(p[6]*c[6]) + float32(p[7]*c[7])
+				s3 += float32(p[0]*d[0]) + float32(p[1]*d[1]) + float32(p[2]*d[2]) + float32(p[3]*d[3]) + float32(p[4]*d[4]) + float32(p[5]*d[5]) + float32(p[6]*d[6]) + float32(p[7]*d[7])
 			}
 			for ; l < n; l++ {
-				s0 += x[l] * w0[l]
-				s1 += x[l] * w1[l]
-				s2 += x[l] * w2[l]
-				s3 += x[l] * w3[l]
+				s0 += float32(x[l] * w0[l])
+				s1 += float32(x[l] * w1[l])
+				s2 += float32(x[l] * w2[l])
+				s3 += float32(x[l] * w3[l])
 			}
 			y := Y[r*J+j : r*J+j+4 : r*J+j+4]
 			y[0] = dotTo(y[0], s0, bias, j, acc)
@@ -297,10 +297,10 @@ func dot8(x, w []float32) float32 {
 	for ; l+8 <= len(x); l += 8 {
 		p := x[l : l+8 : l+8]
 		q := w[l : l+8 : l+8]
-		s += p[0]*q[0] + p[1]*q[1] + p[2]*q[2] + p[3]*q[3] + p[4]*q[4] + p[5]*q[5] + p[6]*q[6] + p[7]*q[7]
+		s += float32(p[0]*q[0]) + float32(p[1]*q[1]) + float32(p[2]*q[2]) + float32(p[3]*q[3]) + float32(p[4]*q[4]) + float32(p[5]*q[5]) + float32(p[6]*q[6]) + float32(p[7]*q[7])
 	}
 	for ; l < len(x); l++ {
-		s += x[l] * w[l]
+		s += float32(x[l] * w[l])
 	}
 	return s
 }

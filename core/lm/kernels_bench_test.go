@@ -33,7 +33,7 @@ func BenchmarkKernel(b *testing.B) {
 			for b.Loop() {
 				gemmAcc(out, inp, C, 1, w, N, C, OC)
 			}
-			b.ReportMetric(2*float64(N*C*OC)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(float64(2*float64(N*C*OC)*float64(b.N))/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 		b.Run(fmt.Sprintf("gemmDot/%s", name), func(b *testing.B) {
 			prev := simd.SetEnabled(on)
@@ -41,7 +41,7 @@ func BenchmarkKernel(b *testing.B) {
 			for b.Loop() {
 				gemmDot(inp, out, w, nil, true, N, C, OC)
 			}
-			b.ReportMetric(2*float64(N*C*OC)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			b.ReportMetric(float64(2*float64(N*C*OC)*float64(b.N))/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

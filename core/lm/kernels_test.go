@@ -33,7 +33,7 @@ func TestKernelOrder(t *testing.T) {
 				for j := 0; j < L; j++ {
 					c := want[i*L+j]
 					for k := 0; k < K; k++ {
-						c += A[i*ars+k*aks] * S[k*L+j]
+						c += float32(A[i*ars+k*aks] * S[k*L+j])
 					}
 					want[i*L+j] = c
 				}
@@ -62,15 +62,15 @@ func TestKernelOrder(t *testing.T) {
 						var blk float32
 						for m := l; m < l+8; m++ {
 							if m == l {
-								blk = X[i*L+m] * W[j*L+m]
+								blk = float32(X[i*L+m] * W[j*L+m])
 							} else {
-								blk += X[i*L+m] * W[j*L+m]
+								blk += float32(X[i*L+m] * W[j*L+m])
 							}
 						}
 						acc += blk
 					}
 					for ; l < L; l++ {
-						acc += X[i*L+l] * W[j*L+l]
+						acc += float32(X[i*L+l] * W[j*L+l])
 					}
 					switch mode {
 					case 1:

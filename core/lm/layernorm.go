@@ -37,11 +37,11 @@ func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
 			v := x[i : i+8 : i+8]
 			d0, d1, d2, d3 := v[0]-m, v[1]-m, v[2]-m, v[3]-m
 			d4, d5, d6, d7 := v[4]-m, v[5]-m, v[6]-m, v[7]-m
-			v2 = v2 + d0*d0 + d1*d1 + d2*d2 + d3*d3 + d4*d4 + d5*d5 + d6*d6 + d7*d7
+			v2 = v2 + float32(d0*d0) + float32(d1*d1) + float32(d2*d2) + float32(d3*d3) + float32(d4*d4) + float32(d5*d5) + float32(d6*d6) + float32(d7*d7)
 		}
 		for ; i < len(x); i++ {
 			d := x[i] - m
-			v2 += d * d
+			v2 += float32(d * d)
 		}
 		r := float32(1 / math.Sqrt(float64(v2/float32(C)+lnEps)))
 		o := out[n*C : (n+1)*C : (n+1)*C]
@@ -51,17 +51,17 @@ func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
 			z := o[i : i+8 : i+8]
 			g := w[i : i+8 : i+8]
 			c := b[i : i+8 : i+8]
-			z[0] = (v[0]-m)*r*g[0] + c[0]
-			z[1] = (v[1]-m)*r*g[1] + c[1]
-			z[2] = (v[2]-m)*r*g[2] + c[2]
-			z[3] = (v[3]-m)*r*g[3] + c[3]
-			z[4] = (v[4]-m)*r*g[4] + c[4]
-			z[5] = (v[5]-m)*r*g[5] + c[5]
-			z[6] = (v[6]-m)*r*g[6] + c[6]
-			z[7] = (v[7]-m)*r*g[7] + c[7]
+			z[0] = float32(float32((v[0]-m)*r)*g[0]) + c[0]
+			z[1] = float32(float32((v[1]-m)*r)*g[1]) + c[1]
+			z[2] = float32(float32((v[2]-m)*r)*g[2]) + c[2]
+			z[3] = float32(float32((v[3]-m)*r)*g[3]) + c[3]
+			z[4] = float32(float32((v[4]-m)*r)*g[4]) + c[4]
+			z[5] = float32(float32((v[5]-m)*r)*g[5]) + c[5]
+			z[6] = float32(float32((v[6]-m)*r)*g[6]) + c[6]
+			z[7] = float32(float32((v[7]-m)*r)*g[7]) + c[7]
 		}
 		for ; i < len(x); i++ {
-			o[i] = (x[i]-m)*r*w[i] + b[i]
+			o[i] = float32(float32((x[i]-m)*r)*w[i]) + b[i]
 		}
 		mean[n] = m
 		rstd[n] = r
@@ -88,16 +88,16 @@ func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C in
 		i := 0
 		for ; i+4 <= len(x); i += 4 {
 			xv, dv, wv := x[i:i+4:i+4], d[i:i+4:i+4], w[i:i+4:i+4]
-			x0, x1, x2, x3 := (xv[0]-m)*r, (xv[1]-m)*r, (xv[2]-m)*r, (xv[3]-m)*r
-			g0, g1, g2, g3 := dv[0]*wv[0], dv[1]*wv[1], dv[2]*wv[2], dv[3]*wv[3]
+			x0, x1, x2, x3 := float32((xv[0]-m)*r), float32((xv[1]-m)*r), float32((xv[2]-m)*r), float32((xv[3]-m)*r)
+			g0, g1, g2, g3 := float32(dv[0]*wv[0]), float32(dv[1]*wv[1]), float32(dv[2]*wv[2]), float32(dv[3]*wv[3])
 			gMean = gMean + g0 + g1 + g2 + g3
-			gxMean = gxMean + g0*x0 + g1*x1 + g2*x2 + g3*x3
+			gxMean = gxMean + float32(g0*x0) + float32(g1*x1) + float32(g2*x2) + float32(g3*x3)
 		}
 		for ; i < len(x); i++ {
-			xh := (x[i] - m) * r
-			g := d[i] * w[i]
+			xh := float32((x[i] - m) * r)
+			g := float32(d[i] * w[i])
 			gMean += g
-			gxMean += g * xh
+			gxMean += float32(g * xh)
 		}
 		gMean /= float32(C)
 		gxMean /= float32(C)
@@ -105,28 +105,28 @@ func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C in
 		for ; i+4 <= len(x); i += 4 {
 			xv, dv, wv := x[i:i+4:i+4], d[i:i+4:i+4], w[i:i+4:i+4]
 			bv, gv, iv := db[i:i+4:i+4], dw[i:i+4:i+4], di[i:i+4:i+4]
-			x0, x1, x2, x3 := (xv[0]-m)*r, (xv[1]-m)*r, (xv[2]-m)*r, (xv[3]-m)*r
+			x0, x1, x2, x3 := float32((xv[0]-m)*r), float32((xv[1]-m)*r), float32((xv[2]-m)*r), float32((xv[3]-m)*r)
 			d0, d1, d2, d3 := dv[0], dv[1], dv[2], dv[3] // read once (the stores below might alias)
-			g0, g1, g2, g3 := d0*wv[0], d1*wv[1], d2*wv[2], d3*wv[3]
+			g0, g1, g2, g3 := float32(d0*wv[0]), float32(d1*wv[1]), float32(d2*wv[2]), float32(d3*wv[3])
 			bv[0] += d0
 			bv[1] += d1
 			bv[2] += d2
 			bv[3] += d3
-			gv[0] += x0 * d0
-			gv[1] += x1 * d1
-			gv[2] += x2 * d2
-			gv[3] += x3 * d3
-			iv[0] += (g0 - gMean - x0*gxMean) * r
-			iv[1] += (g1 - gMean - x1*gxMean) * r
-			iv[2] += (g2 - gMean - x2*gxMean) * r
-			iv[3] += (g3 - gMean - x3*gxMean) * r
+			gv[0] += float32(x0 * d0)
+			gv[1] += float32(x1 * d1)
+			gv[2] += float32(x2 * d2)
+			gv[3] += float32(x3 * d3)
+			iv[0] += float32((g0 - gMean - float32(x0*gxMean)) * r)
+			iv[1] += float32((g1 - gMean - float32(x1*gxMean)) * r)
+			iv[2] += float32((g2 - gMean - float32(x2*gxMean)) * r)
+			iv[3] += float32((g3 - gMean - float32(x3*gxMean)) * r)
 		}
 		for ; i < len(x); i++ {
-			xh := (x[i] - m) * r
-			g := d[i] * w[i]
+			xh := float32((x[i] - m) * r)
+			g := float32(d[i] * w[i])
 			db[i] += d[i]
-			dw[i] += xh * d[i]
-			di[i] += (g - gMean - xh*gxMean) * r
+			dw[i] += float32(xh * d[i])
+			di[i] += float32((g - gMean - float32(xh*gxMean)) * r)
 		}
 	}
 }

@@ -26,10 +26,10 @@ func expSliceGo(x []float32) {
 			continue
 		}
 		// The four elements of expSlow's common case, written out.
-		t0 := v0 * log2e
-		t1 := v1 * log2e
-		t2 := v2 * log2e
-		t3 := v3 * log2e
+		t0 := float32(v0 * log2e)
+		t1 := float32(v1 * log2e)
+		t2 := float32(v2 * log2e)
+		t3 := float32(v3 * log2e)
 		k0 := int32(t0)
 		k1 := int32(t1)
 		k2 := int32(t2)
@@ -54,18 +54,18 @@ func expSliceGo(x []float32) {
 		} else if f < -0.5 {
 			k3--
 		}
-		r0 := (v0 - float32(k0)*ln2Hi) - float32(k0)*ln2Lo
-		r1 := (v1 - float32(k1)*ln2Hi) - float32(k1)*ln2Lo
-		r2 := (v2 - float32(k2)*ln2Hi) - float32(k2)*ln2Lo
-		r3 := (v3 - float32(k3)*ln2Hi) - float32(k3)*ln2Lo
-		p0 := 1 + r0*(1+r0*(1.0/2+r0*(1.0/6+r0*(1.0/24+r0*(1.0/120+r0*(1.0/720))))))
-		p1 := 1 + r1*(1+r1*(1.0/2+r1*(1.0/6+r1*(1.0/24+r1*(1.0/120+r1*(1.0/720))))))
-		p2 := 1 + r2*(1+r2*(1.0/2+r2*(1.0/6+r2*(1.0/24+r2*(1.0/120+r2*(1.0/720))))))
-		p3 := 1 + r3*(1+r3*(1.0/2+r3*(1.0/6+r3*(1.0/24+r3*(1.0/120+r3*(1.0/720))))))
-		v[0] = p0 * math.Float32frombits(uint32(k0+127)<<23)
-		v[1] = p1 * math.Float32frombits(uint32(k1+127)<<23)
-		v[2] = p2 * math.Float32frombits(uint32(k2+127)<<23)
-		v[3] = p3 * math.Float32frombits(uint32(k3+127)<<23)
+		r0 := (v0 - float32(float32(k0)*ln2Hi)) - float32(float32(k0)*ln2Lo)
+		r1 := (v1 - float32(float32(k1)*ln2Hi)) - float32(float32(k1)*ln2Lo)
+		r2 := (v2 - float32(float32(k2)*ln2Hi)) - float32(float32(k2)*ln2Lo)
+		r3 := (v3 - float32(float32(k3)*ln2Hi)) - float32(float32(k3)*ln2Lo)
+		p0 := 1 + float32(r0*(1+float32(r0*(1.0/2+float32(r0*(1.0/6+float32(r0*(1.0/24+float32(r0*(1.0/120+float32(r0*(1.0/720))))))))))))
+		p1 := 1 + float32(r1*(1+float32(r1*(1.0/2+float32(r1*(1.0/6+float32(r1*(1.0/24+float32(r1*(1.0/120+float32(r1*(1.0/720))))))))))))
+		p2 := 1 + float32(r2*(1+float32(r2*(1.0/2+float32(r2*(1.0/6+float32(r2*(1.0/24+float32(r2*(1.0/120+float32(r2*(1.0/720))))))))))))
+		p3 := 1 + float32(r3*(1+float32(r3*(1.0/2+float32(r3*(1.0/6+float32(r3*(1.0/24+float32(r3*(1.0/120+float32(r3*(1.0/720))))))))))))
+		v[0] = float32(p0 * math.Float32frombits(uint32(k0+127)<<23))
+		v[1] = float32(p1 * math.Float32frombits(uint32(k1+127)<<23))
+		v[2] = float32(p2 * math.Float32frombits(uint32(k2+127)<<23))
+		v[3] = float32(p3 * math.Float32frombits(uint32(k3+127)<<23))
 	}
 	expSlow(x[i:])
 }
@@ -95,7 +95,7 @@ func expSlow(x []float32) {
 			x[i] = 0
 			continue
 		}
-		t := v * log2e
+		t := float32(v * log2e)
 		k := int32(t)
 		if f := t - float32(k); f > 0.5 {
 			k++
@@ -103,13 +103,13 @@ func expSlow(x []float32) {
 			k--
 		}
 		kf := float32(k)
-		r := (v - kf*ln2Hi) - kf*ln2Lo
-		p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
+		r := (v - float32(kf*ln2Hi)) - float32(kf*ln2Lo)
+		p := 1 + float32(r*(1+float32(r*(1.0/2+float32(r*(1.0/6+float32(r*(1.0/24+float32(r*(1.0/120+float32(r*(1.0/720))))))))))))
 		if k > 127 { // v in (88.03, 88.72]: 2**k overflows float32's exponent alone
-			x[i] = p * math.Float32frombits(uint32(k-1+127)<<23) * 2
+			x[i] = float32(float32(p*math.Float32frombits(uint32(k-1+127)<<23)) * 2)
 			continue
 		}
-		x[i] = p * math.Float32frombits(uint32(k+127)<<23)
+		x[i] = float32(p * math.Float32frombits(uint32(k+127)<<23))
 	}
 }
 
@@ -129,7 +129,7 @@ func tanhSlice(x []float32) {
 		} else if v < -9 {
 			v = -9
 		}
-		x[i] = 2 * v
+		x[i] = float32(2 * v)
 	}
 	expSlice(x)
 	for i, e := range x {

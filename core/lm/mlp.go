@@ -21,14 +21,14 @@ func geluForward(out, th, inp []float32) {
 	for ; i+4 <= n; i += 4 {
 		x, u := inp[i:i+4:i+4], th[i:i+4:i+4]
 		x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
-		u[0] = 2 * clamp9(geluScale*(x0+0.044715*x0*x0*x0))
-		u[1] = 2 * clamp9(geluScale*(x1+0.044715*x1*x1*x1))
-		u[2] = 2 * clamp9(geluScale*(x2+0.044715*x2*x2*x2))
-		u[3] = 2 * clamp9(geluScale*(x3+0.044715*x3*x3*x3))
+		u[0] = float32(2 * clamp9(float32(geluScale*(x0+float32(float32(float32(0.044715*x0)*x0)*x0)))))
+		u[1] = float32(2 * clamp9(float32(geluScale*(x1+float32(float32(float32(0.044715*x1)*x1)*x1)))))
+		u[2] = float32(2 * clamp9(float32(geluScale*(x2+float32(float32(float32(0.044715*x2)*x2)*x2)))))
+		u[3] = float32(2 * clamp9(float32(geluScale*(x3+float32(float32(float32(0.044715*x3)*x3)*x3)))))
 	}
 	for ; i < n; i++ {
 		x := inp[i]
-		th[i] = 2 * clamp9(geluScale*(x+0.044715*x*x*x))
+		th[i] = float32(2 * clamp9(float32(geluScale*(x+float32(float32(float32(0.044715*x)*x)*x)))))
 	}
 	expSlice(th)
 	i = 0
@@ -36,15 +36,15 @@ func geluForward(out, th, inp []float32) {
 		x, u, o := inp[i:i+4:i+4], th[i:i+4:i+4], out[i:i+4:i+4]
 		t0, t1, t2, t3 := 1-2/(u[0]+1), 1-2/(u[1]+1), 1-2/(u[2]+1), 1-2/(u[3]+1)
 		u[0], u[1], u[2], u[3] = t0, t1, t2, t3
-		o[0] = 0.5 * x[0] * (1 + t0)
-		o[1] = 0.5 * x[1] * (1 + t1)
-		o[2] = 0.5 * x[2] * (1 + t2)
-		o[3] = 0.5 * x[3] * (1 + t3)
+		o[0] = float32(float32(0.5*x[0]) * (1 + t0))
+		o[1] = float32(float32(0.5*x[1]) * (1 + t1))
+		o[2] = float32(float32(0.5*x[2]) * (1 + t2))
+		o[3] = float32(float32(0.5*x[3]) * (1 + t3))
 	}
 	for ; i < n; i++ {
 		t := 1 - 2/(th[i]+1)
 		th[i] = t
-		out[i] = 0.5 * inp[i] * (1 + t)
+		out[i] = float32(float32(0.5*inp[i]) * (1 + t))
 	}
 }
 
@@ -68,8 +68,8 @@ func geluBackward(dinp, inp, th, dout []float32) {
 	dinp = dinp[:len(dout)]
 	for i, v := range inp {
 		t := th[i]
-		g := 0.5*(1+t) + 0.5*v*(1-t*t)*geluScale*(1+3*0.044715*v*v)
-		dinp[i] += g * dout[i]
+		g := float32(0.5*(1+t)) + float32(float32(float32(float32(0.5*v)*(1-float32(t*t)))*geluScale)*(1+float32(float32(3*0.044715*v)*v)))
+		dinp[i] += float32(g * dout[i])
 	}
 }
 
@@ -81,6 +81,6 @@ func geluRecompute(out, inp, th []float32) {
 	n := len(out)
 	out, inp, th = out[:n:n], inp[:n:n], th[:n:n]
 	for i, x := range inp {
-		out[i] = 0.5 * x * (1 + th[i])
+		out[i] = float32(float32(0.5*x) * (1 + th[i]))
 	}
 }

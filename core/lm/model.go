@@ -45,7 +45,7 @@ func New(c Config, seed uint64) (*Model, error) {
 	m := newModel(c)
 	r := rng.New(seed)
 	std := c.InitStd
-	projStd := std / math.Sqrt(2*float64(c.Layers))
+	projStd := std / math.Sqrt(float64(2*float64(c.Layers)))
 	fill := func(x []float32, s float64) {
 		for i := range x {
 			x[i] = float32(s * r.Norm())

@@ -68,16 +68,16 @@ func softmaxForward(probs, lse, logp, ent, logits []float32, targets []int32, N,
 		for ; i+4 <= len(p); i += 4 {
 			e := p[i : i+4 : i+4]
 			v := l[i : i+4 : i+4]
-			e[0] *= inv
-			e[1] *= inv
-			e[2] *= inv
-			e[3] *= inv
-			pl = pl + float64(e[0])*float64(v[0]-m) + float64(e[1])*float64(v[1]-m) +
-				float64(e[2])*float64(v[2]-m) + float64(e[3])*float64(v[3]-m)
+			e[0] = float32(e[0] * inv)
+			e[1] = float32(e[1] * inv)
+			e[2] = float32(e[2] * inv)
+			e[3] = float32(e[3] * inv)
+			pl = pl + float64(float64(e[0])*float64(v[0]-m)) + float64(float64(e[1])*float64(v[1]-m)) +
+				float64(float64(e[2])*float64(v[2]-m)) + float64(float64(e[3])*float64(v[3]-m))
 		}
 		for ; i < len(p); i++ {
-			p[i] *= inv
-			pl += float64(p[i]) * float64(l[i]-m)
+			p[i] = float32(p[i] * inv)
+			pl += float64(float64(p[i]) * float64(l[i]-m))
 		}
 		logz := num.Log(z)
 		lse[n] = m + float32(logz)
@@ -116,17 +116,17 @@ func softmaxBackward(dlogits, dlogp, dent, probs, logits, lse, ent []float32, ta
 			for ; i+8 <= len(d); i += 8 {
 				z := d[i : i+8 : i+8]
 				q := p[i : i+8 : i+8]
-				z[0] -= g * q[0]
-				z[1] -= g * q[1]
-				z[2] -= g * q[2]
-				z[3] -= g * q[3]
-				z[4] -= g * q[4]
-				z[5] -= g * q[5]
-				z[6] -= g * q[6]
-				z[7] -= g * q[7]
+				z[0] -= float32(g * q[0])
+				z[1] -= float32(g * q[1])
+				z[2] -= float32(g * q[2])
+				z[3] -= float32(g * q[3])
+				z[4] -= float32(g * q[4])
+				z[5] -= float32(g * q[5])
+				z[6] -= float32(g * q[6])
+				z[7] -= float32(g * q[7])
 			}
 			for ; i < len(d); i++ {
-				d[i] -= g * p[i]
+				d[i] -= float32(g * p[i])
 			}
 			d[targets[n]] += g
 		}
@@ -135,7 +135,7 @@ func softmaxBackward(dlogits, dlogp, dent, probs, logits, lse, ent []float32, ta
 			l := logits[n*V : (n+1)*V : (n+1)*V]
 			z, h := lse[n], ent[n]
 			for i := range d {
-				d[i] -= g * p[i] * (l[i] - z + h)
+				d[i] -= float32(float32(g*p[i]) * (l[i] - z + h))
 			}
 		}
 	}
@@ -147,17 +147,17 @@ func logSoftmaxRow(dst, logits []float32, temperature float64) []float32 {
 	inv := float32(1 / temperature)
 	m := float32(math.Inf(-1))
 	for _, v := range logits {
-		if v*inv > m {
-			m = v * inv
+		if float32(v*inv) > m {
+			m = float32(v * inv)
 		}
 	}
 	var z float64
 	for _, v := range logits {
-		z += float64(exp32(v*inv - m))
+		z += float64(exp32(float32(v*inv) - m))
 	}
 	lz := m + float32(num.Log(z))
 	for i, v := range logits {
-		dst[i] = v*inv - lz
+		dst[i] = float32(v*inv) - lz
 	}
 	return dst
 }

@@ -100,7 +100,7 @@ func (t *trainer) backward(dlogp, dent, dvalue []float32) float64 {
 		d := dlogp[lo*T : hi*T]
 		for j, w := range d {
 			if w != 0 {
-				s += float64(w) * float64(lp[j])
+				s += float64(float64(w) * float64(lp[j]))
 			}
 		}
 		losses[i] = s

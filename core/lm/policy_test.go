@@ -38,7 +38,7 @@ func TestPolicyBackward(t *testing.T) {
 		p.Values(v, ss)
 		var s float64
 		for i := range lp {
-			s += w[i]*lp[i] + g[i]*v[i]
+			s += float64(w[i]*lp[i]) + float64(g[i]*v[i])
 		}
 		return s
 	}

@@ -196,7 +196,7 @@ func (l *LM) MeanNLL(seqs []Seq) float64 {
 // the last step (nanoGPT's schedule).
 func cosineLR(lr float64, step, steps, warmup int) float64 {
 	if step < warmup {
-		return lr * float64(step+1) / float64(warmup)
+		return float64(lr*float64(step+1)) / float64(warmup)
 	}
 	if steps <= warmup+1 {
 		return lr
@@ -204,7 +204,7 @@ func cosineLR(lr float64, step, steps, warmup int) float64 {
 	p := float64(step-warmup) / float64(steps-warmup-1)
 	// cos(πp) by its series would be portable; math.Cos is pure Go on every
 	// platform (no assembly), so it is bit-identical natively and in wasm.
-	return lr/10 + (lr-lr/10)*0.5*(1+math.Cos(math.Pi*p))
+	return lr/10 + float64(float64((lr-lr/10)*0.5)*(1+math.Cos(float64(math.Pi*p))))
 }
 
 func meanTail(x []float64, n int) float64 {

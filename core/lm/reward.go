@@ -163,7 +163,7 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 	perm := r.Split("split").Perm(len(pairs))
 	nHeld := 0
 	if cfg.Holdout > 0 && len(pairs) >= 5 {
-		nHeld = int(math.Round(cfg.Holdout * float64(len(pairs))))
+		nHeld = int(math.Round(float64(cfg.Holdout * float64(len(pairs)))))
 	}
 	held := make([]pair, 0, nHeld)
 	train := make([]pair, 0, len(pairs)-nHeld)
@@ -218,8 +218,8 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 			inv := 1 / float64(hi-lo)
 			for k := 0; k < hi-lo; k++ {
 				d := scores[2*k] - scores[2*k+1]
-				loss += num.Softplus(-d) * inv
-				g := -num.Sigmoid(-d) * inv // ∂L/∂r_w; ∂L/∂r_l = −g
+				loss += float64(num.Softplus(-d) * inv)
+				g := float64(-num.Sigmoid(-d) * inv) // ∂L/∂r_w; ∂L/∂r_l = −g
 				dvalue[(2*k)*bt.T+scorePos(&bt, 2*k)] = float32(g)
 				dvalue[(2*k+1)*bt.T+scorePos(&bt, 2*k+1)] = float32(-g)
 			}
@@ -228,7 +228,7 @@ func TrainHead(base *LM, items []feedback.Item, js []feedback.Judgment, cfg Head
 				headLo := len(m.Params) - len(m.P.Headw) - 1
 				clear(m.Grads[:headLo])
 			}
-			lr := cfg.LR * (1 - float64(steps)/float64(total)) // linear decay to 0
+			lr := float64(cfg.LR * (1 - float64(steps)/float64(total))) // linear decay to 0
 			opt.Step(m, lr)
 			steps++
 			run.Series["loss"] = append(run.Series["loss"], loss)

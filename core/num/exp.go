@@ -31,12 +31,12 @@ func Exp(x float64) float64 {
 	var k int
 	switch {
 	case x < 0:
-		k = int(log2e*x - 0.5)
+		k = int(float64(log2e*x) - 0.5)
 	case x > 0:
-		k = int(log2e*x + 0.5)
+		k = int(float64(log2e*x) + 0.5)
 	}
-	hi := x - float64(k)*ln2Hi
-	lo := float64(k) * ln2Lo
+	hi := x - float64(float64(k)*ln2Hi)
+	lo := float64(float64(k) * ln2Lo)
 	return expMulti(hi, lo, k)
 }
 
@@ -50,9 +50,9 @@ func expMulti(hi, lo float64, k int) float64 {
 		p5 = 4.13813679705723846039e-08
 	)
 	r := hi - lo
-	t := r * r
-	c := r - t*(p1+t*(p2+t*(p3+t*(p4+t*p5))))
-	y := 1 - ((lo - (r*c)/(2-c)) - hi)
+	t := float64(r * r)
+	c := r - float64(t*(p1+float64(t*(p2+float64(t*(p3+float64(t*(p4+float64(t*p5)))))))))
+	y := 1 - ((lo - float64(r*c)/(2-c)) - hi)
 	return math.Ldexp(y, k)
 }
 
@@ -83,19 +83,19 @@ func Log(x float64) float64 {
 	}
 	f1, ki := math.Frexp(x)
 	if f1 < math.Sqrt2/2 {
-		f1 *= 2
+		f1 = float64(f1 * 2)
 		ki--
 	}
 	f := f1 - 1
 	k := float64(ki)
 	s := f / (2 + f)
-	s2 := s * s
-	s4 := s2 * s2
-	t1 := s2 * (l1 + s4*(l3+s4*(l5+s4*l7)))
-	t2 := s4 * (l2 + s4*(l4+s4*l6))
+	s2 := float64(s * s)
+	s4 := float64(s2 * s2)
+	t1 := float64(s2 * (l1 + float64(s4*(l3+float64(s4*(l5+float64(s4*l7)))))))
+	t2 := float64(s4 * (l2 + float64(s4*(l4+float64(s4*l6)))))
 	r := t1 + t2
-	hfsq := 0.5 * f * f
-	return k*ln2Hi - ((hfsq - (s*(hfsq+r) + k*ln2Lo)) - f)
+	hfsq := float64(float64(0.5*f) * f)
+	return float64(k*ln2Hi) - ((hfsq - (float64(s*(hfsq+r)) + float64(k*ln2Lo))) - f)
 }
 
 // Sigmoid returns σ(x) = 1/(1+e^−x), computed without overflow for any x.
@@ -136,9 +136,9 @@ func Tanh(x float64) float64 {
 		return -1
 	}
 	if math.Abs(x) < 1e-4 {
-		return x - x*x*x/3
+		return x - float64(float64(x*x)*x)/3
 	}
-	e := Exp(2 * x)
+	e := Exp(float64(2 * x))
 	return (e - 1) / (e + 1)
 }
 

@@ -28,7 +28,7 @@ func TestExpLogAgreeWithMath(t *testing.T) {
 			t.Fatalf("Exp(%v) = %v, math.Exp = %v (%d ulp)", x, Exp(x), math.Exp(x), d)
 		}
 	}
-	for x := 1e-300; x < 1e300; x *= 1.7 {
+	for x := 1e-300; x < 1e300; x = float64(x * 1.7) {
 		if d := ulps(Log(x), math.Log(x)); d > maxULP {
 			t.Fatalf("Log(%v) = %v, math.Log = %v (%d ulp)", x, Log(x), math.Log(x), d)
 		}
@@ -51,11 +51,11 @@ func TestSpecialCases(t *testing.T) {
 		{"Softplus(1000)", Softplus(1000), 1000},
 		{"Softplus(-1000)", Softplus(-1000), 0},
 		// DPO toy value, rlhf.md: softplus(−0.2) = 0.598139.
-		{"Softplus(-0.2)", math.Round(Softplus(-0.2)*1e6) / 1e6, 0.598139},
+		{"Softplus(-0.2)", math.Round(float64(Softplus(-0.2)*1e6)) / 1e6, 0.598139},
 		{"LogSumExp(ln2,ln2)", LogSumExp([]float64{math.Ln2, math.Ln2}), 2 * math.Ln2},
 	}
 	for _, c := range cases {
-		if math.Abs(c.got-c.want) > 1e-15*math.Max(1, math.Abs(c.want)) && c.got != c.want {
+		if math.Abs(c.got-c.want) > float64(1e-15*math.Max(1, math.Abs(c.want))) && c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
@@ -95,8 +95,8 @@ func TestVec32(t *testing.T) {
 		var want float64
 		for i := range a {
 			a[i] = float32(i%5) - 2
-			b[i] = float32(i%3) * 0.5
-			want += float64(a[i]) * float64(b[i])
+			b[i] = float32(float32(i%3) * 0.5)
+			want += float64(float64(a[i]) * float64(b[i]))
 		}
 		if got := Dot32(a, b); math.Abs(float64(got)-want) > 1e-4 {
 			t.Errorf("n=%d: Dot32 = %v, want %v", n, got, want)
@@ -116,8 +116,8 @@ func BenchmarkDot32(b *testing.B) {
 	x := make([]float32, 4096)
 	y := make([]float32, 4096)
 	for i := range x {
-		x[i] = float32(i%7) * 0.1
-		y[i] = float32(i%11) * 0.2
+		x[i] = float32(float32(i%7) * 0.1)
+		y[i] = float32(float32(i%11) * 0.2)
 	}
 	b.SetBytes(int64(8 * len(x)))
 	var s float32

@@ -14,17 +14,17 @@ func Dot32(a, b []float32) float32 {
 	for i := 0; i < n; i += 8 {
 		aa := a[i : i+8 : i+8]
 		bb := b[i : i+8 : i+8]
-		s0 += aa[0] * bb[0]
-		s1 += aa[1] * bb[1]
-		s2 += aa[2] * bb[2]
-		s3 += aa[3] * bb[3]
-		s4 += aa[4] * bb[4]
-		s5 += aa[5] * bb[5]
-		s6 += aa[6] * bb[6]
-		s7 += aa[7] * bb[7]
+		s0 += float32(aa[0] * bb[0])
+		s1 += float32(aa[1] * bb[1])
+		s2 += float32(aa[2] * bb[2])
+		s3 += float32(aa[3] * bb[3])
+		s4 += float32(aa[4] * bb[4])
+		s5 += float32(aa[5] * bb[5])
+		s6 += float32(aa[6] * bb[6])
+		s7 += float32(aa[7] * bb[7])
 	}
 	for i := n; i < len(a); i++ {
-		s0 += a[i] * b[i]
+		s0 += float32(a[i] * b[i])
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
@@ -38,17 +38,17 @@ func Axpy32(alpha float32, x, y []float32) {
 	for i := 0; i < n; i += 8 {
 		xx := x[i : i+8 : i+8]
 		yy := y[i : i+8 : i+8]
-		yy[0] += alpha * xx[0]
-		yy[1] += alpha * xx[1]
-		yy[2] += alpha * xx[2]
-		yy[3] += alpha * xx[3]
-		yy[4] += alpha * xx[4]
-		yy[5] += alpha * xx[5]
-		yy[6] += alpha * xx[6]
-		yy[7] += alpha * xx[7]
+		yy[0] += float32(alpha * xx[0])
+		yy[1] += float32(alpha * xx[1])
+		yy[2] += float32(alpha * xx[2])
+		yy[3] += float32(alpha * xx[3])
+		yy[4] += float32(alpha * xx[4])
+		yy[5] += float32(alpha * xx[5])
+		yy[6] += float32(alpha * xx[6])
+		yy[7] += float32(alpha * xx[7])
 	}
 	for i := n; i < len(x); i++ {
-		y[i] += alpha * x[i]
+		y[i] += float32(alpha * x[i])
 	}
 }
 
@@ -57,16 +57,16 @@ func Scale32(alpha float32, x []float32) {
 	n := len(x) &^ 7
 	for i := 0; i < n; i += 8 {
 		xx := x[i : i+8 : i+8]
-		xx[0] *= alpha
-		xx[1] *= alpha
-		xx[2] *= alpha
-		xx[3] *= alpha
-		xx[4] *= alpha
-		xx[5] *= alpha
-		xx[6] *= alpha
-		xx[7] *= alpha
+		xx[0] = float32(xx[0] * alpha)
+		xx[1] = float32(xx[1] * alpha)
+		xx[2] = float32(xx[2] * alpha)
+		xx[3] = float32(xx[3] * alpha)
+		xx[4] = float32(xx[4] * alpha)
+		xx[5] = float32(xx[5] * alpha)
+		xx[6] = float32(xx[6] * alpha)
+		xx[7] = float32(xx[7] * alpha)
 	}
 	for i := n; i < len(x); i++ {
-		x[i] *= alpha
+		x[i] = float32(x[i] * alpha)
 	}
 }

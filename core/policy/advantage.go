@@ -29,7 +29,7 @@ func PenalizedRewards(dst, logp, ref []float64, off []int, scores []float64, bet
 		panic("policy: PenalizedRewards shape mismatch")
 	}
 	for t := range dst {
-		dst[t] = -beta*KLTerm(est, logp[t], ref[t]) - alpha*logp[t]
+		dst[t] = float64(-beta*KLTerm(est, logp[t], ref[t])) - float64(alpha*logp[t])
 	}
 	for i, s := range scores {
 		dst[off[i+1]-1] += s
@@ -54,8 +54,8 @@ func GAE(adv, ret, rewards, values []float64, off []int, gamma, lambda float64) 
 	for i := 0; i+1 < len(off); i++ {
 		var next, last float64
 		for t := off[i+1] - 1; t >= off[i]; t-- {
-			delta := rewards[t] + gamma*next - values[t]
-			last = delta + gamma*lambda*last
+			delta := rewards[t] + float64(gamma*next) - values[t]
+			last = delta + float64(float64(gamma*lambda)*last)
 			adv[t] = last
 			ret[t] = last + values[t]
 			next = values[t]
@@ -88,7 +88,7 @@ func Whiten(x []float64) {
 	var ss float64
 	for _, v := range x {
 		d := v - mean
-		ss += d * d
+		ss += float64(d * d)
 	}
 	sd := math.Sqrt(ss/float64(n-1) + 1e-8)
 	for i := range x {

@@ -23,9 +23,9 @@ func powi(x float64, n int) float64 {
 	out := 1.0
 	for n > 0 {
 		if n&1 == 1 {
-			out *= x
+			out = float64(out * x)
 		}
-		x *= x
+		x = float64(x * x)
 		n >>= 1
 	}
 	return out
@@ -82,7 +82,7 @@ func BestOfNProbs(dst, ref, r []float64, n int) []float64 {
 		pl := powi(cur, n) - powi(prev, n)
 		for _, i := range idx[lo:hi] {
 			if mass > 0 {
-				dst[i] = pl * ref[i] / mass
+				dst[i] = float64(pl*ref[i]) / mass
 			} else {
 				dst[i] = 0
 			}

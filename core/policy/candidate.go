@@ -255,7 +255,7 @@ func (c *Candidate) Backward(ss []Sample, w []float64) {
 		lo, hi := c.Off[p], c.Off[p+1]
 		g, pr, wi := c.grad[lo:hi], c.probs[lo:hi], w[i]
 		for j := range g {
-			g[j] -= wi * pr[j]
+			g[j] -= float64(wi * pr[j])
 		}
 		g[ss[i].Cand] += wi
 	}
@@ -289,28 +289,28 @@ func (c *Candidate) Step(lr float64) {
 	k := len(c.Logits)
 	if c.cfg.SGD {
 		for j, g := range c.grad {
-			c.Logits[j] -= lr * g
+			c.Logits[j] -= float64(lr * g)
 			c.grad[j] = 0
 		}
 		for j, g := range c.vgrad {
-			c.Value[j] -= lr * g
+			c.Value[j] -= float64(lr * g)
 			c.vgrad[j] = 0
 		}
 		c.version++
 		return
 	}
 	b1, b2, eps := c.cfg.Beta1, c.cfg.Beta2, c.cfg.Eps
-	c.b1t *= b1
-	c.b2t *= b2
+	c.b1t = float64(c.b1t * b1)
+	c.b2t = float64(c.b2t * b2)
 	c1, c2 := 1/(1-c.b1t), 1/(1-c.b2t)
 	adam := func(theta, grad []float64, m, v []float64) {
 		for j, g := range grad {
 			if g == 0 && m[j] == 0 && v[j] == 0 {
 				continue
 			}
-			m[j] = b1*m[j] + (1-b1)*g
-			v[j] = b2*v[j] + (1-b2)*g*g
-			theta[j] -= lr * (m[j] * c1) / (math.Sqrt(v[j]*c2) + eps)
+			m[j] = float64(b1*m[j]) + float64((1-b1)*g)
+			v[j] = float64(b2*v[j]) + float64(float64((1-b2)*g)*g)
+			theta[j] -= float64(lr*float64(m[j]*c1)) / (math.Sqrt(float64(v[j]*c2)) + eps)
 			grad[j] = 0
 		}
 	}

@@ -65,7 +65,7 @@ func TestCandidateBackward(t *testing.T) {
 		c.LogProbs(lp, ss)
 		var s float64
 		for i := range lp {
-			s += w[i] * lp[i]
+			s += float64(w[i] * lp[i])
 		}
 		return s
 	}
@@ -118,25 +118,25 @@ func TestOptimum(t *testing.T) {
 			obj := func(p []float64) float64 {
 				var s float64
 				for k := range p {
-					s += p[k] * r[k]
+					s += float64(p[k] * r[k])
 				}
-				return s - beta*ExactKL(p, ref) + alpha*Entropy(p)
+				return s - float64(beta*ExactKL(p, ref)) + float64(alpha*Entropy(p))
 			}
 			best := obj(opt)
 			if alpha == 0 {
 				// The optimal value is β·log Z, Z = Σ π_ref·exp(r/β) (rlhf.md).
 				var z float64
 				for k := range ref {
-					z += ref[k] * num.Exp(r[k]/beta)
+					z += float64(ref[k] * num.Exp(r[k]/beta))
 				}
-				if math.Abs(best-beta*math.Log(z)) > 1e-9 {
-					t.Errorf("β %v: optimal value %v, want β·log Z = %v", beta, best, beta*math.Log(z))
+				if math.Abs(best-float64(beta*math.Log(z))) > 1e-9 {
+					t.Errorf("β %v: optimal value %v, want β·log Z = %v", beta, best, float64(beta*math.Log(z)))
 				}
 			}
 			// Any perturbation inside the simplex is worse.
 			for k := 0; k < 3; k++ {
 				q := append([]float64(nil), opt...)
-				move := 0.01 * q[(k+1)%3]
+				move := float64(0.01 * q[(k+1)%3])
 				q[k] += move
 				q[(k+1)%3] -= move
 				if obj(q) > best {

@@ -99,10 +99,10 @@ func (c DPOConfig) Config() map[string]any {
 // IPO (Azar et al. 2023, eq. 17):     L = (Δ − 1/(2β))²,    ∂L/∂Δ = 2·(Δ − 1/(2β))
 func DPOLoss(kind string, delta, beta float64) (loss, dDelta float64) {
 	if kind == LossIPO {
-		d := delta - 1/(2*beta)
-		return d * d, 2 * d
+		d := delta - 1/float64(2*beta)
+		return float64(d * d), float64(2 * d)
 	}
-	return num.Softplus(-beta * delta), -beta * num.Sigmoid(-beta*delta)
+	return num.Softplus(float64(-beta * delta)), float64(-beta * num.Sigmoid(float64(-beta*delta)))
 }
 
 // DPO trains p directly on preference pairs, without a reward model, by minimizing
@@ -203,16 +203,16 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 			}
 			delta := (lw - mbRef[2*k]) - (ll - mbRef[2*k+1])
 			l, d := DPOLoss(cfg.Loss, delta, cfg.Beta)
-			loss += l * inv
-			margin += cfg.Beta * delta * inv
+			loss += float64(l * inv)
+			margin += float64(float64(cfg.Beta*delta) * inv)
 			if delta > 0 {
 				acc += inv
 			}
 			for t := off[2*k]; t < off[2*k+1]; t++ {
-				w[t] = d * inv
+				w[t] = float64(d * inv)
 			}
 			for t := off[2*k+1]; t < off[2*k+2]; t++ {
-				w[t] = -d * inv
+				w[t] = float64(-d * inv)
 			}
 		}
 		p.Backward(mb, w)
@@ -257,7 +257,7 @@ func ImplicitRewards(p Exact, beta float64) Table {
 		ref := p.RefProbs(make([]float64, k), q)
 		row := t.Row(q)
 		for j := range row {
-			row[j] = beta * (num.Log(pr[j]) - num.Log(ref[j]))
+			row[j] = float64(beta * (num.Log(pr[j]) - num.Log(ref[j])))
 		}
 	}
 	return t

@@ -60,7 +60,7 @@ func TestDPOOptimum(t *testing.T) {
 	items := synthItems(t, 21, 6, 4, true)
 	for p := range items {
 		for k := range items[p].Responses {
-			*items[p].Responses[k].Gold *= 0.5 // softer preferences: the MLE exists
+			*items[p].Responses[k].Gold = float64(*items[p].Responses[k].Gold * 0.5) // softer preferences: the MLE exists
 		}
 	}
 	prefs := syntheticPrefs(t, items, 2, 600)

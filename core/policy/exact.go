@@ -25,7 +25,7 @@ func Optimum(dst, ref, r []float64, beta, alpha float64) []float64 {
 			dst[k] = math.Inf(-1)
 			continue
 		}
-		dst[k] = (beta*num.Log(ref[k]) + r[k]) / t
+		dst[k] = (float64(beta*num.Log(ref[k])) + r[k]) / t
 	}
 	return num.Softmax(dst, dst)
 }
@@ -66,14 +66,14 @@ func BetaForKL(c *Candidate, t Table, target float64) (float64, error) {
 		return 0, fmt.Errorf("target KL %.4g nats is out of reach: the greedy policy has KL %.4g; choose a smaller target", target, max)
 	}
 	for i := 0; i < 200 && hi-lo > 1e-12; i++ {
-		mid := (lo + hi) / 2
+		mid := float64((lo + hi) / 2)
 		if OptimumKL(c, t, num.Exp(mid), 0) > target {
 			lo = mid
 		} else {
 			hi = mid
 		}
 	}
-	return num.Exp((lo + hi) / 2), nil
+	return num.Exp(float64((lo + hi) / 2)), nil
 }
 
 // ExactConfig configures the exact solver.

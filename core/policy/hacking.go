@@ -84,7 +84,7 @@ func Detect(proxy, gold []float64, feats map[string][]float64, scale map[string]
 	}
 	end := n - 1
 	drop, rise := g[peak]-g[end], pr[end]-pr[peak]
-	if peak == end || hi-lo <= 0 || drop < cfg.MinDrop*(hi-lo) || rise <= 0 {
+	if peak == end || hi-lo <= 0 || drop < float64(cfg.MinDrop*(hi-lo)) || rise <= 0 {
 		return nil
 	}
 	names := make([]string, 0, len(feats))
@@ -181,14 +181,14 @@ func correlation(x, y []float64) float64 {
 	var sxy, sxx, syy float64
 	for i := range x {
 		dx, dy := x[i]-mx, y[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
+		sxy += float64(dx * dy)
+		sxx += float64(dx * dx)
+		syy += float64(dy * dy)
 	}
 	if sxx == 0 || syy == 0 {
 		return 0
 	}
-	return sxy / math.Sqrt(sxx*syy)
+	return sxy / math.Sqrt(float64(sxx*syy))
 }
 
 // spread returns the standard deviation of x (population), or 1 when it is 0.
@@ -203,7 +203,7 @@ func spread(x []float64) float64 {
 	m /= float64(len(x))
 	var ss float64
 	for _, v := range x {
-		ss += (v - m) * (v - m)
+		ss += float64((v - m) * (v - m))
 	}
 	sd := math.Sqrt(ss / float64(len(x)))
 	if sd == 0 {

@@ -15,8 +15,8 @@ func TestDetect(t *testing.T) {
 	for i := 0; i <= 40; i++ {
 		d := float64(i) / 20
 		proxy = append(proxy, d)
-		gold = append(gold, d*(1-d/2))
-		polite = append(polite, 0.2+0.3*d)
+		gold = append(gold, float64(d*(1-float64(d/2))))
+		polite = append(polite, 0.2+float64(0.3*d))
 		length = append(length, 12-d) // shrinks: not named
 	}
 	feats := map[string][]float64{"polite": polite, "length": length}

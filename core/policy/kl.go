@@ -27,7 +27,7 @@ func KLTerm(e Estimator, logp, ref float64) float64 {
 	d := logp - ref // −log ρ
 	switch e {
 	case K2:
-		return 0.5 * d * d
+		return float64(float64(0.5*d) * d)
 	case K3:
 		return num.Exp(-d) - 1 + d
 	default:
@@ -52,7 +52,7 @@ func ExactKL(p, q []float64) float64 {
 		if q[k] <= 0 {
 			return math.Inf(1)
 		}
-		s += pk * (num.Log(pk) - num.Log(q[k]))
+		s += float64(pk * (num.Log(pk) - num.Log(q[k])))
 	}
 	if !(s >= klRounding) {
 		return 0
@@ -72,9 +72,9 @@ func ExpectedEstimators(p, q []float64) (k1, k2, k3 float64) {
 			continue
 		}
 		lp, lq := num.Log(pk), num.Log(q[k])
-		k1 += pk * KLTerm(K1, lp, lq)
-		k2 += pk * KLTerm(K2, lp, lq)
-		k3 += pk * KLTerm(K3, lp, lq)
+		k1 += float64(pk * KLTerm(K1, lp, lq))
+		k2 += float64(pk * KLTerm(K2, lp, lq))
+		k3 += float64(pk * KLTerm(K3, lp, lq))
 	}
 	return k1, k2, k3
 }
@@ -84,7 +84,7 @@ func Entropy(p []float64) float64 {
 	var h float64
 	for _, pk := range p {
 		if pk > 0 {
-			h -= pk * num.Log(pk)
+			h -= float64(pk * num.Log(pk))
 		}
 	}
 	return h
@@ -99,7 +99,7 @@ func TV(p, q []float64) float64 {
 	for k := range p {
 		s += math.Abs(p[k] - q[k])
 	}
-	return s / 2
+	return float64(s / 2)
 }
 
 // KLConfig sets the KL penalty of PPO and RLOO. The zero value is a fixed β = 0.1
@@ -190,5 +190,5 @@ func (c *Controller) Update(kl float64, nSteps int) {
 	if e < -0.2 {
 		e = -0.2
 	}
-	c.Beta *= 1 + e*float64(nSteps)/c.Horizon
+	c.Beta = float64(c.Beta * (1 + float64(e*float64(nSteps))/c.Horizon))
 }

@@ -96,10 +96,10 @@ func (r *recorder) exactStats(m *Metrics, feats []float64) {
 		prox, gd := r.sc.proxy.Row(p), r.sc.gold.Row(p)
 		off := r.sc.feats.off[p]
 		for j, q := range pr {
-			rew += q * prox[j]
-			gold += q * gd[j]
+			rew += float64(q * prox[j])
+			gold += float64(q * gd[j])
 			for f := range feats {
-				feats[f] += q * r.sc.feats.v[f][off+j]
+				feats[f] += float64(q * r.sc.feats.v[f][off+j])
 			}
 		}
 	}

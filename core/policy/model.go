@@ -167,7 +167,7 @@ func DumpKL(rows []DumpRow) float64 {
 		var s float64
 		for j < len(rows) && rows[j].Item == rows[i].Item {
 			if rows[j].Prob > 0 {
-				s += rows[j].Prob * (num.Log(rows[j].Prob) - num.Log(rows[j].RefProb))
+				s += float64(rows[j].Prob * (num.Log(rows[j].Prob) - num.Log(rows[j].RefProb)))
 			}
 			j++
 		}

@@ -278,12 +278,12 @@ func ppoMiniBatch(p Valued, b *ppoBuffers, cfg PPOConfig) (pgLoss, vLoss, clippe
 	for t := 0; t < n; t++ {
 		rho := b.rho[t]
 		a := b.mbAdv[t]
-		l1 := -a * rho
+		l1 := float64(-a * rho)
 		rc := math.Min(math.Max(rho, 1-eps), 1+eps)
-		l2 := -a * rc
+		l2 := float64(-a * rc)
 		if l1 >= l2 {
 			pgLoss += l1
-			b.w[t] = -a * rho * inv // ∂(−A·ρ)/∂log π = −A·ρ
+			b.w[t] = float64(float64(-a*rho) * inv) // ∂(−A·ρ)/∂log π = −A·ρ
 		} else {
 			pgLoss += l2
 			b.w[t] = 0
@@ -292,7 +292,7 @@ func ppoMiniBatch(p Valued, b *ppoBuffers, cfg PPOConfig) (pgLoss, vLoss, clippe
 			clipped++
 		}
 	}
-	pgLoss *= inv
+	pgLoss = float64(pgLoss * inv)
 	p.Backward(b.mb, b.w)
 
 	p.Values(b.vNew, b.mb)
@@ -300,16 +300,16 @@ func ppoMiniBatch(p Valued, b *ppoBuffers, cfg PPOConfig) (pgLoss, vLoss, clippe
 	for t := 0; t < n; t++ {
 		v, r, vo := b.vNew[t], b.mbRet[t], b.mbVal[t]
 		vc := vo + math.Min(math.Max(v-vo, -ev), ev)
-		l1, l2 := (v-r)*(v-r), (vc-r)*(vc-r)
+		l1, l2 := float64((v-r)*(v-r)), float64((vc-r)*(vc-r))
 		if l1 >= l2 {
-			vLoss += 0.5 * l1
-			b.g[t] = *cfg.VFCoef * (v - r) * inv
+			vLoss += float64(0.5 * l1)
+			b.g[t] = float64(float64(*cfg.VFCoef*(v-r)) * inv)
 		} else {
-			vLoss += 0.5 * l2
+			vLoss += float64(0.5 * l2)
 			b.g[t] = 0 // the clipped branch is constant in V
 		}
 	}
-	vLoss *= inv
+	vLoss = float64(vLoss * inv)
 	p.BackwardValue(b.mb, b.g)
 	return pgLoss, vLoss, clipped, false
 }

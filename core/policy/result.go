@@ -46,7 +46,7 @@ func schedule(lr float64, s, n int, constant bool) float64 {
 	if constant || n <= 1 {
 		return lr
 	}
-	return lr * (1 - float64(s)/float64(n))
+	return float64(lr * (1 - float64(s)/float64(n)))
 }
 
 // choosePrompts writes the prompts of one batch into dst: all prompts in order when

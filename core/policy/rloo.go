@@ -120,7 +120,7 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 			r := sc.score(&ss[i])
 			scores[i] = r
 			for t := off[i]; t < off[i+1]; t++ {
-				r -= beta*KLTerm(cfg.KL.Estimator, old[t], ref[t]) + cfg.Diversity*old[t]
+				r -= float64(beta*KLTerm(cfg.KL.Estimator, old[t], ref[t])) + float64(cfg.Diversity*old[t])
 			}
 			seqR[i] = r
 		}
@@ -134,8 +134,8 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 		inv := 1 / float64(ns)
 		for i := range ss {
 			for t := off[i]; t < off[i+1]; t++ {
-				w[t] = -adv[i] * inv
-				loss -= adv[i] * old[t] * inv
+				w[t] = float64(-adv[i] * inv)
+				loss -= float64(float64(adv[i]*old[t]) * inv)
 			}
 		}
 		p.Backward(ss, w)

@@ -38,7 +38,7 @@ func newSeqPolicy(tb testing.TB, nPrompts int, seed uint64) *seqPolicy {
 	n := nPrompts * 4 * seqV
 	s.th, s.ref, s.g = make([]float64, n), make([]float64, n), make([]float64, n)
 	for i := range s.ref {
-		s.ref[i] = 0.7 * r.Norm()
+		s.ref[i] = float64(0.7 * r.Norm())
 	}
 	copy(s.th, s.ref)
 	s.val, s.vg = make([]float64, nPrompts*4), make([]float64, nPrompts*4)
@@ -96,7 +96,7 @@ func (s *seqPolicy) Backward(ss []Sample, w []float64) {
 			o := (x.Prompt*4 + ctx) * seqV
 			pr := softmax3(s.th[o : o+seqV])
 			for j := range pr {
-				s.g[o+j] -= w[t] * pr[j]
+				s.g[o+j] -= float64(w[t] * pr[j])
 			}
 			s.g[o+tok] += w[t]
 			t++
@@ -135,9 +135,9 @@ func (s *seqPolicy) Step(lr float64) {
 	c1, c2 := 1/(1-math.Pow(b1, float64(s.t))), 1/(1-math.Pow(b2, float64(s.t)))
 	upd := func(p, g, m, v []float64) {
 		for j := range p {
-			m[j] = b1*m[j] + (1-b1)*g[j]
-			v[j] = b2*v[j] + (1-b2)*g[j]*g[j]
-			p[j] -= lr * m[j] * c1 / (math.Sqrt(v[j]*c2) + 1e-8)
+			m[j] = float64(b1*m[j]) + float64((1-b1)*g[j])
+			v[j] = float64(b2*v[j]) + float64(float64((1-b2)*g[j])*g[j])
+			p[j] -= float64(float64(lr*m[j])*c1) / (math.Sqrt(float64(v[j]*c2)) + 1e-8)
 			g[j] = 0
 		}
 	}
@@ -152,7 +152,7 @@ func (s *seqPolicy) seqDist(th []float64, p int) []float64 {
 	for a := 0; a < seqV; a++ {
 		second := softmax3(s.row(th, p, 1+a))
 		for b := 0; b < seqV; b++ {
-			out[3*a+b] = first[a] * second[b]
+			out[3*a+b] = float64(first[a] * second[b])
 		}
 	}
 	return out
@@ -196,8 +196,8 @@ func TestMultiTokenPolicy(t *testing.T) {
 				rw[y] = rewards[fmt.Sprintf("s%d|%d%d", p, y/3, y%3)]
 			}
 			got := s.seqDist(s.th, p)
-			tv += TV(got, Optimum(make([]float64, 9), ref, rw, beta, 0)) / 4
-			kl += ExactKL(got, ref) / 4
+			tv += float64(TV(got, Optimum(make([]float64, 9), ref, rw, beta, 0)) / 4)
+			kl += float64(ExactKL(got, ref) / 4)
 		}
 		if tv > 0.03 {
 			t.Errorf("%s: mean TV to the sequence-level π* = %.4f, want ≤ 0.03", algo, tv)

@@ -120,7 +120,7 @@ func Propose(m Model, items []feedback.Item, cfg ProposeConfig) ([]Candidate, er
 						ds[k] = scores[a][k] - scores[b][k]
 					}
 					s := stddev(ds)
-					c.Value = s * s
+					c.Value = float64(s * s)
 				case RuleBALD:
 					var pbar, hmean float64
 					for k := range scores[a] {
@@ -171,7 +171,7 @@ func binaryEntropy(p float64) float64 {
 	if p <= 0 || p >= 1 {
 		return 0
 	}
-	return -p*num.Log(p) - (1-p)*num.Log(1-p)
+	return float64(-p*num.Log(p)) - float64((1-p)*num.Log(1-p))
 }
 
 // Accuracy returns the fraction of the decided comparisons in js that m orders as

@@ -66,7 +66,7 @@ func BenchmarkLinearTrain(b *testing.B) {
 	for b.Loop() {
 		m.epoch(ds, cfg, sc)
 	}
-	b.ReportMetric(float64(pairs)*float64(b.N)/b.Elapsed().Seconds(), "pair-epochs/s")
+	b.ReportMetric(float64(float64(pairs)*float64(b.N))/b.Elapsed().Seconds(), "pair-epochs/s")
 }
 
 // BenchmarkMLPTrain measures MLP training (4,096 buckets, 32 hidden units, 5,000
@@ -81,13 +81,13 @@ func BenchmarkMLPTrain(b *testing.B) {
 		nnz += len(x.Idx)
 	}
 	steps := (pairs + batch - 1) / batch
-	flops := float64(4*nnz*H) + float64(len(ds.x)*6*H) + float64(steps)*10*float64(nt.size())
+	flops := float64(4*nnz*H) + float64(len(ds.x)*6*H) + float64(float64(float64(steps)*10)*float64(nt.size()))
 	cfg := Config{Batch: batch}
 	for b.Loop() {
 		m.epoch(ds, cfg, sc)
 	}
-	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	b.ReportMetric(float64(pairs)*float64(b.N)/b.Elapsed().Seconds(), "pair-epochs/s")
+	b.ReportMetric(float64(flops*float64(b.N))/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(float64(float64(pairs)*float64(b.N))/b.Elapsed().Seconds(), "pair-epochs/s")
 }
 
 // BenchmarkFeaturize measures text featurization (word 1–2-grams, sentences,

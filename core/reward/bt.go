@@ -23,7 +23,7 @@ type llTerms struct {
 //	∂²ℓ/∂d∂η = s(1−s),  with s = σ(d − η).
 func decidedLL(d, eta float64) llTerms {
 	s, ll := sigmoidLog(d - eta)
-	v := s * (1 - s)
+	v := float64(s * (1 - s))
 	return llTerms{
 		ll: ll,
 		d:  1 - s, dd: -v,
@@ -59,23 +59,23 @@ func sigmoidLog(x float64) (s, ll float64) {
 func tieLL(d, eta float64) llTerms {
 	p := num.Sigmoid(eta - d)
 	q := num.Sigmoid(eta + d)
-	e2 := num.Exp(2 * eta)
+	e2 := num.Exp(float64(2 * eta))
 	em1 := e2 - 1
 	if eta < 1e-4 {
 		// e^(2η) − 1 loses digits for small η; use its series.
-		em1 = 2 * eta * (1 + eta + 2*eta*eta/3)
+		em1 = float64(float64(2*eta) * (1 + eta + float64(float64(2*eta)*eta)/3))
 	}
 	var ll float64
 	if eta <= 0 {
 		ll = math.Inf(-1)
 	} else {
-		ll = num.LogSigmoid(eta-d) + num.LogSigmoid(eta+d) + num.Log(em1) - 2*eta
+		ll = num.LogSigmoid(eta-d) + num.LogSigmoid(eta+d) + num.Log(em1) - float64(2*eta)
 	}
-	vp, vq := p*(1-p), q*(1-q)
+	vp, vq := float64(p*(1-p)), float64(q*(1-q))
 	return llTerms{
 		ll: ll,
 		d:  p - q, dd: -vp - vq,
-		e: (1 - p) + (1 - q) + 2/em1, ee: -vp - vq - 4*e2/(em1*em1),
+		e: (1 - p) + (1 - q) + 2/em1, ee: -vp - vq - float64(4*e2)/float64(em1*em1),
 		de: vp - vq,
 	}
 }

@@ -196,7 +196,7 @@ func fracCount(n int, f float64) int {
 	if f <= 0 || n == 0 {
 		return 0
 	}
-	k := int(float64(n)*f + 0.5)
+	k := int(float64(float64(n)*f) + 0.5)
 	if k < 1 {
 		k = 1
 	}

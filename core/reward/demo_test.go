@@ -111,7 +111,7 @@ func TestDemoPolitenessBias(t *testing.T) {
 	}
 	pb, n := prefers(biased.Model)
 	pf, _ := prefers(fair.Model)
-	t.Logf("polite-wrong preferred over curt-right in %.0f%% of %d pairs (unbiased raters' model: %.0f%%)", 100*pb, n, 100*pf)
+	t.Logf("polite-wrong preferred over curt-right in %.0f%% of %d pairs (unbiased raters' model: %.0f%%)", float64(100*pb), n, float64(100*pf))
 	t.Logf("gold Spearman: unbiased %.3f, polite %.3f", fair.Metrics.GoldSpearman, biased.Metrics.GoldSpearman)
 	if n < 50 || pb < 0.5 || pf > 0.2 {
 		t.Errorf("polite-wrong preferred in %.2f (biased) and %.2f (fair) of %d pairs; want > 0.5 and < 0.2", pb, pf, n)

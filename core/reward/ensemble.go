@@ -63,7 +63,7 @@ func stddev(xs []float64) float64 {
 	m := meanOf(xs)
 	var ss float64
 	for _, x := range xs {
-		ss += (x - m) * (x - m)
+		ss += float64((x - m) * (x - m))
 	}
 	return math.Sqrt(ss / float64(len(xs)-1))
 }

@@ -116,8 +116,8 @@ func heldRows(ds *dataset, sp splitSets) []int32 {
 func reliability(ds *dataset, idx []int, score func(int32) float64, eta float64, nb int) ([]Bin, float64) {
 	bins := make([]Bin, nb)
 	for b := range bins {
-		bins[b].Lo = 0.5 + 0.5*float64(b)/float64(nb)
-		bins[b].Hi = 0.5 + 0.5*float64(b+1)/float64(nb)
+		bins[b].Lo = 0.5 + float64(0.5*float64(b))/float64(nb)
+		bins[b].Hi = 0.5 + float64(0.5*float64(b+1))/float64(nb)
 	}
 	n := 0
 	for _, i := range idx {
@@ -132,7 +132,7 @@ func reliability(ds *dataset, idx []int, score func(int32) float64, eta float64,
 		}
 		conf := math.Max(p, 1-p)
 		right := d > 0
-		b := int((conf - 0.5) * 2 * float64(nb))
+		b := int(float64(float64((conf-0.5)*2) * float64(nb)))
 		if b >= nb {
 			b = nb - 1
 		}
@@ -151,7 +151,7 @@ func reliability(ds *dataset, idx []int, score func(int32) float64, eta float64,
 		if c := bins[b].Count; c > 0 {
 			bins[b].Conf /= float64(c)
 			bins[b].Acc /= float64(c)
-			ece += float64(c) / float64(n) * math.Abs(bins[b].Acc-bins[b].Conf)
+			ece += float64(float64(c) / float64(n) * math.Abs(bins[b].Acc-bins[b].Conf))
 		}
 	}
 	return bins, ece
@@ -237,9 +237,9 @@ func Spearman(x, y []float64) float64 {
 	var sxy, sxx, syy float64
 	for i := range rx {
 		dx, dy := rx[i]-mx, ry[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
+		sxy += float64(dx * dy)
+		sxx += float64(dx * dx)
+		syy += float64(dy * dy)
 	}
 	if syy == 0 {
 		return math.NaN()
@@ -247,7 +247,7 @@ func Spearman(x, y []float64) float64 {
 	if sxx == 0 {
 		return 0
 	}
-	return sxy / math.Sqrt(sxx*syy)
+	return sxy / math.Sqrt(float64(sxx*syy))
 }
 
 // ranks returns the 1-based ranks of x, ties averaged.
@@ -263,7 +263,7 @@ func ranks(x []float64) []float64 {
 		for j+1 < len(idx) && x[idx[j+1]] == x[idx[i]] {
 			j++
 		}
-		avg := float64(i+j)/2 + 1
+		avg := float64(float64(i+j)/2) + 1
 		for k := i; k <= j; k++ {
 			r[idx[k]] = avg
 		}
@@ -349,7 +349,7 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 				continue
 			}
 			_, sign := f.Bucket(name[0], name[2:])
-			all = append(all, Feature{Name: name, Weight: sign * float64(w[b]), Bucket: int(b), Count: count})
+			all = append(all, Feature{Name: name, Weight: float64(sign * float64(w[b])), Bucket: int(b), Count: count})
 		}
 	}
 	if !fc.NoLength {

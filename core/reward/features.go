@@ -331,7 +331,7 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		}
 		if v != 0 {
 			out.Idx = append(out.Idx, all[i].b)
-			out.Val = append(out.Val, float32(v)*scale)
+			out.Val = append(out.Val, float32(float32(v)*scale))
 		}
 		i = j
 	}
@@ -369,14 +369,14 @@ func normalizeGroup(g []hashed) []hashed {
 	}
 	var ss float64
 	for _, e := range out {
-		ss += e.v * e.v
+		ss += float64(e.v * e.v)
 	}
 	if ss == 0 {
 		return nil
 	}
 	inv := 1 / math.Sqrt(ss)
 	for i := range out {
-		out[i].v *= inv
+		out[i].v = float64(out[i].v * inv)
 	}
 	return out
 }

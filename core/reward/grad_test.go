@@ -10,7 +10,7 @@ import (
 // checkClose fails when |got − want| > tol·max(1, |want|).
 func checkClose(tb testing.TB, name string, got, want, tol float64) {
 	tb.Helper()
-	if math.IsNaN(got) || math.Abs(got-want) > tol*math.Max(1, math.Abs(want)) {
+	if math.IsNaN(got) || math.Abs(got-want) > float64(tol*math.Max(1, math.Abs(want))) {
 		tb.Errorf("%s: got %.8g, want %.8g", name, got, want)
 	}
 }
@@ -143,7 +143,7 @@ func TestNetGradients(t *testing.T) {
 			if d := math.Abs(fd - float64(grad[i])); d > worst {
 				worst = d
 			}
-			if math.Abs(fd-float64(grad[i])) > 2e-3*math.Max(1, math.Abs(fd)) {
+			if math.Abs(fd-float64(grad[i])) > float64(2e-3*math.Max(1, math.Abs(fd))) {
 				t.Errorf("%s: param %d: backward %.6f, finite difference %.6f", c.name, i, grad[i], fd)
 			}
 		}
@@ -227,7 +227,7 @@ func TestTrainingGradient(t *testing.T) {
 				continue
 			}
 			fd := (lp - lm) / (2 * eps)
-			if math.Abs(fd-float64(grad[i])) > 3e-3*math.Max(1, math.Abs(fd)) {
+			if math.Abs(fd-float64(grad[i])) > float64(3e-3*math.Max(1, math.Abs(fd))) {
 				t.Errorf("%T param %d of %d: gradient %.6f, finite difference %.6f", nt, i, len(m.theta), grad[i], fd)
 			}
 		}

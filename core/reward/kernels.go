@@ -15,17 +15,17 @@ func sparseDot(w []float32, idx []int32, val []float32) float32 {
 	for i := 0; i < n; i += 8 {
 		ii := idx[i : i+8 : i+8]
 		vv := val[i : i+8 : i+8]
-		s0 += w[ii[0]] * vv[0]
-		s1 += w[ii[1]] * vv[1]
-		s2 += w[ii[2]] * vv[2]
-		s3 += w[ii[3]] * vv[3]
-		s4 += w[ii[4]] * vv[4]
-		s5 += w[ii[5]] * vv[5]
-		s6 += w[ii[6]] * vv[6]
-		s7 += w[ii[7]] * vv[7]
+		s0 += float32(w[ii[0]] * vv[0])
+		s1 += float32(w[ii[1]] * vv[1])
+		s2 += float32(w[ii[2]] * vv[2])
+		s3 += float32(w[ii[3]] * vv[3])
+		s4 += float32(w[ii[4]] * vv[4])
+		s5 += float32(w[ii[5]] * vv[5])
+		s6 += float32(w[ii[6]] * vv[6])
+		s7 += float32(w[ii[7]] * vv[7])
 	}
 	for i := n; i < len(idx); i++ {
-		s0 += w[idx[i]] * val[i]
+		s0 += float32(w[idx[i]] * val[i])
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
@@ -39,17 +39,17 @@ func sparseAxpy(alpha float32, idx []int32, val []float32, g []float32) {
 	for i := 0; i < n; i += 8 {
 		ii := idx[i : i+8 : i+8]
 		vv := val[i : i+8 : i+8]
-		g[ii[0]] += alpha * vv[0]
-		g[ii[1]] += alpha * vv[1]
-		g[ii[2]] += alpha * vv[2]
-		g[ii[3]] += alpha * vv[3]
-		g[ii[4]] += alpha * vv[4]
-		g[ii[5]] += alpha * vv[5]
-		g[ii[6]] += alpha * vv[6]
-		g[ii[7]] += alpha * vv[7]
+		g[ii[0]] += float32(alpha * vv[0])
+		g[ii[1]] += float32(alpha * vv[1])
+		g[ii[2]] += float32(alpha * vv[2])
+		g[ii[3]] += float32(alpha * vv[3])
+		g[ii[4]] += float32(alpha * vv[4])
+		g[ii[5]] += float32(alpha * vv[5])
+		g[ii[6]] += float32(alpha * vv[6])
+		g[ii[7]] += float32(alpha * vv[7])
 	}
 	for i := n; i < len(idx); i++ {
-		g[idx[i]] += alpha * val[i]
+		g[idx[i]] += float32(alpha * val[i])
 	}
 }
 
@@ -81,12 +81,12 @@ func (o *AdamW) Step(p, g []float32) {
 		panic("reward: AdamW size mismatch")
 	}
 	o.T++
-	o.b1t *= o.Beta1
-	o.b2t *= o.Beta2
+	o.b1t = float64(o.b1t * o.Beta1)
+	o.b2t = float64(o.b2t * o.Beta2)
 	c2 := math.Sqrt(1 - o.b2t)
-	alpha := float32(o.LR * c2 / (1 - o.b1t))
+	alpha := float32(float64(o.LR*c2) / (1 - o.b1t))
 	eps := float32(o.Eps * c2)
-	decay := float32(1 - o.LR*o.WeightDecay)
+	decay := float32(1 - float64(o.LR*o.WeightDecay))
 	b1, b2 := float32(o.Beta1), float32(o.Beta2)
 	a1, a2 := 1-b1, 1-b2
 	d := o.Decay
@@ -107,27 +107,27 @@ func adamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) 
 		mm := m[i : i+4 : i+4]
 		vv := v[i : i+4 : i+4]
 		g0, g1, g2, g3 := gg[0], gg[1], gg[2], gg[3]
-		m0 := b1*mm[0] + a1*g0
-		m1 := b1*mm[1] + a1*g1
-		m2 := b1*mm[2] + a1*g2
-		m3 := b1*mm[3] + a1*g3
-		v0 := b2*vv[0] + a2*(g0*g0)
-		v1 := b2*vv[1] + a2*(g1*g1)
-		v2 := b2*vv[2] + a2*(g2*g2)
-		v3 := b2*vv[3] + a2*(g3*g3)
+		m0 := float32(b1*mm[0]) + float32(a1*g0)
+		m1 := float32(b1*mm[1]) + float32(a1*g1)
+		m2 := float32(b1*mm[2]) + float32(a1*g2)
+		m3 := float32(b1*mm[3]) + float32(a1*g3)
+		v0 := float32(b2*vv[0]) + float32(a2*float32(g0*g0))
+		v1 := float32(b2*vv[1]) + float32(a2*float32(g1*g1))
+		v2 := float32(b2*vv[2]) + float32(a2*float32(g2*g2))
+		v3 := float32(b2*vv[3]) + float32(a2*float32(g3*g3))
 		mm[0], mm[1], mm[2], mm[3] = m0, m1, m2, m3
 		vv[0], vv[1], vv[2], vv[3] = v0, v1, v2, v3
-		pp[0] = decay*pp[0] - alpha*m0/(float32(math.Sqrt(float64(v0)))+eps)
-		pp[1] = decay*pp[1] - alpha*m1/(float32(math.Sqrt(float64(v1)))+eps)
-		pp[2] = decay*pp[2] - alpha*m2/(float32(math.Sqrt(float64(v2)))+eps)
-		pp[3] = decay*pp[3] - alpha*m3/(float32(math.Sqrt(float64(v3)))+eps)
+		pp[0] = float32(decay*pp[0]) - float32(alpha*m0)/(float32(math.Sqrt(float64(v0)))+eps)
+		pp[1] = float32(decay*pp[1]) - float32(alpha*m1)/(float32(math.Sqrt(float64(v1)))+eps)
+		pp[2] = float32(decay*pp[2]) - float32(alpha*m2)/(float32(math.Sqrt(float64(v2)))+eps)
+		pp[3] = float32(decay*pp[3]) - float32(alpha*m3)/(float32(math.Sqrt(float64(v3)))+eps)
 	}
 	for i := n; i < len(p); i++ {
 		gk := g[i]
-		mk := b1*m[i] + a1*gk
-		vk := b2*v[i] + a2*(gk*gk)
+		mk := float32(b1*m[i]) + float32(a1*gk)
+		vk := float32(b2*v[i]) + float32(a2*float32(gk*gk))
 		m[i] = mk
 		v[i] = vk
-		p[i] = decay*p[i] - alpha*mk/(float32(math.Sqrt(float64(vk)))+eps)
+		p[i] = float32(decay*p[i]) - float32(alpha*mk)/(float32(math.Sqrt(float64(vk)))+eps)
 	}
 }

@@ -8,7 +8,7 @@ func cholesky(a []float64, n int) bool {
 	for j := 0; j < n; j++ {
 		s := a[j*n+j]
 		for k := 0; k < j; k++ {
-			s -= a[j*n+k] * a[j*n+k]
+			s -= float64(a[j*n+k] * a[j*n+k])
 		}
 		if !(s > 0) {
 			return false
@@ -18,7 +18,7 @@ func cholesky(a []float64, n int) bool {
 		for i := j + 1; i < n; i++ {
 			s := a[i*n+j]
 			for k := 0; k < j; k++ {
-				s -= a[i*n+k] * a[j*n+k]
+				s -= float64(a[i*n+k] * a[j*n+k])
 			}
 			a[i*n+j] = s / d
 		}
@@ -31,14 +31,14 @@ func cholSolve(l []float64, n int, b []float64) {
 	for i := 0; i < n; i++ {
 		s := b[i]
 		for k := 0; k < i; k++ {
-			s -= l[i*n+k] * b[k]
+			s -= float64(l[i*n+k] * b[k])
 		}
 		b[i] = s / l[i*n+i]
 	}
 	for i := n - 1; i >= 0; i-- {
 		s := b[i]
 		for k := i + 1; k < n; k++ {
-			s -= l[k*n+i] * b[k]
+			s -= float64(l[k*n+i] * b[k])
 		}
 		b[i] = s / l[i*n+i]
 	}

@@ -27,7 +27,7 @@ func elemLoss(kind uint8, strength int, r, dr []float64, o lossOpts) (loss, deta
 			t = tieLL(d, o.eta)
 		} else {
 			// The margin shifts Δ; ∂/∂η is then the same as for the plain pair.
-			t = decidedLL(d-o.margin*float64(strength), o.eta)
+			t = decidedLL(d-float64(o.margin*float64(strength)), o.eta)
 		}
 		loss = -t.ll
 		dr[0] = -t.d
@@ -35,9 +35,9 @@ func elemLoss(kind uint8, strength int, r, dr []float64, o lossOpts) (loss, deta
 		deta = -t.e
 		if o.center != 0 {
 			s := r[0] + r[1]
-			loss += o.center * s * s
-			dr[0] += 2 * o.center * s
-			dr[1] += 2 * o.center * s
+			loss += float64(float64(o.center*s) * s)
+			dr[0] += float64(float64(2*o.center) * s)
+			dr[1] += float64(float64(2*o.center) * s)
 		}
 	case elRank:
 		k := len(r)
@@ -45,15 +45,15 @@ func elemLoss(kind uint8, strength int, r, dr []float64, o lossOpts) (loss, deta
 		for a := 0; a < k; a++ {
 			for b := a + 1; b < k; b++ {
 				t := decidedLL(r[a]-r[b], o.eta)
-				loss -= inv * t.ll
-				dr[a] -= inv * t.d
-				dr[b] += inv * t.d
-				deta -= inv * t.e
+				loss -= float64(inv * t.ll)
+				dr[a] -= float64(inv * t.d)
+				dr[b] += float64(inv * t.d)
+				deta -= float64(inv * t.e)
 				if o.center != 0 {
 					s := r[a] + r[b]
-					loss += inv * o.center * s * s
-					dr[a] += inv * 2 * o.center * s
-					dr[b] += inv * 2 * o.center * s
+					loss += float64(float64(float64(inv*o.center)*s) * s)
+					dr[a] += float64(float64(float64(inv*2)*o.center) * s)
+					dr[b] += float64(float64(float64(inv*2)*o.center) * s)
 				}
 			}
 		}

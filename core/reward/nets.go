@@ -97,7 +97,7 @@ func (n mlpNet) backward(p, grad []float32, x Sparse, h []float32, g float32) {
 	}
 	for i := range delta {
 		if h[i] > 0 {
-			delta[i] = g * w2[i]
+			delta[i] = float32(g * w2[i])
 		} else {
 			delta[i] = 0
 		}

@@ -181,7 +181,7 @@ func Personalize(items []feedback.Item, js []feedback.Judgment, raters []feedbac
 	for k, gm := range out.Groups {
 		if !math.IsNaN(gm.OwnAcc) && !math.IsNaN(gm.PooledAcc) && gm.OwnAcc-gm.PooledAcc >= 0.05 {
 			out.Notes = append(out.Notes, fmt.Sprintf("the pooled model hides group %q's preferences: it predicts %.0f%% of their held-out choices, their own model %.0f%% (the two order %.0f%% of held-out response pairs differently)",
-				gm.Group, 100*gm.PooledAcc, 100*gm.OwnAcc, 100*out.Disagreement[k][n-1]))
+				gm.Group, float64(100*gm.PooledAcc), float64(100*gm.OwnAcc), float64(100*out.Disagreement[k][n-1])))
 		}
 	}
 	return out, nil

@@ -225,7 +225,7 @@ func newTabProblem(d *tabData, mult []int, prefRef []bool, positionEffect bool, 
 			continue
 		}
 		for _, tp := range el {
-			tp.w *= float64(m)
+			tp.w = float64(tp.w * float64(m))
 			p.pairs = append(p.pairs, tp)
 			if tp.tie {
 				hasTie = true
@@ -499,14 +499,14 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 		return k - p.nLam
 	}
 	for _, tp := range p.pairs {
-		d := s.lam[tp.a] - s.lam[tp.b] + s.alpha*tp.side*boolf(p.alpha >= 0)
+		d := s.lam[tp.a] - s.lam[tp.b] + float64(float64(s.alpha*tp.side)*boolf(p.alpha >= 0))
 		var t llTerms
 		if tp.tie {
 			t = tieLL(d, s.eta)
 		} else {
 			t = decidedLL(d, s.eta)
 		}
-		ll += tp.w * t.ll
+		ll += float64(tp.w * t.ll)
 		if g == nil {
 			continue
 		}
@@ -517,13 +517,13 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 		blk, cpl := h.blocks[c], h.couple[c]
 		// gradient
 		if ka >= 0 {
-			g[ka] += w * t.d
+			g[ka] += float64(w * t.d)
 		}
 		if kb >= 0 {
-			g[kb] -= w * t.d
+			g[kb] -= float64(w * t.d)
 		}
 		// −Hessian in the λ block: d depends on +λa −λb.
-		nd := -w * t.dd
+		nd := float64(-w * t.dd)
 		if ka >= 0 {
 			blk[(ka-off)*sz+(ka-off)] += nd
 		}
@@ -536,20 +536,20 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 		}
 		if p.alpha >= 0 {
 			ia := gi(p.alpha)
-			g[p.alpha] += w * t.d * tp.side
+			g[p.alpha] += float64(float64(w*t.d) * tp.side)
 			if ka >= 0 {
-				cpl[(ka-off)*m+ia] += nd * tp.side
+				cpl[(ka-off)*m+ia] += float64(nd * tp.side)
 			}
 			if kb >= 0 {
-				cpl[(kb-off)*m+ia] -= nd * tp.side
+				cpl[(kb-off)*m+ia] -= float64(nd * tp.side)
 			}
-			h.glob[ia*m+ia] += nd * tp.side * tp.side
+			h.glob[ia*m+ia] += float64(float64(nd*tp.side) * tp.side)
 		}
 		if p.rho >= 0 {
 			ir := gi(p.rho)
 			eta := s.eta
-			g[p.rho] += w * t.e * eta
-			nde := -w * t.de * eta // −∂²ℓ/∂d∂ρ
+			g[p.rho] += float64(float64(w*t.e) * eta)
+			nde := float64(float64(-w*t.de) * eta) // −∂²ℓ/∂d∂ρ
 			if ka >= 0 {
 				cpl[(ka-off)*m+ir] += nde
 			}
@@ -558,10 +558,10 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 			}
 			if p.alpha >= 0 {
 				ia := gi(p.alpha)
-				h.glob[ia*m+ir] += nde * tp.side
-				h.glob[ir*m+ia] += nde * tp.side
+				h.glob[ia*m+ir] += float64(nde * tp.side)
+				h.glob[ir*m+ia] += float64(nde * tp.side)
 			}
-			h.glob[ir*m+ir] += -w * (eta*eta*t.ee + eta*t.e)
+			h.glob[ir*m+ir] += float64(-w * (float64(float64(eta*eta)*t.ee) + float64(eta*t.e)))
 		}
 	}
 	obj = ll
@@ -575,9 +575,9 @@ func (p *tabProblem) eval(s *tabState, g []float64, h *hess) (obj, ll float64) {
 			continue
 		}
 		l := s.lam[r]
-		obj -= 0.5 * rd * l * l
+		obj -= float64(float64(float64(0.5*rd)*l) * l)
 		if g != nil {
-			g[k] -= rd * l
+			g[k] -= float64(rd * l)
 			j := k - p.off[c]
 			h.blocks[c][j*p.size[c]+j] += rd
 		}
@@ -648,13 +648,13 @@ func (p *tabProblem) solve(h *hess, mu float64, g, x, diag []float64) bool {
 			for b := 0; b < m; b++ {
 				var s float64
 				for i := 0; i < sz; i++ {
-					s += h.couple[c][i*m+a] * xc[b*sz+i]
+					s += float64(h.couple[c][i*m+a] * xc[b*sz+i])
 				}
 				schur[a*m+b] -= s
 			}
 			var s float64
 			for i := 0; i < sz; i++ {
-				s += h.couple[c][i*m+a] * y[i]
+				s += float64(h.couple[c][i*m+a] * y[i])
 			}
 			rhsG[a] -= s
 		}
@@ -678,7 +678,7 @@ func (p *tabProblem) solve(h *hess, mu float64, g, x, diag []float64) bool {
 		for i := 0; i < sz; i++ {
 			v := f.y[i]
 			for j := 0; j < m; j++ {
-				v -= f.xc[j*sz+i] * dg[j]
+				v -= float64(f.xc[j*sz+i] * dg[j])
 			}
 			x[p.off[c]+i] = v
 		}
@@ -710,7 +710,7 @@ func (p *tabProblem) solve(h *hess, mu float64, g, x, diag []float64) bool {
 			// + (X S⁻¹ Xᵀ)_ii
 			for a := 0; a < m; a++ {
 				for b := 0; b < m; b++ {
-					v += f.xc[a*sz+i] * sinv[a*m+b] * f.xc[b*sz+i]
+					v += float64(float64(f.xc[a*sz+i]*sinv[a*m+b]) * f.xc[b*sz+i])
 				}
 			}
 			diag[p.off[c]+i] = v
@@ -742,9 +742,9 @@ func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64, *
 		mu := 0.0
 		for !p.solve(h, mu, g, x, nil) {
 			if mu == 0 {
-				mu = 1e-8 * (1 + wsum)
+				mu = float64(1e-8 * (1 + wsum))
 			} else {
-				mu *= 10
+				mu = float64(mu * 10)
 			}
 			if mu > 1e12 {
 				return iters, losses, nil, fmt.Errorf("tabular fit: the Hessian is singular")
@@ -752,7 +752,7 @@ func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64, *
 		}
 		var dec float64
 		for i := range g {
-			dec += g[i] * x[i]
+			dec += float64(g[i] * x[i])
 		}
 		// Backtracking line search on the concave objective.
 		t := 1.0
@@ -760,12 +760,12 @@ func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64, *
 		accepted := false
 		for k := 0; k < 40; k++ {
 			for i := range theta {
-				trial[i] = theta[i] + t*x[i]
+				trial[i] = theta[i] + float64(t*x[i])
 			}
 			copy(trialState.lam, s.lam)
 			p.set(trialState, trial)
 			newObj, _ = p.eval(trialState, nil, h)
-			if newObj >= obj-1e-12*math.Abs(obj) && !math.IsNaN(newObj) {
+			if newObj >= obj-float64(1e-12*math.Abs(obj)) && !math.IsNaN(newObj) {
 				accepted = true
 				break
 			}
@@ -782,7 +782,7 @@ func (p *tabProblem) fit(s *tabState, maxIter int, progress func(int, float64, *
 		if progress != nil && !progress(iters, -obj/wsum, s) {
 			return iters, losses, nil, ErrCanceled
 		}
-		if dec/2 <= 1e-13*math.Max(1, math.Abs(prev)) {
+		if float64(dec/2) <= float64(1e-13*math.Max(1, math.Abs(prev))) {
 			break
 		}
 		if iters == maxIter {
@@ -907,7 +907,7 @@ func fitTab(items []feedback.Item, data *tabData, cfg TabularConfig, progress fu
 	lb.Ties = prob.rho >= 0
 	lb.Eta = st.eta
 	if lb.Ties && vars != nil {
-		lb.EtaSE = st.eta * math.Sqrt(vars[prob.rho])
+		lb.EtaSE = float64(st.eta * math.Sqrt(vars[prob.rho]))
 	}
 	if prob.alpha >= 0 {
 		lb.Alpha = st.alpha
@@ -1004,7 +1004,7 @@ func (p *tabProblem) deviance(s *tabState) (float64, int) {
 	var dev float64
 	for _, k := range order {
 		c := cells[k]
-		d := s.lam[k.a] - s.lam[k.b] + s.alpha*k.side
+		d := s.lam[k.a] - s.lam[k.b] + float64(s.alpha*k.side)
 		lp := [3]float64{decidedLL(d, s.eta).ll, decidedLL(-d, s.eta).ll, math.Inf(-1)}
 		if p.rho >= 0 {
 			lp[2] = tieLL(d, s.eta).ll
@@ -1012,7 +1012,7 @@ func (p *tabProblem) deviance(s *tabState) (float64, int) {
 		n := c.n[0] + c.n[1] + c.n[2]
 		for o := 0; o < 3; o++ {
 			if c.n[o] > 0 {
-				dev += 2 * c.n[o] * (num.Log(c.n[o]/n) - lp[o])
+				dev += float64(float64(2*c.n[o]) * (num.Log(c.n[o]/n) - lp[o]))
 			}
 		}
 	}
@@ -1093,7 +1093,7 @@ func bootstrapTabular(data *tabData, main *tabProblem, st *tabState, cfg Tabular
 			alphas = append(alphas, bs.alpha)
 		}
 	}
-	q := (1 - cfg.Level) / 2
+	q := float64((1 - cfg.Level) / 2)
 	for x := range samples {
 		if len(samples[x]) == 0 {
 			continue
@@ -1113,12 +1113,12 @@ func quantile(xs []float64, q float64) float64 {
 	if len(xs) == 1 {
 		return xs[0]
 	}
-	h := q * float64(len(xs)-1)
+	h := float64(q * float64(len(xs)-1))
 	i := int(math.Floor(h))
 	if i >= len(xs)-1 {
 		return xs[len(xs)-1]
 	}
-	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
+	return xs[i] + float64((h-float64(i))*(xs[i+1]-xs[i]))
 }
 
 func (lb *Leaderboard) build(items []feedback.Item, data *tabData, p *tabProblem, st *tabState, se, lo, hi []float64) {

@@ -136,7 +136,7 @@ func TestDecidedLogLoss(t *testing.T) {
 	d := res.Model.Score(&it, "x") - res.Model.Score(&it, "y")
 	eta := modelEta(res.Model)
 	pd := decidedProb(d, eta)
-	want := -(2*math.Log(pd) + math.Log(1-pd)) / 3
+	want := -(float64(2*math.Log(pd)) + math.Log(1-pd)) / 3
 	if math.Abs(m.HeldDecidedLogLoss-want) > 1e-9 {
 		t.Errorf("decided log-loss %.9f, want %.9f (d %.4f, η %.4f)", m.HeldDecidedLogLoss, want, d, eta)
 	}

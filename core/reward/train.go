@@ -329,7 +329,7 @@ func (m *member) epoch(ds *dataset, cfg Config, sc *scratch) float64 {
 				m.nt.backward(m.theta[:np], m.grad[:np], ds.x[row], sc.h[i], float32(sc.dr[i]*scale))
 			}
 			if m.ties {
-				m.grad[np] += float32(deta * eta * scale)
+				m.grad[np] += float32(float64(deta*eta) * scale)
 			}
 		}
 		m.opt.Step(m.theta, m.grad)

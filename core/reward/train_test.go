@@ -62,7 +62,7 @@ func synthData(seed uint64) *demo.Dataset {
 				b++
 			}
 			ra, rb := it.Responses[a], it.Responses[b]
-			d := util[it.ID+ra.Text] - util[it.ID+rb.Text] + 0.7*r.Norm()
+			d := util[it.ID+ra.Text] - util[it.ID+rb.Text] + float64(0.7*r.Norm())
 			j := feedback.Judgment{ID: fmt.Sprint("j", n), Kind: feedback.KindCompare, Item: it.ID, Rater: fmt.Sprint("u", n%3), A: ra.ID, B: rb.ID, Left: "a", Strength: 1 + r.IntN(3)}
 			switch {
 			case math.Abs(d) < 0.2:
@@ -286,7 +286,7 @@ func TestTabularOptions(t *testing.T) {
 	}
 	within := func(name string, got, se, want float64) {
 		t.Helper()
-		if math.Abs(got-want) > 4*se {
+		if math.Abs(got-want) > float64(4*se) {
 			t.Errorf("%s = %.3f ± %.3f, simulated %.3f", name, got, se, want)
 		}
 	}

@@ -46,7 +46,7 @@ func (r *RNG) Uint64() uint64 { return r.pcg.Uint64() }
 
 // Float64 returns a uniform value in [0, 1) with 53 random bits.
 func (r *RNG) Float64() float64 {
-	return float64(r.pcg.Uint64()>>11) / (1 << 53)
+	return float64(float64(r.pcg.Uint64()>>11) / (1 << 53))
 }
 
 // IntN returns a uniform integer in [0, n). It panics if n <= 0.
@@ -94,16 +94,16 @@ func (r *RNG) Norm() float64 {
 		return r.spare
 	}
 	for {
-		u := 2*r.Float64() - 1
-		v := 2*r.Float64() - 1
-		s := u*u + v*v
+		u := float64(2*r.Float64()) - 1
+		v := float64(2*r.Float64()) - 1
+		s := float64(u*u) + float64(v*v)
 		if s == 0 || s >= 1 {
 			continue
 		}
-		f := math.Sqrt(-2 * num.Log(s) / s)
-		r.spare = v * f
+		f := math.Sqrt(float64(-2*num.Log(s)) / s)
+		r.spare = float64(v * f)
 		r.hasSpare = true
-		return u * f
+		return float64(u * f)
 	}
 }
 
@@ -138,7 +138,7 @@ func (r *RNG) Categorical(w []float64) int {
 	if !(total > 0) {
 		panic("rng: Categorical needs positive total weight")
 	}
-	u := r.Float64() * total
+	u := float64(r.Float64() * total)
 	var acc float64
 	for i, v := range w {
 		acc += v
@@ -157,5 +157,5 @@ func (r *RNG) Categorical(w []float64) int {
 
 // LogNormal returns exp(mu + sigma·Z) for a standard normal Z.
 func (r *RNG) LogNormal(mu, sigma float64) float64 {
-	return num.Exp(mu + sigma*r.Norm())
+	return num.Exp(mu + float64(sigma*r.Norm()))
 }

@@ -39,9 +39,9 @@ func TestMoments(t *testing.T) {
 	for i := 0; i < n; i++ {
 		z := r.Norm()
 		s += z
-		s2 += z * z
+		s2 += float64(z * z)
 	}
-	mean, vr := s/n, s2/n-(s/n)*(s/n)
+	mean, vr := s/n, s2/n-float64((s/n)*(s/n))
 	// Standard error of the mean is 1/√n ≈ 0.0022; allow 4 standard errors.
 	if math.Abs(mean) > 0.009 || math.Abs(vr-1) > 0.02 {
 		t.Fatalf("normal mean %v var %v", mean, vr)

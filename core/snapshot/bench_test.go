@@ -29,7 +29,7 @@ func bigSnapshot() *Snapshot {
 	}
 	w := make([]float32, 1<<20)
 	for i := range w {
-		w[i] = float32(i%1000) * 0.001
+		w[i] = float32(float32(i%1000) * 0.001)
 	}
 	s.Models = []Model{{Name: "rm", Family: "linear", Tensors: map[string]Tensor{"w": {Shape: []int{1024, 1024}, Data: w}}}}
 	return s
@@ -65,5 +65,5 @@ func BenchmarkDecode(b *testing.B) {
 	b.StopTimer()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(data)), "alloc/byte")
-	b.ReportMetric(float64(len(data))/(1<<20), "file_MB")
+	b.ReportMetric(float64(float64(len(data))/(1<<20)), "file_MB")
 }
