@@ -1,6 +1,8 @@
 package formats
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -36,6 +38,88 @@ func roleMarker(role string) (string, bool) {
 	return "", false
 }
 
+// wireMessage is a message as datasets write it: {"role", "content"} (TRL, OpenAI)
+// or ShareGPT's {"from", "value"}; content is a text or a list of content parts.
+type wireMessage struct {
+	Role    *string         `json:"role"`
+	From    *string         `json:"from"`
+	Content json.RawMessage `json:"content"`
+	Value   json.RawMessage `json:"value"`
+}
+
+// contentPart is one part of a message's content: {"type": "text", "text": …}.
+type contentPart struct {
+	Type string  `json:"type"`
+	Text *string `json:"text"`
+}
+
+// roleAliases are ShareGPT's role names.
+var roleAliases = map[string]string{"human": "user", "gpt": "assistant"}
+
+// decodeMessages reads a list of messages. A message is {"role", "content"} or
+// ShareGPT's {"from", "value"} (roles human and gpt read as user and assistant, as
+// TRL's maybe_convert_to_chatml does); its content is a text or a list of content
+// parts [{"type": "text", "text": …}, …], whose texts are concatenated in order (as
+// chat templates render them). Parts of another type (images, audio) are an error:
+// Prefer reads text.
+func decodeMessages(field string, raw json.RawMessage) ([]Message, error) {
+	var wire []wireMessage
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return nil, fmt.Errorf("%q must be a list of {\"role\": …, \"content\": …} messages", field)
+	}
+	msgs := make([]Message, len(wire))
+	for i, w := range wire {
+		where := fmt.Sprintf("%s[%d]", field, i)
+		role, content := w.Role, w.Content
+		if role == nil {
+			role, content = w.From, w.Value
+		}
+		if role == nil {
+			return nil, fmt.Errorf("%s has no \"role\"; a message is {\"role\": …, \"content\": …}", where)
+		}
+		r := *role
+		if a, ok := roleAliases[r]; ok {
+			r = a
+		}
+		text, err := messageText(where, content)
+		if err != nil {
+			return nil, err
+		}
+		msgs[i] = Message{Role: r, Content: text}
+	}
+	if err := checkMessages(field, msgs); err != nil {
+		return nil, err
+	}
+	return msgs, nil
+}
+
+// messageText reads a message's content: a text, or a list of text parts.
+func messageText(where string, raw json.RawMessage) (string, error) {
+	s := bytes.TrimLeft(raw, " \t\r\n")
+	switch {
+	case len(s) > 0 && s[0] == '"':
+		var t string
+		if err := json.Unmarshal(s, &t); err != nil {
+			return "", fmt.Errorf("%s.content is not a valid JSON string", where)
+		}
+		return t, nil
+	case len(s) > 0 && s[0] == '[':
+		var parts []contentPart
+		if err := json.Unmarshal(s, &parts); err != nil {
+			return "", fmt.Errorf("%s.content must be a text or a list of {\"type\": \"text\", \"text\": …} parts", where)
+		}
+		var sb strings.Builder
+		for k, p := range parts {
+			if p.Type != "text" || p.Text == nil {
+				return "", fmt.Errorf("%s.content[%d] is a %q part; Prefer reads text parts ({\"type\": \"text\", \"text\": …}) only", where, k, p.Type)
+			}
+			sb.WriteString(*p.Text)
+		}
+		return sb.String(), nil
+	}
+	return "", fmt.Errorf("%s needs \"content\": a text or a list of text parts", where)
+}
+
 // checkMessages checks roles and that there is at least one message.
 func checkMessages(field string, msgs []Message) error {
 	if len(msgs) == 0 {
@@ -68,9 +152,13 @@ func renderCompletion(msgs []Message) string {
 }
 
 // splitTurns splits dialogue text at the role markers. The text before the first
-// marker becomes a message with role first (dropped when first is ""). It is the
-// inverse of RenderChat: RenderChat(splitTurns(s, "")) == s for any s that starts with
-// a marker, and splitTurns(RenderChat(m), "") == m when no content contains a marker.
+// marker becomes a message with role first (dropped when first is ""). A marker of
+// the role already speaking does not start a new message: it stays in the content,
+// so a reply that itself contains "\n\nAssistant: " is one assistant message (strict
+// chat templates reject two in a row; 5 replies of the HH-RLHF harmless-base test
+// split do this). It is the inverse of RenderChat: RenderChat(splitTurns(s, "")) == s
+// for any s that starts with a marker, and splitTurns(RenderChat(m), "") == m when no
+// content contains a marker and no two messages in a row have the same role.
 func splitTurns(s, first string) []Message {
 	var out []Message
 	role, start := first, 0
@@ -87,7 +175,7 @@ func splitTurns(s, first string) []Message {
 		at := i + k
 		matched := false
 		for _, r := range roleLabels {
-			if strings.HasPrefix(s[at:], r.marker) {
+			if strings.HasPrefix(s[at:], r.marker) && r.role != role {
 				emit(at)
 				role, start = r.role, at+len(r.marker)
 				i = start

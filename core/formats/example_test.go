@@ -38,9 +38,11 @@ func ExampleReadTRL() {
 		}
 	}
 	fmt.Println(rep.Records, "records,", len(d.Items), "items")
+	// The separator TRL's concatenation needs is the completions' leading space; it
+	// is not part of the responses (the TRL export puts it back).
 	// Output:
-	// "The sky is": " blue." beats " green."
-	// "2+2 is": " 4" beats " 5"
+	// "The sky is": "blue." beats "green."
+	// "2+2 is": "4" beats "5"
 	// "Is water wet?": "Yes." thumb +1
 	// 3 records, 3 items
 }
@@ -76,7 +78,7 @@ func ExampleWriteTRL() {
 	rep, _ := formats.WriteTRL(os.Stdout, d)
 	fmt.Println(rep.Records, "written, skipped:", rep.Skipped)
 	// Output:
-	// {"prompt":"2+2?","chosen":"4","rejected":"5"}
+	// {"prompt":"2+2?","chosen":" 4","rejected":" 5"}
 	// 1 written, skipped: map[tie:1]
 }
 

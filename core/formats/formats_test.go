@@ -173,7 +173,7 @@ func TestTypeErrorsNameTheField(t *testing.T) {
 		{"jsonl", `[1]`, `line 1: expected a JSON object, found a number`},
 		{"summarize", `{"info":{"id":"t","post":7}}`, `line 1: "info.post" must be a string, not a number`},
 		{"trl", `{"prompt":"p","chosen":3,"rejected":"r"}`, `line 1: "chosen" must be a text or a list of {"role", "content"} messages`},
-		{"trl", `{"prompt":"p","completion":"c","label":"yes"}`, `line 1: "label" must be true (desirable) or false (undesirable)`},
+		{"trl", `{"prompt":"p","completion":"c","label":"yes"}`, `line 1: "label" must be true or 1 (desirable), false or 0 (undesirable), not "yes"`},
 	}
 	for _, c := range cases {
 		err := readErr(t, c.format, c.src)

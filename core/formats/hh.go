@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"prefer/core/feedback"
 )
 
 type hhRecord struct {
@@ -76,17 +74,18 @@ func HHPrompt(prompt string) string {
 	return "\n\nHuman: " + prompt + AssistantCue
 }
 
-// WriteHH writes the decided comparisons of d in HH-RLHF form: {"chosen", "rejected"}
-// with each the whole dialogue HHPrompt(prompt) + response. Ties, both-bad
-// comparisons and other kinds are skipped and counted. Data imported from HH-RLHF
-// comes back byte for byte.
+// WriteHH writes the preference pairs of d (as WriteTRL: decided comparisons, the
+// pairs of rankings, rewrite ≻ original) in HH-RLHF form: {"chosen", "rejected"} with
+// each the whole dialogue HHPrompt(prompt) + response. The format has no place for a
+// strength. Ties, both-bad comparisons and other kinds are skipped and counted. Data
+// imported from HH-RLHF comes back byte for byte.
 func WriteHH(w io.Writer, d *Dataset) (*ExportReport, error) {
 	rep := &ExportReport{Format: "hh-rlhf", Skipped: map[string]int{}}
 	jw := newJSONWriter(w, rep)
-	err := decided(d, rep, func(it *feedback.Item, win, lose string) error {
-		p := HHPrompt(it.Prompt)
-		return jw.write(hhRow{Chosen: p + win, Rejected: p + lose})
-	})
+	err := preferencePairs(d, rep, func(p exportPair) error {
+		pr := HHPrompt(p.item.Prompt)
+		return jw.write(hhRow{Chosen: pr + p.win, Rejected: pr + p.lose})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type trlRecord struct {
 	Rejected   json.RawMessage `json:"rejected"`
 	Completion json.RawMessage `json:"completion"`
 	Label      json.RawMessage `json:"label"`
+	Margin     *float64        `json:"margin"`
 }
 
 func present(raw json.RawMessage) bool {
@@ -41,13 +42,11 @@ func trlField(field string, raw json.RawMessage) (trlValue, error) {
 			return v, fmt.Errorf("%q is not a valid JSON string", field)
 		}
 	case len(s) > 0 && s[0] == '[':
-		if err := json.Unmarshal(raw, &v.msgs); err != nil {
-			return v, fmt.Errorf("%q must be a list of {\"role\": …, \"content\": \"…\"} messages with text content", field)
-		}
-		if err := checkMessages(field, v.msgs); err != nil {
+		msgs, err := decodeMessages(field, raw)
+		if err != nil {
 			return v, err
 		}
-		v.chat = true
+		v.msgs, v.chat = msgs, true
 	default:
 		return v, fmt.Errorf("%q must be a text or a list of {\"role\", \"content\"} messages", field)
 	}
@@ -60,21 +59,35 @@ func trlField(field string, raw json.RawMessage) (trlValue, error) {
 //	{"prompt", "chosen", "rejected"}  standard: one comparison, chosen wins
 //	{"chosen", "rejected"}            implicit prompt: see SplitImplicit
 //	the same with lists of {"role", "content"} messages (conversational)
-//	{"prompt", "completion", "label"} unpaired (KTO): a thumb up (true) or down (false)
+//	{"prompt": text, "chosen": messages, "rejected": messages}
+//	                                  UltraFeedback-binarized: the text prompt is
+//	                                  ignored and the messages' shared prefix is the
+//	                                  prompt, as TRL's maybe_extract_prompt does
+//	{"prompt", "completion", "label"} unpaired (KTO): a thumb up (true or 1) or
+//	                                  down (false or 0)
 //
 // Conversations are rendered as dialogue text (RenderChat) with the prompt ending in
-// AssistantCue, so the conversational export gives them back. Other columns are
-// ignored. Judgment ids are derived from each row's content.
+// AssistantCue, so the conversational export gives them back. Message content may be
+// a list of text parts. A plain-text completion that starts with the join separator
+// (JoinSeparator) loses it: " blue." after "The sky is" is the response "blue.", and
+// the TRL export puts the separator back. An optional "margin" (TRL's reward margin)
+// becomes the comparison's strength (MarginStrength). Other columns are ignored.
+// Judgment ids are derived from each row's content.
 func ReadTRL(r io.Reader, opt Options) (*Dataset, *Report, error) {
 	b := newBuilder("trl", "trl", opt)
 	return b.run(r, func(rec record) error {
 		// Fast path: the standard form, all texts, decoded in one pass.
 		var s trlText
 		if json.Unmarshal(rec.data, &s) == nil && s.Prompt != nil && s.Chosen != nil && s.Rejected != nil && !s.Completion && !s.Label {
-			if *s.Chosen == *s.Rejected {
+			a, bb := trimJoin(*s.Prompt, *s.Chosen), trimJoin(*s.Prompt, *s.Rejected)
+			if a == bb {
 				return fmt.Errorf("\"chosen\" and \"rejected\" are the same response; a comparison needs two different ones")
 			}
-			return b.addPair(*s.Prompt, *s.Chosen, *s.Rejected, rec.line)
+			st, err := MarginStrength(s.Margin)
+			if err != nil {
+				return err
+			}
+			return b.addPairStrength(*s.Prompt, a, bb, st, rec.line)
 		}
 		var t trlRecord
 		if err := decodeJSON(rec.data, &t); err != nil {
@@ -87,11 +100,12 @@ func ReadTRL(r io.Reader, opt Options) (*Dataset, *Report, error) {
 // trlText is the standard TRL row with text values; Completion and Label only note
 // whether those keys hold a value.
 type trlText struct {
-	Prompt     *string `json:"prompt"`
-	Chosen     *string `json:"chosen"`
-	Rejected   *string `json:"rejected"`
-	Completion given   `json:"completion"`
-	Label      given   `json:"label"`
+	Prompt     *string  `json:"prompt"`
+	Chosen     *string  `json:"chosen"`
+	Rejected   *string  `json:"rejected"`
+	Completion given    `json:"completion"`
+	Label      given    `json:"label"`
+	Margin     *float64 `json:"margin"`
 }
 
 // given records whether a JSON value other than null was given.
@@ -121,17 +135,30 @@ func (b *builder) trlRecord(t *trlRecord, line int) error {
 		return fmt.Errorf("\"chosen\" and \"rejected\" must both be texts or both be message lists")
 	}
 	var prompt, a, bb string
-	switch {
-	case present(t.Prompt):
-		p, err := trlField("prompt", t.Prompt)
-		if err != nil {
+	var p trlValue
+	if present(t.Prompt) {
+		if p, err = trlField("prompt", t.Prompt); err != nil {
 			return err
 		}
-		if p.chat != c.chat {
-			return fmt.Errorf("\"prompt\", \"chosen\" and \"rejected\" must all be texts or all be message lists")
+		if p.chat && !c.chat {
+			return fmt.Errorf("\"prompt\" is a message list but \"chosen\" and \"rejected\" are texts; give all three as texts or as message lists")
 		}
+	}
+	switch {
+	case present(t.Prompt) && c.chat && !p.chat:
+		if c.msgs[0].Role == "assistant" && rj.msgs[0].Role == "assistant" {
+			// The completions alone are messages: the text prompt is the user's turn.
+			prompt, a, bb = RenderChat([]Message{{Role: "user", Content: p.text}})+AssistantCue, renderCompletion(c.msgs), renderCompletion(rj.msgs)
+			break
+		}
+		// UltraFeedback-binarized: the text prompt repeats the first user message;
+		// the prompt is the conversations' shared prefix (TRL's maybe_extract_prompt).
+		if prompt, a, bb, err = splitImplicitChat(c.msgs, rj.msgs); err != nil {
+			return err
+		}
+	case present(t.Prompt):
 		if !p.chat {
-			prompt, a, bb = p.text, c.text, rj.text
+			prompt, a, bb = p.text, trimJoin(p.text, c.text), trimJoin(p.text, rj.text)
 			break
 		}
 		if c.msgs[0].Role != "assistant" || rj.msgs[0].Role != "assistant" {
@@ -146,20 +173,31 @@ func (b *builder) trlRecord(t *trlRecord, line int) error {
 		if prompt, a, bb, err = SplitImplicit(c.text, rj.text); err != nil {
 			return err
 		}
+		a, bb = trimJoin(prompt, a), trimJoin(prompt, bb)
 	}
 	if a == bb {
 		return fmt.Errorf("\"chosen\" and \"rejected\" are the same response; a comparison needs two different ones")
 	}
-	return b.addPair(prompt, a, bb, line)
+	st, err := MarginStrength(t.Margin)
+	if err != nil {
+		return err
+	}
+	return b.addPairStrength(prompt, a, bb, st, line)
 }
 
 // addPair commits one comparison in which a (chosen) beats b (rejected).
 func (b *builder) addPair(prompt, a, bb string, line int) error {
+	return b.addPairStrength(prompt, a, bb, 0, line)
+}
+
+// addPairStrength commits one comparison in which a (chosen) beats b (rejected) with
+// the given strength (0: not given).
+func (b *builder) addPairStrength(prompt, a, bb string, strength, line int) error {
 	itemID := ItemID(prompt)
 	if err := b.checkItem(itemID, &prompt); err != nil {
 		return err
 	}
-	j := feedback.Judgment{Kind: feedback.KindCompare, Item: itemID, A: feedback.ResponseID(a), B: feedback.ResponseID(bb), Choice: feedback.ChoiceA}
+	j := feedback.Judgment{Kind: feedback.KindCompare, Item: itemID, A: feedback.ResponseID(a), B: feedback.ResponseID(bb), Choice: feedback.ChoiceA, Strength: strength}
 	p, err := b.prepare(j, line, prompt)
 	if err != nil {
 		return err
@@ -176,8 +214,12 @@ func (b *builder) trlUnpaired(t *trlRecord, line int) error {
 		return fmt.Errorf("an unpaired (KTO) row needs \"prompt\", \"completion\" and \"label\"")
 	}
 	var label bool
-	if err := json.Unmarshal(t.Label, &label); err != nil {
-		return fmt.Errorf("\"label\" must be true (desirable) or false (undesirable)")
+	switch l := string(bytes.TrimSpace(t.Label)); l {
+	case "true", "1", "1.0":
+		label = true
+	case "false", "0", "0.0":
+	default:
+		return fmt.Errorf("\"label\" must be true or 1 (desirable), false or 0 (undesirable), not %.40s", l)
 	}
 	p, err := trlField("prompt", t.Prompt)
 	if err != nil {
@@ -190,7 +232,7 @@ func (b *builder) trlUnpaired(t *trlRecord, line int) error {
 	if p.chat != c.chat {
 		return fmt.Errorf("\"prompt\" and \"completion\" must both be texts or both be message lists")
 	}
-	prompt, text := p.text, c.text
+	prompt, text := p.text, trimJoin(p.text, c.text)
 	if p.chat {
 		if c.msgs[0].Role != "assistant" {
 			return fmt.Errorf("\"completion\" must start with an assistant message")
@@ -346,47 +388,6 @@ func groupByItem(d *Dataset, format string) (*itemGroups, error) {
 	return g, nil
 }
 
-// decided calls fn with the winner and loser texts of every decided comparison, by
-// item; other judgments are counted as skipped in rep ("tie", "both-bad", or their
-// kind).
-func decided(d *Dataset, rep *ExportReport, fn func(it *feedback.Item, win, lose string) error) error {
-	g, err := groupByItem(d, rep.Format)
-	if err != nil {
-		return err
-	}
-	g.skipped(rep)
-	for i := range d.Items {
-		it := &d.Items[i]
-		for _, k := range g.byItem[i] {
-			j := &g.js[k]
-			if j.Kind != feedback.KindCompare {
-				rep.skip(string(j.Kind))
-				continue
-			}
-			switch j.Choice {
-			case feedback.ChoiceTie:
-				rep.skip("tie")
-				continue
-			case feedback.ChoiceBothBad:
-				rep.skip("both-bad")
-				continue
-			case feedback.ChoiceA, feedback.ChoiceB:
-			default:
-				return fmt.Errorf("export %s: judgment %q has choice %q", rep.Format, j.ID, j.Choice)
-			}
-			win, ok1 := g.texts[i][j.Winner()]
-			lose, ok2 := g.texts[i][j.Loser()]
-			if !ok1 || !ok2 {
-				return fmt.Errorf("export %s: judgment %q refers to a response that item %q does not have", rep.Format, j.ID, it.ID)
-			}
-			if err := fn(it, win, lose); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // jsonWriter writes JSON lines without HTML escaping.
 type jsonWriter struct {
 	bw  *bufio.Writer
@@ -417,15 +418,17 @@ func (jw *jsonWriter) flush() error {
 }
 
 type trlPair struct {
-	Prompt   string `json:"prompt"`
-	Chosen   string `json:"chosen"`
-	Rejected string `json:"rejected"`
+	Prompt   string   `json:"prompt"`
+	Chosen   string   `json:"chosen"`
+	Rejected string   `json:"rejected"`
+	Margin   *float64 `json:"margin,omitempty"`
 }
 
 type trlChatPair struct {
 	Prompt   []Message `json:"prompt"`
 	Chosen   []Message `json:"chosen"`
 	Rejected []Message `json:"rejected"`
+	Margin   *float64  `json:"margin,omitempty"`
 }
 
 type ktoRow struct {
@@ -434,32 +437,49 @@ type ktoRow struct {
 	Label      bool   `json:"label"`
 }
 
-// WriteTRL writes the decided comparisons of d as TRL's standard preference format,
-// one {"prompt", "chosen", "rejected"} per line, items in order. Ties, both-bad
-// comparisons and other kinds of judgment are skipped and counted in the report.
+// margin returns the "margin" column of a pair: nil when the export has none.
+func margin(column bool, strength int) *float64 {
+	if !column {
+		return nil
+	}
+	m := StrengthMargin(strength)
+	return &m
+}
+
+// WriteTRL writes the preference pairs of d (preferencePairs: decided comparisons,
+// every pair of each ranking, rewrite ≻ original) as TRL's standard preference
+// format, one {"prompt", "chosen", "rejected"} per line, items in order. The
+// completions carry the separator TRL's concatenation needs (JoinSeparator). When a
+// comparison has a strength, every row has a "margin" (StrengthMargin; 0 where none
+// was given), which TRL's RewardTrainer uses. Ties, both-bad comparisons and other
+// kinds are skipped and counted in the report.
 func WriteTRL(w io.Writer, d *Dataset) (*ExportReport, error) {
 	rep := &ExportReport{Format: "trl", Skipped: map[string]int{}}
 	jw := newJSONWriter(w, rep)
-	err := decided(d, rep, func(it *feedback.Item, win, lose string) error {
-		return jw.write(trlPair{Prompt: it.Prompt, Chosen: win, Rejected: lose})
-	})
+	col := anyStrength(d)
+	err := preferencePairs(d, rep, func(p exportPair) error {
+		pr := p.item.Prompt
+		return jw.write(trlPair{Prompt: pr, Chosen: withJoin(pr, p.win), Rejected: withJoin(pr, p.lose), Margin: margin(col, p.strength)})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
 	return rep, jw.flush()
 }
 
-// WriteTRLConversational writes the decided comparisons of d as TRL's conversational
-// preference format: the prompt as messages (PromptMessages) and each completion as
-// messages (CompletionMessages). Imported conversational data comes back as it was
-// read, unless a message's content itself contains a role marker such as
-// "\n\nHuman: ".
+// WriteTRLConversational writes the preference pairs of d (as WriteTRL) in TRL's
+// conversational preference format: the prompt as messages (PromptMessages) and each
+// completion as messages (CompletionMessages). Imported conversational data comes
+// back as it was read, unless a message's content itself contains a role marker
+// such as "\n\nHuman: ".
 func WriteTRLConversational(w io.Writer, d *Dataset) (*ExportReport, error) {
 	rep := &ExportReport{Format: "trl-conversational", Skipped: map[string]int{}}
 	jw := newJSONWriter(w, rep)
-	err := decided(d, rep, func(it *feedback.Item, win, lose string) error {
-		return jw.write(trlChatPair{Prompt: PromptMessages(it.Prompt), Chosen: CompletionMessages(win), Rejected: CompletionMessages(lose)})
-	})
+	col := anyStrength(d)
+	err := preferencePairs(d, rep, func(p exportPair) error {
+		return jw.write(trlChatPair{Prompt: PromptMessages(p.item.Prompt), Chosen: CompletionMessages(p.win),
+			Rejected: CompletionMessages(p.lose), Margin: margin(col, p.strength)})
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -467,60 +487,25 @@ func WriteTRLConversational(w io.Writer, d *Dataset) (*ExportReport, error) {
 }
 
 // WriteKTO writes unpaired (KTO) rows {"prompt", "completion", "label"}: a thumb up
-// gives label true and a thumb down false; a decided comparison gives two rows, the
-// chosen response true and the rejected one false. Ties, both-bad comparisons and
-// other kinds are skipped and counted. Rows follow the items' order.
+// gives label true and a thumb down false; every preference pair of WriteTRL gives
+// two rows, the chosen response true and the rejected one false (what TRL's
+// unpair_preference_dataset makes of a preference dataset). Completions carry the
+// separator as in WriteTRL. Ties, both-bad comparisons and other kinds are skipped
+// and counted. Rows follow the items' order.
 func WriteKTO(w io.Writer, d *Dataset) (*ExportReport, error) {
 	rep := &ExportReport{Format: "kto", Skipped: map[string]int{}}
 	jw := newJSONWriter(w, rep)
-	g, err := groupByItem(d, rep.Format)
+	err := preferencePairs(d, rep, func(p exportPair) error {
+		pr := p.item.Prompt
+		if err := jw.write(ktoRow{Prompt: pr, Completion: withJoin(pr, p.win), Label: true}); err != nil {
+			return err
+		}
+		return jw.write(ktoRow{Prompt: pr, Completion: withJoin(pr, p.lose), Label: false})
+	}, func(it *feedback.Item, text string, up bool) error {
+		return jw.write(ktoRow{Prompt: it.Prompt, Completion: withJoin(it.Prompt, text), Label: up})
+	})
 	if err != nil {
 		return nil, err
-	}
-	g.skipped(rep)
-	for i := range d.Items {
-		it := &d.Items[i]
-		text := func(j *feedback.Judgment, id string) (string, error) {
-			t, ok := g.texts[i][id]
-			if !ok {
-				return "", fmt.Errorf("export kto: judgment %q refers to response %q, which item %q does not have", j.ID, id, it.ID)
-			}
-			return t, nil
-		}
-		for _, k := range g.byItem[i] {
-			j := &g.js[k]
-			switch {
-			case j.Kind == feedback.KindThumb:
-				t, err := text(j, j.Response)
-				if err != nil {
-					return nil, err
-				}
-				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: t, Label: j.Score > 0}); err != nil {
-					return nil, err
-				}
-			case j.Kind == feedback.KindCompare && (j.Choice == feedback.ChoiceA || j.Choice == feedback.ChoiceB):
-				win, err := text(j, j.Winner())
-				if err != nil {
-					return nil, err
-				}
-				lose, err := text(j, j.Loser())
-				if err != nil {
-					return nil, err
-				}
-				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: win, Label: true}); err != nil {
-					return nil, err
-				}
-				if err := jw.write(ktoRow{Prompt: it.Prompt, Completion: lose, Label: false}); err != nil {
-					return nil, err
-				}
-			case j.Kind == feedback.KindCompare && j.Choice == feedback.ChoiceTie:
-				rep.skip("tie")
-			case j.Kind == feedback.KindCompare && j.Choice == feedback.ChoiceBothBad:
-				rep.skip("both-bad")
-			default:
-				rep.skip(string(j.Kind))
-			}
-		}
 	}
 	return rep, jw.flush()
 }

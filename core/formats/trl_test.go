@@ -34,7 +34,7 @@ func pairTexts(d *Dataset) []string {
 func TestTRLStandard(t *testing.T) {
 	d, rep := mustRead(t, "trl", readFixture(t, "trl-standard.jsonl"))
 	want := []string{
-		"The sky is| blue.| green.|a",
+		"The sky is|blue.|green.|a",
 		"Convert 3 km to metres.|3 km is 3000 metres.|3 km is 300 metres.|a",
 		"Convert 3 km to metres.|3000 m.|3 km is 300 metres.|a",
 		"Name a prime number.|7|9|a",
@@ -52,8 +52,8 @@ func TestTRLStandard(t *testing.T) {
 func TestTRLImplicitArray(t *testing.T) {
 	d, rep := mustRead(t, "trl", readFixture(t, "trl-implicit.json"))
 	want := []string{
-		"The sky is| blue.| green.|a",
-		"Q: What is 2+2?\nA:| 4| 5|a",
+		"The sky is|blue.|green.|a",
+		"Q: What is 2+2?\nA:|4|5|a",
 		"\n\nHuman: Hi there\n\nAssistant: |Hello! How can I help?|Hello. What?|a",
 	}
 	if got := pairTexts(d); !reflect.DeepEqual(got, want) || rep.Records != 3 {
@@ -160,8 +160,8 @@ func decodeLines[T any](tb testing.TB, data []byte) []T {
 func TestKTO(t *testing.T) {
 	d, _ := mustRead(t, "trl", readFixture(t, "trl-kto.jsonl"))
 	want := []string{
-		"The sky is| blue.|up",
-		"The sky is| green.|down",
+		"The sky is|blue.|up",
+		"The sky is|green.|down",
 		"\n\nHuman: What color is the sky?\n\nAssistant: |It is blue.|up",
 	}
 	if got := pairTexts(d); !reflect.DeepEqual(got, want) || len(d.Items) != 2 {
@@ -180,16 +180,23 @@ func TestKTO(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := decodeLines[ktoRow](t, buf.Bytes())
+	// Every preference pair unpaired (as TRL's unpair_preference_dataset does): the
+	// comparison, the ranking Canberra ≻ Sydney ≻ refusal as its 3 pairs, the
+	// rewrite ≻ original; then the two thumbs. Completions carry the separator.
+	const q = "What is the capital of Australia?"
 	wantRows := []ktoRow{
-		{"What is the capital of Australia?", "Canberra.", true},
-		{"What is the capital of Australia?", "Sydney, of course!", false},
-		{"How do I boil an egg?", "Boil it for 9 minutes.", true},
-		{"How do I boil an egg?", "Eggs are a good source of protein.", false},
+		{q, " Canberra.", true}, {q, " Sydney, of course!", false},
+		{q, " Canberra.", true}, {q, " Sydney, of course!", false},
+		{q, " Canberra.", true}, {q, " I can't help with that.", false},
+		{q, " Sydney, of course!", true}, {q, " I can't help with that.", false},
+		{q, " Canberra, not Sydney.", true}, {q, " Sydney, of course!", false},
+		{"How do I boil an egg?", " Boil it for 9 minutes.", true},
+		{"How do I boil an egg?", " Eggs are a good source of protein.", false},
 	}
 	if !reflect.DeepEqual(rows, wantRows) {
 		t.Fatalf("kto rows %+v", rows)
 	}
-	wantSkip := map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "review": 1}
+	wantSkip := map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "review": 1}
 	if !reflect.DeepEqual(er.Skipped, wantSkip) {
 		t.Fatalf("skipped %v, want %v", er.Skipped, wantSkip)
 	}
@@ -203,8 +210,9 @@ func TestTRLExportSkips(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "thumb": 2, "review": 1}
-		if er.Records != 1 || !reflect.DeepEqual(er.Skipped, want) || strings.Count(buf.String(), "\n") != 1 {
+		// The compare (strength 2), the ranking's C(3,2) = 3 pairs and the rewrite.
+		want := map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1}
+		if er.Records != 5 || !reflect.DeepEqual(er.Skipped, want) || strings.Count(buf.String(), "\n") != 5 {
 			t.Errorf("%s: %+v\n%s", f, er, buf.String())
 		}
 	}
@@ -212,7 +220,7 @@ func TestTRLExportSkips(t *testing.T) {
 	d, _ = mustRead(t, "jsonl", `{"kind":"compare","prompt":"p","a":"x","b":"y","choice":"b"}`)
 	var buf bytes.Buffer
 	WriteTRL(&buf, d)
-	if got := strings.TrimSpace(buf.String()); got != `{"prompt":"p","chosen":"y","rejected":"x"}` {
+	if got := strings.TrimSpace(buf.String()); got != `{"prompt":"p","chosen":" y","rejected":" x"}` {
 		t.Fatalf("got %s", got)
 	}
 	// A plain prompt becomes a one-turn dialogue in HH form.
@@ -254,11 +262,15 @@ func TestTRLErrors(t *testing.T) {
 		{`{"prompt":"p","completion":"c"}`, `an unpaired (KTO) row needs "prompt", "completion" and "label"`},
 		{`{"prompt":"p","chosen":"a","rejected":"a"}`, `are the same response`},
 		{`{"prompt":"p","chosen":[{"role":"assistant","content":"a"}],"rejected":"b"}`, `must both be texts or both be message lists`},
-		{`{"prompt":"p","chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `must all be texts or all be message lists`},
+		{`{"prompt":[{"role":"user","content":"p"}],"chosen":"a","rejected":"b"}`, `"prompt" is a message list but "chosen" and "rejected" are texts`},
 		{`{"prompt":[{"role":"user","content":"p"}],"chosen":[{"role":"user","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `must start with an assistant message`},
 		{`{"prompt":[{"role":"robot","content":"p"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `prompt[0] has role "robot"`},
 		{`{"prompt":[],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `"prompt" is an empty list`},
-		{`{"prompt":[{"role":"user","content":[{"type":"text"}]}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `with text content`},
+		{`{"prompt":[{"role":"user","content":[{"type":"text"}]}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `prompt[0].content[0] is a "text" part; Prefer reads text parts`},
+		{`{"prompt":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `is a "image_url" part`},
+		{`{"prompt":[{"content":"p"}],"chosen":[{"role":"assistant","content":"a"}],"rejected":[{"role":"assistant","content":"b"}]}`, `prompt[0] has no "role"`},
+		{`{"prompt":"p","completion":"c","label":2}`, `"label" must be true or 1 (desirable), false or 0 (undesirable), not 2`},
+		{`{"prompt":"p","chosen":"a","rejected":"b","margin":-1}`, `"margin" -1 must be a number ≥ 0`},
 		{`{"chosen":[{"role":"user","content":"a"}],"rejected":[{"role":"user","content":"b"}]}`, `share no messages before an assistant turn`},
 		{`{"chosen":[{"role":"user","content":"a"},{"role":"assistant","content":"x"}],"rejected":[{"role":"user","content":"a"},{"role":"assistant","content":"x"}]}`, `same conversation`},
 		{`{"chosen":"Yes","rejected":"No"}`, `share no prompt`},
