@@ -56,8 +56,9 @@ run: build
 # deps installs what the tests need on a fresh machine: Chromium for the browser
 # tests, the JavaScript msgpack library and the official openai client for the
 # interoperability tests, curl for the raw streaming test, PostgreSQL for the
-# second store, and qemu-user to run the arm64 build of the pinned-hash tests.
-# Each step is skipped when already done.
+# second store, qemu-user to run the arm64 build of the pinned-hash tests, and
+# numpy for the safetensors snippet's test (Debian's python3-numpy). Each step is
+# skipped when already done.
 deps:
 	@command -v qemu-aarch64 >/dev/null || { echo "installing qemu-user"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq qemu-user >/dev/null; }
@@ -71,6 +72,8 @@ deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "installing postgresql"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+	@/usr/bin/python3 -c 'import numpy' 2>/dev/null || python3 -c 'import numpy' 2>/dev/null || { echo "installing python3-numpy"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-numpy >/dev/null; }
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

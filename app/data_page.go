@@ -23,10 +23,15 @@ type dataPage struct {
 
 	importFormat string
 	exportFormat string
-	msg          string
-	bad          bool
-	shareURL     string
-	library      []libraryEntry
+	// An import read but not yet applied: the file, what the worker read from it
+	// (counts, first errors, first rows) and the state it makes (Result.File).
+	pendName string
+	pendData []byte
+	pending  *jobs.Result
+	msg      string
+	bad      bool
+	shareURL string
+	library  []libraryEntry
 
 	items     virtualList
 	judgments virtualList
@@ -41,7 +46,7 @@ type libraryEntry struct {
 }
 
 func (p *dataPage) OnMount(ctx app.Context) {
-	p.importFormat = "hh-rlhf"
+	p.importFormat = jobs.FormatAuto
 	p.exportFormat = "jsonl"
 	p.items = virtualList{ID: "items-list", Label: "Items", RowH: 34, Height: 300,
 		Header: []string{"Item", "Prompt", "Responses", "Tags"}, Widths: []string{"0 0 9rem", "1 1 auto", "0 0 6rem", "0 0 10rem"}}
@@ -134,16 +139,19 @@ func (p *dataPage) Render() app.UI {
 		app.Div().Class("grid grid-2").Body(
 			app.Section().Class("panel stack").Aria("label", "Import and export").Body(
 				app.H2().Text("Import a dataset"),
-				app.P().Class("muted").Text("Read a preference dataset in one of the CLI's formats (plain or gzipped). It becomes the working state; the current one is kept below."),
+				app.P().Class("muted").Text("Read a preference dataset in one of the CLI's formats (plain or gzipped; auto recognises it). You see what was read before it replaces the working state; the current one is then kept below."),
 				app.Div().Class("row").Body(
 					app.Select().ID("import-format").Aria("label", "Import format").OnChange(func(ctx app.Context, e app.Event) {
 						p.importFormat = ctx.JSSrc().Get("value").String()
-					}).Body(app.Range(jobs.ImportFormats).Slice(func(i int) app.UI {
-						f := jobs.ImportFormats[i]
-						return app.Option().Value(f).Selected(f == p.importFormat).Text(f)
-					})),
+					}).Body(
+						app.Option().Value(jobs.FormatAuto).Selected(p.importFormat == jobs.FormatAuto).Text("auto (recognise it)"),
+						app.Range(jobs.ImportFormats).Slice(func(i int) app.UI {
+							f := jobs.ImportFormats[i]
+							return app.Option().Value(f).Selected(f == p.importFormat).Text(f)
+						})),
 					app.Input().Type("file").ID("import-file").Aria("label", "Dataset file").Disabled(busy).OnChange(p.onImport),
 				),
+				p.renderPending(busy),
 				app.H2().Text("Export"),
 				app.Div().Class("row").Body(
 					app.Select().ID("export-format").Aria("label", "Export format").OnChange(func(ctx app.Context, e app.Event) {
@@ -246,22 +254,116 @@ func (p *dataPage) onImport(ctx app.Context, e app.Event) {
 	}
 	file, format := files.Index(0), p.importFormat
 	p.say("Reading the file…", false)
+	p.pending = nil
 	ctx.Async(func() {
 		name, data, err := browser.ReadFile(file)
+		if err != nil {
+			p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+			return
+		}
+		p.read(name, data, format)
+	})
+}
+
+// read runs the import job on a file and shows what it read; nothing is replaced
+// until the user confirms (applyImport). Called from ctx.Async.
+func (p *dataPage) read(name string, data []byte, format string) {
+	res, err := wb.Run("Reading "+name, jobs.Request{Kind: jobs.KindImport, Import: &jobs.ImportParams{Format: format, Name: name, Data: data}}, nil)
+	p.ctx.Dispatch(func(ctx app.Context) {
+		if err != nil {
+			p.say(err.Error(), true)
+			return
+		}
+		p.pendName, p.pendData, p.pending = name, data, res
+		info := res.Import
+		switch {
+		case len(res.File) == 0:
+			p.say(fmt.Sprintf("Nothing in %s could be read; the working state is unchanged.", name), true)
+		default:
+			p.say(fmt.Sprintf("Read %s as %s: %d items, %d judgments. Check the first rows below, then replace the working state.", name, info.Format, info.Items, info.Judgments), false)
+		}
+	})
+}
+
+// renderPending shows an import read but not applied: the format, counts, the
+// first errors with their lines, what the file looks like if it is another format,
+// the first rows, and the buttons to apply or drop it.
+func (p *dataPage) renderPending(busy bool) app.UI {
+	res := p.pending
+	if res == nil || res.Import == nil {
+		return app.If(false)
+	}
+	info := res.Import
+	how := "as " + info.Format
+	if info.Detected != "" {
+		how += " — recognised by " + info.Detected
+	}
+	return app.Div().ID("import-preview").Class("stack").Aria("label", "Import preview").Body(
+		app.P().ID("import-how").Text(fmt.Sprintf("%s read %s: %d records, %d items, %d judgments, %d bad.", p.pendName, how, info.Records, info.Items, info.Judgments, info.Skipped)),
+		app.If(info.Looks != "", app.Div().Class("notice bad").ID("import-looks").Body(
+			app.Text(fmt.Sprintf("This looks like %s, not %s (%s). ", info.Looks, info.Format, info.LooksWhy)),
+			app.Button().ID("import-as").Disabled(busy).Text("Read it as "+info.Looks).OnClick(func(ctx app.Context, e app.Event) {
+				name, data, format := p.pendName, p.pendData, info.Looks
+				p.importFormat = format
+				p.say("Reading the file…", false)
+				ctx.Async(func() { p.read(name, data, format) })
+			}),
+		)),
+		app.If(info.Errors != "", app.Pre().ID("import-errors").Class("mono").Style("white-space", "pre-wrap").Style("max-height", "11rem").Style("overflow", "auto").Text(info.Errors)),
+		app.If(len(info.Rows) > 0, app.Table().ID("import-rows").Body(
+			app.THead().Body(app.Tr().Body(app.Th().Text("Kind"), app.Th().Text("Prompt"), app.Th().Text("Response"), app.Th().Text("Other"), app.Th().Text("Label"))),
+			app.TBody().Body(app.Range(info.Rows).Slice(func(i int) app.UI {
+				r := info.Rows[i]
+				return app.Tr().Body(app.Td().Text(r.Kind), app.Td().Text(clip(r.Prompt, 80)), app.Td().Text(clip(r.A, 80)), app.Td().Text(clip(r.B, 80)), app.Td().Text(r.Label))
+			})),
+		)),
+		app.Div().Class("row").Body(
+			app.Button().Class("primary").ID("import-apply").Disabled(busy || len(res.File) == 0).
+				Title("The current working state is kept on this page").Text("Replace the working state").OnClick(p.applyImport),
+			app.Button().ID("import-cancel").Text("Cancel").OnClick(func(ctx app.Context, e app.Event) {
+				p.pending, p.pendData = nil, nil
+				p.say("Import cancelled; the working state is unchanged.", false)
+			}),
+		),
+	)
+}
+
+// applyImport makes the state an import read the working state.
+func (p *dataPage) applyImport(ctx app.Context, e app.Event) {
+	res, name := p.pending, p.pendName
+	if res == nil || len(res.File) == 0 {
+		return
+	}
+	ctx.Async(func() {
+		s, err := snapshot.Unmarshal(res.File)
 		if err == nil {
-			var res *jobs.Result
-			res, err = wb.Run("Importing "+name, jobs.Request{Kind: jobs.KindImport, Import: &jobs.ImportParams{Format: format, Name: name, Data: data}}, nil)
-			if err == nil {
-				msg := fmt.Sprintf("Imported %s: %d items, %d judgments.", name, int(res.Summary["items"]), int(res.Summary["judgments"]))
-				if n := int(res.Summary["skipped"]); n > 0 {
-					msg += fmt.Sprintf(" %d bad records were skipped: %s", n, strings.Join(res.Notes, "; "))
-				}
-				p.ctx.Dispatch(func(ctx app.Context) { p.say(msg, false); p.loadLibraryAsync(ctx) })
+			err = wb.Replace(res.File, s)
+		}
+		p.ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.say("Could not use the import: "+err.Error(), true)
 				return
 			}
-		}
-		p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
+			info := res.Import
+			msg := fmt.Sprintf("Imported %s: %d items, %d judgments.", name, info.Items, info.Judgments)
+			if info.Skipped > 0 {
+				msg += fmt.Sprintf(" %d bad records were skipped.", info.Skipped)
+			}
+			p.pending, p.pendData = nil, nil
+			p.say(msg, false)
+			p.loadLibraryAsync(ctx)
+		})
 	})
+}
+
+// clip shortens a text for a table cell: whitespace runs become one space, and
+// past n runes it ends with "…".
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func (p *dataPage) loadLibraryAsync(ctx app.Context) { ctx.Async(func() { p.loadLibrary(ctx) }) }

@@ -83,6 +83,34 @@ type Result struct {
 	Notes    []string           `msgpack:"notes,omitempty"`
 	Millis   float64            `msgpack:"ms"`
 	Mem      int64              `msgpack:"mem,omitempty"`
+	Import   *ImportInfo        `msgpack:"import,omitempty"` // what an import read (KindImport)
+}
+
+// ImportInfo is what an import job read, for the Data page's preview: the format
+// (chosen or recognised), counts, the first problems, what the file looks like when
+// it is not the format chosen, and the first rows. The new state itself is in
+// Result.File (an encoded snapshot), applied only when the user confirms.
+type ImportInfo struct {
+	Format     string       `msgpack:"format"`
+	Detected   string       `msgpack:"detected,omitempty"` // why "auto" chose Format
+	Records    int          `msgpack:"records"`
+	Items      int          `msgpack:"items"`
+	Judgments  int          `msgpack:"judgments"`
+	Skipped    int          `msgpack:"skipped"` // bad records
+	Duplicates int          `msgpack:"duplicates,omitempty"`
+	Errors     string       `msgpack:"errors,omitempty"`    // the first bad records with their lines, and how many more
+	Looks      string       `msgpack:"looks,omitempty"`     // the format the file looks like, when other than Format
+	LooksWhy   string       `msgpack:"looks_why,omitempty"` // why
+	Rows       []PreviewRow `msgpack:"rows,omitempty"`      // the first judgments
+}
+
+// PreviewRow is one judgment of an import preview, in words.
+type PreviewRow struct {
+	Kind   string `msgpack:"kind"`
+	Prompt string `msgpack:"prompt"`
+	A      string `msgpack:"a"`               // the first response (chosen, or shown first)
+	B      string `msgpack:"b,omitempty"`     // the second, for comparisons
+	Label  string `msgpack:"label,omitempty"` // e.g. "a", "tie", "up", "helpful 6"
 }
 
 // Encode encodes a request for the worker.
@@ -111,7 +139,7 @@ const (
 	KindTrainRM  = "train-rm" // train a reward model on the state's judgments
 	KindOptimize = "optimize" // optimize the candidate policy at one or more β
 	KindSweep    = "sweep"    // exact β sweep: proxy and gold against √KL
-	KindImport   = "import"   // read a dataset file (CLI formats): a new state
+	KindImport   = "import"   // read a dataset file (CLI formats): a new state, for the page to confirm
 	KindExport   = "export"   // write the state's feedback in a CLI format
 	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
 
@@ -237,6 +265,8 @@ const (
 // Formats the Data page offers: those of core/formats (package work's tests check
 // that the lists agree), kept here so that the UI binary does not link the codecs.
 var (
-	ImportFormats = []string{"jsonl", "trl", "hh-rlhf", "labelstudio", "summarize"}
+	ImportFormats = []string{"jsonl", "trl", "hh-rlhf", "labelstudio", "summarize", "shp"}
+	// FormatAuto is the import format that recognises the file (the default).
+	FormatAuto    = "auto"
 	ExportFormats = []string{"jsonl", "trl", "trl-conversational", "kto", "hh-rlhf"}
 )

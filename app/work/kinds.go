@@ -230,24 +230,87 @@ func sweep(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	return out, nil
 }
 
+// importFile reads a dataset file and returns the state it makes (in File, as an
+// encoded snapshot) with what was read (Import), for the Data page to preview: the
+// working state is replaced only when the user confirms. Bad records are skipped and
+// counted; the first three are shown with their lines. When nothing could be read,
+// or the file looks like another format, Import says which.
 func importFile(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	p := params(req.Import)
+	format := p.Format
+	if format == "" {
+		format = jobs.FormatAuto
+	}
 	report(jobs.Progress{Phase: "reading " + p.Name, Step: 0, Total: 1})
-	d, rep, err := formats.Import(p.Format, bytes.NewReader(p.Data), formats.Options{Lenient: true})
-	if err != nil {
-		return nil, fmt.Errorf("import %s as %s: %w", p.Name, p.Format, err)
+	d, rep, err := formats.Import(format, bytes.NewReader(p.Data), formats.Options{Lenient: true})
+	if err != nil && !errors.Is(err, formats.ErrUnknownFormat) {
+		return nil, fmt.Errorf("import %s as %s: %w", p.Name, format, err)
+	}
+	info := &jobs.ImportInfo{Format: format}
+	res := &jobs.Result{Import: info}
+	if det, derr := formats.Detect(bytes.NewReader(p.Data), formats.Options{}); derr == nil && (err != nil || det.Format != rep.Format) {
+		info.Looks, info.LooksWhy = det.Format, det.Why
+	}
+	if err != nil { // auto, and no format fits
+		info.Errors = err.Error()
+		return res, nil
+	}
+	info.Format, info.Detected = rep.Format, rep.Detected
+	info.Records, info.Items, info.Judgments, info.Skipped, info.Duplicates = rep.Records, len(d.Items), rep.Judgments, rep.Skipped, rep.Duplicates
+	if rep.Skipped > 0 {
+		info.Errors = formats.ProblemSummary(rep, 3)
+	}
+	info.Rows = previewRows(d, 5)
+	if len(d.Items) == 0 && rep.Judgments == 0 {
+		return res, nil // nothing to replace the state with
 	}
 	s := &snapshot.Snapshot{Items: d.Items, Raters: d.Raters, Judgments: feedback.NewLog(d.Judgments...).All(),
-		Provenance: snapshot.Provenance{Tool: "prefer web", Command: "import --format " + p.Format + " " + p.Name}}
-	res, err := finish(s, &snapshot.Snapshot{})
-	if err != nil {
-		return nil, err
+		Provenance: snapshot.Provenance{Tool: "prefer web", Command: "import --format " + rep.Format + " " + p.Name}}
+	if res.File, err = snapshot.Marshal(s); err != nil {
+		return nil, fmt.Errorf("encode the imported state: %w", err)
 	}
-	res.Replace = true
-	res.Summary = map[string]float64{"records": float64(rep.Records), "judgments": float64(rep.Judgments),
-		"items": float64(len(d.Items)), "skipped": float64(rep.Skipped), "duplicates": float64(rep.Duplicates)}
-	res.Notes = rep.Problems
 	return res, nil
+}
+
+// previewRows describes the first n judgments of d in words.
+func previewRows(d *formats.Dataset, n int) []jobs.PreviewRow {
+	items := make(map[string]*feedback.Item, len(d.Items))
+	for i := range d.Items {
+		items[d.Items[i].ID] = &d.Items[i]
+	}
+	text := func(it *feedback.Item, id string) string {
+		if r := it.Response(id); r != nil {
+			return r.Text
+		}
+		return id
+	}
+	var rows []jobs.PreviewRow
+	for _, j := range d.Judgments {
+		if len(rows) == n {
+			break
+		}
+		it := items[j.Item]
+		if it == nil {
+			continue
+		}
+		r := jobs.PreviewRow{Kind: string(j.Kind), Prompt: it.Prompt}
+		switch j.Kind {
+		case feedback.KindCompare:
+			r.A, r.B, r.Label = text(it, j.A), text(it, j.B), string(j.Choice)
+		case feedback.KindRank:
+			if len(j.Order) > 0 {
+				r.A, r.Label = text(it, j.Shown[j.Order[0]]), fmt.Sprintf("best of %d", len(j.Shown))
+			}
+		case feedback.KindRate:
+			r.A, r.Label = text(it, j.Response), fmt.Sprintf("%s %d", j.Axis, j.Score)
+		case feedback.KindThumb:
+			r.A, r.Label = text(it, j.Response), map[bool]string{true: "up", false: "down"}[j.Score > 0]
+		default:
+			r.A = text(it, j.Response)
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 func exportFile(req *jobs.Request, report Reporter) (*jobs.Result, error) {

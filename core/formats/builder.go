@@ -114,6 +114,16 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 			continue
 		}
 		b.rep.Records++
+		if len(b.opt.Map) > 0 {
+			data, err := remap(rec.data, b.opt.Map)
+			if err != nil {
+				if err := b.problem(&LineError{Line: rec.line, Msg: err.Error()}); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			rec.data = data
+		}
 		if err := handle(rec); err != nil {
 			var le *LineError
 			if !errors.As(err, &le) {

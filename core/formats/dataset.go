@@ -48,6 +48,9 @@ type Options struct {
 	// compressed input has expanded to more than ExpansionWarn × its compressed size
 	// (a small file of repeated records can decompress to gigabytes).
 	Warn func(msg string)
+	// Map renames fields on the way in (--map FIELD=PATH), applied to every record
+	// before the format reads it.
+	Map []FieldMap
 }
 
 // ExpansionWarn is the decompressed-to-compressed ratio past which an import warns.
@@ -67,11 +70,12 @@ const MaxProblems = 20
 // Report tells what an import read.
 type Report struct {
 	Format     string   `json:"format"`
-	Records    int      `json:"records"`    // non-blank lines or array elements read
-	Judgments  int      `json:"judgments"`  // judgments imported
-	Duplicates int      `json:"duplicates"` // records repeating a judgment id already imported with equal content
-	Ignored    int      `json:"ignored"`    // records or annotations deliberately left out (e.g. cancelled annotations)
-	Skipped    int      `json:"skipped"`    // bad records skipped (Options.Lenient)
+	Detected   string   `json:"detected,omitempty"` // why ImportAuto chose Format
+	Records    int      `json:"records"`            // non-blank lines or array elements read
+	Judgments  int      `json:"judgments"`          // judgments imported
+	Duplicates int      `json:"duplicates"`         // records repeating a judgment id already imported with equal content
+	Ignored    int      `json:"ignored"`            // records or annotations deliberately left out (e.g. cancelled annotations)
+	Skipped    int      `json:"skipped"`            // bad records skipped (Options.Lenient)
 	Problems   []string `json:"problems,omitempty"`
 }
 
@@ -109,7 +113,7 @@ func (r *ExportReport) SkippedTotal() int {
 }
 
 // Importers lists the formats Import reads, in documentation order.
-var Importers = []string{"jsonl", "trl", "hh-rlhf", "labelstudio", "summarize"}
+var Importers = []string{"jsonl", "trl", "hh-rlhf", "labelstudio", "summarize", "shp"}
 
 // Exporters lists the formats Export writes, in documentation order. The
 // "safetensors" format writes models, not feedback: see WriteSafetensors.
@@ -128,8 +132,12 @@ func Import(format string, r io.Reader, opt Options) (*Dataset, *Report, error) 
 		return ReadLabelStudio(r, opt)
 	case "summarize":
 		return ReadSummarize(r, opt)
+	case "shp":
+		return ReadSHP(r, opt)
+	case "auto":
+		return ImportAuto(r, opt)
 	}
-	return nil, nil, fmt.Errorf("unknown import format %q; use one of %s", format, strings.Join(Importers, ", "))
+	return nil, nil, fmt.Errorf("unknown import format %q; use one of %s, or auto", format, strings.Join(Importers, ", "))
 }
 
 // Export writes d in the named format (one of Exporters except "safetensors").

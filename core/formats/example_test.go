@@ -3,6 +3,7 @@ package formats_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -85,14 +86,18 @@ func ExampleWriteTRL() {
 func ExampleWriteSafetensors() {
 	var buf bytes.Buffer
 	formats.WriteSafetensors(&buf, []snapshot.Model{{
-		Name: "rm", Family: "linear",
-		Tensors: map[string]snapshot.Tensor{"w": {Shape: []int{2}, Data: []float32{0.5, -1}}},
+		Name: "rm", Family: "linear", Config: map[string]any{"dim": 2},
+		Tensors: map[string]snapshot.Tensor{"w": {Shape: []int{2}, Data: []float32{0.5, -1}}, "b": {Shape: []int{1}, Data: []float32{0}}},
 	}}, nil)
 	b := buf.Bytes()
 	n := binary.LittleEndian.Uint64(b)
-	fmt.Println(n, strings.TrimRight(string(b[8:8+n]), " "))
+	var header map[string]any
+	json.Unmarshal(b[8:8+n], &header)
+	fmt.Println(header["rm.weight"])
+	fmt.Println(header["__metadata__"].(map[string]any)["format"])
 	fmt.Printf("% x\n", b[8+n:])
 	// Output:
-	// 136 {"__metadata__":{"format":"prefer","model/rm":"linear","models":"[\"rm\"]"},"rm/w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}
-	// 00 00 00 3f 00 00 80 bf
+	// map[data_offsets:[4 12] dtype:F32 shape:[1 2]]
+	// pt
+	// 00 00 00 00 00 00 00 3f 00 00 80 bf
 }

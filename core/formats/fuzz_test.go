@@ -117,7 +117,8 @@ func FuzzJSONL(f *testing.F) {
 }
 
 func FuzzTRL(f *testing.F) {
-	addFixtures(f, "trl-standard.jsonl", "trl-implicit.json", "trl-conversational.jsonl", "trl-kto.jsonl")
+	addFixtures(f, "trl-standard.jsonl", "trl-implicit.json", "trl-conversational.jsonl", "trl-kto.jsonl",
+		"ultrafeedback-binarized.jsonl", "trl-parts.jsonl")
 	f.Add([]byte(`[{"chosen":"a b","rejected":"a c"}, {"prompt":"p","completion":"x","label":false}]`))
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzImport(t, "trl", data) })
 }
@@ -130,11 +131,22 @@ func FuzzHH(f *testing.F) {
 }
 
 func FuzzLabelStudio(f *testing.F) {
-	addFixtures(f, "labelstudio.json")
+	addFixtures(f, "labelstudio.json", "labelstudio-pairwise.json", "labelstudio-min.json")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzImport(t, "labelstudio", data) })
 }
 
 func FuzzSummarize(f *testing.F) {
 	addFixtures(f, "summarize-comparisons.jsonl", "summarize-axis.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzImport(t, "summarize", data) })
+}
+
+func FuzzSHP(f *testing.F) {
+	addFixtures(f, "shp.jsonl")
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzImport(t, "shp", data) })
+}
+
+// FuzzAuto: format detection on arbitrary bytes, then the importer it picks.
+func FuzzAuto(f *testing.F) {
+	addFixtures(f, "prefer.jsonl", "trl-standard.jsonl", "labelstudio-min.json", "shp.jsonl", "summarize-axis.jsonl")
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzImport(t, "auto", data) })
 }

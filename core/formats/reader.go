@@ -28,6 +28,11 @@ type recordReader interface {
 	next() (record, error)
 }
 
+// ErrParquet is returned for a Parquet file given to a JSON reader. The command line
+// reads Parquet (it converts rows to records first, package server/parquet); the
+// browser does not (see docs/formats.md, "Parquet").
+var ErrParquet = errors.New("this is a Parquet file (it starts with PAR1), not JSON: import it with the command line, 'prefer import FILE.parquet -o FILE.snap', and open the snapshot here; or download the dataset's JSON lines")
+
 // errFatal marks a structural error after which no further records can be read.
 type errFatal struct{ err error }
 
@@ -105,6 +110,9 @@ func openRecords(r io.Reader, maxRecord int) (recordReader, error) {
 		}
 		zr.Multistream(true)
 		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	if magic, _ := br.Peek(4); string(magic) == "PAR1" {
+		return nil, ErrParquet
 	}
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		br.Discard(3)

@@ -10,12 +10,13 @@ import (
 
 	"prefer/core/formats"
 	"prefer/core/snapshot"
+	"prefer/server/parquet"
 )
 
 func init() {
 	register(&command{
 		name:    "export",
-		usage:   "export --format trl|trl-conversational|kto|hh-rlhf|jsonl|safetensors SNAP -o FILE [--json]",
+		usage:   "export --format trl|trl-conversational|kto|hh-rlhf|jsonl|safetensors SNAP -o FILE [--parquet] [--json]",
 		summary: "export a snapshot's feedback as a dataset file, or its models as safetensors",
 		run:     runExport,
 	})
@@ -30,6 +31,7 @@ type exportReport struct {
 	Records int            `json:"records"`
 	Skipped map[string]int `json:"skipped"`
 	Bytes   int            `json:"bytes"`
+	Parquet bool           `json:"parquet,omitempty"`
 }
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -37,6 +39,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "", "output format: "+strings.Join(formats.Exporters, ", "))
 	out := fs.String("o", "", "the file to write (- for standard output)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	asParquet := fs.Bool("parquet", false, "write Parquet, the Hub's format (trl, trl-conversational, kto, hh-rlhf); implied by -o FILE.parquet")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +56,12 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkOutput(*out, *asJSON); err != nil {
 		return err
+	}
+	if strings.HasSuffix(strings.ToLower(*out), ".parquet") {
+		*asParquet = true
+	}
+	if *asParquet && !slices.Contains(parquet.Formats, *format) {
+		return usagef("Parquet holds the trainer formats (%s), not %s", strings.Join(parquet.Formats, ", "), *format)
 	}
 	s, data, err := readSnapshot(pos[0])
 	if err != nil {
@@ -72,13 +81,20 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w; run 'prefer verify %s' to see whether the snapshot is sound", pos[0], err, pos[0])
 	}
+	if *asParquet {
+		var pb bytes.Buffer
+		if _, err := parquet.Write(&pb, *format, buf.Bytes()); err != nil {
+			return err
+		}
+		buf = pb
+	}
 	if err := writeOutput(*out, buf.Bytes(), stdout); err != nil {
 		return err
 	}
 	if n := rep.SkippedTotal(); n > 0 {
 		fmt.Fprintf(stderr, "prefer export: left out %d judgment(s) that %s cannot hold: %s\n", n, *format, exportSkippedSummary(rep.Skipped))
 	}
-	r := exportReport{Format: *format, Input: pos[0], InputID: id, Output: *out, Records: rep.Records, Skipped: rep.Skipped, Bytes: buf.Len()}
+	r := exportReport{Format: *format, Input: pos[0], InputID: id, Output: *out, Records: rep.Records, Skipped: rep.Skipped, Bytes: buf.Len(), Parquet: *asParquet}
 	if r.Skipped == nil {
 		r.Skipped = map[string]int{}
 	}

@@ -23,16 +23,19 @@ func TestExportFormats(t *testing.T) {
 		skipped map[string]int
 		first   string
 	}{
-		// prefer.jsonl holds one decided comparison, a tie, a both-bad, two thumbs and
-		// one each of rank, rate, rewrite, flag and review.
-		{"trl", 1, map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"prompt":"What is the capital of Australia?","chosen":"Canberra.","rejected":"Sydney, of course!"}`},
-		{"kto", 4, map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "review": 1},
-			`{"prompt":"What is the capital of Australia?","completion":"Canberra.","label":true}`},
-		{"hh-rlhf", 1, map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"chosen":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Canberra.","rejected":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Sydney, of course!"}`},
-		{"trl-conversational", 1, map[string]int{"tie": 1, "both-bad": 1, "rank": 1, "rate": 1, "rewrite": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"prompt":[{"role":"user","content":"What is the capital of Australia?"}],"chosen":[{"role":"assistant","content":"Canberra."}],"rejected":[{"role":"assistant","content":"Sydney, of course!"}]}`},
+		// prefer.jsonl holds one decided comparison (strength 2), a tie, a both-bad, two
+		// thumbs and one each of rank (3 responses: 3 pairs), rate, rewrite (1 pair),
+		// flag and review: 5 pairs. The rewrite's judgment comes first in the
+		// snapshot's canonical order. Plain prompts carry TRL's separator; a strength
+		// gives every row a margin.
+		{"trl", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
+			`{"prompt":"What is the capital of Australia?","chosen":" Canberra, not Sydney.","rejected":" Sydney, of course!","margin":0}`},
+		{"kto", 12, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "review": 1},
+			`{"prompt":"What is the capital of Australia?","completion":" Canberra, not Sydney.","label":true}`},
+		{"hh-rlhf", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
+			`{"chosen":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Canberra, not Sydney.","rejected":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Sydney, of course!"}`},
+		{"trl-conversational", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
+			`{"prompt":[{"role":"user","content":"What is the capital of Australia?"}],"chosen":[{"role":"assistant","content":"Canberra, not Sydney."}],"rejected":[{"role":"assistant","content":"Sydney, of course!"}],"margin":0}`},
 		// 10 judgments; in the snapshot's canonical order they no longer imply the raters'
 		// order or the items' response order, so all 5 raters and both items get lines.
 		{"jsonl", 17, map[string]int{}, `{"kind":"rater","rater":"r3","name":"Ana","group":"night shift","rater_kind":"human"}`},
@@ -79,11 +82,13 @@ func TestExportSafetensors(t *testing.T) {
 	}
 	var meta map[string]string
 	json.Unmarshal(header["__metadata__"], &meta)
-	if meta["model/m"] != "linear" || meta["models"] != `["m"]` || meta["snapshot"] != rep.InputID {
+	// The model has no bias, so it is not a loadable linear reward model: its tensors
+	// keep their snapshot names.
+	if !strings.Contains(meta["prefer.model.m"], `"family":"linear"`) || meta["prefer.models"] != `["m"]` || meta["snapshot"] != rep.InputID || meta["format"] != "pt" {
 		t.Fatalf("metadata %v", meta)
 	}
-	if string(header["m/w"]) != `{"dtype":"F32","shape":[2],"data_offsets":[0,8]}` {
-		t.Fatalf("entry %s", header["m/w"])
+	if string(header["m.w"]) != `{"dtype":"F32","shape":[2],"data_offsets":[0,8]}` {
+		t.Fatalf("entry %s", header["m.w"])
 	}
 	// 1.0 and 2.0 as float32 little-endian (IEEE 754: 0x3f800000, 0x40000000).
 	if got := data[8+n:]; !bytes.Equal(got, []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0x40}) {
@@ -117,5 +122,49 @@ func TestExportUsageErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs, c.code, c.want)
 		}
+	}
+}
+
+// TestExportDemoPairs: on the default demo (issue 13's figures), the TRL export
+// holds every preference the raters stated: the decided comparisons, the 88
+// rankings of 4 as their 88 × C(4,2) = 528 pairs, the 23 rewrites as rewrite ≻
+// original, and the strength of the 577 comparisons that have one as a nonzero
+// margin.
+func TestExportDemoPairs(t *testing.T) {
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "d.snap")
+	if code, _, errs := runCLI(t, "demo", "-o", snap); code != 0 {
+		t.Fatal(errs)
+	}
+	s, _, _ := readSnapshot(snap)
+	decided, ranks, rewrites, strong := 0, 0, 0, 0
+	for _, j := range s.Judgments {
+		switch {
+		case j.Kind == "compare" && (j.Choice == "a" || j.Choice == "b"):
+			decided++
+			if j.Strength > 0 {
+				strong++
+			}
+		case j.Kind == "rank":
+			ranks++
+		case j.Kind == "rewrite":
+			rewrites++
+		}
+	}
+	if ranks != 88 || rewrites != 23 || strong != 577 {
+		t.Fatalf("the demo has %d rankings, %d rewrites, %d comparisons with strength; the issue counted 88, 23, 577", ranks, rewrites, strong)
+	}
+	file := filepath.Join(dir, "d.jsonl")
+	code, out, errs := runCLI(t, "export", "--format", "trl", snap, "-o", file, "--json")
+	var rep exportReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatal(errs)
+	}
+	if want := decided + 88*6 + 23; rep.Records != want || rep.Skipped["rank"] != 0 || rep.Skipped["rewrite"] != 0 {
+		t.Errorf("%d rows (skipped %v), want %d decided + 528 + 23 = %d", rep.Records, rep.Skipped, decided, want)
+	}
+	data, _ := os.ReadFile(file)
+	if n := strings.Count(string(data), `"margin":0}`); rep.Records-n != 577 {
+		t.Errorf("%d rows with a nonzero margin, want 577", rep.Records-n)
 	}
 }

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,12 +16,13 @@ import (
 	"prefer/core/feedback"
 	"prefer/core/formats"
 	"prefer/core/snapshot"
+	"prefer/server/parquet"
 )
 
 func init() {
 	register(&command{
 		name:    "import",
-		usage:   "import --format trl|hh-rlhf|jsonl|labelstudio|summarize FILE... -o SNAP [--skip-bad] [--max-records N] [--json]",
+		usage:   "import [--format auto|trl|hh-rlhf|jsonl|labelstudio|summarize|shp] [--map FIELD=PATH]... FILE... -o SNAP [--skip-bad] [--max-records N] [--json]",
 		summary: "import preference datasets into a new snapshot (several files merge into one)",
 		run:     runImport,
 	})
@@ -45,6 +49,9 @@ type importReport struct {
 // importedFile is what one input file gave.
 type importedFile struct {
 	Path       string   `json:"path"`
+	Format     string   `json:"format"`             // the format read
+	Parquet    bool     `json:"parquet,omitempty"`  // the file is Parquet (its rows read as records)
+	Detected   string   `json:"detected,omitempty"` // why --format auto chose it
 	SHA256     string   `json:"sha256"`
 	Records    int      `json:"records"`
 	Judgments  int      `json:"judgments"`
@@ -56,7 +63,9 @@ type importedFile struct {
 
 func runImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("import", stderr)
-	format := fs.String("format", "", "input format: "+strings.Join(formats.Importers, ", "))
+	format := fs.String("format", "auto", "input format: auto (recognise each file from its first record), "+strings.Join(formats.Importers, ", "))
+	var mapFlags repeatedFlag
+	fs.Var(&mapFlags, "map", "read a field from another place: FIELD=PATH, e.g. prompt=question or data.prompt=data.question (repeatable; docs/formats.md)")
 	out := fs.String("o", "", "the snapshot to write (- for standard output)")
 	skipBad := fs.Bool("skip-bad", false, "skip bad lines (counted and reported on stderr) instead of failing")
 	maxRecords := fs.Int("max-records", 0, "stop with an error after this many records in all (0: no limit); a bound on what a small, highly compressed file can make the import keep")
@@ -66,10 +75,8 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	switch {
-	case *format == "":
-		return usagef("give --format (%s)", strings.Join(formats.Importers, ", "))
-	case !slices.Contains(formats.Importers, *format):
-		return usagef("unknown --format %q; use one of %s", *format, strings.Join(formats.Importers, ", "))
+	case *format != "auto" && !slices.Contains(formats.Importers, *format):
+		return usagef("unknown --format %q; use auto or one of %s", *format, strings.Join(formats.Importers, ", "))
 	case len(files) == 0:
 		return usagef("give at least one dataset file to import")
 	case *out == "":
@@ -81,30 +88,40 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	opt := formats.Options{Lenient: *skipBad}
+	for _, m := range mapFlags {
+		fm, err := formats.ParseFieldMap(m)
+		if err != nil {
+			return usagef("--map %v", err)
+		}
+		opt.Map = append(opt.Map, fm)
+	}
 	rep := importReport{Format: *format, Output: *out, ByKind: map[string]int{}, Inputs: []importedFile{}}
 	merged := &formats.Dataset{}
 	var sources []string
 	for _, path := range files {
-		opt := formats.Options{Lenient: *skipBad, Warn: func(msg string) {
+		fopt := opt
+		fopt.Warn = func(msg string) {
 			fmt.Fprintf(stderr, "prefer import: %s: warning: %s\n", path, msg)
-		}}
+		}
 		if *maxRecords > 0 {
-			if opt.MaxRecords = *maxRecords - rep.Records; opt.MaxRecords <= 0 {
+			if fopt.MaxRecords = *maxRecords - rep.Records; fopt.MaxRecords <= 0 {
 				return fmt.Errorf("%s: not read: the files before it hold --max-records %d records already", path, *maxRecords)
 			}
 		}
-		d, fr, err := importFile(path, *format, opt)
+		d, fr, err := importFile(path, *format, fopt)
 		var tm *formats.TooManyRecordsError
 		if errors.As(err, &tm) {
 			return fmt.Errorf("%s: stopped after %d records in all (--max-records %d): raise --max-records if the data is what you meant", path, *maxRecords, *maxRecords)
 		}
+		if err == nil && fr.Judgments == 0 && len(d.Items) == 0 && fr.Skipped > 0 {
+			err = errNothingRead
+		}
 		if err != nil {
-			hint := "fix the line or pass --skip-bad to skip bad lines (and check that the file is in --format " + *format + ")"
-			var le *formats.LineError
-			if !errors.As(err, &le) {
-				hint = "check that the file is a " + *format + " dataset"
-			}
-			return fmt.Errorf("%s: %w\n%s", path, err, hint)
+			return importError(path, *format, opt, err)
+		}
+		if fr.Detected != "" && !*asJSON {
+			fmt.Fprintf(stderr, "prefer import: %s: read as %s (%s)\n", inputName(path), fr.Format, fr.Detected)
 		}
 		_, conflicts, err := merged.Merge(d)
 		if err != nil {
@@ -132,6 +149,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	}
 
 	cmd := []string{"prefer import --format", *format}
+	for _, m := range opt.Map {
+		cmd = append(cmd, "--map", m.String())
+	}
 	if *skipBad {
 		cmd = append(cmd, "--skip-bad")
 	}
@@ -164,23 +184,133 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 // importFile imports one file ("-" is standard input) and hashes its bytes.
 func importFile(path, format string, opt formats.Options) (*formats.Dataset, importedFile, error) {
 	fr := importedFile{Path: path}
-	r, err := openInput(path)
-	if err != nil {
-		return nil, fr, fmt.Errorf("open dataset: %w", err)
-	}
-	defer r.Close()
 	h := sha256.New()
-	tee := io.TeeReader(r, h)
-	d, rep, err := formats.Import(format, tee, opt)
+	r, isPQ, err := openDataset(path, h)
 	if err != nil {
 		return nil, fr, err
 	}
-	if _, err := io.Copy(io.Discard, tee); err != nil {
+	defer r.Close()
+	d, rep, err := formats.Import(format, r, opt)
+	if err != nil {
+		if isPQ {
+			err = fmt.Errorf("%w (lines are the rows of the Parquet file)", err)
+		}
+		return nil, fr, err
+	}
+	fr.Format, fr.Detected, fr.Parquet = rep.Format, rep.Detected, isPQ
+	if _, err := io.Copy(io.Discard, r); err != nil {
 		return nil, fr, fmt.Errorf("read dataset: %w", err)
 	}
 	fr.SHA256 = hex.EncodeToString(h.Sum(nil))
 	fr.Records, fr.Judgments, fr.Skipped, fr.Duplicates, fr.Ignored, fr.Problems = rep.Records, rep.Judgments, rep.Skipped, rep.Duplicates, rep.Ignored, rep.Problems
 	return d, fr, nil
+}
+
+// openDataset opens a dataset file for an importer ("-" is standard input): a
+// Parquet file (recognised by its magic bytes, whatever its name) as the JSON lines
+// of its rows (package server/parquet), anything else as it is. h receives the
+// file's bytes: all of them for Parquet, as they are read otherwise (read the
+// reader to its end).
+func openDataset(path string, h io.Writer) (io.ReadCloser, bool, error) {
+	in, err := openInput(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("open dataset: %w", err)
+	}
+	br := bufio.NewReaderSize(in, 64<<10)
+	head, _ := br.Peek(4)
+	if !parquet.IsParquet(head) {
+		return readCloser{io.TeeReader(br, h), in}, false, nil
+	}
+	// Parquet is read from its footer: it needs the whole file at hand.
+	var ra io.ReaderAt
+	var size int64
+	if f, ok := in.(*os.File); ok {
+		st, err := f.Stat()
+		if err != nil {
+			in.Close()
+			return nil, true, fmt.Errorf("open dataset: %w", err)
+		}
+		if _, err := io.Copy(h, f); err != nil {
+			in.Close()
+			return nil, true, fmt.Errorf("read dataset: %w", err)
+		}
+		ra, size = f, st.Size()
+	} else {
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, true, fmt.Errorf("read dataset: %w", err)
+		}
+		h.Write(data)
+		ra, size = bytes.NewReader(data), int64(len(data))
+	}
+	rows, _, err := parquet.Records(ra, size)
+	if err != nil {
+		in.Close()
+		return nil, true, err
+	}
+	return readCloser{rows, closers{rows, in}}, true, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// errNothingRead marks a lenient import in which every record was bad.
+var errNothingRead = errors.New("no record could be read")
+
+// importError explains why a file did not import: the first few bad lines and how
+// many more (read again leniently to count them), and, when the file looks like
+// another format, which one and how to say so.
+func importError(path, format string, opt formats.Options, err error) error {
+	name := inputName(path)
+	var le *formats.LineError
+	if !errors.Is(err, errNothingRead) && !errors.As(err, &le) {
+		if errors.Is(err, formats.ErrUnknownFormat) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return fmt.Errorf("%s: %w\ncheck that the file is a %s dataset", name, err, format)
+	}
+	var msg strings.Builder
+	fmt.Fprintf(&msg, "%s: %v", name, err)
+	used := format
+	if path != "-" {
+		// Count the bad records and show the first few: one more lenient pass.
+		lenient := opt
+		lenient.Lenient = true
+		if _, fr, lerr := importFile(path, format, lenient); lerr == nil && fr.Skipped > 0 {
+			used = fr.Format
+			msg.Reset()
+			fmt.Fprintf(&msg, "%s: %d of %d records could not be read as %s:\n  %s", name, fr.Skipped, fr.Records, fr.Format,
+				strings.ReplaceAll(formats.ProblemSummary(&formats.Report{Skipped: fr.Skipped, Problems: fr.Problems}, 3), "\n", "\n  "))
+		}
+		if f, _, ferr := openDataset(path, io.Discard); ferr == nil {
+			det, derr := formats.Detect(f, formats.Options{MaxRecord: opt.MaxRecord, Map: opt.Map})
+			f.Close()
+			if derr == nil && det.Format != used {
+				fmt.Fprintf(&msg, "\nthis looks like %s (%s): use --format %s, or leave --format out to let Prefer recognise it", det.Format, det.Why, det.Format)
+				return errors.New(msg.String())
+			}
+		}
+	}
+	if errors.Is(err, errNothingRead) {
+		fmt.Fprintf(&msg, "\nnothing was imported and nothing written; check the format (--format) and the field names (--map)")
+	} else {
+		fmt.Fprintf(&msg, "\nfix the line, or pass --skip-bad to skip bad records")
+	}
+	return errors.New(msg.String())
 }
 
 // checkReviewTargets checks, once all files are merged, that every review and

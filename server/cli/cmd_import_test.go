@@ -165,7 +165,7 @@ func TestImportSkipBad(t *testing.T) {
 `), 0o644)
 	out := filepath.Join(dir, "o.snap")
 	code, _, errs := runCLI(t, "import", "--format", "trl", bad, "-o", out)
-	if code != 1 || !strings.Contains(errs, "bad.jsonl: line 2: a row needs \"chosen\" and \"rejected\"") || !strings.Contains(errs, "--skip-bad") {
+	if code != 1 || !strings.Contains(errs, "bad.jsonl: 1 of 3 records could not be read as trl:\n  line 2: a row needs \"chosen\" and \"rejected\"") || !strings.Contains(errs, "--skip-bad") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -187,13 +187,13 @@ func TestImportUsageErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"import", fixtures + "prefer.jsonl", "-o", out}, 2, "give --format"},
 		{[]string{"import", "--format", "csv", fixtures + "prefer.jsonl", "-o", out}, 2, `unknown --format "csv"`},
 		{[]string{"import", "--format", "jsonl", "-o", out}, 2, "give at least one dataset file"},
 		{[]string{"import", "--format", "jsonl", fixtures + "prefer.jsonl"}, 2, "-o SNAP"},
 		{[]string{"import", "--format", "jsonl", filepath.Join(dir, "missing.jsonl"), "-o", out}, 1, "open dataset"},
 		{[]string{"import", "--format", "hh-rlhf", fixtures + "labelstudio.json", "-o", out}, 1, "line 2: a row needs"},
 		{[]string{"import", "--format", "jsonl", writeFile(t, dir, "r.jsonl", `{"kind":"review","target":"nope","verdict":"accept"}`), "-o", out}, 1, `review target is not a judgment in the log: "nope"; import the file with the judgment it names too`},
+		{[]string{"import", "--map", "prompt", fixtures + "labelstudio.json", "-o", out}, 2, `--map "prompt": write FIELD=PATH`},
 	}
 	for _, c := range cases {
 		code, _, errs := runCLI(t, c.args...)
@@ -263,7 +263,9 @@ func TestImportMaxRecordsAndExpansionWarning(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "o.snap")
 	var code int
 	var stderr string
-	got := allocated(func() { code, _, stderr = runCLI(t, "import", "--format", "hh-rlhf", "--max-records", "1000", path, "-o", out) })
+	got := allocated(func() {
+		code, _, stderr = runCLI(t, "import", "--format", "hh-rlhf", "--max-records", "1000", path, "-o", out)
+	})
 	if code == 0 || !strings.Contains(stderr, "--max-records 1000") {
 		t.Fatalf("import of 2,000,000 rows with --max-records 1000: exit %d, stderr %s", code, stderr)
 	}
@@ -276,5 +278,89 @@ func TestImportMaxRecordsAndExpansionWarning(t *testing.T) {
 	code, _, stderr = runCLI(t, "import", "--format", "hh-rlhf", "--max-records", "20000", small, "-o", out)
 	if code != 0 || !strings.Contains(stderr, "warning: the input has decompressed to") {
 		t.Fatalf("20,000 rows (%d bytes) under --max-records 20000: exit %d, stderr %s", size, code, stderr)
+	}
+}
+
+// TestImportWrongFormat (issue 12 item 9, CLI side): an HH-RLHF file read as jsonl
+// fails without writing anything, shows the first three bad lines and how many more,
+// and says what the file looks like; with --skip-bad too, since nothing could be read.
+// Without --format, each file is recognised and the choice is said.
+func TestImportWrongFormat(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "o.snap")
+	hh := "../../testdata/hh-rlhf/harmless-base-test.jsonl.gz"
+	for _, extra := range [][]string{nil, {"--skip-bad"}} {
+		code, _, errs := runCLI(t, append([]string{"import", "--format", "jsonl", hh, "-o", out}, extra...)...)
+		want := []string{
+			"2312 of 2312 records could not be read as jsonl:",
+			"\n  line 1: \"kind\" is missing", "\n  line 3: \"kind\" is missing", "\n  … and 2,309 more\n",
+			"this looks like hh-rlhf", "use --format hh-rlhf",
+		}
+		for _, w := range want {
+			if code != 1 || !strings.Contains(errs, w) {
+				t.Errorf("%v: exit %d, stderr %q; want %q", extra, code, errs, w)
+			}
+		}
+		if strings.Contains(errs, "line 4:") || len(errs) > 1000 {
+			t.Errorf("more than the first three errors: %q", errs)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatal("a failed import wrote a snapshot")
+		}
+	}
+	code, stdout, errs := runCLI(t, "import", hh, fixtures+"shp.jsonl", fixtures+"labelstudio-min.json", "-o", out)
+	if code != 0 || !strings.Contains(errs, "harmless-base-test.jsonl.gz: read as hh-rlhf") || !strings.Contains(errs, "shp.jsonl: read as shp") ||
+		!strings.Contains(errs, "labelstudio-min.json: read as labelstudio") || !strings.Contains(stdout, "imported 2318 judgments") {
+		t.Fatalf("auto: exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	var rep importReport
+	code, stdout, _ = runCLI(t, "import", fixtures+"shp.jsonl", "--map", "human_ref_A=human_ref_B", "--map", "human_ref_B=human_ref_A", "-o", out, "--json")
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Inputs[0].Format != "shp" || !strings.Contains(rep.Inputs[0].Detected, "Stanford") || rep.Judgments != 3 {
+		t.Fatalf("--map: exit %d %s", code, stdout)
+	}
+	s := loadSnapshot(t, out)
+	if !strings.Contains(s.Provenance.Command, "--map human_ref_A=human_ref_B") {
+		t.Errorf("provenance %q", s.Provenance.Command)
+	}
+}
+
+// TestParquetCLI: prefer import reads .parquet (the Hub's refs/convert/parquet) for
+// the tabular formats, recognising them; prefer export writes Parquet for -o
+// FILE.parquet; a Parquet file given as JSON is not "not valid JSON" but named.
+func TestParquetCLI(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "o.snap")
+	pqDir := "../parquet/testdata/"
+	code, stdout, errs := runCLI(t, "import", pqDir+"ultrafeedback-binarized.parquet", pqDir+"shp.parquet", pqDir+"hh-rlhf.parquet", "-o", out, "--json")
+	var rep importReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("exit %d: %s %s", code, stdout, errs)
+	}
+	if f := rep.Inputs; f[0].Format != "trl" || !f[0].Parquet || f[1].Format != "shp" || f[2].Format != "hh-rlhf" || rep.Judgments != 2+3+50 {
+		t.Fatalf("inputs %+v, %d judgments", f, rep.Judgments)
+	}
+	file := filepath.Join(dir, "e.parquet")
+	if code, _, errs := runCLI(t, "export", "--format", "trl", out, "-o", file); code != 0 {
+		t.Fatal(errs)
+	}
+	data, _ := os.ReadFile(file)
+	if !bytes.HasPrefix(data, []byte("PAR1")) {
+		t.Fatal("-o FILE.parquet did not write Parquet")
+	}
+	back := filepath.Join(dir, "b.snap")
+	if code, _, errs := runCLI(t, "import", file, "-o", back); code != 0 {
+		t.Fatal(errs)
+	}
+	if a, b := loadSnapshot(t, out), loadSnapshot(t, back); len(b.Judgments) != len(a.Judgments) || len(b.Items) != len(a.Items) {
+		t.Errorf("Parquet round trip: %d judgments, %d items; want %d, %d", len(b.Judgments), len(b.Items), len(a.Judgments), len(a.Items))
+	}
+	if code, _, errs := runCLI(t, "export", "--format", "jsonl", out, "-o", filepath.Join(dir, "x.parquet")); code != 2 || !strings.Contains(errs, "Parquet holds the trainer formats") {
+		t.Errorf("jsonl as Parquet: exit %d, %s", code, errs)
+	}
+	// Before: `line 1: not valid JSON (invalid character 'P' …)`. Now its rows are read,
+	// and an SHP file read as trl says what it looks like.
+	code, _, errs = runCLI(t, "import", "--format", "trl", pqDir+"shp.parquet", "-o", out)
+	if code != 1 || strings.Contains(errs, "not valid JSON") || !strings.Contains(errs, "this looks like shp") {
+		t.Errorf("an SHP Parquet file read as trl: exit %d: %s", code, errs)
 	}
 }

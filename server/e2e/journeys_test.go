@@ -207,6 +207,7 @@ func TestJ3Researcher(t *testing.T) {
 	eval[bool](a, `(document.querySelector("#import-format").value = "hh-rlhf", document.querySelector("#import-format").dispatchEvent(new Event("change")), true)`)
 	file := filepath.Join(repoRoot(t), "testdata", "hh-rlhf", "harmless-base-test.jsonl.gz")
 	a.do(chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file}))
+	a.click("#import-apply") // after the preview of what was read
 	a.wait("the import", `(document.querySelector("#data-msg") || {}).innerText?.startsWith("Imported")`, 2*time.Minute)
 	a.shot("j3-data-imported")
 	items := a.text("#data-msg")
