@@ -247,7 +247,8 @@ func TestExportStandingVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"prompt":"p","chosen":"y","rejected":"x"}` + "\n" + `{"prompt":"q","chosen":"y","rejected":"x"}` + "\n"
+	// (The completions carry TRL's separator: docs/formats.md.)
+	want := `{"prompt":"p","chosen":" y","rejected":" x"}` + "\n" + `{"prompt":"q","chosen":" y","rejected":" x"}` + "\n"
 	if buf.String() != want {
 		t.Errorf("export:\n%s\nwant\n%s", buf.String(), want)
 	}

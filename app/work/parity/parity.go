@@ -65,6 +65,10 @@ func (c *Case) WorkerHash(res *jobs.Result) (string, error) {
 	case "run":
 		return RunHash(res.Snapshot, c.Run)
 	case "state":
+		if res.Import != nil {
+			// An import's state waits in File for the page to apply it.
+			return StateHash(res.File)
+		}
 		return StateHash(res.Snapshot)
 	case "file":
 		return BytesHash(res.File), nil
