@@ -132,6 +132,7 @@ func SolveBestOfN(c *Candidate, env Env, cfg BoNConfig) (*Result, error) {
 	res := &Result{Steps: 1}
 	res.Final = sampledMetrics(c, rec, cfg.Seed, cfg.Samples, Unknown)
 	finish(res, rec, "bon", "optimize", cfg.Seed, cfg.Config())
+	closedForm(res)
 	res.Run.Summary["n"] = float64(cfg.N)
 	res.Run.Summary["kl_formula"] = BoNKL(cfg.N)
 	return res, nil

@@ -50,8 +50,19 @@ type DPOConfig struct {
 	Beta float64 // β. Default 0.1 (TRL DPOConfig).
 	Loss string  // "sigmoid" (DPO, default) or "ipo".
 
-	Steps int // gradient steps. Default DefaultDPOSteps (300).
+	Steps int // gradient steps, a cap: the run stops once converged (Tol). Default DefaultDPOSteps.
 	Batch int // preference pairs per step; 0 = all pairs (full batch).
+
+	// LabelSmoothing is the ε of conservative DPO (DPOLossSmoothed): nil chooses 0
+	// when every prompt's preferences have a finite minimizer and
+	// DefaultLabelSmoothing when some are separated (Separated); new(0.0) forces
+	// plain DPO, whose result on separated preferences is then set by the step
+	// count (the run says so and does not converge). IPO ignores it.
+	LabelSmoothing *float64
+	// Tol is the convergence tolerance on the candidate policy (converge.go): the
+	// run stops once every pair's implied probability σ(β·Δ) is within Tol of its
+	// value at the loss's minimizer. 0 means DefaultTol; negative never stops early.
+	Tol float64
 
 	LR         float64 // learning rate. Default 0.1 (candidate policy, Adam on logits).
 	ConstantLR bool    // keep LR fixed; by default it decays linearly to 0.
@@ -88,7 +99,7 @@ func (c DPOConfig) Config() map[string]any {
 		algo = "ipo"
 	}
 	return map[string]any{"algo": algo, "beta": c.Beta, "loss": c.Loss, "steps": c.Steps, "batch": c.Batch,
-		"lr": c.LR, "constant_lr": c.ConstantLR, "samples": c.Samples}
+		"lr": c.LR, "constant_lr": c.ConstantLR, "samples": c.Samples, "tol": effectiveTol(c.Tol)}
 }
 
 // DPOLoss returns the loss of one preference pair and its derivative in Δ, where
@@ -98,11 +109,27 @@ func (c DPOConfig) Config() map[string]any {
 // DPO (Rafailov et al. 2023, eq. 7):  L = −log σ(β·Δ),      ∂L/∂Δ = −β·σ(−β·Δ)
 // IPO (Azar et al. 2023, eq. 17):     L = (Δ − 1/(2β))²,    ∂L/∂Δ = 2·(Δ − 1/(2β))
 func DPOLoss(kind string, delta, beta float64) (loss, dDelta float64) {
+	return DPOLossSmoothed(kind, delta, beta, 0)
+}
+
+// DPOLossSmoothed is DPOLoss with the label smoothing ε of conservative DPO (Mitchell
+// 2023; TRL's label_smoothing), which takes each preference as right with
+// probability 1 − ε:
+//
+//	L = −(1−ε)·log σ(β·Δ) − ε·log σ(−β·Δ),   ∂L/∂Δ = β·(σ(β·Δ) − (1−ε))
+//
+// Its minimizer on a pair never contradicted is β·Δ = log((1−ε)/ε), finite for
+// ε > 0. IPO ignores ε.
+func DPOLossSmoothed(kind string, delta, beta, eps float64) (loss, dDelta float64) {
 	if kind == LossIPO {
 		d := delta - 1/float64(2*beta)
 		return float64(d * d), float64(2 * d)
 	}
-	return num.Softplus(float64(-beta * delta)), float64(-beta * num.Sigmoid(float64(-beta*delta)))
+	if eps == 0 {
+		return num.Softplus(float64(-beta * delta)), float64(-beta * num.Sigmoid(float64(-beta*delta)))
+	}
+	loss = float64((1-eps)*num.Softplus(float64(-beta*delta))) + float64(eps*num.Softplus(float64(beta*delta)))
+	return loss, float64(beta * (num.Sigmoid(float64(beta*delta)) - (1 - eps)))
 }
 
 // DPO trains p directly on preference pairs, without a reward model, by minimizing
@@ -127,6 +154,28 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 			return nil, fmt.Errorf("dpo: preference %+v is out of range of the items", pr)
 		}
 	}
+	// Separation: where a response never loses or never wins, plain DPO has no
+	// minimizer (converge.go); conservative DPO's label smoothing gives it one.
+	separated := Separated(prefs, len(items))
+	eps := 0.0
+	switch {
+	case cfg.LabelSmoothing != nil:
+		eps = *cfg.LabelSmoothing
+	case cfg.Loss == LossSigmoid && len(separated) > 0:
+		eps = DefaultLabelSmoothing
+	}
+	if !(eps >= 0 && eps < 0.5) {
+		return nil, fmt.Errorf("dpo: label smoothing must be in [0, 0.5), got %v", eps)
+	}
+	if cfg.Loss == LossIPO {
+		eps = 0
+	}
+	exact, _ := p.(Exact)
+	var opt []float64
+	hasOpt := false
+	if exact != nil {
+		opt, hasOpt = PrefOptimum(prefs, len(items), cfg.Beta, cfg.Loss, eps)
+	}
 	if env.Proxy == nil {
 		env.Proxy = func(*feedback.Item, string) float64 { return Unknown }
 	}
@@ -138,6 +187,7 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 	rs, rb := root.Split("sample"), root.Split("batch")
 	rec := newRecorder(p, sc, cfg.Steps)
 	res := &Result{}
+	stop := newStopper(res, cfg.Tol, cfg.Steps)
 
 	// Every pair as two samples (winner, loser) with their reference log-probs.
 	all := make([]Sample, 0, 2*len(prefs))
@@ -202,7 +252,7 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 				ll += lp[t]
 			}
 			delta := (lw - mbRef[2*k]) - (ll - mbRef[2*k+1])
-			l, d := DPOLoss(cfg.Loss, delta, cfg.Beta)
+			l, d := DPOLossSmoothed(cfg.Loss, delta, cfg.Beta, eps)
 			loss += float64(l * inv)
 			margin += float64(float64(cfg.Beta*delta) * inv)
 			if delta > 0 {
@@ -229,12 +279,30 @@ func DPO(p Policy, prefs []Pref, env Env, cfg DPOConfig) (*Result, error) {
 		m := Metrics{Step: step + 1, Loss: loss, ValueLoss: Unknown, ClipFrac: Unknown, Accuracy: acc, Margin: margin}
 		rec.measure(&m, ss, sLP, sRef, nil, cfg.Beta)
 		res.Final, res.Steps = m, step+1
+		converged := hasOpt && stop.check(prefCriterion(exact, prefs, opt, cfg.Beta))
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {
 			res.Canceled = true
 			break
 		}
+		if converged {
+			break
+		}
 	}
 	finish(res, rec, cfg.Config()["algo"].(string), "optimize", cfg.Seed, cfg.Config())
+	stop.record(res)
+	res.Run.Config["label_smoothing"] = eps
+	res.Run.Summary["separated_prompts"] = float64(len(separated))
+	if n := len(separated); n > 0 {
+		ex := items[separated[0]].ID
+		switch {
+		case cfg.Loss == LossIPO:
+			res.Run.Notes = append(res.Run.Notes, fmt.Sprintf("%d of %d prompts have separated preferences (a response that never loses or never wins, e.g. item %s); IPO's squared loss has a finite minimizer all the same (Azar et al. 2023).", n, len(items), ex))
+		case eps > 0 && cfg.LabelSmoothing == nil:
+			res.Run.Notes = append(res.Run.Notes, fmt.Sprintf("%d of %d prompts have separated preferences (a response that never loses or never wins, e.g. item %s): plain DPO has no minimizer there and its result would be set by the step count, so this run used conservative DPO with label smoothing ε = %g (Mitchell 2023): each preference counts as right with probability %g, and a pair never contradicted settles at the margin β·Δ = log((1−ε)/ε) = %.2f.", n, len(items), ex, eps, 1-eps, num.Log((1-eps)/eps)))
+		case eps == 0:
+			res.Run.Notes = append(res.Run.Notes, fmt.Sprintf("%d of %d prompts have separated preferences (e.g. item %s) and label smoothing is 0: plain DPO has no minimizer there, so where this run ended is set by its step count, not by the data; leave label smoothing unset to use conservative DPO.", n, len(items), ex))
+		}
+	}
 	res.Run.Summary["loss"] = res.Final.Loss
 	res.Run.Summary["accuracy"] = res.Final.Accuracy
 	res.Run.Summary["margin"] = res.Final.Margin

@@ -67,7 +67,7 @@ func TestDPOOptimum(t *testing.T) {
 	want := btFit(t, items, prefs)
 	for _, beta := range []float64{0.1, 0.5} {
 		c := newCand(t, items)
-		res, err := DPO(c, prefs, Env{Gold: ItemGold}, DPOConfig{Beta: beta, Steps: 800})
+		res, err := DPO(c, prefs, Env{Gold: ItemGold}, DPOConfig{Beta: beta, Steps: 800, Tol: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func TestIPO(t *testing.T) {
 	}
 	const beta = 0.25
 	c := newCand(t, items)
-	if _, err := DPO(c, prefs, Env{}, DPOConfig{Beta: beta, Loss: LossIPO, Steps: 400}); err != nil {
+	if _, err := DPO(c, prefs, Env{}, DPOConfig{Beta: beta, Loss: LossIPO, Steps: 400, Tol: -1}); err != nil {
 		t.Fatal(err)
 	}
 	for p := range items {

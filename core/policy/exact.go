@@ -118,5 +118,6 @@ func SolveExact(c *Candidate, env Env, cfg ExactConfig) (*Result, error) {
 	m := sampledMetrics(c, rec, cfg.Seed, cfg.Samples, cfg.Beta)
 	res.Final = m
 	finish(res, rec, "exact", "optimize", cfg.Seed, cfg.Config())
+	closedForm(res)
 	return res, nil
 }

@@ -32,18 +32,20 @@ func ExampleOptimum() {
 	// Output: [0.4333 0.0956 0.4711]
 }
 
-// PPO on the candidate policy converges to the closed-form optimum.
+// PPO on the candidate policy converges to the closed-form optimum: it stops once no
+// prompt's distribution is farther than DefaultTol in total variation from π*.
 func ExamplePPO() {
 	its := items()
 	c, _ := policy.NewCandidate(its, policy.CandidateConfig{})
 	env := policy.Env{Proxy: policy.ItemGold, Gold: policy.ItemGold}
-	res, _ := policy.PPO(c, env, policy.PPOConfig{KL: policy.KLConfig{Beta: 1}, Steps: 300, Seed: 1})
+	res, _ := policy.PPO(c, env, policy.PPOConfig{KL: policy.KLConfig{Beta: 1}, Seed: 1})
 	opt := policy.Optimum(make([]float64, 3), []float64{1. / 3, 1. / 3, 1. / 3}, []float64{1, -1, -0.5}, 1, 0)
-	fmt.Printf("π(·|q1) %.2f\nπ*(·|q1) %.2f\nKL %.2f\n", c.Probs(make([]float64, 3), 0), opt, res.Final.KL)
+	fmt.Printf("converged %v after %d steps: max TV %.3f ≤ %.2f\n", res.Converged, res.Steps, res.Criterion, res.Tol)
+	fmt.Printf("π(·|q1) %.2f\nπ*(·|q1) %.2f\n", c.Probs(make([]float64, 3), 0), opt)
 	// Output:
-	// π(·|q1) [0.74 0.10 0.16]
+	// converged true after 50 steps: max TV 0.015 ≤ 0.02
+	// π(·|q1) [0.74 0.09 0.17]
 	// π*(·|q1) [0.74 0.10 0.16]
-	// KL 0.34
 }
 
 // Best-of-N over discrete outcomes, and the continuous-reward formula beside it.

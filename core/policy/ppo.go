@@ -15,7 +15,7 @@ import (
 type PPOConfig struct {
 	KL KLConfig // β, adaptive controller, estimator (default fixed β = 0.1, k1)
 
-	Steps   int // PPO iterations (batches). Default DefaultSteps (500).
+	Steps   int // PPO iterations (batches), a cap: the run stops once converged (Tol). Default DefaultSteps.
 	Prompts int // prompts per batch; 0 = all prompts.
 	Samples int // responses sampled per prompt per batch. Default 4.
 
@@ -41,6 +41,12 @@ type PPOConfig struct {
 	// becomes E[r] − β·KL + α·H(π), folded into the reward as −α·log π per action.
 	// Default 0.
 	Diversity float64
+
+	// Tol is the convergence tolerance on the candidate policy (converge.go): the
+	// run stops once no prompt's π_θ is farther than Tol in total variation from
+	// the optimum π*_β. 0 means DefaultTol; negative never stops early. Steps is
+	// the cap.
+	Tol float64
 
 	Seed     uint64
 	Progress Progress // called after each step; false cancels
@@ -107,8 +113,23 @@ func (c PPOConfig) Config() map[string]any {
 		"epochs": c.Epochs, "mini_batches": c.MiniBatches, "clip_range": c.ClipRange,
 		"clip_range_value": c.ClipRangeValue, "vf_coef": *c.VFCoef, "gamma": *c.Gamma, "lambda": *c.Lambda,
 		"whiten": !c.NoWhiten, "ratio_threshold": c.RatioThreshold, "lr": c.LR, "constant_lr": c.ConstantLR,
-		"diversity": c.Diversity,
+		"diversity": c.Diversity, "tol": c.tol(),
 	}
+}
+
+// tol returns the effective tolerance (DefaultTol for 0, 0 when off).
+func (c PPOConfig) tol() float64 { return effectiveTol(c.Tol) }
+
+// effectiveTol is a config's tolerance after its default: DefaultTol for 0, 0 for
+// "never stop early".
+func effectiveTol(t float64) float64 {
+	switch {
+	case t == 0:
+		return DefaultTol
+	case t < 0:
+		return 0
+	}
+	return t
 }
 
 // ppoBuffers holds the per-batch arrays so a step allocates nothing once warm.
@@ -149,6 +170,7 @@ func PPO(p Valued, env Env, cfg PPOConfig) (*Result, error) {
 	rec := newRecorder(p, sc, cfg.Steps)
 	exact, _ := Policy(p).(Exact)
 	res := &Result{}
+	stop := newStopper(res, cfg.Tol, cfg.Steps)
 	var b ppoBuffers
 	nPrompts := len(p.Items())
 	for step := 0; step < cfg.Steps; step++ {
@@ -218,12 +240,17 @@ func PPO(p Valued, env Env, cfg PPOConfig) (*Result, error) {
 		rec.measure(&m, b.ss, b.old, b.ref, b.scores, beta)
 		ctl.Update(measuredKL(exact, &m), ns)
 		res.Final, res.Steps = m, step+1
+		converged := exact != nil && stop.check(stop.rewardCriterion(exact, sc.proxy, beta, cfg.Diversity))
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {
 			res.Canceled = true
 			break
 		}
+		if converged {
+			break
+		}
 	}
 	finish(res, rec, "ppo", "optimize", cfg.Seed, cfg.Config())
+	stop.record(res)
 	return res, nil
 }
 

@@ -18,6 +18,14 @@ type Result struct {
 	Steps    int          // steps taken
 	Canceled bool         // Progress returned false
 	Alerts   []Alert      // reward-hacking alerts (also in Run.Notes)
+
+	// Converged is true when the run stopped because its convergence criterion
+	// reached Tol (see Convergence, converge.go); Criterion is the criterion's last
+	// value (NaN where there is none: a generative policy, DPO without a minimizer).
+	// Exact and best-of-N solve in closed form and converge at once.
+	Converged bool
+	Criterion float64
+	Tol       float64
 }
 
 // RunHash returns a short content hash of a run's series, keys in sorted order and

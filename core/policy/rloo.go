@@ -10,7 +10,7 @@ import (
 type RLOOConfig struct {
 	KL KLConfig // β, adaptive controller, estimator (default fixed β = 0.1, k1)
 
-	Steps   int // iterations (batches). Default DefaultSteps (500).
+	Steps   int // iterations (batches), a cap: the run stops once converged (Tol). Default DefaultSteps.
 	Prompts int // prompts per batch; 0 = all prompts.
 	Samples int // G, responses per prompt (the leave-one-out group). Default 4 (TRL rloo_k 4 in its examples; Ahmadian et al. 2024 use 2–4).
 
@@ -23,6 +23,9 @@ type RLOOConfig struct {
 	LR         float64
 	ConstantLR bool    // keep LR fixed; by default it decays linearly to 0.
 	Diversity  float64 // entropy bonus α (see PPOConfig.Diversity). Default 0.
+
+	// Tol is the convergence tolerance on the candidate policy (see PPOConfig.Tol).
+	Tol float64
 
 	Seed     uint64
 	Progress Progress
@@ -65,7 +68,7 @@ func (c RLOOConfig) Config() map[string]any {
 	return map[string]any{
 		"algo": "rloo", "beta": c.KL.Beta, "target_kl": c.KL.TargetKL, "horizon": c.KL.Horizon,
 		"estimator": string(c.KL.Estimator), "steps": c.Steps, "prompts": c.Prompts, "samples": c.Samples,
-		"normalize": c.Normalize, "lr": c.LR, "constant_lr": c.ConstantLR, "diversity": c.Diversity,
+		"normalize": c.Normalize, "lr": c.LR, "constant_lr": c.ConstantLR, "diversity": c.Diversity, "tol": effectiveTol(c.Tol),
 	}
 }
 
@@ -94,6 +97,7 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 	rec := newRecorder(p, sc, cfg.Steps)
 	exact, _ := p.(Exact)
 	res := &Result{}
+	stop := newStopper(res, cfg.Tol, cfg.Steps)
 	var (
 		prompts           []int
 		ss                []Sample
@@ -145,11 +149,16 @@ func RLOO(p Policy, env Env, cfg RLOOConfig) (*Result, error) {
 		rec.measure(&m, ss, old, ref, scores, beta)
 		ctl.Update(measuredKL(exact, &m), ns)
 		res.Final, res.Steps = m, step+1
+		done := exact != nil && stop.check(stop.rewardCriterion(exact, sc.proxy, beta, cfg.Diversity))
 		if cfg.Progress != nil && !cfg.Progress(step+1, m) {
 			res.Canceled = true
 			break
 		}
+		if done {
+			break
+		}
 	}
 	finish(res, rec, "rloo", "optimize", cfg.Seed, cfg.Config())
+	stop.record(res)
 	return res, nil
 }

@@ -23,10 +23,15 @@ import (
 // Algos are the algorithms of the candidate policy.
 var Algos = []string{"exact", "ppo", "rloo", "dpo", "ipo", "bon"}
 
-// Default step counts (PPOConfig, RLOOConfig and DPOConfig use them).
+// Default step caps (PPOConfig, RLOOConfig and DPOConfig use them). A run of the
+// candidate policy stops as soon as it has converged (DefaultTol, converge.go); the
+// cap only bounds a run that does not. Measured on the demo (60 prompts, seed 1):
+// PPO converges in 2,755 steps at β = 0.1 and 4,306 at β = 1, RLOO in 411 and 194,
+// DPO on the lesson's crowd in 1,330 and IPO in 177. The old fixed counts (500, 300)
+// stopped PPO at a total variation of 0.84 from the optimum on one demo prompt.
 const (
-	DefaultSteps    = 500 // PPO and RLOO iterations
-	DefaultDPOSteps = 300 // DPO and IPO gradient steps
+	DefaultSteps    = 5000 // PPO and RLOO iterations
+	DefaultDPOSteps = 5000 // DPO and IPO gradient steps
 )
 
 // ErrNoRewardModel is returned (wrapped) by ChooseReward when no reward is named
@@ -130,6 +135,12 @@ type OptimizeConfig struct {
 	Diversity float64  // entropy bonus α (exact, ppo, rloo). Default 0.
 	Gamma     *float64 // PPO's discount γ (PPOConfig; nil: 1)
 	Lambda    *float64 // PPO's GAE λ (PPOConfig; nil: 0.95)
+	// Tol is the convergence tolerance of ppo, rloo, dpo and ipo (converge.go): 0
+	// means DefaultTol, negative runs every step. Steps is the cap.
+	Tol float64
+	// LabelSmoothing is DPO's ε (DPOConfig.LabelSmoothing): nil chooses it from the
+	// data (DefaultLabelSmoothing when some prompt's preferences are separated).
+	LabelSmoothing *float64
 
 	// Features are the reward-hacking detector's features (Env.Features): the
 	// adapters pass demo.FeaturesOf(items). Nil: DefaultFeatures.
@@ -197,6 +208,8 @@ func (c *OptimizeConfig) check() error {
 		return SettingsErrorf("synthetic feedback: rounds must be ≥ 0 and the audit fraction in [0, 1]")
 	case c.Synthetic.Rounds > 0 && c.Reward != reward.FamilyTabular && c.Reward != reward.FamilyLinear && c.Reward != reward.FamilyMLP:
 		return SettingsErrorf("synthetic feedback retrains the reward model: the reward must be a family trained now (tabular, linear or mlp)")
+	case c.LabelSmoothing != nil && (c.Algo != "dpo" || !(*c.LabelSmoothing >= 0 && *c.LabelSmoothing < 0.5)):
+		return SettingsErrorf("label smoothing is DPO's, in [0, 0.5)")
 	case c.Synthetic.Rounds > 0 && (c.Algo == "dpo" || c.Algo == "ipo"):
 		return SettingsErrorf("synthetic feedback feeds a reward model; DPO and IPO use the pairs directly")
 	}
@@ -257,9 +270,9 @@ func Optimize(s *snapshot.Snapshot, cfg OptimizeConfig) (*Optimized, error) {
 		o.Result, err = SolveExact(c, o.Env, ExactConfig{Beta: kl.Beta, TargetKL: kl.TargetKL, Diversity: cfg.Diversity, Seed: cfg.Seed, Samples: cfg.Samples})
 	case "ppo":
 		o.Result, err = PPO(c, o.Env, PPOConfig{KL: kl, Steps: cfg.Steps, Samples: cfg.Samples, LR: cfg.LR, Diversity: cfg.Diversity,
-			Gamma: cfg.Gamma, Lambda: cfg.Lambda, Seed: cfg.Seed, Progress: cfg.Progress})
+			Gamma: cfg.Gamma, Lambda: cfg.Lambda, Tol: cfg.Tol, Seed: cfg.Seed, Progress: cfg.Progress})
 	case "rloo":
-		o.Result, err = RLOO(c, o.Env, RLOOConfig{KL: kl, Steps: cfg.Steps, Samples: cfg.Samples, LR: cfg.LR, Diversity: cfg.Diversity, Seed: cfg.Seed, Progress: cfg.Progress})
+		o.Result, err = RLOO(c, o.Env, RLOOConfig{KL: kl, Steps: cfg.Steps, Samples: cfg.Samples, LR: cfg.LR, Diversity: cfg.Diversity, Tol: cfg.Tol, Seed: cfg.Seed, Progress: cfg.Progress})
 	case "bon":
 		o.Result, err = SolveBestOfN(c, o.Env, BoNConfig{N: cfg.N, Seed: cfg.Seed, Samples: cfg.Samples})
 	case "dpo", "ipo":
@@ -272,7 +285,7 @@ func Optimize(s *snapshot.Snapshot, cfg OptimizeConfig) (*Optimized, error) {
 			return nil, fmt.Errorf("there are no decided comparisons for %s to learn from: label some pairs, simulate raters or import a preference dataset", strings.ToUpper(cfg.Algo))
 		}
 		o.Pairs = len(prefs)
-		dc := DPOConfig{Beta: kl.Beta, Loss: loss, Steps: cfg.Steps, LR: cfg.LR, Seed: cfg.Seed, Progress: cfg.Progress}
+		dc := DPOConfig{Beta: kl.Beta, Loss: loss, Steps: cfg.Steps, LR: cfg.LR, LabelSmoothing: cfg.LabelSmoothing, Tol: cfg.Tol, Seed: cfg.Seed, Progress: cfg.Progress}
 		o.beta = dc.withDefaults().Beta
 		o.Result, err = DPO(c, prefs, o.Env, dc)
 	}

@@ -6,17 +6,17 @@ import "math"
 // otherwise. Values that cannot be computed (no held-out split, no gold utilities)
 // are NaN.
 type Metrics struct {
-	HeldAcc      float64 // accuracy on held-out decided pairs; a tie of scores counts as wrong (TRL)
-	HeldLogLoss  float64 // mean −log P(observed outcome) per held-out batch element, ties included
+	HeldAcc     float64 // accuracy on held-out decided pairs; a tie of scores counts as wrong (TRL)
+	HeldLogLoss float64 // mean −log P(observed outcome) per held-out batch element, ties included
 	// HeldDecidedLogLoss is the mean −log P(winner wins | a decision) over the
 	// held-out decided comparisons only: the log-loss to read against ln 2 ≈ 0.693
 	// (a model that knows nothing). HeldLogLoss also counts each held-out tie at
 	// −log P(tie), which is large when the fitted tie threshold η is small (about 3.9
 	// nats at η = 0.04), so it cannot be read against ln 2.
 	HeldDecidedLogLoss float64
-	TrainAcc     float64 // accuracy on the training pairs
-	TrainLogLoss float64 // mean loss per training batch element
-	ECE          float64 // expected calibration error of held-out decided pairs
+	TrainAcc           float64 // accuracy on the training pairs
+	TrainLogLoss       float64 // mean loss per training batch element
+	ECE                float64 // expected calibration error of held-out decided pairs
 
 	LengthSpearman     float64 // Spearman ρ of reward with word count, held-out responses
 	GoldSpearman       float64 // Spearman ρ of reward with gold utility, held-out responses pooled

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -23,7 +24,8 @@ func init() {
 		name: "optimize",
 		usage: "optimize SNAP -o OUT [--policy candidates|lm] --algo exact|ppo|rloo|dpo|ipo|bon\n" +
 			"                [--beta B | --target-kl K] [--steps N] [--seed N] [--reward gold|tabular|linear|mlp|MODEL]\n" +
-			"                [--n N] [--samples G] [--lr LR] [--diversity A] [--gamma G] [--lambda L] [--name NAME] [--dump FILE] [--json]",
+			"                [--tol T] [--label-smoothing E] [--n N] [--samples G] [--lr LR] [--diversity A] [--gamma G] [--lambda L]\n" +
+			"                [--name NAME] [--dump FILE] [--json]",
 		summary: "KL-penalized policy optimization of the candidate policy or the generative LM (PPO, RLOO, DPO, IPO, best-of-N, exact)",
 		run:     runOptimize,
 	})
@@ -59,21 +61,27 @@ func alertsJSON(as []policy.Alert) []alertJSON {
 }
 
 type optimizeReport struct {
-	Output   string               `json:"output"`
-	OutputID string               `json:"output_id"`
-	Run      string               `json:"run"`
-	Model    string               `json:"model"`
-	Policy   string               `json:"policy"`
-	Algo     string               `json:"algo"`
-	Reward   string               `json:"reward"`
-	Seed     uint64               `json:"seed"`
-	Steps    int                  `json:"steps"`
-	RunHash  string               `json:"run_hash"`
-	Summary  map[string]num.Float `json:"summary"`
-	Alerts   []alertJSON          `json:"alerts"`
-	Dump     string               `json:"dump,omitempty"`
-	DumpRows int                  `json:"dump_rows,omitempty"`
-	Notes    []string             `json:"notes"`
+	Output   string `json:"output"`
+	OutputID string `json:"output_id"`
+	Run      string `json:"run"`
+	Model    string `json:"model"`
+	Policy   string `json:"policy"`
+	Algo     string `json:"algo"`
+	Reward   string `json:"reward"`
+	Seed     uint64 `json:"seed"`
+	Steps    int    `json:"steps"`
+	RunHash  string `json:"run_hash"`
+	// Converged says whether the run stopped on its convergence criterion
+	// (policy.Result); Criterion is the criterion's last value and Tolerance the
+	// bound it had to reach (null for the generative policy, which has none).
+	Converged *bool                `json:"converged"`
+	Criterion num.Float            `json:"criterion"`
+	Tolerance num.Float            `json:"tolerance"`
+	Summary   map[string]num.Float `json:"summary"`
+	Alerts    []alertJSON          `json:"alerts"`
+	Dump      string               `json:"dump,omitempty"`
+	DumpRows  int                  `json:"dump_rows,omitempty"`
+	Notes     []string             `json:"notes"`
 
 	Synthetic *syntheticJSON `json:"synthetic,omitempty"`
 }
@@ -99,7 +107,9 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
 	targetKL := fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)")
 	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps))
+	steps := fs.Int("steps", 0, fmt.Sprintf("the cap on optimization steps: a run stops once converged (--tol) (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps))
+	tol := fs.Float64("tol", 0, fmt.Sprintf("convergence tolerance of ppo, rloo, dpo, ipo: the largest total variation from the optimum (ppo, rloo) or the largest change of a pair's implied probability (dpo, ipo) at which a run stops; negative runs every step (default %g)", policy.DefaultTol))
+	smoothing := optFloat(fs, "label-smoothing", fmt.Sprintf("dpo: the ε of conservative DPO, in [0, 0.5) (default: %g when some prompt's preferences are separated, else 0; 0 forces plain DPO)", policy.DefaultLabelSmoothing))
 	seed := fs.Uint64("seed", 1, "random seed")
 	rspec := fs.String("reward", "", "reward to optimize: gold, tabular, linear, mlp (trained now on the judgments) or a stored model's name (default: the last stored reward model)")
 	n := fs.Int("n", 4, "N of best-of-N")
@@ -154,6 +164,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	cfg := policy.OptimizeConfig{Algo: *algo, Reward: *rspec,
 		KL:    policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)},
 		Steps: *steps, Samples: *samples, LR: *lr, N: *n, Diversity: *diversity, Gamma: *gamma, Lambda: *lambda, Seed: *seed,
+		Tol: *tol, LabelSmoothing: *smoothing,
 		Features: demo.FeaturesOf(s.Items)}
 	if *synth > 0 {
 		if cfg.Synthetic, err = syntheticSpec(s, *synth, *judge, *auditor, *audit, *seed); err != nil {
@@ -192,6 +203,7 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	rewardName, _ := res.Run.Config["reward"].(string)
 	rep := optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
 		Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
+		Converged: &res.Converged, Criterion: num.Float(res.Criterion), Tolerance: num.Float(res.Tol),
 		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
 	if rep.Notes == nil {
 		rep.Notes = []string{}
@@ -216,12 +228,34 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if *dump == "-" {
 		msg = stderr
 	}
-	fmt.Fprintf(msg, "%s: %s on %s, %d steps: reward %.4g, gold %.4g, KL %.4g, β %.4g, entropy %.4g (%s)\n",
-		outputName(rep.Output), *algo, rewardName, res.Steps, sum["reward"], sum["gold"], sum["kl"], sum["beta"], sum["entropy"], id)
+	gold := ""
+	if g := sum["gold"]; !math.IsNaN(g) {
+		gold = fmt.Sprintf(", gold %.4g", g)
+	}
+	fmt.Fprintf(msg, "%s: %s on %s, %d steps: reward %.4g%s, KL %.4g, β %.4g, entropy %.4g (%s)\n",
+		outputName(rep.Output), *algo, rewardName, res.Steps, sum["reward"], gold, sum["kl"], sum["beta"], sum["entropy"], id)
+	fmt.Fprintln(msg, "  "+convergenceLine(res.Result, *algo))
 	for _, note := range res.Run.Notes {
 		fmt.Fprintln(msg, "  "+note)
 	}
 	return nil
+}
+
+// convergenceLine says whether a run converged, in words.
+func convergenceLine(r *policy.Result, algo string) string {
+	what := "largest total variation from the optimum"
+	if algo == "dpo" || algo == "ipo" {
+		what = "largest change of a pair's implied probability from the minimizer"
+	}
+	switch {
+	case algo == "exact" || algo == "bon":
+		return "solved in closed form"
+	case r.Converged:
+		return fmt.Sprintf("converged after %d steps: %s %.4f ≤ %g", r.Steps, what, r.Criterion, r.Tol)
+	case math.IsNaN(r.Criterion):
+		return fmt.Sprintf("no convergence criterion: the loss has no minimizer (see the note); stopped at the cap of %d steps", r.Steps)
+	}
+	return fmt.Sprintf("did not converge in %d steps: %s %.4f > %g; raise --steps", r.Steps, what, r.Criterion, r.Tol)
 }
 
 // syntheticSpec is the synthetic feedback of --synthetic: the AI rater is the demo

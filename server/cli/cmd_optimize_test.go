@@ -76,12 +76,20 @@ func TestOptimizeDump(t *testing.T) {
 				t.Fatalf("%s: exit %d: %s", algo, code, errs)
 			}
 			var rep struct {
-				Summary map[string]*float64 `json:"summary"`
-				Steps   int                 `json:"steps"`
-				Alerts  []any               `json:"alerts"`
+				Summary   map[string]*float64 `json:"summary"`
+				Steps     int                 `json:"steps"`
+				Alerts    []any               `json:"alerts"`
+				Converged *bool               `json:"converged"`
+				Criterion *float64            `json:"criterion"`
+				Tolerance *float64            `json:"tolerance"`
 			}
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 				t.Fatalf("%s: stdout is not one JSON object: %v\n%s", algo, err, stdout)
+			}
+			// Every run says whether it converged (issue 12): within the
+			// tolerance of π*, or solved in closed form.
+			if rep.Converged == nil || !*rep.Converged || rep.Criterion == nil || rep.Tolerance == nil || *rep.Criterion > *rep.Tolerance && algo != "exact" {
+				t.Errorf("%s β %s: converged %v, criterion %v, tolerance %v", algo, beta, rep.Converged, rep.Criterion, rep.Tolerance)
 			}
 			b := *rep.Summary["beta"]
 			var kl, tv float64
@@ -386,5 +394,44 @@ func TestOptimizeImportedData(t *testing.T) {
 	code, _, errs := runCLI(t, "optimize", in, "-o", filepath.Join(dir, "x.snap"), "--algo", "exact", "--reward", "linear", "--synthetic", "1")
 	if code != 2 || !strings.Contains(errs, "--judge reward") {
 		t.Errorf("rubric judge on imported data: exit %d, %s", code, errs)
+	}
+}
+
+// TestOptimizeDPOSeparation: on the demo every prompt's preferences are separated
+// (some response never loses), so `prefer optimize --algo dpo` says so and uses
+// conservative DPO; --label-smoothing 0 forces plain DPO, which then reports that
+// its result is set by the step count and did not converge.
+func TestOptimizeDPOSeparation(t *testing.T) {
+	dir := t.TempDir()
+	in := demoSnap(t, dir, "expert,unbiased,noisy", 20)
+	type report struct {
+		Converged *bool              `json:"converged"`
+		Criterion *float64           `json:"criterion"`
+		Steps     int                `json:"steps"`
+		Summary   map[string]float64 `json:"summary"`
+		Notes     []string           `json:"notes"`
+	}
+	run := func(args ...string) report {
+		t.Helper()
+		code, stdout, errs := runCLI(t, append([]string{"optimize", in, "-o", filepath.Join(dir, "o.snap"), "--algo", "dpo", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var r report
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := run()
+	if r.Converged == nil || !*r.Converged || r.Summary["separated_prompts"] != 20 || len(r.Notes) == 0 || !strings.Contains(strings.Join(r.Notes, " "), "conservative DPO") {
+		t.Errorf("dpo: %+v", r)
+	}
+	r = run("--label-smoothing", "0", "--steps", "100")
+	if r.Converged == nil || *r.Converged || r.Criterion != nil || r.Steps != 100 || !strings.Contains(strings.Join(r.Notes, " "), "set by its step count") {
+		t.Errorf("plain dpo: %+v", r)
+	}
+	if code, _, errs := runCLI(t, "optimize", in, "-o", filepath.Join(dir, "o.snap"), "--algo", "ppo", "--label-smoothing", "0.1"); code != 2 || !strings.Contains(errs, "label smoothing is DPO's") {
+		t.Errorf("label smoothing on ppo: exit %d, %s", code, errs)
 	}
 }
