@@ -70,7 +70,11 @@ func withPrefix(prefix, path string) string {
 // routePath returns the route of a URL path: the path without the prefix, "/" for
 // the prefix itself.
 func routePath(urlPath string) string {
-	return withoutPrefix(pathPrefix(), urlPath)
+	p := withoutPrefix(pathPrefix(), urlPath)
+	if len(p) > 1 && strings.HasSuffix(p, "/") {
+		p = p[:len(p)-1] // PATH/ is PATH (a static host's directory index)
+	}
+	return p
 }
 
 // withoutPrefix strips prefix from a URL path (see routePath).

@@ -62,6 +62,13 @@ func TestPrefixedLinksInPrerender(t *testing.T) {
 	if got := routePath("/repo/s/abc"); got != "/s/abc" {
 		t.Fatalf("routePath = %q", got)
 	}
+	// A static host's directory page PATH/ is the route PATH (export-site writes
+	// PATH/index.html); the root stays "/".
+	for path, want := range map[string]string{"/repo/s/abc/": "/s/abc", "/repo/data/": "/data", "/repo/": "/"} {
+		if got := routePath(path); got != want {
+			t.Errorf("routePath(%q) = %q, want %q", path, got, want)
+		}
+	}
 	link := projectLink{Project: "p1", Token: "t"}
 	if got := link.url("/api/v1/projects/p1/tasks"); got != "/repo/api/v1/projects/p1/tasks" {
 		t.Fatalf("project API path %q", got)

@@ -19,8 +19,9 @@ const (
 	PathSnapshot = "/s/" // followed by a snapshot id: /s/sha256-…
 )
 
-// snapshotPattern matches /s/{id}; go-app matches regexps unanchored, so it is anchored.
-const snapshotPattern = `^/s/[A-Za-z0-9._-]+$`
+// snapshotPattern matches /s/{id} (and /s/{id}/, where a static host puts the page
+// file s/{id}/index.html); go-app matches regexps unanchored, so it is anchored.
+const snapshotPattern = `^/s/[A-Za-z0-9._-]+/?$`
 
 // projectPattern matches a rater's project link, /p/{project} (the token travels in
 // the fragment, #token=…, so it never reaches a server log).
@@ -53,6 +54,9 @@ func Routes() {
 	app.Route(PathHome, &homePage{})
 	for _, p := range pages {
 		app.Route(p.path, p.comp)
+		// A static host serves the page file PATH/index.html at PATH/ (and redirects
+		// PATH there): the same page.
+		app.Route(p.path+"/", p.comp)
 	}
 	app.RouteWithRegexp(snapshotPattern, &snapshotPage{})
 	app.RouteWithRegexp(projectPattern, &labelPage{})

@@ -114,8 +114,8 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 			continue
 		}
 		b.rep.Records++
-		if len(b.opt.Map) > 0 {
-			data, err := remap(rec.data, b.opt.Map)
+		if b.opt.Rewrite != nil {
+			data, err := b.opt.Rewrite(rec.data)
 			if err != nil {
 				if err := b.problem(&LineError{Line: rec.line, Msg: err.Error()}); err != nil {
 					return nil, nil, err

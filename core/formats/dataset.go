@@ -48,9 +48,11 @@ type Options struct {
 	// compressed input has expanded to more than ExpansionWarn × its compressed size
 	// (a small file of repeated records can decompress to gigabytes).
 	Warn func(msg string)
-	// Map renames fields on the way in (--map FIELD=PATH), applied to every record
-	// before the format reads it.
-	Map []FieldMap
+	// Rewrite, when not nil, rewrites every record before the format reads it:
+	// MapFields(maps) renames fields (--map FIELD=PATH). A function rather than the
+	// maps, so that what does not rename fields (the browser's worker) does not link
+	// the code that does.
+	Rewrite func(record []byte) ([]byte, error)
 }
 
 // ExpansionWarn is the decompressed-to-compressed ratio past which an import warns.

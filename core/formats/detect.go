@@ -38,58 +38,62 @@ func ParseFieldMap(s string) (FieldMap, error) {
 
 func (m FieldMap) String() string { return m.To + "=" + m.From }
 
+// MapFields returns the Options.Rewrite that applies field maps (--map).
+func MapFields(maps []FieldMap) func([]byte) ([]byte, error) {
+	return func(record []byte) ([]byte, error) { return remap(record, maps) }
+}
+
 // remap applies the field maps to one record: each value at From (in the record as
 // it was) is copied to To (objects on the way are made as needed). A record without
-// a From is an error.
+// a From is an error. Values are moved as raw JSON, never decoded (so numbers keep
+// their digits); the record's keys come back sorted.
 func remap(data []byte, maps []FieldMap) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, jsonProblem(err)
 	}
-	obj, ok := root.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("expected a JSON object, found %s", jsonKindOf(root))
+	if obj == nil {
+		return nil, fmt.Errorf("expected a JSON object, found null")
 	}
 	// Every value is read from the record as it was, so maps can swap fields.
-	vals := make([]any, len(maps))
+	vals := make([]json.RawMessage, len(maps))
 	for i, m := range maps {
-		v, ok := getPath(obj, m.From)
+		v, ok := getPath(data, strings.Split(m.From, "."))
 		if !ok {
 			return nil, fmt.Errorf("--map %s: the record has no %q", m, m.From)
 		}
 		vals[i] = v
 	}
 	for i, m := range maps {
-		if err := setPath(obj, m.To, vals[i]); err != nil {
+		if err := setPath(obj, strings.Split(m.To, "."), vals[i]); err != nil {
 			return nil, fmt.Errorf("--map %s: %w", m, err)
 		}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(obj); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return encodeObject(obj), nil
 }
 
-func getPath(v any, path string) (any, bool) {
-	for _, k := range strings.Split(path, ".") {
-		switch c := v.(type) {
-		case map[string]any:
-			x, ok := c[k]
+// getPath finds the raw value at a path of keys (numbers index arrays).
+func getPath(v json.RawMessage, keys []string) (json.RawMessage, bool) {
+	for _, k := range keys {
+		s := bytes.TrimLeft(v, " \t\r\n")
+		switch {
+		case len(s) > 0 && s[0] == '{':
+			var m map[string]json.RawMessage
+			if json.Unmarshal(s, &m) != nil {
+				return nil, false
+			}
+			x, ok := m[k]
 			if !ok {
 				return nil, false
 			}
 			v = x
-		case []any:
+		case len(s) > 0 && s[0] == '[':
+			var a []json.RawMessage
 			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(c) {
+			if json.Unmarshal(s, &a) != nil || err != nil || i < 0 || i >= len(a) {
 				return nil, false
 			}
-			v = c[i]
+			v = a[i]
 		default:
 			return nil, false
 		}
@@ -97,40 +101,44 @@ func getPath(v any, path string) (any, bool) {
 	return v, true
 }
 
-func setPath(obj map[string]any, path string, v any) error {
-	keys := strings.Split(path, ".")
-	for _, k := range keys[:len(keys)-1] {
-		next, ok := obj[k]
-		if !ok {
-			m := map[string]any{}
-			obj[k] = m
-			obj = m
-			continue
-		}
-		m, ok := next.(map[string]any)
-		if !ok {
+// setPath puts v at a path of keys in obj, making objects on the way.
+func setPath(obj map[string]json.RawMessage, keys []string, v json.RawMessage) error {
+	k := keys[0]
+	if len(keys) == 1 {
+		obj[k] = v
+		return nil
+	}
+	child := map[string]json.RawMessage{}
+	if old, ok := obj[k]; ok {
+		if s := bytes.TrimLeft(old, " \t\r\n"); len(s) == 0 || s[0] != '{' || json.Unmarshal(s, &child) != nil {
 			return fmt.Errorf("%q is not an object", k)
 		}
-		obj = m
 	}
-	obj[keys[len(keys)-1]] = v
+	if err := setPath(child, keys[1:], v); err != nil {
+		return err
+	}
+	obj[k] = encodeObject(child)
 	return nil
 }
 
-func jsonKindOf(v any) string {
-	switch v.(type) {
-	case []any:
-		return "an array"
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "true/false"
-	case nil:
-		return "null"
+// encodeObject writes an object of raw values, keys sorted.
+func encodeObject(obj map[string]json.RawMessage) []byte {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
 	}
-	return "an object"
+	sort.Strings(keys)
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kb, _ := json.Marshal(k)
+		b = append(b, kb...)
+		b = append(b, ':')
+		b = append(b, obj[k]...)
+	}
+	return append(b, '}')
 }
 
 // Detection says which format a file is in, and why.
@@ -219,8 +227,8 @@ func Detect(r io.Reader, opt Options) (Detection, error) {
 		return Detection{}, err
 	}
 	data := rec.data
-	if len(opt.Map) > 0 {
-		if data, err = remap(data, opt.Map); err != nil {
+	if opt.Rewrite != nil {
+		if data, err = opt.Rewrite(data); err != nil {
 			return Detection{}, &LineError{Line: rec.line, Msg: err.Error()}
 		}
 	}

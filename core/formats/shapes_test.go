@@ -142,7 +142,7 @@ func TestFieldMap(t *testing.T) {
 		}
 		maps = append(maps, m)
 	}
-	d, rep, err := ImportAuto(strings.NewReader(src), Options{Map: maps})
+	d, rep, err := ImportAuto(strings.NewReader(src), Options{Rewrite: MapFields(maps)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +152,11 @@ func TestFieldMap(t *testing.T) {
 	// A nested path, into a Label Studio task's data.
 	m, _ := ParseFieldMap("data.prompt=data.question")
 	ls := `[{"id": 1, "data": {"question": "q?", "answer1": "x", "answer2": "y"}, "annotations": [{"result": [{"type": "pairwise", "value": {"selected": "right"}}]}]}]`
-	d, _, err = Import("labelstudio", strings.NewReader(ls), Options{Map: []FieldMap{m}})
+	d, _, err = Import("labelstudio", strings.NewReader(ls), Options{Rewrite: MapFields([]FieldMap{m})})
 	if err != nil || !reflect.DeepEqual(pairTexts(d), []string{"q?|x|y|b"}) {
 		t.Fatalf("nested map: %v %q", err, pairTexts(d))
 	}
-	_, _, err = Import("trl", strings.NewReader(`{"good": "4", "bad": "5"}`), Options{Map: maps})
+	_, _, err = Import("trl", strings.NewReader(`{"good": "4", "bad": "5"}`), Options{Rewrite: MapFields(maps)})
 	if err == nil || err.Error() != `line 1: --map prompt=question: the record has no "question"` {
 		t.Fatalf("missing path: %v", err)
 	}

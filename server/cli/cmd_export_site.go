@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -149,6 +150,9 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := staticPages(dir); err != nil {
+		return err
+	}
 	index, err := os.ReadFile(filepath.Join(dir, "index.html"))
 	if err != nil {
 		return fmt.Errorf("generate the pages: %w", err)
@@ -176,6 +180,63 @@ func runExportSite(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %d files to %s (serve it under %s/)\n", rep.Files, dir, prefix)
 	for _, s := range rep.Snapshots {
 		fmt.Fprintf(stdout, "%s: %s\n", s.Input, s.Path)
+	}
+	return nil
+}
+
+// Tags go-app writes into every page that do not suit a static copy: og:url names
+// the address the pages were rendered from (a local test server), and the viewport
+// forbids zooming.
+var (
+	ogURLTag    = regexp.MustCompile(`<meta [^>]*property="og:url"[^>]*>\n?`) // go-app writes attributes in any order
+	viewportTag = regexp.MustCompile(`<meta [^>]*name="viewport"[^>]*>`)
+)
+
+// viewport is the pages' viewport: zoom allowed (WCAG 1.4.4, resize text).
+const viewport = `<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">`
+
+// staticPages makes the generated pages work on any static host: each page
+// PATH.html (GitHub Pages serves it at PATH) is also written as PATH/index.html,
+// which every static server (python3 -m http.server, nginx, S3) serves at PATH/ and
+// redirects PATH to; and every page loses the og:url of the local address it was
+// rendered from and gets a viewport that allows zoom.
+func staticPages(dir string) error {
+	var pages []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != dir && filepath.Base(path) == "web" && filepath.Dir(path) == dir {
+			return filepath.SkipDir // the assets
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".html") {
+			pages = append(pages, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("generate the pages: %w", err)
+	}
+	for _, path := range pages {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		data = ogURLTag.ReplaceAll(data, nil)
+		data = viewportTag.ReplaceAll(data, []byte(viewport))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+		if name := filepath.Base(path); name == "index.html" || name == "404.html" {
+			continue
+		}
+		sub := strings.TrimSuffix(path, ".html")
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(sub, "index.html"), data, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -112,6 +112,19 @@ func TestExportSite(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "web", "app.wasm.br")); err == nil {
 		t.Error("precompressed copies exported: static hosts do not serve them")
 	}
+	// Every page is also PATH/index.html (what a plain static server serves at PATH/),
+	// none carries the address it was rendered from, and all let the user zoom.
+	for _, f := range []string{"data/index.html", "lesson/index.html", "s/" + id + "/index.html", "index.html", "404.html", "data.html"} {
+		page, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil {
+			t.Errorf("missing %s", f)
+			continue
+		}
+		if p := string(page); strings.Contains(p, "og:url") || strings.Contains(p, "127.0.0.1") || strings.Contains(p, "user-scalable") ||
+			!strings.Contains(p, `<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">`) {
+			t.Errorf("%s: carries og:url or forbids zoom", f)
+		}
+	}
 
 	// Bad input.
 	for _, args := range [][]string{

@@ -89,12 +89,16 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	}
 
 	opt := formats.Options{Lenient: *skipBad}
+	var maps []formats.FieldMap
 	for _, m := range mapFlags {
 		fm, err := formats.ParseFieldMap(m)
 		if err != nil {
 			return usagef("--map %v", err)
 		}
-		opt.Map = append(opt.Map, fm)
+		maps = append(maps, fm)
+	}
+	if len(maps) > 0 {
+		opt.Rewrite = formats.MapFields(maps)
 	}
 	rep := importReport{Format: *format, Output: *out, ByKind: map[string]int{}, Inputs: []importedFile{}}
 	merged := &formats.Dataset{}
@@ -149,7 +153,7 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	}
 
 	cmd := []string{"prefer import --format", *format}
-	for _, m := range opt.Map {
+	for _, m := range maps {
 		cmd = append(cmd, "--map", m.String())
 	}
 	if *skipBad {
@@ -297,7 +301,7 @@ func importError(path, format string, opt formats.Options, err error) error {
 				strings.ReplaceAll(formats.ProblemSummary(&formats.Report{Skipped: fr.Skipped, Problems: fr.Problems}, 3), "\n", "\n  "))
 		}
 		if f, _, ferr := openDataset(path, io.Discard); ferr == nil {
-			det, derr := formats.Detect(f, formats.Options{MaxRecord: opt.MaxRecord, Map: opt.Map})
+			det, derr := formats.Detect(f, formats.Options{MaxRecord: opt.MaxRecord, Rewrite: opt.Rewrite})
 			f.Close()
 			if derr == nil && det.Format != used {
 				fmt.Fprintf(&msg, "\nthis looks like %s (%s): use --format %s, or leave --format out to let Prefer recognise it", det.Format, det.Why, det.Format)

@@ -6,12 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,4 +182,95 @@ func TestStaticSiteUnderPrefix(t *testing.T) {
 		b.fail("offline %s: %s", rep.Snapshots[0].Path, msg)
 	}
 	b.shot("site-prefix-offline")
+}
+
+// TestStaticSitePlainServer is issue 13 item 12: the exported site works on a plain
+// static file server — python3 -m http.server, which knows nothing of extensionless
+// pages — under a sub-path: /prefer/data (a directory page, PATH/index.html) and a
+// published /prefer/s/{id} open; the service worker installs (before, /prefer/data
+// answered 404 and the all-or-nothing install failed silently); with the server gone
+// and the browser offline a reload and hard loads of other pages still start the
+// app; the pages carry no og:url of the exporting machine and let the user zoom.
+func TestStaticSitePlainServer(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not here (make deps installs it with python3-numpy)")
+	}
+	bin := serverBinary(t)
+	file, _ := smallSnapshot(t)
+	root := t.TempDir()
+	out, err := exec.Command(bin, "export-site", filepath.Join(root, "prefer"), "--base", "/prefer", "--snapshot", file, "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("prefer export-site: %v\n%s", err, out)
+	}
+	var rep struct {
+		Snapshots []struct{ Path string } `json:"snapshots"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Snapshots) != 1 {
+		t.Fatalf("export-site report %s: %v", out, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	srv := exec.Command(py, "-m", "http.server", strconv.Itoa(port), "--bind", "127.0.0.1", "--directory", root)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() { srv.Process.Kill(); srv.Wait() }
+	defer stop()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(base + "/prefer/"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("python3 -m http.server did not start")
+		}
+	}
+	// The pages as served: no og:url of the exporting machine, zoom allowed.
+	resp, err := http.Get(base + "/prefer/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/prefer/data/" {
+		t.Fatalf("/prefer/data: HTTP %d at %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+	if strings.Contains(string(page), "og:url") || strings.Contains(string(page), "127.0.0.1") || strings.Contains(string(page), "user-scalable") || strings.Contains(string(page), "maximum-scale") {
+		t.Errorf("the data page carries the exporting address or forbids zoom")
+	}
+
+	b := newBrowser(t)
+	b.nav(base + "/prefer/")
+	b.ready()
+	eval[bool](b, `(navigator.serviceWorker.ready.then(() => { window.__swReady = true }), true)`)
+	b.wait("the service worker to be installed", `window.__swReady`, time.Minute)
+	b.nav(base + "/prefer/data")
+	b.ready()
+	b.wait("the data page", `document.querySelector("#import-format")`, time.Minute)
+	b.nav(base + rep.Snapshots[0].Path)
+	b.ready()
+	b.wait("the published snapshot", `document.querySelector("#snapshot-msg[data-done=true]")`, time.Minute)
+	if msg := b.text("#snapshot-msg"); !strings.HasPrefix(msg, "Opened") {
+		b.fail("opening %s: %s", rep.Snapshots[0].Path, msg)
+	}
+	b.shot("site-plain-online")
+
+	stop()
+	b.offline(true)
+	b.reload()
+	b.ready()
+	b.wait("the snapshot page offline", `document.querySelector("#main")`, time.Minute)
+	for _, p := range []string{"/prefer/data", "/prefer/quality/", "/prefer/"} {
+		b.nav(base + p)
+		b.ready()
+		b.wait("page "+p+" offline", `document.querySelector("#main")`, time.Minute)
+	}
+	b.wait("the data page offline", `location.pathname === "/prefer/" && document.querySelector("#main")`, time.Minute)
+	b.shot("site-plain-offline")
 }
