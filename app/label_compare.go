@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -84,7 +85,7 @@ func (p *labelPage) renderCompare(it *feedback.Item) app.UI {
 			app.Button().ID("choose-tie").Text("Tie (3)").OnClick(choose("tie")),
 			app.Button().ID("choose-bad").Text("Both bad (4)").OnClick(choose("both-bad")),
 			app.Button().ID("strength").Aria("label", "Strength of preference").
-				Text("Strength: "+orDefault(strengths[p.strength], "not given")+" (s)").
+				Text("Strength: "+cmp.Or(strengths[p.strength], "not given")+" (s)").
 				OnClick(func(ctx app.Context, e app.Event) { p.strength = (p.strength + 1) % len(strengths) }),
 		),
 	)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -33,7 +34,7 @@ const (
 	breakAfterJobs = 120
 )
 
-// labelPage is the rater's page (PRODUCT.md §2 "Feedback collection"): compare, rank,
+// labelPage is the rater's page (feedback collection): compare, rank,
 // rate, rewrite and flag, with reasons and a note, all by keyboard (the help overlay
 // on "?" lists the keys), undo, the guidelines, progress and a break reminder.
 // Left/right order is randomized and recorded; the time on each item is recorded.
@@ -521,7 +522,7 @@ func projectLine(msg string) string {
 		return msg
 	}
 	if link, ok := wb.project(); ok {
-		return "Project " + orDefault(link.Name, link.Project) + " — your judgments are kept here and sent to the server."
+		return "Project " + cmp.Or(link.Name, link.Project) + " — your judgments are kept here and sent to the server."
 	}
 	return "Judge answers by keyboard. Press ? for the keys. Your judgments are saved in this browser as you go."
 }

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -93,14 +94,7 @@ func loadTasks(link projectLink, same bool) string {
 		}
 	}
 	syncer.resume() // a link the server accepts: a stop for a refused link is over
-	return fmt.Sprintf("Project %s: %d items in your queue.", orDefault(t.Name, t.Project), len(t.Items))
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return fmt.Sprintf("Project %s: %d items in your queue.", cmp.Or(t.Name, t.Project), len(t.Items))
 }
 
 // metaDone holds the ids of the queue's items the server already has judgments of.

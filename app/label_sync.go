@@ -3,6 +3,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -32,8 +33,8 @@ func (p *labelPage) renderSync() app.UI {
 				made = time.UnixMilli(h.Time).Format("2006-01-02 15:04")
 			}
 			rows[i] = app.Tr().Body(
-				app.Td().Text(orDefault(h.Item, "—")),
-				app.Td().Text(orDefault(h.Kind, "—")),
+				app.Td().Text(cmp.Or(h.Item, "—")),
+				app.Td().Text(cmp.Or(h.Kind, "—")),
 				app.Td().Text(made),
 				app.Td().Class("held-error").Text(h.Error),
 			)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -284,7 +285,7 @@ func projectState(base []byte, prog *wire.Progress, js []feedback.Judgment) (*sn
 	}
 	s := &snapshot.Snapshot{
 		Provenance: snapshot.Provenance{Tool: "prefer web", Parent: snapshot.ID(base),
-			Command: fmt.Sprintf("lead pull of project %s (%s)", orDefault(prog.Name, prog.ID), prog.ID)},
+			Command: fmt.Sprintf("lead pull of project %s (%s)", cmp.Or(prog.Name, prog.ID), prog.ID)},
 		Items:      b.Items,
 		Guidelines: b.Guidelines,
 		Raters:     projectRaters(prog, js),
@@ -603,7 +604,7 @@ func leadLinkUI() app.UI {
 		return nil
 	}
 	return app.P().ID("home-lead").Body(
-		app.Text("You lead project "+orDefault(link.Name, link.Project)+": "),
+		app.Text("You lead project "+cmp.Or(link.Name, link.Project)+": "),
 		app.A().Href(appPath("/p/"+link.Project+"/lead")).Text("its progress and judgments →"),
 	)
 }

@@ -76,7 +76,8 @@ func SetBrowser(b Browser) { browser = b }
 // ErrCanceled is returned by Worker.Run when the job was canceled.
 var ErrCanceled = errors.New("canceled")
 
-// Stores are the IndexedDB object stores of the workbench (see storage.go).
+// Stores are the IndexedDB object stores of the workbench (wasm/ui/idb.go opens
+// them).
 var Stores = []string{storeState, storeEvents, storeOutbox, storeLibrary, storeMeta, storeHeld}
 
 // Object stores of the IndexedDB database.

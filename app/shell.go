@@ -171,7 +171,7 @@ func statusBadge() app.UI {
 	}
 	return app.Span().ID("net-badge").Class(cls).Title(title).
 		Aria("live", "polite").DataSet("pending", pending).DataSet("held", len(st.Held)).
-		DataSet("stopped", st.Stopped != "").DataSet("online", online).
+		DataSet("stopped", st.Stopped != "").DataSet("online", online).DataSet("idle", st.Idle).
 		Body(app.Span().Class("dot"), app.Span().Text(text))
 }
 

@@ -81,7 +81,8 @@ type syncClient struct {
 	err     string // the last failure, for the badge's tooltip
 	stopped string // why syncing stopped (401/403): the rater needs a new link
 	held    []heldEvent
-	limit   int // judgments per request (halved on 413, doubled back on success)
+	limit   int  // judgments per request (halved on 413, doubled back on success)
+	idle    bool // waiting with nothing it could send: no request in flight, none due
 	wakeCh  chan struct{}
 }
 
@@ -98,6 +99,10 @@ type syncStatus struct {
 	Err     string // the last failure
 	Stopped string // syncing stopped: the link was refused
 	Held    []heldEvent
+	// Idle: the loop waits with nothing it could send — every request it made
+	// has been answered, and none is due until a new judgment, a held retry or
+	// going online. (Tests wait on it to conclude nothing else will arrive.)
+	Idle bool
 }
 
 // status returns the badge's figures.
@@ -105,7 +110,7 @@ func (s *syncClient) status() syncStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return syncStatus{Known: s.known, Pending: s.pending, Project: s.project, Err: s.err, Stopped: s.stopped,
-		Held: append([]heldEvent(nil), s.held...)}
+		Held: append([]heldEvent(nil), s.held...), Idle: s.idle}
 }
 
 // wake makes the loop try now.
@@ -143,6 +148,7 @@ func (s *syncClient) loop() {
 	for {
 		wait := 10 * time.Second
 		again, err := s.once()
+		s.setIdle(err == nil && !again)
 		switch {
 		case err != nil:
 			wait = backoff
@@ -240,6 +246,7 @@ func (s *syncClient) once() (again bool, err error) {
 	if err != nil {
 		return false, s.fail(err)
 	}
+	s.setIdle(false)
 	status, resp, ferr := browser.Fetch("POST", p.url("/api/v1/projects/"+url.PathEscape(p.Project)+"/events"), body, map[string]string{
 		"Content-Type":  "application/msgpack",
 		"Authorization": "Bearer " + p.Token,
@@ -358,6 +365,17 @@ func (s *syncClient) set(pending int, project bool, err string) {
 	changed := !s.known || s.pending != pending || s.project != project || s.err != err
 	s.known = true
 	s.pending, s.project, s.err = pending, project, err
+	s.mu.Unlock()
+	if changed {
+		wb.notify()
+	}
+}
+
+// setIdle records whether the loop waits with nothing to send (syncStatus.Idle).
+func (s *syncClient) setIdle(idle bool) {
+	s.mu.Lock()
+	changed := s.idle != idle
+	s.idle = idle
 	s.mu.Unlock()
 	if changed {
 		wb.notify()

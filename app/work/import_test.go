@@ -9,7 +9,7 @@ import (
 	"prefer/core/snapshot"
 )
 
-// TestImportNeverReplaces (issue 12 item 9): an import job returns the state it
+// TestImportNeverReplaces: an import job returns the state it
 // made for the page to confirm, never a replacement; an HH-RLHF file read as jsonl
 // gives no state at all, the first three errors with their lines and how many more
 // (not a wall of 2,312), and says the file looks like hh-rlhf; read with "auto" it

@@ -2,12 +2,12 @@ package work
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"prefer/app/jobs"
 	"prefer/core/agree"
@@ -53,7 +53,7 @@ func simulate(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	}
 	s := d.Snapshot()
 	s.Provenance = snapshot.Provenance{Tool: "prefer web", Seed: p.Seed,
-		Command: fmt.Sprintf("simulate --seed %d --items %d --raters %s", p.Seed, len(d.Items), orDefault(p.Panel, demo.DefaultPanel))}
+		Command: fmt.Sprintf("simulate --seed %d --items %d --raters %s", p.Seed, len(d.Items), cmp.Or(p.Panel, demo.DefaultPanel))}
 	report(jobs.Progress{Phase: "simulating raters", Step: 1, Total: 1})
 	res, err := finish(s, &snapshot.Snapshot{})
 	if err != nil {
@@ -62,13 +62,6 @@ func simulate(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	res.Replace = true
 	res.Summary = map[string]float64{"items": float64(len(d.Items)), "raters": float64(len(d.Raters)), "judgments": float64(len(d.Judgments))}
 	return res, nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // rewardConfig is the reward-model configuration of a request.
@@ -153,15 +146,8 @@ func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		return nil, err
 	}
 	p := params(req.Optimize)
-	betas := p.Betas
-	if len(betas) == 0 {
-		betas = []float64{0}
-	}
-	prefix := orDefault(p.Prefix, "policy")
-	delta := &snapshot.Snapshot{}
-	summary := map[string]float64{}
-	var notes []string
-	for bi, beta := range betas {
+	nRuns := max(len(p.Betas), 1)
+	return perBeta(s, p.Betas, cmp.Or(p.Prefix, "policy"), func(bi int, beta float64, name string) (*snapshot.Snapshot, *snapshot.Run, error) {
 		cfg := optimizeConfig(s, p, beta)
 		steps := cfg.Steps
 		if steps == 0 {
@@ -170,16 +156,9 @@ func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 				steps = policy.DefaultDPOSteps
 			}
 		}
-		phase := strings.ToUpper(cfg.Algo)
-		switch {
-		case p.TargetKL > 0:
-			phase += fmt.Sprintf(" toward KL %g", p.TargetKL)
-		case beta > 0:
-			phase += fmt.Sprintf(" at β = %g", beta)
-		}
-		total := steps * len(betas)
+		ph, total := phase(cfg.Algo, beta, p.TargetKL), steps*nRuns
 		cfg.Progress = func(step int, m policy.Metrics) bool {
-			report(jobs.Progress{Phase: phase, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
+			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
 				"run": float64(bi), "beta": m.Beta, "reward": nan0(m.Reward), "gold": nan0(m.Gold),
 				"kl": nan0(m.KL), "entropy": nan0(m.Entropy),
 			}})
@@ -187,22 +166,10 @@ func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		}
 		res, err := policy.Optimize(s, cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		name := fmt.Sprintf("%s-%d", prefix, bi+1)
-		d := res.Record(s, name, name)
-		jobs.Merge(delta, d)
-		for k, v := range res.Run.Summary {
-			summary[name+"."+k] = v
-		}
-		notes = append(notes, res.Run.Notes...)
-	}
-	out, err := finish(s, delta)
-	if err != nil {
-		return nil, err
-	}
-	out.Summary, out.Notes = summary, notes
-	return out, nil
+		return res.Record(s, name, name), &res.Run, nil
+	}, nil)
 }
 
 // sweep runs policy.SweepSnapshot (the same call as `prefer sweep`) and records

@@ -1,6 +1,7 @@
 package work
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -79,10 +80,6 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	betas := p.Betas
-	if len(betas) == 0 {
-		betas = []float64{0}
-	}
 	steps := p.Steps // for the progress bar: what lm.Optimize will take
 	switch {
 	case p.Algo == "bon":
@@ -94,23 +91,12 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	if p.Prompts != nil {
 		prompts = *p.Prompts
 	}
-	prefix := orDefault(p.Prefix, lmPrefix)
-	delta := &snapshot.Snapshot{}
-	summary := map[string]float64{}
-	var notes []string
-	total := steps * len(betas)
-	var runs []*snapshot.Run
-	for bi, beta := range betas {
-		phase := strings.ToUpper(p.Algo)
-		switch {
-		case p.TargetKL > 0:
-			phase += fmt.Sprintf(" toward KL %g", p.TargetKL)
-		case beta > 0:
-			phase += fmt.Sprintf(" at β = %g", beta)
-		}
-		report(jobs.Progress{Phase: phase + ": sampling the reference", Step: bi * steps, Total: total})
+	total := steps * max(len(p.Betas), 1)
+	return perBeta(s, p.Betas, cmp.Or(p.Prefix, lmPrefix), func(bi int, beta float64, name string) (*snapshot.Snapshot, *snapshot.Run, error) {
+		ph := phase(p.Algo, beta, p.TargetKL)
+		report(jobs.Progress{Phase: ph + ": sampling the reference", Step: bi * steps, Total: total})
 		progress := func(step int, m policy.Metrics) bool {
-			report(jobs.Progress{Phase: phase, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
+			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
 				"run": float64(bi), "beta": nan0(m.Beta), "reward": nan0(m.Reward), "gold": nan0(m.Gold),
 				"kl": nan0(m.KLk1), "entropy": nan0(m.Entropy), "distinct_1": nan0(m.Distinct1), "distinct_2": nan0(m.Distinct2),
 			}})
@@ -120,9 +106,8 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 			KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL}, Steps: p.Steps, Prompts: prompts, Samples: p.Samples,
 			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, Diversity: p.Diversity, Seed: p.Seed, Progress: progress})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		name := fmt.Sprintf("%s-%d", prefix, bi+1)
 		run := &res.Run
 		if _, ok := run.Config["beta"]; !ok { // best-of-N has no β of its own
 			run.Config["beta"] = beta
@@ -131,24 +116,12 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		run.Config["mix_before"] = mixMap(res.Before.Mix)
 		run.Config["mix_after"] = mixMap(res.After.Mix)
 		run.Config["findings"] = lmFindings(run, res.Before.Mix, res.After.Mix, p.TargetKL > 0)
-		jobs.Merge(delta, res.Record(s, name, name, ch, refName))
-		runs = append(runs, run)
-		for k, v := range run.Summary {
-			summary[name+"."+k] = v
+		return res.Record(s, name, name, ch, refName), run, nil
+	}, func(runs []*snapshot.Run) {
+		if len(runs) > 1 {
+			runs[len(runs)-1].Config["comparison"] = lmComparison(runs[0], runs[len(runs)-1])
 		}
-		notes = append(notes, run.Notes...)
-	}
-	if len(runs) > 1 {
-		last := runs[len(runs)-1]
-		last.Config["comparison"] = lmComparison(runs[0], last) // the map s and delta hold too
-
-	}
-	out, err := finish(s, delta)
-	if err != nil {
-		return nil, err
-	}
-	out.Summary, out.Notes = summary, notes
-	return out, nil
+	})
 }
 
 // sampleLM samples the reference language model on the evaluation prompts: the
@@ -172,7 +145,7 @@ func sampleLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	items := lm.EvalItems(s.Items, 64)
 	before := lm.Measure(ref, items, env, p.Seed)
 	run := snapshot.Run{
-		Name: orDefault(p.Prefix, lmPrefix) + jobs.RunLMSamples,
+		Name: cmp.Or(p.Prefix, lmPrefix) + jobs.RunLMSamples,
 		Kind: "lm-samples",
 		Seed: p.Seed,
 		Config: map[string]any{"policy": "lm", "ref": refName, "ref_hash": ref.Hash(), "reward": ch.Name,

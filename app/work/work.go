@@ -10,6 +10,7 @@ package work
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -124,4 +125,54 @@ func nan0(x float64) float64 {
 		return 0
 	}
 	return x
+}
+
+// perBeta runs a job's runs, one per β of betas (none: one run at the core's
+// default β), named prefix-1, prefix-2, …: run records run i in s and returns what
+// it added and the run. done, when not nil, may then amend the runs (their Config
+// maps are those s and the additions hold). perBeta collects the additions, the
+// runs' summaries (as name.key) and their notes into the job's result.
+func perBeta(s *snapshot.Snapshot, betas []float64, prefix string,
+	run func(i int, beta float64, name string) (*snapshot.Snapshot, *snapshot.Run, error), done func(runs []*snapshot.Run)) (*jobs.Result, error) {
+	if len(betas) == 0 {
+		betas = []float64{0}
+	}
+	delta := &snapshot.Snapshot{}
+	summary := map[string]float64{}
+	var notes []string
+	var runs []*snapshot.Run
+	for i, beta := range betas {
+		name := fmt.Sprintf("%s-%d", prefix, i+1)
+		d, r, err := run(i, beta, name)
+		if err != nil {
+			return nil, err
+		}
+		jobs.Merge(delta, d)
+		for k, v := range r.Summary {
+			summary[name+"."+k] = v
+		}
+		notes = append(notes, r.Notes...)
+		runs = append(runs, r)
+	}
+	if done != nil {
+		done(runs)
+	}
+	out, err := finish(s, delta)
+	if err != nil {
+		return nil, err
+	}
+	out.Summary, out.Notes = summary, notes
+	return out, nil
+}
+
+// phase names a run at β (or toward a target KL) in the progress bar.
+func phase(algo string, beta, targetKL float64) string {
+	p := strings.ToUpper(algo)
+	switch {
+	case targetKL > 0:
+		p += fmt.Sprintf(" toward KL %g", targetKL)
+	case beta > 0:
+		p += fmt.Sprintf(" at β = %g", beta)
+	}
+	return p
 }

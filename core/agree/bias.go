@@ -1,7 +1,9 @@
 package agree
 
 import (
+	"maps"
 	"math"
+	"slices"
 
 	"prefer/core/feedback"
 	"prefer/core/num"
@@ -60,7 +62,7 @@ func (c *context) positionBias() *PositionBias {
 			P: Float(p), Biased: p < c.opt.Level, Possible: p >= c.opt.Level && p < WatchLevel}
 	}
 	pb := &PositionBias{PositionStats: stats("", all), Raters: []PositionStats{}}
-	for _, id := range sortedKeys(per) {
+	for _, id := range slices.Sorted(maps.Keys(per)) {
 		pb.Raters = append(pb.Raters, stats(id, *per[id]))
 	}
 	return pb
@@ -169,7 +171,7 @@ func (c *context) lengthBias() *LengthBias {
 		return ls
 	}
 	lb := &LengthBias{LengthStats: stats("", &all), Raters: []LengthStats{}}
-	for _, id := range sortedKeys(per) {
+	for _, id := range slices.Sorted(maps.Keys(per)) {
 		lb.Raters = append(lb.Raters, stats(id, per[id]))
 	}
 	return lb

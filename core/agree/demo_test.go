@@ -84,7 +84,7 @@ func withoutGold(items []feedback.Item) []feedback.Item {
 // TestLessonFindings: the Quality page names the lesson's spammer (0.7 s per
 // judgment) and its left-picker (67% left) from signals real data has — time per
 // judgment, the position rate with its binomial test, agreement with the consensus —
-// and still does with every gold utility removed. (Issue 12: neither was named.)
+// and still does with every gold utility removed. (Neither was once named.)
 func TestLessonFindings(t *testing.T) {
 	ps, err := demo.ParseProfiles(lessonPanel)
 	if err != nil {

@@ -1,7 +1,9 @@
 package agree
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"prefer/core/rng"
@@ -9,35 +11,58 @@ import (
 
 // groups compares how rater groups label the same units.
 func (c *context) groups(t *table, rf refs) *GroupDiff {
-	// Group of each rater of t, as an index into the sorted group names; −1 for none.
+	gNames, gOf := c.groupIndex(t)
+	if len(gNames) < 2 {
+		return nil
+	}
+	G, K := len(gNames), len(t.labels)
+	shared, sharedUnits := sharedLabels(t, gOf, G)
+	gd := &GroupDiff{
+		Groups: c.groupStats(t, rf, gNames, gOf, shared), SharedUnits: len(shared),
+		Within: NaN, Between: NaN, Chi2: NaN, P: NaN, Disputed: []DisputedUnit{},
+	}
+	if len(shared) == 0 {
+		return gd
+	}
+	gd.Within, gd.Between = agreementWithinBetween(shared)
+	gd.Chi2, gd.P, gd.Permutations = c.groupTest(shared, G, K)
+	gd.Differ = float64(gd.P) < c.opt.Level
+	gd.Disputed = c.disputed(t, shared, sharedUnits, G, K)
+	return gd
+}
+
+// groupLabel is one latest label of a shared unit: the rater's group (index into
+// the sorted group names), the label and the rater (index into t.raters).
+type groupLabel struct{ g, l, r int }
+
+// groupIndex returns the sorted names of the groups of t's raters and the group
+// of each rater of t as an index into them (−1 for none).
+func (c *context) groupIndex(t *table) ([]string, []int) {
 	names := map[string]bool{}
 	for _, id := range t.raters {
 		if g := c.group[id]; g != "" {
 			names[g] = true
 		}
 	}
-	if len(names) < 2 {
-		return nil
-	}
-	gNames := sortedKeys(names)
-	G, K := len(gNames), len(t.labels)
+	gNames := slices.Sorted(maps.Keys(names))
 	gOf := make([]int, len(t.raters))
 	for r, id := range t.raters {
 		gOf[r] = indexOf(gNames, c.group[id])
 	}
+	return gNames, gOf
+}
 
-	// Shared units: latest labels from at least two groups.
-	type lab struct{ g, l, r int }
-	var shared [][]lab
-	var sharedUnits []int
+// sharedLabels returns the shared units — latest labels from at least two of the
+// G groups — with their labels, and each one's unit index in t.
+func sharedLabels(t *table, gOf []int, G int) (shared [][]groupLabel, sharedUnits []int) {
 	for u, l := range t.latest {
-		var ls []lab
+		var ls []groupLabel
 		present := 0
 		seenG := make([]bool, G)
 		for _, i := range l {
 			o := t.obs[i]
 			if g := gOf[o.rater]; g >= 0 {
-				ls = append(ls, lab{g, o.label, o.rater})
+				ls = append(ls, groupLabel{g, o.label, o.rater})
 				if !seenG[g] {
 					seenG[g] = true
 					present++
@@ -49,12 +74,14 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 			sharedUnits = append(sharedUnits, u)
 		}
 	}
-	gd := &GroupDiff{
-		Groups: make([]GroupStats, G), SharedUnits: len(shared),
-		Within: NaN, Between: NaN, Chi2: NaN, P: NaN, Disputed: []DisputedUnit{},
-	}
+	return shared, sharedUnits
+}
 
-	// Per group: raters, label mix on shared units, consensus and gold over all labels.
+// groupStats are the figures of each group: raters, label mix on the shared
+// units, consensus and gold accuracy over all its labels, and (compare) how often
+// it chose the longer response.
+func (c *context) groupStats(t *table, rf refs, gNames []string, gOf []int, shared [][]groupLabel) []GroupStats {
+	G, K := len(gNames), len(t.labels)
 	mix := make([][]float64, G)
 	for g := range mix {
 		mix[g] = make([]float64, K)
@@ -93,6 +120,7 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 			}
 		}
 	}
+	out := make([]GroupStats, G)
 	for g, name := range gNames {
 		gs := GroupStats{Group: name, LabelMix: make([]Float, K), Consensus: share(consOK[g], consN[g]),
 			GoldAccuracy: share(goldOK[g], goldN[g]), LongerShare: share(longOK[g], longN[g])}
@@ -113,13 +141,14 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 				gs.LabelMix[l] = NaN
 			}
 		}
-		gd.Groups[g] = gs
+		out[g] = gs
 	}
-	if len(shared) == 0 {
-		return gd
-	}
+	return out
+}
 
-	// Within- and between-group agreement of label pairs on shared units.
+// agreementWithinBetween is the agreement of label pairs on the shared units from
+// raters of the same group and of different groups.
+func agreementWithinBetween(shared [][]groupLabel) (within, between Float) {
 	var wN, wOK, bN, bOK int
 	for _, ls := range shared {
 		for x := 0; x < len(ls); x++ {
@@ -135,14 +164,20 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 			}
 		}
 	}
-	gd.Within, gd.Between = share(wOK, wN), share(bOK, bN)
+	return share(wOK, wN), share(bOK, bN)
+}
 
-	// Unit-stratified χ² and its permutation test. In one unit with n labels, group
-	// sizes R_g and label counts C_l (both fixed under permutation),
-	//
-	//	χ² = Σ_gl (O_gl − E_gl)²/E_gl = n (Σ_gl O_gl² / (R_g C_l) − 1),   E_gl = R_g C_l / n,
-	//
-	// so a permutation only changes Σ O²/(R C), accumulated label by label.
+// groupTest is the unit-stratified χ² of group against label on the shared units
+// and its permutation test. In one unit with n labels, group sizes R_g and label
+// counts C_l (both fixed under permutation),
+//
+//	χ² = Σ_gl (O_gl − E_gl)²/E_gl = n (Σ_gl O_gl² / (R_g C_l) − 1),   E_gl = R_g C_l / n,
+//
+// so a permutation only changes Σ O²/(R C), accumulated label by label.
+// Permutations stop early once h of them reach the observed statistic (Besag &
+// Clifford 1991, "Sequential Monte Carlo p-values", Biometrika 78): p = h/l after l
+// permutations; otherwise p = (1 + #{≥ observed})/(1 + permutations).
+func (c *context) groupTest(shared [][]groupLabel, G, K int) (chi2, p Float, permutations int) {
 	type stratum struct {
 		gs []int     // group of each label (shuffled in place)
 		ls []int     // each label
@@ -197,10 +232,6 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 	for i := range strata {
 		obsStat += chi(&strata[i])
 	}
-	gd.Chi2 = Float(obsStat)
-	// Permutations stop early once h of them reach the observed statistic (Besag &
-	// Clifford 1991, "Sequential Monte Carlo p-values", Biometrika 78): p = h/l after l
-	// permutations; otherwise p = (1 + #{≥ observed})/(1 + permutations).
 	const h = 20
 	r := rng.New(c.opt.Seed ^ 0x67726f757073) // "groups"
 	ge, done := 0, 0
@@ -219,15 +250,16 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 			ge++
 		}
 	}
-	gd.Permutations = done
 	if ge >= h && done < c.opt.Permutations {
-		gd.P = Float(float64(h) / float64(done))
-	} else {
-		gd.P = Float(float64(1+ge) / float64(1+done))
+		return Float(obsStat), Float(float64(h) / float64(done)), done
 	}
-	gd.Differ = float64(gd.P) < c.opt.Level
+	return Float(obsStat), Float(float64(1+ge) / float64(1+done)), done
+}
 
-	// The units with the largest difference between two groups' label distributions.
+// disputed returns the shared units with the largest difference between two
+// groups' label distributions (maxTV), most different first, at most
+// c.opt.Disputed.
+func (c *context) disputed(t *table, shared [][]groupLabel, sharedUnits []int, G, K int) []DisputedUnit {
 	type disp struct {
 		s    int
 		dist float64
@@ -257,6 +289,7 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 	if len(ds) > c.opt.Disputed {
 		ds = ds[:c.opt.Disputed]
 	}
+	out := []DisputedUnit{}
 	for _, d := range ds {
 		du := DisputedUnit{Unit: t.units[sharedUnits[d.s]], Distance: Float(d.dist), Counts: make([][]int, G)}
 		for g := range du.Counts {
@@ -265,9 +298,9 @@ func (c *context) groups(t *table, rf refs) *GroupDiff {
 		for _, x := range shared[d.s] {
 			du.Counts[x.g][x.l]++
 		}
-		gd.Disputed = append(gd.Disputed, du)
+		out = append(out, du)
 	}
-	return gd
+	return out
 }
 
 // maxTV returns the largest total variation distance ½ Σ_l |p_g(l) − p_h(l)| between

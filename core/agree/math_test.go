@@ -11,7 +11,7 @@ import (
 
 // krippendorff2011 is the worked example of Krippendorff (2011), "Computing
 // Krippendorff's Alpha-Reliability", p. 3 (4 observers × 12 units, '.' = missing),
-// transposed to units × raters. Also /work/shared/reference/rlhf.md.
+// transposed to units × raters.
 func krippendorff2011() [][]float64 {
 	m := math.NaN()
 	obs := [4][12]float64{
@@ -31,7 +31,7 @@ func krippendorff2011() [][]float64 {
 }
 
 // fleissWikipedia is the example of the Wikipedia article "Fleiss' kappa" (10 subjects,
-// 14 raters, 5 categories; counts per category). Also /work/shared/reference/rlhf.md.
+// 14 raters, 5 categories; counts per category).
 func fleissWikipedia() [][]float64 {
 	return [][]float64{
 		{0, 0, 0, 0, 14},

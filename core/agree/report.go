@@ -2,7 +2,7 @@ package agree
 
 import (
 	"math"
-	"sort"
+	"slices"
 
 	"prefer/core/feedback"
 )
@@ -76,6 +76,10 @@ type Options struct {
 	// DawidSkene configures the EM fit; nil means its defaults.
 	DawidSkene *DSConfig
 }
+
+// WithDefaults returns o with every unset field at its default: what Analyze
+// runs, and what `prefer agree` shows as its flags' defaults.
+func (o Options) WithDefaults() Options { return o.withDefaults() }
 
 func (o Options) withDefaults() Options {
 	if o.Metric == "" {
@@ -590,16 +594,11 @@ func (c *context) index() {
 	}
 }
 
-func (c *context) wantKind(k feedback.Kind) bool {
-	if len(c.opt.Kinds) == 0 {
-		return true
-	}
-	for _, w := range c.opt.Kinds {
-		if w == k {
-			return true
-		}
-	}
-	return false
+func (c *context) wantKind(k feedback.Kind) bool { return c.opt.wants(k) }
+
+// wants reports whether the report covers judgments of kind k (Kinds).
+func (o *Options) wants(k feedback.Kind) bool {
+	return len(o.Kinds) == 0 || slices.Contains(o.Kinds, k)
 }
 
 // seconds returns the time spent on judgment j in seconds, NaN when unknown.
@@ -615,13 +614,4 @@ func share(k, n int) Float {
 		return NaN
 	}
 	return Float(float64(k) / float64(n))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

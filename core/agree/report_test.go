@@ -308,7 +308,7 @@ func TestAnalyzeIsDeterministic(t *testing.T) {
 	got := hex.EncodeToString(sum[:8])
 	k := kindOf(t, rep, feedback.KindCompare)
 	t.Logf("hash %s, r6 DS accuracy %v, group p %v", got, float64(k.Raters[5].DSAccuracy), float64(k.Groups.P))
-	// Moved from 944823fa1aa28a79 when the report gained the rater findings of issue 12
+	// Moved from 944823fa1aa28a79 when the report gained the rater findings
 	// (consensus chance, κ and p, median seconds, straight-lining, notes); the
 	// figures it had are unchanged (r6 DS accuracy, group p above).
 	if want := "f3da01cf4fb9f04b"; got != want {
@@ -341,8 +341,8 @@ func compareJudgments(n int, raters []string, choice func(item, rater int) feedb
 
 // TestOneRaterPerItem: with one rater per unit (HH-RLHF has no rater at all) every
 // consensus-based figure is null, Dawid–Skene is not fitted, the report says why, and
-// judgments without a rater are the panel's, never a rater of their own. (Issue 12:
-// a 93.9% Dawid–Skene accuracy was shown without caveat.)
+// judgments without a rater are the panel's, never a rater of their own. (A 93.9%
+// Dawid–Skene accuracy was once shown without caveat.)
 func TestOneRaterPerItem(t *testing.T) {
 	for _, raters := range [][]string{{""}, {"r1", "r2", "r3"}} {
 		items, js := compareJudgments(60, raters, func(i, r int) feedback.Choice {
@@ -376,7 +376,7 @@ func TestOneRaterPerItem(t *testing.T) {
 }
 
 // TestPerfectRatersNoLowest: when every rater gives the gold answer, no finding
-// names a "lowest accuracy" rater (issue 12), nor anyone at chance.
+// names a "lowest accuracy" rater, nor anyone at chance.
 func TestPerfectRatersNoLowest(t *testing.T) {
 	raters := []string{"r1", "r2", "r3", "r4", "r5"}
 	items, js := compareJudgments(40, raters, func(i, r int) feedback.Choice { return feedback.ChoiceA })

@@ -246,13 +246,7 @@ func slope(x, y []float64) (b, se, p float64) {
 	if len(x) < 3 {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
-	var mx, my float64
-	for i := range x {
-		mx += x[i]
-		my += y[i]
-	}
-	mx /= n
-	my /= n
+	mx, my := means(x, y)
 	var sxx, sxy float64
 	for i := range x {
 		dx := x[i] - mx
@@ -279,19 +273,22 @@ func slope(x, y []float64) (b, se, p float64) {
 	return b, se, normalTwoSided(b / se)
 }
 
-// pearson returns the correlation of x and y, NaN when either is constant or n < 2.
-func pearson(x, y []float64) float64 {
-	n := float64(len(x))
-	if len(x) < 2 {
-		return math.NaN()
-	}
-	var mx, my float64
+// means returns the means of x and y (of equal, non-zero length).
+func means(x, y []float64) (mx, my float64) {
 	for i := range x {
 		mx += x[i]
 		my += y[i]
 	}
-	mx /= n
-	my /= n
+	n := float64(len(x))
+	return mx / n, my / n
+}
+
+// pearson returns the correlation of x and y, NaN when either is constant or n < 2.
+func pearson(x, y []float64) float64 {
+	if len(x) < 2 {
+		return math.NaN()
+	}
+	mx, my := means(x, y)
 	var sxx, syy, sxy float64
 	for i := range x {
 		dx, dy := x[i]-mx, y[i]-my

@@ -154,117 +154,145 @@ func pairUnit(item, x, y string) Unit {
 // others sorted), thumb, flag. Judgments that cannot be labeled (undecodable choice,
 // a ranking that is not a permutation, missing responses) are skipped.
 func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.Judgment, opt *Options) []*table {
+	ts := newTableSet(items)
+	for j := range js {
+		if opt.wants(js[j].Kind) {
+			ts.add(&js[j], j, opt.Axis)
+		}
+	}
+	return ts.tables(raters, opt.Metric)
+}
+
+// tableSet builds the tables of buildTables, one builder per kind and rating axis.
+type tableSet struct {
+	ix                 map[string]*feedback.Item
+	cmp, rnk, thm, flg *builder
+	flagCats           []string            // flag labels: feedback.FlagCategories, then others as met
+	rate               map[string]*builder // by axis
+}
+
+func newTableSet(items []feedback.Item) *tableSet {
 	ix := make(map[string]*feedback.Item, len(items))
 	for i := range items {
 		ix[items[i].ID] = &items[i]
 	}
-	want := func(k feedback.Kind) bool {
-		if len(opt.Kinds) == 0 {
-			return true
+	ts := &tableSet{ix: ix,
+		cmp: newBuilder(feedback.KindCompare, "", ix), rnk: newBuilder(feedback.KindRank, "", ix),
+		thm: newBuilder(feedback.KindThumb, "", ix), flg: newBuilder(feedback.KindFlag, "", ix),
+		flagCats: append([]string(nil), feedback.FlagCategories...), rate: map[string]*builder{}}
+	ts.cmp.t.labels = []string{LabelFirst, LabelSecond, LabelTie, LabelBothBad}
+	ts.rnk.t.labels = []string{LabelFirst, LabelSecond}
+	ts.thm.t.labels = []string{"down", "up"}
+	return ts
+}
+
+// add labels judgment jd (index j) in its table; rate judgments only of axis
+// when it is set. A judgment that cannot be labeled is skipped.
+func (ts *tableSet) add(jd *feedback.Judgment, j int, axis string) {
+	switch jd.Kind {
+	case feedback.KindCompare:
+		ts.addCompare(jd, j)
+	case feedback.KindRank:
+		if !validRanking(jd) {
+			return
 		}
-		for _, w := range opt.Kinds {
-			if w == k {
-				return true
-			}
-		}
-		return false
-	}
-	cmp := newBuilder(feedback.KindCompare, "", ix)
-	cmp.t.labels = []string{LabelFirst, LabelSecond, LabelTie, LabelBothBad}
-	rnk := newBuilder(feedback.KindRank, "", ix)
-	rnk.t.labels = []string{LabelFirst, LabelSecond}
-	thm := newBuilder(feedback.KindThumb, "", ix)
-	thm.t.labels = []string{"down", "up"}
-	flg := newBuilder(feedback.KindFlag, "", ix)
-	flagCats := append([]string(nil), feedback.FlagCategories...)
-	rate := map[string]*builder{}
-	for j := range js {
-		jd := &js[j]
-		if !want(jd.Kind) {
-			continue
-		}
-		switch jd.Kind {
-		case feedback.KindCompare:
-			if jd.A == "" || jd.B == "" || jd.A == jd.B {
-				continue
-			}
-			u := pairUnit(jd.Item, jd.A, jd.B)
-			var l int
-			switch jd.Choice {
-			case feedback.ChoiceA, feedback.ChoiceB:
-				if jd.Winner() == u.Responses[0] {
-					l = 0
-				} else {
+		r := jd.Ranked()
+		for a := 0; a < len(r); a++ {
+			for c := a + 1; c < len(r); c++ {
+				u := pairUnit(jd.Item, r[a], r[c])
+				l := 0
+				if r[a] != u.Responses[0] {
 					l = 1
 				}
-			case feedback.ChoiceTie:
-				l = 2
-			case feedback.ChoiceBothBad:
-				l = 3
-			default:
-				continue
+				ts.rnk.add(u, raterKey(jd), l, float64(l), j)
 			}
-			cmp.add(u, raterKey(jd), l, float64(l), j)
-		case feedback.KindRank:
-			if !validRanking(jd) {
-				continue
-			}
-			r := jd.Ranked()
-			for a := 0; a < len(r); a++ {
-				for c := a + 1; c < len(r); c++ {
-					u := pairUnit(jd.Item, r[a], r[c])
-					l := 0
-					if r[a] != u.Responses[0] {
-						l = 1
-					}
-					rnk.add(u, raterKey(jd), l, float64(l), j)
-				}
-			}
-		case feedback.KindRate:
-			if jd.Response == "" || (opt.Axis != "" && jd.Axis != opt.Axis) {
-				continue
-			}
-			b := rate[jd.Axis]
-			if b == nil {
-				b = newBuilder(feedback.KindRate, jd.Axis, ix)
-				b.labels = map[int]bool{}
-				rate[jd.Axis] = b
-			}
-			u := Unit{Key: jd.Item + "|" + jd.Response + "|" + jd.Axis, Item: jd.Item, Responses: []string{jd.Response}, Axis: jd.Axis}
-			b.labels[jd.Score] = true
-			b.add(u, raterKey(jd), jd.Score, float64(jd.Score), j) // label fixed below
-		case feedback.KindThumb:
-			if jd.Response == "" || (jd.Score != 1 && jd.Score != -1) {
-				continue
-			}
-			l := 0
-			if jd.Score == 1 {
-				l = 1
-			}
-			thm.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
-		case feedback.KindFlag:
-			if jd.Response == "" || jd.Category == "" {
-				continue
-			}
-			l := indexOf(flagCats, jd.Category)
-			if l < 0 {
-				l = len(flagCats)
-				flagCats = append(flagCats, jd.Category)
-			}
-			flg.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
 		}
+	case feedback.KindRate:
+		if jd.Response == "" || (axis != "" && jd.Axis != axis) {
+			return
+		}
+		b := ts.rate[jd.Axis]
+		if b == nil {
+			b = newBuilder(feedback.KindRate, jd.Axis, ts.ix)
+			b.labels = map[int]bool{}
+			ts.rate[jd.Axis] = b
+		}
+		u := Unit{Key: jd.Item + "|" + jd.Response + "|" + jd.Axis, Item: jd.Item, Responses: []string{jd.Response}, Axis: jd.Axis}
+		b.labels[jd.Score] = true
+		b.add(u, raterKey(jd), jd.Score, float64(jd.Score), j) // label fixed by rateTables
+	case feedback.KindThumb:
+		if jd.Response == "" || (jd.Score != 1 && jd.Score != -1) {
+			return
+		}
+		l := 0
+		if jd.Score == 1 {
+			l = 1
+		}
+		ts.thm.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
+	case feedback.KindFlag:
+		if jd.Response == "" || jd.Category == "" {
+			return
+		}
+		l := indexOf(ts.flagCats, jd.Category)
+		if l < 0 {
+			l = len(ts.flagCats)
+			ts.flagCats = append(ts.flagCats, jd.Category)
+		}
+		ts.flg.add(Unit{Key: jd.Item + "|" + jd.Response, Item: jd.Item, Responses: []string{jd.Response}}, raterKey(jd), l, float64(l), j)
 	}
-	flg.t.labels = flagCats
+}
 
+// addCompare labels a comparison: the first or second response of its pair (in
+// id order), a tie or both bad.
+func (ts *tableSet) addCompare(jd *feedback.Judgment, j int) {
+	if jd.A == "" || jd.B == "" || jd.A == jd.B {
+		return
+	}
+	u := pairUnit(jd.Item, jd.A, jd.B)
+	var l int
+	switch jd.Choice {
+	case feedback.ChoiceA, feedback.ChoiceB:
+		if jd.Winner() == u.Responses[0] {
+			l = 0
+		} else {
+			l = 1
+		}
+	case feedback.ChoiceTie:
+		l = 2
+	case feedback.ChoiceBothBad:
+		l = 3
+	default:
+		return
+	}
+	ts.cmp.add(u, raterKey(jd), l, float64(l), j)
+}
+
+// tables finishes the tables that hold labels, in buildTables' order; ratings are
+// measured with metric.
+func (ts *tableSet) tables(raters []feedback.Rater, metric Metric) []*table {
+	ts.flg.t.labels = ts.flagCats
 	var out []*table
-	for _, b := range []*builder{cmp, rnk} {
+	for _, b := range []*builder{ts.cmp, ts.rnk} {
 		if len(b.t.obs) > 0 {
 			b.t.metric = Nominal
 			out = append(out, b.finish(raters, true))
 		}
 	}
-	axes := make([]string, 0, len(rate))
-	for a := range rate {
+	out = append(out, ts.rateTables(raters, metric)...)
+	for _, b := range []*builder{ts.thm, ts.flg} {
+		if len(b.t.obs) > 0 {
+			b.t.metric = Nominal
+			out = append(out, b.finish(raters, false))
+		}
+	}
+	return out
+}
+
+// rateTables finishes one table per rating axis, in feedback.Axes order (then
+// others sorted), each with the scores given as its labels, in increasing order.
+func (ts *tableSet) rateTables(raters []feedback.Rater, metric Metric) []*table {
+	axes := make([]string, 0, len(ts.rate))
+	for a := range ts.rate {
 		axes = append(axes, a)
 	}
 	sort.Slice(axes, func(x, y int) bool {
@@ -280,8 +308,9 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 		}
 		return axes[x] < axes[y]
 	})
+	var out []*table
 	for _, a := range axes {
-		b := rate[a]
+		b := ts.rate[a]
 		scores := make([]int, 0, len(b.labels))
 		for s := range b.labels {
 			scores = append(scores, s)
@@ -296,14 +325,8 @@ func buildTables(items []feedback.Item, raters []feedback.Rater, js []feedback.J
 		for i := range b.t.obs {
 			b.t.obs[i].label = pos[b.t.obs[i].label]
 		}
-		b.t.metric = opt.Metric
+		b.t.metric = metric
 		out = append(out, b.finish(raters, false))
-	}
-	for _, b := range []*builder{thm, flg} {
-		if len(b.t.obs) > 0 {
-			b.t.metric = Nominal
-			out = append(out, b.finish(raters, false))
-		}
 	}
 	return out
 }

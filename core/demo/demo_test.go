@@ -104,7 +104,7 @@ func storyPairs(tb testing.TB, c story, items []feedback.Item) ([][3]*feedback.R
 	return pairs, its
 }
 
-// TestFailureModes: the three reward-hacking stories of the seed (PRODUCT.md §5) must
+// TestFailureModes: the three reward-hacking stories of the demo domain (docs/demo.md) must
 // really happen with the biased presets, while an unbiased rater, an expert and gold
 // disagree:
 //   - a politeness-biased rater prefers polite-but-wrong to curt-but-right,

@@ -153,9 +153,15 @@ func Generate(cfg Config) (*Dataset, error) {
 	return d, nil
 }
 
+// Defaults of Config (and of `prefer demo`'s flags).
+const (
+	DefaultItems   = 60 // prompts
+	DefaultOverlap = 3  // raters per item (at most the panel's size)
+)
+
 func withDefaults(cfg Config) (Config, error) {
 	if cfg.Items == 0 {
-		cfg.Items = 60
+		cfg.Items = DefaultItems
 	}
 	if cfg.Items < 0 || cfg.Items > MaxItems {
 		return cfg, fmt.Errorf("demo: %d items is out of range 1..%d", cfg.Items, MaxItems)
@@ -173,7 +179,7 @@ func withDefaults(cfg Config) (Config, error) {
 		}
 	}
 	if cfg.Overlap == 0 {
-		cfg.Overlap = min(3, len(cfg.Raters))
+		cfg.Overlap = min(DefaultOverlap, len(cfg.Raters))
 	}
 	if cfg.Overlap < 0 || cfg.Overlap > len(cfg.Raters) {
 		return cfg, fmt.Errorf("demo: overlap %d needs at least that many raters, and the panel has %d; lower the overlap or add raters",

@@ -90,7 +90,7 @@ func goldCurve(items []feedback.Item, theta []float64, betas []float64) []float6
 	return out
 }
 
-// TestRewardHackingHappens: the point of the domain (PRODUCT.md §5, the lesson of
+// TestRewardHackingHappens: the point of the domain (docs/demo.md, the lesson of
 // journey J1). A reward model that generalizes over response parts, trained on the
 // default panel's judgments, is hacked: as β falls the gold utility of the optimal
 // policy rises, peaks and falls (the shape of Gao et al. 2022, Fig. 1). Trained on an

@@ -120,7 +120,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	log := NewLog(ok...)
-	// A review of any judgment is valid (issue 12: revision of every kind); one of
+	// A review of any judgment is valid (every kind can be revised); one of
 	// an id the log does not hold is not.
 	log.Append(Judgment{ID: "v2", Kind: KindReview, Target: "nope", Verdict: VerdictReject})
 	errs := ix.ValidateLog(log)

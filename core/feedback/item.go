@@ -3,6 +3,7 @@ package feedback
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 )
 
 // Source says where a response came from.
@@ -115,14 +116,7 @@ func (it *Item) AddResponse(text string, src Source) string {
 }
 
 // HasTag reports whether the item carries tag.
-func (it *Item) HasTag(tag string) bool {
-	for _, t := range it.Tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
-}
+func (it *Item) HasTag(tag string) bool { return slices.Contains(it.Tags, tag) }
 
 // RaterKind says who is behind a rater id.
 type RaterKind string

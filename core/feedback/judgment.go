@@ -26,7 +26,7 @@ const (
 	ChoiceBothBad Choice = "both-bad"
 )
 
-// Flag categories (PRODUCT.md §2).
+// Flag categories (README: judgment record).
 const (
 	FlagHarmful    = "harmful"
 	FlagBiased     = "biased"
@@ -37,7 +37,8 @@ const (
 // FlagCategories lists the flag categories in display order.
 var FlagCategories = []string{FlagHarmful, FlagBiased, FlagMisleading, FlagPrivate}
 
-// ReasonTags are the suggested reason tags (PRODUCT.md §2). Other tags are allowed.
+// ReasonTags are the suggested reason tags (the Label page offers them). Other tags
+// are allowed.
 var ReasonTags = []string{"too generic", "off-topic", "unclear", "factually wrong", "too long", "unsafe", "over-cautious"}
 
 // Rating axes and the Likert scale.

@@ -20,7 +20,7 @@ func fuzzImport(t *testing.T, format string, data []byte) {
 		var d *Dataset
 		var rep *Report
 		var err error
-		// The import's memory bound (issue 11): at most ImportBudgetFactor × the
+		// The import's memory bound: at most ImportBudgetFactor × the
 		// decompressed input plus ImportBudgetSlack (its read buffers) is allocated,
 		// a bound on the peak heap. The count is process-wide, so an excess is
 		// measured again (the fuzzing engine allocates now and then).
@@ -68,8 +68,8 @@ func fuzzImport(t *testing.T, format string, data []byte) {
 // TestImportCostOfShortRecords: k = 128 allocated bytes (an upper bound of the
 // peak heap) per decompressed input byte, plus 1 MiB of fixed buffers. The real
 // HH-RLHF test split takes 5× (3.3 MB of JSON lines); short distinct records take
-// the most: ~3.6–4.1 KB allocated per judgment, 78× a 46-byte TRL line (issue 11,
-// measured before issue 17's per-record work, which should let k come down).
+// the most: ~3.6–4.1 KB allocated per judgment, 78× a 46-byte TRL line (measured
+// before the per-record memory work, which should let k come down).
 const (
 	importBudgetFactor = 128
 	importBudgetSlack  = 1 << 20

@@ -13,8 +13,8 @@ import (
 	"prefer/core/feedback"
 )
 
-// jsonlLine is one line of Prefer's own JSON-lines format (PRODUCT.md §4.2, extended
-// with thumb, review, item and rater lines; see docs/formats.md). Response texts are
+// jsonlLine is one line of Prefer's own JSON-lines format (README: JSON lines, with
+// thumb, review, item and rater lines; see docs/formats.md). Response texts are
 // pointers so that an empty text ("") differs from a missing field.
 type jsonlLine struct {
 	Kind      string          `json:"kind"`
@@ -564,24 +564,12 @@ func itemLine(it *feedback.Item) (jsonlLine, error) {
 
 // sameItem reports whether two items are equal, treating nil and empty lists alike.
 func sameItem(a, b feedback.Item) bool {
-	if a.ID != b.ID || a.Prompt != b.Prompt || a.GoldBest != b.GoldBest || !sameStrings(a.Tags, b.Tags) || len(a.Responses) != len(b.Responses) {
+	if a.ID != b.ID || a.Prompt != b.Prompt || a.GoldBest != b.GoldBest || !slices.Equal(a.Tags, b.Tags) || len(a.Responses) != len(b.Responses) {
 		return false
 	}
 	for k := range a.Responses {
 		x, y := a.Responses[k], b.Responses[k]
-		if x.ID != y.ID || x.Text != y.Text || x.Source != y.Source || x.RefProb != y.RefProb || !sameStrings(x.Parts, y.Parts) || !reflect.DeepEqual(x.Gold, y.Gold) {
-			return false
-		}
-	}
-	return true
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+		if x.ID != y.ID || x.Text != y.Text || x.Source != y.Source || x.RefProb != y.RefProb || !slices.Equal(x.Parts, y.Parts) || !reflect.DeepEqual(x.Gold, y.Gold) {
 			return false
 		}
 	}

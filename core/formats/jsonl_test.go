@@ -141,7 +141,7 @@ func snapshotLike() *Dataset {
 			{ID: "e3", Kind: feedback.KindCompare, Item: "q2", Rater: "sim-2", Time: 12, A: id(""), B: id("x"), Choice: feedback.ChoiceTie},
 			{ID: "e4", Kind: feedback.KindFlag, Item: "q1", Rater: "sim-1", Time: 13, Response: id("I cannot answer that."), Category: "harmful"},
 			{ID: "e5", Kind: feedback.KindReview, Rater: "lead", Time: 14, Target: "e4", Verdict: feedback.VerdictEdit, Text: "not harmful", Item: "q1"},
-			// Revisions (issue 12): a rater's revision, a lead's edit of a
+			// Revisions: a rater's revision, a lead's edit of a
 			// comparison, a rater withdrawing a rewrite.
 			{ID: "e6", Kind: feedback.KindCompare, Item: "q1", Rater: "sim-1", Time: 15, Seq: 2, Session: "s", A: id("144."), B: id("Great question! It is 124."), Choice: feedback.ChoiceA, Strength: 2, Left: "a", MS: 300, Revises: "e1"},
 			{ID: "e7", Kind: feedback.KindReview, Rater: "lead", Time: 16, Target: "e3", Verdict: feedback.VerdictEdit, Choice: feedback.ChoiceB, Strength: 1, Item: "q2"},
@@ -200,7 +200,7 @@ func TestJSONLErrors(t *testing.T) {
 		{`{"kind":"thumb","item":"q","response":"x","score":1}`, `item "q" appears for the first time without a "prompt"`},
 		{`{"kind":"thumb","item":"q","prompt":"a","response":"x","score":1}` + "\n" + `{"kind":"thumb","item":"q","prompt":"b","response":"x","score":1}`, `line 2: item "q" already has a different prompt`},
 		{cmp(`,"id":"e1"`) + "\n" + `{"kind":"compare","id":"e1","prompt":"p","a":"x","b":"y","choice":"b"}`, `line 2: judgment id "e1" was already used`},
-		// Any judgment may be reviewed (issue 12), but an edit must fit its kind,
+		// Any judgment may be reviewed, but an edit must fit its kind,
 		// only its rater withdraws it, and a revision is of the same rater's.
 		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1}` + "\n" + `{"kind":"review","target":"t","verdict":"edit","score":3}`, `line 2: review of "t": an edit of a thumb gives its score`},
 		{`{"kind":"thumb","id":"t","prompt":"p","response":"x","score":1,"rater":"u1"}` + "\n" + `{"kind":"review","target":"t","verdict":"withdraw","rater":"u2"}`, `line 2: review of "t": only its rater "u1" withdraws "t"`},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 
 	"prefer/core/snapshot"
 )
@@ -134,7 +135,7 @@ func FromSnapshot(sm *snapshot.Model) (*LM, error) {
 		if !ok {
 			return nil, fmt.Errorf("language model %q: tensor %q missing", sm.Name, s.name)
 		}
-		if !sameShape(t.Shape, s.shape) || len(t.Data) != t.Size() {
+		if !slices.Equal(t.Shape, s.shape) || len(t.Data) != t.Size() {
 			return nil, fmt.Errorf("language model %q: tensor %q has shape %v, want %v", sm.Name, s.name, t.Shape, s.shape)
 		}
 	}
@@ -164,18 +165,6 @@ func configInt(v any) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // tensorOf returns the named tensor of t ("lmw" only when untied).

@@ -47,6 +47,10 @@ type OptimizeConfig struct {
 	Progress policy.Progress // called after each step; false cancels
 }
 
+// WithDefaults returns c with every zero field at its default: what Optimize
+// runs, and what `prefer optimize --policy lm` shows as its flags' defaults.
+func (c OptimizeConfig) WithDefaults() OptimizeConfig { return c.withDefaults() }
+
 func (c OptimizeConfig) withDefaults() OptimizeConfig {
 	if c.Steps == 0 {
 		c.Steps = DefaultSteps
@@ -55,7 +59,7 @@ func (c OptimizeConfig) withDefaults() OptimizeConfig {
 		c.Samples = 4
 	}
 	if c.N == 0 {
-		c.N = 4
+		c.N = policy.DefaultN
 	}
 	if c.LR == 0 {
 		c.LR = 5e-4

@@ -150,6 +150,12 @@ func (t *trainer) run(b *batch, dlogp, dent, dvalue []float32) float64 {
 func (t *trainer) meanNLL(seqs []Seq) float64 {
 	lp := make([]float64, responseTokens(seqs))
 	t.inferTokens(seqs, lp, nil)
+	return meanNLL(lp)
+}
+
+// meanNLL is −(1/n) Σ lp, the mean negative log-likelihood of n token
+// log-probabilities (0 for none).
+func meanNLL(lp []float64) float64 {
 	var s float64
 	for _, v := range lp {
 		s -= v

@@ -181,15 +181,7 @@ func (l *LM) Seq(prompt, response string, complete bool) Seq {
 // MeanNLL returns the mean negative log-likelihood per response token of the
 // sequences, −(1/n) Σ log π(y_t | x, y_<t) (inference only).
 func (l *LM) MeanNLL(seqs []Seq) float64 {
-	lp := l.Model.SeqLogProbs(seqs)
-	var s float64
-	for _, v := range lp {
-		s -= v
-	}
-	if len(lp) == 0 {
-		return 0
-	}
-	return s / float64(len(lp))
+	return meanNLL(l.Model.SeqLogProbs(seqs))
 }
 
 // cosineLR is linear warm-up to lr over warmup steps, then cosine decay to lr/10 at

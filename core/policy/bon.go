@@ -95,7 +95,7 @@ func BestOfNProbs(dst, ref, r []float64, n int) []float64 {
 
 // BoNConfig configures best-of-N on the candidate policy.
 type BoNConfig struct {
-	N       int    // samples per prompt. Default 4.
+	N       int    // samples per prompt. Default DefaultN (4).
 	Seed    uint64 // seeds the samples drawn for the sampled metrics
 	Samples int    // samples per prompt for distinct-n and the estimators. Default 4.
 }
@@ -111,7 +111,7 @@ func (c BoNConfig) Config() map[string]any {
 // BoNKL).
 func SolveBestOfN(c *Candidate, env Env, cfg BoNConfig) (*Result, error) {
 	if cfg.N == 0 {
-		cfg.N = 4
+		cfg.N = DefaultN
 	}
 	if cfg.Samples == 0 {
 		cfg.Samples = 4

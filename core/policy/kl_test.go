@@ -218,7 +218,7 @@ func TestPenalizedRewards(t *testing.T) {
 }
 
 // TestBestOfOneKL: best-of-1 is the reference policy, so its exact KL is 0 — not the
-// −3.5e−17 (printed −0.0) that rounding gave (issue 12) — and the KL of every run
+// −3.5e−17 (printed −0.0) that rounding once gave — and the KL of every run
 // is never negative.
 func TestBestOfOneKL(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {

@@ -131,7 +131,7 @@ func stringList(v any) ([]string, bool) {
 
 // DumpRow is one line of `prefer optimize --dump`: a response of an item with its
 // reference probability, the reward it was optimized against and its final
-// probability (PRODUCT.md §4.1).
+// probability (`prefer optimize --dump`, docs/policy.md).
 type DumpRow struct {
 	Item    string  `json:"item"`
 	Resp    string  `json:"response"`

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,7 @@ var Algos = []string{"exact", "ppo", "rloo", "dpo", "ipo", "bon"}
 const (
 	DefaultSteps    = 5000 // PPO and RLOO iterations
 	DefaultDPOSteps = 5000 // DPO and IPO gradient steps
+	DefaultN        = 4    // best-of-N's N (BoNConfig)
 )
 
 // ErrNoRewardModel is returned (wrapped) by ChooseReward when no reward is named
@@ -190,7 +192,7 @@ func (c *OptimizeConfig) check() error {
 	switch {
 	case c.Algo == "":
 		return SettingsErrorf("give the algorithm: %s", strings.Join(Algos, ", "))
-	case !containsString(Algos, c.Algo):
+	case !slices.Contains(Algos, c.Algo):
 		return SettingsErrorf("unknown algorithm %q: use %s", c.Algo, strings.Join(Algos, ", "))
 	case c.KL.Beta < 0 || c.KL.TargetKL < 0 || c.KL.Horizon < 0 || c.Steps < 0 || c.Samples < 0 || c.LR < 0 || c.Diversity < 0:
 		return SettingsErrorf("β, target KL, horizon, steps, samples, learning rate and diversity must not be negative")
@@ -219,15 +221,6 @@ func (c *OptimizeConfig) check() error {
 		return SettingsErrorf("unknown KL estimator %q: use k1, k2 or k3", c.KL.Estimator)
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Optimize runs one optimization of the candidate policy on the items of s: it

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"prefer/core/feedback"
-	"prefer/core/rng"
 )
 
 // GroupModel is the reward model of one rater group.
@@ -45,16 +44,10 @@ const MinGroupElements = 10
 // predicts a group much worse than the group's own model is hiding a minority
 // preference.
 func Personalize(items []feedback.Item, js []feedback.Judgment, raters []feedback.Rater, cfg Config) (*Personal, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	cfg, ds, sp, r, err := prepare(items, js, cfg)
+	if err != nil {
 		return nil, err
 	}
-	ds := newDataset(items, js, cfg.pairOptions())
-	if len(ds.elems) == 0 {
-		return nil, ErrNoComparisons
-	}
-	r := rng.New(cfg.Seed)
-	sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, r.Split("split"))
 	if len(sp.held) == 0 {
 		return nil, fmt.Errorf("personalization compares groups on held-out data: give a positive holdout fraction")
 	}

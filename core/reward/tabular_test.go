@@ -69,7 +69,7 @@ func TestTabularCitations(t *testing.T) {
 }
 
 // TestTabularPriorConfined: one separated item does not put the prior on the others
-// (issue 12: every score shrank 1–2%, every SE became ~1.5, the deviance's degrees
+// (it once did: every score shrank 1–2%, every SE became ~1.5, the deviance's degrees
 // of freedom dropped by one per item). The citations item, fitted beside an item
 // whose response "w" never loses, keeps exactly its maximum-likelihood scores and
 // standard errors (Agresti 2002 p. 448, as in TestTabularCitations) and its
@@ -108,7 +108,7 @@ func TestTabularPriorConfined(t *testing.T) {
 
 // TestDecidedLogLoss: the held-out log-loss of decided comparisons is read against
 // ln 2, while the tie-aware one counts each tie at −log P(tie), large when the fitted
-// tie threshold is small (issue 12: about 3.9 nats a tie). Known values: with scores
+// tie threshold is small (about 3.9 nats a tie). Known values: with scores
 // d = r_x − r_y and threshold η, a decided x ≻ y costs −log[σ(d−η)/(σ(d−η)+σ(−d−η))]
 // and a tie −log[1 − σ(d−η) − σ(−d−η)].
 func TestDecidedLogLoss(t *testing.T) {

@@ -9,6 +9,11 @@ import (
 	"prefer/core/rng"
 )
 
+// WithDefaults returns c with every zero field at its default (the values the
+// field comments give): what Train runs, and what `prefer train-rm` shows as its
+// flags' defaults.
+func (c Config) WithDefaults() Config { return c.withDefaults() }
+
 func (c Config) withDefaults() Config {
 	if c.Family == "" {
 		c.Family = FamilyLinear
@@ -100,6 +105,22 @@ func (c Config) pairOptions() feedback.PairOptions {
 	return o
 }
 
+// prepare is what Train and Personalize start with: the configuration with its
+// defaults, checked; the dataset of the comparisons (ErrNoComparisons without
+// any); its split; and the seed's generator, whose "split" stream the split used.
+func prepare(items []feedback.Item, js []feedback.Judgment, cfg Config) (Config, *dataset, splitSets, *rng.RNG, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
+		return cfg, nil, splitSets{}, nil, err
+	}
+	ds := newDataset(items, js, cfg.pairOptions())
+	if len(ds.elems) == 0 {
+		return cfg, nil, splitSets{}, nil, ErrNoComparisons
+	}
+	r := rng.New(cfg.Seed)
+	return cfg, ds, ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, r.Split("split")), r, nil
+}
+
 // Train fits a reward model to the comparisons and rankings in js over items.
 //
 // Pairs come from feedback.Pairs with the default rules (ties kept as ties, both-bad
@@ -109,16 +130,10 @@ func (c Config) pairOptions() feedback.PairOptions {
 // learning curves and diagnostics. Training is deterministic: the same inputs and
 // Config give a bit-identical model natively and in wasm.
 func Train(items []feedback.Item, js []feedback.Judgment, cfg Config) (*Result, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	cfg, ds, sp, r, err := prepare(items, js, cfg)
+	if err != nil {
 		return nil, err
 	}
-	ds := newDataset(items, js, cfg.pairOptions())
-	if len(ds.elems) == 0 {
-		return nil, ErrNoComparisons
-	}
-	r := rng.New(cfg.Seed)
-	sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, r.Split("split"))
 	if len(sp.train) == 0 {
 		return nil, fmt.Errorf("no comparisons left for training after the held-out split (%d elements): lower the holdout fraction", len(ds.elems))
 	}

@@ -129,7 +129,7 @@ func TestTrainingIsPinned(t *testing.T) {
 var pins = map[string]string{
 	"pin-linear":   "8fe900bfaf4e3199",
 	"pin-mlp":      "b896a9999c6990b9",
-	"pin-tabular":  "7056ed0fcbfcbcf6", // was 60ac98c5e7f76c54 before the prior was confined to separated groups (issue 12)
+	"pin-tabular":  "7056ed0fcbfcbcf6", // was 60ac98c5e7f76c54 before the prior was confined to separated groups
 	"pin-ensemble": "7c5d603b711fd7b7",
 }
 

@@ -36,8 +36,8 @@ func maxDecodeAlloc(n int) uint64 {
 	return uint64(BudgetFactor*n+BudgetSlack) * 5 / 4
 }
 
-// TestDecodeBudgetNearEmptyRecords is finding 1 of issue 11: a 16 MB array of nil or
-// empty-map elements decoded into one 88–96-byte struct each (~400× the input; a
+// TestDecodeBudgetNearEmptyRecords: a 16 MB array of nil or empty-map elements once
+// decoded into one 88–96-byte struct each (~400× the input; a
 // 4 MiB upload took 1.34 GB). Every record array, filled with each of the cheapest
 // elements, must now cost at most BudgetFactor × its size: refused (no id) or kept
 // within the bound.

@@ -2,7 +2,9 @@ package snapshot
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"prefer/core/feedback"
@@ -131,7 +133,7 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 		if m.Family == "" {
 			add(where, "model %q has no family", m.Name)
 		}
-		for _, k := range sortedKeys(m.Tensors) {
+		for _, k := range slices.Sorted(maps.Keys(m.Tensors)) {
 			t := m.Tensors[k]
 			if t.Size() != len(t.Data) {
 				add(at("models[%d].tensors.%s", i, k), "shape %v needs %d values, has %d", t.Shape, t.Size(), len(t.Data))
@@ -143,7 +145,7 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 				}
 			}
 		}
-		for _, k := range sortedKeys(m.Metrics) {
+		for _, k := range slices.Sorted(maps.Keys(m.Metrics)) {
 			if math.IsNaN(m.Metrics[k]) {
 				add(at("models[%d].metrics.%s", i, k), "is NaN")
 			}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -390,7 +392,7 @@ func (w *writer) model(m *Model) {
 		{key: "family", put: func() { w.str(m.Family) }},
 		{key: "config", skip: len(m.Config) == 0, put: func() { w.value(m.Config) }},
 		{key: "tensors", skip: len(m.Tensors) == 0, put: func() {
-			keys := sortedKeys(m.Tensors)
+			keys := slices.Sorted(maps.Keys(m.Tensors))
 			w.mapLen(len(keys))
 			for _, k := range keys {
 				w.str(k)
@@ -409,7 +411,7 @@ func (w *writer) run(r *Run) {
 		{key: "seed", skip: r.Seed == 0, put: func() { w.uint(r.Seed) }},
 		{key: "config", skip: len(r.Config) == 0, put: func() { w.value(r.Config) }},
 		{key: "series", skip: len(r.Series) == 0, put: func() {
-			keys := sortedKeys(r.Series)
+			keys := slices.Sorted(maps.Keys(r.Series))
 			w.mapLen(len(keys))
 			for _, k := range keys {
 				w.str(k)
@@ -422,7 +424,7 @@ func (w *writer) run(r *Run) {
 }
 
 func (w *writer) floatMap(m map[string]float64) {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	w.mapLen(len(keys))
 	for _, k := range keys {
 		w.str(k)
@@ -483,7 +485,7 @@ func (w *writer) value(v any) {
 			w.value(e)
 		}
 	case map[string]any:
-		keys := sortedKeys(x)
+		keys := slices.Sorted(maps.Keys(x))
 		w.mapLen(len(keys))
 		for _, k := range keys {
 			w.str(k)
@@ -492,13 +494,4 @@ func (w *writer) value(v any) {
 	default:
 		w.check(fmt.Errorf("config value of type %T is not allowed (use string, bool, number, list or map)", v))
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

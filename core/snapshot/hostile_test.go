@@ -194,7 +194,7 @@ func FuzzUnmarshal(f *testing.F) {
 	empty, _ := Marshal(&Snapshot{})
 	f.Add(empty)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// The decoding budget (issue 11): whatever the input, decoding allocates at
+		// The decoding budget: whatever the input, decoding allocates at
 		// most BudgetFactor (k = 24) × its size plus BudgetSlack, within the 25% that
 		// maxDecodeAlloc allows for size classes. TotalAlloc bounds the peak heap.
 		// The count is process-wide: the fuzzing engine's own goroutines allocate now

@@ -99,7 +99,7 @@ var (
 )
 
 // Event is the JSON form of a feedback.Judgment. Its keys are those of the judgment
-// record in the snapshot format (PRODUCT.md §4.3); zero fields are left out.
+// record in the snapshot format (README: File formats); zero fields are left out.
 type Event struct {
 	ID        string   `json:"id"`
 	Kind      string   `json:"kind"`

@@ -23,8 +23,8 @@ import (
 	"prefer/server/store/teststore"
 )
 
-// Tests of issue 11: every input costs memory and time in proportion to what is
-// kept, and what will be refused is refused early. Each names the finding it guards.
+// Every input costs memory and time in proportion to what is kept, and what will
+// be refused is refused early. Each test says what went wrong before it.
 
 // allocated returns the bytes allocated (by every goroutine: the test server's
 // included) while fn runs.

@@ -83,27 +83,64 @@ func oneSnapshot(pos []string) (string, error) {
 	return pos[0], nil
 }
 
-// parseInOut parses the flags of a command that reads one snapshot and writes
-// another with -o (out, a flag of fs): it returns the input file, or a usage error
-// when there is not exactly one or the output was not given.
-func parseInOut(fs *flag.FlagSet, args []string, out *string) (string, error) {
+// parseIn parses the flags of a command that reads exactly one snapshot and returns
+// its file.
+func parseIn(fs *flag.FlagSet, args []string) (string, error) {
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return "", err
 	}
-	in, err := oneSnapshot(pos)
+	return oneSnapshot(pos)
+}
+
+// parseInOut parses the flags of a command that reads one snapshot and writes
+// another with -o (out, a flag of fs): it returns the input file, or a usage error
+// when there is not exactly one or the output was not given.
+func parseInOut(fs *flag.FlagSet, args []string, out *string) (string, error) {
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return "", err
 	}
-	if *out == "" {
-		return "", usagef("give the output file with -o FILE (- for standard output)")
+	return in, checkOut(fs, *out)
+}
+
+// parseCheckRead parses the flags of a command that reads one snapshot and writes
+// another (parseInOut), checks them with check, and reads the input.
+func parseCheckRead(fs *flag.FlagSet, args []string, out *string, check func() error) (*snapshot.Snapshot, []byte, error) {
+	in, err := parseInOut(fs, args, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := check(); err != nil {
+		return nil, nil, err
+	}
+	return readSnapshot(in)
+}
+
+// parseOut parses the flags of a command that reads no file and writes one with
+// -o (out, a flag of fs): a usage error when an argument is given or the output
+// is not.
+func parseOut(fs *flag.FlagSet, args []string, out *string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("unexpected argument %q; the output file goes after -o", pos[0])
+	}
+	return checkOut(fs, *out)
+}
+
+// checkOut checks the -o of a command: given, and not standard output when fs's
+// --json prints there too.
+func checkOut(fs *flag.FlagSet, out string) error {
+	if out == "" {
+		return usagef("give the output file with -o FILE (- for standard output)")
 	}
 	if j := fs.Lookup("json"); j != nil {
-		if err := checkOutput(*out, j.Value.String() == "true"); err != nil {
-			return "", err
-		}
+		return checkOutput(out, j.Value.String() == "true")
 	}
-	return in, nil
+	return nil
 }
 
 // printJSON writes v as one indented JSON object and a newline.

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"prefer/core/agree"
@@ -27,12 +28,13 @@ func runAgree(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the whole report as one JSON object (keys: docs/quality.md)")
 	kinds := fs.String("kind", "", "judgment kinds to report, comma-separated: compare, rank, rate, thumb, flag (default all)")
 	axis := fs.String("axis", "", "rate judgments: only this axis (default every axis, each separately)")
-	metric := fs.String("metric", "ordinal", "Krippendorff's α metric for ratings: nominal, ordinal, interval or ratio")
-	level := fs.Float64("level", 0.01, "significance level of the bias, fatigue, drift and group flags")
-	bucket := fs.Int("bucket", 10, "fatigue: session positions per bucket")
-	windows := fs.Int("windows", 5, "drift: number of equal-count time windows")
-	minShared := fs.Int("min-shared", 10, "fewest shared units for a rater pair's Cohen's κ to be listed")
-	perms := fs.Int("permutations", 999, "permutations of the group-difference test")
+	def := agree.Options{}.WithDefaults() // one set of defaults: the core's
+	metric := fs.String("metric", string(def.Metric), "Krippendorff's α metric for ratings: nominal, ordinal, interval or ratio")
+	level := fs.Float64("level", def.Level, "significance level of the bias, fatigue, drift and group flags")
+	bucket := fs.Int("bucket", def.Bucket, "fatigue: session positions per bucket")
+	windows := fs.Int("windows", def.Windows, "drift: number of equal-count time windows")
+	minShared := fs.Int("min-shared", def.MinShared, "fewest shared units for a rater pair's Cohen's κ to be listed")
+	perms := fs.Int("permutations", def.Permutations, "permutations of the group-difference test")
 	seed := fs.Uint64("seed", 1, "seed of the group-difference permutation test")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -48,7 +50,7 @@ func runAgree(args []string, stdout, stderr io.Writer) error {
 	if *kinds != "" {
 		for _, k := range strings.Split(*kinds, ",") {
 			k = strings.TrimSpace(k)
-			if !containsKind(agreeKinds, feedback.Kind(k)) {
+			if !slices.Contains(agreeKinds, feedback.Kind(k)) {
 				return usagef("--kind: %q is not a kind with labels; use compare, rank, rate, thumb or flag", k)
 			}
 			opt.Kinds = append(opt.Kinds, feedback.Kind(k))
@@ -87,13 +89,4 @@ func runAgree(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return rep.WriteText(stdout)
-}
-
-func containsKind(list []feedback.Kind, k feedback.Kind) bool {
-	for _, v := range list {
-		if v == k {
-			return true
-		}
-	}
-	return false
 }

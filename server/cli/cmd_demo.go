@@ -35,21 +35,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", stderr)
 	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
 	seed := fs.Uint64("seed", 1, "random seed; the output is a pure function of it and the other flags")
-	items := fs.Int("items", 60, "number of prompts")
+	items := fs.Int("items", demo.DefaultItems, "number of prompts")
 	raters := fs.String("raters", demo.DefaultPanel, "rater panel, e.g. \"3*expert,2*polite,spammer\" or \"noise=0.5;politeness=2\" (see docs/demo.md)")
-	overlap := fs.Int("overlap", 3, "raters per item")
+	overlap := fs.Int("overlap", demo.DefaultOverlap, "raters per item")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected argument %q; the output file goes after -o", pos[0])
-	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE (- for standard output)")
-	}
-	if err := checkOutput(*out, *asJSON); err != nil {
+	if err := parseOut(fs, args, out); err != nil {
 		return err
 	}
 	if *items < 1 || *items > demo.MaxItems {

@@ -53,7 +53,7 @@ func TestDemoDeterministic(t *testing.T) {
 }
 
 // TestDemoJSON: --json prints exactly one JSON object with the counts and the id of
-// the written file (PRODUCT.md §4.1).
+// the written file.
 func TestDemoJSON(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.snap")
 	code, out, errs := runCLI(t, "demo", "-o", path, "--seed", "3", "--items", "20", "--raters", "expert,2*polite,verbose", "--overlap", "2", "--json")

@@ -125,7 +125,7 @@ func TestExportUsageErrors(t *testing.T) {
 	}
 }
 
-// TestExportDemoPairs: on the default demo (issue 13's figures), the TRL export
+// TestExportDemoPairs: on the default demo (docs/formats.md's figures), the TRL export
 // holds every preference the raters stated: the decided comparisons, the 88
 // rankings of 4 as their 88 × C(4,2) = 528 pairs, the 23 rewrites as rewrite ≻
 // original, and the strength of the 577 comparisons that have one as a nonzero

@@ -253,7 +253,7 @@ func repeatedHH(t *testing.T, n int) (string, int) {
 	return path, buf.Len()
 }
 
-// TestImportMaxRecordsAndExpansionWarning is finding 7 of issue 11: a 645 KB
+// TestImportMaxRecordsAndExpansionWarning: a 645 KB
 // .jsonl.gz of repeated HH-RLHF rows became 2,000,000 judgments (5.0 GB, 91 s) with
 // no word. --max-records stops such a file at the bound, before decoding more, and
 // an input that decompresses to over 100× its size is named on stderr while it is
@@ -281,7 +281,7 @@ func TestImportMaxRecordsAndExpansionWarning(t *testing.T) {
 	}
 }
 
-// TestImportWrongFormat (issue 12 item 9, CLI side): an HH-RLHF file read as jsonl
+// TestImportWrongFormat (the CLI side): an HH-RLHF file read as jsonl
 // fails without writing anything, shows the first three bad lines and how many more,
 // and says what the file looks like; with --skip-bad too, since nothing could be read.
 // Without --format, each file is recognised and the choice is said.

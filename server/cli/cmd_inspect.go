@@ -66,19 +66,16 @@ type inspectRun struct {
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one snapshot file")
-	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}
 	rep := inspectReport{
-		Input: pos[0], InputID: snapshot.ID(data), Bytes: len(data), Version: snapshot.Version,
+		Input: in, InputID: snapshot.ID(data), Bytes: len(data), Version: snapshot.Version,
 		Provenance: provenanceJSON(s.Provenance),
 		Items:      len(s.Items), Raters: len(s.Raters), Judgments: len(s.Judgments),
 		ByKind: feedback.Counts(s.Judgments), Models: []inspectModel{}, Runs: []inspectRun{},

@@ -96,136 +96,168 @@ type syntheticJSON struct {
 	AgreementPerRound []num.Float `json:"agreement_per_round"`
 }
 
+// optimizeFlags are the flags of `prefer optimize` for the candidate policy.
+type optimizeFlags struct {
+	out, kind, algo, rspec, estimator, name, dump, judge, auditor *string
+	beta, targetKL, horizon, lr, diversity, audit, tol            *float64
+	gamma, lambda, smoothing                                      **float64
+	steps, n, samples, synth                                      *int
+	seed                                                          *uint64
+	asJSON                                                        *bool
+}
+
+func newOptimizeFlags(fs *flag.FlagSet) *optimizeFlags {
+	return &optimizeFlags{
+		out:       fs.String("o", "", "output snapshot file (required; - for standard output)"),
+		kind:      fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses) or lm (the generative transformer; see 'prefer optimize --policy lm -h')"),
+		algo:      fs.String("algo", "", "algorithm: exact, ppo, rloo, dpo, ipo or bon (required)"),
+		beta:      fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)"),
+		targetKL:  fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)"),
+		horizon:   fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)"),
+		steps:     fs.Int("steps", 0, fmt.Sprintf("the cap on optimization steps: a run stops once converged (--tol) (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps)),
+		tol:       fs.Float64("tol", 0, fmt.Sprintf("convergence tolerance of ppo, rloo, dpo, ipo: the largest total variation from the optimum (ppo, rloo) or the largest change of a pair's implied probability (dpo, ipo) at which a run stops; negative runs every step (default %g)", policy.DefaultTol)),
+		smoothing: optFloat(fs, "label-smoothing", fmt.Sprintf("dpo: the ε of conservative DPO, in [0, 0.5) (default: %g when some prompt's preferences are separated, else 0; 0 forces plain DPO)", policy.DefaultLabelSmoothing)),
+		seed:      fs.Uint64("seed", 1, "random seed"),
+		rspec:     fs.String("reward", "", "reward to optimize: gold, tabular, linear, mlp (trained now on the judgments) or a stored model's name (default: the last stored reward model)"),
+		n:         fs.Int("n", policy.DefaultN, "N of best-of-N"),
+		samples:   fs.Int("samples", 0, "responses sampled per prompt per step (default 4)"),
+		lr:        fs.Float64("lr", 0, "learning rate (default 0.1 ppo/dpo/ipo, 0.2 rloo)"),
+		diversity: fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H (controlled diversity)"),
+		gamma:     optFloat(fs, "gamma", "ppo: the discount γ of the advantage estimate, in [0, 1] (default 1; 0 counts only the next reward)"),
+		lambda:    optFloat(fs, "lambda", "ppo: GAE's λ, in [0, 1] (default 0.95; 0 is the one-step TD advantage)"),
+		estimator: fs.String("kl-estimator", "k1", "per-action KL term in the reward: k1, k2 or k3"),
+		name:      fs.String("name", "", "name of the run and the policy model (default optimize-ALGO, policy-ALGO)"),
+		dump:      fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob} (- for standard output)"),
+		synth:     fs.Int("synthetic", 0, "rounds of synthetic feedback before optimizing: an AI rater labels fresh pairs of policy samples and the reward model is retrained on them (needs --reward tabular|linear|mlp)"),
+		judge:     fs.String("judge", "rubric", "the AI rater of --synthetic: rubric (the demo domain's written rubric) or reward (the reward model itself)"),
+		audit:     fs.Float64("audit", 0.1, "fraction of --synthetic pairs also labeled by a simulated human, whose agreement with the AI rater is reported"),
+		auditor:   fs.String("auditor", "expert", "demo rater preset of the simulated human auditor"),
+		asJSON:    fs.Bool("json", false, "print one JSON object"),
+	}
+}
+
+// check reports the usage errors the flags can have before the snapshot is read;
+// the settings' own rules are policy.Optimize's (runUsage words them).
+func (f *optimizeFlags) check() error {
+	if *f.dump == "-" && (*f.out == "-" || *f.asJSON) {
+		return usagef("--dump - writes to standard output, which -o - or --json already use; give --dump a file")
+	}
+	if *f.kind != "candidates" {
+		return usagef("--policy %q is not a policy kind: use candidates or lm", *f.kind)
+	}
+	switch *f.algo {
+	case "exact", "ppo", "rloo", "dpo", "ipo", "bon":
+	case "":
+		return usagef("give the algorithm with --algo exact|ppo|rloo|dpo|ipo|bon")
+	default:
+		return usagef("unknown --algo %q: use exact, ppo, rloo, dpo, ipo or bon", *f.algo)
+	}
+	if *f.n < 1 {
+		return usagef("--n must be at least 1")
+	}
+	if *f.synth > 0 {
+		switch {
+		case *f.rspec != reward.FamilyTabular && *f.rspec != reward.FamilyLinear && *f.rspec != reward.FamilyMLP:
+			return usagef("--synthetic retrains the reward model: give --reward tabular, linear or mlp")
+		case *f.judge != "rubric" && *f.judge != "reward":
+			return usagef("unknown --judge %q: use rubric or reward", *f.judge)
+		}
+		if _, ok := demo.Presets[*f.auditor]; !ok {
+			return usagef("unknown --auditor %q: use one of %s", *f.auditor, strings.Join(demo.PresetNames(), ", "))
+		}
+	}
+	return nil
+}
+
+// config is the run the flags ask for on s, with a progress line on stderr.
+func (f *optimizeFlags) config(s *snapshot.Snapshot, stderr io.Writer) (policy.OptimizeConfig, *progressLine, error) {
+	cfg := policy.OptimizeConfig{Algo: *f.algo, Reward: *f.rspec,
+		KL:    policy.KLConfig{Beta: *f.beta, TargetKL: *f.targetKL, Horizon: *f.horizon, Estimator: policy.Estimator(*f.estimator)},
+		Steps: *f.steps, Samples: *f.samples, LR: *f.lr, N: *f.n, Diversity: *f.diversity, Gamma: *f.gamma, Lambda: *f.lambda, Seed: *f.seed,
+		Tol: *f.tol, LabelSmoothing: *f.smoothing, Features: demo.FeaturesOf(s.Items)}
+	if *f.synth > 0 {
+		var err error
+		if cfg.Synthetic, err = syntheticSpec(s, *f.synth, *f.judge, *f.auditor, *f.audit, *f.seed); err != nil {
+			return cfg, nil, err
+		}
+	}
+	total := *f.steps
+	if total == 0 { // the default, for the progress line
+		total = policy.DefaultSteps
+		if *f.algo == "dpo" || *f.algo == "ipo" {
+			total = policy.DefaultDPOSteps
+		}
+	}
+	line := newProgress(stderr, *f.asJSON, "optimize "+*f.algo, "steps", total)
+	cfg.Progress = func(step int, m policy.Metrics) bool {
+		line.update(step, policyProgress(m))
+		return true
+	}
+	return cfg, line, nil
+}
+
 func runOptimize(args []string, stdout, stderr io.Writer) error {
 	if wantsLMPolicy(args) {
 		return optimizeLM(args, stdout, stderr) // the generative policy: cmd_optimize_lm.go
 	}
 	fs := newFlags("optimize", stderr)
-	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
-	kind := fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses) or lm (the generative transformer; see 'prefer optimize --policy lm -h')")
-	algo := fs.String("algo", "", "algorithm: exact, ppo, rloo, dpo, ipo or bon (required)")
-	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
-	targetKL := fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)")
-	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, fmt.Sprintf("the cap on optimization steps: a run stops once converged (--tol) (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps))
-	tol := fs.Float64("tol", 0, fmt.Sprintf("convergence tolerance of ppo, rloo, dpo, ipo: the largest total variation from the optimum (ppo, rloo) or the largest change of a pair's implied probability (dpo, ipo) at which a run stops; negative runs every step (default %g)", policy.DefaultTol))
-	smoothing := optFloat(fs, "label-smoothing", fmt.Sprintf("dpo: the ε of conservative DPO, in [0, 0.5) (default: %g when some prompt's preferences are separated, else 0; 0 forces plain DPO)", policy.DefaultLabelSmoothing))
-	seed := fs.Uint64("seed", 1, "random seed")
-	rspec := fs.String("reward", "", "reward to optimize: gold, tabular, linear, mlp (trained now on the judgments) or a stored model's name (default: the last stored reward model)")
-	n := fs.Int("n", 4, "N of best-of-N")
-	samples := fs.Int("samples", 0, "responses sampled per prompt per step (default 4)")
-	lr := fs.Float64("lr", 0, "learning rate (default 0.1 ppo/dpo/ipo, 0.2 rloo)")
-	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H (controlled diversity)")
-	gamma := optFloat(fs, "gamma", "ppo: the discount γ of the advantage estimate, in [0, 1] (default 1; 0 counts only the next reward)")
-	lambda := optFloat(fs, "lambda", "ppo: GAE's λ, in [0, 1] (default 0.95; 0 is the one-step TD advantage)")
-	estimator := fs.String("kl-estimator", "k1", "per-action KL term in the reward: k1, k2 or k3")
-	name := fs.String("name", "", "name of the run and the policy model (default optimize-ALGO, policy-ALGO)")
-	dump := fs.String("dump", "", "write the final policy as JSON lines {item, response, ref_prob, reward, prob} (- for standard output)")
-	synth := fs.Int("synthetic", 0, "rounds of synthetic feedback before optimizing: an AI rater labels fresh pairs of policy samples and the reward model is retrained on them (needs --reward tabular|linear|mlp)")
-	judge := fs.String("judge", "rubric", "the AI rater of --synthetic: rubric (the demo domain's written rubric) or reward (the reward model itself)")
-	audit := fs.Float64("audit", 0.1, "fraction of --synthetic pairs also labeled by a simulated human, whose agreement with the AI rater is reported")
-	auditor := fs.String("auditor", "expert", "demo rater preset of the simulated human auditor")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	in, err := parseInOut(fs, args, out)
+	f := newOptimizeFlags(fs)
+	s, data, err := parseCheckRead(fs, args, f.out, f.check)
 	if err != nil {
 		return err
 	}
-	if *dump == "-" && (*out == "-" || *asJSON) {
-		return usagef("--dump - writes to standard output, which -o - or --json already use; give --dump a file")
-	}
-	if *kind != "candidates" {
-		return usagef("--policy %q is not a policy kind: use candidates or lm", *kind)
-	}
-	switch *algo {
-	case "exact", "ppo", "rloo", "dpo", "ipo", "bon":
-	case "":
-		return usagef("give the algorithm with --algo exact|ppo|rloo|dpo|ipo|bon")
-	default:
-		return usagef("unknown --algo %q: use exact, ppo, rloo, dpo, ipo or bon", *algo)
-	}
-	if *n < 1 {
-		return usagef("--n must be at least 1")
-	}
-	if *synth > 0 {
-		switch {
-		case *rspec != reward.FamilyTabular && *rspec != reward.FamilyLinear && *rspec != reward.FamilyMLP:
-			return usagef("--synthetic retrains the reward model: give --reward tabular, linear or mlp")
-		case *judge != "rubric" && *judge != "reward":
-			return usagef("unknown --judge %q: use rubric or reward", *judge)
-		}
-		if _, ok := demo.Presets[*auditor]; !ok {
-			return usagef("unknown --auditor %q: use one of %s", *auditor, strings.Join(demo.PresetNames(), ", "))
-		}
-	}
-	s, data, err := readSnapshot(in)
+	cfg, line, err := f.config(s, stderr)
 	if err != nil {
 		return err
-	}
-	cfg := policy.OptimizeConfig{Algo: *algo, Reward: *rspec,
-		KL:    policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)},
-		Steps: *steps, Samples: *samples, LR: *lr, N: *n, Diversity: *diversity, Gamma: *gamma, Lambda: *lambda, Seed: *seed,
-		Tol: *tol, LabelSmoothing: *smoothing,
-		Features: demo.FeaturesOf(s.Items)}
-	if *synth > 0 {
-		if cfg.Synthetic, err = syntheticSpec(s, *synth, *judge, *auditor, *audit, *seed); err != nil {
-			return err
-		}
-	}
-	total := *steps
-	if total == 0 { // the default, for the progress line
-		total = policy.DefaultSteps
-		if *algo == "dpo" || *algo == "ipo" {
-			total = policy.DefaultDPOSteps
-		}
-	}
-	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
-	cfg.Progress = func(step int, m policy.Metrics) bool {
-		line.update(step, policyProgress(m))
-		return true
 	}
 	res, err := policy.Optimize(s, cfg)
 	line.done()
 	if err != nil {
 		return runUsage(err)
 	}
-	runName, modelName := *name, *name
+	runName, modelName := *f.name, *f.name
 	if runName == "" {
-		runName, modelName = "optimize-"+*algo, "policy-"+*algo
+		runName, modelName = "optimize-"+*f.algo, "policy-"+*f.algo
 	}
 	res.Record(s, runName, modelName)
-	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
+	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *f.seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "dump", "json")}
-	id, err := writeSnapshot(*out, s, stdout)
+	id, err := writeSnapshot(*f.out, s, stdout)
 	if err != nil {
 		return err
 	}
+	return f.report(res, runName, modelName, id, stdout, stderr)
+}
 
+// report prints what the run did: its JSON (--json) or a line and its notes, and
+// writes the dump.
+func (f *optimizeFlags) report(res *policy.Optimized, runName, modelName, id string, stdout, stderr io.Writer) error {
 	rewardName, _ := res.Run.Config["reward"].(string)
-	rep := optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *algo,
-		Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
+	rep := optimizeReport{Output: *f.out, OutputID: id, Run: runName, Model: modelName, Policy: "candidates", Algo: *f.algo,
+		Reward: rewardName, Seed: *f.seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
 		Converged: &res.Converged, Criterion: num.Float(res.Criterion), Tolerance: num.Float(res.Tol),
 		Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes}
 	if rep.Notes == nil {
 		rep.Notes = []string{}
 	}
-	if *dump != "" {
+	if *f.dump != "" {
 		rows := res.Dump()
-		if err := writeDump(*dump, rows, stdout); err != nil {
+		if err := writeDump(*f.dump, rows, stdout); err != nil {
 			return err
 		}
-		rep.Dump, rep.DumpRows = *dump, len(rows)
+		rep.Dump, rep.DumpRows = *f.dump, len(rows)
 	}
 	if syn := res.Synthetic; syn != nil {
-		rep.Synthetic = &syntheticJSON{Rounds: *synth, Judge: *judge, AILabels: len(syn.Judgments) - syn.Audits,
+		rep.Synthetic = &syntheticJSON{Rounds: *f.synth, Judge: *f.judge, AILabels: len(syn.Judgments) - syn.Audits,
 			Audits: syn.Audits, Agreement: num.Float(syn.Agreement), GoldPerRound: num.Floats(syn.Run.Series["gold"]),
 			AgreementPerRound: num.Floats(syn.Run.Series["agreement"])}
 	}
-	if *asJSON {
+	if *f.asJSON {
 		return printJSON(stdout, rep)
 	}
 	sum := res.Run.Summary
-	msg := messages(*out, stdout, stderr)
-	if *dump == "-" {
+	msg := messages(*f.out, stdout, stderr)
+	if *f.dump == "-" {
 		msg = stderr
 	}
 	gold := ""
@@ -233,8 +265,8 @@ func runOptimize(args []string, stdout, stderr io.Writer) error {
 		gold = fmt.Sprintf(", gold %.4g", g)
 	}
 	fmt.Fprintf(msg, "%s: %s on %s, %d steps: reward %.4g%s, KL %.4g, β %.4g, entropy %.4g (%s)\n",
-		outputName(rep.Output), *algo, rewardName, res.Steps, sum["reward"], gold, sum["kl"], sum["beta"], sum["entropy"], id)
-	fmt.Fprintln(msg, "  "+convergenceLine(res.Result, *algo))
+		outputName(rep.Output), *f.algo, rewardName, res.Steps, sum["reward"], gold, sum["kl"], sum["beta"], sum["entropy"], id)
+	fmt.Fprintln(msg, "  "+convergenceLine(res.Result, *f.algo))
 	for _, note := range res.Run.Notes {
 		fmt.Fprintln(msg, "  "+note)
 	}
@@ -291,7 +323,7 @@ func runUsage(err error) error {
 	return err
 }
 
-// writeDump writes dump rows as JSON lines (PRODUCT.md §4.1), atomically. A NaN
+// writeDump writes dump rows as JSON lines (docs/policy.md), atomically. A NaN
 // reward (unknown) is written as null.
 func writeDump(path string, rows []policy.DumpRow, stdout io.Writer) error {
 	var b strings.Builder

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -53,120 +54,139 @@ type optimizeLMReport struct {
 	RewardAcc num.Float              `json:"reward_heldout_accuracy"`
 }
 
-// optimizeLM runs "prefer optimize --policy lm": KL-penalized optimization of the
-// generative policy (the pretrained language model of the demo domain) with the
-// optimizers of package policy, against a reward trained on the snapshot's
-// judgments (or the gold utility).
-func optimizeLM(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("optimize", stderr)
-	out := fs.String("o", "", "output snapshot file (required; - for standard output)")
+// optimizeLMFlags are the flags of `prefer optimize --policy lm`.
+type optimizeLMFlags struct {
+	out, algo, refPath, rspec, estimator, name *string
+	beta, targetKL, horizon, lr, diversity     *float64
+	steps, prompts, samples, n, maxTokens      *int
+	seed                                       *uint64
+	asJSON                                     *bool
+}
+
+func newOptimizeLMFlags(fs *flag.FlagSet) *optimizeLMFlags {
+	def := lm.OptimizeConfig{}.WithDefaults() // one set of defaults: the core's
 	_ = fs.String("policy", "lm", "policy kind: lm (the generative policy)")
-	algo := fs.String("algo", "", "algorithm: ppo, rloo, dpo, ipo or bon (required)")
-	refPath := fs.String("ref", "", "snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)")
-	beta := fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)")
-	targetKL := fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)")
-	horizon := fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)")
-	steps := fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d)", lm.DefaultSteps))
-	seed := fs.Uint64("seed", 1, "random seed")
-	rspec := fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored model that scores any text)")
-	prompts := fs.Int("prompts", lm.DefaultPrompts, "prompts per step (0: all)")
-	samples := fs.Int("samples", 4, "responses sampled per prompt per step")
-	n := fs.Int("n", 4, "N of best-of-N")
-	lr := fs.Float64("lr", 0, "learning rate (default 5e-4 ppo/rloo, 3e-4 dpo/ipo)")
-	diversity := fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H")
-	estimator := fs.String("kl-estimator", "k1", "per-token KL term in the reward: k1, k2 or k3")
-	maxTokens := fs.Int("max-tokens", 48, "longest response in tokens")
-	name := fs.String("name", "", "name of the run and the policy model (default optimize-lm-ALGO, policy-lm-ALGO)")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	in, err := parseInOut(fs, args, out)
-	if err != nil {
-		return err
+	return &optimizeLMFlags{
+		out:       fs.String("o", "", "output snapshot file (required; - for standard output)"),
+		algo:      fs.String("algo", "", "algorithm: ppo, rloo, dpo, ipo or bon (required)"),
+		refPath:   fs.String("ref", "", "snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)"),
+		beta:      fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)"),
+		targetKL:  fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)"),
+		horizon:   fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)"),
+		steps:     fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d)", lm.DefaultSteps)),
+		seed:      fs.Uint64("seed", 1, "random seed"),
+		rspec:     fs.String("reward", "", "reward to optimize: gold, linear, mlp, head (trained now on the judgments) or a stored reward model's name (default: the last stored model that scores any text)"),
+		prompts:   fs.Int("prompts", lm.DefaultPrompts, "prompts per step (0: all)"),
+		samples:   fs.Int("samples", def.Samples, "responses sampled per prompt per step"),
+		n:         fs.Int("n", def.N, "N of best-of-N"),
+		lr:        fs.Float64("lr", 0, "learning rate (default 5e-4 ppo/rloo, 3e-4 dpo/ipo)"),
+		diversity: fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H"),
+		estimator: fs.String("kl-estimator", "k1", "per-token KL term in the reward: k1, k2 or k3"),
+		maxTokens: fs.Int("max-tokens", def.MaxTokens, "longest response in tokens"),
+		name:      fs.String("name", "", "name of the run and the policy model (default optimize-lm-ALGO, policy-lm-ALGO)"),
+		asJSON:    fs.Bool("json", false, "print one JSON object"),
 	}
-	if *beta != 0 && *targetKL != 0 {
+}
+
+// check reports the usage errors of the flags.
+func (f *optimizeLMFlags) check() error {
+	if *f.beta != 0 && *f.targetKL != 0 {
 		return usagef("give either --beta or --target-kl, not both")
 	}
-	if *beta < 0 || *targetKL < 0 || *steps < 0 || *samples < 1 || *lr < 0 || *diversity < 0 || *horizon < 0 || *prompts < 0 || *n < 1 {
+	if *f.beta < 0 || *f.targetKL < 0 || *f.steps < 0 || *f.samples < 1 || *f.lr < 0 || *f.diversity < 0 || *f.horizon < 0 || *f.prompts < 0 || *f.n < 1 {
 		return usagef("--beta, --target-kl, --horizon, --steps, --prompts, --lr and --diversity must not be negative; --samples and --n at least 1")
 	}
-	if *maxTokens < 1 || *maxTokens > 1000 {
+	if *f.maxTokens < 1 || *f.maxTokens > 1000 {
 		return usagef("--max-tokens must be between 1 and 1000")
 	}
-	switch *algo {
+	switch *f.algo {
 	case "ppo", "rloo", "dpo", "ipo", "bon":
 	case "":
 		return usagef("give the algorithm with --algo ppo|rloo|dpo|ipo|bon")
 	case "exact":
 		return usagef("--algo exact needs the candidate policy; the generative policy has no closed form: use ppo, rloo, dpo, ipo or bon")
 	default:
-		return usagef("unknown --algo %q: use ppo, rloo, dpo, ipo or bon", *algo)
+		return usagef("unknown --algo %q: use ppo, rloo, dpo, ipo or bon", *f.algo)
 	}
-	if (*algo == "dpo" || *algo == "ipo" || *algo == "bon") && *targetKL != 0 {
-		return usagef("--target-kl applies to ppo and rloo; give --beta for %s", *algo)
+	if (*f.algo == "dpo" || *f.algo == "ipo" || *f.algo == "bon") && *f.targetKL != 0 {
+		return usagef("--target-kl applies to ppo and rloo; give --beta for %s", *f.algo)
 	}
-	if *algo == "rloo" && *samples < 2 {
+	if *f.algo == "rloo" && *f.samples < 2 {
 		return usagef("rloo needs --samples 2 or more (the leave-one-out baseline)")
 	}
-	switch policy.Estimator(*estimator) {
+	switch policy.Estimator(*f.estimator) {
 	case policy.K1, policy.K2, policy.K3:
 	default:
-		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *estimator)
+		return usagef("unknown --kl-estimator %q: use k1, k2 or k3", *f.estimator)
 	}
-	s, data, err := readSnapshot(in)
+	return nil
+}
+
+// optimizeLM runs "prefer optimize --policy lm": KL-penalized optimization of the
+// generative policy (the pretrained language model of the demo domain) with the
+// optimizers of package policy through lm.Optimize, against the reward
+// lm.ChooseReward picks (the rule of the browser's optimize-lm job too).
+func optimizeLM(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("optimize", stderr)
+	f := newOptimizeLMFlags(fs)
+	s, data, err := parseCheckRead(fs, args, f.out, f.check)
 	if err != nil {
 		return err
 	}
 	if len(s.Items) == 0 {
 		return fmt.Errorf("the snapshot has no items: the policy needs prompts to answer (make some with 'prefer demo')")
 	}
-	ref, refName, err := loadRefLM(s, *refPath)
+	ref, refName, err := loadRefLM(s, *f.refPath)
 	if err != nil {
 		return err
 	}
-	src, err := lm.ChooseReward(s, *rspec, ref, *seed, *algo != "dpo" && *algo != "ipo")
+	src, err := lm.ChooseReward(s, *f.rspec, ref, *f.seed, *f.algo != "dpo" && *f.algo != "ipo")
 	if err != nil {
 		return runUsage(err)
 	}
-	rewardName := src.Name
-	env := lm.DemoEnv(s.Items, src.Reward)
-	total := *steps
+	total := *f.steps
 	if total == 0 { // the default, for the progress line
 		total = lm.DefaultSteps
 	}
-	line := newProgress(stderr, *asJSON, "optimize "+*algo, "steps", total)
+	line := newProgress(stderr, *f.asJSON, "optimize "+*f.algo, "steps", total)
 	progress := func(step int, m policy.Metrics) bool {
 		line.update(step, policyProgress(m))
 		return true
 	}
-	kl := policy.KLConfig{Beta: *beta, TargetKL: *targetKL, Horizon: *horizon, Estimator: policy.Estimator(*estimator)}
-	opt, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: *algo, KL: kl, Steps: *steps,
-		Prompts: *prompts, Samples: *samples, N: *n, LR: *lr, Diversity: *diversity, MaxTokens: *maxTokens,
-		Seed: *seed, Progress: progress})
+	kl := policy.KLConfig{Beta: *f.beta, TargetKL: *f.targetKL, Horizon: *f.horizon, Estimator: policy.Estimator(*f.estimator)}
+	opt, err := lm.Optimize(ref, s.Items, s.Judgments, lm.DemoEnv(s.Items, src.Reward), lm.OptimizeConfig{Algo: *f.algo, KL: kl,
+		Steps: *f.steps, Prompts: *f.prompts, Samples: *f.samples, N: *f.n, LR: *f.lr, Diversity: *f.diversity,
+		MaxTokens: *f.maxTokens, Seed: *f.seed, Progress: progress})
 	line.done()
 	if err != nil {
 		return err
 	}
-	res, pol, before, after, evalItems := opt.Result, opt.Policy, lmEval(opt.Before), lmEval(opt.After), opt.EvalItems
-
-	runName, modelName := *name, *name
+	runName, modelName := *f.name, *f.name
 	if runName == "" {
-		runName, modelName = "optimize-lm-"+*algo, "policy-lm-"+*algo
+		runName, modelName = "optimize-lm-"+*f.algo, "policy-lm-"+*f.algo
 	}
 	opt.Record(s, runName, modelName, src, refName)
-	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
+	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *f.seed,
 		Command: "prefer optimize " + canonicalArgs(fs, "o", "json")}
-	id, err := writeSnapshot(*out, s, stdout)
+	id, err := writeSnapshot(*f.out, s, stdout)
 	if err != nil {
 		return err
 	}
+	return f.report(opt, src, ref, refName, runName, modelName, id, stdout, stderr)
+}
 
+// report prints what the run did: its JSON (--json) or the before/after means, a
+// few samples side by side and the notes.
+func (f *optimizeLMFlags) report(opt *lm.OptimizeResult, src *lm.RewardChoice, ref *lm.LM, refName, runName, modelName, id string, stdout, stderr io.Writer) error {
+	res, before, after, evalItems := opt.Result, lmEval(opt.Before), lmEval(opt.After), opt.EvalItems
 	rep := optimizeLMReport{
-		optimizeReport: optimizeReport{Output: *out, OutputID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *algo,
-			Reward: rewardName, Seed: *seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
+		optimizeReport: optimizeReport{Output: *f.out, OutputID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *f.algo,
+			Reward: src.Name, Seed: *f.seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
 			Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
-		Ref: refName, RefHash: ref.Hash(), Params: pol.LM.Hash(),
+		Ref: refName, RefHash: ref.Hash(), Params: opt.Policy.LM.Hash(),
 		Before: before.json(), After: after.json(), Series: map[string][]num.Float{},
 	}
-	if *algo == "bon" {
+	if *f.algo == "bon" {
 		rep.Model = ""
 	}
 	if rep.Notes == nil {
@@ -185,12 +205,12 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 			Reference: before.Texts[i], RefGold: num.Float(before.Golds[i]), RefProxy: num.Float(before.Proxies[i]),
 			Policy: after.Texts[i], Gold: num.Float(after.Golds[i]), Proxy: num.Float(after.Proxies[i])})
 	}
-	if *asJSON {
+	if *f.asJSON {
 		return printJSON(stdout, rep)
 	}
-	msg := messages(*out, stdout, stderr)
+	msg := messages(*f.out, stdout, stderr)
 	sum := res.Run.Summary
-	fmt.Fprintf(msg, "%s: %s on the language model against %s, %d steps (%s)\n", outputName(rep.Output), *algo, rewardName, res.Steps, id)
+	fmt.Fprintf(msg, "%s: %s on the language model against %s, %d steps (%s)\n", outputName(rep.Output), *f.algo, src.Name, res.Steps, id)
 	fmt.Fprintf(msg, "  before: reward %.3f gold %.3f   after: reward %.3f gold %.3f   KL(k1) %.3f β %.3g entropy %.3f\n",
 		before.Proxy, before.Gold, after.Proxy, after.Gold, sum["kl_k1"], sum["beta"], sum["entropy"])
 	for _, smp := range rep.Samples[:min(4, len(rep.Samples))] {

@@ -64,17 +64,7 @@ func runPretrain(args []string, stdout, stderr io.Writer) error {
 	nSamples := fs.Int("samples", 400, "responses sampled after training to compare with the grammar's mix")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	quiet := fs.Bool("quiet", false, "no progress line on stderr (there is none anyway when stderr is not a terminal, or with --json)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 0 {
-		return usagef("unexpected argument %q; the output file goes after -o", pos[0])
-	}
-	if *out == "" {
-		return usagef("give the output file with -o FILE (- for standard output)")
-	}
-	if err := checkOutput(*out, *asJSON); err != nil {
+	if err := parseOut(fs, args, out); err != nil {
 		return err
 	}
 	if *steps < 0 || *steps > 1000000 {

@@ -49,12 +49,9 @@ func runPush(args []string, stdout, stderr io.Writer) error {
 	overlap := fs.Int("overlap", 1, "raters per item")
 	gold := fs.Float64("gold-rate", 0, "share of each queue made of gold items (items with gold_best), 0 to 0.5")
 	seed := fs.Uint64("seed", 1, "seed of the assignment")
-	pos, err := parseFlags(fs, args)
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("give exactly one snapshot file")
 	}
 	if *server == "" {
 		return usagef("give the server with --server URL (or set %s)", envServer)
@@ -63,7 +60,7 @@ func runPush(args []string, stdout, stderr io.Writer) error {
 	if project && (*raters > 0) == (*names != "") {
 		return usagef("a project needs --raters N or --rater-names a,b,… (one of them)")
 	}
-	_, data, err := readSnapshot(pos[0])
+	_, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}
@@ -72,9 +69,9 @@ func runPush(args []string, stdout, stderr io.Writer) error {
 	c := client.New(*server, *token)
 	res, created, err := c.PushSnapshot(ctx, data)
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", pos[0], err)
+		return fmt.Errorf("upload %s: %w", in, err)
 	}
-	rep := pushReport{Input: pos[0], InputID: res.ContentID, ShareID: res.ID, URL: res.URL, Bytes: res.Size, Created: created}
+	rep := pushReport{Input: in, InputID: res.ContentID, ShareID: res.ID, URL: res.URL, Bytes: res.Size, Created: created}
 	if project {
 		req := wire.NewProject{Name: *name, Snapshot: res.ID, RaterCount: *raters, Overlap: *overlap, GoldRate: *gold, Seed: *seed}
 		if *names != "" {

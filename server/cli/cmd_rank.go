@@ -82,12 +82,9 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	level := fs.Float64("level", 0.95, "confidence level of the bootstrap intervals")
 	bothBad := fs.Bool("both-bad-tie", false, "count \"both bad\" comparisons as ties (default: dropped)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		return usagef("give exactly one snapshot file")
 	}
 	if *boot < 0 || *boot > 100000 {
 		return usagef("--bootstrap %d: give 0 to 100000 resamples", *boot)
@@ -98,7 +95,7 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	if !(*level > 0 && *level < 1) {
 		return usagef("--level %v: give a confidence level between 0 and 1, e.g. 0.95", *level)
 	}
-	s, data, err := readSnapshot(pos[0])
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		return err
 	}
@@ -115,7 +112,7 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := rankReportOf(lb, snapshot.ID(data), *seed, *level, *ref)
-	rep.Input = pos[0]
+	rep.Input = in
 	if *asJSON {
 		return printJSON(stdout, rep)
 	}

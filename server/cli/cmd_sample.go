@@ -72,11 +72,7 @@ func runSample(args []string, stdout, stderr io.Writer) error {
 	maxTokens := fs.Int("max-tokens", 0, "longest answer in tokens (0: up to the model's context)")
 	seed := fs.Uint64("seed", 1, "random seed of the sampling (and of the demo prompts)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	in, err := oneSnapshot(pos)
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return err
 	}

@@ -32,15 +32,12 @@ var errUnsound = errors.New("the snapshot is not sound")
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	pos, err := parseFlags(fs, args)
+	in, err := parseIn(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("give exactly one snapshot file")
-	}
-	rep := verifyReport{Input: pos[0], Problems: []snapshot.Problem{}}
-	s, data, err := readSnapshot(pos[0])
+	rep := verifyReport{Input: in, Problems: []snapshot.Problem{}}
+	s, data, err := readSnapshot(in)
 	if err != nil {
 		rep.Error = err.Error()
 	} else {

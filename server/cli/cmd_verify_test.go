@@ -105,8 +105,7 @@ func TestVerifyRejectsBadFiles(t *testing.T) {
 	}
 }
 
-// TestVerifyBoundedOnHostileFiles is finding 1 of issue 11 for the CLI: 'prefer
-// verify' of a 4 MB file of empty records took 1.5 GB (one struct per element, then
+// TestVerifyBoundedOnHostileFiles: 'prefer verify' of a 4 MB file of empty records took 1.5 GB (one struct per element, then
 // one problem line per element). Decoding is now budgeted and Check lists at most
 // snapshot.MaxProblems, so memory stays within a small multiple of the file.
 func TestVerifyBoundedOnHostileFiles(t *testing.T) {

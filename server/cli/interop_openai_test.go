@@ -29,7 +29,7 @@ func openaiClientDir(tb testing.TB) string {
 }
 
 // TestOpenAIClientInterop checks the protocol with a client nobody here wrote: the
-// official openai JavaScript library talks to prefer serve (item 2 of issue 16).
+// official openai JavaScript library talks to prefer serve (docs/models.md).
 func TestOpenAIClientInterop(t *testing.T) {
 	dir := openaiClientDir(t)
 	const key = "sk-interop-test-key"

@@ -35,8 +35,8 @@ func nodeRead(tb testing.TB, path string) map[string]any {
 	return m
 }
 
-// TestSnapshotReadableWithoutPrefer checks the claim of PRODUCT.md §4.3: a snapshot
-// is plain msgpack that a non-Go library decodes, showing the documented fields.
+// TestSnapshotReadableWithoutPrefer checks the README's claim (File formats): a
+// snapshot is plain msgpack that a non-Go library decodes, showing the documented fields.
 func TestSnapshotReadableWithoutPrefer(t *testing.T) {
 	files := []string{filepath.Join("..", "..", "testdata", "snapshot", "v1.snap")}
 	if _, err := os.Stat(filepath.Join("..", "..", "static", "web", "demo.snap")); err == nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// Issue 7's acceptance runs, through the CLI as a researcher would do them: a linear
+// The generative policy's acceptance runs, through the CLI as a researcher would do them: a linear
 // reward model trained on biased simulated raters, then PPO on the pretrained
 // transformer at a moderate β and at β ≈ 0 (docs/lm.md, "Measured: moderate β
 // against β ≈ 0"). Each PPO run takes ≈ 15 s natively, so they run with

@@ -12,8 +12,7 @@ import (
 
 // TestEverySnapshotTheCLIWritesVerifies runs the commands that write snapshots one
 // after another, the way a researcher would, and checks that `prefer verify` exits 0
-// on every file written (issue 2: "prefer verify exits 0 on every file the CLI
-// writes").
+// on every file written.
 func TestEverySnapshotTheCLIWritesVerifies(t *testing.T) {
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }

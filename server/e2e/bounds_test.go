@@ -7,8 +7,7 @@ import (
 	"time"
 )
 
-// TestRewriteOverCapNotSaved is the browser half of issue 11, finding 3: a 2.1 MB
-// pasted rewrite was accepted (and froze the page). The label page says, as the
+// TestRewriteOverCapNotSaved: a 2.1 MB pasted rewrite was once accepted (and froze the page). The label page says, as the
 // text arrives, that it is over the cap a server enforces (core/wire.MaxTextBytes,
 // 64 KiB), refuses to save it with the same words, and saves it once shortened.
 func TestRewriteOverCapNotSaved(t *testing.T) {

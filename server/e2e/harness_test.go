@@ -1,5 +1,5 @@
 // Package e2e drives the real prefer server binary with Debian Chromium (chromedp):
-// the journeys of PRODUCT.md §1 (J1 lesson, J3 researcher, and the offline half of
+// the user journeys of docs/ui.md (J1 lesson, J3 researcher, and the offline half of
 // J2) and the browser measurements of `make bench` (wasm sizes, time to interactive,
 // the longest main-thread task while training, memory, worker vs native speed).
 //

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestImportWrongFormat is issue 12 item 9 (and issue 13 item 7) in Chromium: the
+// TestImportWrongFormat in Chromium: the
 // HH-RLHF file imported with "jsonl" selected leaves the working state as it was,
 // shows the first three errors with their lines and how many more, and says the
 // file looks like hh-rlhf; "Read it as hh-rlhf" previews the first rows, and only

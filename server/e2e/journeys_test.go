@@ -51,7 +51,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	return r
 }
 
-// TestJ1Lesson is journey J1 (PRODUCT.md §1): a fresh profile opens /, runs the
+// TestJ1Lesson is journey J1 (docs/ui.md): a fresh profile opens /, runs the
 // lesson with simulated raters — a reward model is trained and the policy optimized
 // at two β — and the page shows the proxy-vs-gold curve and samples before/after.
 // Then the network is cut (the server stopped) and the page reloaded: the app still
@@ -187,8 +187,9 @@ func TestJ2Rater(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 		n, distinct = count()
 	}
-	b.wait("the badge to show all synced", `document.querySelector("#net-badge").dataset.pending === "0"`, 30*time.Second)
-	time.Sleep(time.Second) // anything sent twice would have arrived by now
+	// Idle with an empty outbox: every request the page sent has been answered and
+	// none is due, so anything sent twice has arrived.
+	b.wait("the sync loop idle with all synced", `document.querySelector("#net-badge").dataset.pending === "0" && document.querySelector("#net-badge").dataset.idle === "true"`, 30*time.Second)
 	if n, distinct = count(); n != 30 || distinct != 30 {
 		t.Fatalf("the server holds %d judgments (%d distinct) of rater %s, want exactly 30", n, distinct, rater)
 	}

@@ -144,11 +144,11 @@ func nativeLMMS(tb testing.TB) float64 {
 }
 
 // TestWasmBudgets keeps the transferred (brotli) sizes of the two wasm binaries
-// within their budgets: the UI's is issue 5's target, 2.0 MB (measured 1.965 MB);
-// the worker's guards against growth only — measured 1.426 MB, 1.500 MB before issue
-// 13's import work, 1.514 MB after it (format detection, UltraFeedback, SHP, Label
+// within their budgets: the UI's target is 2.0 MB (measured 1.965 MB); the
+// worker's guards against growth only — measured 1.426 MB, 1.500 MB before the
+// import work, 1.514 MB after it (format detection, UltraFeedback, SHP, Label
 // Studio Pairwise and JSON_MIN readers, the import preview: +13.5 KB; field maps are
-// kept out of the worker, -9 KB), while the issue's 0.8 MB target is out of reach for
+// kept out of the worker, -9 KB), while the 0.8 MB once aimed at is out of reach for
 // a Go worker that carries the engines (docs/ui.md, "Sizes").
 func TestWasmBudgets(t *testing.T) {
 	s := startServer(t)

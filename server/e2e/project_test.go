@@ -136,7 +136,9 @@ func TestJ2RefusedJudgment(t *testing.T) {
 		b.fail("%d items done, want 3: a refused judgment still counts here", got)
 	}
 	b.shot("j2-refused")
-	time.Sleep(time.Second) // a retry of the refused one would have arrived by now
+	// Idle: every request the page sent has been answered and none is due, so a
+	// retry of the refused judgment would have arrived.
+	b.wait("the sync loop idle", `document.querySelector("#net-badge").dataset.idle === "true"`, 30*time.Second)
 	if ids := serverEvents(t, s, p, p.Raters[0].ID); len(ids) != 2 {
 		t.Fatalf("the server holds %d judgments of the rater (%v), want the 2 it accepted", len(ids), ids)
 	}

@@ -380,7 +380,7 @@ func testReopen(t *testing.T, f Factory) {
 
 // testPageBytes: EventQuery.MaxBytes ends a page once its bodies reach the bound,
 // always with at least one event, and paging on from the cursor loses nothing
-// (issue 11, finding 3: pages were built whole in memory).
+// (pages were once built whole in memory).
 func testPageBytes(t *testing.T, f Factory) {
 	s := f.Open(t)
 	mustCreate(t, s, "pb")
@@ -420,8 +420,8 @@ func testPageBytes(t *testing.T, f Factory) {
 	}
 }
 
-// testOppositeOrders is issue 11, finding 6: two concurrent batches with the same
-// ids in opposite orders deadlocked PostgreSQL (42 of 120 requests failed with a
+// testOppositeOrders: two concurrent batches with the same ids in opposite orders
+// once deadlocked PostgreSQL (42 of 120 requests failed with a
 // 500). Every batch must succeed, and each id be stored once.
 func testOppositeOrders(t *testing.T, f Factory) {
 	s := f.Open(t)
@@ -466,8 +466,8 @@ func testOppositeOrders(t *testing.T, f Factory) {
 }
 
 // testUnavailable: a store that cannot answer (here: closed) fails with
-// store.ErrUnavailable, which the API answers with 503, never 500 (issue 11,
-// finding 6: 695 × 500 while PostgreSQL restarted).
+// store.ErrUnavailable, which the API answers with 503, never 500 (there were once
+// 695 × 500 while PostgreSQL restarted).
 func testUnavailable(t *testing.T, f Factory) {
 	s := f.Open(t)
 	mustCreate(t, s, "un")

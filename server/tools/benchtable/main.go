@@ -127,7 +127,7 @@ func format(unit string, v float64) string {
 
 // shown reports whether a unit gets its own row. B/op and allocs/op never do; ns/op
 // only when the benchmark reports no figure of its own (custom metrics are the
-// figures the issues ask for).
+// figures that matter: docs say which).
 func shown(r *result, unit string) bool {
 	switch unit {
 	case "B/op", "allocs/op":
