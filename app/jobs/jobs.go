@@ -193,7 +193,11 @@ type OptimizeParams struct {
 	Diversity float64   `msgpack:"diversity,omitempty" json:"diversity,omitempty"` // entropy bonus α; default 0
 	Gamma     *float64  `msgpack:"gamma,omitempty" json:"gamma,omitempty"`         // PPO's discount γ; nil for 1
 	Lambda    *float64  `msgpack:"lambda,omitempty" json:"lambda,omitempty"`       // PPO's GAE λ; nil for 0.95
-	Prefix    string    `msgpack:"prefix,omitempty" json:"prefix,omitempty"`       // name prefix of the runs and models; default "policy"
+	Tol       float64   `msgpack:"tol,omitempty" json:"tol,omitempty"`             // convergence tolerance; default policy.DefaultTol, negative runs every step
+	// LabelSmoothing is conservative DPO's ε: nil for the default (ε when some
+	// prompt's preferences are separated, else 0), 0 forces plain DPO.
+	LabelSmoothing *float64 `msgpack:"label_smoothing,omitempty" json:"label_smoothing,omitempty"`
+	Prefix         string   `msgpack:"prefix,omitempty" json:"prefix,omitempty"` // name prefix of the runs and models; default "policy"
 }
 
 // SweepParams are the parameters of KindSweep (`prefer sweep`,

@@ -135,7 +135,7 @@ func stateWithItems(req *jobs.Request, need string) (*snapshot.Snapshot, error) 
 func optimizeConfig(s *snapshot.Snapshot, p jobs.OptimizeParams, beta float64) policy.OptimizeConfig {
 	return policy.OptimizeConfig{Algo: p.Algo, Reward: p.Reward, KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL},
 		Steps: p.Steps, Samples: p.Samples, LR: p.LR, N: p.N, Diversity: p.Diversity, Gamma: p.Gamma, Lambda: p.Lambda,
-		Seed: p.Seed, Features: demo.FeaturesOf(s.Items)}
+		Tol: p.Tol, LabelSmoothing: p.LabelSmoothing, Seed: p.Seed, Features: demo.FeaturesOf(s.Items)}
 }
 
 // optimize runs policy.Optimize once per β of the request (the same call as
