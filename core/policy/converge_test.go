@@ -25,7 +25,7 @@ func maxTV(tb testing.TB, c *Candidate, t Table, beta float64) float64 {
 
 // TestPPOStopsOnConvergence: at its defaults PPO on the demo (60 prompts, gold as
 // the reward) stops once no prompt is farther than DefaultTol from π* — which the
-// old fixed 500 steps did not reach (issue 12: one prompt was left at total
+// old fixed 500 steps did not reach (one prompt was left at total
 // variation 0.84) — and reports it; with a cap too small to get there it runs to
 // the cap and says it did not converge.
 func TestPPOStopsOnConvergence(t *testing.T) {

@@ -86,7 +86,7 @@ func TestOptimizeDump(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 				t.Fatalf("%s: stdout is not one JSON object: %v\n%s", algo, err, stdout)
 			}
-			// Every run says whether it converged (issue 12): within the
+			// Every run says whether it converged: within the
 			// tolerance of π*, or solved in closed form.
 			if rep.Converged == nil || !*rep.Converged || rep.Criterion == nil || rep.Tolerance == nil || *rep.Criterion > *rep.Tolerance && algo != "exact" {
 				t.Errorf("%s β %s: converged %v, criterion %v, tolerance %v", algo, beta, rep.Converged, rep.Criterion, rep.Tolerance)

@@ -184,7 +184,7 @@ func TestStaticSiteUnderPrefix(t *testing.T) {
 	b.shot("site-prefix-offline")
 }
 
-// TestStaticSitePlainServer is issue 13 item 12: the exported site works on a plain
+// TestStaticSitePlainServer: the exported site works on a plain
 // static file server — python3 -m http.server, which knows nothing of extensionless
 // pages — under a sub-path: /prefer/data (a directory page, PATH/index.html) and a
 // published /prefer/s/{id} open; the service worker installs (before, /prefer/data
