@@ -375,7 +375,14 @@ func (a *API) postProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Decoding takes one of the upload slots: creating projects over and over must
+	// not decode more snapshots at once than uploads may.
+	release, err := a.acquire(r.Context(), a.uploads, "uploads")
+	if err != nil {
+		return err
+	}
 	s, err := snapshot.Unmarshal(snap.Data)
+	release()
 	if err != nil {
 		return err // it was checked when stored
 	}
