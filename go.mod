@@ -10,6 +10,7 @@ require (
 	github.com/maxence-charriere/go-app/v9 v9.8.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/sync v0.13.0
 	golang.org/x/term v0.31.0
 	gonum.org/v1/gonum v0.17.0
 )
@@ -28,7 +29,6 @@ require (
 	github.com/twpayne/go-geom v1.6.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	golang.org/x/crypto v0.37.0 // indirect
-	golang.org/x/sync v0.13.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.24.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect

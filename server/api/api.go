@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"prefer/server/store"
 )
 
@@ -40,9 +42,14 @@ type Config struct {
 	// after a 10 s grace: a body must be whole by 10 s + size/MinUploadRate, or the
 	// request gets 408. Default 64 KiB/s (a 64 MiB upload may take 17 minutes).
 	MinUploadRate int64
-	// MaxEventDecodes bounds the events batches decoded at once; others wait up to
-	// SlotWait, then get 503 with Retry-After. Default 8.
+	// MaxEventDecodes bounds the events batches decoded and checked at once; others
+	// wait up to SlotWait, then get 503 with Retry-After. Default 8.
 	MaxEventDecodes int
+	// MaxBatchesBytes bounds the events-batch bodies in memory at once, each counted
+	// at its Content-Length (MaxBatchBytes without one); others wait up to SlotWait,
+	// then get 503. Default 64 MiB: 16 batches at the 4 MiB limit, thousands of
+	// real ones (a batch of 20 judgments is ~4 KB).
+	MaxBatchesBytes int64
 	// SlotWait is how long a request waits for an upload or decode slot. Default 10 s.
 	SlotWait time.Duration
 	// MaxCacheBytes bounds the decoded projects kept in memory, by their estimated
@@ -90,16 +97,19 @@ type API struct {
 	bodies  chan struct{} // semaphore of upload bodies being read
 	decodes chan struct{} // semaphore of events-batch decodes
 
-	eventBodies chan struct{} // semaphore of events-batch bodies being read
-	uploadGrace time.Duration // added to a body's deadline: 10 s
+	batchBytes  *semaphore.Weighted // bytes of events-batch bodies in flight
+	uploadGrace time.Duration       // added to a body's deadline: 10 s
 	closing     atomic.Bool
 	llm         *llm
 
-	mu         sync.Mutex
-	projects   map[string]*project     // cache of immutable projects
-	loading    map[string]*projectLoad // loads in progress
-	cacheBytes int64                   // estimated size of the cached projects
-	useClock   int64                   // ticks of project use, for LRU eviction
+	mu          sync.Mutex
+	projects    map[string]*project       // cache of immutable projects
+	loading     map[string]*projectLoad   // loads in progress
+	records     map[string]*store.Project // project records (token checks), at most maxRecordBytes
+	recordBytes int64                     // their estimated size
+	recordLoads map[string]*recordLoad    // record reads in progress
+	cacheBytes  int64                     // estimated size of the cached projects
+	useClock    int64                     // ticks of project use, for LRU eviction
 }
 
 // UploadBudgetFactor bounds the memory of decoding an uploaded snapshot: at most
@@ -138,6 +148,12 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	if cfg.MaxEventDecodes <= 0 {
 		cfg.MaxEventDecodes = 8
 	}
+	if cfg.MaxBatchesBytes <= 0 {
+		cfg.MaxBatchesBytes = 64 << 20
+	}
+	if cfg.MaxBatchesBytes < cfg.MaxBatchBytes {
+		cfg.MaxBatchesBytes = cfg.MaxBatchBytes
+	}
 	if cfg.SlotWait <= 0 {
 		cfg.SlotWait = 10 * time.Second
 	}
@@ -167,10 +183,12 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		bodies:  make(chan struct{}, cfg.MaxUploadBodies),
 		decodes: make(chan struct{}, cfg.MaxEventDecodes),
 
-		eventBodies: make(chan struct{}, 4*cfg.MaxEventDecodes),
+		batchBytes:  semaphore.NewWeighted(cfg.MaxBatchesBytes),
 		uploadGrace: 10 * time.Second,
 		projects:    map[string]*project{},
 		loading:     map[string]*projectLoad{},
+		records:     map[string]*store.Project{},
+		recordLoads: map[string]*recordLoad{},
 	}
 	a.llm = newLLM(a, cfg.LLM)
 	a.routes()
@@ -289,6 +307,26 @@ func (a *API) readBodyPaced(w http.ResponseWriter, r *http.Request, limit int64,
 	rc.SetReadDeadline(deadline) // not every ResponseWriter can; then the server's ReadTimeout holds
 	defer rc.SetReadDeadline(time.Time{})
 	return readBody(w, r, limit, what)
+}
+
+// acquireBytes waits up to SlotWait for n bytes of batch bodies in flight; then
+// 503 with Retry-After. The returned function gives them back.
+func (a *API) acquireBytes(ctx context.Context, n int64) (func(), error) {
+	if a.batchBytes.TryAcquire(n) {
+		return func() { a.batchBytes.Release(n) }, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.cfg.SlotWait)
+	defer cancel()
+	if err := a.batchBytes.Acquire(wctx, n); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		e := errorf(http.StatusServiceUnavailable, codeBusy,
+			"the server is busy with other events batches (%d MiB of them at once); retry in a few seconds", a.cfg.MaxBatchesBytes>>20)
+		e.retryAfter = 5
+		return nil, e
+	}
+	return func() { a.batchBytes.Release(n) }, nil
 }
 
 // acquire waits up to SlotWait for a place in sem; then 503 with Retry-After. The

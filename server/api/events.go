@@ -46,10 +46,17 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusUnsupportedMediaType, codeContentType,
 			"an events batch is sent as %s or %s, not %q", wire.ContentTypeMsgpack, wire.ContentTypeJSON, ct)
 	}
-	// Bound the batches in memory at once: a body is read in one of 4 ×
-	// MaxEventDecodes slots, by a deadline a client at MinUploadRate meets, then
-	// decoded in one of MaxEventDecodes slots. A slow client never holds a decode slot.
-	releaseBody, err := a.acquire(r.Context(), a.eventBodies, "events batches")
+	// Bound the batches in memory at once: a body is read within MaxBatchesBytes of
+	// bodies in flight (its Content-Length, or MaxBatchBytes when it has none), by a
+	// deadline a client at MinUploadRate meets, then decoded and checked in one of
+	// MaxEventDecodes slots, which is given back before the store's commit (so that
+	// many raters' commits share the store's flushes). A slow client never holds a
+	// decode slot.
+	weight := a.cfg.MaxBatchBytes
+	if r.ContentLength > 0 && r.ContentLength < weight {
+		weight = r.ContentLength
+	}
+	releaseBody, err := a.acquireBytes(r.Context(), weight)
 	if err != nil {
 		return err
 	}
@@ -58,9 +65,16 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, err := a.acquire(r.Context(), a.decodes, "events batches")
+	releaseDecode, err := a.acquire(r.Context(), a.decodes, "events batches")
 	if err != nil {
 		return err
+	}
+	decoding := true
+	release := func() {
+		if decoding {
+			decoding = false
+			releaseDecode()
+		}
 	}
 	defer release()
 	js, err := wire.DecodeEventsMax(ct, body, a.cfg.MaxBatchEvents)
@@ -135,6 +149,7 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 		e.body.Events = conflicts
 		return e
 	}
+	release()
 	res := store.AppendResult{}
 	if len(evs) > 0 {
 		res, err = a.store.AppendEvents(r.Context(), acc.p.rec.ID, evs)

@@ -163,6 +163,71 @@ func (a *API) cache(p *project) {
 	a.cacheBytes += p.cost
 }
 
+// maxRecordBytes bounds the project records kept for token checks of projects not
+// (or no longer) loaded, by estimated size (recordCost): wrong tokens, repeated,
+// must not make the server read and decode a record each time.
+const maxRecordBytes = 32 << 20
+
+// recordCost estimates a decoded record's memory: its queues' ids and its raters.
+func recordCost(rec *store.Project) int64 {
+	n := int64(256)
+	for _, r := range rec.Raters {
+		n += 160 + 24*int64(len(r.Queue))
+	}
+	return n
+}
+
+// loadRecord returns a project's record: from the record cache, or read once from
+// the store however many requests ask at the same time (200 raters opening a
+// project at once would otherwise each read and decode it).
+func (a *API) loadRecord(ctx context.Context, id string) (*store.Project, error) {
+	a.mu.Lock()
+	if rec := a.records[id]; rec != nil {
+		a.mu.Unlock()
+		return rec, nil
+	}
+	call := a.recordLoads[id]
+	if call == nil {
+		call = &recordLoad{done: make(chan struct{})}
+		a.recordLoads[id] = call
+		a.mu.Unlock()
+		call.rec, call.err = a.store.Project(context.WithoutCancel(ctx), id)
+		a.mu.Lock()
+		delete(a.recordLoads, id)
+		if call.err == nil {
+			cost := recordCost(call.rec)
+			for k, rec := range a.records { // drop any until it fits
+				if a.recordBytes+cost <= maxRecordBytes {
+					break
+				}
+				delete(a.records, k)
+				a.recordBytes -= recordCost(rec)
+			}
+			if cost <= maxRecordBytes {
+				a.records[id] = call.rec
+				a.recordBytes += cost
+			}
+		}
+		a.mu.Unlock()
+		close(call.done)
+	} else {
+		a.mu.Unlock()
+	}
+	select {
+	case <-call.done:
+		return call.rec, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// recordLoad is a read of a project record in progress.
+type recordLoad struct {
+	done chan struct{}
+	rec  *store.Project
+	err  error
+}
+
 // projectLoad is a load of a project in progress.
 type projectLoad struct {
 	done chan struct{}
@@ -239,7 +304,7 @@ func (a *API) authorize(r *http.Request, id string) (*access, error) {
 		rec = p.rec
 	} else {
 		var err error
-		rec, err = a.store.Project(r.Context(), id)
+		rec, err = a.loadRecord(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, errorf(http.StatusNotFound, codeNotFound, "no project has this id on this server")
 		}
