@@ -47,6 +47,13 @@ type AIAudit struct {
 	LongerShare      Float `json:"longer_share"`
 	HumanLongerShare Float `json:"human_longer_share"`
 	LengthUnits      int   `json:"length_units"`
+	// LongerOnly counts the units where the AI chose the longer answer and the
+	// people the shorter, ShorterOnly the reverse; LongerP is McNemar's exact test
+	// of the two (binomial of ½): a small p with LongerOnly > ShorterOnly is a
+	// length bias beyond the people's own.
+	LongerOnly  int   `json:"longer_only"`
+	ShorterOnly int   `json:"shorter_only"`
+	LongerP     Float `json:"longer_p"`
 	// Disagreements lists the shared units where the AI and the people disagree,
 	// most clearly first: opposite winners before a tie against a winner, then the
 	// strongest human consensus (at most 10).
@@ -242,6 +249,12 @@ func AuditAI(items []feedback.Item, raters []feedback.Rater, js []feedback.Judgm
 				if c.label == longerLabel {
 					humanLonger++
 				}
+				switch {
+				case label == longerLabel && c.label != longerLabel:
+					a.LongerOnly++
+				case label != longerLabel && c.label == longerLabel:
+					a.ShorterOnly++
+				}
 			}
 			if label != c.label {
 				a.Disagreements = append(a.Disagreements, AIDisagreement{Item: u.item, First: u.x, Second: u.y,
@@ -260,6 +273,10 @@ func AuditAI(items []feedback.Item, raters []feedback.Rater, js []feedback.Judgm
 			a.Agreement, a.Kappa, a.KappaSE = Float(k.Po), Float(k.Kappa), Float(k.SE)
 		}
 		a.LongerShare, a.HumanLongerShare = share(longer, a.LengthUnits), share(humanLonger, a.LengthUnits)
+		a.LongerP = NaN
+		if d := a.LongerOnly + a.ShorterOnly; d > 0 {
+			a.LongerP = Float(BinomialTest(a.LongerOnly, d, 0.5))
+		}
 		sort.SliceStable(a.Disagreements, func(i, j int) bool {
 			x, y := a.Disagreements[i], a.Disagreements[j]
 			ox, oy := x.AI != "tie" && x.Humans != "tie", y.AI != "tie" && y.Humans != "tie"
@@ -295,9 +312,9 @@ func aiFindings(audits []AIAudit, level float64) []string {
 			out = append(out, fmt.Sprintf("AI rater %s prefers the answer shown first %s of the time (p = %s): a position bias; judging both orders cancels it (order consistency %s).",
 				who, pct(a.FirstShown), pval(a.FirstShownP), pct(a.Consistency)))
 		}
-		if a.LengthUnits >= 10 && a.LongerShare.Valid() && a.HumanLongerShare.Valid() && float64(a.LongerShare)-float64(a.HumanLongerShare) >= 0.2 {
-			out = append(out, fmt.Sprintf("AI rater %s chooses the longer answer %s of the time where people choose it %s (%d pairs): a length bias.",
-				who, pct(a.LongerShare), pct(a.HumanLongerShare), a.LengthUnits))
+		if a.LongerOnly > a.ShorterOnly && a.LongerP.Valid() && float64(a.LongerP) < level {
+			out = append(out, fmt.Sprintf("AI rater %s chooses the longer answer %s of the time where people choose it %s (%d pairs; it alone chose the longer in %d, the people alone in %d, McNemar p = %s): a length bias.",
+				who, pct(a.LongerShare), pct(a.HumanLongerShare), a.LengthUnits, a.LongerOnly, a.ShorterOnly, pval(a.LongerP)))
 		}
 	}
 	return out
@@ -317,7 +334,8 @@ func writeAI(p func(string, ...any), audits []AIAudit) {
 		p("  against the human consensus on %d pairs: agreement %s, Cohen's κ %s (SE %s)\n", a.Shared, pct(a.Agreement), fmtF(a.Kappa), fmtF(a.KappaSE))
 		p("  position: chose the answer shown first %s of %d decided (p %s)\n", pct(a.FirstShown), a.Decided, pval(a.FirstShownP))
 		if a.LengthUnits > 0 {
-			p("  length: chose the longer answer %s, people %s (%d pairs)\n", pct(a.LongerShare), pct(a.HumanLongerShare), a.LengthUnits)
+			p("  length: chose the longer answer %s, people %s (%d pairs; longer where people chose shorter %d, the reverse %d, McNemar p %s)\n",
+				pct(a.LongerShare), pct(a.HumanLongerShare), a.LengthUnits, a.LongerOnly, a.ShorterOnly, pval(a.LongerP))
 		}
 		for i, d := range a.Disagreements {
 			if i == 5 {

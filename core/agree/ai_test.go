@@ -71,6 +71,11 @@ func TestAuditAI(t *testing.T) {
 	near("longer", got.LongerShare, 2.0/3)
 	near("human longer", got.HumanLongerShare, 1.0/3)
 	near("first-shown p", got.FirstShownP, BinomialTest(5, 7, 0.5))
+	// q1: the AI chose the longer, people the shorter; q3, q4 agree: 1 against 0.
+	if got.LongerOnly != 1 || got.ShorterOnly != 0 {
+		t.Errorf("discordant %d, %d; want 1, 0", got.LongerOnly, got.ShorterOnly)
+	}
+	near("longer p", got.LongerP, 1)
 	if len(got.Disagreements) != 2 || got.Disagreements[0].Item != "q1" || got.Disagreements[0].AI != "second" ||
 		got.Disagreements[0].Humans != "first" || got.Disagreements[0].HumanAgree != 2 || got.Disagreements[1].Item != "q2" ||
 		got.Disagreements[1].AI != "tie" || got.Disagreements[0].Note != "because q1" {

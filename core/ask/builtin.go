@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"prefer/core/feedback"
 )
 
 // Scorer scores an answer to a prompt with a written checklist: the score, the
@@ -188,4 +190,34 @@ func parseJudgePrompt(user string) (question string, answers, labels []string, e
 		return "", nil, nil, errors.New("the answers are neither A and B, numbered, nor one")
 	}
 	return question, answers, labels, nil
+}
+
+// JudgeWith has a built-in judge, in process, judge pairs of items in both orders
+// (one order when oneOrder) under rubric, as rater: the judgments `prefer judge`
+// records when prefer serve answers the same judge over HTTP (the same prompts,
+// the same verdicts), at time t. The browser's worker uses it, offline.
+func JudgeWith(b Builtin, score Scorer, rubric string, items []feedback.Item, pairs []Pair, rater string, oneOrder bool, t int64) []feedback.Judgment {
+	var out []feedback.Judgment
+	for _, p := range pairs {
+		it := &items[p.Item]
+		ra, rb := it.Response(p.A), it.Response(p.B)
+		if ra == nil || rb == nil {
+			continue
+		}
+		for _, firstIsA := range []bool{true, false} {
+			if !firstIsA && oneOrder {
+				break
+			}
+			first, second := ra.Text, rb.Text
+			if !firstIsA {
+				first, second = second, first
+			}
+			sys, user := PairMessages(rubric, it.Prompt, first, second)
+			reply := b.Answer(score, sys, user)
+			if v := ParsePairVerdict(reply); v != "" {
+				out = append(out, PairJudgment(rater, it, p, firstIsA, v, Reasoning(reply, 4000), t))
+			}
+		}
+	}
+	return out
 }

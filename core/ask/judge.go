@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -66,15 +65,27 @@ func RateMessages(rubric, axis, question, answer string) (system, user string) {
 	return system, user
 }
 
-var verdictRE = regexp.MustCompile(`\[\[\s*([^\[\]]{1,64}?)\s*\]\]`)
-
-// lastVerdict returns the content of the last [[…]] of text, or "".
+// lastVerdict returns the content of the last [[…]] of text (spaces trimmed, at
+// most 64 bytes), or "".
 func lastVerdict(text string) string {
-	m := verdictRE.FindAllStringSubmatch(text, -1)
-	if len(m) == 0 {
-		return ""
+	for end := len(text); end > 0; {
+		close := strings.LastIndex(text[:end], "]]")
+		if close < 0 {
+			return ""
+		}
+		open := strings.LastIndex(text[:close], "[[")
+		if open < 0 {
+			return ""
+		}
+		inner := text[open+2 : close]
+		if !strings.ContainsAny(inner, "[]") && len(inner) <= 64 {
+			if v := strings.TrimSpace(inner); v != "" {
+				return v
+			}
+		}
+		end = close
 	}
-	return m[len(m)-1][1]
+	return ""
 }
 
 // ParsePairVerdict reads a pairwise verdict: VerdictA, VerdictB, VerdictTie, or ""

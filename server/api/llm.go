@@ -345,11 +345,15 @@ func (a *API) decodeOAI(w http.ResponseWriter, r *http.Request, v any) error {
 		return oaiErrorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "too_large", "",
 			"the body is %d bytes; this server takes at most %d", r.ContentLength, limit)
 	}
-	body, err := readBody(w, r, limit, "request")
+	body, err := a.readBodyPaced(w, r, limit, "request")
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
 			return oaiErrorf(ae.status, "invalid_request_error", ae.body.Code, "", "%s", ae.body.Message)
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return oaiErrorf(http.StatusRequestEntityTooLarge, "invalid_request_error", "too_large", "", "the body is longer than %d bytes", limit)
 		}
 		return err
 	}
@@ -756,7 +760,7 @@ func (a *API) llmInfo(w http.ResponseWriter, r *http.Request) error {
 	if l.up != nil {
 		info.Upstream = l.up.host
 		info.Concurrency = l.up.cfg.Concurrency
-		for _, name := range l.up.cfg.Models {
+		for _, name := range l.up.modelNames(r.Context()) {
 			info.Models = append(info.Models, wire.ModelInfo{ID: name, Object: "model", OwnedBy: l.up.host})
 		}
 		if info.Models == nil {

@@ -55,14 +55,20 @@ func (c *modelCache) get(ctx context.Context, id, name string) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Decoding takes a few times the snapshot's size: share the upload slots.
-	select {
-	case c.a.uploads <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	// Decoding takes a few times the snapshot's size: share the uploads' decode
+	// slots (a busy server answers 503 with Retry-After after SlotWait).
+	release, err := c.a.acquire(ctx, c.a.uploads, "snapshot decodes")
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			e := oaiErrorf(ae.status, "service_unavailable", "busy", "", "%s", ae.body.Message)
+			e.retryAfter = ae.retryAfter
+			return nil, e
+		}
+		return nil, err
 	}
 	s, err := snapshot.Unmarshal(snap.Data)
-	<-c.a.uploads
+	release()
 	if err != nil {
 		return nil, notFound("the snapshot cannot be read: %v", err)
 	}

@@ -422,3 +422,34 @@ func FuzzChatCompletions(f *testing.F) {
 		}
 	})
 }
+
+// TestRelayUpstream: with an upstream, /api/v1/llm lists the upstream's models and
+// the relay forwards a checked request there with the operator's key; a model the
+// upstream does not list is refused without asking it.
+func TestRelayUpstream(t *testing.T) {
+	const key = "sk-operator"
+	up := llmEnv(t, func(c *LLMConfig) { c.Token = key })
+	e := llmEnv(t, func(c *LLMConfig) { c.Upstream = &Upstream{URL: up.srv.URL + "/v1", Key: key} })
+	var info wire.LLMInfo
+	json.Unmarshal(e.do("GET", "/api/v1/llm", "", "", nil).body, &info)
+	if info.Upstream == "" || len(info.Models) != 1 || info.Models[0].ID != "ref-lm" {
+		t.Fatalf("info %+v", info)
+	}
+	a := e.postJSON("/api/v1/llm/chat/completions", chatReq("What do bees make?", 4, 1), "")
+	var got, direct wire.ChatCompletion
+	if a.status != 200 || json.Unmarshal(a.body, &got) != nil {
+		t.Fatalf("relay: %d %s", a.status, a.body)
+	}
+	json.Unmarshal(up.postJSON("/v1/chat/completions", chatReq("What do bees make?", 4, 1), key).body, &direct)
+	if got.Choices[0].Message.Content != direct.Choices[0].Message.Content {
+		t.Errorf("relayed %q, asked directly %q", got.Choices[0].Message.Content, direct.Choices[0].Message.Content)
+	}
+	req := chatReq("x", 1, 1)
+	req["model"] = "gpt-9"
+	oaiErr(t, e.postJSON("/api/v1/llm/chat/completions", req, ""), 404)
+	// A wrong operator key is the operator's problem: 502, not the user's 401.
+	bad := llmEnv(t, func(c *LLMConfig) {
+		c.Upstream = &Upstream{URL: up.srv.URL + "/v1", Key: "wrong", Models: []string{"ref-lm"}}
+	})
+	oaiErr(t, bad.postJSON("/api/v1/llm/chat/completions", chatReq("x", 1, 1), ""), 502)
+}

@@ -163,7 +163,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if s, err := snapshot.Unmarshal(data); err == nil {
 			prompts = s.Items
 		} else if errors.Is(err, snapshot.ErrNotSnapshot) {
-			if prompts, _, err = ask.ReadPrompts(data); err != nil {
+			if prompts, _, err = formats.ReadPrompts(data); err != nil {
 				return fmt.Errorf("%s: %w", *promptsFile, err)
 			}
 		} else {

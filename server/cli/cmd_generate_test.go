@@ -19,6 +19,7 @@ import (
 
 	"prefer/core/ask"
 	"prefer/core/demo"
+	"prefer/core/formats"
 	"prefer/core/snapshot"
 )
 
@@ -224,7 +225,7 @@ func TestGenerateResumeAfterServerKilled(t *testing.T) {
 	prompts := promptsFile(t, 100)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "resumed.snap")
-	items, _, err := ask.ReadPrompts(must(os.ReadFile(prompts)))
+	items, _, err := formats.ReadPrompts(must(os.ReadFile(prompts)))
 	if err != nil {
 		t.Fatal(err)
 	}

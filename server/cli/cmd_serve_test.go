@@ -96,7 +96,7 @@ type testServer struct {
 
 // startServe runs serve with args (plus --addr 127.0.0.1:0 --quiet) until the
 // test ends or stop is called.
-func startServe(t *testing.T, args ...string) *testServer {
+func startServe(t testing.TB, args ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errw := newLineWriter(), newLineWriter()

@@ -1,4 +1,4 @@
-package ask
+package formats
 
 import (
 	"bufio"
@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"prefer/core/feedback"
-	"prefer/core/formats"
 )
 
 // MaxPromptFile bounds a prompts file once decompressed.
@@ -27,17 +26,18 @@ const MaxPromptFile = 256 << 20
 //
 // A line that is a JSON string is a prompt too.
 type PromptLine struct {
-	ID       string            `json:"id"`
-	Prompt   *string           `json:"prompt"`
-	Messages []formats.Message `json:"messages"`
-	Extra    map[string]any    `json:"-"`
+	ID       string         `json:"id"`
+	Prompt   *string        `json:"prompt"`
+	Messages []Message      `json:"messages"`
+	Extra    map[string]any `json:"-"`
 }
 
-// ReadPrompts reads the prompts of a file and says which kind it was: "prompts" (JSON
-// lines of PromptLine), or a preference dataset that package formats reads (its
+// ReadPrompts reads the prompts of a file (prefer generate's --prompts) and says which
+// kind it was: "prompts" (JSON lines of PromptLine), or a preference dataset this
+// package reads (its
 // items' prompts are taken, not their responses or judgments): "trl", "hh-rlhf",
 // "jsonl" (Prefer's), "labelstudio", "summarize". Gzip is undone first. Items get
-// the dataset's ids, or formats.ItemID of their prompt, so the same file gives the
+// the dataset's ids, or ItemID of their prompt, so the same file gives the
 // same items every time.
 func ReadPrompts(data []byte) ([]feedback.Item, string, error) {
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
@@ -56,7 +56,7 @@ func ReadPrompts(data []byte) ([]feedback.Item, string, error) {
 	}
 	kind := sniff(data)
 	if kind != "prompts" {
-		d, _, err := formats.Import(kind, bytes.NewReader(data), formats.Options{})
+		d, _, err := Import(kind, bytes.NewReader(data), Options{})
 		if err != nil {
 			return nil, kind, fmt.Errorf("read the prompts of this %s file: %w", kind, err)
 		}
@@ -69,7 +69,7 @@ func ReadPrompts(data []byte) ([]feedback.Item, string, error) {
 	var items []feedback.Item
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), formats.DefaultMaxRecord)
+	sc.Buffer(make([]byte, 64<<10), DefaultMaxRecord)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -113,7 +113,7 @@ func promptItem(b []byte) (feedback.Item, error) {
 	case pl.Prompt != nil:
 		prompt = *pl.Prompt
 	case len(pl.Messages) > 0:
-		prompt = formats.RenderChat(pl.Messages) + formats.AssistantCue
+		prompt = RenderChat(pl.Messages) + AssistantCue
 	default:
 		return feedback.Item{}, errors.New(`no "prompt" (or "messages"): write {"prompt": "…"}`)
 	}
@@ -125,7 +125,7 @@ func promptItem(b []byte) (feedback.Item, error) {
 	}
 	id := pl.ID
 	if id == "" {
-		id = formats.ItemID(prompt)
+		id = ItemID(prompt)
 	}
 	return feedback.Item{ID: id, Prompt: prompt}, nil
 }
