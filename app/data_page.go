@@ -35,6 +35,8 @@ type dataPage struct {
 
 	items     virtualList
 	judgments virtualList
+
+	gen generatePanel // "Generate answers" (data_generate.go)
 }
 
 // libraryEntry is a state kept in this browser (store "library").
@@ -54,6 +56,7 @@ func (p *dataPage) OnMount(ctx app.Context) {
 		Header: []string{"Time", "Kind", "Item", "Rater", "Label"}, Widths: []string{"0 0 10rem", "0 0 5.5rem", "0 0 9rem", "0 0 8rem", "1 1 auto"}}
 	p.mount(ctx)
 	ctx.Async(func() { p.loadLibrary(ctx) })
+	ctx.Async(func() { p.gen.load(p) })
 }
 
 func (p *dataPage) OnDismount() { p.dismount() }
@@ -192,6 +195,7 @@ func (p *dataPage) Render() app.UI {
 				)),
 			),
 		),
+		p.gen.render(p, s, busy),
 		app.Section().Class("panel stack").Style("margin-top", "1rem").Body(
 			app.H2().Text(fmt.Sprintf("Items (%d)", len(s.Items))),
 			p.items.render(),

@@ -176,7 +176,7 @@ func (p *lessonPage) Render() app.UI {
 		app.Div().Class("page-head").Body(
 			app.Div().Body(
 				app.H1().Text("The RLHF lesson"),
-				app.P().Text(fmt.Sprintf("Seven steps, under five minutes. Each step runs for real in this tab (in a background worker) and explains what just happened with the actual numbers. “Run all steps” takes about %s: a few seconds for steps 2–6, the rest for the transformer of step 7.", fmtDuration(1000+2*lmAnswerMS*float64(p.lmSteps*lmLessonPrompts*lmLessonSamples)))),
+				app.P().Text(fmt.Sprintf("Seven steps, under five minutes. Each step runs for real in this tab (in a background worker) and explains what just happened with the actual numbers. “Run all steps” takes about %s: a few seconds for steps 2–6, the rest for the transformer of step 7. Step 8, an AI judge audited by people, has its own button.", fmtDuration(1000+2*lmAnswerMS*float64(p.lmSteps*lmLessonPrompts*lmLessonSamples)))),
 			),
 			app.Button().Class("primary").ID("lesson-all").Disabled(busy).Text("▶ Run all steps").OnClick(func(ctx app.Context, e app.Event) { p.all(ctx) }),
 		),
@@ -189,6 +189,7 @@ func (p *lessonPage) Render() app.UI {
 			p.stepSweep(st, busy),
 			p.stepSamples(st),
 			p.stepTransformer(st, busy, v.Job),
+			p.stepJudge(st, busy),
 		),
 	)
 }

@@ -28,6 +28,7 @@ type qualityPage struct {
 	errMsg  string
 	editing string // flag id being edited
 	edit    string
+	ai      aiAuditPanel // AI judges and their audit (ai_audit.go)
 }
 
 // qualityCache keeps the last report across navigations.
@@ -98,6 +99,7 @@ func (p *qualityPage) Render() app.UI {
 				return app.P().Class("muted").ID("quality-loading").Text("Measuring agreement in the background…")
 			}, func() app.UI { return qualityReport(p.report) })
 		}),
+		app.If(len(v.Judgments) > 0, p.ai.render(p, p.report, v.Snap, v.Job != nil && !v.Job.Done)),
 		reviewQueue(p, v),
 	)
 }

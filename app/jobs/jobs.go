@@ -38,6 +38,8 @@ type Request struct {
 	Agree      *AgreeParams      `msgpack:"agree,omitempty" json:"agree,omitempty"`
 	OptimizeLM *OptimizeLMParams `msgpack:"optimize_lm,omitempty" json:"optimize_lm,omitempty"`
 	SampleLM   *SampleLMParams   `msgpack:"sample_lm,omitempty" json:"sample_lm,omitempty"`
+	Judge      *JudgeParams      `msgpack:"judge,omitempty" json:"judge,omitempty"`
+	AddAnswers *AddAnswersParams `msgpack:"add_answers,omitempty" json:"add_answers,omitempty"`
 }
 
 // State decodes the request's working state: Snapshot merged with Delta.
@@ -152,6 +154,15 @@ const (
 	// prompts (the "before" of KindOptimizeLM with the same seed) and records them
 	// as a run: what the pretrained model writes, with gold, reward and parts.
 	KindSampleLM = "sample-lm"
+
+	// KindJudge has one of Prefer's built-in judges (JudgeParams.Judge:
+	// judge-rubric, judge-longer, judge-first; core/ask.Builtins) compare the pairs
+	// people compared, in both orders, as an AI rater: what `prefer judge` records
+	// against prefer serve's same judge, offline. The Quality page's audit shows it.
+	KindJudge = "judge"
+	// KindAddAnswers records generated answers (AddAnswersParams.Data) into the
+	// state's items: what the Data page's "Generate answers" collected.
+	KindAddAnswers = "add-answers"
 )
 
 // The parameters of each job kind. Every default is the core's (the package
@@ -254,6 +265,20 @@ type SampleLMParams struct {
 	Seed   uint64 `msgpack:"seed" json:"seed"`
 	Reward string `msgpack:"reward,omitempty" json:"reward,omitempty"` // as OptimizeLMParams.Reward (measured only)
 	Prefix string `msgpack:"prefix,omitempty" json:"prefix,omitempty"` // the run is Prefix + RunLMSamples; default "policy-lm"
+}
+
+// JudgeParams are the parameters of KindJudge (`prefer judge` against prefer
+// serve's built-in judge of the same name, --pairs human, both orders).
+type JudgeParams struct {
+	Judge string `msgpack:"judge,omitempty" json:"judge,omitempty"` // judge-rubric, judge-longer (default) or judge-first
+}
+
+// AddAnswersParams are the parameters of KindAddAnswers (what `prefer generate`
+// records as answers arrive).
+type AddAnswersParams struct {
+	// Data is an encoded snapshot of the state's items holding only the new
+	// generated responses, each with its origins.
+	Data []byte `msgpack:"data" json:"-"`
 }
 
 // Run and model names the pages look for.

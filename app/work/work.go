@@ -38,6 +38,9 @@ var kinds = map[string]job{
 
 	jobs.KindOptimizeLM: optimizeLM,
 	jobs.KindSampleLM:   sampleLM,
+
+	jobs.KindJudge:      judge,
+	jobs.KindAddAnswers: addAnswers,
 }
 
 // Handle decodes a request, runs its job and encodes the result. progress receives

@@ -108,9 +108,14 @@ type server struct {
 	data string
 	cmd  *exec.Cmd
 	log  *strings.Builder
+	args []string // more flags of serve
+	env  []string // more environment
 }
 
-func startServer(tb testing.TB) *server {
+func startServer(tb testing.TB) *server { tb.Helper(); return startServerWith(tb, nil, nil) }
+
+// startServerWith starts a server with more flags and environment variables.
+func startServerWith(tb testing.TB, args, env []string) *server {
 	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,7 +123,7 @@ func startServer(tb testing.TB) *server {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &server{tb: tb, bin: serverBinary(tb), addr: addr, data: tb.TempDir(), log: &strings.Builder{}}
+	s := &server{tb: tb, bin: serverBinary(tb), addr: addr, data: tb.TempDir(), log: &strings.Builder{}, args: args, env: env}
 	s.start()
 	tb.Cleanup(s.stop)
 	return s
@@ -128,8 +133,8 @@ func (s *server) url(path string) string { return "http://" + s.addr + path }
 
 func (s *server) start() {
 	s.tb.Helper()
-	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--data", s.data, "--quiet")
-	s.cmd.Env = append(os.Environ(), "PREFER_ADMIN_TOKEN="+adminToken)
+	s.cmd = exec.Command(s.bin, append([]string{"serve", "--addr", s.addr, "--data", s.data, "--quiet"}, s.args...)...)
+	s.cmd.Env = append(append(os.Environ(), "PREFER_ADMIN_TOKEN="+adminToken), s.env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatalf("start %s serve: %v", s.bin, err)
