@@ -28,7 +28,8 @@ func init() {
 	register(&command{
 		name: "serve",
 		usage: "serve [--addr :8080] [--data DIR] [--store embedded|postgres] [--dsn DSN] [--public-url URL] [--max-snapshot MiB] [--private-uploads] [--quiet]\n" +
-			"              [--lm FILE]... [--llm-upstream URL] [--llm-upstream-key-env NAME] [--llm-upstream-models LIST] [--llm-concurrency N] [--llm-queue N] [--llm-max-n N] [--llm-max-tokens N]",
+			"              [--lm FILE]... [--llm-upstream URL] [--llm-upstream-key-env NAME] [--llm-upstream-models LIST] [--llm-upstream-concurrency N]\n" +
+			"              [--llm-upstream-timeout D] [--llm-concurrency N] [--llm-queue N] [--llm-max-n N] [--llm-max-tokens N]",
 		summary: "serve the workbench, the snapshot store, rater sync and OpenAI-compatible model endpoints over HTTP",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
