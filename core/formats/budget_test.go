@@ -12,8 +12,10 @@ import (
 func TestImportCostOfShortRecords(t *testing.T) {
 	const n = 20000
 	lines := map[string]func(i int) string{
-		"trl":     func(i int) string { return fmt.Sprintf(`{"prompt":"%d","chosen":"a","rejected":"b"}`, i) },
-		"hh-rlhf": func(i int) string { return fmt.Sprintf(`{"chosen":"\n\nHuman: %d\n\nAssistant: a","rejected":"\n\nHuman: %d\n\nAssistant: b"}`, i, i) },
+		"trl": func(i int) string { return fmt.Sprintf(`{"prompt":"%d","chosen":"a","rejected":"b"}`, i) },
+		"hh-rlhf": func(i int) string {
+			return fmt.Sprintf(`{"chosen":"\n\nHuman: %d\n\nAssistant: a","rejected":"\n\nHuman: %d\n\nAssistant: b"}`, i, i)
+		},
 		"jsonl": func(i int) string {
 			return fmt.Sprintf(`{"kind":"compare","item":"q%d","prompt":"%d","a":"a","b":"b","choice":"a"}`, i, i)
 		},
