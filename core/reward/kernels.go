@@ -2,6 +2,8 @@ package reward
 
 import (
 	"math"
+
+	"prefer/core/num"
 )
 
 // sparseDot returns Σ_k w[idx[k]]·val[k], unrolled by eight with a fixed summation
@@ -97,9 +99,10 @@ func (o *AdamW) Step(p, g []float32) {
 	adamRange(p[d:], g[d:], o.M[d:], o.V[d:], alpha, eps, b1, b2, a1, a2, 1)
 }
 
-// adamRange is the AdamW inner loop over equal-length slices, unrolled by four.
-// decay multiplies θ before the Adam step (1 − lr·λ).
-func adamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
+// adamRangeGo is the AdamW inner loop over equal-length slices, unrolled by four
+// (adamRange: this, or in wasm the SIMD kernel, kernels_wasm.go). decay multiplies
+// θ before the Adam step (1 − lr·λ).
+func adamRangeGo(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
 	n := len(p) &^ 3
 	for i := 0; i < n; i += 4 {
 		pp := p[i : i+4 : i+4]
@@ -129,5 +132,22 @@ func adamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) 
 		m[i] = mk
 		v[i] = vk
 		p[i] = float32(decay*p[i]) - float32(alpha*mk)/(float32(math.Sqrt(float64(vk)))+eps)
+	}
+}
+
+// gatherAccGo computes h[i] += Σ_k val[k]·w[idx[k]·H + i] for i < H, adding the
+// terms in order of k: the first layer of the MLP on a sparse row (gatherAcc: this,
+// or in wasm the SIMD kernel).
+func gatherAccGo(h, w []float32, idx []int32, val []float32, H int) {
+	for k, j := range idx {
+		num.Axpy32(val[k], w[int(j)*H:int(j)*H+H], h)
+	}
+}
+
+// scatterAccGo computes g[idx[k]·H + i] += val[k]·d[i] for k in order and i < H: the
+// first layer's gradient (scatterAcc: this, or in wasm the SIMD kernel).
+func scatterAccGo(g, d []float32, idx []int32, val []float32, H int) {
+	for k, j := range idx {
+		num.Axpy32(val[k], d, g[int(j)*H:int(j)*H+H])
 	}
 }

@@ -69,9 +69,7 @@ func (n mlpNet) forward(p []float32, x Sparse, h []float32) float32 {
 	H := n.h
 	w1, w2, b1, b2 := n.split(p)
 	copy(h, b1)
-	for k, j := range x.Idx {
-		num.Axpy32(x.Val[k], w1[int(j)*H:int(j)*H+H], h)
-	}
+	gatherAcc(h, w1, x.Idx, x.Val, H)
 	for i, v := range h {
 		if v < 0 {
 			h[i] = 0
@@ -105,9 +103,7 @@ func (n mlpNet) backward(p, grad []float32, x Sparse, h []float32, g float32) {
 	for i, d := range delta {
 		gb1[i] += d
 	}
-	for k, j := range x.Idx {
-		num.Axpy32(x.Val[k], delta, gw1[int(j)*H:int(j)*H+H])
-	}
+	scatterAcc(gw1, delta, x.Idx, x.Val, H)
 }
 
 func (n mlpNet) split(p []float32) (w1, w2, b1 []float32, b2 float32) {

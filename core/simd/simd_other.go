@@ -36,3 +36,18 @@ func AttentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
 	panic("simd: no SIMD kernels natively")
 }
+
+// GatherAcc is never called natively (On is false).
+func GatherAcc(Y, S []float32, idx []int32, val []float32, L int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// ScatterAcc is never called natively (On is false).
+func ScatterAcc(G, D []float32, idx []int32, val []float32, L int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// AdamRange is never called natively (On is false).
+func AdamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
+	panic("simd: no SIMD kernels natively")
+}

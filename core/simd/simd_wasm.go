@@ -2,7 +2,10 @@
 
 package simd
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 //go:wasmimport prefer_simd version
 func version() int32
@@ -126,4 +129,63 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 		panic("simd: AttentionBackward: bad shapes")
 	}
 	attentionBackward(ptr(dqkv), ptr(dout), ptr(qkv), ptr(att), ptr(scratch), int32(B), int32(T), int32(C), int32(NH), int32(t1))
+}
+
+//go:wasmimport prefer_simd gather_acc
+func gatherAcc(y, s, idx, val unsafe.Pointer, n, l int32)
+
+//go:wasmimport prefer_simd scatter_acc
+func scatterAcc(g, d, idx, val unsafe.Pointer, n, l int32)
+
+//go:wasmimport prefer_simd adam_range
+func adamRange(p, g, m, v unsafe.Pointer, n, alpha, eps, b1, b2, a1, a2, decay int32)
+
+// rowsOK reports whether every idx[k] names a row of S (L values per row).
+func rowsOK(S []float32, idx []int32, L int) bool {
+	rows := len(S) / L
+	for _, j := range idx {
+		if j < 0 || int(j) >= rows {
+			return false
+		}
+	}
+	return true
+}
+
+// GatherAcc computes Y[i] += Σ_k val[k]·S[idx[k]·L + i] for i < L, adding the terms
+// in order of k (the first layer of core/reward's MLP on a sparse row).
+func GatherAcc(Y, S []float32, idx []int32, val []float32, L int) {
+	if len(idx) == 0 || L <= 0 {
+		return
+	}
+	if len(val) != len(idx) || len(Y) < L || !rowsOK(S, idx, L) {
+		panic("simd: GatherAcc: bad shapes or rows")
+	}
+	gatherAcc(ptr(Y), ptr(S), unsafe.Pointer(unsafe.SliceData(idx)), ptr(val), int32(len(idx)), int32(L))
+}
+
+// ScatterAcc computes G[idx[k]·L + i] += val[k]·D[i] for k in order and i < L (the
+// first layer's gradient of core/reward's MLP).
+func ScatterAcc(G, D []float32, idx []int32, val []float32, L int) {
+	if len(idx) == 0 || L <= 0 {
+		return
+	}
+	if len(val) != len(idx) || len(D) < L || !rowsOK(G, idx, L) {
+		panic("simd: ScatterAcc: bad shapes or rows")
+	}
+	scatterAcc(ptr(G), ptr(D), unsafe.Pointer(unsafe.SliceData(idx)), ptr(val), int32(len(idx)), int32(L))
+}
+
+// AdamRange is core/reward's adamRange: for every i,
+//
+//	m = b1·m + a1·g,  v = b2·v + a2·(g·g),  p = decay·p − alpha·m/(√v + eps)
+func AdamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
+	n := len(p)
+	if n == 0 {
+		return
+	}
+	if len(g) < n || len(m) < n || len(v) < n {
+		panic("simd: AdamRange: slices shorter than p")
+	}
+	b := func(x float32) int32 { return int32(math.Float32bits(x)) }
+	adamRange(ptr(p), ptr(g), ptr(m), ptr(v), int32(n), b(alpha), b(eps), b(b1), b(b2), b(a1), b(a2), b(decay))
 }

@@ -23,6 +23,9 @@
     exp_slice: 2,
     attention_forward: 9,
     attention_backward: 10,
+    gather_acc: 6,
+    scatter_acc: 6,
+    adam_range: 12,
   };
 
   // trampoline returns a function of n parameters that calls target(...), and sets

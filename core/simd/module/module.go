@@ -32,6 +32,9 @@ func build() *mod {
 	exp := expFns(m)
 	attentionFwd(m, exp)
 	attentionBwd(m)
+	gatherAcc(m)
+	scatterAcc(m)
+	adamRange(m)
 	return m
 }
 
