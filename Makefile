@@ -124,15 +124,22 @@ test: deps check build
 BENCH_DIR := build/bench
 BENCHTIME ?= 1s
 
+# make bench's reference rows: TensorFlow.js (npm, pinned) and PyTorch (Debian's
+# python3-torch, large, so installed here and not by deps); without them their
+# benchmarks are skipped with the reason. The wasm benchmarks of the packages with SIMD
+# kernels run twice: with the kernels and with the Go kernels (PREFER_SIMD=off).
 bench: deps build
 	@mkdir -p $(BENCH_DIR)
 	@test -d core/lm/testdata/tfjs/node_modules/@tensorflow || npm ci --prefix core/lm/testdata/tfjs --no-audit --no-fund
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "installing python3-torch (the PyTorch reference)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-torch >/dev/null; } || echo "python3-torch not installed: the PyTorch rows are skipped"
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/native.txt
 	$(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/wasm.txt
+	PREFER_SIMD=off $(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/lm ./core/reward | tee $(BENCH_DIR)/wasm-go.txt
 	export PREFER_TEST_PG_DSN="$$($(PGSTART) start)" && PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
 	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./server/... | tee $(BENCH_DIR)/server.txt
 	@echo; echo "Prefer benchmarks ($$(date -u +%F), $$(nproc) cores, $$($(GO) version | cut -d' ' -f3))"; echo
-	@$(GO) run ./server/tools/benchtable $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
+	@$(GO) run ./server/tools/benchtable -gokernels $(BENCH_DIR)/wasm-go.txt $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
 
 # Long fuzzing runs (not part of make test, which replays the kept corpora).
 FUZZTIME ?= 10m

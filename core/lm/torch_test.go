@@ -93,6 +93,8 @@ func runTorch(b *testing.B, train, ppo string) map[string]any {
 	}
 	cmd := exec.Command(py, "bench.py", train, ppo)
 	cmd.Dir = filepath.Join("testdata", "torch")
+	// One thread everywhere: OpenMP, and OpenBLAS's own pool (Debian's torch calls it).
+	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1")
 	out, err := cmd.Output()
 	if err != nil {
 		b.Fatalf("bench.py: %v", err)

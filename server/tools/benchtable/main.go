@@ -1,18 +1,23 @@
-// Command benchtable turns the output of `go test -bench` runs into the one table that
+// Command benchtable turns the output of `go test -bench` runs into the tables that
 // `make bench` prints: each benchmark's metrics natively and in wasm side by side, with
-// the wasm/native speed ratio measured in the same run.
+// the wasm/native speed ratio measured in the same run; and the transformer's training
+// and PPO steps across Prefer (wasm with and without the SIMD kernels, native, the
+// browser) and the references (TensorFlow.js, PyTorch).
 //
-// Usage: benchtable NATIVE.txt [WASM.txt] [OTHER.txt ...]
+// Usage: benchtable [-gokernels WASM_GO.txt] NATIVE.txt [WASM.txt] [OTHER.txt ...]
 //
 // The first file holds native results, the second wasm results of the same
-// benchmarks; further files add native-only rows (server, end-to-end). Metrics
-// whose unit ends in "/s" are speeds (higher is better); ns/op is a time (lower is
-// better); the ratio column is wasm speed ÷ native speed for both. Other metrics
-// (counts, sizes, ratios a benchmark computed itself) are shown as they are.
+// benchmarks; further files add native-only rows (server, end-to-end). -gokernels
+// names wasm results with the SIMD kernels turned off (PREFER_SIMD=off): they get a
+// column of their own and the speed-up of the kernels. Metrics whose unit ends in
+// "/s" are speeds (higher is better); ns/op is a time (lower is better); the ratio
+// columns are speed ratios for both. Other metrics (counts, sizes, ratios a benchmark
+// computed itself) are shown as they are.
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -143,16 +148,26 @@ func shown(r *result, unit string) bool {
 }
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtable NATIVE.txt [WASM.txt] [OTHER.txt ...]")
+	goKernels := flag.String("gokernels", "", "wasm results with the SIMD kernels off")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: benchtable [-gokernels WASM_GO.txt] NATIVE.txt [WASM.txt] [OTHER.txt ...]")
+	}
+	flag.Parse()
+	args := flag.Args()
+	if len(args) < 1 {
+		flag.Usage()
 		os.Exit(2)
 	}
-	native, keys := readFile(os.Args[1])
+	native, keys := readFile(args[0])
 	wasm := map[string]*result{}
-	if len(os.Args) > 2 {
-		wasm, _ = readFile(os.Args[2])
+	if len(args) > 1 {
+		wasm, _ = readFile(args[1])
 	}
-	for _, path := range os.Args[min(3, len(os.Args)):] {
+	wasmGo := map[string]*result{}
+	if *goKernels != "" {
+		wasmGo, _ = readFile(*goKernels)
+	}
+	for _, path := range args[min(2, len(args)):] {
 		more, mk := readFile(path)
 		for _, k := range mk {
 			if _, dup := native[k]; !dup {
@@ -163,8 +178,13 @@ func main() {
 	}
 	sort.SliceStable(keys, func(a, b int) bool { return native[keys[a]].pkg < native[keys[b]].pkg })
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "package\tbenchmark\tnative\twasm\twasm/native speed\t")
-	fmt.Fprintln(tw, "-------\t---------\t------\t----\t-----------------\t")
+	if len(wasmGo) > 0 {
+		fmt.Fprintln(tw, "package\tbenchmark\tnative\twasm\twasm/native speed\twasm, Go kernels\tSIMD speed-up\t")
+		fmt.Fprintln(tw, "-------\t---------\t------\t----\t-----------------\t----------------\t-------------\t")
+	} else {
+		fmt.Fprintln(tw, "package\tbenchmark\tnative\twasm\twasm/native speed\t")
+		fmt.Fprintln(tw, "-------\t---------\t------\t----\t-----------------\t")
+	}
 	for _, k := range keys {
 		n := native[k]
 		w := wasm[k]
@@ -181,8 +201,83 @@ func main() {
 					rs = ratio(unit, nv, wv)
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), ws, rs)
+			if len(wasmGo) == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), ws, rs)
+				continue
+			}
+			gs, gr := "", ""
+			if g := wasmGo[k]; g != nil {
+				if v, ok := g.metrics[unit]; ok {
+					gs = format(unit, v)
+					gr = ratio(unit, v, wv) // SIMD speed ÷ Go-kernel speed
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), ws, rs, gs, gr)
 		}
 	}
 	tw.Flush()
+	steps(os.Stdout, native, wasm, wasmGo)
+}
+
+// steps prints the transformer's training step and PPO step (core/lm's default
+// model, batch 16 × 48 tokens; PPO 16 prompts × 4 answers) for every engine
+// measured, in steps per second and as a fraction of PyTorch's single-thread speed
+// (issue 18's anchor). Rows without a measurement are left out; nothing is printed
+// without the native core/lm rows.
+func steps(out io.Writer, native, wasm, wasmGo map[string]*result) {
+	get := func(m map[string]*result, key, unit string) float64 {
+		if r := m[key]; r != nil {
+			return r.metrics[unit]
+		}
+		return 0
+	}
+	train := func(m map[string]*result, name string) float64 { return get(m, "core/lm "+name, "steps/s") }
+	torchTrain, torchPPO := train(native, "TorchTrainStep"), train(native, "TorchPPOStep")
+	if train(native, "TrainStep") == 0 {
+		return
+	}
+	// The lesson's PPO step in Chromium's worker (BenchmarkBrowser), ms per step.
+	browserPPO := 0.0
+	if ms := get(native, "server/e2e Browser", "lm_ppo_step_worker_ms"); ms > 0 {
+		browserPPO = 1000 / ms
+	}
+	rows := []struct {
+		name       string
+		train, ppo float64
+	}{
+		{"Prefer, wasm (Node), SIMD kernels, 1 thread", train(wasm, "TrainStep"), train(wasm, "PPOStep")},
+		{"Prefer, wasm (Node), Go kernels, 1 thread", train(wasmGo, "TrainStep"), train(wasmGo, "PPOStep")},
+		{"Prefer, Chromium's worker, SIMD kernels (the lesson's PPO step)", 0, browserPPO},
+		{"TensorFlow.js 4.22, wasm backend, SIMD, 1 thread", train(native, "TFJSTrainStep"), 0},
+		{"Prefer, native (2 cores)", train(native, "TrainStep"), train(native, "PPOStep")},
+		{"PyTorch CPU, 1 thread", torchTrain, torchPPO},
+	}
+	vs := func(v, ref float64) string {
+		if v == 0 || ref == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.2f", v/ref)
+	}
+	num := func(v float64) string {
+		if v == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.3g", v)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "Transformer steps (core/lm default model, 82,705 parameters; training: 16 × 48 tokens; PPO: 16 prompts × 4 answers, 4 epochs)")
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "engine\ttraining steps/s\t× PyTorch\tPPO steps/s\t× PyTorch\t")
+	fmt.Fprintln(tw, "------\t----------------\t---------\t-----------\t---------\t")
+	for _, r := range rows {
+		if r.train == 0 && r.ppo == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.name, num(r.train), vs(r.train, torchTrain), num(r.ppo), vs(r.ppo, torchPPO))
+	}
+	tw.Flush()
+	if torchTrain == 0 {
+		fmt.Fprintln(out, "(PyTorch rows skipped: python3-torch is not installed)")
+	}
 }
