@@ -24,3 +24,21 @@ func attentionForward(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 int) {
 	attentionBackwardGo(dqkv, dout, qkv, att, scratch, B, T, C, NH, t1)
 }
+
+// Natively the row kernels are the Go ones.
+
+func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
+	layernormForwardGo(out, mean, rstd, inp, w, b, N, C)
+}
+
+func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+	layernormBackwardGo(dinp, dw, db, dout, inp, w, mean, rstd, N, C)
+}
+
+func geluForward(out, th, inp []float32) { geluForwardGo(out, th, inp) }
+
+func geluBackward(dinp, inp, th, dout []float32) { geluBackwardGo(dinp, inp, th, dout) }
+
+func softmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
+	softmaxRowsGo(probs, logits, N, V, zs, pls, ms)
+}

@@ -144,3 +144,45 @@ func attentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 	}
 	attentionBackwardGo(dqkv, dout, qkv, att, scratch, B, T, C, NH, t1)
 }
+
+// The row kernels: SIMD when linked, else Go (the same results, bit for bit).
+
+func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
+	if simd.On() {
+		simd.LayernormForward(out, mean, rstd, inp, w, b, N, C)
+		return
+	}
+	layernormForwardGo(out, mean, rstd, inp, w, b, N, C)
+}
+
+func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+	if simd.On() {
+		simd.LayernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C)
+		return
+	}
+	layernormBackwardGo(dinp, dw, db, dout, inp, w, mean, rstd, N, C)
+}
+
+func geluForward(out, th, inp []float32) {
+	if simd.On() {
+		simd.GeluForward(out, th, inp)
+		return
+	}
+	geluForwardGo(out, th, inp)
+}
+
+func geluBackward(dinp, inp, th, dout []float32) {
+	if simd.On() {
+		simd.GeluBackward(dinp, inp, th, dout)
+		return
+	}
+	geluBackwardGo(dinp, inp, th, dout)
+}
+
+func softmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
+	if simd.On() {
+		simd.SoftmaxRows(probs, logits, N, V, zs, pls, ms)
+		return
+	}
+	softmaxRowsGo(probs, logits, N, V, zs, pls, ms)
+}

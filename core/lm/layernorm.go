@@ -5,7 +5,7 @@ import "math"
 // lnEps is the ε added to the variance in layer norm (GPT-2: 1e-5).
 const lnEps = 1e-5
 
-// layernormForward normalizes each of N rows of width C and applies a scale and shift
+// layernormForwardGo (layernormForward's Go kernel; kernels_wasm.go) normalizes each of N rows of width C and applies a scale and shift
 // (Ba, Kiros, Hinton 2016):
 //
 //	μ = mean(x),  σ² = mean((x−μ)²),  r = 1/√(σ²+ε)
@@ -16,7 +16,7 @@ const lnEps = 1e-5
 // mean and rstd are kept for the backward pass. Sums run left to right; the loops
 // are unrolled by eight (each iteration of a loop costs a jump-table dispatch in
 // wasm).
-func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
+func layernormForwardGo(out, mean, rstd, inp, w, b []float32, N, C int) {
 	w = w[:C:C]
 	b = b[:C:C]
 	for n := 0; n < N; n++ {
@@ -68,14 +68,14 @@ func layernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
 	}
 }
 
-// layernormBackward accumulates the gradients of layer norm. With x̂ = (x−μ)·r and
+// layernormBackwardGo (layernormBackward's Go kernel) accumulates the gradients of layer norm. With x̂ = (x−μ)·r and
 // g = dout⊙w:
 //
 //	dw   += Σ_n dout⊙x̂        db += Σ_n dout
 //	dinp += r·(g − mean(g) − x̂·mean(g⊙x̂))
 //
 //	dinp (N, C), dw (C), db (C), dout (N, C), inp (N, C), w (C), mean (N), rstd (N)
-func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+func layernormBackwardGo(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
 	w = w[:C:C]
 	dw = dw[:C:C]
 	db = db[:C:C]

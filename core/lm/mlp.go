@@ -6,13 +6,13 @@ package lm
 // geluScale is √(2/π).
 const geluScale = 0.7978845608028654
 
-// geluForward applies GELU with the tanh approximation of GPT-2 (Hendrycks & Gimpel
+// geluForwardGo (geluForward's Go kernel; kernels_wasm.go) applies GELU with the tanh approximation of GPT-2 (Hendrycks & Gimpel
 // 2016):
 //
 //	gelu(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //
 //	out (N), th (N) receives the tanh for the backward pass, inp (N)
-func geluForward(out, th, inp []float32) {
+func geluForwardGo(out, th, inp []float32) {
 	n := len(out)
 	out, th, inp = out[:n:n], th[:n:n], inp[:n:n]
 	// tanh u = 1 − 2/(e**(2u) + 1) with u clamped to ±9, as tanhSlice, fused with
@@ -58,11 +58,11 @@ func clamp9(v float32) float32 {
 	return v
 }
 
-// geluBackward accumulates dinp += gelu'(inp)·dout, with u = √(2/π)(x + 0.044715x³)
+// geluBackwardGo (geluBackward's Go kernel) accumulates dinp += gelu'(inp)·dout, with u = √(2/π)(x + 0.044715x³)
 // and th = tanh u as kept by geluForward:
 //
 //	gelu'(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)
-func geluBackward(dinp, inp, th, dout []float32) {
+func geluBackwardGo(dinp, inp, th, dout []float32) {
 	inp = inp[:len(dout)]
 	th = th[:len(dout)]
 	dinp = dinp[:len(dout)]

@@ -191,3 +191,63 @@ func TestSIMDAttention(t *testing.T) {
 		}
 	}
 }
+
+// TestSIMDRows checks the row kernels (layer norm forward and backward, GELU forward
+// and backward, the softmax of the output layer) against the Go kernels bit for bit
+// on 1–9 rows of 1–70 columns and the model's shapes, with large logits (some
+// probabilities underflow), ties and ±0.
+func TestSIMDRows(t *testing.T) {
+	requireSIMD(t)
+	r := rng.New(22)
+	shapes := [][2]int{{768, 48}, {5, 462}, {1, 1}, {4, 4}, {9, 7}}
+	for range 30 {
+		shapes = append(shapes, [2]int{1 + r.IntN(9), 1 + r.IntN(70)})
+	}
+	for _, s := range shapes {
+		N, C := s[0], s[1]
+		inp, w, b := randVec(r, N*C, 2), randVec(r, C, 1), randVec(r, C, 1)
+		inp[0] = float32(math.Copysign(0, -1))
+		var mean, rstd []float32
+		bothWays(t, "layernormForward", func() []float32 {
+			out := make([]float32, N*C)
+			mean, rstd = make([]float32, N), make([]float32, N)
+			layernormForward(out, mean, rstd, inp, w, b, N, C)
+			return append(append(out, mean...), rstd...)
+		})
+		dout, dinp0, dw0, db0 := randVec(r, N*C, 1), randVec(r, N*C, 1), randVec(r, C, 1), randVec(r, C, 1)
+		bothWays(t, "layernormBackward", func() []float32 {
+			dinp, dw, db := append([]float32(nil), dinp0...), append([]float32(nil), dw0...), append([]float32(nil), db0...)
+			layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd, N, C)
+			return append(append(dinp, dw...), db...)
+		})
+		x := randVec(r, N*C, 3)
+		x[r.IntN(len(x))] = 20 // clamped
+		x[r.IntN(len(x))] = -20
+		var th []float32
+		bothWays(t, "geluForward", func() []float32 {
+			out := make([]float32, N*C)
+			th = make([]float32, N*C)
+			geluForward(out, th, x)
+			return append(out, th...)
+		})
+		bothWays(t, "geluBackward", func() []float32 {
+			d := append([]float32(nil), dinp0...)
+			geluBackward(d, x, th, dout)
+			return d
+		})
+		logits := randVec(r, N*C, 30)
+		for i := 0; i < len(logits); i += 5 {
+			logits[i] = logits[len(logits)-1] // ties
+		}
+		targets := make([]int32, N)
+		for i := range targets {
+			targets[i] = int32(r.IntN(C+1)) - 1 // −1: no target
+		}
+		bothWays(t, "softmaxForward", func() []float32 {
+			probs := make([]float32, N*C)
+			lse, logp, ent := make([]float32, N), make([]float32, N), make([]float32, N)
+			softmaxForward(probs, lse, logp, ent, logits, targets, N, C)
+			return append(append(append(probs, lse...), logp...), ent...)
+		})
+	}
+}

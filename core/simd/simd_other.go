@@ -51,3 +51,24 @@ func ScatterAcc(G, D []float32, idx []int32, val []float32, L int) {
 func AdamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) {
 	panic("simd: no SIMD kernels natively")
 }
+
+// LayernormForward is never called natively (On is false).
+func LayernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// LayernormBackward is never called natively (On is false).
+func LayernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+	panic("simd: no SIMD kernels natively")
+}
+
+// GeluForward is never called natively (On is false).
+func GeluForward(out, th, inp []float32) { panic("simd: no SIMD kernels natively") }
+
+// GeluBackward is never called natively (On is false).
+func GeluBackward(dinp, inp, th, dout []float32) { panic("simd: no SIMD kernels natively") }
+
+// SoftmaxRows is never called natively (On is false).
+func SoftmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
+	panic("simd: no SIMD kernels natively")
+}

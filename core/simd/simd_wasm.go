@@ -7,9 +7,13 @@ import (
 	"unsafe"
 )
 
+// Every kernel import is //go:noescape: a kernel keeps no pointer after it returns,
+// so callers may pass arrays on their stack (softmaxForward's per-row sums).
+
 //go:wasmimport prefer_simd version
 func version() int32
 
+//go:noescape
 //go:wasmimport prefer_simd gemm_acc
 func gemmAcc(y, a unsafe.Pointer, ars, aks int32, s unsafe.Pointer, r, k, l int32)
 
@@ -52,6 +56,7 @@ func GemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	gemmAcc(ptr(Y), ptr(A), int32(ars), int32(aks), ptr(S), int32(R), int32(K), int32(L))
 }
 
+//go:noescape
 //go:wasmimport prefer_simd gemm_dot
 func gemmDot(y, x, w, bias unsafe.Pointer, mode, r, j, l int32)
 
@@ -78,6 +83,7 @@ func GemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	gemmDot(ptr(Y), ptr(X), ptr(W), b, mode, int32(R), int32(J), int32(L))
 }
 
+//go:noescape
 //go:wasmimport prefer_simd exp_slice
 func expSlice(x unsafe.Pointer, n int32)
 
@@ -89,9 +95,11 @@ func ExpSlice(x []float32) {
 	expSlice(ptr(x), int32(len(x)))
 }
 
+//go:noescape
 //go:wasmimport prefer_simd attention_forward
 func attentionForward(out, att, qkv unsafe.Pointer, b, t, c, nh, t0, t1 int32)
 
+//go:noescape
 //go:wasmimport prefer_simd attention_backward
 func attentionBackward(dqkv, dout, qkv, att, scratch unsafe.Pointer, b, t, c, nh, t1 int32)
 
@@ -131,12 +139,15 @@ func AttentionBackward(dqkv, dout, qkv, att, scratch []float32, B, T, C, NH, t1 
 	attentionBackward(ptr(dqkv), ptr(dout), ptr(qkv), ptr(att), ptr(scratch), int32(B), int32(T), int32(C), int32(NH), int32(t1))
 }
 
+//go:noescape
 //go:wasmimport prefer_simd gather_acc
 func gatherAcc(y, s, idx, val unsafe.Pointer, n, l int32)
 
+//go:noescape
 //go:wasmimport prefer_simd scatter_acc
 func scatterAcc(g, d, idx, val unsafe.Pointer, n, l int32)
 
+//go:noescape
 //go:wasmimport prefer_simd adam_range
 func adamRange(p, g, m, v unsafe.Pointer, n, alpha, eps, b1, b2, a1, a2, decay int32)
 
@@ -188,4 +199,90 @@ func AdamRange(p, g, m, v []float32, alpha, eps, b1, b2, a1, a2, decay float32) 
 	}
 	b := func(x float32) int32 { return int32(math.Float32bits(x)) }
 	adamRange(ptr(p), ptr(g), ptr(m), ptr(v), int32(n), b(alpha), b(eps), b(b1), b(b2), b(a1), b(a2), b(decay))
+}
+
+//go:noescape
+//go:wasmimport prefer_simd layernorm_forward
+func layernormForward(out, mean, rstd, inp, w, b unsafe.Pointer, n, c int32)
+
+//go:noescape
+//go:wasmimport prefer_simd layernorm_backward
+func layernormBackward(dinp, dw, db, dout, inp, w, mean, rstd unsafe.Pointer, n, c int32)
+
+//go:noescape
+//go:wasmimport prefer_simd gelu_forward
+func geluForward(out, th, inp unsafe.Pointer, n int32)
+
+//go:noescape
+//go:wasmimport prefer_simd gelu_backward
+func geluBackward(dinp, inp, th, dout unsafe.Pointer, n int32)
+
+//go:noescape
+//go:wasmimport prefer_simd softmax_rows
+func softmaxRows(probs, logits unsafe.Pointer, n, v int32, zs, pls, ms unsafe.Pointer)
+
+// LayernormForward is core/lm's layernormForward (see there).
+//
+//	out (N, C), mean (N), rstd (N), inp (N, C), w (C), b (C)
+func LayernormForward(out, mean, rstd, inp, w, b []float32, N, C int) {
+	if N <= 0 || C <= 0 {
+		return
+	}
+	if len(out) < N*C || len(inp) < N*C || len(mean) < N || len(rstd) < N || len(w) < C || len(b) < C {
+		panic("simd: LayernormForward: slices shorter than their shapes")
+	}
+	layernormForward(ptr(out), ptr(mean), ptr(rstd), ptr(inp), ptr(w), ptr(b), int32(N), int32(C))
+}
+
+// LayernormBackward is core/lm's layernormBackward (see there).
+//
+//	dinp (N, C), dw (C), db (C), dout (N, C), inp (N, C), w (C), mean (N), rstd (N)
+func LayernormBackward(dinp, dw, db, dout, inp, w, mean, rstd []float32, N, C int) {
+	if N <= 0 || C <= 0 {
+		return
+	}
+	if len(dinp) < N*C || len(dout) < N*C || len(inp) < N*C || len(mean) < N || len(rstd) < N || len(w) < C || len(dw) < C || len(db) < C {
+		panic("simd: LayernormBackward: slices shorter than their shapes")
+	}
+	layernormBackward(ptr(dinp), ptr(dw), ptr(db), ptr(dout), ptr(inp), ptr(w), ptr(mean), ptr(rstd), int32(N), int32(C))
+}
+
+// GeluForward is core/lm's geluForward (see there) on len(out) values.
+func GeluForward(out, th, inp []float32) {
+	n := len(out)
+	if n == 0 {
+		return
+	}
+	if len(th) < n || len(inp) < n {
+		panic("simd: GeluForward: slices shorter than out")
+	}
+	geluForward(ptr(out), ptr(th), ptr(inp), int32(n))
+}
+
+// GeluBackward is core/lm's geluBackward (see there) on len(dout) values.
+func GeluBackward(dinp, inp, th, dout []float32) {
+	n := len(dout)
+	if n == 0 {
+		return
+	}
+	if len(dinp) < n || len(inp) < n || len(th) < n {
+		panic("simd: GeluBackward: slices shorter than dout")
+	}
+	geluBackward(ptr(dinp), ptr(inp), ptr(th), ptr(dout), int32(n))
+}
+
+// SoftmaxRows is the part of core/lm's softmaxForward before its logarithm, for N
+// rows of V logits: probs (normalized), and per row z = Σ e**(l−m) and
+// pl = Σ p·(l−m) in float64 and the maximum m.
+//
+//	probs (N, V), logits (N, V), zs (N), pls (N), ms (N)
+func SoftmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
+	if N <= 0 || V <= 0 {
+		return
+	}
+	if len(probs) < N*V || len(logits) < N*V || len(zs) < N || len(pls) < N || len(ms) < N {
+		panic("simd: SoftmaxRows: slices shorter than their shapes")
+	}
+	softmaxRows(ptr(probs), ptr(logits), int32(N), int32(V),
+		unsafe.Pointer(unsafe.SliceData(zs)), unsafe.Pointer(unsafe.SliceData(pls)), ptr(ms))
 }

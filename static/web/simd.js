@@ -26,6 +26,11 @@
     gather_acc: 6,
     scatter_acc: 6,
     adam_range: 12,
+    layernorm_forward: 8,
+    layernorm_backward: 10,
+    gelu_forward: 4,
+    gelu_backward: 5,
+    softmax_rows: 7,
   };
 
   // trampoline returns a function of n parameters that calls target(...), and sets

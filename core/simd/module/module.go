@@ -35,6 +35,11 @@ func build() *mod {
 	gatherAcc(m)
 	scatterAcc(m)
 	adamRange(m)
+	layernormFwd(m)
+	layernormBwd(m)
+	geluFwd(m, exp)
+	geluBwd(m)
+	softmaxRows(m, exp)
 	return m
 }
 
