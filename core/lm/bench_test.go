@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"prefer/core/demo"
 	"prefer/core/policy"
@@ -27,6 +28,18 @@ func benchBatch(m *Model, B, T int) (tokens, targets []int32) {
 	return tokens, targets
 }
 
+// warmUp runs f for at least a second and three times before a benchmark's timed
+// loop, so that wasm engines time their optimized code: V8 first runs a baseline
+// compilation (Liftoff) and replaces hot functions with optimized code compiled in
+// the background, which on a busy machine takes seconds. Natively it only warms the
+// caches.
+func warmUp(f func()) {
+	start := time.Now()
+	for i := 0; i < 3 || time.Since(start) < time.Second; i++ {
+		f()
+	}
+}
+
 // Shape of the training-step benchmarks: 16 sequences of 48 tokens (about one
 // pretraining batch of the demo grammar), the default model.
 const benchB, benchT = 16, 48
@@ -42,6 +55,10 @@ func BenchmarkForwardBackward(b *testing.B) {
 	tokens, targets := benchBatch(m, benchB, benchT)
 	dlogp := crossEntropyGrad(nil, targets)
 	m.ZeroGrad()
+	warmUp(func() {
+		m.Forward(tokens, targets, benchB, benchT)
+		m.Backward(dlogp, nil, nil)
+	})
 	for b.Loop() {
 		m.Forward(tokens, targets, benchB, benchT)
 		m.Backward(dlogp, nil, nil)
@@ -63,9 +80,13 @@ func BenchmarkTrainStep(b *testing.B) {
 	dlogp := crossEntropyGrad(nil, targets)
 	tr := newTrainer(m)
 	opt := NewAdamW(m, AdamWConfig{})
-	for b.Loop() {
+	step := func() {
 		tr.forwardBackward(&bt, dlogp)
 		opt.Step(m, 1e-3)
+	}
+	warmUp(step)
+	for b.Loop() {
+		step()
 	}
 	s := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N)/s, "steps/s")
@@ -143,13 +164,17 @@ func BenchmarkPPOStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
+	step := func() {
 		copy(p.LM.Model.Params, ref.Model.Params)
 		p.opt = NewAdamW(p.LM.Model, p.cfg.Optimizer)
 		p.cacheValid, p.refValid, p.trValid = false, false, false
 		if _, err := policy.PPO(p, env, policy.PPOConfig{Steps: 1, Samples: 4, LR: 5e-4, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
+	}
+	warmUp(step)
+	for b.Loop() {
+		step()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
