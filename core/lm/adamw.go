@@ -112,15 +112,22 @@ func (o *AdamW) Step(m *Model, lr float64) float64 {
 		lo, hi := o.bounds[k], o.bounds[k+1]
 		p, g := m.Params[lo:hi], m.Grads[lo:hi]
 		mm, vv := o.M[lo:hi], o.V[lo:hi]
-		for i := range p {
-			gi := float32(g[i] * scale)
-			mi := float32(b1*mm[i]) + float32((1-b1)*gi)
-			vi := float32(b2*vv[i]) + float32(float32((1-b2)*gi)*gi)
-			mm[i], vv[i] = mi, vi
-			mhat := float32(mi * c1)
-			vhat := float32(vi * c2)
-			p[i] -= float32(lr32 * (mhat/(float32(math.Sqrt(float64(vhat)))+eps) + float32(wd*p[i])))
-		}
+		adamW(p, g, mm, vv, scale, b1, b2, c1, c2, eps, lr32, wd)
 	}
 	return norm
+}
+
+// adamWGo is adamW's Go kernel (kernels_wasm.go calls the SIMD kernel instead when
+// it is linked): the update of one tensor, p, g, mm, vv of equal length.
+func adamWGo(p, g, mm, vv []float32, scale, b1, b2, c1, c2, eps, lr32, wd float32) {
+	g, mm, vv = g[:len(p)], mm[:len(p)], vv[:len(p)]
+	for i := range p {
+		gi := float32(g[i] * scale)
+		mi := float32(b1*mm[i]) + float32((1-b1)*gi)
+		vi := float32(b2*vv[i]) + float32(float32((1-b2)*gi)*gi)
+		mm[i], vv[i] = mi, vi
+		mhat := float32(mi * c1)
+		vhat := float32(vi * c2)
+		p[i] -= float32(lr32 * (mhat/(float32(math.Sqrt(float64(vhat)))+eps) + float32(wd*p[i])))
+	}
 }

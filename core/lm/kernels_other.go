@@ -42,3 +42,7 @@ func geluBackward(dinp, inp, th, dout []float32) { geluBackwardGo(dinp, inp, th,
 func softmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
 	softmaxRowsGo(probs, logits, N, V, zs, pls, ms)
 }
+
+func adamW(p, g, mm, vv []float32, scale, b1, b2, c1, c2, eps, lr32, wd float32) {
+	adamWGo(p, g, mm, vv, scale, b1, b2, c1, c2, eps, lr32, wd)
+}

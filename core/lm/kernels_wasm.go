@@ -186,3 +186,11 @@ func softmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []floa
 	}
 	softmaxRowsGo(probs, logits, N, V, zs, pls, ms)
 }
+
+func adamW(p, g, mm, vv []float32, scale, b1, b2, c1, c2, eps, lr32, wd float32) {
+	if simd.On() {
+		simd.AdamW(p, g, mm, vv, scale, b1, b2, c1, c2, eps, lr32, wd)
+		return
+	}
+	adamWGo(p, g, mm, vv, scale, b1, b2, c1, c2, eps, lr32, wd)
+}

@@ -72,3 +72,8 @@ func GeluBackward(dinp, inp, th, dout []float32) { panic("simd: no SIMD kernels 
 func SoftmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []float32) {
 	panic("simd: no SIMD kernels natively")
 }
+
+// AdamW is never called natively (On is false).
+func AdamW(p, g, m, v []float32, scale, b1, b2, c1, c2, eps, lr, wd float32) {
+	panic("simd: no SIMD kernels natively")
+}

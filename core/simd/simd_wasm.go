@@ -286,3 +286,23 @@ func SoftmaxRows(probs, logits []float32, N, V int, zs, pls []float64, ms []floa
 	softmaxRows(ptr(probs), ptr(logits), int32(N), int32(V),
 		unsafe.Pointer(unsafe.SliceData(zs)), unsafe.Pointer(unsafe.SliceData(pls)), ptr(ms))
 }
+
+//go:noescape
+//go:wasmimport prefer_simd adamw
+func adamW(p, g, m, v unsafe.Pointer, n, scale, b1, b2, c1, c2, eps, lr, wd int32)
+
+// AdamW is core/lm's AdamW update of one tensor: for every i,
+//
+//	g' = g·scale,  m = b1·m + (1−b1)·g',  v = b2·v + (1−b2)·g'·g'
+//	p −= lr·((m·c1)/(√(v·c2) + eps) + wd·p)
+func AdamW(p, g, m, v []float32, scale, b1, b2, c1, c2, eps, lr, wd float32) {
+	n := len(p)
+	if n == 0 {
+		return
+	}
+	if len(g) < n || len(m) < n || len(v) < n {
+		panic("simd: AdamW: slices shorter than p")
+	}
+	b := func(x float32) int32 { return int32(math.Float32bits(x)) }
+	adamW(ptr(p), ptr(g), ptr(m), ptr(v), int32(n), b(scale), b(b1), b(b2), b(c1), b(c2), b(eps), b(lr), b(wd))
+}

@@ -31,6 +31,7 @@
     gelu_forward: 4,
     gelu_backward: 5,
     softmax_rows: 7,
+    adamw: 13,
   };
 
   // trampoline returns a function of n parameters that calls target(...), and sets
@@ -52,6 +53,7 @@
       case 10: t = (a, b, c, d, e, f, g, h, i, j) => target(a, b, c, d, e, f, g, h, i, j); break;
       case 11: t = (a, b, c, d, e, f, g, h, i, j, k) => target(a, b, c, d, e, f, g, h, i, j, k); break;
       case 12: t = (a, b, c, d, e, f, g, h, i, j, k, l) => target(a, b, c, d, e, f, g, h, i, j, k, l); break;
+      case 13: t = (a, b, c, d, e, f, g, h, i, j, k, l, m) => target(a, b, c, d, e, f, g, h, i, j, k, l, m); break;
       default: throw new Error("simd.js: no trampoline of " + n + " parameters");
     }
     return { fn: t, link: (f) => { target = f; } };

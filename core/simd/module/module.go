@@ -40,6 +40,7 @@ func build() *mod {
 	geluFwd(m, exp)
 	geluBwd(m)
 	softmaxRows(m, exp)
+	adamW(m)
 	return m
 }
 

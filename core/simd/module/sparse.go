@@ -146,3 +146,57 @@ func adamRange(m *mod) {
 		f.inc(off, 4)
 	})
 }
+
+// adamW writes adamw(p, g, m, v, n, scale, b1, b2, c1, c2, eps, lr, wd), core/lm's
+// AdamW update of one tensor: for every i < n,
+//
+//	g' = g·scale,  m = b1·m + (1−b1)·g',  v = b2·v + (1−b2)·g'·g'
+//	p −= lr·((m·c1)/(√(v·c2) + eps) + wd·p)
+//
+// float32 settings passed as their bits.
+func adamW(m *mod) {
+	f := m.newFn("adamw", params(13))
+	p, g, mm, vv, n := f.param(0), f.param(1), f.param(2), f.param(3), f.param(4)
+	var c [8]local // scale, b1, b2, c1, c2, eps, lr, wd as f32x4 splats
+	var cs [8]local
+	for i := range c {
+		cs[i] = f.local(f32)
+		f.set(cs[i], asF32(get(f.param(5+i))))
+		c[i] = f.local(v128)
+		f.set(c[i], vsplat(get(cs[i])))
+	}
+	scale, b1, b2, c1, c2, eps, lr, wd := 0, 1, 2, 3, 4, 5, 6, 7
+	a1s, a2s := f.local(f32), f.local(f32)
+	a1, a2 := f.local(v128), f.local(v128)
+	f.set(a1s, fsub(cf(1), get(cs[b1])))
+	f.set(a2s, fsub(cf(1), get(cs[b2])))
+	f.set(a1, vsplat(get(a1s)))
+	f.set(a2, vsplat(get(a2s)))
+	off, end := f.local(i32), f.local(i32)
+	gv, mv, vv2, pv := f.local(v128), f.local(v128), f.local(v128), f.local(v128)
+	gs, ms, vs, ps := f.local(f32), f.local(f32), f.local(f32), f.local(f32)
+	f.set(end, shl(get(n), ci(2)))
+	f.set(off, ci(0))
+	f.while(les(add(get(off), ci(16)), get(end)), func() {
+		f.set(gv, vmul(loadV(add(get(g), get(off)), 0), get(c[scale])))
+		f.set(mv, vadd(vmul(get(c[b1]), loadV(add(get(mm), get(off)), 0)), vmul(get(a1), get(gv))))
+		f.set(vv2, vadd(vmul(get(c[b2]), loadV(add(get(vv), get(off)), 0)), vmul(vmul(get(a2), get(gv)), get(gv))))
+		f.storeV(add(get(mm), get(off)), 0, get(mv))
+		f.storeV(add(get(vv), get(off)), 0, get(vv2))
+		f.set(pv, loadV(add(get(p), get(off)), 0))
+		f.storeV(add(get(p), get(off)), 0, vsub(get(pv), vmul(get(c[lr]),
+			vadd(vdiv(vmul(get(mv), get(c[c1])), vadd(vsqrt(vmul(get(vv2), get(c[c2]))), get(c[eps]))), vmul(get(c[wd]), get(pv))))))
+		f.inc(off, 16)
+	})
+	f.while(lts(get(off), get(end)), func() {
+		f.set(gs, fmul(loadF32(add(get(g), get(off)), 0), get(cs[scale])))
+		f.set(ms, fadd(fmul(get(cs[b1]), loadF32(add(get(mm), get(off)), 0)), fmul(get(a1s), get(gs))))
+		f.set(vs, fadd(fmul(get(cs[b2]), loadF32(add(get(vv), get(off)), 0)), fmul(fmul(get(a2s), get(gs)), get(gs))))
+		f.storeF32(add(get(mm), get(off)), 0, get(ms))
+		f.storeF32(add(get(vv), get(off)), 0, get(vs))
+		f.set(ps, loadF32(add(get(p), get(off)), 0))
+		f.storeF32(add(get(p), get(off)), 0, fsub(get(ps), fmul(get(cs[lr]),
+			fadd(fdiv(fmul(get(ms), get(cs[c1])), fadd(fsqrt(fmul(get(vs), get(cs[c2]))), get(cs[eps]))), fmul(get(cs[wd]), get(ps))))))
+		f.inc(off, 4)
+	})
+}
