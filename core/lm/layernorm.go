@@ -5,7 +5,8 @@ import "math"
 // lnEps is the ε added to the variance in layer norm (GPT-2: 1e-5).
 const lnEps = 1e-5
 
-// layernormForwardGo (layernormForward's Go kernel; kernels_wasm.go) normalizes each of N rows of width C and applies a scale and shift
+// layernormForwardGo (layernormForward's Go kernel; kernels_wasm.go) normalizes
+// each of N rows of width C and applies a scale and shift
 // (Ba, Kiros, Hinton 2016):
 //
 //	μ = mean(x),  σ² = mean((x−μ)²),  r = 1/√(σ²+ε)
@@ -68,7 +69,8 @@ func layernormForwardGo(out, mean, rstd, inp, w, b []float32, N, C int) {
 	}
 }
 
-// layernormBackwardGo (layernormBackward's Go kernel) accumulates the gradients of layer norm. With x̂ = (x−μ)·r and
+// layernormBackwardGo (layernormBackward's Go kernel) accumulates the gradients of
+// layer norm. With x̂ = (x−μ)·r and
 // g = dout⊙w:
 //
 //	dw   += Σ_n dout⊙x̂        db += Σ_n dout

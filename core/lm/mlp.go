@@ -6,7 +6,8 @@ package lm
 // geluScale is √(2/π).
 const geluScale = 0.7978845608028654
 
-// geluForwardGo (geluForward's Go kernel; kernels_wasm.go) applies GELU with the tanh approximation of GPT-2 (Hendrycks & Gimpel
+// geluForwardGo (geluForward's Go kernel; kernels_wasm.go) applies GELU with the
+// tanh approximation of GPT-2 (Hendrycks & Gimpel
 // 2016):
 //
 //	gelu(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
@@ -58,7 +59,8 @@ func clamp9(v float32) float32 {
 	return v
 }
 
-// geluBackwardGo (geluBackward's Go kernel) accumulates dinp += gelu'(inp)·dout, with u = √(2/π)(x + 0.044715x³)
+// geluBackwardGo (geluBackward's Go kernel) accumulates dinp += gelu'(inp)·dout,
+// with u = √(2/π)(x + 0.044715x³)
 // and th = tanh u as kept by geluForward:
 //
 //	gelu'(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²)
