@@ -54,8 +54,11 @@ const (
 	maxDraw = 400 // points per line drawn; longer series are thinned
 )
 
-// render draws the chart as a figure: SVG, legend, caption and data table.
+// render draws the chart as a figure: SVG, legend, caption and data table. A series
+// without one finite value (a gold curve on data that has no gold) is left out
+// entirely: no legend entry, no line, no words in the text alternative.
 func (c chartSpec) render() app.UI {
+	c.Series = knownSeries(c.Series)
 	h := c.Height
 	if h == 0 {
 		h = 260
@@ -75,6 +78,20 @@ func (c chartSpec) render() app.UI {
 	)
 }
 
+// knownSeries returns the series that hold at least one finite value.
+func knownSeries(ss []series) []series {
+	var out []series
+	for _, s := range ss {
+		for _, y := range s.Y {
+			if finiteF(y) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // summary is the text alternative: what the chart holds, in one sentence.
 func (c chartSpec) summary() string {
 	var parts []string
@@ -84,7 +101,11 @@ func (c chartSpec) summary() string {
 			continue
 		}
 		lo, hi := minMax(s.Y)
-		parts = append(parts, fmt.Sprintf("%s: %d points from %s to %s, last %s", s.Name, n, fmtNum(lo, 3), fmtNum(hi, 3), fmtNum(s.Y[n-1], 3)))
+		last := s.Y[n-1]
+		for k := n - 1; k >= 0 && !finiteF(last); k-- {
+			last = s.Y[k]
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d points from %s to %s, last %s", s.Name, n, fmtNum(lo, 3), fmtNum(hi, 3), fmtNum(last, 3)))
 	}
 	return fmt.Sprintf("%s. %s against %s. %s.", c.Title, c.YLabel, c.XLabel, strings.Join(parts, "; "))
 }

@@ -33,7 +33,7 @@ type dataPage struct {
 	shareURL string
 	library  []libraryEntry
 
-	items     virtualList
+	records   recordBrowser
 	judgments virtualList
 
 	gen generatePanel // "Generate answers" (data_generate.go)
@@ -50,10 +50,11 @@ type libraryEntry struct {
 func (p *dataPage) OnMount(ctx app.Context) {
 	p.importFormat = jobs.FormatAuto
 	p.exportFormat = "jsonl"
-	p.items = virtualList{ID: "items-list", Label: "Items", RowH: 34, Height: 300,
-		Header: []string{"Item", "Prompt", "Responses", "Tags"}, Widths: []string{"0 0 9rem", "1 1 auto", "0 0 6rem", "0 0 10rem"}}
+	p.records = recordBrowser{ID: "records", list: virtualList{ID: "items-list", Label: "Items", RowH: 34, Height: 320,
+		Header: []string{"Item", "Prompt", "Judgments", "Raters", "Signs"},
+		Widths: []string{"0 0 9rem", "1 1 auto", "0 0 6rem", "0 0 6rem", "0 0 11rem"}}}
 	p.judgments = virtualList{ID: "judgments-list", Label: "Judgments", RowH: 34, Height: 300,
-		Header: []string{"Time", "Kind", "Item", "Rater", "Label"}, Widths: []string{"0 0 10rem", "0 0 5.5rem", "0 0 9rem", "0 0 8rem", "1 1 auto"}}
+		Header: []string{"Time", "Kind", "Item", "Rater", "Label", "State"}, Widths: []string{"0 0 10rem", "0 0 5.5rem", "0 0 9rem", "0 0 8rem", "1 1 auto", "0 0 6.5rem"}}
 	p.mount(ctx)
 	ctx.Async(func() { p.loadLibrary(ctx) })
 	ctx.Async(func() { p.gen.load(p) })
@@ -93,19 +94,14 @@ func (p *dataPage) Render() app.UI {
 	}
 	s := v.Snap
 	js := v.Judgments
-	p.items.Rows = len(s.Items)
-	p.items.Cell = func(r, c int) string {
-		it := &s.Items[r]
-		switch c {
-		case 0:
-			return it.ID
-		case 1:
-			return it.Prompt
-		case 2:
-			return fmt.Sprint(len(it.Responses))
-		}
-		return strings.Join(it.Tags, ", ")
+	// A rater's device sends its events to the project, which takes reviews from the
+	// lead only; elsewhere reviews are this browser's.
+	p.records.Review = nil
+	if _, rater := wb.project(); !rater {
+		p.records.Review = p.review
 	}
+	records := p.records.render(v)
+	res := p.records.index.res
 	p.judgments.Rows = len(js)
 	p.judgments.Cell = func(r, c int) string {
 		j := &js[r]
@@ -121,8 +117,11 @@ func (p *dataPage) Render() app.UI {
 			return j.Item
 		case 3:
 			return j.Rater
+		case 4:
+			return judgmentLabel(j)
 		}
-		return judgmentLabel(j)
+		st, _ := res.State(j.ID)
+		return string(st)
 	}
 	busy := v.Job != nil && !v.Job.Done
 	return frame(PathData,
@@ -135,7 +134,7 @@ func (p *dataPage) Render() app.UI {
 		app.If(p.msg != "", app.Div().Class(noticeClass(p.bad)).Role("status").ID("data-msg").Text(p.msg)),
 		app.Div().Class("grid grid-4").Style("margin", "1rem 0").Body(
 			stat("Items", fmt.Sprint(len(s.Items)), ""),
-			stat("Judgments", fmt.Sprint(len(js)), fmt.Sprintf("by %d raters", len(feedback.RaterIDs(js)))),
+			stat("Judgments", fmt.Sprint(len(js)), ratersNote(len(feedback.RaterIDs(js)))),
 			stat("Models", fmt.Sprint(len(s.Models)), ""),
 			stat("Runs", fmt.Sprint(len(s.Runs)), ""),
 		),
@@ -197,11 +196,12 @@ func (p *dataPage) Render() app.UI {
 		),
 		p.gen.render(p, s, busy),
 		app.Section().Class("panel stack").Style("margin-top", "1rem").Body(
-			app.H2().Text(fmt.Sprintf("Items (%d)", len(s.Items))),
-			p.items.render(),
+			app.H2().Text(fmt.Sprintf("Records: %d items", len(s.Items))),
+			app.P().Class("muted").Text("Search the items, filter by rater, kind, disagreement, flags or revisions, and open an item to see all its judgments side by side. Reviews you make here (accept, reject, edit) are new events: nothing is overwritten."),
+			records,
 		),
 		app.Section().Class("panel stack").Body(
-			app.H2().Text(fmt.Sprintf("Judgments (%d)", len(js))),
+			app.H2().Text(fmt.Sprintf("Event log: %d judgments", len(js))),
 			p.judgments.render(),
 		),
 		app.Section().Class("panel stack").Body(
@@ -227,10 +227,38 @@ func (p *dataPage) Render() app.UI {
 	)
 }
 
+// ratersNote says who made the judgments: "by N raters", or that they carry no
+// rater ids (imported datasets such as HH-RLHF).
+func ratersNote(n int) string {
+	if n == 0 {
+		return "no rater ids"
+	}
+	return fmt.Sprintf("by %d raters", n)
+}
+
+// review keeps a review made in the record browser in this browser's state.
+func (p *dataPage) review(ctx app.Context, j feedback.Judgment) {
+	rater := wb.localRater()
+	j.Rater = rater.ID
+	ctx.Async(func() {
+		err := wb.Record(j, rater)
+		p.ctx.Dispatch(func(ctx app.Context) {
+			if err != nil {
+				p.say("The review was not saved: "+err.Error(), true)
+			} else {
+				p.say(fmt.Sprintf("Recorded: %s of %s.", j.Verdict, j.Target), false)
+			}
+		})
+	})
+}
+
 // judgmentLabel describes a judgment's label in a few words.
 func judgmentLabel(j *feedback.Judgment) string {
 	switch j.Kind {
 	case feedback.KindCompare:
+		if j.Left == "" {
+			return string(j.Choice)
+		}
 		return fmt.Sprintf("%s (left %s)", j.Choice, j.Left)
 	case feedback.KindRank:
 		return fmt.Sprint(j.Order)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
+	"prefer/core/feedback"
 	"prefer/core/snapshot"
 )
 
@@ -118,7 +119,7 @@ func stateSummary(v view) app.UI {
 	}
 	return app.Div().ID("state-summary").Class("grid grid-4").Body(
 		stat("Items", fmt.Sprint(len(s.Items)), ""),
-		stat("Judgments", fmt.Sprint(len(v.Judgments)), fmt.Sprintf("by %d raters", len(s.Raters))),
+		stat("Judgments", fmt.Sprint(len(v.Judgments)), ratersNote(len(feedback.RaterIDs(v.Judgments)))),
 		stat("Models", fmt.Sprint(len(s.Models)), ""),
 		stat("Runs", fmt.Sprint(len(s.Runs)), ""),
 	)

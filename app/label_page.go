@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -77,6 +78,9 @@ type labelPage struct {
 	sessionStart time.Time
 	breakShown   bool
 	undo         []string // ids recorded on this page, oldest first
+	// revising maps item|kind to the id of a synced judgment the rater withdrew with
+	// undo: the next judgment of that item and kind revises it (Judgment.Revises).
+	revising map[string]string
 
 	unKeys func()
 
@@ -126,8 +130,8 @@ func (p *labelPage) queue(v view) (items []*feedback.Item, done map[string]bool)
 	rater := p.rater().ID
 	kind := p.kind()
 	done = map[string]bool{}
-	for i := range v.Judgments {
-		j := &v.Judgments[i]
+	// Done is what stands: a judgment the rater withdrew gives its item back.
+	for _, j := range feedback.Current(v.Judgments) {
 		if j.Rater == rater && j.Kind == kind {
 			done[j.Item] = true
 		}
@@ -288,6 +292,10 @@ func (p *labelPage) base(kind feedback.Kind, v view) feedback.Judgment {
 			j.Reasons = append(j.Reasons, r)
 		}
 	}
+	if old, ok := p.revising[j.Item+"|"+string(kind)]; ok {
+		j.Revises = old
+		delete(p.revising, j.Item+"|"+string(kind))
+	}
 	return j
 }
 
@@ -358,6 +366,10 @@ func (p *labelPage) currentResp() int {
 	return 0
 }
 
+// undoLast takes back the last judgment made on this page. One that has not reached
+// the server yet is removed; one the server holds cannot be, so it is withdrawn (a
+// review event with verdict withdraw, synced like any judgment) and its item shown
+// again: the rater's next judgment of it revises the withdrawn one.
 func (p *labelPage) undoLast(ctx app.Context) {
 	if len(p.undo) == 0 || p.busy {
 		p.showToast(ctx, "Nothing to undo")
@@ -365,9 +377,16 @@ func (p *labelPage) undoLast(ctx app.Context) {
 	}
 	id := p.undo[len(p.undo)-1]
 	j, _ := findJudgment(wb.view(), id)
+	rater := p.rater()
 	p.busy = true
 	ctx.Async(func() {
 		err := wb.Remove(id)
+		withdrawn := false
+		if errors.Is(err, ErrSynced) && j.ID != "" && j.Kind != feedback.KindReview {
+			w := feedback.Judgment{ID: "w-" + randomID(), Kind: feedback.KindReview, Item: j.Item, Rater: rater.ID,
+				Time: max(time.Now().UnixMilli(), j.Time+1), Session: p.session, Target: id, Verdict: feedback.VerdictWithdraw}
+			err, withdrawn = wb.Record(w, rater), true
+		}
 		p.ctx.Dispatch(func(ctx app.Context) {
 			p.busy = false
 			if err != nil {
@@ -382,6 +401,14 @@ func (p *labelPage) undoLast(ctx app.Context) {
 					p.task = newTask(it, p.mode)
 					p.resetInputs()
 				}
+			}
+			if withdrawn {
+				if p.revising == nil {
+					p.revising = map[string]string{}
+				}
+				p.revising[j.Item+"|"+string(j.Kind)] = id
+				p.showToast(ctx, "Withdrawn — label it again to revise it")
+				return
 			}
 			p.showToast(ctx, "Undone")
 		})

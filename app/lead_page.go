@@ -86,9 +86,15 @@ type leadPage struct {
 	pullMsg  string
 	pullBad  bool
 	refreshN int // completed refreshes, for tests (data-refreshed)
+
+	records   recordBrowser // the pulled judgments, with reviews sent to the server
+	reviewMsg string
+	reviewBad bool
+	reviewed  int // reviews the server took, for tests (data-reviewed)
 }
 
 func (p *leadPage) OnMount(ctx app.Context) {
+	p.records = recordBrowser{ID: "lead-records", Review: p.review}
 	p.mount(ctx)
 	fromURL, _ := leadFromURL(app.Window().URL())
 	p.link = fromURL
@@ -494,10 +500,10 @@ func (p *leadPage) renderProgress(prog *wire.Progress) app.UI {
 		if r.Name != "" && r.Name != r.ID {
 			name += " · " + r.Name
 		}
-		gold := "—"
+		gold := "no gold items"
 		switch {
 		case r.GoldDone > 0:
-			gold = fmt.Sprintf("%s (%d of %d)", pct(float64(r.GoldCorrect)/float64(r.GoldDone)), r.GoldCorrect, r.GoldDone)
+			gold = fmt.Sprintf("%s (%d of %d comparisons)", pct(float64(r.GoldCorrect)/float64(r.GoldDone)), r.GoldCorrect, r.GoldDone)
 		case r.GoldAssigned > 0:
 			gold = fmt.Sprintf("none answered yet (%d in the queue)", r.GoldAssigned)
 		}
@@ -534,10 +540,58 @@ func (p *leadPage) renderProgress(prog *wire.Progress) app.UI {
 				)),
 				app.TBody().Body(rows...),
 			)),
-			app.P().Class("muted").Text("Done: items of the rater's queue with at least one judgment. Gold accuracy: gold items answered with the known best response, of those answered. Last seen: the newest judgment's time, by the rater's clock."),
+			app.P().Class("muted").Text("Done: items of the rater's queue with a judgment that stands (not withdrawn or rejected). Gold accuracy: comparisons on gold items decided in the order of the two answers' known quality, of those with such an order. Last seen: the newest judgment's time, by the rater's clock."),
 		),
 		p.renderPull(),
+		when(p.pull.At > 0, func() app.UI { return p.renderReview() }),
 	)
+}
+
+// renderReview is the lead's review of the pulled judgments: the record browser,
+// whose accept, reject and edit go to the server as review events.
+func (p *leadPage) renderReview() app.UI {
+	return app.Section().Class("panel stack").ID("lead-review").DataSet("reviewed", p.reviewed).Body(
+		app.H2().Text("Review judgments"),
+		app.P().Class("muted").Text("Find a judgment and accept, reject or correct it. A review is a new event sent to the server and pulled by everyone: the rater's judgment stays in the history, and every figure, pair and reward model uses the latest version that no review rejected."),
+		app.If(p.reviewMsg != "", app.Div().Class(noticeClass(p.reviewBad)).Role("status").ID("lead-review-msg").Text(p.reviewMsg)),
+		p.records.render(wb.view()),
+	)
+}
+
+// review sends a review event to the project with the lead's token, then keeps it
+// in the working state (the next pull would bring it too; it is not added twice).
+func (p *leadPage) review(ctx app.Context, j feedback.Judgment) {
+	link := p.link
+	p.reviewMsg, p.reviewBad = "Sending the review…", false
+	ctx.Async(func() {
+		msg, bad := sendReview(link, j)
+		p.ctx.Dispatch(func(ctx app.Context) {
+			p.reviewMsg, p.reviewBad = msg, bad
+			if !bad {
+				p.reviewed++
+			}
+		})
+	})
+}
+
+// sendReview posts one review to the project and adds it to the working state.
+func sendReview(link leadLink, j feedback.Judgment) (msg string, bad bool) {
+	body, err := wire.EncodeEventsMsgpack([]feedback.Judgment{j})
+	if err != nil {
+		return err.Error(), true
+	}
+	status, answer, err := browser.Fetch("POST", appPath("/api/v1/projects/"+url.PathEscape(link.Project)+"/events"), body,
+		map[string]string{"Authorization": "Bearer " + link.Token, "Content-Type": wire.ContentTypeMsgpack})
+	switch {
+	case err != nil:
+		return "Offline: the review was not sent. Try again when the server answers.", true
+	case status != 200:
+		return fmt.Sprintf("The server refused the review (HTTP %d): %s", status, shortBody(answer)), true
+	}
+	if _, err := wb.addPulled([]feedback.Judgment{j}, nil); err != nil {
+		return "Sent, but not kept in this browser: " + err.Error() + " (pull again)", true
+	}
+	return fmt.Sprintf("Sent: %s of %s. Raters, pairs and models now use the reviewed version.", j.Verdict, j.Target), false
 }
 
 func (p *leadPage) renderPull() app.UI {

@@ -425,10 +425,19 @@ func sampleBox(title, text string, prob, gold, proxy float64, parts any) app.UI 
 			tags = append(tags, app.Span().Class(cls).Text(str(t)))
 		}
 	}
-	meta := fmt.Sprintf("gold %s · proxy %s", fmtNum(gold, 2), fmtNum(proxy, 2))
+	// Only what is known: the probability, gold where the data has it, the proxy
+	// where a reward model scored it.
+	var facts []string
 	if !math.IsNaN(prob) {
-		meta = fmt.Sprintf("p = %s · ", fmtNum(prob, 2)) + meta
+		facts = append(facts, "p = "+fmtNum(prob, 2))
 	}
+	if !math.IsNaN(gold) {
+		facts = append(facts, "gold "+fmtNum(gold, 2))
+	}
+	if !math.IsNaN(proxy) {
+		facts = append(facts, "proxy "+fmtNum(proxy, 2))
+	}
+	meta := strings.Join(facts, " · ")
 	return app.Div().Class("sample").Body(
 		app.Div().Class("meta").Text(title),
 		app.P().Text(text),

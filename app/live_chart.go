@@ -55,7 +55,7 @@ func (c *liveChart) Render() app.UI {
 			{Name: "held out", X: x, Y: st.Series["held_loss"], Class: "s3", Dashed: true},
 		}
 	default:
-		ch = newChart(c.ID, st.Phase+" (live)", "step", "expected reward (gold units)")
+		ch = newChart(c.ID, st.Phase+" (live)", "step", "expected reward; KL and entropy in nats")
 		ch.Series = []series{
 			{Name: "proxy (reward model)", X: x, Y: st.Series["reward"], Class: "s1"},
 			{Name: "gold (true quality)", X: x, Y: st.Series["gold"], Class: "s2"},

@@ -295,29 +295,63 @@ func runTitle(r *snapshot.Run) string {
 	return fmt.Sprintf("%s β=%s", strings.ToUpper(str(r.Config["algo"])), fmtNum(r.Summary["beta"], 3))
 }
 
-// policyResults shows one optimization run.
+// noGold is said once where a run's data has no known true quality.
+const noGold = "This data has no known true quality (gold): only what the reward model says, the distance from the reference and the diversity are shown. Reward hacking can only be suspected here (the reward rising with length or politeness), not measured."
+
+// policyResults shows one optimization run: its headline figures (gold only when the
+// data has gold), whether it converged, its notes (hacking alerts, separated
+// preferences), its curves and the samples before and after.
 func policyResults(r *snapshot.Run) app.UI {
 	s := r.Series
+	sum := r.Summary
 	kl := newChart("po-kl", "KL from the reference and entropy", "step", "nats")
 	kl.Series = []series{
 		{Name: "KL(π ‖ π_ref)", X: seq(len(s["kl"])), Y: s["kl"], Class: "s3"},
 		{Name: "entropy", X: seq(len(s["entropy"])), Y: s["entropy"], Class: "s4", Dashed: true},
 	}
-	sum := r.Summary
+	_, hasGold := known(sum, "gold")
 	var alerts []app.UI
 	for _, n := range r.Notes {
 		alerts = append(alerts, app.Div().Class("notice").Role("alert").Text("⚠ "+n))
 	}
-	return app.Div().Class("stack").ID("po-results").DataSet("algo", str(r.Config["algo"])).DataSet("run", r.Name).Body(
-		app.Div().Class("grid grid-4").Body(
-			stat("Proxy reward", fmtNum(sum["reward"], 3), "what the reward model says"),
-			stat("Gold reward", fmtNum(sum["gold"], 3), "the true quality"),
-			stat("KL", fmtNum(sum["kl"], 3)+" nats", "β = "+fmtNum(sum["beta"], 3)),
-			stat("Entropy", fmtNum(sum["entropy"], 3)+" nats", fmt.Sprintf("distinct-2 %s", fmtNum(sum["distinct_2"], 3))),
-		),
+	stats := []app.UI{}
+	if v, ok := known(sum, "reward"); ok {
+		stats = append(stats, stat("Proxy reward", fmtNum(v, 3), "what the reward model says"))
+	} else {
+		stats = append(stats, stat("Proxy reward", "none", "DPO and IPO learn from the pairs; no reward model was there to measure"))
+	}
+	if hasGold {
+		stats = append(stats, stat("Gold reward", fmtNum(sum["gold"], 3), "the true quality"))
+	}
+	stats = append(stats,
+		stat("KL", fmtNum(sum["kl"], 3)+" nats", "β = "+fmtNum(sum["beta"], 3)),
+		stat("Entropy", fmtNum(sum["entropy"], 3)+" nats", fmt.Sprintf("distinct-2 %s", fmtNum(sum["distinct_2"], 3))),
+		convergenceStat(r),
+	)
+	rewardChart := policyChart("po-reward", "Proxy and gold reward", s)
+	if !hasGold {
+		if _, ok := known(sum, "reward"); ok {
+			ch := newChart("po-reward", "Proxy reward", "step", "expected reward (reward-model units)")
+			ch.Series = []series{{Name: "proxy (reward model)", X: seq(len(s["reward"])), Y: s["reward"], Class: "s1"}}
+			ch.Height = 230
+			rewardChart = ch.render()
+		} else {
+			ch := newChart("po-reward", "DPO loss and implicit-reward accuracy", "step", "nats · share")
+			ch.Series = []series{
+				{Name: "loss", X: seq(len(s["loss"])), Y: s["loss"], Class: "s1"},
+				{Name: "accuracy on the pairs", X: seq(len(s["accuracy"])), Y: s["accuracy"], Class: "s2", Dashed: true},
+			}
+			ch.Height = 230
+			rewardChart = ch.render()
+		}
+	}
+	return app.Div().Class("stack").ID("po-results").DataSet("algo", str(r.Config["algo"])).DataSet("run", r.Name).
+		DataSet("converged", sum["converged"] == 1).Body(
+		app.Div().Class("grid grid-4").Body(stats...),
+		app.If(!hasGold, app.P().Class("muted").ID("po-no-gold").Text(noGold)),
 		app.Div().Body(alerts...),
 		app.Div().Class("grid grid-2").Body(
-			app.Div().Class("panel").Body(policyChart("po-reward", "Proxy and gold reward", s)),
+			app.Div().Class("panel").Body(rewardChart),
 			app.Div().Class("panel").Body(kl.render()),
 		),
 		app.Section().Class("panel stack").Body(
@@ -325,6 +359,27 @@ func policyResults(r *snapshot.Run) app.UI {
 			singleSamples(r),
 		),
 	)
+}
+
+// convergenceStat says whether the run stopped on its convergence criterion.
+func convergenceStat(r *snapshot.Run) app.UI {
+	sum := r.Summary
+	steps := int(sum["steps"])
+	what := "largest total variation from the optimum"
+	if a := str(r.Config["algo"]); a == "dpo" || a == "ipo" {
+		what = "largest change of a pair's implied probability from the loss's minimum"
+	}
+	crit, hasCrit := known(sum, "criterion")
+	tol, _ := known(sum, "tolerance")
+	switch {
+	case str(r.Config["algo"]) == "exact" || str(r.Config["algo"]) == "bon":
+		return stat("Convergence", "exact", "solved in closed form")
+	case sum["converged"] == 1:
+		return stat("Convergence", fmt.Sprintf("after %d steps", steps), fmt.Sprintf("%s %s ≤ %s", what, fmtNum(crit, 3), fmtNum(tol, 3)))
+	case hasCrit:
+		return stat("Convergence", "not reached", fmt.Sprintf("stopped at the cap of %d steps: %s %s > %s; raise the steps", steps, what, fmtNum(crit, 3), fmtNum(tol, 3)))
+	}
+	return stat("Convergence", "unknown", fmt.Sprintf("%d steps; this run has no convergence criterion (see the notes)", steps))
 }
 
 // singleSamples lists the before/after samples of one run.
@@ -350,7 +405,9 @@ func singleSamples(r *snapshot.Run) app.UI {
 // sweepPanel shows the β sweep: proxy and gold reward against √KL.
 func sweepPanel(sw *snapshot.Run) app.UI {
 	ch, best, at := sweepChart("po-sweep-chart", sw)
-	if at >= 0 {
+	if at < 0 {
+		ch.Caption = "The proxy reward against the distance from the reference. This data has no gold, so where optimization starts to exploit the reward model cannot be measured here."
+	} else {
 		ch.Caption = fmt.Sprintf("The gold reward peaks at %s at β = %g (√KL %s); past it, optimization exploits the reward model.", fmtNum(best, 2), sw.Series["beta"][at], fmtNum(sw.Series["sqrt_kl"][at], 2))
 	}
 	return app.Section().Class("panel stack").ID("po-sweep").Body(
@@ -372,9 +429,12 @@ func sweepChart(id string, sw *snapshot.Run) (ch chartSpec, best float64, at int
 	}
 	best, at = math.Inf(-1), -1
 	for i, g := range sw.Series["gold"] {
-		if g > best {
+		if g > best { // NaN (no gold) is never greater
 			best, at = g, i
 		}
+	}
+	if at < 0 {
+		ch.Title, ch.YLabel = "Proxy reward against distance from the reference", "expected reward (reward-model units)"
 	}
 	return ch, best, at
 }

@@ -125,9 +125,13 @@ func qualityReport(r *agree.Report) app.UI {
 			cmp = &r.Kinds[i]
 		}
 	}
+	who := fmt.Sprintf("%d raters, %d items", r.Raters, r.Items)
+	if r.Raters == 0 {
+		who = fmt.Sprintf("no rater ids, %d items", r.Items)
+	}
 	out := []app.UI{
 		app.Div().Class("grid grid-4").Body(
-			stat("Judgments", fmt.Sprint(r.Judgments), fmt.Sprintf("%d raters, %d items", r.Raters, r.Items)),
+			stat("Judgments", fmt.Sprint(r.Judgments), who),
 			when(cmp != nil, func() app.UI {
 				return stat("Pairwise agreement", fp(cmp.Agreement.Percent), "InstructGPT's labelers: about 73%")
 			}),
@@ -143,6 +147,16 @@ func qualityReport(r *agree.Report) app.UI {
 	}
 	if len(findings) > 0 {
 		out = append(out, app.Section().Class("panel").ID("findings").Body(app.H2().Text("Findings"), app.Ul().Body(findings...)))
+	}
+	// What the data cannot say, per kind (one rater per item, no gold, no times).
+	var limits []app.UI
+	for _, k := range r.Kinds {
+		for _, n := range k.Notes {
+			limits = append(limits, app.Li().Body(app.Strong().Text(kindName(&k)+": "), app.Text(n)))
+		}
+	}
+	if len(limits) > 0 {
+		out = append(out, app.Section().Class("panel").ID("limits").Body(app.H2().Text("What this data cannot say"), app.Ul().Body(limits...)))
 	}
 	// Agreement per kind.
 	var krows []app.UI
@@ -171,30 +185,80 @@ func qualityReport(r *agree.Report) app.UI {
 	return app.Div().Class("stack").ID("quality-report").Body(out...)
 }
 
+func kindName(k *agree.KindReport) string {
+	if k.Axis != "" {
+		return string(k.Kind) + " (" + k.Axis + ")"
+	}
+	return string(k.Kind)
+}
+
+// raterTable lists each rater's reliability on comparisons, with only the columns
+// the data can fill: gold accuracy where there is gold, Dawid–Skene where it was
+// fitted, time where judgments were timed.
 func raterTable(k *agree.KindReport) app.UI {
+	var gold, ds, secs bool
+	for _, rs := range k.Raters {
+		gold = gold || rs.GoldN > 0
+		ds = ds || rs.DSAccuracy.Valid()
+		secs = secs || rs.SecondsMedian.Valid()
+	}
 	var rows []app.UI
 	for _, rs := range k.Raters {
-		flag := ""
-		if rs.Fatigued {
-			flag = "tires"
+		var tags []app.UI
+		tag := func(on bool, cls, text string) {
+			if on {
+				tags = append(tags, app.Span().Class("tag "+cls).Text(text), app.Text(" "))
+			}
 		}
-		rows = append(rows, app.Tr().Body(
+		tag(rs.TooFast, "bad", "too fast")
+		tag(rs.AtChance, "bad", "at chance")
+		tag(rs.StraightLines, "bad", "same answer")
+		tag(rs.Fatigued, "warn", "tires")
+		cells := []app.UI{
 			app.Td().Class("mono").Text(rs.Rater), app.Td().Text(rs.Group),
 			app.Td().Class("num").Text(fmt.Sprint(rs.Labels)),
 			app.Td().Class("num").Text(fp(rs.Consensus)),
-			app.Td().Class("num").Text(fp(rs.GoldAccuracy)),
-			app.Td().Class("num").Text(fp(rs.DSAccuracy)),
-			app.Td().Class("num").Text(f(rs.Seconds, 1)),
-			app.Td().Body(app.If(flag != "", app.Span().Class("tag warn").Text(flag))),
-		))
+			app.Td().Class("num").Text(fp(rs.ConsensusChance)),
+		}
+		if gold {
+			cells = append(cells, app.Td().Class("num").Text(fp(rs.GoldAccuracy)))
+		}
+		if ds {
+			cells = append(cells, app.Td().Class("num").Text(fp(rs.DSAccuracy)))
+		}
+		if secs {
+			cells = append(cells, app.Td().Class("num").Text(f(rs.SecondsMedian, 1)))
+		}
+		cells = append(cells, app.Td().Body(tags...))
+		rows = append(rows, app.Tr().Body(cells...))
+	}
+	head := []app.UI{app.Th().Text("rater"), app.Th().Text("group"), app.Th().Text("labels"), app.Th().Text("agrees with consensus"), app.Th().Text("by chance")}
+	about := "Agreement with the consensus: how often the rater gives the other raters' most common label on the same pair; by chance: what a rater with the same label mix would get at random."
+	if gold {
+		head = append(head, app.Th().Text("gold accuracy"))
+		about += " Gold accuracy: comparisons decided in the order of the two answers' known quality."
+	}
+	if ds {
+		head = append(head, app.Th().Text("Dawid–Skene"))
+		about += " Dawid–Skene estimates each rater's accuracy from all labels at once (EM)."
+	}
+	if secs {
+		head = append(head, app.Th().Text("s / judgment"))
+	}
+	head = append(head, app.Th().Text("signs"))
+	if len(k.Raters) == 0 {
+		return app.Section().Class("panel").ID("raters").Body(
+			app.H2().Text("Raters (comparisons)"),
+			app.P().Class("muted").Text("These judgments carry no rater ids, so no per-rater figure can be computed; the panel's figures (position and length bias) still hold."),
+		)
 	}
 	return app.Section().Class("panel").ID("raters").Body(
 		app.H2().Text("Raters (comparisons)"),
-		app.P().Class("muted").Text("Reliability is agreement with the other raters' consensus; gold accuracy uses items with a known best answer; Dawid–Skene estimates each rater's accuracy from all labels at once (EM)."),
-		app.Table().Body(
-			app.THead().Body(app.Tr().Body(app.Th().Text("rater"), app.Th().Text("group"), app.Th().Text("labels"), app.Th().Text("reliability"), app.Th().Text("gold accuracy"), app.Th().Text("Dawid–Skene"), app.Th().Text("s / judgment"), app.Th())),
+		app.P().Class("muted").Text(about),
+		app.Div().Class("table-scroll").Body(app.Table().Body(
+			app.THead().Body(app.Tr().Body(head...)),
 			app.TBody().Body(rows...),
-		),
+		)),
 	)
 }
 
@@ -242,31 +306,46 @@ func biasPanel(r *agree.Report) app.UI {
 	if pb := r.Position; pb != nil {
 		var rows []app.UI
 		for _, s := range pb.Raters {
-			rows = append(rows, biasRow(s.Rater, s.Decided, fp(s.LeftShare), f(s.P, 3), s.Biased))
+			rows = append(rows, biasRow(s.Rater, s.Decided, fp(s.LeftShare), pv(s.P), s.Biased, s.Possible))
 		}
 		parts = append(parts, app.Div().Class("panel").ID("position-bias").Body(
 			app.H2().Text("Position bias"),
-			app.P().Text(fmt.Sprintf("The left answer won %s of %d decided comparisons (p = %s; 50%% means no bias).", fp(pb.LeftShare), pb.Decided, f(pb.P, 3))),
-			biasTable("left wins", rows),
+			app.P().Text(fmt.Sprintf("The left answer won %s of %d decided comparisons (p = %s; 50%% means no bias).", fp(pb.LeftShare), pb.Decided, pv(pb.P))),
+			when(len(rows) > 0, func() app.UI { return biasTable("left wins", rows) }),
 		))
 	}
 	if lb := r.Length; lb != nil {
 		var rows []app.UI
 		for _, s := range lb.Raters {
-			rows = append(rows, biasRow(s.Rater, s.Decided, fp(s.LongerShare), f(s.P, 3), s.Biased))
+			rows = append(rows, biasRow(s.Rater, s.Decided, fp(s.LongerShare), pv(s.P), s.Biased, false))
+		}
+		text := fmt.Sprintf("The longer answer won %s of %d decided comparisons (p = %s; 50%% means no preference for length).", fp(lb.LongerShare), lb.Decided, pv(lb.P))
+		if lb.GoldN > 0 {
+			text = fmt.Sprintf("The longer answer won %s of %d decided comparisons, where gold prefers the longer one %s of the time (p = %s).", fp(lb.LongerShare), lb.Decided, fp(lb.GoldLongerShare), pv(lb.P))
+		} else if lb.Biased {
+			text += " Without gold this cannot tell a taste for length from length that goes with quality."
 		}
 		parts = append(parts, app.Div().Class("panel").ID("length-bias").Body(
 			app.H2().Text("Length bias"),
-			app.P().Text(fmt.Sprintf("The longer answer won %s of %d decided comparisons (gold prefers the longer one %s of the time; p = %s).", fp(lb.LongerShare), lb.Decided, fp(lb.GoldLongerShare), f(lb.P, 3))),
-			biasTable("longer wins", rows),
+			app.P().Text(text),
+			when(len(rows) > 0, func() app.UI { return biasTable("longer wins", rows) }),
 		))
 	}
 	return app.Div().Class("grid grid-2").Body(parts...)
 }
 
-func biasRow(rater string, n int, share, p string, biased bool) app.UI {
+func biasRow(rater string, n int, share, p string, biased, possible bool) app.UI {
 	return app.Tr().Body(app.Td().Class("mono").Text(rater), app.Td().Class("num").Text(fmt.Sprint(n)), app.Td().Class("num").Text(share),
-		app.Td().Class("num").Text(p), app.Td().Body(app.If(biased, app.Span().Class("tag bad").Text("biased"))))
+		app.Td().Class("num").Text(p), app.Td().Body(app.If(biased, app.Span().Class("tag bad").Text("biased")),
+			app.If(possible, app.Span().Class("tag warn").Text("maybe"))))
+}
+
+// pv formats a p-value with two significant digits (6.5e-09, not 0).
+func pv(x agree.Float) string {
+	if !x.Valid() {
+		return "—"
+	}
+	return fmt.Sprintf("%.2g", float64(x))
 }
 
 func biasTable(what string, rows []app.UI) app.UI {

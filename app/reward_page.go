@@ -147,10 +147,13 @@ func rewardResults(run *snapshot.Run) app.UI {
 	return app.Div().Class("stack").ID("rm-results").Body(
 		app.Div().Class("grid grid-4").Body(
 			stat("Held-out accuracy", pct(sum["held_acc"]), fmt.Sprintf("on %d comparisons never seen", int(sum["n_held"]))),
-			stat("Held-out log-loss", fmtNum(sum["held_logloss"], 3), fmt.Sprintf("training %s", fmtNum(sum["train_logloss"], 3))),
+			logLossStat(sum),
 			stat("Calibration (ECE)", fmtNum(sum["ece"], 3), "0 is perfect"),
-			stat("Reward vs length", "ρ = "+fmtNum(sum["length_spearman"], 2), fmt.Sprintf("vs gold ρ = %s", fmtNum(sum["gold_spearman"], 2))),
+			lengthStat(sum),
 		),
+		when(!hasGoldRun(sum), func() app.UI {
+			return app.P().Class("muted").ID("rm-no-gold").Text("This data has no known true quality (gold): the model is judged by how well it predicts held-out human choices, not against the truth.")
+		}),
 		app.Div().Class("row").Body(app.Range(run.Notes).Slice(func(i int) app.UI {
 			return app.Div().Class("notice info").Text(run.Notes[i])
 		})),
@@ -165,6 +168,36 @@ func rewardResults(run *snapshot.Run) app.UI {
 		disagreementsTable(run),
 		proposalsTable(run),
 	)
+}
+
+// logLossStat shows the held-out log-loss of decided comparisons, the one to read
+// against ln 2 (a model that knows nothing), with the tie-aware one beside it.
+func logLossStat(sum map[string]float64) app.UI {
+	decided, ok := known(sum, "held_decided_logloss")
+	all, okAll := known(sum, "held_logloss")
+	switch {
+	case ok && okAll && math.Abs(decided-all) > 1e-9:
+		return stat("Held-out log-loss", fmtNum(decided, 3), fmt.Sprintf("decided pairs (chance: ln 2 = 0.693); %s with ties counted", fmtNum(all, 3)))
+	case ok:
+		return stat("Held-out log-loss", fmtNum(decided, 3), fmt.Sprintf("chance: ln 2 = 0.693; training %s", fmtNum(sum["train_logloss"], 3)))
+	}
+	return stat("Held-out log-loss", fmtNum(all, 3), fmt.Sprintf("training %s", fmtNum(sum["train_logloss"], 3)))
+}
+
+// lengthStat shows the reward's correlation with length, and with gold when the
+// data has it.
+func lengthStat(sum map[string]float64) app.UI {
+	note := "with length in words; above 0 the model pays for length"
+	if g, ok := known(sum, "gold_spearman"); ok {
+		note = "vs gold ρ = " + fmtNum(g, 2)
+	}
+	return stat("Reward vs length", "ρ = "+fmtNum(sum["length_spearman"], 2), note)
+}
+
+// hasGoldRun reports whether a training run measured the reward against gold.
+func hasGoldRun(sum map[string]float64) bool {
+	_, ok := known(sum, "gold_spearman")
+	return ok
 }
 
 // diagnostics returns the list key of a training run's diagnostics (the layout of

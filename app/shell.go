@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -242,6 +243,9 @@ func loading(v view) app.UI {
 
 // fmtNum formats a number with a sensible number of digits.
 func fmtNum(x float64, digits int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–" // unknown: never "NaN" or "+Inf" on a page
+	}
 	s := fmt.Sprintf("%.*f", digits, x)
 	if strings.Contains(s, ".") {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
@@ -266,7 +270,20 @@ func fmtDuration(ms float64) string {
 }
 
 // pct formats a fraction as a percentage.
-func pct(x float64) string { return fmtNum(100*x, 1) + "%" }
+func pct(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "–"
+	}
+	return fmtNum(100*x, 1) + "%"
+}
+
+// known returns the value of key k of a run's summary or a model's metrics when it
+// is there and finite: a figure the data gave. A missing key reads as 0 from a Go
+// map and a NaN as "NaN", neither of which a page may show for "unknown".
+func known(m map[string]float64, k string) (float64, bool) {
+	v, ok := m[k]
+	return v, ok && !math.IsNaN(v) && !math.IsInf(v, 0)
+}
 
 // when returns f() if cond, and nothing otherwise. Unlike app.If, f is only called
 // when cond holds (app.If evaluates its argument even when cond is false).

@@ -18,7 +18,11 @@ type virtualList struct {
 	Header []string
 	Widths []string // CSS flex of each column
 	Cell   func(row, col int) string
-	top    int // first row in view
+	// OnOpen, when set, makes the rows buttons: a click, Enter or Space on a row
+	// calls it with the row. Selected is the row shown as open (−1: none).
+	OnOpen   func(ctx app.Context, row int)
+	Selected int
+	top      int // first row in view
 }
 
 // overscan is how many rows are rendered beyond the visible ones on each side.
@@ -39,8 +43,23 @@ func (v *virtualList) render() app.UI {
 			text := v.Cell(r, c)
 			cells[c] = app.Span().Role("cell").Style("flex", v.Widths[c]).Title(text).Text(text)
 		}
-		rows = append(rows, app.Div().Class("vrow").Role("row").Aria("rowindex", r+2).
-			Style("top", px((r+1)*v.RowH)).Style("height", px(v.RowH)).Body(cells...))
+		row := app.Div().Class("vrow").Role("row").Aria("rowindex", r+2).
+			Style("top", px((r+1)*v.RowH)).Style("height", px(v.RowH))
+		if v.OnOpen != nil {
+			r, open := r, v.OnOpen
+			row = row.Class("clickable").TabIndex(0).Aria("selected", r == v.Selected).
+				OnClick(func(ctx app.Context, e app.Event) { open(ctx, r) }, r).
+				OnKeyDown(func(ctx app.Context, e app.Event) {
+					if k := e.Get("key").String(); k == "Enter" || k == " " {
+						e.PreventDefault()
+						open(ctx, r)
+					}
+				}, r)
+			if r == v.Selected {
+				row = row.Class("selected")
+			}
+		}
+		rows = append(rows, row.Body(cells...))
 	}
 	return app.Div().Class("vlist").ID(v.ID).Role("table").Aria("label", v.Label).Aria("rowcount", v.Rows+1).
 		Style("height", px(v.Height)).

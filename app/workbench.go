@@ -331,6 +331,11 @@ func (w *workbench) Record(j feedback.Judgment, rater feedback.Rater) error {
 
 // Remove takes back a judgment (undo). A judgment already accepted by the server
 // cannot be taken back; Remove then reports it.
+// ErrSynced is Remove's answer for a judgment the project server already holds: it
+// cannot be taken out of the log any more, only withdrawn or revised by a new event
+// (feedback.Current).
+var ErrSynced = errors.New("this judgment has already reached the server: it can only be withdrawn or revised")
+
 func (w *workbench) Remove(id string) error {
 	w.mu.Lock()
 	db := w.db
@@ -343,7 +348,7 @@ func (w *workbench) Remove(id string) error {
 		_, waiting, err := db.Get(storeOutbox, id)
 		_, held, herr := db.Get(storeHeld, id) // refused by the server: it never got there
 		if err == nil && herr == nil && !waiting && !held {
-			return errors.New("this judgment has already reached the server; ask your lead to review it")
+			return ErrSynced
 		}
 	}
 	w.mu.Lock()

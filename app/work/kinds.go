@@ -158,10 +158,10 @@ func optimize(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		}
 		ph, total := phase(cfg.Algo, beta, p.TargetKL), steps*nRuns
 		cfg.Progress = func(step int, m policy.Metrics) bool {
-			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
-				"run": float64(bi), "beta": m.Beta, "reward": nan0(m.Reward), "gold": nan0(m.Gold),
-				"kl": nan0(m.KL), "entropy": nan0(m.Entropy),
-			}})
+			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: knownOnly(map[string]float64{
+				"run": float64(bi), "beta": m.Beta, "reward": m.Reward, "gold": m.Gold,
+				"kl": m.KL, "entropy": m.Entropy,
+			})})
 			return true
 		}
 		res, err := policy.Optimize(s, cfg)

@@ -96,10 +96,10 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		ph := phase(p.Algo, beta, p.TargetKL)
 		report(jobs.Progress{Phase: ph + ": sampling the reference", Step: bi * steps, Total: total})
 		progress := func(step int, m policy.Metrics) bool {
-			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: map[string]float64{
-				"run": float64(bi), "beta": nan0(m.Beta), "reward": nan0(m.Reward), "gold": nan0(m.Gold),
-				"kl": nan0(m.KLk1), "entropy": nan0(m.Entropy), "distinct_1": nan0(m.Distinct1), "distinct_2": nan0(m.Distinct2),
-			}})
+			report(jobs.Progress{Phase: ph, Step: bi*steps + step, Total: total, Metrics: knownOnly(map[string]float64{
+				"run": float64(bi), "beta": m.Beta, "reward": m.Reward, "gold": m.Gold,
+				"kl": m.KLk1, "entropy": m.Entropy, "distinct_1": m.Distinct1, "distinct_2": m.Distinct2,
+			})})
 			return true
 		}
 		res, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: p.Algo,

@@ -121,6 +121,18 @@ func finish(s, d *snapshot.Snapshot) (*jobs.Result, error) {
 	return &jobs.Result{Snapshot: full, Delta: delta}, nil
 }
 
+// knownOnly removes the unknown (NaN or infinite) values of m and returns it: a
+// progress report leaves out what the data cannot give (gold on imported data), so
+// the live chart draws no line at a meaningless 0.
+func knownOnly(m map[string]float64) map[string]float64 {
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k)
+		}
+	}
+	return m
+}
+
 // nan0 is x, or 0 when x is NaN or infinite: what progress reports and run
 // configurations (JSON-like values) can carry.
 func nan0(x float64) float64 {
