@@ -279,8 +279,13 @@ func (b *recordBrowser) detail(v view) app.UI {
 		j := v.Judgments[i]
 		state, _ := b.index.res.State(j.ID)
 		what := says(&j)
-		if j.Kind == feedback.KindReview {
+		switch {
+		case j.Kind == feedback.KindReview:
 			what = reviewWords(&j, name)
+		case state == feedback.StateEdited:
+			if ed, ok := b.index.res.Standing(j.ID); ok {
+				what = says(&ed) + " (edited; the rater said: " + what + ")"
+			}
 		}
 		when := ""
 		if j.Time > 0 {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
+
+	"prefer/core/feedback"
 )
 
 // jobRecord is how long the last job of a kind took in the worker and the worker's
@@ -14,7 +16,9 @@ type jobRecord struct {
 // Stats returns the workbench's measurements for the end-to-end tests and the
 // benchmark table: the UI's wasm memory and JS heap (bytes), the worker's wasm
 // memory after its last job, and the worker time of the last job of each kind
-// ("job_ms.train-rm", …). wasm/ui exposes it to the page as preferStats().
+// ("job_ms.train-rm", …), the judgments of the state (every event, the standing
+// ones, their pairs) and the element counts of the last reward-model training.
+// wasm/ui exposes it to the page as preferStats().
 func Stats() map[string]float64 {
 	out := map[string]float64{}
 	if browser != nil {
@@ -32,7 +36,21 @@ func Stats() map[string]float64 {
 	out["worker_wasm_bytes"] = float64(workerMem)
 	out["judgments"] = 0
 	if wb.log != nil {
+		// Every event, the standing judgments (revisions and reviews applied) and
+		// the reward-model pairs they give (feedback.Current, Pairs).
+		all := wb.log.All()
 		out["judgments"] = float64(wb.log.Len())
+		out["standing"] = float64(len(feedback.Current(all)))
+		if wb.snap != nil {
+			out["pairs"] = float64(len(feedback.Pairs(wb.snap.Items, all, feedback.PairOptions{})))
+			// The last reward-model training: how many batch elements it used.
+			for i := len(wb.snap.Runs) - 1; i >= 0; i-- {
+				if r := &wb.snap.Runs[i]; r.Kind == "train-rm" {
+					out["rm.elements"] = r.Summary["n_train"] + r.Summary["n_valid"] + r.Summary["n_held"]
+					break
+				}
+			}
+		}
 	}
 	return out
 }

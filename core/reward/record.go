@@ -40,7 +40,9 @@ const scatterPoints = 600
 //	         for up to 600 responses of the held-out items (all items when none
 //	         were held out by item) scatter_words, scatter_reward and, when every
 //	         response has one, scatter_gold
-//	summary  the metrics (Metrics.Map) and best_epoch
+//	summary  the metrics (Metrics.Map), best_epoch and n_valid (the batch
+//	         elements kept for early stopping: n_train + n_valid + n_held is every
+//	         element the judgments gave)
 //	notes    the findings in words
 func TrainingRun(name string, res *Result, items []feedback.Item) snapshot.Run {
 	c, d := res.Config, res.Diag
@@ -78,6 +80,7 @@ func TrainingRun(name string, res *Result, items []feedback.Item) snapshot.Run {
 
 	summary := res.Metrics.Map()
 	summary["best_epoch"] = float64(res.Curves.BestEpoch)
+	summary["n_valid"] = float64(res.Split.NValid)
 	return snapshot.Run{Name: name, Kind: "train-rm", Seed: c.Seed, Config: cfg, Series: series, Summary: summary,
 		Notes: append([]string(nil), d.Notes...)}
 }
