@@ -406,8 +406,8 @@ func b2f(b bool) float64 {
 }
 
 // closedForm marks a run that set the policy to its target exactly (the exact
-// solver, best-of-N): converged, criterion 0.
+// solver, best-of-N): converged, criterion 0, no tolerance (NaN: none applies).
 func closedForm(res *Result) {
-	res.Converged, res.Criterion, res.Tol = true, 0, 0
-	res.Run.Summary["converged"], res.Run.Summary["criterion"], res.Run.Summary["tolerance"] = 1, 0, 0
+	res.Converged, res.Criterion, res.Tol = true, 0, math.NaN()
+	res.Run.Summary["converged"], res.Run.Summary["criterion"] = 1, 0
 }

@@ -88,7 +88,7 @@ func TestOptimizeDump(t *testing.T) {
 			}
 			// Every run says whether it converged: within the
 			// tolerance of π*, or solved in closed form.
-			if rep.Converged == nil || !*rep.Converged || rep.Criterion == nil || rep.Tolerance == nil || *rep.Criterion > *rep.Tolerance && algo != "exact" {
+			if rep.Converged == nil || !*rep.Converged || rep.Criterion == nil || algo != "exact" && (rep.Tolerance == nil || *rep.Criterion > *rep.Tolerance) || algo == "exact" && rep.Tolerance != nil {
 				t.Errorf("%s β %s: converged %v, criterion %v, tolerance %v", algo, beta, rep.Converged, rep.Criterion, rep.Tolerance)
 			}
 			b := *rep.Summary["beta"]

@@ -306,7 +306,7 @@ func diagnosticsJSON(res *reward.Result) rmDiagnostics {
 		out.Notes = []string{}
 	}
 	for _, b := range d.Reliability {
-		bin := rmBin{Lo: b.Lo, Hi: b.Hi, Count: b.Count}
+		bin := rmBin{Lo: b.Lo, Hi: b.Hi, Count: b.Count, Conf: num.NaN, Acc: num.NaN} // an empty bin has no confidence or accuracy
 		if b.Count > 0 {
 			bin.Conf, bin.Acc = num.Float(b.Conf), num.Float(b.Acc)
 		}
