@@ -296,7 +296,11 @@ func (p *lessonPage) stepPolicy(st lessonState, busy bool, job *jobStatus) app.U
 
 // policyChart draws proxy and gold reward per step of one optimization run.
 func policyChart(id, title string, s map[string][]float64) app.UI {
-	ch := newChart(id, title, "PPO step", "expected reward (gold units)")
+	unit := "expected reward (gold units)"
+	if len(knownSeries([]series{{Y: s["gold"]}})) == 0 {
+		unit = "expected reward (reward-model units)" // no gold on this data
+	}
+	ch := newChart(id, title, "PPO step", unit)
 	n := len(s["reward"])
 	ch.Series = []series{
 		{Name: "proxy (reward model)", X: seq(n), Y: s["reward"], Class: "s1"},

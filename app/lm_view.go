@@ -142,7 +142,14 @@ func lmAnswerBox(b *htm, prompt, title string, m map[string]any, prefix string) 
 			b.raw(`<span class="`, tagClass(str(t)), `">`).esc(str(t)).raw(`</span>`)
 		}
 	}
-	b.raw(`</div><div class="meta">gold `, fmtNum(num(m[prefix+"gold"]), 2), ` · proxy `, fmtNum(num(m[prefix+"proxy"]), 2), `</div></div>`)
+	var facts []string
+	if g := num(m[prefix+"gold"]); !math.IsNaN(g) {
+		facts = append(facts, "gold "+fmtNum(g, 2))
+	}
+	if r := num(m[prefix+"proxy"]); !math.IsNaN(r) {
+		facts = append(facts, "proxy "+fmtNum(r, 2))
+	}
+	b.raw(`</div><div class="meta">`, strings.Join(facts, " · "), `</div></div>`)
 }
 
 // tagClass is the class of a part tag: good, bad or a warning.
@@ -190,6 +197,9 @@ func lmMixTable(id string, titles []string, mixes []map[string]any) app.UI {
 	}
 	b.raw(`</tr></thead><tbody>`)
 	for _, r := range mixRows {
+		if r.key == "gold" && !anyKnown(mixes, "gold") {
+			continue // no gold on this data: no row for it
+		}
 		b.raw(`<tr><th scope="row">`, r.label, `</th>`)
 		for _, m := range mixes {
 			v := num(m[r.key])
@@ -206,6 +216,16 @@ func lmMixTable(id string, titles []string, mixes []map[string]any) app.UI {
 	}
 	b.raw(`</tbody></table></div>`)
 	return app.Raw(b.String())
+}
+
+// anyKnown reports whether some mix has a finite value under key.
+func anyKnown(mixes []map[string]any, key string) bool {
+	for _, m := range mixes {
+		if !math.IsNaN(num(m[key])) {
+			return true
+		}
+	}
+	return false
 }
 
 // lmKLChart draws the per-token KL estimate (k1, summed over an answer) and the
@@ -226,10 +246,14 @@ func lmStats(r *snapshot.Run, took string) app.UI {
 	arrow := func(a, b string) string { return fmtNum(sum[a], 2) + " → " + fmtNum(sum[b], 2) }
 	stats := [][3]string{
 		{"Proxy reward", arrow("reward_before", "reward_after"), "what the reward model says, before → after"},
-		{"Gold reward", arrow("gold_before", "gold_after"), "the true quality, before → after"},
-		{"KL (k1)", fmtNum(sum["kl_k1"], 2) + " nats", "per answer, last step · β = " + fmtNum(sum["beta"], 3)},
-		{"Entropy", fmtNum(sum["entropy"], 2) + " nats", "distinct-2 " + fmtNum(sum["distinct_2"], 2) + took},
 	}
+	if _, ok := known(sum, "gold_before"); ok {
+		stats = append(stats, [3]string{"Gold reward", arrow("gold_before", "gold_after"), "the true quality, before → after"})
+	}
+	stats = append(stats,
+		[3]string{"KL (k1)", fmtNum(sum["kl_k1"], 2) + " nats", "per answer, last step · β = " + fmtNum(sum["beta"], 3)},
+		[3]string{"Entropy", fmtNum(sum["entropy"], 2) + " nats", "distinct-2 " + fmtNum(sum["distinct_2"], 2) + took},
+	)
 	var b htm
 	b.raw(`<div class="grid grid-4">`)
 	for _, s := range stats {
@@ -256,11 +280,17 @@ func lmResults(r *snapshot.Run, millis float64) app.UI {
 	if millis > 0 {
 		took = " · took " + fmtDuration(millis) + " in this browser"
 	}
+	_, gold := known(r.Summary, "gold_before")
+	title, about := "Proxy and gold reward per step (sampled answers)", "One sampled answer per prompt (temperature 1), the same prompts and seed before and after. Tags name the parts found in each answer; gold is its true quality."
+	if !gold {
+		title = "Proxy reward per step (sampled answers)"
+		about = "One sampled answer per prompt (temperature 1), the same prompts and seed before and after. This data has no known true quality: only the reward model's score is shown."
+	}
 	return app.Div().Class("stack").ID("po-lm-results").Body(
 		lmStats(r, took),
 		alertList(r.Notes),
 		app.Div().Class("grid grid-2").Body(
-			app.Div().Class("panel").Body(policyChart("po-lm-reward", "Proxy and gold reward per step (sampled answers)", r.Series)),
+			app.Div().Class("panel").Body(policyChart("po-lm-reward", title, r.Series)),
 			app.Div().Class("panel").Body(lmKLChart("po-lm-kl", "KL from the reference and entropy", r.Series)),
 		),
 		app.Section().Class("panel stack").Body(
@@ -269,7 +299,7 @@ func lmResults(r *snapshot.Run, millis float64) app.UI {
 		),
 		app.Section().Class("panel stack").Body(
 			app.H2().Text("The pretrained transformer and the trained one, side by side"),
-			app.P().Class("muted").Text("One sampled answer per prompt (temperature 1), the same prompts and seed before and after. Tags name the parts found in each answer; gold is its true quality."),
+			app.P().Class("muted").Text(about),
 			lmAnswers("po-lm-samples", samplesOfRun(r), 8, lmCol("Reference", r, "ref_"), lmCol("Trained", r, "")),
 		),
 	)
