@@ -386,6 +386,16 @@ func TestPerfectRatersNoLowest(t *testing.T) {
 			t.Errorf("perfect raters: %s", f)
 		}
 	}
+	// Gold accuracy is measured against the gold order of the two answers shown: a
+	// rater who always picks the better one scores 100% (GoldScore agrees).
+	for _, rs := range kindOf(t, rep, feedback.KindCompare).Raters {
+		if rs.GoldAccuracy != 1 || rs.GoldN != 40 {
+			t.Errorf("%s: gold accuracy %s of %d, want 100%% of 40", rs.Rater, rs.GoldAccuracy, rs.GoldN)
+		}
+	}
+	if n, right := GoldScore(&items[0], &js[0]); n != 1 || right != 1 {
+		t.Errorf("GoldScore = %d, %d; want 1, 1", n, right)
+	}
 }
 
 // TestStraightLining: a rater who answers "tie" to everything while the others
