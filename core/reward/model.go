@@ -48,19 +48,29 @@ type Config struct {
 	// responses they never saw).
 	SplitBy string
 
-	// Epochs is the maximum number of passes over the training data (default 100).
+	// Epochs is the maximum number of passes over the training data (default 100);
+	// for the linear family, which is fitted full-batch by L-BFGS, the maximum number
+	// of iterations at each penalty of its path (see L2).
 	Epochs int
-	// Patience stops training after this many epochs without a lower validation loss
-	// (default 8); the parameters of the best epoch are kept.
+	// Patience stops training after this many epochs (linear: iterations) without a
+	// lower validation loss (default 8); the parameters of the best one are kept.
 	Patience int
 	// Batch is the number of batch elements (pairs, ties or whole rankings) per
-	// optimizer step (default 32).
+	// optimizer step (default 32). MLP only.
 	Batch int
-	// LR is the AdamW learning rate (default 0.02 linear, 0.01 mlp).
+	// LR is the AdamW learning rate (default 0.01). MLP only.
 	LR float64
 	// WeightDecay is AdamW's decoupled weight decay on weights, not biases
-	// (Loshchilov & Hutter 2019; default 1e-3; negative: none).
+	// (Loshchilov & Hutter 2019; default 1e-3; negative: none). MLP only.
 	WeightDecay float64
+	// L2 is the first penalty of the linear model's full-batch fit: ½·L2·‖w‖² added
+	// to the summed loss, so L2/(2n)·‖w‖² to the mean over n training elements
+	// (scikit-learn's logistic regression with C = 1/L2; default 1, its default C).
+	// The fit then lowers it to L2/3, L2/10 and L2/30, each warm-started from the best
+	// parameters so far, for as long as a penalty lowers the validation loss (a
+	// regularization path; without a validation split it stays at L2). Negative: no
+	// penalty.
+	L2 float64
 
 	// BothBadTie counts a "both bad" comparison as a tie (feedback.BothBadTie): the
 	// two responses are close, and both below the others. Default: dropped.

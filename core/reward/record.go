@@ -34,7 +34,8 @@ const scatterPoints = 600
 //	         prompt, chosen, rejected, chosen_text, rejected_text, rater, p_chosen,
 //	         judgment) and for linear models top_positive / top_negative (ngram,
 //	         weight, count)
-//	series   per epoch (per Newton iteration for tabular): train_loss,
+//	series   per epoch (per L-BFGS iteration for linear, per Newton iteration
+//	         for tabular): train_loss,
 //	         valid_loss, held_loss, held_acc (NaN where a split is empty);
 //	         the reliability bins as rel_lo, rel_conf, rel_acc, rel_count; and
 //	         for up to 600 responses of the held-out items (all items when none
@@ -48,10 +49,20 @@ func TrainingRun(name string, res *Result, items []feedback.Item) snapshot.Run {
 	c, d := res.Config, res.Diag
 	cfg := map[string]any{
 		"family": c.Family, "split": res.Split.By, "holdout": max(c.Holdout, 0), "valid": max(c.Valid, 0),
-		"epochs": c.Epochs, "patience": c.Patience, "batch": c.Batch, "lr": c.LR, "weight_decay": max(c.WeightDecay, 0),
+		"epochs": c.Epochs, "patience": c.Patience,
 		"margin": c.Margin, "center": c.Center, "both_bad_tie": c.BothBadTie, "tie_model": "rao-kupper",
 		"dim": c.Features.Dim, "cross": c.Features.Cross, "word_n": c.Features.WordN, "char_n": c.Features.CharMax,
 		"sentences": !c.Features.NoSentences, "best_epoch": res.Curves.BestEpoch,
+	}
+	fam := c.Family
+	if fam == FamilyEnsemble {
+		fam = c.Member
+	}
+	switch fam {
+	case FamilyLinear:
+		cfg["optimizer"], cfg["l2"] = "lbfgs", max(c.L2, 0)
+	case FamilyMLP:
+		cfg["optimizer"], cfg["batch"], cfg["lr"], cfg["weight_decay"] = "adamw", c.Batch, c.LR, max(c.WeightDecay, 0)
 	}
 	switch c.Family {
 	case FamilyMLP:

@@ -43,16 +43,16 @@ func (c Config) withDefaults() Config {
 		c.Batch = 32
 	}
 	if c.LR <= 0 {
-		c.LR = 0.02
-		if c.Family == FamilyMLP || (c.Family == FamilyEnsemble && c.Member == FamilyMLP) {
-			c.LR = 0.01
-		}
+		c.LR = 0.01
 	}
 	if c.WeightDecay == 0 {
 		c.WeightDecay = 1e-3
 	}
 	if c.Hidden <= 0 {
 		c.Hidden = 32
+	}
+	if c.L2 == 0 {
+		c.L2 = 1
 	}
 	if c.Members <= 0 {
 		c.Members = 5
@@ -159,7 +159,11 @@ func trainOn(ds *dataset, sp splitSets, cfg Config, r *rng.RNG) (*Result, error)
 		if ds.x == nil {
 			ds.featurize(NewFeaturizer(cfg.Features))
 		}
-		model, curves, err = trainFeature(ds, sp, cfg, family, members, r)
+		if family == FamilyLinear {
+			model, curves, err = trainLinear(ds, sp, cfg, members, r)
+		} else {
+			model, curves, err = trainFeature(ds, sp, cfg, family, members, r)
+		}
 	}
 	if err != nil {
 		return nil, err

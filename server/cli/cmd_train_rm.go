@@ -123,11 +123,12 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	holdout := fs.Float64("holdout", def.Holdout, "fraction held out for the reported metrics (0: none)")
 	valid := fs.Float64("valid", def.Valid, "fraction of the rest used for early stopping (0: none, all epochs run)")
 	split := fs.String("split", "", "hold out whole items (item, default for feature models) or single comparisons (pair, default for tabular)")
-	epochs := fs.Int("epochs", def.Epochs, "maximum epochs")
-	patience := fs.Int("patience", def.Patience, "epochs without a better validation loss before stopping")
-	batch := fs.Int("batch", def.Batch, "batch elements (pairs, ties or whole rankings) per step")
-	lr := fs.Float64("lr", 0, "AdamW learning rate (default 0.02 linear, 0.01 mlp)")
-	wd := fs.Float64("weight-decay", def.WeightDecay, "AdamW decoupled weight decay")
+	epochs := fs.Int("epochs", def.Epochs, "maximum epochs (linear: L-BFGS iterations per penalty of the path)")
+	patience := fs.Int("patience", def.Patience, "epochs (linear: iterations) without a better validation loss before stopping")
+	batch := fs.Int("batch", def.Batch, "mlp: batch elements (pairs, ties or whole rankings) per step")
+	lr := fs.Float64("lr", 0, "mlp: AdamW learning rate (default 0.01)")
+	wd := fs.Float64("weight-decay", def.WeightDecay, "mlp: AdamW decoupled weight decay")
+	l2 := fs.Float64("l2", def.L2, "linear: L2 penalty ½·L2·‖w‖² on the summed loss (scikit-learn's C = 1/L2), lowered to L2/3, /10, /30 while the validation loss improves (0: none)")
 	margin := fs.Float64("margin", 0, "TRL margin per unit of rater strength: loss softplus(−(Δ − margin·strength))")
 	center := fs.Float64("center", 0, "TRL center_rewards_coefficient (0.01 recommended when used)")
 	dim := fs.Int("dim", def.Features.Dim, "hash buckets of the text features")
@@ -170,8 +171,8 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if *wordN < 0 || *wordN > 4 || *charN < 0 || *charN > 8 || (*wordN == 0 && *charN == 0) {
 		return usagef("--word-n must be 0..4 and --char-n 0..8, not both 0")
 	}
-	if *lr < 0 || *wd < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
-		return usagef("--lr, --weight-decay, --margin, --center and --ridge cannot be negative")
+	if *lr < 0 || *wd < 0 || *l2 < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
+		return usagef("--lr, --weight-decay, --l2, --margin, --center and --ridge cannot be negative")
 	}
 	s, data, err := readSnapshot(in)
 	if err != nil {
@@ -183,14 +184,17 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	cfg := reward.Config{
 		Family: *family, Member: *member, Members: *members, Seed: *seed,
 		Holdout: fracFlag(*holdout), Valid: fracFlag(*valid), SplitBy: *split,
-		Epochs: *epochs, Patience: *patience, Batch: *batch, LR: *lr, WeightDecay: fracFlag(*wd),
+		Epochs: *epochs, Patience: *patience, Batch: *batch, LR: *lr, WeightDecay: fracFlag(*wd), L2: fracFlag(*l2),
 		Margin: *margin, Center: *center, BothBadTie: *bothBad, Hidden: *hidden,
 		Features: reward.FeatureConfig{Dim: *dim, Cross: *cross, WordN: zeroOff(*wordN), CharMin: max(*charN, 1), CharMax: zeroOff(*charN), NoSentences: *noSent},
 		Tabular:  reward.TabularConfig{Ridge: *ridge, PositionEffect: *position},
 	}
 	unit, total := "epochs", *epochs // at most: early stopping may end sooner
-	if *family == reward.FamilyTabular {
+	switch {
+	case *family == reward.FamilyTabular:
 		unit, total = "iterations", 0 // Newton iterations, as many as it takes
+	case *family == reward.FamilyLinear || *family == reward.FamilyEnsemble && *member == reward.FamilyLinear:
+		unit, total = "iterations", 0 // L-BFGS iterations over up to four penalties
 	}
 	line := newProgress(stderr, *asJSON, "train-rm "+*family, unit, total)
 	cfg.Progress = func(epoch int, trainLoss, heldLoss float64) bool {

@@ -13,6 +13,13 @@
 // "/s" are speeds (higher is better); ns/op is a time (lower is better); the ratio
 // columns are speed ratios for both. Other metrics (counts, sizes, ratios a benchmark
 // computed itself) are shown as they are.
+//
+// A "before" column holds the figure of the same metric before a change, when the
+// benchmark reports one next to it: unit U-before is U measured in the same run on
+// the code before the change (a benchmark that builds the older commit, or runs the
+// older code path), U-recorded is U as recorded earlier where it cannot be measured
+// again in the run (shown as "recorded before"). Neither gets a row of its own when
+// U is reported.
 package main
 
 import (
@@ -130,10 +137,35 @@ func format(unit string, v float64) string {
 	return fmt.Sprintf("%.4g %s", v, unit)
 }
 
+// Suffixes of the units that hold a metric's figure before a change.
+const (
+	beforeSuffix   = "-before"
+	recordedSuffix = "-recorded"
+)
+
+// before returns the before column of unit: its measured or recorded figure.
+func before(r *result, unit string) string {
+	if v, ok := r.metrics[unit+beforeSuffix]; ok {
+		return format(unit, v)
+	}
+	if v, ok := r.metrics[unit+recordedSuffix]; ok {
+		return format(unit, v) + " (recorded before)"
+	}
+	return ""
+}
+
 // shown reports whether a unit gets its own row. B/op and allocs/op never do; ns/op
 // only when the benchmark reports no figure of its own (custom metrics are the
-// figures that matter: docs say which).
+// figures that matter: docs say which); a before figure only when its metric is
+// missing.
 func shown(r *result, unit string) bool {
+	for _, suf := range []string{beforeSuffix, recordedSuffix} {
+		if base, ok := strings.CutSuffix(unit, suf); ok {
+			if _, has := r.metrics[base]; has {
+				return false
+			}
+		}
+	}
 	switch unit {
 	case "B/op", "allocs/op":
 		return false
@@ -179,11 +211,11 @@ func main() {
 	sort.SliceStable(keys, func(a, b int) bool { return native[keys[a]].pkg < native[keys[b]].pkg })
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	if len(wasmGo) > 0 {
-		fmt.Fprintln(tw, "package\tbenchmark\tnative\twasm\twasm/native speed\twasm, Go kernels\tSIMD speed-up\t")
-		fmt.Fprintln(tw, "-------\t---------\t------\t----\t-----------------\t----------------\t-------------\t")
+		fmt.Fprintln(tw, "package\tbenchmark\tnative\tbefore\twasm\twasm/native speed\twasm, Go kernels\tSIMD speed-up\t")
+		fmt.Fprintln(tw, "-------\t---------\t------\t------\t----\t-----------------\t----------------\t-------------\t")
 	} else {
-		fmt.Fprintln(tw, "package\tbenchmark\tnative\twasm\twasm/native speed\t")
-		fmt.Fprintln(tw, "-------\t---------\t------\t----\t-----------------\t")
+		fmt.Fprintln(tw, "package\tbenchmark\tnative\tbefore\twasm\twasm/native speed\t")
+		fmt.Fprintln(tw, "-------\t---------\t------\t------\t----\t-----------------\t")
 	}
 	for _, k := range keys {
 		n := native[k]
@@ -202,7 +234,7 @@ func main() {
 				}
 			}
 			if len(wasmGo) == 0 {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), ws, rs)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), before(n, unit), ws, rs)
 				continue
 			}
 			gs, gr := "", ""
@@ -212,7 +244,7 @@ func main() {
 					gr = ratio(unit, v, wv) // SIMD speed ÷ Go-kernel speed
 				}
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), ws, rs, gs, gr)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", n.pkg, n.name, format(unit, nv), before(n, unit), ws, rs, gs, gr)
 		}
 	}
 	tw.Flush()

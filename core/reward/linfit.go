@@ -1,0 +1,418 @@
+package reward
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"prefer/core/num"
+	"prefer/core/rng"
+)
+
+// linearProblem is the full-batch training objective of one linear member,
+// θ = [w (F), b, ρ] (ρ = log η only when the member's data hold ties):
+//
+//	J(θ) = (1/n) Σ_e loss_e(r(θ)) + λ/2 · ‖w‖²,      r_row = w·φ(row) + b
+//
+// over the member's n training elements (repeated elements count as often as they
+// occur: a bagged member's resample), loss_e the element's Bradley–Terry /
+// Rao–Kupper / ranking loss with margin and centering (elemLoss), and λ = L2/n: the
+// penalty ½·L2·‖w‖² on the summed loss, as scikit-learn's logistic regression with
+// C = 1/L2 puts it. The bias and η are not penalized.
+type linearProblem struct {
+	ds     *dataset
+	elems  []int   // the member's training elements
+	rows   []int32 // the distinct rows they use, ascending
+	slot   []int32 // row → index into rows (−1: not used)
+	score  []float64
+	dscore []float64
+	F      int
+	ties   bool
+	l2     float64 // λ
+	o      lossOpts
+	r, dr  []float64
+	part   []float64 // the second part's gradient
+	loss   float64   // the mean loss (without the penalty) of the last evaluation
+}
+
+func newLinearProblem(ds *dataset, elems []int, F int, ties bool, cfg Config, maxLen int) *linearProblem {
+	p := &linearProblem{ds: ds, elems: elems, F: F, ties: ties, slot: make([]int32, len(ds.rowItem))}
+	for i := range p.slot {
+		p.slot[i] = -1
+	}
+	for _, e := range elems {
+		for _, row := range ds.elems[e].rows {
+			p.slot[row] = 0
+		}
+	}
+	for row, s := range p.slot {
+		if s == 0 {
+			p.slot[row] = int32(len(p.rows))
+			p.rows = append(p.rows, int32(row))
+		}
+	}
+	p.score = make([]float64, len(p.rows))
+	p.dscore = make([]float64, len(p.rows))
+	p.r, p.dr = make([]float64, maxLen), make([]float64, maxLen)
+	p.o = lossOpts{margin: cfg.Margin, center: cfg.Center}
+	return p
+}
+
+// jacobi returns the inverse of the diagonal of Σ_rows φφᵀ per row (with the bias's 1), floored.
+func (p *linearProblem) jacobi() []float64 {
+	d := make([]float64, p.size())
+	for _, row := range p.rows {
+		x := p.ds.x[row]
+		for k, j := range x.Idx {
+			d[j] += float64(float64(x.Val[k]) * float64(x.Val[k]))
+		}
+		d[p.F]++
+	}
+	n := float64(len(p.rows))
+	for j := range d {
+		if j > p.F {
+			d[j] = 1
+			continue
+		}
+		d[j] = 1 / math.Max(d[j]/n, 1/n)
+	}
+	return d
+}
+
+// setL2 sets the penalty to ½·L2·‖w‖² on the summed loss.
+func (p *linearProblem) setL2(l2 float64) {
+	p.l2 = 0
+	if l2 > 0 && len(p.elems) > 0 {
+		p.l2 = l2 / float64(len(p.elems))
+	}
+}
+
+// size is the number of parameters θ.
+func (p *linearProblem) size() int {
+	if p.ties {
+		return p.F + 2
+	}
+	return p.F + 1
+}
+
+// fg returns J(θ) and writes ∇J into g:
+//
+//	∂J/∂w = (1/n) Σ_row (Σ_e ∂loss_e/∂r_row) · φ(row) + λw,   ∂J/∂b = (1/n) Σ_row Σ_e ∂loss_e/∂r_row
+//	∂J/∂ρ = (1/n) Σ_e ∂loss_e/∂η · η
+//
+// Sums run in a fixed order (rows ascending, elements in order), so the result is
+// the same natively and in wasm.
+func (p *linearProblem) fg(theta, g []float64) float64 {
+	F := p.F
+	w, b := theta[:F], theta[F]
+	inParts(len(p.rows), func(_, lo, hi int) {
+		for i, row := range p.rows[lo:hi] {
+			x := p.ds.x[row]
+			s := b
+			for k, j := range x.Idx {
+				s += float64(w[j] * float64(x.Val[k]))
+			}
+			p.score[lo+i] = s
+		}
+	})
+	clear(p.dscore)
+	o := p.o
+	if p.ties {
+		o.eta = num.Exp(theta[F+1])
+	}
+	var loss, deta float64
+	for _, e := range p.elems {
+		el := &p.ds.elems[e]
+		k := len(el.rows)
+		for i, row := range el.rows {
+			p.r[i] = p.score[p.slot[row]]
+		}
+		l, de := elemLoss(el.kind, el.strength, p.r[:k], p.dr[:k], o)
+		loss += l
+		deta += de
+		for i, row := range el.rows {
+			p.dscore[p.slot[row]] += p.dr[i]
+		}
+	}
+	inv := 1 / float64(len(p.elems))
+	// Each part accumulates its rows' gradient into its own buffer (part 0 into g);
+	// the parts are then added in order.
+	if p.part == nil {
+		p.part = make([]float64, len(g))
+	}
+	var gb [workers]float64
+	inParts(len(p.rows), func(part, lo, hi int) {
+		dst := g
+		if part == 1 {
+			dst = p.part
+		}
+		clear(dst)
+		for i, row := range p.rows[lo:hi] {
+			d := float64(p.dscore[lo+i] * inv)
+			if d == 0 {
+				continue
+			}
+			x := p.ds.x[row]
+			for k, j := range x.Idx {
+				dst[j] += float64(d * float64(x.Val[k]))
+			}
+			gb[part] += d
+		}
+	})
+	if len(p.rows) > 1 {
+		for j, v := range p.part[:F] {
+			g[j] += v
+		}
+	}
+	g[F] = gb[0] + gb[1]
+	p.loss = float64(loss * inv)
+	f := p.loss
+	if p.l2 > 0 {
+		var ww float64
+		for j, v := range w {
+			ww += float64(v * v)
+			g[j] += float64(p.l2 * v)
+		}
+		f += float64(0.5 * p.l2 * ww)
+	}
+	if p.ties {
+		g[F+1] = float64(float64(deta*inv) * o.eta)
+	} else if len(g) > F+1 {
+		g[F+1] = 0
+	}
+	return f
+}
+
+// workers is the fixed number of parts the full-batch passes split their rows
+// into; natively each part runs on its own goroutine (two cores), in wasm one after
+// the other. The split does not depend on the machine, so neither do the results.
+const workers = 2
+
+// inParts calls f(part, lo, hi) for the workers parts of [0, n), concurrently, and
+// waits for all of them.
+func inParts(n int, f func(part, lo, hi int)) {
+	per := (n + workers - 1) / workers
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		lo, hi := min(i*per, n), min((i+1)*per, n)
+		if i > 0 && lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// trainLinear fits `members` linear models by full-batch L-BFGS (memory 10), one
+// iteration each in turn — the lockstep of trainFeature, an iteration in place of
+// an epoch — and stops early on the validation loss of their mean score (patience
+// cfg.Patience iterations, the best iteration's parameters kept), when no member can
+// lower its objective any more, or after cfg.Epochs iterations. Bagging and the
+// starting tie threshold are those of trainFeature; the weights start at zero (the
+// loss is convex in w).
+func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG) (Model, Curves, error) {
+	F := cfg.Features.Width()
+	nt := linearNet{f: F}
+	maxLen := 2
+	for _, e := range ds.elems {
+		maxLen = max(maxLen, len(e.rows))
+	}
+	path := []float64{-1} // no penalty
+	if cfg.L2 > 0 {
+		path = []float64{cfg.L2, cfg.L2 / 3, cfg.L2 / 10, cfg.L2 / 30}
+	}
+	fits := make([]*linearFit, members)
+	for k := range fits {
+		mr := r
+		if members > 1 {
+			mr = r.Split(fmt.Sprintf("member-%d", k))
+		}
+		train := sp.train
+		if members > 1 && !cfg.NoBagging {
+			train = make([]int, len(sp.train))
+			for i := range train {
+				train[i] = sp.train[mr.IntN(len(sp.train))]
+			}
+		}
+		var ties float64
+		for _, e := range train {
+			if ds.elems[e].kind == elTie {
+				ties++
+			}
+		}
+		p := newLinearProblem(ds, train, F, ties > 0, cfg, maxLen)
+		theta := make([]float64, p.size())
+		if p.ties {
+			t := math.Min(math.Max(ties/float64(len(train)), 0.01), 0.95)
+			theta[F+1] = num.Log(num.Log((1 + t) / (1 - t)))
+		}
+		p.setL2(path[0])
+		opt := newLBFGS(theta, 10, p.fg)
+		opt.pre = p.jacobi()
+		fits[k] = &linearFit{p: p, opt: opt}
+	}
+	params := make([][]float32, members)
+	etas := make([]float64, members)
+	current := func() {
+		for k, f := range fits {
+			if params[k] == nil {
+				params[k] = make([]float32, nt.size())
+			}
+			for j := range params[k] {
+				params[k][j] = float32(f.opt.x[j])
+			}
+			etas[k] = 0
+			if f.p.ties {
+				etas[k] = num.Exp(f.opt.x[F+1])
+			}
+		}
+	}
+	stage := 0
+	stageImproved := false
+	var cv Curves
+	bestValid := math.Inf(1)
+	bad := 0
+	valid, held := newScoredSet(ds, sp.valid, nt), newScoredSet(ds, sp.held, nt)
+	for it, stageIt := 1, 1; it <= len(path)*cfg.Epochs; it, stageIt = it+1, stageIt+1 {
+		moved := false
+		var trainLoss float64
+		for _, f := range fits {
+			if !f.done {
+				f.done = !f.opt.iterate(f.p.fg) || f.converged()
+				moved = true
+			}
+			trainLoss += f.p.loss / float64(members)
+		}
+		current()
+		validLoss, _ := valid.loss(params, meanOf(etas))
+		heldLoss, heldAcc := held.loss(params, meanOf(etas))
+		cv.TrainLoss = append(cv.TrainLoss, trainLoss)
+		cv.ValidLoss = append(cv.ValidLoss, validLoss)
+		cv.HeldLoss = append(cv.HeldLoss, heldLoss)
+		cv.HeldAcc = append(cv.HeldAcc, heldAcc)
+		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
+			return nil, cv, fmt.Errorf("training diverged at iteration %d (loss %v)", it, trainLoss)
+		}
+		if cfg.Progress != nil && !cfg.Progress(it, trainLoss, heldLoss) {
+			return nil, cv, ErrCanceled
+		}
+		if len(sp.valid) == 0 {
+			cv.BestEpoch = it
+			if !moved {
+				break
+			}
+			continue
+		}
+		allDone := true
+		for _, f := range fits {
+			allDone = allDone && f.done
+		}
+		if validLoss < bestValid {
+			bestValid, bad, cv.BestEpoch = validLoss, 0, it
+			stageImproved = true
+			for k, f := range fits {
+				f.best = append(f.best[:0], params[k]...)
+				f.bestX = append(f.bestX[:0], f.opt.x...)
+				f.eta = etas[k]
+			}
+		} else {
+			bad++
+		}
+		if bad < cfg.Patience && !allDone && stageIt < cfg.Epochs {
+			continue
+		}
+		if !stageImproved || stage+1 == len(path) {
+			break
+		}
+		stage++
+		stageImproved, bad, stageIt = false, 0, 0
+		for _, f := range fits {
+			f.p.setL2(path[stage])
+			pre := f.opt.pre
+			f.opt = newLBFGS(f.bestX, 10, f.p.fg)
+			f.opt.pre = pre
+			f.done = false
+		}
+	}
+	if cv.BestEpoch == 0 || len(sp.valid) == 0 {
+		current()
+		for k, f := range fits {
+			f.best, f.eta = params[k], etas[k]
+		}
+	}
+	out := make([]Model, members)
+	for k, f := range fits {
+		out[k] = newFeatureModel(FamilyLinear, cfg.Features, cfg.Hidden, f.best, f.eta)
+	}
+	if members == 1 {
+		return out[0], cv, nil
+	}
+	return &Ensemble{Members: out}, cv, nil
+}
+
+// linearFit is one member's problem, its optimizer and its best parameters.
+type linearFit struct {
+	p     *linearProblem
+	opt   *lbfgs
+	bestX []float64
+	best  []float32
+	eta   float64
+	done  bool
+}
+
+// converged reports whether the gradient is below scikit-learn's default
+// tolerance for lbfgs, max_j |∂(nJ)/∂θ_j| ≤ 10⁻⁴ on the summed loss.
+func (f *linearFit) converged() bool {
+	n := float64(len(f.p.elems))
+	for _, v := range f.opt.g {
+		if math.Abs(float64(v*n)) > 1e-4 {
+			return false
+		}
+	}
+	return true
+}
+
+// scoredSet evaluates a set of elements (validation, held-out) under the members'
+// parameters: setLoss with ensembleScorer, bit for bit, but scoring each distinct row
+// once, the rows split into parts (natively on two cores).
+type scoredSet struct {
+	ds    *dataset
+	idx   []int
+	nt    linearNet
+	rows  []int32
+	slot  map[int32]int
+	score []float64
+}
+
+func newScoredSet(ds *dataset, idx []int, nt linearNet) *scoredSet {
+	s := &scoredSet{ds: ds, idx: idx, nt: nt, slot: map[int32]int{}}
+	for _, e := range idx {
+		for _, row := range ds.elems[e].rows {
+			if _, ok := s.slot[row]; !ok {
+				s.slot[row] = len(s.rows)
+				s.rows = append(s.rows, row)
+			}
+		}
+	}
+	s.score = make([]float64, len(s.rows))
+	return s
+}
+
+// loss is setLoss(ds, idx, ensembleScorer(ds, nt, params, ·), eta).
+func (s *scoredSet) loss(params [][]float32, eta float64) (float64, float64) {
+	np := s.nt.size()
+	inParts(len(s.rows), func(_, lo, hi int) {
+		for i, row := range s.rows[lo:hi] {
+			var v float64
+			for _, p := range params {
+				v += float64(s.nt.forward(p[:np], s.ds.x[row], nil))
+			}
+			s.score[lo+i] = v / float64(len(params))
+		}
+	})
+	return setLoss(s.ds, s.idx, func(row int32) float64 { return s.score[s.slot[row]] }, eta)
+}
