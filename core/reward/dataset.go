@@ -35,6 +35,11 @@ type dataset struct {
 	elems   []elem
 	x       []Sparse      // features per row (feature models)
 	feat    FeatureConfig // the configuration x was computed with
+	// keys counts the n-grams of the rows in keysOf (the training rows of the split
+	// x was computed for), by hash, with the first row of each: topFeatures names
+	// the top ones from it without featurizing the texts again.
+	keys   map[uint64]keyCount
+	keysOf []bool
 }
 
 func (d *dataset) text(row int32) string {
@@ -117,13 +122,54 @@ func newDatasetFrom(items []feedback.Item, pairs []feedback.Pair, groups []feedb
 	return d
 }
 
-// featurize computes the feature rows.
-func (d *dataset) featurize(f *Featurizer) {
+// featurize computes the feature rows, in parts (natively on two cores; each row's
+// features do not depend on the split), and counts the n-grams of the rows marked in
+// train (nil: none) for topFeatures.
+func (d *dataset) featurize(f *Featurizer, train []bool) {
 	d.feat = f.Config()
 	d.x = make([]Sparse, len(d.rowItem))
-	for r := range d.x {
-		d.x[r] = f.FeaturizePair(d.items[d.rowItem[r]].Prompt, d.text(int32(r)))
+	var tables [workers]map[uint64]keyCount
+	inParts(len(d.x), func(part, lo, hi int) {
+		g := &Featurizer{cfg: f.cfg}
+		if train != nil {
+			g.keys = make(map[uint64]keyCount)
+		}
+		for r := lo; r < hi; r++ {
+			keys := g.keys
+			if train != nil && !train[r] {
+				g.keys = nil
+			}
+			g.row = int32(r)
+			d.x[r] = g.FeaturizePair(d.items[d.rowItem[r]].Prompt, d.text(int32(r)))
+			g.keys = keys
+		}
+		tables[part] = g.keys
+	})
+	d.keys, d.keysOf = nil, nil
+	if train == nil {
+		return
 	}
+	// The first part's rows come first: its first rows stand.
+	d.keys = tables[0]
+	for h, k := range tables[1] {
+		if have, ok := d.keys[h]; ok {
+			k.row = have.row
+			k.n += have.n
+		}
+		d.keys[h] = k
+	}
+	d.keysOf = train
+}
+
+// trainRows marks the rows of the elements idx.
+func (d *dataset) trainRows(idx []int) []bool {
+	m := make([]bool, len(d.rowItem))
+	for _, e := range idx {
+		for _, r := range d.elems[e].rows {
+			m[r] = true
+		}
+	}
+	return m
 }
 
 // splitSets are element indices of the three splits.

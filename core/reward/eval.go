@@ -3,6 +3,7 @@ package reward
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"prefer/core/feedback"
@@ -341,6 +342,9 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 		}
 	}
 	f := NewFeaturizer(fc)
+	if ds.keys != nil && ds.feat == f.Config() && slices.Equal(ds.keysOf, seen) {
+		return topKeys(ds, f, w, k)
+	}
 	dict := f.Explain(texts)
 	var all []Feature
 	for b, names := range dict.names {
@@ -349,7 +353,7 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 				continue
 			}
 			_, sign := f.Bucket(name[0], name[2:])
-			all = append(all, Feature{Name: name, Weight: float64(sign * float64(w[b])), Bucket: int(b), Count: count})
+			all = append(all, Feature{Name: name, Weight: sign * float64(w[b]), Bucket: int(b), Count: count})
 		}
 	}
 	if !fc.NoLength {
@@ -369,6 +373,102 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 		neg = append(neg, all[i])
 	}
 	return pos, neg
+}
+
+// topKeys is topFeatures from the n-gram counts gathered while the training rows
+// were featurized (dataset.keys): the same features in the same order, naming only
+// the candidates — the n-grams whose weight reaches the k-th largest (smallest), ties
+// included — by featurizing their first rows' texts again, not every text.
+func topKeys(ds *dataset, f *Featurizer, w []float32, k int) (pos, neg []Feature) {
+	fc := f.Config()
+	type cand struct {
+		h     uint64
+		f     Feature
+		row   int32
+		named bool
+	}
+	var all []cand
+	for h, kc := range ds.keys {
+		if kc.n < 2 {
+			continue
+		}
+		b := int(h % uint64(fc.Dim))
+		sign := 1.0
+		if h>>63 == 1 {
+			sign = -1
+		}
+		all = append(all, cand{h: h, row: kc.row, f: Feature{Weight: sign * float64(w[b]), Bucket: b, Count: int(kc.n)}})
+	}
+	if !fc.NoLength {
+		D := fc.Dim
+		all = append(all, cand{named: true, f: Feature{Name: "len:words", Weight: float64(w[D]), Bucket: D}},
+			cand{named: true, f: Feature{Name: "len:sentences", Weight: float64(w[D+1]), Bucket: D + 1}})
+	}
+	// pick returns the candidates of the given sign whose weight is at least as far
+	// from zero as the k-th one's, named.
+	pick := func(positive bool) []Feature {
+		var side []cand
+		for _, c := range all {
+			if positive && c.f.Weight > 0 || !positive && c.f.Weight < 0 {
+				side = append(side, c)
+			}
+		}
+		sort.Slice(side, func(a, b int) bool {
+			if positive {
+				return side[a].f.Weight > side[b].f.Weight
+			}
+			return side[a].f.Weight < side[b].f.Weight
+		})
+		if len(side) > k && k > 0 {
+			edge := side[k-1].f.Weight
+			n := k
+			for n < len(side) && side[n].f.Weight == edge {
+				n++
+			}
+			side = side[:n]
+		} else if k <= 0 {
+			side = nil
+		}
+		// Name them: each first row's text is featurized once more, recording names.
+		byRow := map[int32][]int{}
+		for i, c := range side {
+			if !c.named {
+				byRow[c.row] = append(byRow[c.row], i)
+			}
+		}
+		for row, idx := range byRow {
+			g := &Featurizer{cfg: fc, names: make(map[int32]map[string]int)}
+			g.Featurize(ds.text(row))
+			for _, names := range g.names {
+				for name := range names {
+					h := fnv1a(name[0], name[2:])
+					for _, i := range idx {
+						if side[i].h == h {
+							side[i].f.Name = name
+						}
+					}
+				}
+			}
+		}
+		out := make([]Feature, len(side))
+		for i, c := range side {
+			out[i] = c.f
+		}
+		sort.Slice(out, func(a, b int) bool {
+			if out[a].Weight != out[b].Weight {
+				if positive {
+					return out[a].Weight > out[b].Weight
+				}
+				return out[a].Weight < out[b].Weight
+			}
+			if positive {
+				return out[a].Name < out[b].Name
+			}
+			return out[a].Name > out[b].Name
+		})
+		return out[:min(k, len(out))]
+	}
+	return pick(true), pick(false)
 }
 
 // partEffects measures, for every part tag of the held-out responses, the

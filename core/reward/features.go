@@ -103,6 +103,24 @@ type Featurizer struct {
 	// names, when non-nil, records how often each n-gram string fell in each bucket
 	// (for Explain).
 	names map[int32]map[string]int
+	// keys, when non-nil, counts the word, sentence and character n-grams by hash
+	// (not the cross features, as Explain), noting the first row seen: what the top
+	// features of a linear model need, gathered while training's features are made.
+	keys map[uint64]keyCount
+	row  int32 // the row being featurized, for keys
+}
+
+// keyCount is how often an n-gram occurred and the first row it occurred in.
+type keyCount struct{ n, row int32 }
+
+// count notes one occurrence of the key with hash h (keys).
+func (f *Featurizer) count(h uint64) {
+	k, ok := f.keys[h]
+	if !ok {
+		k.row = f.row
+	}
+	k.n++
+	f.keys[h] = k
 }
 
 // NewFeaturizer returns a featurizer for cfg (zero fields take their defaults).
@@ -246,6 +264,9 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 				if f.names != nil {
 					f.record(h, 'w', strings.Join(toks[i:i+n], " "))
 				}
+				if f.keys != nil {
+					f.count(h)
+				}
 			}
 		}
 		flush()
@@ -268,6 +289,9 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 				g = f.add(g, h)
 				if f.names != nil {
 					f.record(h, 's', strings.Join(sent, " "))
+				}
+				if f.keys != nil {
+					f.count(h)
 				}
 			}
 			start = i + 1
@@ -305,6 +329,9 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 					g = f.add(g, h)
 					if f.names != nil {
 						f.record(h, 'c', gram)
+					}
+					if f.keys != nil {
+						f.count(h)
 					}
 				}
 			}

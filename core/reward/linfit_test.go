@@ -2,6 +2,7 @@ package reward
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"prefer/core/rng"
@@ -86,7 +87,7 @@ func TestLinearConverges(t *testing.T) {
 	}
 	cfg := res.Config
 	d := newDataset(ds.Items, ds.Judgments, cfg.pairOptions())
-	d.featurize(NewFeaturizer(cfg.Features))
+	d.featurize(NewFeaturizer(cfg.Features), nil)
 	sp := d.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(cfg.Seed).Split("split"))
 	lin := res.Model.(*Linear)
 	ties := false
@@ -110,6 +111,39 @@ func TestLinearConverges(t *testing.T) {
 		// float32 storage of θ limits the gradient's accuracy: allow 1e-3.
 		if math.Abs(v*n) > 1e-3 {
 			t.Errorf("∂(nJ)/∂θ_%d = %g at the fitted model, want ≈ 0", i, v*n)
+		}
+	}
+}
+
+// TestTopFeaturesOnce checks that the top features named from the n-gram counts
+// gathered while training featurized the texts (topKeys) are those of featurizing
+// the training texts again (Explain), name for name and weight for weight, with
+// k = 10 and k = 40. With 64 buckets dozens of n-grams share each weight, so the
+// k-th feature falls inside a tie that the names decide.
+func TestTopFeaturesOnce(t *testing.T) {
+	d := demoComparisons(t, "polite", 2)
+	cfg := Config{Family: FamilyLinear, Seed: 1, Features: FeatureConfig{Dim: 64}}.withDefaults()
+	ds := newDataset(d.Items, d.Judgments, cfg.pairOptions())
+	sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(1).Split("split"))
+	ds.featurize(NewFeaturizer(cfg.Features), ds.trainRows(sp.train))
+	if len(ds.keys) == 0 {
+		t.Fatal("no n-grams counted while featurizing")
+	}
+	m, _, err := trainLinear(ds, sp, cfg, 1, rng.New(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{10, 40} {
+		pos, neg := topFeatures(ds, sp.train, m, k)
+		keys := ds.keys
+		ds.keys = nil // the path of featurizing the texts again
+		wantPos, wantNeg := topFeatures(ds, sp.train, m, k)
+		ds.keys = keys
+		if len(pos) != k || len(neg) != k {
+			t.Fatalf("k %d: %d positive and %d negative features", k, len(pos), len(neg))
+		}
+		if !slices.Equal(pos, wantPos) || !slices.Equal(neg, wantNeg) {
+			t.Errorf("k %d:\npositive %v\nwant     %v\nnegative %v\nwant     %v", k, pos, wantPos, neg, wantNeg)
 		}
 	}
 }

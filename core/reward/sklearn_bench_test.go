@@ -50,7 +50,7 @@ func BenchmarkLinearVsSklearn(b *testing.B) {
 	cfg := Config{Seed: 1}.withDefaults()
 	ds := newDataset(d.Items, d.Judgments, cfg.pairOptions())
 	sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(cfg.Seed).Split("split"))
-	ds.featurize(NewFeaturizer(cfg.Features))
+	ds.featurize(NewFeaturizer(cfg.Features), nil)
 	// The stream Train gives the fit (Split advances its parent: take it afresh).
 	stream := func() *rng.RNG {
 		r := rng.New(cfg.Seed)

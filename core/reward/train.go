@@ -157,7 +157,13 @@ func trainOn(ds *dataset, sp splitSets, cfg Config, r *rng.RNG) (*Result, error)
 		model, curves, err = trainTabular(ds, sp, cfg, members, r)
 	} else {
 		if ds.x == nil {
-			ds.featurize(NewFeaturizer(cfg.Features))
+			// The training rows' n-grams are counted on the way, for the top features
+			// of a linear model: each text is featurized once.
+			var train []bool
+			if family == FamilyLinear {
+				train = ds.trainRows(sp.train)
+			}
+			ds.featurize(NewFeaturizer(cfg.Features), train)
 		}
 		if family == FamilyLinear {
 			model, curves, err = trainLinear(ds, sp, cfg, members, r)
