@@ -133,6 +133,19 @@ func (l *Log) sort() {
 	l.sorted = true
 }
 
+// SortCanonical sorts js in place into a Log's canonical order (Time, then ID): for
+// judgments whose ids are distinct, what NewLog(js...).All() returns, without the
+// log's copy and index.
+func SortCanonical(js []Judgment) {
+	sort.Slice(js, func(a, b int) bool {
+		x, y := &js[a], &js[b]
+		if x.Time != y.Time {
+			return x.Time < y.Time
+		}
+		return x.ID < y.ID
+	})
+}
+
 // before is the canonical order: Time, then ID.
 func before(a, b Judgment) bool {
 	if a.Time != b.Time {

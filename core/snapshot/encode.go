@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -20,12 +21,23 @@ import (
 // equal bytes, so ID(Marshal(s)) identifies the content.
 func Marshal(s *Snapshot) ([]byte, error) {
 	var buf bytes.Buffer
-	w := &writer{e: msgpack.NewEncoder(&buf)}
-	w.snapshot(s)
-	if w.err != nil {
-		return nil, fmt.Errorf("encode snapshot: %w", w.err)
+	if err := Encode(&buf, s); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Encode writes Marshal(s) to out as it encodes, without holding the encoding in
+// memory: a large snapshot costs its Go values and out's buffer, not also its
+// bytes (and the bytes.Buffer's doublings). The id of what was written is
+// ID of the same bytes; hash them on the way (io.MultiWriter with sha256).
+func Encode(out io.Writer, s *Snapshot) error {
+	w := &writer{e: msgpack.NewEncoder(out)}
+	w.snapshot(s)
+	if w.err != nil {
+		return fmt.Errorf("encode snapshot: %w", w.err)
+	}
+	return nil
 }
 
 // writer wraps the msgpack encoder and keeps the first error.

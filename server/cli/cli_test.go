@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"prefer/core/demo"
+	"prefer/core/snapshot"
 )
 
 // TestHelp: 'prefer help COMMAND' and 'prefer COMMAND -h' print the usage line, what
@@ -43,5 +49,37 @@ func TestBadFlag(t *testing.T) {
 	code, _, errs = runCLI(t, "verify", "--nope", "x.snap")
 	if code != 2 || strings.Count(errs, "flag provided but not defined: -nope") != 1 {
 		t.Errorf("unknown flag: exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestWriteSnapshotStreams checks that the snapshot written as it is encoded (no
+// buffer of its bytes) is Marshal's bytes, with Marshal's id, on a file and on
+// standard output.
+func TestWriteSnapshotStreams(t *testing.T) {
+	d, err := demo.Generate(demo.Config{Seed: 3, Items: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Snapshot()
+	s.Provenance.Tool = toolVersion
+	want, err := snapshot.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.snap")
+	id, err := writeSnapshot(path, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) || id != snapshot.ID(want) {
+		t.Errorf("file: %d bytes (want %d), id %s (want %s)", len(got), len(want), id, snapshot.ID(want))
+	}
+	var out bytes.Buffer
+	if id, err = writeSnapshot("-", s, &out); err != nil || !bytes.Equal(out.Bytes(), want) || id != snapshot.ID(want) {
+		t.Errorf("standard output: %v, %d bytes, id %s", err, out.Len(), id)
 	}
 }

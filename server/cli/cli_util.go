@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bufio"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -222,14 +224,24 @@ func writeSnapshot(path string, s *snapshot.Snapshot, stdout io.Writer) (string,
 	if s.Provenance.Tool == "" {
 		s.Provenance.Tool = toolVersion
 	}
-	data, err := snapshot.Marshal(s)
-	if err != nil {
+	// Encoded straight to the output, hashed on the way: a large snapshot never
+	// exists as one buffer of bytes besides its values.
+	h := sha256.New()
+	encode := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
+		if err := snapshot.Encode(bw, s); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	if path == "-" {
+		if err := encode(stdout); err != nil {
+			return "", fmt.Errorf("write to standard output: %w", err)
+		}
+	} else if err := writeFileAtomicFunc(path, encode); err != nil {
 		return "", err
 	}
-	if err := writeOutput(path, data, stdout); err != nil {
-		return "", err
-	}
-	return snapshot.ID(data), nil
+	return "sha256-" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // writeOutput writes data to path ("-" writes it to stdout) atomically; see
@@ -249,6 +261,14 @@ func writeOutput(path string, data []byte, stdout io.Writer) error {
 // The file gets the usual permissions: those of the file it replaces, or 0666 less
 // the umask for a new file (0644 under the usual umask 022), as os.Create gives.
 func writeFileAtomic(path string, data []byte) error {
+	return writeFileAtomicFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicFunc is writeFileAtomic with the content written by write.
+func writeFileAtomicFunc(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, tmp, err := createTemp(dir, "."+filepath.Base(path)+".tmp")
 	if err != nil {
@@ -261,7 +281,7 @@ func writeFileAtomic(path string, data []byte) error {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -127,11 +127,15 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		if fr.Detected != "" && !*asJSON {
 			fmt.Fprintf(stderr, "prefer import: %s: read as %s (%s)\n", inputName(path), fr.Format, fr.Detected)
 		}
-		_, conflicts, err := merged.Merge(d)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+		if len(files) == 1 {
+			merged = d // nothing to merge with: no copy
+		} else {
+			_, conflicts, err := merged.Merge(d)
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			rep.Conflicts += conflicts
 		}
-		rep.Conflicts += conflicts
 		rep.Inputs = append(rep.Inputs, fr)
 		rep.Records += fr.Records
 		rep.Skipped += fr.Skipped
@@ -166,8 +170,11 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		Provenance: snapshot.Provenance{Command: strings.Join(cmd, " "), Note: "sources: " + strings.Join(sources, ", ")},
 		Items:      merged.Items,
 		Raters:     merged.Raters,
+		// The importers give every judgment an id of its own and Merge keeps one per
+		// id: sorted, they are the log's, without a copy through feedback.Log.
+		Judgments: merged.Judgments,
 	}
-	s.SetLog(feedback.NewLog(merged.Judgments...))
+	feedback.SortCanonical(s.Judgments)
 	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
 		return err
