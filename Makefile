@@ -22,7 +22,7 @@ ADDR    ?= :8080
 DATA    ?= prefer-data
 BIN     := bin/prefer
 
-.PHONY: all run build wasm test check test-native test-wasm test-arm64 deps bench fuzz clean
+.PHONY: all run build wasm test check test-native test-wasm test-arm64 deps bench bench-setup fuzz clean
 
 all: build
 
@@ -123,12 +123,28 @@ test: deps check build
 
 BENCH_DIR := build/bench
 BENCHTIME ?= 1s
+# The commit before issue 17's memory work: make bench builds its prefer binary from
+# a git worktree under build/ and measures the same commands with both (the table's
+# "before" column).
+BEFORE_COMMIT := 040dc26
+BEFORE_BIN := build/prefer-before
+
+# bench-setup installs what only the benchmarks need: scikit-learn for the reward
+# model's comparison (Debian's python3-sklearn), and the binary of BEFORE_COMMIT.
+# Either may be missing (no sudo, a shallow clone): the benchmarks then say so.
+bench-setup:
+	@/usr/bin/python3 -c 'import sklearn' 2>/dev/null || python3 -c 'import sklearn' 2>/dev/null || \
+	  { echo "installing python3-sklearn"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; } || \
+	  echo "python3-sklearn could not be installed: the scikit-learn comparison will be skipped"
+	@test -x $(BEFORE_BIN) || { test -d build/before || git worktree add --detach build/before $(BEFORE_COMMIT) >/dev/null 2>&1; } && \
+	  { test -x $(BEFORE_BIN) || (cd build/before && $(GO) build -trimpath -o ../prefer-before ./server); } || \
+	  echo "commit $(BEFORE_COMMIT) is not at hand (git worktree failed): no before figures"
 
 # make bench's reference rows: TensorFlow.js (npm, pinned) and PyTorch (Debian's
 # python3-torch, large, so installed here and not by deps); without them their
 # benchmarks are skipped with the reason. The wasm benchmarks of the packages with SIMD
 # kernels run twice: with the kernels and with the Go kernels (PREFER_SIMD=off).
-bench: deps build
+bench: deps build bench-setup
 	@mkdir -p $(BENCH_DIR)
 	@test -d core/lm/testdata/tfjs/node_modules/@tensorflow || npm ci --prefix core/lm/testdata/tfjs --no-audit --no-fund
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "installing python3-torch (the PyTorch reference)"; \
@@ -137,7 +153,8 @@ bench: deps build
 	$(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/... | tee $(BENCH_DIR)/wasm.txt
 	PREFER_SIMD=off $(WASMENV) $(GO) test -exec="$(WASMEXEC)" -run '^$$' -bench . -benchtime $(BENCHTIME) ./core/lm ./core/reward | tee $(BENCH_DIR)/wasm-go.txt
 	export PREFER_TEST_PG_DSN="$$($(PGSTART) start)" && PREFER_E2E_BIN=$(CURDIR)/$(BIN) \
-	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./server/... | tee $(BENCH_DIR)/server.txt
+	  PREFER_BENCH_BEFORE_BIN=$$(test -x $(BEFORE_BIN) && echo $(CURDIR)/$(BEFORE_BIN)) PREFER_BENCH_DIR=$(CURDIR)/$(BENCH_DIR) \
+	  $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./server/... | tee $(BENCH_DIR)/server.txt
 	@echo; echo "Prefer benchmarks ($$(date -u +%F), $$(nproc) cores, $$($(GO) version | cut -d' ' -f3))"; echo
 	@$(GO) run ./server/tools/benchtable -gokernels $(BENCH_DIR)/wasm-go.txt $(BENCH_DIR)/native.txt $(BENCH_DIR)/wasm.txt $(BENCH_DIR)/server.txt
 
@@ -148,3 +165,4 @@ fuzz:
 
 clean:
 	rm -rf bin build $(WEB)/*.wasm $(WEB)/*.wasm.br $(WEB)/*.wasm.gz
+	git worktree prune 2>/dev/null || true

@@ -48,6 +48,7 @@ type workbench struct {
 	meta map[string]string // store "meta", mirrored
 
 	jobTimes map[string]jobRecord // the last job of each kind
+	jobsDone int                  // jobs finished since the page loaded
 
 	ref []byte // the reference language model's file (refLMURL), once fetched
 }
@@ -586,6 +587,7 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 		w.jobTimes = map[string]jobRecord{}
 	}
 	w.jobTimes[req.Kind] = jobRecord{Millis: res.Millis, Mem: res.Mem}
+	w.jobsDone++
 	st.Done, st.Result, st.Phase = true, res, "done"
 	w.mu.Unlock()
 	w.notify()

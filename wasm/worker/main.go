@@ -12,13 +12,31 @@
 package main
 
 import (
+	"runtime/debug"
 	"syscall/js"
 	"time"
 
 	"prefer/app/work"
 )
 
+// memoryLimit is the worker's soft memory limit (debug.SetMemoryLimit) for a job
+// with a small request: as the Go heap nears it, the collector runs before the heap
+// grows. Go's wasm linear memory never shrinks, so the heap's highest point is what
+// the tab keeps for the rest of its life, and with the default GOGC alone the heap
+// grows to twice what is live before a collection. The lesson's largest job (PPO
+// on the transformer) holds about 46 MB live (docs/ui.md, "Memory"), so 64 MiB
+// leaves it room and keeps the worker near half the 128 MB goal of a school
+// Chromebook's tab. A job is given 4 bytes more for every byte of its request
+// (jobLimit), so that a large import or state is not collected continuously (the
+// limit is soft: a heap that needs more grows, with the collector's work capped at
+// half the CPU).
+const memoryLimit = 64 << 20
+
+// jobLimit is the memory limit for a job whose request has n bytes.
+func jobLimit(n int) int64 { return memoryLimit + 4*int64(n) }
+
 func main() {
+	debug.SetMemoryLimit(memoryLimit)
 	handler := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		data := args[0].Get("data")
 		u8 := js.Global().Get("Uint8Array").New(data)
@@ -41,6 +59,7 @@ const pageHeadStart = 60 * time.Millisecond
 
 // serve runs one job and posts its progress and its result.
 func serve(req []byte) {
+	debug.SetMemoryLimit(jobLimit(len(req)))
 	time.Sleep(pageHeadStart)
 	progress := func(msg []byte) { post('p', msg) }
 	res, err := work.Handle(req, progress, memory)
