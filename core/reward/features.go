@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -138,30 +139,39 @@ func fnv1a(prefix byte, s string) uint64 {
 
 // tokens splits lower-cased text into words (runs of letters and digits, with inner
 // apostrophes) and single punctuation marks; spaces separate.
-func tokens(text string) []string {
-	text = strings.ToLower(text)
-	var out []string
+func tokens(text string) []string { return tokensInto(nil, strings.ToLower(text)) }
+
+// tokensInto appends the tokens of already lower-cased text to dst: substrings of
+// text, no copies (an invalid byte is the replacement character, as string(r)).
+func tokensInto(dst []string, text string) []string {
 	start := -1
-	for i, r := range text {
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
 		word := unicode.IsLetter(r) || unicode.IsDigit(r) || (r == '\'' && start >= 0)
 		if word {
 			if start < 0 {
 				start = i
 			}
+			i += size
 			continue
 		}
 		if start >= 0 {
-			out = append(out, text[start:i])
+			dst = append(dst, text[start:i])
 			start = -1
 		}
 		if !unicode.IsSpace(r) {
-			out = append(out, string(r))
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, string(utf8.RuneError))
+			} else {
+				dst = append(dst, text[i:i+size])
+			}
 		}
+		i += size
 	}
 	if start >= 0 {
-		out = append(out, text[start:])
+		dst = append(dst, text[start:])
 	}
-	return out
+	return dst
 }
 
 // distinctWords returns up to max distinct word tokens (letters or digits first),
@@ -236,14 +246,19 @@ func (f *Featurizer) Featurize(text string) Sparse { return f.FeaturizePair("", 
 // them the prompt is ignored.
 func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 	c := f.cfg
-	toks := tokens(text)
-	var all, g []hashed
+	sc := scratchPool.Get().(*featScratch)
+	defer scratchPool.Put(sc)
+	lower := strings.ToLower(text)
+	toks := tokensInto(sc.toks[:0], lower)
+	sc.toks = toks
+	all, g := sc.all[:0], sc.g[:0]
 	ngroups := 0
 	flush := func() {
 		if len(g) == 0 {
 			return
 		}
-		for _, e := range normalizeGroup(g) {
+		sc.norm = normalizeGroupInto(sc.norm[:0], g)
+		for _, e := range sc.norm {
 			e.grp = int32(ngroups)
 			all = append(all, e)
 		}
@@ -299,7 +314,9 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		flush()
 	}
 	if c.Cross && prompt != "" && len(toks) > 0 {
-		pw := distinctWords(tokens(prompt), CrossPrompt, true)
+		ptoks := tokensInto(sc.ptoks[:0], strings.ToLower(prompt))
+		sc.ptoks = ptoks
+		pw := distinctWords(ptoks, CrossPrompt, true)
 		rw := distinctWords(toks, CrossResponse, false)
 		for _, p := range pw {
 			hp := fnvByte(fnvString(fnvStart('x'), p), '|')
@@ -314,21 +331,32 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		flush()
 	}
 	if c.CharMax > 0 {
-		norm := " " + strings.Join(strings.Fields(strings.ToLower(text)), " ") + " "
-		off := make([]int, 0, len(norm)+1)
-		for i := range norm {
+		// " " + the lower-cased words joined by single spaces + " ", and where each
+		// of its characters starts.
+		norm := append(sc.text[:0], ' ')
+		for _, w := range strings.Fields(lower) {
+			norm = append(norm, w...)
+			norm = append(norm, ' ')
+		}
+		if len(norm) == 1 {
+			norm = append(norm, ' ')
+		}
+		sc.text = norm
+		off := sc.off[:0]
+		for i := range string(norm) {
 			off = append(off, i)
 		}
 		off = append(off, len(norm))
+		sc.off = off
 		nr := len(off) - 1
 		if nr > 2 {
 			for n := c.CharMin; n <= c.CharMax; n++ {
 				for i := 0; i+n <= nr; i++ {
 					gram := norm[off[i]:off[i+n]]
-					h := fnvString(fnvStart('c'), gram)
+					h := fnvBytes(fnvStart('c'), gram)
 					g = f.add(g, h)
 					if f.names != nil {
-						f.record(h, 'c', gram)
+						f.record(h, 'c', string(gram))
 					}
 					if f.keys != nil {
 						f.count(h)
@@ -338,6 +366,7 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 			flush()
 		}
 	}
+	sc.all, sc.g = all, g
 	scale := float32(1)
 	if ngroups > 1 {
 		scale = float32(1 / math.Sqrt(float64(ngroups)))
@@ -349,7 +378,15 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		}
 		return int(a.grp) - int(b.grp)
 	})
-	out := Sparse{Idx: make([]int32, 0, len(all)+NumLength), Val: make([]float32, 0, len(all)+NumLength)}
+	n := 0
+	for i := 0; i < len(all); {
+		j := i
+		for ; j < len(all) && all[j].b == all[i].b; j++ {
+		}
+		n++
+		i = j
+	}
+	out := Sparse{Idx: make([]int32, 0, n+NumLength), Val: make([]float32, 0, n+NumLength)}
 	for i := 0; i < len(all); {
 		j := i
 		var v float64
@@ -363,10 +400,15 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		i = j
 	}
 	if !c.NoLength {
-		words := float64(Words(text))
+		words := 0
+		for _, t := range toks {
+			if r, _ := utf8.DecodeRuneInString(t); unicode.IsLetter(r) || unicode.IsDigit(r) {
+				words++
+			}
+		}
 		sent := float64(countSentences(text))
 		out.Idx = append(out.Idx, int32(c.Dim), int32(c.Dim+1))
-		out.Val = append(out.Val, float32(num.Log(1+words)/math.Ln2/8), float32(num.Log(1+sent)/math.Ln2/4))
+		out.Val = append(out.Val, float32(num.Log(1+float64(words))/math.Ln2/8), float32(num.Log(1+sent)/math.Ln2/4))
 	}
 	return out
 }
@@ -378,11 +420,11 @@ type hashed struct {
 	v   float64
 }
 
-// normalizeGroup merges a group's entries by bucket and scales them to unit norm.
-func normalizeGroup(g []hashed) []hashed {
+// normalizeGroupInto merges a group's entries by bucket and scales them to unit
+// norm, appending to out.
+func normalizeGroupInto(out, g []hashed) []hashed {
 	// Entries are ±1, whose sums are exact in any order.
 	slices.SortFunc(g, func(a, b hashed) int { return int(a.b) - int(b.b) })
-	out := make([]hashed, 0, len(g))
 	for i := 0; i < len(g); {
 		j := i
 		var v float64
@@ -399,7 +441,7 @@ func normalizeGroup(g []hashed) []hashed {
 		ss += float64(e.v * e.v)
 	}
 	if ss == 0 {
-		return nil
+		return out[:0]
 	}
 	inv := 1 / math.Sqrt(ss)
 	for i := range out {
@@ -408,11 +450,28 @@ func normalizeGroup(g []hashed) []hashed {
 	return out
 }
 
+// featScratch holds FeaturizePair's working buffers, reused through scratchPool.
+type featScratch struct {
+	toks, ptoks  []string
+	all, g, norm []hashed
+	text         []byte
+	off          []int
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(featScratch) }}
+
 const fnvPrime = 1099511628211
 
 func fnvStart(kind byte) uint64 { return fnvByte(14695981039346656037, kind) }
 
 func fnvByte(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func fnvBytes(h uint64, s []byte) uint64 {
+	for _, c := range s {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
 
 func fnvString(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
