@@ -178,8 +178,11 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The input's bytes are not needed past its id: not held while training.
+	parent := snapshot.ID(data)
+	data = nil
 	if *family == lm.FamilyHead {
-		return trainHeadRM(s, snapshot.ID(data), *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout, stderr)
+		return trainHeadRM(s, parent, *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout, stderr)
 	}
 	cfg := reward.Config{
 		Family: *family, Member: *member, Members: *members, Seed: *seed,
@@ -235,7 +238,7 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		}
 		s.PutRun(personalRun(modelName, p, *seed, cfg))
 	}
-	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: snapshot.ID(data), Seed: *seed,
+	s.Provenance = snapshot.Provenance{Tool: toolVersion, Parent: parent, Seed: *seed,
 		Command: "prefer train-rm " + strings.Join(rmArgs(fs), " ")}
 	id, err := writeSnapshot(*out, s, stdout)
 	if err != nil {
