@@ -48,21 +48,20 @@ func TestProgressLine(t *testing.T) {
 		!strings.Contains(got, "\r\x1b[Kpretrain  20/20 steps  100%  ") || !strings.HasSuffix(got, "\n") || strings.Count(got, "\n") != 1 {
 		t.Errorf("terminal stderr: %q", got)
 	}
-	if code, _, errs := runCLI(t, args...); code != 0 || errs != "" {
+	runCLI(t, "demo", "--items", "6", "-o", dir+"/d.snap")
+	train := []string{"train-rm", dir + "/d.snap", "--model", "linear", "-o", dir + "/t.snap"}
+	if code, _, errs := runCLI(t, train...); code != 0 || errs != "" {
 		t.Errorf("stderr not a terminal: exit %d, stderr %q; want nothing", code, errs)
 	}
 	tty.Reset()
-	if code := Main(append(args, "--json"), &out, &tty); code != 0 || tty.Len() != 0 {
+	if code := Main(append(train, "--json"), &out, &tty); code != 0 || tty.Len() != 0 {
 		t.Errorf("--json on a terminal: exit %d, stderr %q; want nothing", code, tty.String())
 	}
 	for _, c := range [][]string{
-		{"train-rm", dir + "/d.snap", "--model", "linear", "-o", dir + "/t.snap"},
+		train,
 		{"optimize", dir + "/t.snap", "--algo", "ppo", "--steps", "30", "-o", dir + "/o.snap"},
 		{"sweep", dir + "/t.snap", "--algo", "exact", "--betas", "0.1,1", "-o", dir + "/s.snap"},
 	} {
-		if c[0] == "train-rm" {
-			runCLI(t, "demo", "--items", "6", "-o", dir+"/d.snap")
-		}
 		tty.Reset()
 		if code := Main(c, &out, &tty); code != 0 || !strings.HasPrefix(tty.String(), "\r\x1b[K"+c[0]+" ") || !strings.HasSuffix(tty.String(), "\n") {
 			t.Errorf("prefer %s on a terminal: exit %d, stderr %q", c[0], code, tty.String())
