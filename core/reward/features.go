@@ -257,7 +257,7 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		if len(g) == 0 {
 			return
 		}
-		sc.norm = normalizeGroupInto(sc.norm[:0], g)
+		sc.norm, sc.keys = normalizeGroupInto(sc.norm[:0], g, sc.keys)
 		for _, e := range sc.norm {
 			e.grp = int32(ngroups)
 			all = append(all, e)
@@ -371,30 +371,33 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 	if ngroups > 1 {
 		scale = float32(1 / math.Sqrt(float64(ngroups)))
 	}
-	// Merge the groups' entries bucket by bucket, summing in group order.
-	slices.SortFunc(all, func(a, b hashed) int {
-		if a.b != b.b {
-			return int(a.b) - int(b.b)
-		}
-		return int(a.grp) - int(b.grp)
-	})
+	// Merge the groups' entries bucket by bucket, summing in group order: sort
+	// (bucket, group, index) packed in one integer — a bucket appears once per group.
+	keys := sc.keys[:0]
+	for i, e := range all {
+		keys = append(keys, uint64(uint32(e.b))<<40|uint64(uint32(e.grp))<<32|uint64(i))
+	}
+	slices.Sort(keys)
+	sc.keys = keys
 	n := 0
-	for i := 0; i < len(all); {
+	for i := 0; i < len(keys); {
+		b := keys[i] >> 40
 		j := i
-		for ; j < len(all) && all[j].b == all[i].b; j++ {
+		for ; j < len(keys) && keys[j]>>40 == b; j++ {
 		}
 		n++
 		i = j
 	}
 	out := Sparse{Idx: make([]int32, 0, n+NumLength), Val: make([]float32, 0, n+NumLength)}
-	for i := 0; i < len(all); {
+	for i := 0; i < len(keys); {
+		b := keys[i] >> 40
 		j := i
 		var v float64
-		for ; j < len(all) && all[j].b == all[i].b; j++ {
-			v += all[j].v
+		for ; j < len(keys) && keys[j]>>40 == b; j++ {
+			v += all[uint32(keys[j])].v
 		}
 		if v != 0 {
-			out.Idx = append(out.Idx, all[i].b)
+			out.Idx = append(out.Idx, int32(b))
 			out.Val = append(out.Val, float32(float32(v)*scale))
 		}
 		i = j
@@ -421,18 +424,32 @@ type hashed struct {
 }
 
 // normalizeGroupInto merges a group's entries by bucket and scales them to unit
-// norm, appending to out.
-func normalizeGroupInto(out, g []hashed) []hashed {
-	// Entries are ±1, whose sums are exact in any order.
-	slices.SortFunc(g, func(a, b hashed) int { return int(a.b) - int(b.b) })
-	for i := 0; i < len(g); {
+// norm, appending to out; keys is scratch.
+func normalizeGroupInto(out, g []hashed, keys []uint64) ([]hashed, []uint64) {
+	// Entries are ±1, whose sums are exact in any order: sort bucket and sign packed
+	// in one integer (much faster than sorting the structs with a comparator).
+	keys = keys[:0]
+	for _, e := range g {
+		k := uint64(uint32(e.b)) << 1
+		if e.v < 0 {
+			k |= 1
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for i := 0; i < len(keys); {
+		b := keys[i] >> 1
 		j := i
 		var v float64
-		for ; j < len(g) && g[j].b == g[i].b; j++ {
-			v += g[j].v
+		for ; j < len(keys) && keys[j]>>1 == b; j++ {
+			if keys[j]&1 == 1 {
+				v--
+			} else {
+				v++
+			}
 		}
 		if v != 0 {
-			out = append(out, hashed{b: g[i].b, v: v})
+			out = append(out, hashed{b: int32(b), v: v})
 		}
 		i = j
 	}
@@ -441,19 +458,20 @@ func normalizeGroupInto(out, g []hashed) []hashed {
 		ss += float64(e.v * e.v)
 	}
 	if ss == 0 {
-		return out[:0]
+		return out[:0], keys
 	}
 	inv := 1 / math.Sqrt(ss)
 	for i := range out {
 		out[i].v = float64(out[i].v * inv)
 	}
-	return out
+	return out, keys
 }
 
 // featScratch holds FeaturizePair's working buffers, reused through scratchPool.
 type featScratch struct {
 	toks, ptoks  []string
 	all, g, norm []hashed
+	keys         []uint64
 	text         []byte
 	off          []int
 }

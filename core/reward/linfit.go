@@ -312,8 +312,15 @@ func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG)
 			allDone = allDone && f.done
 		}
 		if validLoss < bestValid {
-			bestValid, bad, cv.BestEpoch = validLoss, 0, it
-			stageImproved = true
+			// The best iteration is kept however small its gain, but only a gain of
+			// minGain of the loss resets the patience and lets the path go on: on
+			// large data the validation loss creeps down for hundreds of iterations.
+			if validLoss < bestValid-float64(minGain*bestValid) {
+				bad, stageImproved = 0, true
+			} else {
+				bad++
+			}
+			bestValid, cv.BestEpoch = validLoss, it
 			for k, f := range fits {
 				f.best = append(f.best[:0], params[k]...)
 				f.bestX = append(f.bestX[:0], f.opt.x...)
@@ -353,6 +360,10 @@ func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG)
 	}
 	return &Ensemble{Members: out}, cv, nil
 }
+
+// minGain is the relative decrease of the best validation loss that counts as
+// progress for early stopping (Keras's min_delta, relative): 0.1%.
+const minGain = 1e-3
 
 // linearFit is one member's problem, its optimizer and its best parameters.
 type linearFit struct {

@@ -18,6 +18,7 @@ type lessonRun struct {
 	LongTasks  int     // tasks over 50 ms while it trained
 	Stats      map[string]float64
 	Elapsed    time.Duration
+	Idle       tabMemory // the tab on the lesson page before any job
 }
 
 // runLesson opens / in b, runs the whole lesson and returns the measurements.
@@ -29,6 +30,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	r.TTI = eval[float64](b, `performance.getEntriesByName("prefer-ready")[0].startTime`)
 	b.click("#door-lesson")
 	b.wait("the lesson page", `document.querySelector("#lesson-all")`, 30*time.Second)
+	r.Idle = b.memory()
 	// Every main-thread task over 50 ms while training (PerformanceObserver longtask).
 	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__long.push(e.duration); (window.__lt = window.__lt || []).push(Math.round(e.duration) + "@" + Math.round(e.startTime) + ":" + ((document.querySelector("#job") || {}).innerText || "-").replace(/\s+/g, " ").slice(0, 60)) } }).observe({type: "longtask"}), true)`)
 	// And every frame over 50 ms (Long Animation Frames, where the browser has them),
@@ -84,6 +86,7 @@ func TestJ1Lesson(t *testing.T) {
 	// goals.
 	waitJobs(b, "the lesson's transformer step", lessonJobs)
 	first := b.memory()
+	t.Logf("on the lesson page before any job: %v", r.Idle)
 	t.Logf("after the lesson: %v", first)
 	checkLessonBudget(b, "after the lesson", first)
 	took := secondLesson(b)

@@ -89,6 +89,7 @@ func BenchmarkBrowser(b *testing.B) {
 		m1 := br.memory()
 		secondLesson(br)
 		m2 := br.memory()
+		b.ReportMetric(r.Idle.RendererPeakMB, "tab_mem_idle_MB")
 		b.ReportMetric(m1.WorkerMB, "worker_mem_MB")
 		b.ReportMetric(workerRecordedMB, "worker_mem_MB-recorded")
 		b.ReportMetric(m2.WorkerMB, "worker_mem_2_lessons_MB")
