@@ -99,6 +99,8 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	inputID := snapshot.ID(data) // the input's bytes are not held while fitting
+	data = nil
 	opt := feedback.PairOptions{}
 	if *bothBad {
 		opt.BothBad = feedback.BothBadTie
@@ -111,7 +113,7 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := rankReportOf(lb, snapshot.ID(data), *seed, *level, *ref)
+	rep := rankReportOf(lb, inputID, *seed, *level, *ref)
 	rep.Input = in
 	if *asJSON {
 		return printJSON(stdout, rep)
