@@ -105,12 +105,12 @@ func (w *writer) floats(xs []float64) {
 	}
 }
 
-// neededVersion is the version a snapshot is written with: the oldest schema that
+// VersionOf is the version a snapshot is written with: the oldest schema that
 // means the same thing. Version 2 adds revisions (a judgment's revises, a review of
 // any kind of judgment, the withdraw verdict); a version-1 reader would count a
 // revised or rejected judgment as standing, so a snapshot that holds any of them is
 // version 2, and every other one stays version 1 (and keeps its bytes and its id).
-func neededVersion(s *Snapshot) int {
+func VersionOf(s *Snapshot) int {
 	var reviews bool
 	for i := range s.Judgments {
 		j := &s.Judgments[i]
@@ -139,7 +139,7 @@ func neededVersion(s *Snapshot) int {
 func (w *writer) snapshot(s *Snapshot) {
 	fs := []field{
 		{key: "format", put: func() { w.str(Format) }},
-		{key: "version", put: func() { w.int(int64(neededVersion(s))) }},
+		{key: "version", put: func() { w.int(int64(VersionOf(s))) }},
 		{key: "provenance", put: func() { w.provenance(&s.Provenance) }},
 		{key: "items", skip: len(s.Items) == 0, put: func() {
 			w.arrayLen(len(s.Items))

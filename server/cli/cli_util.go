@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -328,4 +329,23 @@ func optFloat(fs *flag.FlagSet, name, usage string) **float64 {
 		return nil
 	})
 	return &p
+}
+
+// positiveFloat defines a float flag that must be greater than 0 when given; not
+// given, it stays 0 and the command's default applies. A value of 0 is refused
+// rather than read as "the default", so --beta 0 cannot silently mean β = 0.1.
+func positiveFloat(fs *flag.FlagSet, name, usage string) *float64 {
+	var v float64
+	fs.Func(name, usage, func(s string) error {
+		x, err := strconv.ParseFloat(s, 64)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%q is not a number", s)
+		case !(x > 0) || math.IsInf(x, 1):
+			return fmt.Errorf("must be a finite number greater than 0, got %s (for the limit of no KL penalty, take a small value such as 0.001)", s)
+		}
+		v = x
+		return nil
+	})
+	return &v
 }

@@ -254,8 +254,12 @@ func TestGenerateResumeAfterServerKilled(t *testing.T) {
 		t.Fatalf("generate after the server died: %v\n%s%s", err, stdout, stderr)
 	}
 	had, _ := answersIn(t, out)
-	if had < 60 || had >= total {
-		t.Fatalf("%d answers saved before the server died; want at least the 60 it answered and fewer than %d", had, total)
+	// The server's log counts an answer once it is written; with --concurrency 2, at
+	// most two of those can still be on their way to the client when the server dies.
+	answered := srv.requests(200)
+	if had < answered-2 || had >= total {
+		t.Fatalf("%d answers saved before the server died; want at least %d (the %d it answered, less the 2 that may have been in flight) and fewer than %d",
+			had, answered-2, answered, total)
 	}
 
 	srv2 := startServeProc(t, bin, addr, nil)

@@ -75,7 +75,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := inspectReport{
-		Input: in, InputID: snapshot.ID(data), Bytes: len(data), Version: snapshot.Version,
+		Input: in, InputID: snapshot.ID(data), Bytes: len(data), Version: snapshot.VersionOf(s),
 		Provenance: provenanceJSON(s.Provenance),
 		Items:      len(s.Items), Raters: len(s.Raters), Judgments: len(s.Judgments),
 		ByKind: feedback.Counts(s.Judgments), Models: []inspectModel{}, Runs: []inspectRun{},

@@ -111,7 +111,7 @@ func newOptimizeFlags(fs *flag.FlagSet) *optimizeFlags {
 		out:       fs.String("o", "", "output snapshot file (required; - for standard output)"),
 		kind:      fs.String("policy", "candidates", "policy kind: candidates (a softmax over each prompt's given responses) or lm (the generative transformer; see 'prefer optimize --policy lm -h')"),
 		algo:      fs.String("algo", "", "algorithm: exact, ppo, rloo, dpo, ipo or bon (required)"),
-		beta:      fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)"),
+		beta:      positiveFloat(fs, "beta", "KL coefficient β > 0 (default 0.1; DPO/IPO's β)"),
 		targetKL:  fs.Float64("target-kl", 0, "target KL in nats per prompt: adaptive β (ppo, rloo; Ziegler et al.) or the β that reaches it (exact)"),
 		horizon:   fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)"),
 		steps:     fs.Int("steps", 0, fmt.Sprintf("the cap on optimization steps: a run stops once converged (--tol) (default %d ppo/rloo, %d dpo/ipo)", policy.DefaultSteps, policy.DefaultDPOSteps)),

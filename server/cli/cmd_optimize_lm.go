@@ -70,7 +70,7 @@ func newOptimizeLMFlags(fs *flag.FlagSet) *optimizeLMFlags {
 		out:       fs.String("o", "", "output snapshot file (required; - for standard output)"),
 		algo:      fs.String("algo", "", "algorithm: ppo, rloo, dpo, ipo or bon (required)"),
 		refPath:   fs.String("ref", "", "snapshot holding the reference language model (default: an \"lm\" model in SNAP, else the shipped static/web/ref-lm.snap)"),
-		beta:      fs.Float64("beta", 0, "KL coefficient β (default 0.1; DPO/IPO's β)"),
+		beta:      positiveFloat(fs, "beta", "KL coefficient β > 0 (default 0.1; DPO/IPO's β)"),
 		targetKL:  fs.Float64("target-kl", 0, "target KL in nats per response: adaptive β (ppo, rloo)"),
 		horizon:   fs.Float64("horizon", 0, "adaptive controller horizon in episodes (default 10000)"),
 		steps:     fs.Int("steps", 0, fmt.Sprintf("optimization steps (default %d)", lm.DefaultSteps)),

@@ -435,3 +435,26 @@ func TestOptimizeDPOSeparation(t *testing.T) {
 		t.Errorf("label smoothing on ppo: exit %d, %s", code, errs)
 	}
 }
+
+// TestBetaMustBePositive: β = 0 is not "the default" (0.1) but a setting the
+// objective cannot take (the KL-penalized optimum divides by β; DPO's sigmoid of
+// β·margin is flat at 0): the candidate and the generative optimize commands refuse
+// it, and a negative or non-numeric β, with exit 2 and a way out, before reading
+// the snapshot (which does not exist here).
+func TestBetaMustBePositive(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o.snap")
+	for _, c := range []struct{ args []string }{
+		{[]string{"optimize", "missing.snap", "-o", out, "--algo", "ppo", "--beta", "0"}},
+		{[]string{"optimize", "missing.snap", "-o", out, "--algo", "dpo", "--beta", "-0.5"}},
+		{[]string{"optimize", "missing.snap", "-o", out, "--algo", "exact", "--beta", "+Inf"}},
+		{[]string{"optimize", "missing.snap", "-o", out, "--policy", "lm", "--algo", "ppo", "--beta", "0"}},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != 2 || !strings.Contains(errs, "greater than 0") || !strings.Contains(errs, "0.001") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 saying β must be greater than 0", c.args, code, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "optimize", "missing.snap", "-o", out, "--algo", "ppo", "--beta", "x"); code != 2 || !strings.Contains(errs, `"x" is not a number`) {
+		t.Errorf("--beta x: exit %d, stderr %q", code, errs)
+	}
+}
