@@ -209,7 +209,7 @@ func importFile(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		format = jobs.FormatAuto
 	}
 	report(jobs.Progress{Phase: "reading " + p.Name, Step: 0, Total: 1})
-	d, rep, err := formats.Import(format, bytes.NewReader(p.Data), formats.Options{Lenient: true})
+	d, rep, err := formats.Import(format, bytes.NewReader(p.Data), formats.Options{Lenient: true, InputSize: int64(len(p.Data))})
 	if err != nil && !errors.Is(err, formats.ErrUnknownFormat) {
 		return nil, fmt.Errorf("import %s as %s: %w", p.Name, format, err)
 	}

@@ -3,7 +3,11 @@ package formats
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"testing"
+	"unsafe"
+
+	"prefer/core/feedback"
 )
 
 // TestImportCostOfShortRecords checks the importers' memory bound (128× the input
@@ -41,5 +45,42 @@ func TestImportCostOfShortRecords(t *testing.T) {
 		if got > uint64(importBudgetFactor*len(data)+importBudgetSlack) {
 			t.Errorf("%s: %.1f× its input, more than %d×", format, ratio, importBudgetFactor)
 		}
+	}
+}
+
+// TestImportSizedByInput: given the input's size (Options.InputSize), an import
+// grows its items and judgments once to about the count the input implies instead of
+// by doubling — the same dataset, arrays within 1/16 (and 64) of the count the
+// estimate gave, and less allocated by at least the judgments' final array (the
+// copies that doubling makes sum to about one more array, and append's
+// 1.25× steps at this size to several).
+func TestImportSizedByInput(t *testing.T) {
+	const n = 20000
+	var buf bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&buf, `{"prompt":"Question %d: how do bees find their way home?","chosen":"They use the sun as a compass and remember landmarks (%d).","rejected":"Bees do not go home."}`+"\n", i, i)
+	}
+	data := buf.Bytes()
+	var plain, sized *Dataset
+	var err1, err2 error
+	without := allocatedBytes(func() { plain, _, err1 = Import("trl", bytes.NewReader(data), Options{}) })
+	with := allocatedBytes(func() {
+		sized, _, err2 = Import("trl", bytes.NewReader(data), Options{InputSize: int64(len(data))})
+	})
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if !reflect.DeepEqual(plain, sized) {
+		t.Fatal("the dataset differs when the input's size is given")
+	}
+	for name, c := range map[string]int{"judgments": cap(sized.Judgments), "items": cap(sized.Items)} {
+		if c < n || c > n+n/16+n/64+64 {
+			t.Errorf("%s: capacity %d for %d records; want about the count, within 1/16 and the estimate's error", name, c, n)
+		}
+	}
+	array := uint64(n) * uint64(unsafe.Sizeof(feedback.Judgment{}))
+	t.Logf("allocated %d bytes without the size, %d with it (the judgments' array: %d)", without, with, array)
+	if with > without-array {
+		t.Errorf("allocated %d bytes with the input's size, %d without: want at least the judgments' array (%d) less", with, without, array)
 	}
 }

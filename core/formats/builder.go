@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
+	"unsafe"
 
 	"prefer/core/feedback"
 )
@@ -26,8 +28,9 @@ type builder struct {
 	raters map[string]int
 	jids   map[string]int // judgment id → index in ds.Judgments
 	occ    map[[32]byte]int
-	lines  map[int]int // index of a review judgment → its line, for the final check
-	key    []byte      // scratch buffer for judgment keys
+	lines  map[int]int     // index of a review judgment → its line, for the final check
+	key    []byte          // scratch buffer for judgment keys
+	read   *countingReader // the input's bytes read so far (nil: InputSize unknown)
 }
 
 // itemState is the builder's index of one item.
@@ -87,6 +90,10 @@ func newBuilder(format, prefix string, opt Options) *builder {
 // or is counted and skipped when Options.Lenient is set. handle must not change the
 // builder when it returns an error: check first, then commit.
 func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Report, error) {
+	if b.opt.InputSize > 0 {
+		b.read = &countingReader{r: r}
+		r = b.read
+	}
 	r = watchExpansion(r, b.opt.Warn)
 	rr, err := openRecords(r, b.opt.MaxRecord)
 	if err != nil {
@@ -210,8 +217,29 @@ func (b *builder) item(id, prompt string) *itemState {
 	}
 	st := &itemState{idx: len(b.ds.Items)}
 	b.items[id] = st
-	b.ds.Items = append(b.ds.Items, feedback.Item{ID: id, Prompt: prompt})
+	b.ds.Items = append(growFor(b, b.ds.Items), feedback.Item{ID: id, Prompt: prompt})
 	return st
+}
+
+// growFor returns s with room for one more element: when it is full and the input's
+// size is known, room for as many as the rest of the input implies at the rate so far
+// (len(s) per byte read) and 1/16 more, but no more than 16× len(s) or, if that is
+// more, twice the input's size in bytes (records that start short then grow cannot
+// make it reserve much more than the input); otherwise s as it is (append doubles
+// it). Growing once to about the final count, instead of by doubling, saves the
+// copies and the peak of old and new arrays held together.
+func growFor[T any](b *builder, s []T) []T {
+	if len(s) < cap(s) || b.read == nil || b.read.n <= 0 || len(s) < 64 {
+		return s
+	}
+	est := float64(len(s)+1) * float64(b.opt.InputSize) / float64(b.read.n)
+	var t T
+	bound := max(16*len(s), int(2*b.opt.InputSize/int64(max(unsafe.Sizeof(t), 1))))
+	want := min(int(est+est/16)+64, bound)
+	if want <= len(s)+1 {
+		return s
+	}
+	return slices.Grow(s, want-len(s))
 }
 
 // tag adds tags to an item, keeping its tags sorted and distinct.
@@ -298,7 +326,7 @@ func (b *builder) commit(p pending) {
 		b.lines[len(b.ds.Judgments)] = p.line
 	}
 	b.jids[p.j.ID] = len(b.ds.Judgments)
-	b.ds.Judgments = append(b.ds.Judgments, p.j)
+	b.ds.Judgments = append(growFor(b, b.ds.Judgments), p.j)
 }
 
 // derivedID returns the id of the next occurrence of a judgment with the given

@@ -53,6 +53,13 @@ type Options struct {
 	// maps, so that what does not rename fields (the browser's worker) does not link
 	// the code that does.
 	Rewrite func(record []byte) ([]byte, error)
+	// InputSize, when > 0, is the size in bytes of the input as it is read (compressed
+	// or not): the importer then grows its items and judgments to the count the rest of
+	// the input implies (records so far × size / bytes read) instead of by doubling,
+	// which at 300,000 pairs allocated 0.9 GB and held the old and new arrays together
+	// at the peak. A growth reserves at most 16× what is held or twice the input's size in
+	// bytes, so a file whose first records are short cannot make it reserve far more.
+	InputSize int64
 }
 
 // ExpansionWarn is the decompressed-to-compressed ratio past which an import warns.

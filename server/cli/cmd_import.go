@@ -201,6 +201,11 @@ func importFile(path, format string, opt formats.Options) (*formats.Dataset, imp
 		return nil, fr, err
 	}
 	defer r.Close()
+	if !isPQ && path != "-" {
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+			opt.InputSize = st.Size() // sizes the importer's arrays once (formats.Options)
+		}
+	}
 	d, rep, err := formats.Import(format, r, opt)
 	if err != nil {
 		if isPQ {
