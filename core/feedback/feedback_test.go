@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -190,5 +191,58 @@ func TestViews(t *testing.T) {
 	}
 	if ResponseID("Paris.") != ResponseID("Paris.") || ResponseID("Paris.") == ResponseID("Paris") {
 		t.Error("ResponseID is not a function of the text")
+	}
+}
+
+// TestLogKeepsFirstPos: two judgments that differ only in their import position are
+// one event, not a conflict, and the log keeps the earlier position whatever the
+// merge order (0, no position, counts as later than any).
+func TestLogKeepsFirstPos(t *testing.T) {
+	j := Judgment{ID: "e1", Kind: KindCompare, Item: "q", A: "a", B: "b", Choice: ChoiceA}
+	at := func(pos int) Judgment { k := j; k.Pos = pos; return k }
+	for _, c := range []struct {
+		first, then, want int
+	}{{7, 3, 3}, {3, 7, 3}, {0, 5, 5}, {5, 0, 5}, {0, 0, 0}} {
+		l := NewLog(at(c.first))
+		added, conflicts := l.Merge(NewLog(at(c.then)))
+		got, _ := l.Get("e1")
+		if added != 0 || conflicts != 0 || got.Pos != c.want {
+			t.Errorf("pos %d then %d: added %d, conflicts %d, pos %d; want 0, 0, %d", c.first, c.then, added, conflicts, got.Pos, c.want)
+		}
+	}
+	// A real conflict still is one, and its winner does not depend on the positions.
+	k := at(9)
+	k.Choice = ChoiceB
+	l := NewLog(at(1))
+	if _, conflicts := l.Merge(NewLog(k)); conflicts != 1 {
+		t.Fatalf("conflicts %d, want 1", conflicts)
+	}
+	w1, _ := l.Get("e1")
+	l2 := NewLog(k)
+	l2.Merge(NewLog(at(1)))
+	w2, _ := l2.Get("e1")
+	if w1.Choice != w2.Choice {
+		t.Fatalf("the winner depends on merge order: %s vs %s", w1.Choice, w2.Choice)
+	}
+}
+
+// TestExportOrder: positioned judgments first by position, then the others in the
+// order given (a log's canonical order); equal positions keep the given order.
+func TestExportOrder(t *testing.T) {
+	js := []Judgment{
+		{ID: "made-1", Time: 1},
+		{ID: "imp-c", Pos: 3},
+		{ID: "imp-a", Pos: 1},
+		{ID: "made-2", Time: 2},
+		{ID: "imp-b1", Pos: 2},
+		{ID: "imp-b2", Pos: 2},
+	}
+	var got []string
+	for _, i := range ExportOrder(js) {
+		got = append(got, js[i].ID)
+	}
+	want := []string{"imp-a", "imp-b1", "imp-b2", "imp-c", "made-1", "made-2"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
 	}
 }

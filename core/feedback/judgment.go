@@ -79,6 +79,12 @@ var Verdicts = []string{VerdictAccept, VerdictReject, VerdictEdit, VerdictWithdr
 //   - Reasons: reason tags; Note: free text.
 //   - Revises: the id of an earlier judgment of the same rater, kind and item that
 //     this one supersedes (a revision; see Revisions), "" for a first version.
+//   - Pos: where it came from in an import: its 1-based place among the judgments
+//     of the import's input (files in the order given), so that exports write rows
+//     in the input's order (ExportOrder); 0 for judgments made in Prefer and in
+//     snapshots written before positions were recorded. Pos is not part of the
+//     judgment's content: two judgments that differ only in Pos are the same event
+//     (a Log keeps the smaller position), and imports derive ids without it.
 //
 // compare: A and B are response ids; Choice; Strength 0 (not given) or 1..3
 // (slightly, clearly, much better); Left is "a" or "b", the response shown on the left.
@@ -105,6 +111,7 @@ type Judgment struct {
 	Reasons   []string
 	Note      string
 	Revises   string
+	Pos       int
 
 	A, B     string
 	Choice   Choice

@@ -71,6 +71,9 @@ func (l *Log) Append(j Judgment) (added bool, err error) {
 	if i, ok := l.byID[j.ID]; ok {
 		old := l.list[i]
 		if equalJudgment(old, j) {
+			// The same event imported at two places (two files of one import, or an
+			// overlapping re-import): it keeps the first place, whatever the merge order.
+			l.list[i].Pos = firstPos(old.Pos, j.Pos)
 			return false, nil
 		}
 		if fingerprint(j) < fingerprint(old) {
@@ -154,7 +157,40 @@ func before(a, b Judgment) bool {
 	return a.ID < b.ID
 }
 
-// fingerprint is a canonical text form of a judgment used to break id conflicts.
-func fingerprint(j Judgment) string { return fmt.Sprintf("%#v", j) }
+// fingerprint is a canonical text form of a judgment's content (every field but
+// Pos, which records where an import found it) used to break id conflicts.
+func fingerprint(j Judgment) string {
+	j.Pos = 0
+	return fmt.Sprintf("%#v", j)
+}
+
+// firstPos is the earlier of two import positions; 0 (none) counts as later than any.
+func firstPos(a, b int) int {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
+}
+
+// ExportOrder returns the indices of js in the order the exports write their rows:
+// judgments with an import position (Pos > 0) first, by position — the order of the
+// input they were imported from — then the others (made in Prefer, or from a
+// snapshot written before positions were recorded) in the order of js, which for a
+// log's or a snapshot's judgments is the canonical order (Time, then ID): the order
+// they were made. Equal positions keep the order of js.
+func ExportOrder(js []Judgment) []int {
+	idx := make([]int, len(js))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		pa, pb := js[idx[a]].Pos, js[idx[b]].Pos
+		if pa == 0 || pb == 0 {
+			return pa != 0 && pb == 0
+		}
+		return pa < pb
+	})
+	return idx
+}
 
 func equalJudgment(a, b Judgment) bool { return fingerprint(a) == fingerprint(b) }

@@ -304,7 +304,9 @@ func (b *builder) prepare(j feedback.Judgment, line int, prompt string, extra ..
 		return p, nil
 	}
 	if k, ok := b.jids[j.ID]; ok {
-		if !reflect.DeepEqual(b.ds.Judgments[k], j) {
+		have := b.ds.Judgments[k]
+		have.Pos = j.Pos // the place in the input is not content
+		if !reflect.DeepEqual(have, j) {
 			return p, fmt.Errorf("judgment id %q was already used for a different judgment; ids must be unique", j.ID)
 		}
 		p.dup = true
@@ -326,6 +328,9 @@ func (b *builder) commit(p pending) {
 		b.lines[len(b.ds.Judgments)] = p.line
 	}
 	b.jids[p.j.ID] = len(b.ds.Judgments)
+	// Its place in the input, which the exports keep (feedback.ExportOrder); not part
+	// of the id, so re-importing and reordering files still merge exactly once.
+	p.j.Pos = len(b.ds.Judgments) + 1
 	b.ds.Judgments = append(growFor(b, b.ds.Judgments), p.j)
 }
 

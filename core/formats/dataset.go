@@ -193,7 +193,9 @@ func (d *Dataset) Stats() Stats {
 // tags, raters merge by id, and judgments merge as a set union by id. It returns how
 // many judgments were new and how many conflicted (same id, different content; the
 // winner is chosen canonically as in feedback.Log, whatever the merge order). The
-// judgments of d end up in canonical log order. An item id whose prompt differs
+// import positions of src (Judgment.Pos) are shifted past d's, as its records came
+// after d's; a judgment in both keeps d's. The judgments of d end up in canonical
+// log order. An item id whose prompt differs
 // between d and src is an error, and d is then left unchanged.
 func (d *Dataset) Merge(src *Dataset) (added, conflicts int, err error) {
 	byID := make(map[string]int, len(d.Items))
@@ -245,8 +247,22 @@ func (d *Dataset) Merge(src *Dataset) (added, conflicts int, err error) {
 		raters[r.ID] = len(d.Raters)
 		d.Raters = append(d.Raters, r)
 	}
+	// src's import positions come after d's, as its records came after d's: the
+	// exports write the rows of the files of one import in the order given.
+	last := 0
+	for k := range d.Judgments {
+		last = max(last, d.Judgments[k].Pos)
+	}
 	log := feedback.NewLog(d.Judgments...)
-	added, conflicts = log.Merge(feedback.NewLog(src.Judgments...))
+	other := feedback.NewLog()
+	other.Grow(len(src.Judgments))
+	for _, j := range src.Judgments {
+		if j.Pos > 0 {
+			j.Pos += last
+		}
+		other.Append(j)
+	}
+	added, conflicts = log.Merge(other)
 	d.Judgments = append([]feedback.Judgment(nil), log.All()...)
 	return added, conflicts, nil
 }

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"os"
-	"sort"
 	"strings"
 	"testing"
 
@@ -129,14 +128,19 @@ func TestHHRealFile(t *testing.T) {
 		t.Errorf("line 86 rejected = %q", r)
 	}
 
-	// Export back to HH-RLHF: the same dialogues (as a multiset: the export groups
-	// pairs by item).
+	// Export back to HH-RLHF: the same dialogues in the same order, also after the
+	// judgments are put in a snapshot's canonical order (time, then id: here id, a
+	// content hash, since HH has no times), which the import command does. The rows
+	// come back in the input's order from Judgment.Pos; grouped by item, the 2 rows
+	// whose prompt repeats an earlier one's (0-based rows 1452 and 1483) moved up.
+	js := append([]feedback.Judgment(nil), d.Judgments...)
+	feedback.SortCanonical(js)
 	var buf bytes.Buffer
-	er, err := WriteHH(&buf, d)
+	er, err := WriteHH(&buf, &Dataset{Items: d.Items, Raters: d.Raters, Judgments: js})
 	if err != nil || er.Records != 2312 || er.SkippedTotal() != 0 {
 		t.Fatalf("export: %v, %+v", err, er)
 	}
-	var back []string
+	var back []hhRow
 	sc := bufio.NewScanner(&buf)
 	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {
@@ -144,16 +148,15 @@ func TestHHRealFile(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatal(err)
 		}
-		back = append(back, r.Chosen+"\x00"+r.Rejected)
+		back = append(back, r)
 	}
-	var orig []string
-	for _, r := range raw {
-		orig = append(orig, r.Chosen+"\x00"+r.Rejected)
+	if len(back) != len(raw) {
+		t.Fatalf("%d rows back, want %d", len(back), len(raw))
 	}
-	sort.Strings(back)
-	sort.Strings(orig)
-	if strings.Join(back, "\x01") != strings.Join(orig, "\x01") {
-		t.Fatal("HH-RLHF export does not give back the original dialogues")
+	for i := range raw {
+		if back[i].Chosen != raw[i].Chosen || back[i].Rejected != raw[i].Rejected {
+			t.Fatalf("row %d of the export is not row %d of the input", i, i)
+		}
 	}
 }
 

@@ -389,9 +389,11 @@ func jsonlLines(d *Dataset) ([]jsonlLine, error) {
 		}
 		texts[i] = m
 	}
+	// Within an item, judgments in export order: an imported file's order, then the
+	// order they were made (feedback.ExportOrder).
 	byItem := make([][]int, len(d.Items))
 	var reviews []int
-	for k := range d.Judgments {
+	for _, k := range feedback.ExportOrder(d.Judgments) {
 		j := &d.Judgments[k]
 		if j.Kind == feedback.KindReview {
 			reviews = append(reviews, k)

@@ -44,7 +44,7 @@ func TestJSONLFixture(t *testing.T) {
 	c := d.Judgments[0]
 	wantC := feedback.Judgment{ID: c.ID, Kind: feedback.KindCompare, Item: "q17", Rater: "r3", Time: 1714550400000, Session: "s1", Seq: 1,
 		MS: 5400, Guideline: 2, Reasons: []string{"factually wrong"}, A: id("Canberra."), B: id("Sydney, of course!"),
-		Choice: feedback.ChoiceA, Strength: 2, Left: "b"}
+		Choice: feedback.ChoiceA, Strength: 2, Left: "b", Pos: 1}
 	if !reflect.DeepEqual(c, wantC) || !strings.HasPrefix(c.ID, "jsonl-") || len(c.ID) != len("jsonl-")+20 {
 		t.Fatalf("compare:\n got %+v\nwant %+v", c, wantC)
 	}
@@ -256,3 +256,23 @@ func TestJSONLDerivedIDs(t *testing.T) {
 // pinnedThumbID is the derived id of {"kind":"thumb","prompt":"p","response":"x","score":1}
 // (recorded from the first native run; the wasm run must agree).
 const pinnedThumbID = "jsonl-3ce8267638c66be9e7a9"
+
+// TestExportOrderJSONL: the judgments of one item come out in the order of the file
+// they were imported from, not in a snapshot's canonical order (time, then id: here
+// "a1" before "z1"), so the export of an imported file gives its bytes back.
+func TestExportOrderJSONL(t *testing.T) {
+	in := `{"kind":"compare","id":"z1","prompt":"p","a":"x","b":"y","choice":"a"}` + "\n" +
+		`{"kind":"compare","id":"a1","prompt":"p","a":"y","b":"x","choice":"b"}` + "\n"
+	d, _ := mustRead(t, "jsonl", in)
+	feedback.SortCanonical(d.Judgments)
+	if d.Judgments[0].ID != "a1" {
+		t.Fatalf("canonical order starts with %q, want a1", d.Judgments[0].ID)
+	}
+	var buf bytes.Buffer
+	if _, err := WriteJSONL(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != in {
+		t.Fatalf("export:\n%s\nwant\n%s", buf.String(), in)
+	}
+}

@@ -19,9 +19,9 @@ func TestLabelStudioFixture(t *testing.T) {
 	// 10:20:30.123 and 10:25:00.
 	want := []feedback.Judgment{
 		{ID: d.Judgments[0].ID, Kind: feedback.KindCompare, Item: ItemID("Explain photosynthesis in one sentence."), Rater: "1",
-			Time: 1714558830123, MS: 12345, Reasons: []string{"too generic"}, A: id(a1), B: id(a2), Choice: feedback.ChoiceA, Left: "a"},
+			Time: 1714558830123, MS: 12345, Reasons: []string{"too generic"}, A: id(a1), B: id(a2), Choice: feedback.ChoiceA, Left: "a", Pos: 1},
 		{ID: d.Judgments[1].ID, Kind: feedback.KindCompare, Item: ItemID("Explain photosynthesis in one sentence."), Rater: "2",
-			Time: 1714559100000, MS: 3500, Note: "The second is shorter.", A: id(a1), B: id(a2), Choice: feedback.ChoiceB, Left: "a"},
+			Time: 1714559100000, MS: 3500, Note: "The second is shorter.", A: id(a1), B: id(a2), Choice: feedback.ChoiceB, Left: "a", Pos: 2},
 	}
 	if !reflect.DeepEqual(d.Judgments, want) {
 		t.Fatalf("judgments:\n got %+v\nwant %+v", d.Judgments, want)

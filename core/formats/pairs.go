@@ -75,8 +75,9 @@ type exportPair struct {
 	strength  int // 0: not given
 }
 
-// preferencePairs calls fn with every preference pair the judgments of d state, item
-// by item in the items' order and within an item in the judgments' order:
+// preferencePairs calls fn with every preference pair the judgments of d state, in
+// the judgments' export order (feedback.ExportOrder: the order of the input they
+// were imported from, then the order they were made in Prefer):
 //
 //   - a decided comparison: winner ≻ loser, with its strength;
 //   - a ranking of K responses, best first r1 ≻ r2 ≻ … ≻ rK: the C(K,2) pairs
@@ -95,7 +96,8 @@ func preferencePairs(d *Dataset, rep *ExportReport, fn func(p exportPair) error,
 		return err
 	}
 	g.skipped(rep)
-	for i := range d.Items {
+	for _, k := range g.order {
+		i := g.item[k]
 		it := &d.Items[i]
 		text := func(j *feedback.Judgment, id string) (string, error) {
 			t, ok := g.texts[i][id]
@@ -104,76 +106,74 @@ func preferencePairs(d *Dataset, rep *ExportReport, fn func(p exportPair) error,
 			}
 			return t, nil
 		}
-		for _, k := range g.byItem[i] {
-			j := &g.js[k]
-			switch j.Kind {
-			case feedback.KindCompare:
-				switch j.Choice {
-				case feedback.ChoiceTie:
-					rep.skip("tie")
-					continue
-				case feedback.ChoiceBothBad:
-					rep.skip("both-bad")
-					continue
-				case feedback.ChoiceA, feedback.ChoiceB:
-				default:
-					return fmt.Errorf("export %s: judgment %q has choice %q", rep.Format, j.ID, j.Choice)
-				}
-				win, err := text(j, j.Winner())
-				if err != nil {
+		j := &g.js[k]
+		switch j.Kind {
+		case feedback.KindCompare:
+			switch j.Choice {
+			case feedback.ChoiceTie:
+				rep.skip("tie")
+				continue
+			case feedback.ChoiceBothBad:
+				rep.skip("both-bad")
+				continue
+			case feedback.ChoiceA, feedback.ChoiceB:
+			default:
+				return fmt.Errorf("export %s: judgment %q has choice %q", rep.Format, j.ID, j.Choice)
+			}
+			win, err := text(j, j.Winner())
+			if err != nil {
+				return err
+			}
+			lose, err := text(j, j.Loser())
+			if err != nil {
+				return err
+			}
+			if err := fn(exportPair{it, win, lose, j.Strength}); err != nil {
+				return err
+			}
+		case feedback.KindRank:
+			if !feedback.IsPermutation(j.Order, len(j.Shown)) {
+				return fmt.Errorf("export %s: ranking %q has order %v for %d shown responses", rep.Format, j.ID, j.Order, len(j.Shown))
+			}
+			ranked := make([]string, len(j.Order))
+			for r, o := range j.Order {
+				if ranked[r], err = text(j, j.Shown[o]); err != nil {
 					return err
 				}
-				lose, err := text(j, j.Loser())
-				if err != nil {
-					return err
-				}
-				if err := fn(exportPair{it, win, lose, j.Strength}); err != nil {
-					return err
-				}
-			case feedback.KindRank:
-				if !feedback.IsPermutation(j.Order, len(j.Shown)) {
-					return fmt.Errorf("export %s: ranking %q has order %v for %d shown responses", rep.Format, j.ID, j.Order, len(j.Shown))
-				}
-				ranked := make([]string, len(j.Order))
-				for r, o := range j.Order {
-					if ranked[r], err = text(j, j.Shown[o]); err != nil {
+			}
+			for a := 0; a < len(ranked); a++ {
+				for b := a + 1; b < len(ranked); b++ {
+					if err := fn(exportPair{it, ranked[a], ranked[b], 0}); err != nil {
 						return err
 					}
 				}
-				for a := 0; a < len(ranked); a++ {
-					for b := a + 1; b < len(ranked); b++ {
-						if err := fn(exportPair{it, ranked[a], ranked[b], 0}); err != nil {
-							return err
-						}
-					}
-				}
-			case feedback.KindRewrite:
-				orig, err := text(j, j.Response)
-				if err != nil {
-					return err
-				}
-				if j.Text == orig {
-					rep.skip("rewrite")
-					continue
-				}
-				if err := fn(exportPair{it, j.Text, orig, 0}); err != nil {
-					return err
-				}
-			case feedback.KindThumb:
-				if thumb == nil {
-					rep.skip(string(j.Kind))
-					continue
-				}
-				t, err := text(j, j.Response)
-				if err != nil {
-					return err
-				}
-				if err := thumb(it, t, j.Score > 0); err != nil {
-					return err
-				}
-			default:
-				rep.skip(string(j.Kind))
 			}
+		case feedback.KindRewrite:
+			orig, err := text(j, j.Response)
+			if err != nil {
+				return err
+			}
+			if j.Text == orig {
+				rep.skip("rewrite")
+				continue
+			}
+			if err := fn(exportPair{it, j.Text, orig, 0}); err != nil {
+				return err
+			}
+		case feedback.KindThumb:
+			if thumb == nil {
+				rep.skip(string(j.Kind))
+				continue
+			}
+			t, err := text(j, j.Response)
+			if err != nil {
+				return err
+			}
+			if err := thumb(it, t, j.Score > 0); err != nil {
+				return err
+			}
+		default:
+			rep.skip(string(j.Kind))
 		}
 	}
 	return nil

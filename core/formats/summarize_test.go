@@ -48,7 +48,7 @@ func TestSummarizeComparisons(t *testing.T) {
 	id := feedback.ResponseID
 	j0, j1 := d.Judgments[0], d.Judgments[1]
 	want0 := feedback.Judgment{ID: j0.ID, Kind: feedback.KindCompare, Item: "t3_demo1", Rater: "w1", Session: "batch9",
-		A: id(wantRespText(wantResp[0])), B: id(" I got a cat."), Choice: feedback.ChoiceA, Strength: 3, Note: "a: Asks whether hiding is normal."}
+		A: id(wantRespText(wantResp[0])), B: id(" I got a cat."), Choice: feedback.ChoiceA, Strength: 3, Note: "a: Asks whether hiding is normal.", Pos: 1}
 	if !reflect.DeepEqual(j0, want0) {
 		t.Fatalf("judgment 0:\n got %+v\nwant %+v", j0, want0)
 	}

@@ -334,14 +334,16 @@ func splitImplicitChat(c, r []Message) (prompt, a, b string, err error) {
 	return "", "", "", fmt.Errorf("\"chosen\" and \"rejected\" share no messages before an assistant turn; give \"prompt\" explicitly")
 }
 
-// itemGroups indexes d for the exporters: for each item (in order) the indices of
-// its standing judgments (feedback.Current, in dataset order) in js, and per item a
-// map from response id to text. Reviews are counted apart, and so are the versions
-// that do not stand (revised, rejected or withdrawn): a flat export holds only what
-// counts. A judgment of an unknown item is an error.
+// itemGroups indexes d for the exporters: the indices in js of the standing
+// judgments (feedback.Current) in export order (feedback.ExportOrder: the order
+// they were imported in, then the order they were made), the item of each, and per
+// item a map from response id to text. Reviews are counted apart, and so are the
+// versions that do not stand (revised, rejected or withdrawn): a flat export holds
+// only what counts. A judgment of an unknown item is an error.
 type itemGroups struct {
 	js         []feedback.Judgment
-	byItem     [][]int
+	order      []int // indices into js, reviews left out, in export order
+	item       []int // js index → index in d.Items (-1 for reviews)
 	texts      []map[string]string
 	reviews    []int
 	superseded int
@@ -358,7 +360,7 @@ func (g *itemGroups) skipped(rep *ExportReport) {
 }
 
 func groupByItem(d *Dataset, format string) (*itemGroups, error) {
-	g := &itemGroups{js: feedback.Current(d.Judgments), byItem: make([][]int, len(d.Items)), texts: make([]map[string]string, len(d.Items))}
+	g := &itemGroups{js: feedback.Current(d.Judgments), texts: make([]map[string]string, len(d.Items))}
 	for k := range d.Judgments {
 		if d.Judgments[k].Kind == feedback.KindReview {
 			g.reviews = append(g.reviews, k)
@@ -374,8 +376,10 @@ func groupByItem(d *Dataset, format string) (*itemGroups, error) {
 		}
 		g.texts[i] = m
 	}
+	g.item = make([]int, len(g.js))
 	for k := range g.js {
 		j := &g.js[k]
+		g.item[k] = -1
 		if j.Kind == feedback.KindReview {
 			continue
 		}
@@ -383,8 +387,17 @@ func groupByItem(d *Dataset, format string) (*itemGroups, error) {
 		if !ok {
 			return nil, fmt.Errorf("export %s: judgment %q refers to item %q, which the dataset does not have", format, j.ID, j.Item)
 		}
-		g.byItem[i] = append(g.byItem[i], k)
+		g.item[k] = i
 	}
+	g.order = feedback.ExportOrder(g.js)
+	n := 0
+	for _, k := range g.order {
+		if g.item[k] >= 0 {
+			g.order[n] = k
+			n++
+		}
+	}
+	g.order = g.order[:n]
 	return g, nil
 }
 
@@ -491,7 +504,7 @@ func WriteTRLConversational(w io.Writer, d *Dataset) (*ExportReport, error) {
 // two rows, the chosen response true and the rejected one false (what TRL's
 // unpair_preference_dataset makes of a preference dataset). Completions carry the
 // separator as in WriteTRL. Ties, both-bad comparisons and other kinds are skipped
-// and counted. Rows follow the items' order.
+// and counted. Rows follow the export order (feedback.ExportOrder).
 func WriteKTO(w io.Writer, d *Dataset) (*ExportReport, error) {
 	rep := &ExportReport{Format: "kto", Skipped: map[string]int{}}
 	jw := newJSONWriter(w, rep)

@@ -392,6 +392,8 @@ func schemaKey(b []byte) string {
 		return "prompt"
 	case "provenance":
 		return "provenance"
+	case "pos":
+		return "pos"
 	case "rater":
 		return "rater"
 	case "raters":
@@ -1141,6 +1143,10 @@ func (r *reader) judgment(j *feedback.Judgment) error {
 			j.Verdict, err = r.str()
 		case "revises":
 			j.Revises, err = r.str()
+		case "pos":
+			if j.Pos, err = r.smallInt(); err == nil && j.Pos < 0 {
+				err = r.fail("judgment pos %d must be ≥ 1 (its place in the import)", j.Pos)
+			}
 		default:
 			err = r.skip(0)
 		}

@@ -63,7 +63,10 @@
 // seq (int, 1-based position in the session), ms (int, milliseconds on the item),
 // guideline (int, version in force), reasons (array of str), note (str), revises (str,
 // the id of the earlier judgment of the same rater, kind and item that this one
-// supersedes; version 2), and by kind:
+// supersedes; version 2), pos (int ≥ 1, optional: the judgment's place in the input
+// it was imported from, which the exports keep — feedback.ExportOrder; a reader
+// that does not know it loses only that order, so it needs no new version), and by
+// kind:
 //
 //	compare  a, b (response ids), choice ("a", "b", "tie", "both-bad"),
 //	         strength (int 1..3, optional), left ("a" or "b": shown on the left)

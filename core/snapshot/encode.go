@@ -292,6 +292,7 @@ func (w *writer) judgment(j *feedback.Judgment) {
 	f.int("ms", j.MS)
 	f.str("note", j.Note)
 	f.ints("order", j.Order)
+	f.int("pos", int64(j.Pos))
 	f.str("rater", j.Rater)
 	f.strs("reasons", j.Reasons)
 	f.str("response", j.Response)

@@ -193,6 +193,10 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	empty, _ := Marshal(&Snapshot{})
 	f.Add(empty)
+	withPos := sample() // a judgment with its import position, key "pos"
+	withPos.Judgments[2].Pos = 3
+	posData, _ := Marshal(withPos)
+	f.Add(posData)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		// The decoding budget: whatever the input, decoding allocates at
 		// most BudgetFactor (k = 24) × its size plus BudgetSlack, within the 25% that

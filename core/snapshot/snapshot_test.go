@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"prefer/core/feedback"
@@ -190,5 +191,41 @@ func TestOriginsRoundTrip(t *testing.T) {
 	again, _ := Marshal(got)
 	if !bytes.Equal(again, data) {
 		t.Fatal("re-encoding gave different bytes")
+	}
+}
+
+// TestJudgmentPos: a judgment's import position is the optional key "pos": written
+// only when set (a snapshot without positions keeps the bytes a writer before them
+// gives, and the same version), read back, and refused when negative.
+func TestJudgmentPos(t *testing.T) {
+	s := &Snapshot{Items: []feedback.Item{{ID: "q1", Prompt: "p", Responses: []feedback.Response{{ID: "r1", Text: "a"}, {ID: "r2", Text: "b"}}}},
+		Judgments: []feedback.Judgment{{ID: "e1", Kind: feedback.KindCompare, Item: "q1", A: "r1", B: "r2", Choice: feedback.ChoiceA}}}
+	without, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(without, []byte("\xa3pos")) {
+		t.Fatal("a judgment without a position is written with a \"pos\" key")
+	}
+	s.Judgments[0].Pos = 2312
+	with, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// fixstr "pos" (0xa3 'p' 'o' 's') then uint16 2312 (0xcd 0x09 0x08).
+	if !bytes.Contains(with, []byte("\xa3pos\xcd\x09\x08")) || VersionOf(s) != 1 {
+		t.Fatalf("pos not written as expected, or version %d", VersionOf(s))
+	}
+	got, err := Unmarshal(with)
+	if err != nil || got.Judgments[0].Pos != 2312 {
+		t.Fatalf("read back: %v, %+v", err, got)
+	}
+	s.Judgments[0].Pos = -1
+	bad, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unmarshal(bad); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "pos") {
+		t.Fatalf("negative pos: %v", err)
 	}
 }

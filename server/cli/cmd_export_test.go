@@ -25,20 +25,23 @@ func TestExportFormats(t *testing.T) {
 	}{
 		// prefer.jsonl holds one decided comparison (strength 2), a tie, a both-bad, two
 		// thumbs and one each of rank (3 responses: 3 pairs), rate, rewrite (1 pair),
-		// flag and review: 5 pairs. The rewrite's judgment comes first in the
-		// snapshot's canonical order. Plain prompts carry TRL's separator; a strength
-		// gives every row a margin.
+		// flag and review: 5 pairs. Rows follow the file (the import's positions, not
+		// the snapshot's canonical order), so the first is the file's first line, the
+		// comparison Canberra ≻ Sydney with strength 2 (margin 2/3). Plain prompts carry
+		// TRL's separator; a strength gives every row a margin.
 		{"trl", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"prompt":"What is the capital of Australia?","chosen":" Canberra, not Sydney.","rejected":" Sydney, of course!","margin":0}`},
+			`{"prompt":"What is the capital of Australia?","chosen":" Canberra.","rejected":" Sydney, of course!","margin":0.6666666666666666}`},
 		{"kto", 12, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "review": 1},
-			`{"prompt":"What is the capital of Australia?","completion":" Canberra, not Sydney.","label":true}`},
+			`{"prompt":"What is the capital of Australia?","completion":" Canberra.","label":true}`},
 		{"hh-rlhf", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"chosen":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Canberra, not Sydney.","rejected":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Sydney, of course!"}`},
+			`{"chosen":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Canberra.","rejected":"\n\nHuman: What is the capital of Australia?\n\nAssistant: Sydney, of course!"}`},
 		{"trl-conversational", 5, map[string]int{"tie": 1, "both-bad": 1, "rate": 1, "flag": 1, "thumb": 2, "review": 1},
-			`{"prompt":[{"role":"user","content":"What is the capital of Australia?"}],"chosen":[{"role":"assistant","content":"Canberra, not Sydney."}],"rejected":[{"role":"assistant","content":"Sydney, of course!"}],"margin":0}`},
-		// 10 judgments; in the snapshot's canonical order they no longer imply the raters'
-		// order or the items' response order, so all 5 raters and both items get lines.
-		{"jsonl", 17, map[string]int{}, `{"kind":"rater","rater":"r3","name":"Ana","group":"night shift","rater_kind":"human"}`},
+			`{"prompt":[{"role":"user","content":"What is the capital of Australia?"}],"chosen":[{"role":"assistant","content":"Canberra."}],"rejected":[{"role":"assistant","content":"Sydney, of course!"}],"margin":0.6666666666666666}`},
+		// 10 judgment lines in the file's order, which implies both items' response
+		// order and the raters' order: only r3 (a name and group) needs a rater line.
+		// (In the snapshot's canonical order, before positions, they implied neither:
+		// all 5 raters and both items got lines, 17 in all.)
+		{"jsonl", 11, map[string]int{}, `{"kind":"rater","rater":"r3","name":"Ana","group":"night shift","rater_kind":"human"}`},
 	}
 	for _, c := range cases {
 		file := filepath.Join(dir, c.format+".out")
