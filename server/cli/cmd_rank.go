@@ -116,7 +116,9 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	rep := rankReportOf(lb, inputID, *seed, *level, *ref)
 	rep.Input = in
 	if *asJSON {
-		return printJSON(stdout, rep)
+		items := rep.Items
+		rep.Items = nil
+		return printJSONList(stdout, rep, "items", items)
 	}
 	printLeaderboard(stdout, rep)
 	return nil
