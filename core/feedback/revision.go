@@ -177,10 +177,17 @@ func (r *Revisions) void(i int) bool {
 
 // Current returns the standing versions in the order of the judgments given to
 // Resolve, with lead edits applied.
+//
+// A standing version takes the import position (Pos) of its chain's first version
+// when that has one, so that an export writes a revised or edited row where the
+// original was in the input (ExportOrder).
 func (r *Revisions) Current() []Judgment {
 	out := make([]Judgment, len(r.current))
 	for k, i := range r.current {
 		out[k] = r.version(i)
+		if p := r.js[r.root[i]].Pos; p > 0 {
+			out[k].Pos = p
+		}
 	}
 	return out
 }

@@ -213,3 +213,25 @@ func TestValidateLinks(t *testing.T) {
 		t.Errorf("error %q does not say a rater revises only their own", errs[0])
 	}
 }
+
+// TestCurrentKeepsImportPlace: a revision made in Prefer (no position) of an
+// imported judgment stands in the original's place in the export order, not after
+// every imported row; an imported judgment that nothing revised keeps its own.
+func TestCurrentKeepsImportPlace(t *testing.T) {
+	js := []Judgment{
+		{ID: "e1", Kind: KindCompare, Item: "q1", Rater: "u", A: "a", B: "b", Choice: ChoiceA, Pos: 1},
+		{ID: "e2", Kind: KindCompare, Item: "q2", Rater: "u", A: "a", B: "b", Choice: ChoiceA, Pos: 2},
+		{ID: "e3", Kind: KindCompare, Item: "q1", Rater: "u", Time: 5, A: "a", B: "b", Choice: ChoiceB, Revises: "e1"},
+	}
+	cur := Current(js)
+	var got []string
+	for _, k := range ExportOrder(cur) {
+		got = append(got, cur[k].ID)
+	}
+	if want := []string{"e3", "e2"}; !slices.Equal(got, want) {
+		t.Fatalf("export order %v, want %v", got, want)
+	}
+	if js[2].Pos != 0 {
+		t.Fatal("Current changed its input")
+	}
+}
