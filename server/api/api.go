@@ -18,6 +18,18 @@ import (
 	"prefer/server/store"
 )
 
+// The default storage quota of a rater in a project (Config.MaxRaterEvents and
+// MaxRaterBytes). A fast rater — a judgment every 2 s for 8 hours — makes 14,400
+// events a day; 100,000 is a week of that without a break. Such events take 150–400
+// bytes of JSON (a compare with a short note ~400); 256 MiB holds 100,000 events of
+// 2.6 KiB each on average (every one with a 2 KiB note or rewrite), or 3,500 events
+// at the field caps. Real labeling reaches neither; a runaway or hostile client is
+// stopped at 256 MiB per rater instead of at the disk's size.
+const (
+	DefaultRaterEvents = 100_000
+	DefaultRaterBytes  = 256 << 20
+)
+
 // Config configures the API. Zero values mean the defaults given.
 type Config struct {
 	// Store holds snapshots, projects and events. Required.
@@ -63,6 +75,13 @@ type Config struct {
 	// MaxClockSkew is how far in the future of the server's clock an event's time
 	// may be. Default 24 h.
 	MaxClockSkew time.Duration
+	// MaxRaterEvents and MaxRaterBytes are the storage quota of each rater of a
+	// project: the events a rater's token may store in it, and the bytes of their
+	// stored bodies (the events' JSON). A batch that would pass either is refused
+	// whole with 413 quota_exceeded. The lead's token has no quota. Defaults
+	// DefaultRaterEvents and DefaultRaterBytes.
+	MaxRaterEvents int64
+	MaxRaterBytes  int64
 
 	// PublicURL is the scheme, host and path prefix of links in answers
 	// ("https://prefer.example.org"); "" takes them from each request.
@@ -165,6 +184,12 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 	}
 	if cfg.MaxClockSkew <= 0 {
 		cfg.MaxClockSkew = 24 * time.Hour
+	}
+	if cfg.MaxRaterEvents <= 0 {
+		cfg.MaxRaterEvents = DefaultRaterEvents
+	}
+	if cfg.MaxRaterBytes <= 0 {
+		cfg.MaxRaterBytes = DefaultRaterBytes
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -208,11 +208,11 @@ func (c *countingStore) Events(ctx context.Context, p string, q store.EventQuery
 	return evs, err
 }
 
-func (c *countingStore) AppendEvents(ctx context.Context, p string, evs []store.Event) (store.AppendResult, error) {
+func (c *countingStore) AppendEvents(ctx context.Context, p string, evs []store.Event, q store.Quota) (store.AppendResult, error) {
 	if c.fail.Load() {
 		return store.AppendResult{}, store.Unavailable(fmt.Errorf("connection refused"))
 	}
-	return c.Store.AppendEvents(ctx, p, evs)
+	return c.Store.AppendEvents(ctx, p, evs, q)
 }
 
 // TestProgressIsIncremental is finding 3's third part: the lead's progress over

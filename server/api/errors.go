@@ -24,6 +24,7 @@ const (
 	codeMethod       = "method_not_allowed"
 	codeConflict     = "conflict"         // 409: an event id is stored with other content
 	codeTooLarge     = "too_large"        // 413
+	codeQuota        = "quota_exceeded"   // 413: the rater's storage quota in the project is full
 	codeContentType  = "unsupported_type" // 415
 	codeUnavailable  = "unavailable"      // 503: shutting down or store unreachable
 	codeBusy         = "busy"             // 503: every upload or decode slot is taken; Retry-After
@@ -62,6 +63,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	var ce *store.ConflictError
+	var qe *store.QuotaError
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &ce):
@@ -70,6 +72,8 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		for _, id := range ce.IDs {
 			ae.body.Events = append(ae.body.Events, wire.EventError{ID: id, Error: "stored with different content"})
 		}
+	case errors.As(err, &qe):
+		ae = quotaError(qe)
 	case errors.Is(err, store.ErrNotFound):
 		ae = errorf(http.StatusNotFound, codeNotFound, "not found")
 	case errors.Is(err, store.ErrCursor):
@@ -95,6 +99,34 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="prefer"`)
 	}
 	writeJSON(w, ae.status, ae.body)
+}
+
+// quotaError is the answer to a batch the store refused for the rater's quota: 413
+// (like the other limits: the request as it is will never be taken; the project
+// lead can raise the quota, then the same events go through).
+func quotaError(qe *store.QuotaError) *apiError {
+	what := fmt.Sprintf("%d events", qe.Quota.Events)
+	if qe.Quota.Bytes > 0 && qe.Stored.Bytes+qe.Adding.Bytes > qe.Quota.Bytes {
+		what = fmt.Sprintf("%s of events", sizeText(qe.Quota.Bytes))
+	}
+	return errorf(http.StatusRequestEntityTooLarge, codeQuota,
+		"rater %q's storage quota in this project is full: %d events (%s) are stored and this batch adds %d (%s), over the quota of %s per rater; "+
+			"nothing of this batch was stored. Keep the events and ask the project lead to raise the quota "+
+			"(prefer serve --max-rater-events, --max-rater-bytes), then send them again",
+		qe.Rater, qe.Stored.Events, sizeText(qe.Stored.Bytes), qe.Adding.Events, sizeText(qe.Adding.Bytes), what)
+}
+
+// sizeText writes a byte count for people: 512 B, 3.1 KiB, 12.0 MiB.
+func sizeText(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 var errShuttingDown = errors.New("shutting down")

@@ -77,8 +77,32 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	defer release()
-	js, err := wire.DecodeEventsMax(ct, body, a.cfg.MaxBatchEvents)
+	// A rater's batch of more events than the rater's whole quota would take them
+	// over it even with nothing stored (a batch of distinct ids of one rater cannot
+	// all be duplicates then): refused from the msgpack array's header, or after
+	// counting JSON elements one past the quota, before an event is decoded. A
+	// batch within that is checked against the stored counts by the store, in the
+	// transaction that would store it (a resent batch is all duplicates and adds
+	// nothing, so the counts alone cannot refuse it here).
+	quota := store.Quota{Events: a.cfg.MaxRaterEvents, Bytes: a.cfg.MaxRaterBytes}
+	maxEvents := a.cfg.MaxBatchEvents
+	if acc.lead {
+		quota = store.Quota{}
+	} else if quota.Events < int64(maxEvents) {
+		maxEvents = int(quota.Events)
+	}
+	js, err := wire.DecodeEventsMax(ct, body, maxEvents)
 	var tm *wire.TooManyEventsError
+	if errors.As(err, &tm) && maxEvents < a.cfg.MaxBatchEvents {
+		n := "more than " + strconv.Itoa(maxEvents)
+		if tm.N > 0 {
+			n = strconv.Itoa(tm.N)
+		}
+		return errorf(http.StatusRequestEntityTooLarge, codeQuota,
+			"the batch holds %s events, more than rater %q may store in this project (the quota is %d events per rater); "+
+				"nothing was stored. Ask the project lead to raise the quota (prefer serve --max-rater-events), or send fewer events",
+			n, acc.rater.ID, quota.Events)
+	}
 	if errors.As(err, &tm) {
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "%v", err)
 	}
@@ -152,7 +176,7 @@ func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 	release()
 	res := store.AppendResult{}
 	if len(evs) > 0 {
-		res, err = a.store.AppendEvents(r.Context(), acc.p.rec.ID, evs)
+		res, err = a.store.AppendEvents(r.Context(), acc.p.rec.ID, evs, quota)
 		if err != nil {
 			return err
 		}

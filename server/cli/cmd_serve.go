@@ -28,6 +28,7 @@ func init() {
 	register(&command{
 		name: "serve",
 		usage: "serve [--addr :8080] [--data DIR] [--store embedded|postgres] [--dsn DSN] [--public-url URL] [--max-snapshot MiB] [--private-uploads] [--quiet]\n" +
+			"              [--max-rater-events N] [--max-rater-bytes MiB]\n" +
 			"              [--lm FILE]... [--llm-upstream URL] [--llm-upstream-key-env NAME] [--llm-upstream-models LIST] [--llm-upstream-concurrency N]\n" +
 			"              [--llm-upstream-timeout D] [--llm-concurrency N] [--llm-queue N] [--llm-max-n N] [--llm-max-tokens N]",
 		summary: "serve the workbench, the snapshot store, rater sync and OpenAI-compatible model endpoints over HTTP",
@@ -60,6 +61,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dsn := fs.String("dsn", "", "PostgreSQL connection string for --store postgres (or set "+envDSN+")")
 	publicURL := fs.String("public-url", "", "scheme, host and path prefix of links in answers, when behind a proxy (default: from each request)")
 	maxSnap := fs.Int64("max-snapshot", 64, "largest snapshot upload, in MiB")
+	raterEvents := fs.Int64("max-rater-events", api.DefaultRaterEvents,
+		"storage quota of each rater in a project: most events a rater's token may store (a week of a judgment every 2 s, 8 h a day; the lead's token has none)")
+	raterMiB := fs.Int64("max-rater-bytes", api.DefaultRaterBytes>>20,
+		"storage quota of each rater in a project: most MiB of stored events (their JSON) a rater's token may store")
 	private := fs.Bool("private-uploads", false, "require the admin token ("+envAdminToken+") to upload snapshots")
 	quiet := fs.Bool("quiet", false, "no access log")
 	llmf := addLLMFlags(fs)
@@ -72,6 +77,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *maxSnap < 1 || *maxSnap > 1<<14 {
 		return usagef("--max-snapshot %d: give a size in MiB from 1 to 16384", *maxSnap)
+	}
+	if *raterEvents < 1 || *raterEvents > 1e9 {
+		return usagef("--max-rater-events %d: give a number of events from 1 to 1000000000", *raterEvents)
+	}
+	if *raterMiB < 1 || *raterMiB > 1<<20 {
+		return usagef("--max-rater-bytes %d: give a size in MiB from 1 to 1048576", *raterMiB)
 	}
 	adminToken := os.Getenv(envAdminToken)
 	if *private && adminToken == "" {
@@ -91,6 +102,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	a, err := api.New(ctx, api.Config{
 		Store: st, MaxSnapshotBytes: *maxSnap << 20, PublicURL: *publicURL,
+		MaxRaterEvents: *raterEvents, MaxRaterBytes: *raterMiB << 20,
 		AdminToken: adminToken, PrivateUploads: *private, Log: log, LLM: llmCfg,
 	})
 	if err != nil {

@@ -261,6 +261,8 @@ func TestServeAndClientErrors(t *testing.T) {
 		{[]string{"serve", "--store", "sqlite"}, 2, "embedded or postgres"},
 		{[]string{"serve", "--store", "postgres"}, 2, "--dsn"},
 		{[]string{"serve", "--max-snapshot", "0"}, 2, "MiB"},
+		{[]string{"serve", "--max-rater-events", "0"}, 2, "number of events"},
+		{[]string{"serve", "--max-rater-bytes", "-3"}, 2, "MiB"},
 		{[]string{"serve", "extra"}, 2, "no arguments"},
 		{[]string{"push", file}, 2, "--server"},
 		{[]string{"push", notSnap, "--server", ts.URL}, 1, "snapshot"},

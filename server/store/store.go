@@ -14,6 +14,10 @@
 //     string): asking for the events after a cursor returns what was stored since,
 //     never skipping an event that commits later than a cursor was handed out.
 //   - Ids given to the store are valid UTF-8 without NUL bytes (the API checks them).
+//   - The store counts, per project and rater (Event.Rater), the events stored and the
+//     bytes of their bodies, in the transaction that stores them (a duplicate is not
+//     counted again), so that AppendEvents can enforce a Quota without reading the
+//     rater's events; the counts survive a restart (each store says how).
 package store
 
 import (
@@ -26,6 +30,9 @@ import (
 
 // Errors of the store; test with errors.Is.
 var (
+	// ErrQuota: a batch would take a rater over the Quota; nothing was stored
+	// (the error is a *QuotaError).
+	ErrQuota    = errors.New("over the rater's storage quota")
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
 	ErrConflict = errors.New("an event with the same id but different content is stored")
@@ -47,6 +54,40 @@ func (e *ConflictError) Error() string {
 }
 
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Quota bounds what one rater may store in a project: at most Events events and
+// Bytes bytes of event bodies. A field ≤ 0 sets no bound; the zero Quota none.
+type Quota struct {
+	Events int64
+	Bytes  int64
+}
+
+// Usage is what one rater has stored in a project: events and bytes of their bodies.
+type Usage struct {
+	Events int64
+	Bytes  int64
+}
+
+// QuotaError says which rater a batch would take over the quota: Stored is what the
+// rater had, Adding what the batch would have added (its new events only).
+type QuotaError struct {
+	Rater  string
+	Stored Usage
+	Adding Usage
+	Quota  Quota
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("%v: rater %q has %d events (%d bytes) stored, the batch would add %d (%d bytes); the quota is %d events and %d bytes",
+		ErrQuota, e.Rater, e.Stored.Events, e.Stored.Bytes, e.Adding.Events, e.Adding.Bytes, e.Quota.Events, e.Quota.Bytes)
+}
+
+func (e *QuotaError) Is(target error) bool { return target == ErrQuota }
+
+// Over reports whether a rater with usage u would exceed q after adding add.
+func (q Quota) Over(u, add Usage) bool {
+	return q.Events > 0 && u.Events+add.Events > q.Events || q.Bytes > 0 && u.Bytes+add.Bytes > q.Bytes
+}
 
 // Snapshot is a stored snapshot: ID names it in links, ContentID is snapshot.ID of
 // Data. Created is unix milliseconds when it was first stored.
@@ -144,8 +185,15 @@ type Store interface {
 
 	// AppendEvents stores a batch of events of one project (ids distinct within the
 	// batch), all or nothing: a *ConflictError when some id is stored with another
-	// body, ErrNotFound when the project does not exist.
-	AppendEvents(ctx context.Context, project string, evs []Event) (AppendResult, error)
+	// body, a *QuotaError when the batch's new events would take a rater they name
+	// over quota (checked in the same transaction, so concurrent batches cannot
+	// together exceed it; duplicates add nothing, so a resent batch is always
+	// acknowledged), ErrNotFound when the project does not exist.
+	AppendEvents(ctx context.Context, project string, evs []Event, quota Quota) (AppendResult, error)
+	// Usage returns what rater has stored in project (zero for a rater without
+	// events), read from the counts, not from the events; ErrNotFound when the
+	// project does not exist.
+	Usage(ctx context.Context, project, rater string) (Usage, error)
 	// Events returns the events q selects, in order; ErrCursor (wrapped) when
 	// q.After is not a cursor of this store.
 	Events(ctx context.Context, project string, q EventQuery) ([]Event, error)

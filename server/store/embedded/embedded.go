@@ -12,7 +12,11 @@
 // id, a newline and the bytes; "projects" maps an id to the project record (JSON);
 // "events" holds one bucket per project with two buckets: "seq" (8-byte big-endian
 // sequence number → event record: id, rater and body, each after its uvarint length)
-// and "id" (event id → sequence number).
+// and "id" (event id → sequence number), and "usage" (rater → 16 bytes: events and
+// bytes of bodies stored, big-endian), whose bucket sequence is the last event
+// sequence number counted. The counts are updated in the transaction that stores the
+// events; Open (and every append) first counts any events past that mark, so a file
+// written before the counts existed, or by an older program, is counted once, in full.
 // Only one process may open the file at a time.
 package embedded
 
@@ -23,8 +27,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,6 +49,7 @@ var (
 	bucketEvents    = []byte("events")
 	bucketSeq       = []byte("seq")
 	bucketID        = []byte("id")
+	bucketUsage     = []byte("usage")
 	keySecret       = []byte("secret")
 	keyFormat       = []byte("format")
 	formatValue     = []byte("prefer.store 1")
@@ -89,6 +96,23 @@ func Open(dir string) (*Store, error) {
 			}
 		} else if !bytes.Equal(f, formatValue) {
 			return fmt.Errorf("the file has format %q; this program reads %q", f, formatValue)
+		}
+		// Count the events of every project not yet counted (a file from before
+		// the counts, or written by an older program).
+		evB := tx.Bucket(bucketEvents)
+		var projects [][]byte
+		if err := evB.ForEach(func(k, v []byte) error {
+			if v == nil {
+				projects = append(projects, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, p := range projects {
+			if _, err := countTail(evB.Bucket(p)); err != nil {
+				return fmt.Errorf("count the events of project %s: %w", p, err)
+			}
 		}
 		if meta.Get(keySecret) == nil {
 			secret := make([]byte, 32)
@@ -197,11 +221,12 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 		if err != nil {
 			return err
 		}
-		if _, err := pb.CreateBucketIfNotExists(bucketSeq); err != nil {
-			return err
+		for _, b := range [][]byte{bucketSeq, bucketID, bucketUsage} {
+			if _, err := pb.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
 		}
-		_, err = pb.CreateBucketIfNotExists(bucketID)
-		return err
+		return nil
 	})
 }
 
@@ -224,7 +249,7 @@ func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) 
 
 // AppendEvents stores a batch in one transaction shared with concurrent batches
 // (bolt's Batch: one commit and one fsync for all of them).
-func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Event) (store.AppendResult, error) {
+func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Event, quota store.Quota) (store.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return store.AppendResult{}, err
 	}
@@ -236,8 +261,14 @@ func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Ev
 			return store.ErrNotFound
 		}
 		seqB, idB := pb.Bucket(bucketSeq), pb.Bucket(bucketID)
+		us, err := countTail(pb)
+		if err != nil {
+			return err
+		}
 		var conflicts []string
-		for _, e := range evs {
+		fresh := make([]bool, len(evs))
+		adding := map[string]store.Usage{}
+		for i, e := range evs {
 			if k := idB.Get([]byte(e.ID)); k != nil {
 				_, _, body, ok := decodeRecord(seqB.Get(k))
 				if ok && bytes.Equal(body, e.Body) {
@@ -245,13 +276,25 @@ func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Ev
 				} else {
 					conflicts = append(conflicts, e.ID)
 				}
+				continue
 			}
+			fresh[i] = true
+			u := adding[e.Rater]
+			u.Events++
+			u.Bytes += int64(len(e.Body))
+			adding[e.Rater] = u
 		}
 		if len(conflicts) > 0 {
 			return &store.ConflictError{IDs: conflicts}
 		}
-		for _, e := range evs {
-			if idB.Get([]byte(e.ID)) != nil {
+		raters := slices.Sorted(maps.Keys(adding))
+		for _, r := range raters {
+			if u := getUsage(us, r); quota.Over(u, adding[r]) {
+				return &store.QuotaError{Rater: r, Stored: u, Adding: adding[r], Quota: quota}
+			}
+		}
+		for i, e := range evs {
+			if !fresh[i] {
 				continue
 			}
 			n, err := seqB.NextSequence()
@@ -267,9 +310,96 @@ func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Ev
 			}
 			res.Added++
 		}
-		return nil
+		for _, r := range raters {
+			u, a := getUsage(us, r), adding[r]
+			if err := putUsage(us, r, store.Usage{Events: u.Events + a.Events, Bytes: u.Bytes + a.Bytes}); err != nil {
+				return err
+			}
+		}
+		return us.SetSequence(seqB.Sequence())
 	})
 	return res, err
+}
+
+// countTail adds the events of project bucket pb stored past the usage bucket's mark
+// to the counts (creating the usage bucket if needed) and moves the mark to the last
+// event; it returns the usage bucket. Once the counts are current it reads nothing
+// but two sequence numbers.
+func countTail(pb *bolt.Bucket) (*bolt.Bucket, error) {
+	us, err := pb.CreateBucketIfNotExists(bucketUsage)
+	if err != nil {
+		return nil, err
+	}
+	seqB := pb.Bucket(bucketSeq)
+	from, last := us.Sequence(), seqB.Sequence()
+	if last <= from {
+		return us, nil
+	}
+	add := map[string]store.Usage{}
+	c := seqB.Cursor()
+	for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from+1)); k != nil; k, v = c.Next() {
+		_, rater, body, ok := decodeRecord(v)
+		if !ok {
+			return nil, fmt.Errorf("damaged event record %x", k)
+		}
+		u := add[string(rater)]
+		u.Events++
+		u.Bytes += int64(len(body))
+		add[string(rater)] = u
+	}
+	for r, a := range add {
+		u := getUsage(us, r)
+		if err := putUsage(us, r, store.Usage{Events: u.Events + a.Events, Bytes: u.Bytes + a.Bytes}); err != nil {
+			return nil, err
+		}
+	}
+	return us, us.SetSequence(last)
+}
+
+// usageKey is a rater's key in the usage bucket: "r" and the id (bbolt refuses an
+// empty key, and the lead's events may name no rater).
+func usageKey(rater string) []byte { return append([]byte{'r'}, rater...) }
+
+func getUsage(us *bolt.Bucket, rater string) store.Usage {
+	v := us.Get(usageKey(rater))
+	if len(v) != 16 {
+		return store.Usage{}
+	}
+	return store.Usage{Events: int64(binary.BigEndian.Uint64(v)), Bytes: int64(binary.BigEndian.Uint64(v[8:]))}
+}
+
+func putUsage(us *bolt.Bucket, rater string, u store.Usage) error {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(u.Events))
+	return us.Put(usageKey(rater), binary.BigEndian.AppendUint64(v, uint64(u.Bytes)))
+}
+
+// Usage returns what a rater has stored in a project, from the counts (and any
+// events not yet counted, which a read-only transaction adds up without keeping).
+func (s *Store) Usage(ctx context.Context, project, rater string) (store.Usage, error) {
+	var out store.Usage
+	err := s.view(func(tx *bolt.Tx) error {
+		pb := tx.Bucket(bucketEvents).Bucket([]byte(project))
+		if pb == nil {
+			return store.ErrNotFound
+		}
+		var from uint64
+		if us := pb.Bucket(bucketUsage); us != nil {
+			out, from = getUsage(us, rater), us.Sequence()
+		}
+		seqB := pb.Bucket(bucketSeq)
+		if seqB.Sequence() <= from {
+			return nil
+		}
+		c := seqB.Cursor()
+		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from+1)); k != nil; k, v = c.Next() {
+			if _, r, body, ok := decodeRecord(v); ok && string(r) == rater {
+				out.Events++
+				out.Bytes += int64(len(body))
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // encodeRecord is the stored form of an event: id, rater and body, each preceded by

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"prefer/server/store"
 	"prefer/server/store/storetest"
 )
@@ -20,6 +22,32 @@ func TestConformance(t *testing.T) {
 		},
 		Reopen: func(tb testing.TB, s store.Store) store.Store {
 			path := s.(*Store).db.Path()
+			if err := s.Close(); err != nil {
+				tb.Fatal(err)
+			}
+			s2, err := Open(dirOf(path))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { s2.Close() })
+			return s2
+		},
+		Uncount: func(tb testing.TB, s store.Store) store.Store {
+			db := s.(*Store).db
+			path := db.Path()
+			// Remove every project's usage bucket, as in a file from before them.
+			err := db.Update(func(tx *bolt.Tx) error {
+				evB := tx.Bucket(bucketEvents)
+				return evB.ForEach(func(k, v []byte) error {
+					if v != nil {
+						return nil
+					}
+					return evB.Bucket(k).DeleteBucket(bucketUsage)
+				})
+			})
+			if err != nil {
+				tb.Fatal(err)
+			}
 			if err := s.Close(); err != nil {
 				tb.Fatal(err)
 			}

@@ -10,6 +10,13 @@
 //	prefer_projects  (id text primary key, doc bytea, created bigint)
 //	prefer_events    (project text, id text, rater text, body bytea,
 //	                  xid bigint, seq bigint, primary key (project, id))
+//	prefer_usage     (project text, rater text, events bigint, bytes bigint,
+//	                  primary key (project, rater))             what each rater stored
+//
+// prefer_usage is updated in the transaction that stores the events (so it is as
+// durable as they are, and concurrent batches of a rater, on any replica, queue on
+// its row); when Open creates it, it fills it from prefer_events in the same
+// transaction.
 //
 // Batches are stored concurrently — no lock is held across a commit, so many
 // raters' batches share WAL flushes — and read in (xid, seq) order with a watermark
@@ -25,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"regexp"
@@ -108,6 +116,10 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 				return err
 			}
 		}
+		var hadUsage bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('prefer_usage') IS NOT NULL`).Scan(&hadUsage); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`CREATE TABLE IF NOT EXISTS prefer_meta (key text PRIMARY KEY, value bytea NOT NULL)`,
 			`CREATE TABLE IF NOT EXISTS prefer_snapshots (
@@ -121,8 +133,21 @@ func (s *Store) migrate(ctx context.Context, schema string) error {
 				PRIMARY KEY (project, id))`,
 			`CREATE INDEX IF NOT EXISTS prefer_events_order ON prefer_events (project, xid, seq)`,
 			`CREATE INDEX IF NOT EXISTS prefer_events_rater ON prefer_events (project, rater, xid, seq)`,
+			`CREATE TABLE IF NOT EXISTS prefer_usage (
+				project text NOT NULL REFERENCES prefer_projects (id), rater text NOT NULL,
+				events bigint NOT NULL, bytes bigint NOT NULL,
+				PRIMARY KEY (project, rater))`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		if !hadUsage {
+			// A database from before the counts: count what it holds, once. The
+			// advisory lock keeps other replicas' migrations out meanwhile (replicas
+			// of an older program must not write while one is upgraded).
+			if _, err := tx.Exec(ctx, `INSERT INTO prefer_usage (project, rater, events, bytes)
+				SELECT project, rater, count(*), coalesce(sum(octet_length(body)), 0) FROM prefer_events GROUP BY project, rater`); err != nil {
 				return err
 			}
 		}
@@ -232,18 +257,84 @@ func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) 
 // Rows are inserted in id order, so that two batches sharing ids lock them in the
 // same order and cannot deadlock each other; a transaction that PostgreSQL still
 // aborts as a deadlock (40P01) or serialization failure (40001) is retried once.
-func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Event) (store.AppendResult, error) {
+//
+// The new rows' raters and sizes (RETURNING) are added to prefer_usage in the same
+// transaction, raters in sorted order (so batches naming several raters lock their
+// rows in one order too); a rater whose count would pass quota rolls it all back.
+func (s *Store) AppendEvents(ctx context.Context, project string, evs []store.Event, quota store.Quota) (store.AppendResult, error) {
 	evs = slices.Clone(evs)
 	slices.SortFunc(evs, func(a, b store.Event) int { return strings.Compare(a.ID, b.ID) })
-	res, err := s.appendEvents(ctx, project, evs)
+	res, err := s.appendEvents(ctx, project, evs, quota)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
-		res, err = s.appendEvents(ctx, project, evs)
+		res, err = s.appendEvents(ctx, project, evs, quota)
 	}
 	return res, err
 }
 
-func (s *Store) appendEvents(ctx context.Context, project string, evs []store.Event) (store.AppendResult, error) {
+// addUsage adds the usage of the rows a batch inserted to prefer_usage and checks
+// the quota against the new totals.
+func addUsage(ctx context.Context, tx pgx.Tx, project string, adding map[string]store.Usage, quota store.Quota) error {
+	if len(adding) == 0 {
+		return nil
+	}
+	raters := slices.Sorted(maps.Keys(adding))
+	evN := make([]int64, len(raters))
+	byN := make([]int64, len(raters))
+	for i, r := range raters {
+		evN[i], byN[i] = adding[r].Events, adding[r].Bytes
+	}
+	rows, err := tx.Query(ctx,
+		`INSERT INTO prefer_usage AS u (project, rater, events, bytes)
+		 SELECT $1, r, e, b FROM unnest($2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS t (r, e, b, n) ORDER BY n
+		 ON CONFLICT (project, rater) DO UPDATE SET events = u.events + excluded.events, bytes = u.bytes + excluded.bytes
+		 RETURNING rater, events, bytes`, project, raters, evN, byN)
+	if err != nil {
+		return err
+	}
+	var over *store.QuotaError
+	for rows.Next() {
+		var r string
+		var total store.Usage
+		if err := rows.Scan(&r, &total.Events, &total.Bytes); err != nil {
+			rows.Close()
+			return err
+		}
+		a := adding[r]
+		before := store.Usage{Events: total.Events - a.Events, Bytes: total.Bytes - a.Bytes}
+		if over == nil && quota.Over(before, a) {
+			over = &store.QuotaError{Rater: r, Stored: before, Adding: a, Quota: quota}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if over != nil {
+		return over
+	}
+	return nil
+}
+
+// Usage returns what a rater has stored in a project.
+func (s *Store) Usage(ctx context.Context, project, rater string) (store.Usage, error) {
+	var u store.Usage
+	var exists bool
+	err := s.pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM prefer_projects WHERE id = $1),
+		        coalesce((SELECT events FROM prefer_usage WHERE project = $1 AND rater = $2), 0),
+		        coalesce((SELECT bytes FROM prefer_usage WHERE project = $1 AND rater = $2), 0)`, project, rater).
+		Scan(&exists, &u.Events, &u.Bytes)
+	if err != nil {
+		return store.Usage{}, wrap("read usage", err)
+	}
+	if !exists {
+		return store.Usage{}, store.ErrNotFound
+	}
+	return u, nil
+}
+
+func (s *Store) appendEvents(ctx context.Context, project string, evs []store.Event, quota store.Quota) (store.AppendResult, error) {
 	var res store.AppendResult
 	ids := make([]string, len(evs))
 	raters := make([]string, len(evs))
@@ -256,21 +347,32 @@ func (s *Store) appendEvents(ctx context.Context, project string, evs []store.Ev
 		rows, err := tx.Query(ctx,
 			`INSERT INTO prefer_events (project, id, rater, body)
 			 SELECT $1, i, r, b FROM unnest($2::text[], $3::text[], $4::bytea[]) WITH ORDINALITY AS t (i, r, b, n) ORDER BY n
-			 ON CONFLICT (project, id) DO NOTHING RETURNING id`, project, ids, raters, bodies)
+			 ON CONFLICT (project, id) DO NOTHING RETURNING id, rater, octet_length(body)`, project, ids, raters, bodies)
 		if err != nil {
 			return err
 		}
-		added, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		res.Added = len(added)
-		if res.Added == len(evs) {
-			return nil
-		}
-		isNew := make(map[string]bool, len(added))
-		for _, id := range added {
+		isNew := make(map[string]bool, len(evs))
+		adding := map[string]store.Usage{}
+		for rows.Next() {
+			var id, r string
+			var n int64
+			if err := rows.Scan(&id, &r, &n); err != nil {
+				rows.Close()
+				return err
+			}
 			isNew[id] = true
+			u := adding[r]
+			u.Events++
+			u.Bytes += n
+			adding[r] = u
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		res.Added = len(isNew)
+		if res.Added == len(evs) {
+			return addUsage(ctx, tx, project, adding, quota)
 		}
 		var old []string
 		want := map[string][]byte{}
@@ -309,16 +411,17 @@ func (s *Store) appendEvents(ctx context.Context, project string, evs []store.Ev
 		if len(conflicts) > 0 {
 			return &store.ConflictError{IDs: conflicts}
 		}
-		return nil
+		return addUsage(ctx, tx, project, adding, quota)
 	})
 	var pe *pgconn.PgError
 	var ce *store.ConflictError
+	var qe *store.QuotaError
 	switch {
 	case err == nil:
 		return res, nil
 	case errors.As(err, &pe) && pe.Code == "23503": // foreign_key_violation: no such project
 		return store.AppendResult{}, store.ErrNotFound
-	case errors.As(err, &ce):
+	case errors.As(err, &ce), errors.As(err, &qe):
 		return store.AppendResult{}, err
 	}
 	return store.AppendResult{}, wrap("append events", err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"prefer/server/store"
 	"prefer/server/store/postgres"
 	"prefer/server/store/storetest"
@@ -26,6 +28,25 @@ func TestConformance(t *testing.T) {
 		Reopen: func(tb testing.TB, s store.Store) store.Store {
 			s.Close()
 			s2, err := postgres.Open(context.Background(), cfgs[s])
+			if err != nil {
+				tb.Fatal(err)
+			}
+			tb.Cleanup(func() { s2.Close() })
+			return s2
+		},
+		Uncount: func(tb testing.TB, s store.Store) store.Store {
+			// Drop the counts table, as in a database from before it.
+			cfg := cfgs[s]
+			s.Close()
+			conn, err := pgx.Connect(context.Background(), cfg.DSN)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			if _, err := conn.Exec(context.Background(), `DROP TABLE `+pgx.Identifier{cfg.Schema, "prefer_usage"}.Sanitize()); err != nil {
+				tb.Fatal(err)
+			}
+			s2, err := postgres.Open(context.Background(), cfg)
 			if err != nil {
 				tb.Fatal(err)
 			}

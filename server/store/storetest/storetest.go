@@ -22,6 +22,10 @@ import (
 type Factory struct {
 	Open   func(tb testing.TB) store.Store
 	Reopen func(tb testing.TB, s store.Store) store.Store
+	// Uncount, if not nil, closes s, removes its usage counts the way a store
+	// written before them looks (or by a program that did not keep them), and
+	// opens it again: the store must count what it holds.
+	Uncount func(tb testing.TB, s store.Store) store.Store
 }
 
 // Run runs the conformance suite.
@@ -36,8 +40,13 @@ func Run(t *testing.T, f Factory) {
 	t.Run("PageBytes", func(t *testing.T) { testPageBytes(t, f) })
 	t.Run("OppositeOrderBatches", func(t *testing.T) { testOppositeOrders(t, f) })
 	t.Run("UnavailableAfterClose", func(t *testing.T) { testUnavailable(t, f) })
+	t.Run("Quota", func(t *testing.T) { testQuota(t, f) })
+	t.Run("QuotaConcurrent", func(t *testing.T) { testQuotaConcurrent(t, f) })
 	if f.Reopen != nil {
 		t.Run("Reopen", func(t *testing.T) { testReopen(t, f) })
+	}
+	if f.Uncount != nil {
+		t.Run("UsageCountedOnOpen", func(t *testing.T) { testUncounted(t, f) })
 	}
 }
 
@@ -70,7 +79,7 @@ func mustCreate(tb testing.TB, s store.Store, id string) {
 
 func mustAppend(tb testing.TB, s store.Store, p string, evs ...store.Event) store.AppendResult {
 	tb.Helper()
-	res, err := s.AppendEvents(ctx, p, evs)
+	res, err := s.AppendEvents(ctx, p, evs, store.Quota{})
 	if err != nil {
 		tb.Fatalf("append to %s: %v", p, err)
 	}
@@ -167,7 +176,7 @@ func testProjects(t *testing.T, f Factory) {
 	if _, err := s.Project(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown project: err = %v, want ErrNotFound", err)
 	}
-	if _, err := s.AppendEvents(ctx, "nope", []store.Event{Ev("e1", "r1", "{}")}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.AppendEvents(ctx, "nope", []store.Event{Ev("e1", "r1", "{}")}, store.Quota{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("append to unknown project: err = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Events(ctx, "nope", store.EventQuery{}); !errors.Is(err, store.ErrNotFound) {
@@ -232,7 +241,7 @@ func testConflict(t *testing.T, f Factory) {
 	s := f.Open(t)
 	mustCreate(t, s, "p1")
 	mustAppend(t, s, "p1", Ev("e1", "r1", "b1"))
-	_, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e2", "r1", "b2"), Ev("e1", "r1", "changed")})
+	_, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e2", "r1", "b2"), Ev("e1", "r1", "changed")}, store.Quota{})
 	var ce *store.ConflictError
 	if !errors.As(err, &ce) || !errors.Is(err, store.ErrConflict) || !reflect.DeepEqual(ce.IDs, []string{"e1"}) {
 		t.Fatalf("conflict: err = %v, want a ConflictError naming e1", err)
@@ -263,7 +272,7 @@ func testConcurrent(t *testing.T, f Factory) {
 					evs = append(evs, Ev(id, "r1", "body "+id))
 				}
 				for range 2 {
-					if _, err := s.AppendEvents(ctx, "p1", evs); err != nil {
+					if _, err := s.AppendEvents(ctx, "p1", evs, store.Quota{}); err != nil {
 						errs <- err
 						return
 					}
@@ -308,7 +317,7 @@ func testCursor(t *testing.T, f Factory) {
 			defer wg.Done()
 			for b := range batches {
 				id := fmt.Sprintf("w%d-b%d", w, b)
-				if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev(id+"-a", "r1", "x"), Ev(id+"-b", "r2", "y")}); err != nil {
+				if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev(id+"-a", "r1", "x"), Ev(id+"-b", "r2", "y")}, store.Quota{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -442,7 +451,7 @@ func testOppositeOrders(t *testing.T, f Factory) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := s.AppendEvents(ctx, "oo", b); err != nil {
+				if _, err := s.AppendEvents(ctx, "oo", b, store.Quota{}); err != nil {
 					errs <- err
 				}
 			}()
@@ -472,7 +481,7 @@ func testUnavailable(t *testing.T, f Factory) {
 	s := f.Open(t)
 	mustCreate(t, s, "un")
 	s.Close()
-	if _, err := s.AppendEvents(ctx, "un", []store.Event{Ev("e1", "r1", "{}")}); !errors.Is(err, store.ErrUnavailable) {
+	if _, err := s.AppendEvents(ctx, "un", []store.Event{Ev("e1", "r1", "{}")}, store.Quota{}); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("AppendEvents on a closed store: %v, want ErrUnavailable", err)
 	}
 	if _, err := s.Events(ctx, "un", store.EventQuery{}); !errors.Is(err, store.ErrUnavailable) {
@@ -484,4 +493,150 @@ func testUnavailable(t *testing.T, f Factory) {
 	if err := s.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Ping on a closed store: %v, want ErrUnavailable", err)
 	}
+}
+
+func mustUsage(tb testing.TB, s store.Store, p, rater string, want store.Usage) {
+	tb.Helper()
+	got, err := s.Usage(ctx, p, rater)
+	if err != nil || got != want {
+		tb.Fatalf("usage of %s in %s = %+v, %v; want %+v", rater, p, got, err, want)
+	}
+}
+
+// testQuota: AppendEvents refuses, whole, a batch whose new events would take a
+// rater over the quota; other raters are not affected; a resent (stored) batch is
+// acknowledged even at the quota; the counts survive a restart. (Before the quota a
+// rater could store without bound: the second append below succeeded.)
+func testQuota(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "p1")
+	q := store.Quota{Events: 3, Bytes: 10}
+	// Bodies of 2 and 3 bytes: r1 holds 2 events, 5 bytes.
+	if res, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e1", "r1", "aa"), Ev("e2", "r1", "bbb")}, q); err != nil || res.Added != 2 {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 2, Bytes: 5})
+	// 2 more would make 4 events > 3: refused, nothing stored, counts unchanged.
+	_, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e3", "r1", "c"), Ev("e4", "r1", "d")}, q)
+	var qe *store.QuotaError
+	if !errors.Is(err, store.ErrQuota) || !errors.As(err, &qe) {
+		t.Fatalf("over the event quota: %v, want a *QuotaError", err)
+	}
+	if want := (store.QuotaError{Rater: "r1", Stored: store.Usage{Events: 2, Bytes: 5}, Adding: store.Usage{Events: 2, Bytes: 2}, Quota: q}); *qe != want {
+		t.Fatalf("quota error %+v, want %+v", *qe, want)
+	}
+	if got := ids(all(t, s, "p1", store.EventQuery{Rater: "r1"})); !reflect.DeepEqual(got, []string{"e1", "e2"}) {
+		t.Fatalf("refused batch left %v", got)
+	}
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 2, Bytes: 5})
+	// 6 bytes more would make 11 > 10 bytes (one event: within the event quota).
+	if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e3", "r1", "cccccc")}, q); !errors.Is(err, store.ErrQuota) {
+		t.Fatalf("over the byte quota: %v", err)
+	}
+	// Exactly at the quota is allowed: 3 events, 10 bytes.
+	if res, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e3", "r1", "ccccc")}, q); err != nil || res.Added != 1 {
+		t.Fatalf("up to the quota: %+v, %v", res, err)
+	}
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 3, Bytes: 10})
+	// Another rater has a quota of their own.
+	if res, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("f1", "r2", "x"), Ev("f2", "r2", "y"), Ev("f3", "r2", "z")}, q); err != nil || res.Added != 3 {
+		t.Fatalf("r2 beside a full r1: %+v, %v", res, err)
+	}
+	// A resend of stored events at the quota counts nothing and is acknowledged.
+	if res, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e2", "r1", "bbb"), Ev("e1", "r1", "aa"), Ev("e3", "r1", "ccccc")}, q); err != nil || res != (store.AppendResult{Duplicates: 3}) {
+		t.Fatalf("resend at the quota: %+v, %v", res, err)
+	}
+	// A resend with one new event is refused whole (the new one does not fit).
+	if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e1", "r1", "aa"), Ev("e5", "r1", "e")}, q); !errors.Is(err, store.ErrQuota) {
+		t.Fatalf("resend plus a new event at the quota: %v", err)
+	}
+	// A batch naming two raters (the lead's) is refused whole when one is over.
+	_, err = s.AppendEvents(ctx, "p1", []store.Event{Ev("g1", "r3", "ok"), Ev("g2", "r2", "w")}, q)
+	if !errors.As(err, &qe) || qe.Rater != "r2" {
+		t.Fatalf("two raters, r2 over: %v", err)
+	}
+	mustUsage(t, s, "p1", "r3", store.Usage{})
+	// A conflict is reported before the quota (the client drops the named events).
+	if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e1", "r1", "changed"), Ev("e6", "r1", "f")}, q); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("conflict and over quota: %v, want a conflict", err)
+	}
+	// The zero quota bounds nothing. Events naming no rater (the lead's may) are
+	// counted under "".
+	mustAppend(t, s, "p1", Ev("e6", "r1", "ffff"), Ev("l1", "", "lead"))
+	mustUsage(t, s, "p1", "", store.Usage{Events: 1, Bytes: 4})
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 4, Bytes: 14})
+	if _, err := s.Usage(ctx, "nope", "r1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("usage in an unknown project: %v", err)
+	}
+	if f.Reopen == nil {
+		return
+	}
+	s = f.Reopen(t, s)
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 4, Bytes: 14})
+	mustUsage(t, s, "p1", "r2", store.Usage{Events: 3, Bytes: 3})
+	if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e7", "r1", "g")}, store.Quota{Events: 4}); !errors.Is(err, store.ErrQuota) {
+		t.Fatalf("after reopen, over the quota: %v", err)
+	}
+	if res, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e7", "r1", "g")}, store.Quota{Events: 5}); err != nil || res.Added != 1 {
+		t.Fatalf("after reopen, within the quota: %+v, %v", res, err)
+	}
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 5, Bytes: 15})
+}
+
+// testQuotaConcurrent: concurrent batches of one rater cannot together pass the
+// quota (the check and the count are in the storing transaction).
+func testQuotaConcurrent(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "qc")
+	q := store.Quota{Events: 10}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	added, refused := 0, 0
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 4 {
+				res, err := s.AppendEvents(ctx, "qc", []store.Event{Ev(fmt.Sprintf("g%d-%d", g, i), "r1", "x")}, q)
+				mu.Lock()
+				switch {
+				case err == nil:
+					added += res.Added
+				case errors.Is(err, store.ErrQuota):
+					refused++
+				default:
+					t.Error(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	// 24 single-event batches against a quota of 10: exactly 10 stored.
+	if added != 10 || refused != 14 {
+		t.Fatalf("added %d, refused %d; want 10 and 14", added, refused)
+	}
+	if n := len(all(t, s, "qc", store.EventQuery{})); n != 10 {
+		t.Fatalf("%d events stored, want 10", n)
+	}
+	mustUsage(t, s, "qc", "r1", store.Usage{Events: 10, Bytes: 10})
+}
+
+// testUncounted: a store opened without counts (written before them) counts its
+// events once, on open, and keeps counting from there.
+func testUncounted(t *testing.T, f Factory) {
+	s := f.Open(t)
+	mustCreate(t, s, "p1")
+	mustCreate(t, s, "p2")
+	mustAppend(t, s, "p1", Ev("e1", "r1", "aa"), Ev("e2", "r2", "bbb"), Ev("e3", "r1", "c"))
+	mustAppend(t, s, "p2", Ev("e1", "r1", "dddd"))
+	s = f.Uncount(t, s)
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 2, Bytes: 3})
+	mustUsage(t, s, "p1", "r2", store.Usage{Events: 1, Bytes: 3})
+	mustUsage(t, s, "p2", "r1", store.Usage{Events: 1, Bytes: 4})
+	if _, err := s.AppendEvents(ctx, "p1", []store.Event{Ev("e4", "r1", "e")}, store.Quota{Events: 2}); !errors.Is(err, store.ErrQuota) {
+		t.Fatalf("over the quota after counting: %v", err)
+	}
+	mustAppend(t, s, "p1", Ev("e4", "r1", "e"))
+	mustUsage(t, s, "p1", "r1", store.Usage{Events: 3, Bytes: 4})
 }

@@ -93,3 +93,41 @@ func Each(t *testing.T, fn func(t *testing.T, s store.Store)) {
 		t.Run(kind, func(t *testing.T) { fn(t, Open(t, kind)) })
 	}
 }
+
+// Reopenable opens an empty store of the given kind, as Open, and returns with it a
+// function that closes the store it last returned and opens the same one again (a
+// server restart).
+func Reopenable(tb testing.TB, kind string) (store.Store, func() store.Store) {
+	tb.Helper()
+	var cur store.Store
+	var open func() store.Store
+	switch kind {
+	case "embedded":
+		dir := tb.TempDir()
+		open = func() store.Store {
+			s, err := embedded.Open(dir)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		}
+	case "postgres":
+		cfg := PostgresConfig(tb)
+		open = func() store.Store {
+			s, err := postgres.Open(context.Background(), cfg)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return s
+		}
+	default:
+		tb.Fatalf("teststore: unknown kind %q", kind)
+	}
+	cur = open()
+	tb.Cleanup(func() { cur.Close() })
+	return cur, func() store.Store {
+		cur.Close()
+		cur = open()
+		return cur
+	}
+}
