@@ -78,3 +78,16 @@ func TestLockedFile(t *testing.T) {
 }
 
 func dirOf(path string) string { return path[:len(path)-len(FileName)-1] }
+
+// BenchmarkAppendEvents: a 20-event batch without the fsync (NoSync), so that the
+// CPU of the transaction shows, quota counting and check included.
+func BenchmarkAppendEvents(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.db.NoSync = true
+	s.db.MaxBatchDelay = 0
+	storetest.BenchAppend(b, s, store.Quota{Events: 1 << 40, Bytes: 1 << 50})
+}

@@ -64,3 +64,14 @@ func TestBadConfig(t *testing.T) {
 		t.Fatal("bad DSN accepted")
 	}
 }
+
+// BenchmarkAppendEvents: a 20-event batch, committed (the WAL flush included), with
+// the quota's upsert of the rater's counts.
+func BenchmarkAppendEvents(b *testing.B) {
+	s, err := postgres.Open(context.Background(), teststore.PostgresConfig(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchAppend(b, s, store.Quota{Events: 1 << 40, Bytes: 1 << 50})
+}
