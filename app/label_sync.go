@@ -16,12 +16,13 @@ import (
 )
 
 // renderSync shows what the sync could not do: the link refused (syncing stopped),
-// and the judgments the server refused, each with the server's reason. Refused
+// the rater's storage quota on the server full (the judgments stay queued), and the
+// judgments the server refused, each with the server's reason. Refused
 // judgments stay in this browser (they still count here); the rater can send them
 // again after fixing the cause, or download them for the lead.
 func (p *labelPage) renderSync() app.UI {
 	st := syncer.status()
-	if st.Stopped == "" && len(st.Held) == 0 {
+	if st.Stopped == "" && st.Full == "" && len(st.Held) == 0 {
 		return nil
 	}
 	var held app.UI
@@ -55,6 +56,10 @@ func (p *labelPage) renderSync() app.UI {
 	}
 	return app.Div().Class("stack").Body(
 		app.If(st.Stopped != "", app.Div().Class("notice bad").Role("alert").ID("sync-stopped").Text(st.Stopped)),
+		app.If(st.Full != "", app.Div().Class("notice bad").Role("alert").ID("sync-full").DataSet("pending", st.Pending).Body(
+			app.Strong().Text(fmt.Sprintf("%d judgment(s) not synced: your storage quota on the server is full. ", st.Pending)),
+			app.Text(st.Full),
+		)),
 		held,
 	)
 }

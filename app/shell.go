@@ -167,6 +167,10 @@ func statusBadge() app.UI {
 		cls += " error"
 		text += " · link refused"
 		title = st.Stopped
+	case st.Full != "":
+		cls += " error"
+		text += " · server quota full"
+		title = st.Full
 	case (st.Err != "" && online) || len(st.Held) > 0:
 		cls += " error"
 	}

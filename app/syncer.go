@@ -80,6 +80,7 @@ type syncClient struct {
 	project bool   // project mode
 	err     string // the last failure, for the badge's tooltip
 	stopped string // why syncing stopped (401/403): the rater needs a new link
+	full    string // the server's quota refusal while it lasts (cleared by a 2xx)
 	held    []heldEvent
 	limit   int  // judgments per request (halved on 413, doubled back on success)
 	idle    bool // waiting with nothing it could send: no request in flight, none due
@@ -98,7 +99,11 @@ type syncStatus struct {
 	Project bool   // project mode
 	Err     string // the last failure
 	Stopped string // syncing stopped: the link was refused
-	Held    []heldEvent
+	// Full: the server refused the judgments for the rater's storage quota; they
+	// stay in the outbox and are sent again with the backoff (up to once a
+	// minute) until the lead raises the quota.
+	Full string
+	Held []heldEvent
 	// Idle: the loop waits with nothing it could send — every request it made
 	// has been answered, and none is due until a new judgment, a held retry or
 	// going online. (Tests wait on it to conclude nothing else will arrive.)
@@ -110,7 +115,7 @@ func (s *syncClient) status() syncStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return syncStatus{Known: s.known, Pending: s.pending, Project: s.project, Err: s.err, Stopped: s.stopped,
-		Held: append([]heldEvent(nil), s.held...), Idle: s.idle}
+		Full: s.full, Held: append([]heldEvent(nil), s.held...), Idle: s.idle}
 }
 
 // wake makes the loop try now.
@@ -270,6 +275,7 @@ func (s *syncClient) once() (again bool, err error) {
 		}
 		s.mu.Lock()
 		s.limit = min(2*s.limit, batchSize)
+		s.full = ""
 		s.mu.Unlock()
 		s.set(n-len(ops), true, "")
 		return true, nil
@@ -296,6 +302,11 @@ func (s *syncClient) once() (again bool, err error) {
 		s.mu.Unlock()
 		wb.notify()
 		return false, nil
+	case syncFull:
+		s.mu.Lock()
+		s.full = act.Msg
+		s.mu.Unlock()
+		return false, s.fail(errors.New(act.Msg))
 	}
 	return false, s.fail(errors.New(act.Msg))
 }
@@ -399,6 +410,7 @@ const (
 	syncHold                    // set aside the events in Held, resend the rest at once
 	syncSplit                   // resend at once in batches of at most Limit events
 	syncStop                    // stop syncing: the link is refused (Msg says so)
+	syncFull                    // keep the batch queued, show Msg, back off: the rater's quota is full
 )
 
 // syncAction is the decision for one answer.
@@ -420,7 +432,10 @@ type syncAction struct {
 //     alone, which is then set aside (nothing is retried forever, nothing is lost).
 //   - 401, or 403 naming no event: stop; the link is wrong or was revoked. 404: stop;
 //     the project is not on this server.
-//   - 413: split in halves; a single event too large is set aside.
+//   - 413: split in halves; a single event too large is set aside. 413
+//     quota_exceeded (the rater's storage quota): split in halves too (what still
+//     fits is stored); a single event refused keeps everything queued, shows why
+//     and backs off (syncFull) — never set aside: the judgments are valid.
 //   - network errors, 5xx, and any other status: back off and try again.
 func decideSync(status int, body []byte, ids []string) syncAction {
 	var e wire.Error
@@ -465,6 +480,12 @@ func decideSync(status int, body []byte, ids []string) syncAction {
 	case status == 404:
 		return syncAction{Kind: syncStop, Msg: fmt.Sprintf("The server does not know this project (HTTP 404: %s): "+
 			"check the link with your lead; your judgments stay in this browser.", msg)}
+	case status == 413 && e.Code == wire.CodeQuotaExceeded:
+		if len(ids) > 1 {
+			return syncAction{Kind: syncSplit, Limit: len(ids) / 2, Msg: msg}
+		}
+		return syncAction{Kind: syncFull, Msg: "The server says: " + strings.TrimSuffix(msg, ".") +
+			". Your judgments stay in this browser and are sent again every minute until it takes them."}
 	case status == 413:
 		return split(fmt.Sprintf("this judgment is too large for the server (HTTP 413): %s", msg))
 	default:

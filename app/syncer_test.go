@@ -53,6 +53,10 @@ func TestDecideSync(t *testing.T) {
 		{"413 odd splits", 413, `{"code":"too_large"}`, []string{"e1", "e2", "e3"}, syncSplit, nil, 1},
 		{"413 alone is held", 413, `{"code":"too_large","error":"body over 4 MiB"}`, []string{"e1"}, syncHold,
 			map[string]string{"e1": "this judgment is too large for the server (HTTP 413): body over 4 MiB"}, 0},
+		// The rater's storage quota: split (what fits is stored); one event refused
+		// keeps everything queued (never held: the judgments are valid).
+		{"quota splits", 413, `{"code":"quota_exceeded","error":"rater \"r1\" has reached the storage quota of this project"}`, batch, syncSplit, nil, 2},
+		{"quota alone pauses", 413, `{"code":"quota_exceeded","error":"rater \"r1\" has reached the storage quota of this project"}`, []string{"e1"}, syncFull, nil, 0},
 		{"429 backs off", 429, `slow down`, batch, syncBackoff, nil, 0},
 		{"415 backs off", 415, `{"code":"unsupported_type"}`, batch, syncBackoff, nil, 0},
 	}
@@ -68,7 +72,7 @@ func TestDecideSync(t *testing.T) {
 			if c.kind == syncSplit && got.Limit != c.limit {
 				t.Errorf("limit = %d, want %d", got.Limit, c.limit)
 			}
-			if (c.kind == syncStop || c.kind == syncHold) && got.Msg == "" {
+			if (c.kind == syncStop || c.kind == syncHold || c.kind == syncFull) && got.Msg == "" {
 				t.Errorf("no message for the rater")
 			}
 		})
@@ -434,5 +438,56 @@ func TestBadgeUnknownUntilCounted(t *testing.T) {
 	syncer.once()
 	if st := syncer.status(); !st.Known || st.Pending != 3 {
 		t.Fatalf("status %+v, want 3 pending", st)
+	}
+}
+
+// The server's quota refusal (413 quota_exceeded) stores what still fits, keeps the
+// rest in the outbox (nothing set aside, nothing lost), shows why, and sends them
+// once the lead has raised the quota. Before, a quota 413 was read as "too large":
+// the last event was set aside as refused.
+func TestSyncQuotaKeepsJudgmentsQueued(t *testing.T) {
+	kv := newMemKV()
+	room := 3 // the events the server still stores for this rater
+	stored := map[string]bool{}
+	srv := &fakeServer{answer: func(ids []string) (int, string) {
+		if len(ids) > room {
+			return 413, `{"code":"quota_exceeded","error":"rater \"r1\" has reached the storage quota of this project: 3 events (1.2 KiB) are stored and this batch adds 1 (400 B), over the quota of 3 events per rater; nothing of this batch was stored. Keep the events and ask the project lead to raise the quota (prefer serve --max-rater-events, --max-rater-bytes), then send them again"}`
+		}
+		room -= len(ids)
+		for _, id := range ids {
+			stored[id] = true
+		}
+		return 200, fmt.Sprintf(`{"accepted":%d}`, len(ids))
+	}}
+	withSync(t, kv, srv)
+	fillOutbox(t, kv, 7)
+	err := drain(t)
+	if err == nil || !strings.Contains(err.Error(), "reached the storage quota") {
+		t.Fatalf("drain: %v, want the quota refusal", err)
+	}
+	// Oldest first: e1…e3 fit, e4…e7 stay queued.
+	if len(stored) != 3 || !stored["e1"] || !stored["e2"] || !stored["e3"] {
+		t.Fatalf("stored %v, want e1 e2 e3", stored)
+	}
+	if ks := kv.keys(storeOutbox); !reflect.DeepEqual(ks, []string{"e4", "e5", "e6", "e7"}) {
+		t.Fatalf("outbox %v, want e4…e7", ks)
+	}
+	if ks := kv.keys(storeHeld); len(ks) != 0 {
+		t.Fatalf("held %v, want none", ks)
+	}
+	st := syncer.status()
+	if !strings.Contains(st.Full, "reached the storage quota") || !strings.Contains(st.Full, "stay in this browser") || st.Pending != 4 {
+		t.Fatalf("status %+v: want the quota message and 4 pending", st)
+	}
+	// The lead raises the quota: the next round sends them all and clears it.
+	room = 100
+	if err := drain(t); err != nil {
+		t.Fatal(err)
+	}
+	if ks := kv.keys(storeOutbox); len(ks) != 0 || len(stored) != 7 {
+		t.Fatalf("outbox %v, stored %d; want empty and 7", ks, len(stored))
+	}
+	if st := syncer.status(); st.Full != "" {
+		t.Fatalf("quota message left after the judgments went: %q", st.Full)
 	}
 }

@@ -479,6 +479,11 @@ type EventError struct {
 	Error string `json:"error"`
 }
 
+// CodeQuotaExceeded is Error.Code of a 413 that refuses an events batch because it
+// would take the rater over their storage quota in the project (nothing of it was
+// stored; the project lead can raise the quota). Clients keep the events queued.
+const CodeQuotaExceeded = "quota_exceeded"
+
 // Error is the JSON body of every 4xx and 5xx answer. Code is a stable word for
 // programs (see docs/server.md), Message a sentence for people that says what to do;
 // Events lists the events of a rejected batch that caused it.

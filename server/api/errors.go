@@ -22,14 +22,14 @@ const (
 	codeForbidden    = "forbidden"      // 403: the token does not grant this
 	codeNotFound     = "not_found"      // 404
 	codeMethod       = "method_not_allowed"
-	codeConflict     = "conflict"         // 409: an event id is stored with other content
-	codeTooLarge     = "too_large"        // 413
-	codeQuota        = "quota_exceeded"   // 413: the rater's storage quota in the project is full
-	codeContentType  = "unsupported_type" // 415
-	codeUnavailable  = "unavailable"      // 503: shutting down or store unreachable
-	codeBusy         = "busy"             // 503: every upload or decode slot is taken; Retry-After
-	codeTimeout      = "timeout"          // 408: the body arrived too slowly
-	codeInternal     = "internal"         // 500: a fault of the server, logged
+	codeConflict     = "conflict"             // 409: an event id is stored with other content
+	codeTooLarge     = "too_large"            // 413
+	codeQuota        = wire.CodeQuotaExceeded // 413: the rater's storage quota in the project is full
+	codeContentType  = "unsupported_type"     // 415
+	codeUnavailable  = "unavailable"          // 503: shutting down or store unreachable
+	codeBusy         = "busy"                 // 503: every upload or decode slot is taken; Retry-After
+	codeTimeout      = "timeout"              // 408: the body arrived too slowly
+	codeInternal     = "internal"             // 500: a fault of the server, logged
 )
 
 // apiError is an error with the status and body to answer it with.
@@ -110,7 +110,7 @@ func quotaError(qe *store.QuotaError) *apiError {
 		what = fmt.Sprintf("%s of events", sizeText(qe.Quota.Bytes))
 	}
 	return errorf(http.StatusRequestEntityTooLarge, codeQuota,
-		"rater %q's storage quota in this project is full: %d events (%s) are stored and this batch adds %d (%s), over the quota of %s per rater; "+
+		"rater %q has reached the storage quota of this project: %d events (%s) are stored and this batch adds %d (%s), over the quota of %s per rater; "+
 			"nothing of this batch was stored. Keep the events and ask the project lead to raise the quota "+
 			"(prefer serve --max-rater-events, --max-rater-bytes), then send them again",
 		qe.Rater, qe.Stored.Events, sizeText(qe.Stored.Bytes), qe.Adding.Events, sizeText(qe.Adding.Bytes), what)

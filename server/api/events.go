@@ -35,7 +35,9 @@ const (
 // in the batch or already stored (feedback.ValidateLink). Any invalid event rejects
 // the batch with a 400 that lists each bad event, so a client can drop those and
 // resend the rest. Then the store keeps the new events and counts the ones it
-// already had.
+// already had, unless the new ones would take a rater's token over the rater's
+// storage quota (Config.MaxRaterEvents, MaxRaterBytes): 413 quota_exceeded, nothing
+// stored.
 func (a *API) postEvents(w http.ResponseWriter, r *http.Request) error {
 	acc, err := a.authorize(r, r.PathValue("p"))
 	if err != nil {

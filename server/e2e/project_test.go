@@ -151,6 +151,51 @@ func TestJ2RefusedJudgment(t *testing.T) {
 	}
 }
 
+// TestJ2QuotaFull: the server's per-rater storage quota (--max-rater-events 2) is
+// reached. The rater labels four items offline; back online the client stores the
+// two that fit and keeps the other two queued — not set aside, not lost — with the
+// server's reason on the Label page. After the lead restarts the server with a
+// larger quota the two are sent and the notice goes.
+func TestJ2QuotaFull(t *testing.T) {
+	s := startServerWith(t, []string{"--max-rater-events", "2"}, nil)
+	p := createProject(t, s, "J2 quota", 1, 1, 0)
+	b := newBrowser(t)
+	b.nav(local(s, p.Raters[0].URL))
+	b.ready()
+	b.wait("the rater's queue", `document.querySelector("#label-prompt") && +document.querySelector("#progress-count").dataset.total > 4`, 60*time.Second)
+	b.offline(true)
+	b.wait("the offline badge", `document.querySelector("#net-badge.offline")`, 10*time.Second)
+	b.labelN(4)
+	b.offline(false)
+	b.wait("the quota notice with 2 judgments queued",
+		`document.querySelector("#sync-full[data-pending='2']") && document.querySelector("#net-badge").dataset.held === "0"`, 60*time.Second)
+	if notice := b.text("#sync-full"); !strings.Contains(notice, "storage quota") || !strings.Contains(notice, "raise the quota") ||
+		!strings.Contains(notice, "stay in this browser") {
+		b.fail("the quota notice says %q", notice)
+	}
+	if badge := b.text("#net-badge"); !strings.Contains(badge, "2 judgments not synced") || !strings.Contains(badge, "quota full") {
+		b.fail("the badge says %q", badge)
+	}
+	if got := b.progress(); got != 4 {
+		b.fail("%d items done, want 4: queued judgments count here", got)
+	}
+	b.shot("j2-quota-full")
+	if ids := serverEvents(t, s, p, p.Raters[0].ID); len(ids) != 2 {
+		t.Fatalf("the server holds %d judgments of the rater (%v), want the 2 within the quota", len(ids), ids)
+	}
+	// The lead raises the quota: restart with a larger one; coming back online
+	// makes the client try at once.
+	s.stop()
+	s.args = []string{"--max-rater-events", "100"}
+	s.start()
+	b.offline(true)
+	b.offline(false)
+	b.wait("the queued judgments synced", `document.querySelector("#net-badge").dataset.pending === "0" && !document.querySelector("#sync-full")`, 90*time.Second)
+	if ids := serverEvents(t, s, p, p.Raters[0].ID); len(ids) != 4 {
+		t.Fatalf("after the quota was raised the server holds %d judgments, want 4", len(ids))
+	}
+}
+
 // TestLeadPage: a project is created, a rater labels five items, the lead opens
 // the lead link in another browser profile and sees each rater's progress, pulls
 // the judgments into the working state (the Quality page then measures them), and
