@@ -130,7 +130,7 @@ func (d *dataset) featurize(f *Featurizer, train []bool) {
 	d.x = make([]Sparse, len(d.rowItem))
 	var tables [workers]map[uint64]keyCount
 	inParts(len(d.x), func(part, lo, hi int) {
-		g := &Featurizer{cfg: f.cfg}
+		g := &Featurizer{cfg: f.cfg, arena: &sparseArena{}}
 		if train != nil {
 			g.keys = make(map[uint64]keyCount)
 		}

@@ -109,6 +109,35 @@ type Featurizer struct {
 	// features of a linear model need, gathered while training's features are made.
 	keys map[uint64]keyCount
 	row  int32 // the row being featurized, for keys
+	// arena, when non-nil, holds the rows' indices and values (dataset.featurize):
+	// one allocation per block of rows instead of two per row.
+	arena *sparseArena
+}
+
+// sparseArena hands out the index and value slices of feature rows from large
+// blocks: a row costs its entries (8 bytes each), not two heap objects rounded up to
+// their size classes. A block's unused tail is at most one row.
+type sparseArena struct {
+	idx []int32
+	val []float32
+}
+
+// arenaBlock is the entries of one block (2 MiB of indices and values).
+const arenaBlock = 1 << 18
+
+// take returns empty index and value slices with room for n entries each; their
+// capacity is exactly n, so appending past it never reaches another row.
+func (a *sparseArena) take(n int) Sparse {
+	if a == nil {
+		return Sparse{Idx: make([]int32, 0, n), Val: make([]float32, 0, n)}
+	}
+	if cap(a.idx)-len(a.idx) < n {
+		m := max(n, arenaBlock)
+		a.idx, a.val = make([]int32, 0, m), make([]float32, 0, m)
+	}
+	lo := len(a.idx)
+	a.idx, a.val = a.idx[:lo+n], a.val[:lo+n]
+	return Sparse{Idx: a.idx[lo : lo : lo+n], Val: a.val[lo : lo : lo+n]}
 }
 
 // keyCount is how often an n-gram occurred and the first row it occurred in.
@@ -388,7 +417,7 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		n++
 		i = j
 	}
-	out := Sparse{Idx: make([]int32, 0, n+NumLength), Val: make([]float32, 0, n+NumLength)}
+	out := f.arena.take(n + NumLength)
 	for i := 0; i < len(keys); {
 		b := keys[i] >> 40
 		j := i

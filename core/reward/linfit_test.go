@@ -147,3 +147,41 @@ func TestTopFeaturesOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreRowsEqualsOneByOne: scoring four rows side by side gives each row's
+// score bit for bit as the plain loop does (rows of ragged lengths, empty rows, a
+// count of rows that is not a multiple of four, repeated rows).
+func TestScoreRowsEqualsOneByOne(t *testing.T) {
+	r := rng.New(3)
+	const dim = 64
+	w := make([]float64, dim)
+	for j := range w {
+		w[j] = r.Norm() * math.Pow(10, float64(r.IntN(7)-3))
+	}
+	x := make([]Sparse, 23)
+	for i := range x {
+		n := r.IntN(40)
+		if i%7 == 3 {
+			n = 0
+		}
+		for j := range dim {
+			if len(x[i].Idx) < n && r.IntN(2) == 0 {
+				x[i].Idx = append(x[i].Idx, int32(j))
+				x[i].Val = append(x[i].Val, float32(r.Norm()))
+			}
+		}
+	}
+	for _, rows := range [][]int32{{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22}, {5, 5, 2}, {22, 3, 1, 0, 9}} {
+		got := make([]float64, len(rows))
+		scoreRows(got, x, rows, w, 0.37)
+		for i, row := range rows {
+			want := 0.37
+			for k, j := range x[row].Idx {
+				want += float64(w[j] * float64(x[row].Val[k]))
+			}
+			if math.Float64bits(got[i]) != math.Float64bits(want) {
+				t.Errorf("row %d: %v, one by one %v", row, got[i], want)
+			}
+		}
+	}
+}

@@ -389,4 +389,3 @@ func positiveFloat(fs *flag.FlagSet, name, usage string) *float64 {
 	})
 	return &v
 }
-
