@@ -518,7 +518,14 @@ func (p *leadPage) renderProgress(prog *wire.Progress) app.UI {
 				progressBar(frac, "Progress of "+r.ID),
 			),
 			app.Td().Text(gold),
-			app.Td().Class("num").Text(fmt.Sprint(r.Events)),
+			app.Td().Class("num").Body(
+				app.Text(fmt.Sprint(r.Events)),
+				when(quotaUse(prog, r) >= quotaWarn, func() app.UI {
+					return app.Span().Class("tag bad").ID("quota-"+r.ID).Style("margin-left", ".4rem").
+						Title(fmt.Sprintf("%d judgments (%s) stored of the quota of %d and %s per rater", r.Events, mibText(r.Bytes), prog.QuotaEvents, mibText(prog.QuotaBytes))).
+						Text(fmt.Sprintf("quota %s used", pct(quotaUse(prog, r))))
+				}),
+			),
 			app.Td().Text(seen),
 		)
 	}
@@ -541,6 +548,11 @@ func (p *leadPage) renderProgress(prog *wire.Progress) app.UI {
 				app.TBody().Body(rows...),
 			)),
 			app.P().Class("muted").Text("Done: items of the rater's queue with a judgment that stands (not withdrawn or rejected). Gold accuracy: comparisons on gold items decided in the order of the two answers' known quality, of those with such an order. Last seen: the newest judgment's time, by the rater's clock."),
+			when(prog.QuotaEvents > 0, func() app.UI {
+				return app.P().Class("muted").ID("lead-quota").Text(fmt.Sprintf(
+					"Storage quota of each rater: %d judgments and %s. A rater who reaches it cannot sync more (their judgments wait in their browser) until you restart the server with larger --max-rater-events or --max-rater-bytes; raters past %s of it are marked.",
+					prog.QuotaEvents, mibText(prog.QuotaBytes), pct(quotaWarn)))
+			}),
 		),
 		p.renderPull(),
 		when(p.pull.At > 0, func() app.UI { return p.renderReview() }),
@@ -626,6 +638,33 @@ func leadNoticeClass(bad bool) string {
 }
 
 // pctOf formats a/b as a percentage ("—" when b is 0).
+// quotaWarn is the share of the storage quota from which the lead page marks a rater.
+const quotaWarn = 0.8
+
+// quotaUse is the share of the storage quota rater r has used: the larger of its
+// events and bytes shares; 0 when the server gave no quota.
+func quotaUse(prog *wire.Progress, r wire.RaterProgress) float64 {
+	var u float64
+	if prog.QuotaEvents > 0 {
+		u = float64(r.Events) / float64(prog.QuotaEvents)
+	}
+	if prog.QuotaBytes > 0 {
+		u = max(u, float64(r.Bytes)/float64(prog.QuotaBytes))
+	}
+	return u
+}
+
+// mibText writes a byte count in MiB (KiB under one MiB).
+func mibText(n int64) string {
+	switch {
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
 func pctOf(a, b int) string {
 	if b == 0 {
 		return "—"

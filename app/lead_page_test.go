@@ -195,3 +195,31 @@ func TestFmtAgo(t *testing.T) {
 		}
 	}
 }
+
+// The lead page marks a rater from 80% of either part of the storage quota.
+func TestQuotaUse(t *testing.T) {
+	prog := &wire.Progress{QuotaEvents: 100_000, QuotaBytes: 256 << 20}
+	cases := []struct {
+		events int
+		bytes  int64
+		want   float64
+	}{
+		{0, 0, 0},
+		{80_000, 10 << 20, 0.8}, // events: 80,000 of 100,000
+		{1_000, 128 << 20, 0.5}, // bytes: 128 of 256 MiB
+		{100_001, 0, 1.00001},   // past it (the quota was lowered)
+	}
+	for _, c := range cases {
+		if got := quotaUse(prog, wire.RaterProgress{Events: c.events, Bytes: c.bytes}); got != c.want {
+			t.Errorf("quotaUse(%d events, %d bytes) = %v, want %v", c.events, c.bytes, got, c.want)
+		}
+	}
+	if got := quotaUse(&wire.Progress{}, wire.RaterProgress{Events: 5, Bytes: 5}); got != 0 {
+		t.Errorf("no quota from the server: %v, want 0", got)
+	}
+	for n, want := range map[int64]string{256 << 20: "256 MiB", 3 << 19: "1.5 MiB", 2048: "2.0 KiB"} {
+		if got := mibText(n); got != want {
+			t.Errorf("mibText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -451,26 +451,33 @@ func (t *Tasks) FeedbackItems() []feedback.Item {
 // the client's clock).
 type RaterProgress struct {
 	Rater
-	Assigned     int   `json:"assigned"`
-	Done         int   `json:"done"`
-	GoldAssigned int   `json:"gold_assigned"`
-	GoldDone     int   `json:"gold_done"`
-	GoldCorrect  int   `json:"gold_correct"`
-	Events       int   `json:"events"`
-	LastTime     int64 `json:"last_time,omitempty"`
+	Assigned     int `json:"assigned"`
+	Done         int `json:"done"`
+	GoldAssigned int `json:"gold_assigned"`
+	GoldDone     int `json:"gold_done"`
+	GoldCorrect  int `json:"gold_correct"`
+	Events       int `json:"events"`
+	// Bytes is what the rater's stored events take (their JSON): with Events, what
+	// counts against the storage quota (Progress.QuotaEvents, QuotaBytes).
+	Bytes    int64 `json:"bytes"`
+	LastTime int64 `json:"last_time,omitempty"`
 }
 
 // Progress is the answer of GET /api/v1/projects/{p} for the project lead.
 type Progress struct {
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Snapshot  string          `json:"snapshot"`
-	Overlap   int             `json:"overlap"`
-	GoldRate  float64         `json:"gold_rate"`
-	Items     int             `json:"items"`
-	GoldItems int             `json:"gold_items"`
-	Events    int             `json:"events"`
-	Raters    []RaterProgress `json:"raters"`
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Snapshot  string  `json:"snapshot"`
+	Overlap   int     `json:"overlap"`
+	GoldRate  float64 `json:"gold_rate"`
+	Items     int     `json:"items"`
+	GoldItems int     `json:"gold_items"`
+	Events    int     `json:"events"`
+	// QuotaEvents and QuotaBytes are the storage quota of each rater in the
+	// project (prefer serve --max-rater-events, --max-rater-bytes); 0: unknown.
+	QuotaEvents int64           `json:"quota_events,omitempty"`
+	QuotaBytes  int64           `json:"quota_bytes,omitempty"`
+	Raters      []RaterProgress `json:"raters"`
 }
 
 // EventError names an event of a batch and what is wrong with it.

@@ -62,6 +62,7 @@ type tally struct {
 // raterTally is one rater's share of the tally.
 type raterTally struct {
 	events int
+	bytes  int64 // of the stored bodies, as the store's quota counts them
 	last   int64
 }
 
@@ -352,7 +353,7 @@ func (a *API) catchUp(ctx context.Context, p *project) error {
 			if err := json.Unmarshal(e.Body, &we); err != nil {
 				return fmt.Errorf("project %s: stored event %s: %w", p.rec.ID, e.ID, err)
 			}
-			p.count(we.Judgment())
+			p.count(we.Judgment(), len(e.Body))
 			t.cursor = e.Cursor
 		}
 		a.mu.Lock()
@@ -364,11 +365,12 @@ func (a *API) catchUp(ctx context.Context, p *project) error {
 	}
 }
 
-// count adds one stored judgment to the tally.
-func (p *project) count(j feedback.Judgment) {
+// count adds one stored judgment (size bytes stored) to the tally.
+func (p *project) count(j feedback.Judgment, size int) {
 	p.tally.events++
 	if rt := p.tally.raters[j.Rater]; rt != nil { // not the lead's own events (reviews)
 		rt.events++
+		rt.bytes += int64(size)
 		rt.last = max(rt.last, j.Time)
 	}
 	if _, dup := p.tally.byID[j.ID]; !dup {
@@ -584,14 +586,14 @@ func (a *API) getProgress(w http.ResponseWriter, r *http.Request) error {
 	pr := wire.Progress{
 		ID: p.rec.ID, Name: p.rec.Name, Snapshot: p.rec.Snapshot, Overlap: p.rec.Overlap,
 		GoldRate: p.rec.GoldRate, Items: len(p.items), GoldItems: p.goldItems, Events: p.tally.events,
-		Raters: []wire.RaterProgress{},
+		QuotaEvents: a.cfg.MaxRaterEvents, QuotaBytes: a.cfg.MaxRaterBytes, Raters: []wire.RaterProgress{},
 	}
 	for _, rt := range p.rec.Raters {
 		t, res := p.tally.raters[rt.ID], results[rt.ID]
 		rp := wire.RaterProgress{
 			Rater:    wire.Rater{ID: rt.ID, Name: rt.Name, Group: rt.Group},
 			Assigned: len(rt.Queue), Done: len(res.done), GoldDone: res.goldDone,
-			GoldCorrect: res.goldRight, Events: t.events, LastTime: t.last,
+			GoldCorrect: res.goldRight, Events: t.events, Bytes: t.bytes, LastTime: t.last,
 		}
 		for _, id := range rt.Queue {
 			if p.items[id].GoldBest != "" {

@@ -70,8 +70,17 @@ func TestRaterQuota(t *testing.T) {
 			if res, err := lead.SendEvents(ctx, p.ID, reviews); err != nil || res.Accepted != 4 {
 				t.Fatalf("lead's reviews: %+v, %v", res, err)
 			}
-			if u, err := e.store.Usage(ctx, p.ID, "r1"); err != nil || u.Events != 3 {
+			u, err := e.store.Usage(ctx, p.ID, "r1")
+			if err != nil || u.Events != 3 {
 				t.Fatalf("r1's usage %+v, %v; want 3 events", u, err)
+			}
+			// The lead's progress shows each rater's share and the quota.
+			prog, err := lead.Progress(ctx, p.ID)
+			if err != nil || prog.QuotaEvents != 3 || prog.QuotaBytes != DefaultRaterBytes {
+				t.Fatalf("progress quota %d events, %d bytes, %v; want 3 and %d", prog.QuotaEvents, prog.QuotaBytes, err, DefaultRaterBytes)
+			}
+			if r := prog.Raters[0]; r.ID != "r1" || r.Events != 3 || r.Bytes != u.Bytes {
+				t.Fatalf("progress of r1: %+v; want 3 events and the store's %d bytes", r, u.Bytes)
 			}
 		})
 	}

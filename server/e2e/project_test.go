@@ -183,6 +183,18 @@ func TestJ2QuotaFull(t *testing.T) {
 	if ids := serverEvents(t, s, p, p.Raters[0].ID); len(ids) != 2 {
 		t.Fatalf("the server holds %d judgments of the rater (%v), want the 2 within the quota", len(ids), ids)
 	}
+	// The lead's page marks the rater at the quota and says how to raise it.
+	lead := newBrowser(t)
+	lead.nav(local(s, p.LeadURL))
+	lead.ready()
+	lead.wait("the rater marked at the quota", fmt.Sprintf(`document.querySelector("#quota-%s")`, p.Raters[0].ID), 60*time.Second)
+	if tag := lead.text("#quota-" + p.Raters[0].ID); !strings.Contains(tag, "100") {
+		lead.fail("the quota tag says %q, want 100%% used", tag)
+	}
+	if note := lead.text("#lead-quota"); !strings.Contains(note, "2 judgments") || !strings.Contains(note, "--max-rater-events") {
+		lead.fail("the quota note says %q", note)
+	}
+	lead.shot("lead-quota")
 	// The lead raises the quota: restart with a larger one; coming back online
 	// makes the client try at once.
 	s.stop()
