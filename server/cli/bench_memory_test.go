@@ -25,7 +25,11 @@ import (
 //	train-rm-300k  train-rm (linear) on the imported snapshot: B/pair at the peak
 //	               (goal ≤ 2,048) and seconds (goal ≤ 20)
 //	agree-300k, rank-300k   the same per-record audit (B/judgment)
+//	import-30k, train-rm-30k, agree-30k, rank-30k   the same commands on the
+//	               first 30,000 pairs (writeScaleTRL is a pure function of n):
+//	               per record beside 300k's, so growth faster than linear shows
 //
+
 // Inputs go to PREFER_BENCH_DIR (make bench: build/bench), made once by the binary
 // under test; both binaries read the same files.
 func BenchmarkMemory(b *testing.B) {
@@ -41,10 +45,12 @@ func BenchmarkMemory(b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	const pairs = 300_000
+	const pairs, small = 300_000, 30_000
 	lmDemo := filepath.Join(dir, "lm-demo.snap")
 	trl := filepath.Join(dir, "trl300k.jsonl")
 	scale := filepath.Join(dir, "trl300k.snap")
+	trlSmall := filepath.Join(dir, "trl30k.jsonl")
+	scaleSmall := filepath.Join(dir, "trl30k.snap")
 	if _, err := os.Stat(lmDemo); err != nil {
 		mustRun(b, after, "demo", "-o", lmDemo, "--seed", "1", "--items", "200", "--raters", "polite,verbose,cautious,2*crowd", "--overlap", "3")
 	}
@@ -56,7 +62,19 @@ func BenchmarkMemory(b *testing.B) {
 	if _, err := os.Stat(scale); err != nil {
 		mustRun(b, after, "import", "--format", "trl", trl, "-o", scale)
 	}
+	if _, err := os.Stat(trlSmall); err != nil {
+		if err := writeScaleTRL(trlSmall, small); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(scaleSmall); err != nil {
+		mustRun(b, after, "import", "--format", "trl", trlSmall, "-o", scaleSmall)
+	}
 	st, err := os.Stat(trl)
+	if err != nil {
+		b.Fatal(err)
+	}
+	stSmall, err := os.Stat(trlSmall)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,6 +91,10 @@ func BenchmarkMemory(b *testing.B) {
 		{"train-rm-300k", []string{"train-rm", scale, "-o", out, "--seed", "1"}, "B/pair", pairs},
 		{"agree-300k", []string{"agree", scale, "--json"}, "B/judgment", pairs},
 		{"rank-300k", []string{"rank", scale, "--json"}, "B/judgment", pairs},
+		{"import-30k", []string{"import", "--format", "trl", trlSmall, "-o", out}, "x-file", float64(stSmall.Size())},
+		{"train-rm-30k", []string{"train-rm", scaleSmall, "-o", out, "--seed", "1"}, "B/pair", small},
+		{"agree-30k", []string{"agree", scaleSmall, "--json"}, "B/judgment", small},
+		{"rank-30k", []string{"rank", scaleSmall, "--json"}, "B/judgment", small},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

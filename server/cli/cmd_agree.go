@@ -76,7 +76,7 @@ func runAgree(args []string, stdout, stderr io.Writer) error {
 		}
 		*f.dst = f.v
 	}
-	s, _, err := readSnapshot(pos[0])
+	s, _, err := readSnapshotID(pos[0])
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"prefer/core/feedback"
 	"prefer/core/num"
 	"prefer/core/reward"
-	"prefer/core/snapshot"
 )
 
 func init() {
@@ -95,12 +94,10 @@ func runRank(args []string, stdout, stderr io.Writer) error {
 	if !(*level > 0 && *level < 1) {
 		return usagef("--level %v: give a confidence level between 0 and 1, e.g. 0.95", *level)
 	}
-	s, data, err := readSnapshot(in)
+	s, inputID, err := readSnapshotID(in) // the input's bytes are not held while fitting
 	if err != nil {
 		return err
 	}
-	inputID := snapshot.ID(data) // the input's bytes are not held while fitting
-	data = nil
 	opt := feedback.PairOptions{}
 	if *bothBad {
 		opt.BothBad = feedback.BothBadTie

@@ -174,13 +174,11 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	if *lr < 0 || *wd < 0 || *l2 < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
 		return usagef("--lr, --weight-decay, --l2, --margin, --center and --ridge cannot be negative")
 	}
-	s, data, err := readSnapshot(in)
+	// The input's bytes are not needed past its id: not held while training.
+	s, parent, err := readSnapshotID(in)
 	if err != nil {
 		return err
 	}
-	// The input's bytes are not needed past its id: not held while training.
-	parent := snapshot.ID(data)
-	data = nil
 	if *family == lm.FamilyHead {
 		return trainHeadRM(s, parent, *out, *name, *refPath, *seed, *holdout, rmArgs(fs), *asJSON, stdout, stderr)
 	}
