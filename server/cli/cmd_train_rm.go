@@ -7,6 +7,7 @@ import (
 	"math"
 	"prefer/core/lm"
 	"prefer/core/num"
+	"runtime"
 	"strings"
 
 	"prefer/core/reward"
@@ -202,10 +203,23 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 		line.update(epoch, fmt.Sprintf("loss %.4f", trainLoss))
 		return true
 	}
-	res, err := reward.Train(s.Items, s.Judgments, cfg)
+	// The judgments are needed only to derive the pairs (reward.Train's first step):
+	// when they can be read again from the file, they are not held through the fit
+	// (300k pairs: a 408-byte feedback.Judgment each, 114 MB) but decoded again after.
+	reread := in != "-" && len(s.Judgments) > 0
+	js := s.Judgments
+	if reread {
+		s.Judgments = nil
+	}
+	res, err := reward.Train(s.Items, js, cfg)
 	line.done()
 	if err != nil {
 		return err
+	}
+	if reread {
+		if err := rereadJudgments(s, in, parent); err != nil {
+			return err
+		}
 	}
 	modelName := *name
 	if modelName == "" {
@@ -366,4 +380,25 @@ func personalRun(name string, p *reward.Personal, seed uint64, cfg reward.Config
 	return snapshot.Run{Name: name + "@personalize", Kind: "personalize", Seed: seed,
 		Config:  map[string]any{"family": cfg.Family, "groups": groups, "disagreement": matrix, "order": "groups, then pooled"},
 		Summary: summary, Notes: append([]string(nil), p.Notes...)}
+}
+
+// rereadJudgments puts the judgments of the snapshot file path, whose id was id, back
+// into s, failing if the file changed since it was read.
+func rereadJudgments(s *snapshot.Snapshot, path, id string) error {
+	// The fit's feature rows are garbage by now: collected first, or the file's bytes
+	// and the decoding pile up on them until the collector's target (twice the fit's).
+	runtime.GC()
+	data, err := readInput(path)
+	if err != nil {
+		return fmt.Errorf("read snapshot again for its judgments: %w", err)
+	}
+	if snapshot.ID(data) != id {
+		return fmt.Errorf("%s changed while the model was trained; train again on the file as it is now", inputName(path))
+	}
+	again, err := snapshot.Unmarshal(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", inputName(path), err)
+	}
+	s.Judgments = again.Judgments
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -194,5 +195,45 @@ func TestTrainRMErrors(t *testing.T) {
 		if code != c.code || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args[2:], code, errs, c.code, c.want)
 		}
+	}
+}
+
+// TestTrainRMJudgmentsReadAgain: train-rm lets the judgments go during the fit and
+// decodes them again from the file — the output holds exactly the input's judgments
+// whether the input is a file or standard input (which is not read twice: the
+// judgments are kept), the two outputs are the same bytes, and a file that changed
+// since it was read is refused.
+func TestTrainRMJudgmentsReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	in := rmDemoSnap(t, dir)
+	inSnap, inData, err := readSnapshot(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, fromStdin := filepath.Join(dir, "a.snap"), filepath.Join(dir, "b.snap")
+	if code, _, errs := runCLI(t, "train-rm", in, "-o", fromFile, "--seed", "2"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runCLIIn(t, inData, "train-rm", "-", "-o", fromStdin, "--seed", "2"); code != 0 {
+		t.Fatal(errs)
+	}
+	a, aData, err := readSnapshot(fromFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, bData, err := readSnapshot(fromStdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.Judgments, inSnap.Judgments) || len(a.Judgments) == 0 {
+		t.Fatalf("the output holds %d judgments, not the input's %d", len(a.Judgments), len(inSnap.Judgments))
+	}
+	if !reflect.DeepEqual(a, b) || !bytes.Equal(aData, bData) {
+		t.Error("train-rm from the file and from standard input differ")
+	}
+	s := &snapshot.Snapshot{}
+	err = rereadJudgments(s, in, "sha256-0000")
+	if err == nil || !strings.Contains(err.Error(), "changed while the model was trained") {
+		t.Errorf("a changed file: %v", err)
 	}
 }
