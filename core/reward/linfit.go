@@ -426,16 +426,19 @@ type scoredSet struct {
 	idx   []int
 	nt    linearNet
 	rows  []int32
-	slot  map[int32]int
+	slot  []int32 // row → index into rows (−1: not in the set); a slice, not a map: looked up per row per evaluation
 	score []float64
 }
 
 func newScoredSet(ds *dataset, idx []int, nt linearNet) *scoredSet {
-	s := &scoredSet{ds: ds, idx: idx, nt: nt, slot: map[int32]int{}}
+	s := &scoredSet{ds: ds, idx: idx, nt: nt, slot: make([]int32, max(len(ds.rowItem), len(ds.x)))}
+	for i := range s.slot {
+		s.slot[i] = -1
+	}
 	for _, e := range idx {
 		for _, row := range ds.elems[e].rows {
-			if _, ok := s.slot[row]; !ok {
-				s.slot[row] = len(s.rows)
+			if s.slot[row] < 0 {
+				s.slot[row] = int32(len(s.rows))
 				s.rows = append(s.rows, row)
 			}
 		}
