@@ -566,12 +566,17 @@ func (t *internTable) reinsert(s string) {
 	}
 }
 
+// isInt reports whether c starts a msgpack integer (fixint, uint8–64, int8–64).
+func isInt(c byte) bool {
+	return msgpcode.IsFixedNum(c) || (c >= msgpcode.Uint8 && c <= msgpcode.Int64)
+}
+
 func (r *reader) int() (int64, error) {
 	c, err := r.d.PeekCode()
 	if err != nil {
 		return 0, r.wrap(err)
 	}
-	if !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+	if !isInt(c) {
 		return 0, r.fail("want an integer, found msgpack code 0x%02x", c)
 	}
 	n, err := r.d.DecodeInt64()
@@ -595,7 +600,7 @@ func (r *reader) uint() (uint64, error) {
 	if err != nil {
 		return 0, r.wrap(err)
 	}
-	if !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+	if !isInt(c) {
 		return 0, r.fail("want an integer, found msgpack code 0x%02x", c)
 	}
 	n, err := r.d.DecodeUint64()
@@ -607,7 +612,7 @@ func (r *reader) f64() (float64, error) {
 	if err != nil {
 		return 0, r.wrap(err)
 	}
-	if c != msgpcode.Float && c != msgpcode.Double && !msgpcode.IsFixedNum(c) && !(c >= msgpcode.Uint8 && c <= msgpcode.Int64) {
+	if c != msgpcode.Float && c != msgpcode.Double && !isInt(c) {
 		return 0, r.fail("want a number, found msgpack code 0x%02x", c)
 	}
 	f, err := r.d.DecodeFloat64()
@@ -619,61 +624,37 @@ func (r *reader) bool() (bool, error) {
 	return b, r.wrap(err)
 }
 
-func (r *reader) strings() ([]string, error) {
+func (r *reader) strings() ([]string, error)            { return array(r, 16, r.str) }
+func (r *reader) ints() ([]int, error)                  { return array(r, 8, r.smallInt) }
+func (r *reader) floats() ([]float64, error)            { return array(r, 8, r.f64) }
+func (r *reader) floatMap() (map[string]float64, error) { return mapOf(r, r.f64) }
+
+// array reads an array of scalars, charging size bytes an element to the budget
+// before the slice is allocated (arrayLen has already bounded the count by the
+// bytes left). An empty or nil array gives a nil slice.
+func array[T any](r *reader, size int64, read func() (T, error)) ([]T, error) {
 	n, err := r.arrayLen()
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	if err := r.charge(int64(n) * 16); err != nil {
+	if err := r.charge(int64(n) * size); err != nil {
 		return nil, err
 	}
-	out := make([]string, n)
+	out := make([]T, n)
 	for i := range out {
-		if out[i], err = r.str(); err != nil {
+		if out[i], err = read(); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func (r *reader) ints() ([]int, error) {
-	n, err := r.arrayLen()
-	if err != nil || n == 0 {
-		return nil, err
-	}
-	if err := r.charge(int64(n) * 8); err != nil {
-		return nil, err
-	}
-	out := make([]int, n)
-	for i := range out {
-		if out[i], err = r.smallInt(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func (r *reader) floats() ([]float64, error) {
-	n, err := r.arrayLen()
-	if err != nil || n == 0 {
-		return nil, err
-	}
-	if err := r.charge(int64(n) * 8); err != nil {
-		return nil, err
-	}
-	out := make([]float64, n)
-	for i := range out {
-		if out[i], err = r.f64(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func (r *reader) floatMap() (map[string]float64, error) {
-	out := map[string]float64{}
+// mapOf reads a map with string keys, each value by read, charging mapEntryCost
+// an entry. The map is returned (non-nil) with what was read even on error.
+func mapOf[T any](r *reader, read func() (T, error)) (map[string]T, error) {
+	out := map[string]T{}
 	err := r.object(func(k string) error {
-		v, err := r.f64()
+		v, err := read()
 		out[k] = v
 		if err == nil {
 			err = r.charge(mapEntryCost)
@@ -751,34 +732,20 @@ func (r *reader) value(depth int) (any, error) {
 			return int64(u), nil
 		}
 		return u, err
-	case msgpcode.IsFixedNum(c) || (c >= msgpcode.Uint8 && c <= msgpcode.Int64):
+	case isInt(c):
 		return r.int()
 	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
-		n, err := r.arrayLen()
+		next := func() (any, error) { return r.value(depth + 1) }
+		out, err := array(r, 16, next)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.charge(int64(n) * 16); err != nil {
-			return nil, err
-		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = r.value(depth + 1); err != nil {
-				return nil, err
-			}
+		if out == nil {
+			out = []any{} // an empty list stays a list, not nil
 		}
 		return out, nil
 	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
-		out := map[string]any{}
-		err := r.object(func(k string) error {
-			v, err := r.value(depth + 1)
-			out[k] = v
-			if err == nil {
-				err = r.charge(mapEntryCost)
-			}
-			return err
-		})
-		return out, err
+		return mapOf(r, func() (any, error) { return r.value(depth + 1) })
 	}
 	return nil, r.fail("unsupported msgpack code 0x%02x in a configuration value", c)
 }
@@ -1169,15 +1136,7 @@ func (r *reader) model(m *Model) error {
 		case "metrics":
 			m.Metrics, err = r.floatMap()
 		case "tensors":
-			m.Tensors = map[string]Tensor{}
-			err = r.object(func(name string) error {
-				t, err := r.tensor()
-				m.Tensors[name] = t
-				if err == nil {
-					err = r.charge(mapEntryCost)
-				}
-				return err
-			})
+			m.Tensors, err = mapOf(r, r.tensor)
 		default:
 			err = r.skip(0)
 		}
@@ -1202,15 +1161,7 @@ func (r *reader) run(rn *Run) error {
 		case "notes":
 			rn.Notes, err = r.strings()
 		case "series":
-			rn.Series = map[string][]float64{}
-			err = r.object(func(name string) error {
-				v, err := r.floats()
-				rn.Series[name] = v
-				if err == nil {
-					err = r.charge(mapEntryCost)
-				}
-				return err
-			})
+			rn.Series, err = mapOf(r, r.floats)
 		default:
 			err = r.skip(0)
 		}
