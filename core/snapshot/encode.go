@@ -84,24 +84,36 @@ func (w *writer) bin(b []byte)   { w.check(w.e.EncodeBytes(b)) }
 func (w *writer) f64(f float64)  { w.check(w.e.EncodeFloat64(f)) }
 func (w *writer) raw(b []byte)   { w.check(w.e.Encode(msgpack.RawMessage(b))) }
 
-func (w *writer) strings(ss []string) {
-	w.arrayLen(len(ss))
-	for _, s := range ss {
-		w.str(s)
+func (w *writer) strings(ss []string)           { writeArray(w, ss, w.str) }
+func (w *writer) ints(xs []int)                 { writeArray(w, xs, func(x int) { w.int(int64(x)) }) }
+func (w *writer) floats(xs []float64)           { writeArray(w, xs, w.f64) }
+func (w *writer) floatMap(m map[string]float64) { writeMap(w, m, w.f64) }
+
+// writeArray writes xs as an array, each element by put.
+func writeArray[T any](w *writer, xs []T, put func(T)) {
+	w.arrayLen(len(xs))
+	for _, x := range xs {
+		put(x)
 	}
 }
 
-func (w *writer) ints(xs []int) {
+// writeRecords writes xs as an array of records, each by put (by pointer: records
+// are large).
+func writeRecords[T any](w *writer, xs []T, put func(*T)) {
 	w.arrayLen(len(xs))
-	for _, x := range xs {
-		w.int(int64(x))
+	for i := range xs {
+		put(&xs[i])
 	}
 }
 
-func (w *writer) floats(xs []float64) {
-	w.arrayLen(len(xs))
-	for _, x := range xs {
-		w.f64(x)
+// writeMap writes m with its keys in sorted order (the canonical form), each value
+// by put.
+func writeMap[T any](w *writer, m map[string]T, put func(T)) {
+	keys := slices.Sorted(maps.Keys(m))
+	w.mapLen(len(keys))
+	for _, k := range keys {
+		w.str(k)
+		put(m[k])
 	}
 }
 
@@ -141,46 +153,20 @@ func (w *writer) snapshot(s *Snapshot) {
 		{key: "format", put: func() { w.str(Format) }},
 		{key: "version", put: func() { w.int(int64(VersionOf(s))) }},
 		{key: "provenance", put: func() { w.provenance(&s.Provenance) }},
-		{key: "items", skip: len(s.Items) == 0, put: func() {
-			w.arrayLen(len(s.Items))
-			for i := range s.Items {
-				w.item(&s.Items[i])
-			}
-		}},
-		{key: "raters", skip: len(s.Raters) == 0, put: func() {
-			w.arrayLen(len(s.Raters))
-			for i := range s.Raters {
-				w.rater(&s.Raters[i])
-			}
-		}},
-		{key: "judgments", skip: len(s.Judgments) == 0, put: func() {
-			w.arrayLen(len(s.Judgments))
-			for i := range s.Judgments {
-				w.judgment(&s.Judgments[i])
-			}
-		}},
+		{key: "items", skip: len(s.Items) == 0, put: func() { writeRecords(w, s.Items, w.item) }},
+		{key: "raters", skip: len(s.Raters) == 0, put: func() { writeRecords(w, s.Raters, w.rater) }},
+		{key: "judgments", skip: len(s.Judgments) == 0, put: func() { writeRecords(w, s.Judgments, w.judgment) }},
 		{key: "guidelines", skip: len(s.Guidelines) == 0, put: func() {
-			w.arrayLen(len(s.Guidelines))
-			for _, g := range s.Guidelines {
+			writeRecords(w, s.Guidelines, func(g *feedback.Guideline) {
 				w.object([]field{
 					{key: "version", put: func() { w.int(int64(g.Version)) }},
 					{key: "text", put: func() { w.str(g.Text) }},
 					{key: "time", skip: g.Time == 0, put: func() { w.int(g.Time) }},
 				})
-			}
+			})
 		}},
-		{key: "models", skip: len(s.Models) == 0, put: func() {
-			w.arrayLen(len(s.Models))
-			for i := range s.Models {
-				w.model(&s.Models[i])
-			}
-		}},
-		{key: "runs", skip: len(s.Runs) == 0, put: func() {
-			w.arrayLen(len(s.Runs))
-			for i := range s.Runs {
-				w.run(&s.Runs[i])
-			}
-		}},
+		{key: "models", skip: len(s.Models) == 0, put: func() { writeRecords(w, s.Models, w.model) }},
+		{key: "runs", skip: len(s.Runs) == 0, put: func() { writeRecords(w, s.Runs, w.run) }},
 	}
 	for k, v := range s.Extra {
 		if knownTopKey[k] {
@@ -215,12 +201,7 @@ func (w *writer) item(it *feedback.Item) {
 	f.req("prompt", it.Prompt)
 	f.custom("responses", true)
 	f.strs("tags", it.Tags)
-	f.write(w, func(key string) {
-		w.arrayLen(len(it.Responses))
-		for i := range it.Responses {
-			w.response(&it.Responses[i])
-		}
-	})
+	f.write(w, func(string) { writeRecords(w, it.Responses, w.response) })
 }
 
 func (w *writer) response(r *feedback.Response) {
@@ -236,12 +217,7 @@ func (w *writer) response(r *feedback.Response) {
 	}
 	f.str("source", string(r.Source))
 	f.req("text", r.Text)
-	f.write(w, func(string) {
-		w.arrayLen(len(r.Origins))
-		for i := range r.Origins {
-			w.origin(&r.Origins[i])
-		}
-	})
+	f.write(w, func(string) { writeRecords(w, r.Origins, w.origin) })
 }
 
 func (w *writer) origin(o *feedback.Origin) {
@@ -404,14 +380,7 @@ func (w *writer) model(m *Model) {
 		{key: "name", put: func() { w.str(m.Name) }},
 		{key: "family", put: func() { w.str(m.Family) }},
 		{key: "config", skip: len(m.Config) == 0, put: func() { w.value(m.Config) }},
-		{key: "tensors", skip: len(m.Tensors) == 0, put: func() {
-			keys := slices.Sorted(maps.Keys(m.Tensors))
-			w.mapLen(len(keys))
-			for _, k := range keys {
-				w.str(k)
-				w.tensor(m.Tensors[k])
-			}
-		}},
+		{key: "tensors", skip: len(m.Tensors) == 0, put: func() { writeMap(w, m.Tensors, w.tensor) }},
 		{key: "metrics", skip: len(m.Metrics) == 0, put: func() { w.floatMap(m.Metrics) }},
 		{key: "run", skip: m.Run == "", put: func() { w.str(m.Run) }},
 	})
@@ -423,26 +392,10 @@ func (w *writer) run(r *Run) {
 		{key: "kind", put: func() { w.str(r.Kind) }},
 		{key: "seed", skip: r.Seed == 0, put: func() { w.uint(r.Seed) }},
 		{key: "config", skip: len(r.Config) == 0, put: func() { w.value(r.Config) }},
-		{key: "series", skip: len(r.Series) == 0, put: func() {
-			keys := slices.Sorted(maps.Keys(r.Series))
-			w.mapLen(len(keys))
-			for _, k := range keys {
-				w.str(k)
-				w.floats(r.Series[k])
-			}
-		}},
+		{key: "series", skip: len(r.Series) == 0, put: func() { writeMap(w, r.Series, w.floats) }},
 		{key: "summary", skip: len(r.Summary) == 0, put: func() { w.floatMap(r.Summary) }},
 		{key: "notes", skip: len(r.Notes) == 0, put: func() { w.strings(r.Notes) }},
 	})
-}
-
-func (w *writer) floatMap(m map[string]float64) {
-	keys := slices.Sorted(maps.Keys(m))
-	w.mapLen(len(keys))
-	for _, k := range keys {
-		w.str(k)
-		w.f64(m[k])
-	}
 }
 
 func (w *writer) tensor(t Tensor) {
@@ -493,17 +446,9 @@ func (w *writer) value(v any) {
 	case []float64:
 		w.floats(x)
 	case []any:
-		w.arrayLen(len(x))
-		for _, e := range x {
-			w.value(e)
-		}
+		writeArray(w, x, w.value)
 	case map[string]any:
-		keys := slices.Sorted(maps.Keys(x))
-		w.mapLen(len(keys))
-		for _, k := range keys {
-			w.str(k)
-			w.value(x[k])
-		}
+		writeMap(w, x, w.value)
 	default:
 		w.check(fmt.Errorf("config value of type %T is not allowed (use string, bool, number, list or map)", v))
 	}
