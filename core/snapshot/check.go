@@ -50,14 +50,21 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 	at := func(format string, args ...any) func() string {
 		return func() string { return fmt.Sprintf(format, args...) }
 	}
+	// unique reports an empty or repeated key (id or name) of a record.
+	// missing and repeated are the messages ("item without an id", "duplicate item
+	// id %q").
+	unique := func(seen map[string]bool, where func() string, id, missing, repeated string) {
+		switch {
+		case id == "":
+			add(where, "%s", missing)
+		case seen[id]:
+			add(where, repeated, id)
+		}
+		seen[id] = true
+	}
 	itemIDs := make(map[string]bool, len(s.Items))
 	for i, it := range s.Items {
-		if it.ID == "" {
-			add(at("items[%d]", i), "item without an id")
-		} else if itemIDs[it.ID] {
-			add(at("items[%d]", i), "duplicate item id %q", it.ID)
-		}
-		itemIDs[it.ID] = true
+		unique(itemIDs, at("items[%d]", i), it.ID, "item without an id", "duplicate item id %q")
 		// Items have a few responses, compared in place; a set for larger ones keeps
 		// this linear.
 		var respIDs map[string]int
@@ -95,12 +102,7 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 	}
 	raterIDs := make(map[string]bool, len(s.Raters))
 	for i, r := range s.Raters {
-		if r.ID == "" {
-			add(at("raters[%d]", i), "rater without an id")
-		} else if raterIDs[r.ID] {
-			add(at("raters[%d]", i), "duplicate rater id %q", r.ID)
-		}
-		raterIDs[r.ID] = true
+		unique(raterIDs, at("raters[%d]", i), r.ID, "rater without an id", "duplicate rater id %q")
 	}
 	// Judgments: unique ids, canonical order, and the feedback rules.
 	ix := feedback.NewIndex(s.Items, s.Raters)
@@ -123,13 +125,7 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 	names := map[string]bool{}
 	for i, m := range s.Models {
 		where := at("models[%d]", i)
-		switch {
-		case m.Name == "":
-			add(where, "model without a name")
-		case names[m.Name]:
-			add(where, "duplicate model name %q", m.Name)
-		}
-		names[m.Name] = true
+		unique(names, where, m.Name, "model without a name", "duplicate model name %q")
 		if m.Family == "" {
 			add(where, "model %q has no family", m.Name)
 		}
@@ -153,14 +149,7 @@ func CheckCount(s *Snapshot) (ps []Problem, total int) {
 	}
 	names = map[string]bool{}
 	for i, r := range s.Runs {
-		where := at("runs[%d]", i)
-		switch {
-		case r.Name == "":
-			add(where, "run without a name")
-		case names[r.Name]:
-			add(where, "duplicate run name %q", r.Name)
-		}
-		names[r.Name] = true
+		unique(names, at("runs[%d]", i), r.Name, "run without a name", "duplicate run name %q")
 	}
 	if p := s.Provenance.Parent; p != "" && !validID(p) {
 		add(at("provenance.parent"), "%q is not a snapshot id (sha256-<64 hex digits>)", p)
