@@ -50,8 +50,10 @@ func sample() *Snapshot {
 	}
 }
 
-func TestRoundTrip(t *testing.T) {
-	s := sample()
+// roundTrip encodes s, decodes the bytes again and requires the decoded snapshot
+// to encode to the same bytes.
+func roundTrip(t *testing.T, s *Snapshot) *Snapshot {
+	t.Helper()
 	data, err := Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +62,17 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if again, _ := Marshal(got); !bytes.Equal(again, data) {
+		t.Fatal("re-encoding gave different bytes")
+	}
+	return got
+}
+
+func TestRoundTrip(t *testing.T) {
+	s := sample()
+	got := roundTrip(t, s)
 	if !reflect.DeepEqual(got, s) {
 		t.Fatalf("round trip changed the snapshot:\n got %+v\nwant %+v", got, s)
-	}
-	again, _ := Marshal(got)
-	if !bytes.Equal(again, data) {
-		t.Fatal("re-encoding gave different bytes")
 	}
 }
 
@@ -177,20 +184,9 @@ func TestOriginsRoundTrip(t *testing.T) {
 			{Endpoint: "localhost:11434", Model: "llama3", Finish: "length"},
 		},
 	}}}}}
-	data, err := Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Unmarshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := roundTrip(t, s)
 	if !reflect.DeepEqual(got.Items, s.Items) {
 		t.Fatalf("round trip changed the origins:\n got %+v\nwant %+v", got.Items[0].Responses[0].Origins, s.Items[0].Responses[0].Origins)
-	}
-	again, _ := Marshal(got)
-	if !bytes.Equal(again, data) {
-		t.Fatal("re-encoding gave different bytes")
 	}
 }
 
