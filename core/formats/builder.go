@@ -232,10 +232,10 @@ func growFor[T any](b *builder, s []T) []T {
 	if len(s) < cap(s) || b.read == nil || b.read.n <= 0 || len(s) < 64 {
 		return s
 	}
-	est := float64(len(s)+1) * float64(b.opt.InputSize) / float64(b.read.n)
+	est := float64(float64(len(s)+1)*float64(b.opt.InputSize)) / float64(b.read.n)
 	var t T
 	bound := max(16*len(s), int(2*b.opt.InputSize/int64(max(unsafe.Sizeof(t), 1))))
-	want := min(int(est+est/16)+64, bound)
+	want := min(int(est+float64(est/16))+64, bound)
 	if want <= len(s)+1 {
 		return s
 	}
