@@ -114,24 +114,26 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 type Stop []string
 
 func (s *Stop) UnmarshalJSON(b []byte) error {
+	return stringOrStrings((*[]string)(s), b, "stop must be a string or an array of strings")
+}
+
+// stringOrStrings decodes a string (as a list of one), null (nil) or an array of
+// strings into *out; wrong is the error for anything else.
+func stringOrStrings(out *[]string, b []byte, wrong string) error {
 	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*s = nil
-		return nil
-	case len(b) > 0 && b[0] == '"':
+	if len(b) > 0 && b[0] == '"' {
 		var one string
 		if err := json.Unmarshal(b, &one); err != nil {
 			return err
 		}
-		*s = Stop{one}
+		*out = []string{one}
 		return nil
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("stop must be a string or an array of strings")
+		return errors.New(wrong)
 	}
-	*s = many
+	*out = many
 	return nil
 }
 
@@ -165,33 +167,16 @@ type CompletionRequest struct {
 type Prompts []string
 
 func (p *Prompts) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var one string
-		if err := json.Unmarshal(b, &one); err != nil {
-			return err
-		}
-		*p = Prompts{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("prompt must be a string or an array of strings (token arrays are not read)")
-	}
-	*p = many
-	return nil
+	return stringOrStrings((*[]string)(p), b, "prompt must be a string or an array of strings (token arrays are not read)")
 }
 
 // Unsupported names the first field of r that Prefer's models cannot honour, and
 // why, or returns "" when there is none.
 func (r *ChatRequest) Unsupported() (param, why string) {
+	if param, why = unsupportedSampling(r.FrequencyPenalty, r.PresencePenalty, r.LogitBias); param != "" {
+		return param, why
+	}
 	switch {
-	case r.FrequencyPenalty != nil && *r.FrequencyPenalty != 0:
-		return "frequency_penalty", "penalties are not supported"
-	case r.PresencePenalty != nil && *r.PresencePenalty != 0:
-		return "presence_penalty", "penalties are not supported"
-	case len(r.LogitBias) > 0:
-		return "logit_bias", "logit_bias is not supported"
 	case len(r.Tools) > 0 && string(r.Tools) != "null" && string(r.Tools) != "[]":
 		return "tools", "tool calls are not supported"
 	case len(r.Functions) > 0 && string(r.Functions) != "null" && string(r.Functions) != "[]":
@@ -211,25 +196,38 @@ func (r *CompletionRequest) Unsupported() (param, why string) {
 		return "suffix", "suffix (insertion) is not supported"
 	case r.BestOf != nil && *r.BestOf > 1:
 		return "best_of", "best_of is not supported: ask for n answers and choose"
-	case r.FrequencyPenalty != nil && *r.FrequencyPenalty != 0:
+	}
+	return unsupportedSampling(r.FrequencyPenalty, r.PresencePenalty, r.LogitBias)
+}
+
+// unsupportedSampling is Unsupported for the sampling fields both APIs share.
+func unsupportedSampling(frequency, presence *float64, logitBias map[string]any) (param, why string) {
+	switch {
+	case frequency != nil && *frequency != 0:
 		return "frequency_penalty", "penalties are not supported"
-	case r.PresencePenalty != nil && *r.PresencePenalty != 0:
+	case presence != nil && *presence != 0:
 		return "presence_penalty", "penalties are not supported"
-	case len(r.LogitBias) > 0:
+	case len(logitBias) > 0:
 		return "logit_bias", "logit_bias is not supported"
 	}
 	return "", ""
 }
 
+// ResponseHead is the first fields of every answer of the completion APIs (a chat
+// completion, each of its streamed chunks, a completion), in their JSON order.
+type ResponseHead struct {
+	ID                string `json:"id"`
+	Object            string `json:"object"` // "chat.completion", "chat.completion.chunk", "text_completion"
+	Created           int64  `json:"created"`
+	Model             string `json:"model"`
+	SystemFingerprint string `json:"system_fingerprint,omitempty"`
+}
+
 // ChatCompletion is the answer of POST /v1/chat/completions.
 type ChatCompletion struct {
-	ID                string       `json:"id"`
-	Object            string       `json:"object"` // "chat.completion"
-	Created           int64        `json:"created"`
-	Model             string       `json:"model"`
-	SystemFingerprint string       `json:"system_fingerprint,omitempty"`
-	Choices           []ChatChoice `json:"choices"`
-	Usage             *Usage       `json:"usage,omitempty"`
+	ResponseHead              // Object "chat.completion"
+	Choices      []ChatChoice `json:"choices"`
+	Usage        *Usage       `json:"usage,omitempty"`
 }
 
 // ChatChoice is one answer of a chat completion.
@@ -263,13 +261,9 @@ type TopLogprob struct {
 
 // ChatChunk is one server-sent event of a streamed chat completion.
 type ChatChunk struct {
-	ID                string        `json:"id"`
-	Object            string        `json:"object"` // "chat.completion.chunk"
-	Created           int64         `json:"created"`
-	Model             string        `json:"model"`
-	SystemFingerprint string        `json:"system_fingerprint,omitempty"`
-	Choices           []ChunkChoice `json:"choices"`
-	Usage             *Usage        `json:"usage,omitempty"`
+	ResponseHead               // Object "chat.completion.chunk"
+	Choices      []ChunkChoice `json:"choices"`
+	Usage        *Usage        `json:"usage,omitempty"`
 }
 
 // ChunkChoice is a piece of one answer of a streamed chat completion.
@@ -288,13 +282,9 @@ type ChatDelta struct {
 
 // Completion is the answer of POST /v1/completions, and each streamed event of it.
 type Completion struct {
-	ID                string             `json:"id"`
-	Object            string             `json:"object"` // "text_completion"
-	Created           int64              `json:"created"`
-	Model             string             `json:"model"`
-	SystemFingerprint string             `json:"system_fingerprint,omitempty"`
-	Choices           []CompletionChoice `json:"choices"`
-	Usage             *Usage             `json:"usage,omitempty"`
+	ResponseHead                    // Object "text_completion"
+	Choices      []CompletionChoice `json:"choices"`
+	Usage        *Usage             `json:"usage,omitempty"`
 }
 
 // CompletionChoice is one answer of a completion (or a piece of it, streamed).

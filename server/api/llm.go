@@ -399,6 +399,23 @@ func (a *API) turn(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// begin starts an answer: it takes a generation turn (release gives it back), sets
+// the Prefer-Seed header, and returns head, the first fields of the answer's
+// objects: a new id with idPrefix, the time, the model asked for and m's
+// fingerprint.
+func (a *API) begin(w http.ResponseWriter, r *http.Request, g genParams, m Model, model, idPrefix string) (head func(object string) wire.ResponseHead, release func(), err error) {
+	release, err = a.turn(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	w.Header().Set("Prefer-Seed", strconv.FormatUint(g.seed, 10))
+	id, created := completionID(idPrefix), time.Now().Unix()
+	head = func(object string) wire.ResponseHead {
+		return wire.ResponseHead{ID: id, Object: object, Created: created, Model: model, SystemFingerprint: m.Fingerprint()}
+	}
+	return head, release, nil
+}
+
 func completionID(prefix string) string {
 	var b [12]byte
 	rand.Read(b[:])
@@ -471,22 +488,19 @@ func (a *API) answerChat(w http.ResponseWriter, r *http.Request, req *wire.ChatR
 	if err != nil {
 		return err
 	}
-	release, err := a.turn(r.Context())
+	head, release, err := a.begin(w, r, g, m, req.Model, "chatcmpl-")
 	if err != nil {
 		return err
 	}
 	defer release()
-	w.Header().Set("Prefer-Seed", strconv.FormatUint(g.seed, 10))
-	id, created := completionID("chatcmpl-"), time.Now().Unix()
 	if req.Stream {
-		return a.streamChat(w, r, req, m, g, id, created)
+		return a.streamChat(w, r, req, m, g, head)
 	}
 	nPrompt, answers, err := m.Answer(r.Context(), req.Messages, g.cfg, g.seed, nil)
 	if err != nil {
 		return err
 	}
-	out := wire.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: req.Model,
-		SystemFingerprint: m.Fingerprint(), Usage: usage(nPrompt, answers)}
+	out := wire.ChatCompletion{ResponseHead: head("chat.completion"), Usage: usage(nPrompt, answers)}
 	for i, ans := range answers {
 		c := wire.ChatChoice{Index: i, Message: wire.ChatMessage{Role: "assistant", Content: wire.Content(ans.Text)}, FinishReason: ans.Finish}
 		if req.Logprobs {
@@ -590,11 +604,10 @@ func (s *sse) done() {
 	}
 }
 
-func (a *API) streamChat(w http.ResponseWriter, r *http.Request, req *wire.ChatRequest, m Model, g genParams, id string, created int64) error {
+func (a *API) streamChat(w http.ResponseWriter, r *http.Request, req *wire.ChatRequest, m Model, g genParams, head func(object string) wire.ResponseHead) error {
 	s := startSSE(w)
 	chunk := func(choices []wire.ChunkChoice) wire.ChatChunk {
-		return wire.ChatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model,
-			SystemFingerprint: m.Fingerprint(), Choices: choices}
+		return wire.ChatChunk{ResponseHead: head("chat.completion.chunk"), Choices: choices}
 	}
 	for i := 0; i < g.cfg.N; i++ {
 		s.send(chunk([]wire.ChunkChoice{{Index: i, Delta: wire.ChatDelta{Role: "assistant"}}}))
@@ -663,15 +676,13 @@ func (a *API) completions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, err := a.turn(r.Context())
+	head, release, err := a.begin(w, r, g, m, req.Model, "cmpl-")
 	if err != nil {
 		return err
 	}
 	defer release()
-	w.Header().Set("Prefer-Seed", strconv.FormatUint(g.seed, 10))
-	id, created := completionID("cmpl-"), time.Now().Unix()
 	mk := func(choices []wire.CompletionChoice) wire.Completion {
-		return wire.Completion{ID: id, Object: "text_completion", Created: created, Model: req.Model, SystemFingerprint: m.Fingerprint(), Choices: choices}
+		return wire.Completion{ResponseHead: head("text_completion"), Choices: choices}
 	}
 	var s *sse
 	if req.Stream {
