@@ -65,7 +65,27 @@ func newUpstreamClient(u *Upstream) *upstreamClient {
 		models: append([]string(nil), cfg.Models...)}
 }
 
-// allowed reports whether the Data page may ask for model name, fetching the
+// request is a request to the upstream at path, with the operator's key, and a
+// JSON body when body is not nil.
+func (u *upstreamClient) request(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.cfg.URL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if u.cfg.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+u.cfg.Key)
+	}
+	return req, nil
+}
+
+// modelNames lists the models the Data page may ask for, fetching the
 // upstream's list (kept 5 minutes) when the operator gave none.
 func (u *upstreamClient) modelNames(ctx context.Context) []string {
 	if len(u.cfg.Models) > 0 {
@@ -78,12 +98,9 @@ func (u *upstreamClient) modelNames(ctx context.Context) []string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "GET", u.cfg.URL+"/models", nil)
+	req, err := u.request(ctx, "GET", "/models", nil)
 	if err != nil {
 		return nil
-	}
-	if u.cfg.Key != "" {
-		req.Header.Set("Authorization", "Bearer "+u.cfg.Key)
 	}
 	resp, err := u.http.Do(req)
 	if err != nil {
@@ -153,13 +170,9 @@ func (a *API) relayChat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ur, err := http.NewRequestWithContext(r.Context(), "POST", u.cfg.URL+"/chat/completions", bytes.NewReader(body))
+	ur, err := u.request(r.Context(), "POST", "/chat/completions", body)
 	if err != nil {
 		return err
-	}
-	ur.Header.Set("Content-Type", "application/json")
-	if u.cfg.Key != "" {
-		ur.Header.Set("Authorization", "Bearer "+u.cfg.Key)
 	}
 	resp, err := u.http.Do(ur)
 	if err != nil {
