@@ -122,13 +122,13 @@ type API struct {
 	llm         *llm
 
 	mu          sync.Mutex
-	projects    map[string]*project       // cache of immutable projects
-	loading     map[string]*projectLoad   // loads in progress
-	records     map[string]*store.Project // project records (token checks), at most maxRecordBytes
-	recordBytes int64                     // their estimated size
-	recordLoads map[string]*recordLoad    // record reads in progress
-	cacheBytes  int64                     // estimated size of the cached projects
-	useClock    int64                     // ticks of project use, for LRU eviction
+	projects    map[string]*project                  // cache of immutable projects
+	loading     map[string]*loadCall[*project]       // loads in progress
+	records     map[string]*store.Project            // project records (token checks), at most maxRecordBytes
+	recordBytes int64                                // their estimated size
+	recordLoads map[string]*loadCall[*store.Project] // record reads in progress
+	cacheBytes  int64                                // estimated size of the cached projects
+	useClock    int64                                // ticks of project use, for LRU eviction
 }
 
 // UploadBudgetFactor bounds the memory of decoding an uploaded snapshot: at most
@@ -211,9 +211,9 @@ func New(ctx context.Context, cfg Config) (*API, error) {
 		batchBytes:  semaphore.NewWeighted(cfg.MaxBatchesBytes),
 		uploadGrace: 10 * time.Second,
 		projects:    map[string]*project{},
-		loading:     map[string]*projectLoad{},
+		loading:     map[string]*loadCall[*project]{},
 		records:     map[string]*store.Project{},
-		recordLoads: map[string]*recordLoad{},
+		recordLoads: map[string]*loadCall[*store.Project]{},
 	}
 	a.llm = newLLM(a, cfg.LLM)
 	a.routes()

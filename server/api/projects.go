@@ -121,16 +121,33 @@ func (a *API) loadProject(ctx context.Context, rec *store.Project) (*project, er
 		a.mu.Unlock()
 		return p, nil
 	}
-	call := a.loading[id]
+	return sharedLoad(a, ctx, a.loading, id, func(ctx context.Context) (*project, error) { return a.readProject(ctx, rec) }, a.cache)
+}
+
+// loadCall is a load in progress, shared by the requests that ask for the same
+// key meanwhile.
+type loadCall[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// sharedLoad runs load for id once however many requests ask at the same time,
+// and keep (called with a.mu held) stores a successful result. a.mu is held on
+// entry and released on return. The load runs without the first request's
+// cancellation; a request whose ctx ends stops waiting, the load goes on for the
+// others.
+func sharedLoad[T any](a *API, ctx context.Context, calls map[string]*loadCall[T], id string, load func(context.Context) (T, error), keep func(T)) (T, error) {
+	call := calls[id]
 	if call == nil {
-		call = &projectLoad{done: make(chan struct{})}
-		a.loading[id] = call
+		call = &loadCall[T]{done: make(chan struct{})}
+		calls[id] = call
 		a.mu.Unlock()
-		call.p, call.err = a.readProject(context.WithoutCancel(ctx), rec)
+		call.v, call.err = load(context.WithoutCancel(ctx))
 		a.mu.Lock()
-		delete(a.loading, id)
+		delete(calls, id)
 		if call.err == nil {
-			a.cache(call.p)
+			keep(call.v)
 		}
 		a.mu.Unlock()
 		close(call.done)
@@ -139,9 +156,10 @@ func (a *API) loadProject(ctx context.Context, rec *store.Project) (*project, er
 	}
 	select {
 	case <-call.done:
-		return call.p, call.err
+		return call.v, call.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
 }
 
@@ -187,53 +205,21 @@ func (a *API) loadRecord(ctx context.Context, id string) (*store.Project, error)
 		a.mu.Unlock()
 		return rec, nil
 	}
-	call := a.recordLoads[id]
-	if call == nil {
-		call = &recordLoad{done: make(chan struct{})}
-		a.recordLoads[id] = call
-		a.mu.Unlock()
-		call.rec, call.err = a.store.Project(context.WithoutCancel(ctx), id)
-		a.mu.Lock()
-		delete(a.recordLoads, id)
-		if call.err == nil {
-			cost := recordCost(call.rec)
-			for k, rec := range a.records { // drop any until it fits
+	return sharedLoad(a, ctx, a.recordLoads, id, func(ctx context.Context) (*store.Project, error) { return a.store.Project(ctx, id) },
+		func(rec *store.Project) {
+			cost := recordCost(rec)
+			for k, old := range a.records { // drop any until it fits
 				if a.recordBytes+cost <= maxRecordBytes {
 					break
 				}
 				delete(a.records, k)
-				a.recordBytes -= recordCost(rec)
+				a.recordBytes -= recordCost(old)
 			}
 			if cost <= maxRecordBytes {
-				a.records[id] = call.rec
+				a.records[id] = rec
 				a.recordBytes += cost
 			}
-		}
-		a.mu.Unlock()
-		close(call.done)
-	} else {
-		a.mu.Unlock()
-	}
-	select {
-	case <-call.done:
-		return call.rec, call.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// recordLoad is a read of a project record in progress.
-type recordLoad struct {
-	done chan struct{}
-	rec  *store.Project
-	err  error
-}
-
-// projectLoad is a load of a project in progress.
-type projectLoad struct {
-	done chan struct{}
-	p    *project
-	err  error
+		})
 }
 
 // readProject reads a project's snapshot from the store and indexes it.
