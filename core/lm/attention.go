@@ -182,6 +182,9 @@ func attentionForwardGo(out, att, qkv []float32, B, T, C, NH, t0, t1 int) {
 	}
 }
 
+// The loops below are written out by head size and by four on purpose (unrolled;
+// the SIMD kernel adds in the same order), so they repeat one body.
+
 // attentionBackwardGo is attentionBackward's Go kernel: it accumulates dqkv given
 // dout for all B·T positions:
 //

@@ -13,6 +13,9 @@ package lm
 // so results do not depend on the batch shape (incremental decoding gives the same
 // logits as a full forward pass) and are bit-identical natively and in wasm.
 //
+// The tiles and their tails repeat one loop body by hand on purpose (unrolled; every
+// copy must add the same products in the same order), so they are not factored out.
+//
 // There are two patterns. gemmAcc accumulates scaled rows ("axpy" form):
 //
 //	Y[r,:] += Σ_k A[r,k]·S[k,:]          (terms added in order of k)
@@ -129,7 +132,8 @@ func gemmAccGo(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	}
 }
 
-// axpySeq computes y += a·x.
+// axpySeq computes y += a·x, unrolled by eight on purpose (the same loop as
+// num.Axpy32, kept beside the kernels whose tails call it).
 func axpySeq(a float32, x, y []float32) {
 	x = x[:len(y)]
 	i := 0
@@ -289,7 +293,8 @@ func dotBase(y float32, x, w, bias []float32, j int, acc bool) float32 {
 	return s
 }
 
-// dot8 returns Σ_l x_l·w_l summed in blocks of eight (the order of gemmDot).
+// dot8 returns Σ_l x_l·w_l summed in blocks of eight (the order of gemmDot); it is
+// not num.Dot32, whose eight lanes add in another order, on purpose.
 func dot8(x, w []float32) float32 {
 	w = w[:len(x)]
 	var s float32

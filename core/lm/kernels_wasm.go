@@ -14,6 +14,9 @@ func gemmAcc(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	gemmAccGo(Y, A, ars, aks, S, R, K, L)
 }
 
+// The wrappers below all have one shape on purpose: the SIMD kernel when linked,
+// else the Go kernel that gives the same bits.
+
 // gemmDot is the SIMD kernel when it is linked (core/simd), else gemmDot42: the same
 // sums in the same order, bit for bit.
 func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
@@ -27,6 +30,8 @@ func gemmDot(Y, X, W, bias []float32, acc bool, R, J, L int) {
 // gemmDot42 is gemmDot24 (see there) shaped for wasm: the same sums in the same
 // order, bit-identical, over four rows by two columns and sixteen products per
 // iteration (measured in the whole model: 2% faster in wasm than gemmDot24).
+// Its loop bodies repeat by hand on purpose (unrolled by sixteen and eight, tails
+// in gemmDot24's order): do not factor them out.
 func gemmDot42(Y, X, W, bias []float32, acc bool, R, J, L int) {
 	r := 0
 	for ; r+4 <= R; r += 4 {

@@ -1,5 +1,8 @@
 package num
 
+// The loops here are unrolled by eight on purpose; core/reward/kernels.go repeats
+// them for sparse rows, with the same lane order, also on purpose.
+
 // Dot32 returns Σ_i a_i·b_i over float32 slices of equal length.
 //
 // Eight partial sums are kept and added in a fixed order at the end, so the result is

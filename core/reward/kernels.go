@@ -6,6 +6,9 @@ import (
 	"prefer/core/num"
 )
 
+// These kernels repeat num.Dot32/Axpy32's unrolled loops for sparse rows on purpose:
+// the lane order must match, so they are written out, not shared.
+
 // sparseDot returns Σ_k w[idx[k]]·val[k], unrolled by eight with a fixed summation
 // order (the same on every platform).
 func sparseDot(w []float32, idx []int32, val []float32) float32 {

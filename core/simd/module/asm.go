@@ -209,6 +209,8 @@ func cd(v float64) E {
 	}
 }
 
+// The instruction constructors below are a table, one line an opcode, on purpose.
+
 // i32 arithmetic and comparisons.
 func add(a, b E) E        { return op(0x6A, a, b) }
 func sub(a, b E) E        { return op(0x6B, a, b) }

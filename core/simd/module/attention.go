@@ -197,6 +197,9 @@ func attentionFwd(m *mod, expSlice *fn) {
 	})
 }
 
+// subScalar and mulScalar are one loop with another operation, written out on
+// purpose (vector body, scalar tail in the Go kernel's order).
+
 // subScalar computes x[i] −= s for the n float32 at x (p, v scratch).
 func subScalar(f *fn, x, n, s, p, v local) {
 	f.set(v, vsplat(get(s)))

@@ -80,6 +80,9 @@ func expFns(m *mod) *fn {
 	return f
 }
 
+// polyScalar and polyVec are one polynomial on purpose in two types: scalar tail
+// and vector lanes must give the same bits.
+
 // polyScalar is p(r) in float32.
 func polyScalar(r E) E {
 	e := fmul(r, cf(poly[0]))

@@ -1,6 +1,9 @@
 package module
 
 // The reward MLP's kernels (core/reward, nets.go and kernels.go).
+//
+// Each kernel is a vector loop and a scalar tail that repeat one body on purpose:
+// the tail must compute what the Go kernel computes for those lanes, bit for bit.
 
 // gatherAcc writes gather_acc(Y, S, idx, val, n, L), the first layer of the reward
 // MLP on a sparse row:
