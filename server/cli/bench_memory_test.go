@@ -3,9 +3,12 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,10 +18,10 @@ import (
 // (PREFER_E2E_BIN, which make bench builds) and, when PREFER_BENCH_BEFORE_BIN is
 // set, the binary of commit 040dc26, before issue 17 (make bench builds it from a
 // git worktree under build/) — and reports each command's peak resident memory
-// (ru_maxrss) and wall time, the before figures beside them:
+// (runCost), wall time and CPU time, the before figures beside them:
 //
-//	optimize-lm    optimize --policy lm --algo ppo --steps 24 on a 200-item demo
-//	               (the issue's goal: ≤ 128 MiB)
+//	optimize-lm    optimize --policy lm --algo ppo --steps 24 --reward gold on a
+//	               200-item demo (the issue's goal: ≤ 128 MiB)
 //	pretrain       pretrain (≤ 128 MiB)
 //	import-300k    import --format trl of 300,000 pairs (writeScaleTRL, 78 MB):
 //	               x-file is the peak over the file's size (goal ≤ 3)
@@ -85,7 +88,9 @@ func BenchmarkMemory(b *testing.B) {
 		unit string  // per-record unit ("" none)
 		n    float64 // records, or the file size for x-file
 	}{
-		{"optimize-lm", []string{"optimize", lmDemo, "-o", out, "--policy", "lm", "--algo", "ppo", "--steps", "24", "--seed", "1"}, "", 0},
+		// --reward gold: the demo holds no reward model (optimize refuses to guess one),
+		// and its gold utility is what the lesson optimizes too.
+		{"optimize-lm", []string{"optimize", lmDemo, "-o", out, "--policy", "lm", "--algo", "ppo", "--steps", "24", "--seed", "1", "--reward", "gold"}, "", 0},
 		{"pretrain", []string{"pretrain", "-o", out, "--seed", "1"}, "", 0},
 		{"import-300k", []string{"import", "--format", "trl", trl, "-o", out}, "x-file", float64(st.Size())},
 		{"train-rm-300k", []string{"train-rm", scale, "-o", out, "--seed", "1"}, "B/pair", pairs},
@@ -105,6 +110,7 @@ func BenchmarkMemory(b *testing.B) {
 			report := func(p procCost, suffix string) {
 				b.ReportMetric(float64(p.peak)/(1<<20), "MiB-peak"+suffix)
 				b.ReportMetric(p.wall.Seconds(), "s"+suffix)
+				b.ReportMetric(p.cpu.Seconds(), "s-cpu"+suffix)
 				if c.unit != "" {
 					b.ReportMetric(float64(p.peak)/c.n, c.unit+suffix)
 				}
@@ -118,39 +124,75 @@ func BenchmarkMemory(b *testing.B) {
 	}
 }
 
-// procCost is what one command cost: its peak resident memory in bytes and its
-// wall time.
+// procCost is what one command cost: its peak resident memory in bytes, its wall
+// time and its CPU time (user and system; on this shared machine the wall time
+// moves with the load, the CPU time much less).
 type procCost struct {
-	peak int64
-	wall time.Duration
+	peak      int64
+	wall, cpu time.Duration
 }
 
 // runCost runs the binary with args, fails on a non-zero exit, and returns its cost.
+// The command's output is discarded as it comes (rank --json writes 277 MB at 300k
+// pairs) and only the end of it kept for an error. The peak is measured by
+// /usr/bin/time where it is installed: Linux folds the resident size of the process
+// that starts a program into the program's own ru_maxrss (os/exec starts it from this
+// test process, whose size would then set a floor under every figure), and time(1)
+// is a small process; without it, the child's ru_maxrss, a floor of this process's
+// size included.
 func runCost(tb testing.TB, bin string, args ...string) procCost {
 	tb.Helper()
+	var timeFile string
 	cmd := exec.Command(bin, args...)
+	if _, err := os.Stat("/usr/bin/time"); err == nil {
+		timeFile = filepath.Join(tb.TempDir(), "maxrss")
+		cmd = exec.Command("/usr/bin/time", append([]string{"-f", "%M %U %S", "-o", timeFile, bin}, args...)...)
+	}
+	out := &tailWriter{}
+	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
-	outb, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		tb.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, tail(outb))
+		tb.Fatalf("%s %v: %v\n%s", filepath.Base(bin), args, err, out.buf)
+	}
+	if timeFile != "" {
+		data, err := os.ReadFile(timeFile)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		f := strings.Fields(string(data))
+		if len(f) != 3 {
+			tb.Fatalf("/usr/bin/time wrote %q", data)
+		}
+		kb, err1 := strconv.ParseInt(f[0], 10, 64)
+		user, err2 := strconv.ParseFloat(f[1], 64)
+		sys, err3 := strconv.ParseFloat(f[2], 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			tb.Fatalf("/usr/bin/time wrote %q: %v", data, err)
+		}
+		return procCost{peak: kb << 10, wall: wall, cpu: time.Duration((user + sys) * float64(time.Second))}
 	}
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
 		tb.Fatal("no resource usage for the process")
 	}
-	return procCost{peak: ru.Maxrss << 10, wall: wall} // Linux reports ru_maxrss in KiB
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return procCost{peak: ru.Maxrss << 10, wall: wall, cpu: cpu} // Linux reports ru_maxrss in KiB
+}
+
+// tailWriter keeps the last 2,000 bytes written to it.
+type tailWriter struct{ buf []byte }
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > 4000 {
+		w.buf = append(w.buf[:0], w.buf[len(w.buf)-2000:]...)
+	}
+	return len(p), nil
 }
 
 func mustRun(tb testing.TB, bin string, args ...string) {
 	tb.Helper()
 	runCost(tb, bin, args...)
-}
-
-// tail is the last 2,000 bytes of out.
-func tail(out []byte) string {
-	if len(out) > 2000 {
-		out = out[len(out)-2000:]
-	}
-	return string(out)
 }
