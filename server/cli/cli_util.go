@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,9 +14,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 
 	"prefer/core/snapshot"
 )
@@ -404,4 +407,14 @@ func positiveFloat(fs *flag.FlagSet, name, usage string) *float64 {
 		return nil
 	})
 	return &v
+}
+
+// untilInterrupted runs a long command with a context that ends on an interrupt
+// or SIGTERM, so that it can save what it has and stop cleanly.
+func untilInterrupted(run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) func(args []string, stdout, stderr io.Writer) error {
+	return func(args []string, stdout, stderr io.Writer) error {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return run(ctx, args, stdout, stderr)
+	}
 }

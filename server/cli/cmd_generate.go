@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"prefer/core/ask"
@@ -28,11 +26,7 @@ func init() {
 			"                [--api chat|completions] [--system TEXT] [--temperature T] [--top-p P] [--top-k K] [--max-tokens M] [--stop S]...\n" +
 			"                [--seed N | --no-seed] [--concurrency C] [--retries R] [--timeout D] [--max-prompts N] [--json]",
 		summary: "sample K answers per prompt from any OpenAI-compatible endpoint; resumable",
-		run: func(args []string, stdout, stderr io.Writer) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runGenerate(ctx, args, stdout, stderr)
-		},
+		run:     untilInterrupted(runGenerate),
 	})
 }
 
@@ -56,179 +50,111 @@ type generateReport struct {
 // saveEvery is how often a running generate writes what it has.
 const saveEvery = 2 * time.Second
 
-func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// generateOptions are prefer generate's flags.
+type generateOptions struct {
+	*endpointFlags
+	promptsFile, out, api, system  string
+	pos                            []string // the input snapshot, if given
+	n, topK, maxTokens, maxPrompts int
+	temperature, topP              float64
+	stops                          []string
+	seed                           uint64
+	noSeed                         bool
+}
+
+func parseGenerate(args []string, stderr io.Writer) (*generateOptions, error) {
 	fs := newFlags("generate", stderr)
-	endpoint := fs.String("endpoint", "", "base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (required)")
-	model := fs.String("model", "", "model name the server knows (required)")
-	promptsFile := fs.String("prompts", "", "prompts `FILE`: JSON lines {\"prompt\": …} or {\"messages\": […]}, a TRL/HH-RLHF/Prefer dataset (its prompts) or a snapshot (its items)")
-	n := fs.Int("n", 4, "answers per prompt")
-	out := fs.String("o", "", "output snapshot (required); when it exists, generation resumes: only missing answers are asked")
-	keyEnv := fs.String("api-key-env", "OPENAI_API_KEY", "environment variable holding the API key (the key itself is never a flag, nor written anywhere)")
-	api := fs.String("api", "chat", "chat (/chat/completions) or completions (/completions, for base models)")
-	system := fs.String("system", "", "a system message sent before each prompt (chat)")
-	temperature := fs.Float64("temperature", 1, "sampling temperature (0 to 2; a negative value sends none)")
-	topP := fs.Float64("top-p", 0, "nucleus sampling: keep the likeliest tokens adding up to P (0: not sent)")
-	topK := fs.Int("top-k", 0, "sample among the K likeliest tokens, where the server supports it (0: not sent)")
-	maxTokens := fs.Int("max-tokens", 256, "longest answer in tokens (0: not sent)")
-	var stops []string
+	o := &generateOptions{endpointFlags: addEndpointFlags(fs,
+		"base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1 (required)",
+		"model name the server knows (required)")}
+	fs.StringVar(&o.promptsFile, "prompts", "", "prompts `FILE`: JSON lines {\"prompt\": …} or {\"messages\": […]}, a TRL/HH-RLHF/Prefer dataset (its prompts) or a snapshot (its items)")
+	fs.IntVar(&o.n, "n", 4, "answers per prompt")
+	fs.StringVar(&o.out, "o", "", "output snapshot (required); when it exists, generation resumes: only missing answers are asked")
+	fs.StringVar(&o.api, "api", "chat", "chat (/chat/completions) or completions (/completions, for base models)")
+	fs.StringVar(&o.system, "system", "", "a system message sent before each prompt (chat)")
+	fs.Float64Var(&o.temperature, "temperature", 1, "sampling temperature (0 to 2; a negative value sends none)")
+	fs.Float64Var(&o.topP, "top-p", 0, "nucleus sampling: keep the likeliest tokens adding up to P (0: not sent)")
+	fs.IntVar(&o.topK, "top-k", 0, "sample among the K likeliest tokens, where the server supports it (0: not sent)")
+	fs.IntVar(&o.maxTokens, "max-tokens", 256, "longest answer in tokens (0: not sent)")
 	fs.Func("stop", "a stop `STRING` (repeat for up to 4)", func(s string) error {
 		if s == "" {
 			return errors.New("empty stop string")
 		}
-		stops = append(stops, s)
+		o.stops = append(o.stops, s)
 		return nil
 	})
-	seed := fs.Uint64("seed", 1, "seed of the run: answer k to prompt p is asked with a seed derived from it, p's id and k")
-	noSeed := fs.Bool("no-seed", false, "send no seed (for servers that refuse one)")
-	concurrency := fs.Int("concurrency", 4, "requests in flight at most")
-	retries := fs.Int("retries", 6, "retries of a failed request (429 after its Retry-After; 5xx, timeouts and network errors with exponential backoff)")
-	timeout := fs.Duration("timeout", 2*time.Minute, "longest wait for one answer")
-	backoff := fs.Duration("backoff", time.Second, "first wait before a retry (doubling up to a minute)")
-	maxPrompts := fs.Int("max-prompts", 100000, "most prompts to read")
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the run: answer k to prompt p is asked with a seed derived from it, p's id and k")
+	fs.BoolVar(&o.noSeed, "no-seed", false, "send no seed (for servers that refuse one)")
+	fs.IntVar(&o.maxPrompts, "max-prompts", 100000, "most prompts to read")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	o.pos = pos
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	switch {
-	case *endpoint == "" || *model == "":
-		return usagef("give --endpoint URL and --model NAME")
-	case *out == "" || *out == "-":
-		return usagef("give the output snapshot with -o FILE (a file: it is written as answers arrive, and resumed)")
-	case (*promptsFile == "") == (len(pos) == 0) || len(pos) > 1:
-		return usagef("give the prompts either with --prompts FILE or as one snapshot argument")
-	case *n < 1 || *n > 1000:
-		return usagef("-n %d: give 1 to 1000 answers per prompt", *n)
-	case *api != "chat" && *api != "completions":
-		return usagef("--api %q: use chat or completions", *api)
-	case *temperature > 2:
-		return usagef("--temperature %g: give 0 to 2", *temperature)
-	case *topP < 0 || *topP > 1:
-		return usagef("--top-p %g: give 0 to 1", *topP)
-	case *topK < 0 || *maxTokens < 0:
-		return usagef("--top-k and --max-tokens take 0 (not sent) or a count")
-	case len(stops) > 4:
-		return usagef("give at most 4 --stop strings")
-	case *concurrency < 1 || *concurrency > 256:
-		return usagef("--concurrency %d: give 1 to 256", *concurrency)
-	case *retries < 0 || *retries > 100:
-		return usagef("--retries %d: give 0 to 100", *retries)
-	case *timeout <= 0:
-		return usagef("--timeout %s: give a positive duration", *timeout)
-	case *maxPrompts < 1:
-		return usagef("--max-prompts %d: give at least 1", *maxPrompts)
-	case *api == "completions" && *system != "":
-		return usagef("--system needs --api chat")
+	case o.out == "" || o.out == "-":
+		return nil, usagef("give the output snapshot with -o FILE (a file: it is written as answers arrive, and resumed)")
+	case (o.promptsFile == "") == (len(pos) == 0) || len(pos) > 1:
+		return nil, usagef("give the prompts either with --prompts FILE or as one snapshot argument")
+	case o.n < 1 || o.n > 1000:
+		return nil, usagef("-n %d: give 1 to 1000 answers per prompt", o.n)
+	case o.api != "chat" && o.api != "completions":
+		return nil, usagef("--api %q: use chat or completions", o.api)
+	case o.temperature > 2:
+		return nil, usagef("--temperature %g: give 0 to 2", o.temperature)
+	case o.topP < 0 || o.topP > 1:
+		return nil, usagef("--top-p %g: give 0 to 1", o.topP)
+	case o.topK < 0 || o.maxTokens < 0:
+		return nil, usagef("--top-k and --max-tokens take 0 (not sent) or a count")
+	case len(o.stops) > 4:
+		return nil, usagef("give at most 4 --stop strings")
+	case o.maxPrompts < 1:
+		return nil, usagef("--max-prompts %d: give at least 1", o.maxPrompts)
+	case o.api == "completions" && o.system != "":
+		return nil, usagef("--system needs --api chat")
 	}
-	if !validEnvName(*keyEnv) {
-		return usagef("--api-key-env %q is not an environment variable name (letters, digits, _): it names the variable holding the key, it is not the key", *keyEnv)
-	}
-	base, host, err := client.Endpoint(*endpoint)
+	return o, nil
+}
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseGenerate(args, stderr)
 	if err != nil {
-		return usagef("--endpoint: %v", err)
+		return err
 	}
-	msg := messages(*out, stdout, stderr)
-	if *asJSON {
+	var mu sync.Mutex // guards state, rep, dirty
+	retries := map[string]int{}
+	c, host, err := o.connect(stderr, &mu, retries)
+	if err != nil {
+		return err
+	}
+	msg := messages(o.out, stdout, stderr)
+	if *o.asJSON {
 		msg = stderr // stdout holds the one JSON object
 	}
-
-	// The state: the output when it exists (resume), else the input snapshot, else
-	// a new snapshot; the prompts are merged into it by item id.
-	var state *snapshot.Snapshot
-	resumed := false
-	if _, err := os.Stat(*out); err == nil {
-		if state, _, err = readSnapshot(*out); err != nil {
-			return fmt.Errorf("%w (the output exists; generate resumes it: give another -o to start afresh)", err)
-		}
-		resumed = true
-	}
-	var prompts []feedback.Item
-	var inputID string
-	if len(pos) == 1 {
-		s, data, err := readSnapshot(pos[0])
-		if err != nil {
-			return err
-		}
-		inputID = snapshot.ID(data)
-		if state == nil {
-			state = s
-			state.Provenance.Parent = inputID
-		}
-		prompts = s.Items
-	} else {
-		data, err := os.ReadFile(*promptsFile)
-		if err != nil {
-			return fmt.Errorf("read the prompts: %w", err)
-		}
-		if s, err := snapshot.Unmarshal(data); err == nil {
-			prompts = s.Items
-		} else if errors.Is(err, snapshot.ErrNotSnapshot) {
-			if prompts, _, err = formats.ReadPrompts(data); err != nil {
-				return fmt.Errorf("%s: %w", *promptsFile, err)
-			}
-		} else {
-			return fmt.Errorf("%s: %w", *promptsFile, err)
-		}
-	}
-	if len(prompts) > *maxPrompts {
-		fmt.Fprintf(msg, "%d prompts: taking the first %d (--max-prompts)\n", len(prompts), *maxPrompts)
-		prompts = prompts[:*maxPrompts]
-	}
-	if state == nil {
-		state = &snapshot.Snapshot{}
-	}
-	state.Provenance.Tool = toolVersion
-	state.Provenance.Command = "prefer generate --endpoint " + host + " --model " + *model + fmt.Sprintf(" -n %d", *n)
-	stripped := make([]feedback.Item, len(prompts))
-	for i, it := range prompts {
-		stripped[i] = feedback.Item{ID: it.ID, Prompt: it.Prompt, Tags: it.Tags}
-	}
-	if state.Items, err = ask.Merge(state.Items, stripped); err != nil {
+	state, prompts, resumed, err := generateState(o, host, msg)
+	if err != nil {
 		return err
 	}
 
-	src := ask.Source{Endpoint: host, Model: *model, API: *api, System: *system, TopP: *topP, TopK: *topK, MaxTokens: *maxTokens, Stop: stops}
-	if *temperature >= 0 {
-		src.Temperature = *temperature
+	src := ask.Source{Endpoint: host, Model: *o.model, API: o.api, System: o.system, TopP: o.topP, TopK: o.topK, MaxTokens: o.maxTokens, Stop: o.stops}
+	if o.temperature >= 0 {
+		src.Temperature = o.temperature
 	} else {
 		src.Temperature = 0
 	}
-	sendTemp := *temperature >= 0
-	// Only the prompts asked this run count (the output may hold other items).
-	asked := map[string]bool{}
-	for _, it := range prompts {
-		asked[it.ID] = true
-	}
-	var runItems []int
-	for i := range state.Items {
-		if asked[state.Items[i].ID] {
-			runItems = append(runItems, i)
-		}
-	}
-	view := make([]feedback.Item, len(runItems))
-	for k, i := range runItems {
-		view[k] = state.Items[i]
-	}
-	slots := ask.Missing(view, src, *n, *seed)
-	for k := range slots {
-		slots[k].Item = runItems[slots[k].Item]
-	}
-	rep := generateReport{Output: *out, Endpoint: host, Model: *model, Items: len(runItems), Wanted: len(runItems) * *n,
-		Retries: map[string]int{}}
+	sendTemp := o.temperature >= 0
+	runItems, slots := generateSlots(state, prompts, src, o.n, o.seed)
+	rep := generateReport{Output: o.out, Endpoint: host, Model: *o.model, Items: len(runItems), Wanted: len(runItems) * o.n,
+		Retries: retries}
 	rep.Had = rep.Wanted - len(slots)
 	if resumed {
-		fmt.Fprintf(msg, "resuming %s: %d of %d answers are there; asking the %d missing\n", *out, rep.Had, rep.Wanted, len(slots))
+		fmt.Fprintf(msg, "resuming %s: %d of %d answers are there; asking the %d missing\n", o.out, rep.Had, rep.Wanted, len(slots))
 	}
 
-	c := &client.LLM{Base: base, Key: os.Getenv(*keyEnv), Timeout: *timeout, Retries: *retries, Backoff: *backoff}
-	var mu sync.Mutex // guards state, rep, dirty
 	dirty := false
-	c.OnRetry = func(attempt int, why string, wait time.Duration) {
-		mu.Lock()
-		rep.Retries[why]++
-		mu.Unlock()
-		fmt.Fprintf(stderr, "retry: %s; waiting %s (attempt %d of %d)\n", why, wait.Round(10*time.Millisecond), attempt+1, *retries+1)
-	}
 	save := func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -238,7 +164,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		for _, i := range runItems {
 			ask.Canonical(&state.Items[i])
 		}
-		id, err := writeSnapshot(*out, state, stdout)
+		id, err := writeSnapshot(o.out, state, stdout)
 		if err == nil {
 			rep.OutputID, dirty = id, false
 		}
@@ -251,74 +177,30 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan ask.Slot)
-	var failOnce sync.Once
-	var failErr error
-	prog := newProgress(stderr, *asJSON, "generate", "answers", len(slots))
-	var wg sync.WaitGroup
-	for range min(*concurrency, max(len(slots), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for sl := range work {
-				mu.Lock()
-				it := state.Items[sl.Item]
-				mu.Unlock()
-				text, finish, usage, err := askOne(ctx, c, src, sendTemp, !*noSeed, it.Prompt, sl.Seed)
-				if err != nil {
-					if ctx.Err() == nil {
-						failOnce.Do(func() { failErr = err; cancel() })
-					}
-					continue
-				}
-				mu.Lock()
-				before := len(state.Items[sl.Item].Responses)
-				ask.Record(&state.Items[sl.Item], text, src.Origin(sl.K, sl.Seed, !*noSeed, finish))
-				if len(state.Items[sl.Item].Responses) > before {
-					rep.Responses++
-				}
-				rep.Asked++
-				rep.Tokens.PromptTokens += usage.PromptTokens
-				rep.Tokens.CompletionTokens += usage.CompletionTokens
-				dirty = true
-				done := rep.Asked
-				mu.Unlock()
-				prog.update(done, "")
-			}
-		}()
-	}
-	ticker := time.NewTicker(saveEvery)
-	defer ticker.Stop()
-	var saveErr error
-feed:
-	for _, sl := range slots {
-		for {
-			select {
-			case work <- sl:
-				continue feed
-			case <-ticker.C:
-				if err := save(); err != nil && saveErr == nil {
-					saveErr = err
-					cancel()
-				}
-			case <-ctx.Done():
-				break feed
-			}
+	prog := newProgress(stderr, *o.asJSON, "generate", "answers", len(slots))
+	failErr, saveErr := askAll(ctx, slots, *o.concurrency, save, func(ctx context.Context, sl ask.Slot) error {
+		mu.Lock()
+		it := state.Items[sl.Item]
+		mu.Unlock()
+		text, finish, usage, err := askOne(ctx, c, src, sendTemp, !o.noSeed, it.Prompt, sl.Seed)
+		if err != nil {
+			return err
 		}
-	}
-	close(work)
-	waitDone := make(chan struct{})
-	go func() { wg.Wait(); close(waitDone) }()
-	for waiting := true; waiting; {
-		select {
-		case <-waitDone:
-			waiting = false
-		case <-ticker.C:
-			save()
+		mu.Lock()
+		before := len(state.Items[sl.Item].Responses)
+		ask.Record(&state.Items[sl.Item], text, src.Origin(sl.K, sl.Seed, !o.noSeed, finish))
+		if len(state.Items[sl.Item].Responses) > before {
+			rep.Responses++
 		}
-	}
+		rep.Asked++
+		rep.Tokens.PromptTokens += usage.PromptTokens
+		rep.Tokens.CompletionTokens += usage.CompletionTokens
+		dirty = true
+		done := rep.Asked
+		mu.Unlock()
+		prog.update(done, "")
+		return nil
+	})
 	prog.done()
 	if err := save(); err != nil {
 		return err
@@ -327,28 +209,110 @@ feed:
 		return saveErr
 	}
 	if rep.OutputID == "" {
-		if data, err := os.ReadFile(*out); err == nil {
+		if data, err := os.ReadFile(o.out); err == nil {
 			rep.OutputID = snapshot.ID(data)
 		}
 	}
 	rep.Tokens.TotalTokens = rep.Tokens.PromptTokens + rep.Tokens.CompletionTokens
 	rep.Missing = len(slots) - rep.Asked
 	rep.Complete = rep.Missing == 0
+	return generateDone(o, &rep, failErr, stdout, msg)
+}
+
+// generateState returns the state the answers go into — the output when it exists
+// (resume), else the input snapshot, else a new snapshot — with the prompts merged
+// into it by item id, and the prompts of this run.
+func generateState(o *generateOptions, host string, msg io.Writer) (state *snapshot.Snapshot, prompts []feedback.Item, resumed bool, err error) {
+	if _, err := os.Stat(o.out); err == nil {
+		if state, _, err = readSnapshot(o.out); err != nil {
+			return nil, nil, false, fmt.Errorf("%w (the output exists; generate resumes it: give another -o to start afresh)", err)
+		}
+		resumed = true
+	}
+	if len(o.pos) == 1 {
+		s, data, err := readSnapshot(o.pos[0])
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if state == nil {
+			state = s
+			state.Provenance.Parent = snapshot.ID(data)
+		}
+		prompts = s.Items
+	} else {
+		data, err := os.ReadFile(o.promptsFile)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("read the prompts: %w", err)
+		}
+		if s, err := snapshot.Unmarshal(data); err == nil {
+			prompts = s.Items
+		} else if errors.Is(err, snapshot.ErrNotSnapshot) {
+			if prompts, _, err = formats.ReadPrompts(data); err != nil {
+				return nil, nil, false, fmt.Errorf("%s: %w", o.promptsFile, err)
+			}
+		} else {
+			return nil, nil, false, fmt.Errorf("%s: %w", o.promptsFile, err)
+		}
+	}
+	if len(prompts) > o.maxPrompts {
+		fmt.Fprintf(msg, "%d prompts: taking the first %d (--max-prompts)\n", len(prompts), o.maxPrompts)
+		prompts = prompts[:o.maxPrompts]
+	}
+	if state == nil {
+		state = &snapshot.Snapshot{}
+	}
+	state.Provenance.Tool = toolVersion
+	state.Provenance.Command = "prefer generate --endpoint " + host + " --model " + *o.model + fmt.Sprintf(" -n %d", o.n)
+	stripped := make([]feedback.Item, len(prompts))
+	for i, it := range prompts {
+		stripped[i] = feedback.Item{ID: it.ID, Prompt: it.Prompt, Tags: it.Tags}
+	}
+	if state.Items, err = ask.Merge(state.Items, stripped); err != nil {
+		return nil, nil, false, err
+	}
+	return state, prompts, resumed, nil
+}
+
+// generateSlots returns the indexes in state.Items of this run's prompts (the
+// output may hold other items) and the answers still missing among them.
+func generateSlots(state *snapshot.Snapshot, prompts []feedback.Item, src ask.Source, n int, seed uint64) (runItems []int, slots []ask.Slot) {
+	asked := map[string]bool{}
+	for _, it := range prompts {
+		asked[it.ID] = true
+	}
+	for i := range state.Items {
+		if asked[state.Items[i].ID] {
+			runItems = append(runItems, i)
+		}
+	}
+	view := make([]feedback.Item, len(runItems))
+	for k, i := range runItems {
+		view[k] = state.Items[i]
+	}
+	slots = ask.Missing(view, src, n, seed)
+	for k := range slots {
+		slots[k].Item = runItems[slots[k].Item]
+	}
+	return runItems, slots
+}
+
+// generateDone prints the report, or says what is missing and how to resume.
+func generateDone(o *generateOptions, rep *generateReport, failErr error, stdout, msg io.Writer) error {
 	if !rep.Complete {
 		why := "interrupted"
 		if failErr != nil {
 			why = failErr.Error()
 		}
-		if *asJSON {
+		if *o.asJSON {
 			printJSON(stdout, rep)
 		}
-		return fmt.Errorf("%s; %s holds %d of %d answers: run the same command again to ask the %d missing", why, *out, rep.Had+rep.Asked, rep.Wanted, rep.Missing)
+		return fmt.Errorf("%s; %s holds %d of %d answers: run the same command again to ask the %d missing", why, o.out, rep.Had+rep.Asked, rep.Wanted, rep.Missing)
 	}
-	if *asJSON {
+	if *o.asJSON {
 		return printJSON(stdout, rep)
 	}
 	fmt.Fprintf(msg, "%d answers from %s at %s (%d new, %d there already; %d distinct new responses) → %s (%s)\n",
-		rep.Wanted, *model, host, rep.Asked, rep.Had, rep.Responses, *out, shortSnapID(rep.OutputID))
+		rep.Wanted, *o.model, rep.Endpoint, rep.Asked, rep.Had, rep.Responses, o.out, shortSnapID(rep.OutputID))
 	if len(rep.Retries) > 0 {
 		fmt.Fprintf(msg, "retried: %s\n", retrySummary(rep.Retries))
 	}

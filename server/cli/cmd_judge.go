@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
 
 	"prefer/core/agree"
@@ -18,7 +16,6 @@ import (
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
 	"prefer/core/wire"
-	"prefer/server/client"
 )
 
 func init() {
@@ -28,11 +25,7 @@ func init() {
 			"                [--one-order] [--rank] [--rate AXIS] [--rater ID] [--temperature T] [--seed N] [--concurrency C] [--retries R]\n" +
 			"                [--timeout D] [--json]",
 		summary: "an AI judge behind an OpenAI-compatible endpoint compares pairs (both orders), ranks or rates, as rater kind ai; resumable",
-		run: func(args []string, stdout, stderr io.Writer) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return runJudge(ctx, args, stdout, stderr)
-		},
+		run:     untilInterrupted(runJudge),
 	})
 }
 
@@ -64,159 +57,83 @@ type judgeTask struct {
 	system, user string
 }
 
-func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// judgeOptions are prefer judge's flags.
+type judgeOptions struct {
+	*endpointFlags
+	in, out, pairs, rate, raterID string
+	rubric                        string // the rubric's text (--rubric's file, or ask.DefaultRubric)
+	maxPairs                      int
+	oneOrder, rank                bool
+	temperature                   float64
+	seed                          uint64
+}
+
+func parseJudge(args []string, stderr io.Writer) (*judgeOptions, error) {
 	fs := newFlags("judge", stderr)
-	endpoint := fs.String("endpoint", "", "base URL of an OpenAI-compatible API (required); prefer serve's own judges: judge-rubric, judge-longer, judge-first")
-	model := fs.String("model", "", "the judge model (required)")
-	out := fs.String("o", "", "output snapshot (required); when it exists, judging resumes: only unanswered questions are asked")
+	o := &judgeOptions{endpointFlags: addEndpointFlags(fs,
+		"base URL of an OpenAI-compatible API (required); prefer serve's own judges: judge-rubric, judge-longer, judge-first",
+		"the judge model (required)")}
+	fs.StringVar(&o.out, "o", "", "output snapshot (required); when it exists, judging resumes: only unanswered questions are asked")
 	rubricFile := fs.String("rubric", "", "`FILE` with the written rubric (default: ask.DefaultRubric, printed by prefer help judge's docs)")
-	keyEnv := fs.String("api-key-env", "OPENAI_API_KEY", "environment variable holding the API key (never a flag value)")
-	pairs := fs.String("pairs", "human", "which pairs: human (those people compared: the audit's) or all (every pair of every item)")
-	maxPairs := fs.Int("max-pairs", 5000, "most pairs to judge")
-	oneOrder := fs.Bool("one-order", false, "show each pair in one order only (position bias then goes unmeasured and uncancelled)")
-	rank := fs.Bool("rank", false, "also rank the responses of items people ranked (shown in two orders)")
-	rate := fs.String("rate", "", "also rate, on this `AXIS` (helpful, harmless, honest), the responses people rated on it")
-	raterID := fs.String("rater", "", "rater id of the judge (default: ai- and the model's name)")
-	temperature := fs.Float64("temperature", 0, "sampling temperature of the judge (0: its most likely verdict)")
-	seed := fs.Uint64("seed", 1, "seed of the run (each question gets one derived from it)")
-	concurrency := fs.Int("concurrency", 4, "requests in flight at most")
-	retries := fs.Int("retries", 6, "retries of a failed request (429 after its Retry-After; 5xx, timeouts, network errors with backoff)")
-	timeout := fs.Duration("timeout", 2*time.Minute, "longest wait for one answer")
-	backoff := fs.Duration("backoff", time.Second, "first wait before a retry")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	in, err := parseInOut(fs, args, out)
+	fs.StringVar(&o.pairs, "pairs", "human", "which pairs: human (those people compared: the audit's) or all (every pair of every item)")
+	fs.IntVar(&o.maxPairs, "max-pairs", 5000, "most pairs to judge")
+	fs.BoolVar(&o.oneOrder, "one-order", false, "show each pair in one order only (position bias then goes unmeasured and uncancelled)")
+	fs.BoolVar(&o.rank, "rank", false, "also rank the responses of items people ranked (shown in two orders)")
+	fs.StringVar(&o.rate, "rate", "", "also rate, on this `AXIS` (helpful, harmless, honest), the responses people rated on it")
+	fs.StringVar(&o.raterID, "rater", "", "rater id of the judge (default: ai- and the model's name)")
+	fs.Float64Var(&o.temperature, "temperature", 0, "sampling temperature of the judge (0: its most likely verdict)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the run (each question gets one derived from it)")
+	in, err := parseInOut(fs, args, &o.out)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	o.in = in
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	switch {
-	case *endpoint == "" || *model == "":
-		return usagef("give --endpoint URL and --model NAME")
-	case *out == "-":
-		return usagef("give -o FILE: it is written as verdicts arrive, and resumed")
-	case *pairs != "human" && *pairs != "all":
-		return usagef("--pairs %q: use human or all", *pairs)
-	case *maxPairs < 1 || *concurrency < 1 || *concurrency > 256 || *retries < 0 || *timeout <= 0:
-		return usagef("--max-pairs, --concurrency, --retries and --timeout must be positive")
-	case *temperature < 0 || *temperature > 2:
-		return usagef("--temperature %g: give 0 to 2", *temperature)
-	case !validEnvName(*keyEnv):
-		return usagef("--api-key-env %q is not an environment variable name: it names the variable holding the key", *keyEnv)
+	case o.out == "-":
+		return nil, usagef("give -o FILE: it is written as verdicts arrive, and resumed")
+	case o.pairs != "human" && o.pairs != "all":
+		return nil, usagef("--pairs %q: use human or all", o.pairs)
+	case o.maxPairs < 1:
+		return nil, usagef("--max-pairs %d: give at least 1", o.maxPairs)
+	case o.temperature < 0 || o.temperature > 2:
+		return nil, usagef("--temperature %g: give 0 to 2", o.temperature)
 	}
-	base, host, err := client.Endpoint(*endpoint)
-	if err != nil {
-		return usagef("--endpoint: %v", err)
-	}
-	rubric := ask.DefaultRubric
+	o.rubric = ask.DefaultRubric
 	if *rubricFile != "" {
 		data, err := os.ReadFile(*rubricFile)
 		if err != nil {
-			return fmt.Errorf("read the rubric: %w", err)
+			return nil, fmt.Errorf("read the rubric: %w", err)
 		}
-		if rubric = string(data); len(rubric) == 0 || len(rubric) > 32<<10 {
-			return usagef("--rubric %s: give a text of 1 byte to 32 KiB", *rubricFile)
+		if o.rubric = string(data); len(o.rubric) == 0 || len(o.rubric) > 32<<10 {
+			return nil, usagef("--rubric %s: give a text of 1 byte to 32 KiB", *rubricFile)
 		}
 	}
-	msg := stdout
-	if *asJSON {
-		msg = stderr
-	}
-	path := in
-	resumed := false
-	if _, err := os.Stat(*out); err == nil {
-		path, resumed = *out, true
-	}
-	state, data, err := readSnapshot(path)
+	return o, nil
+}
+
+func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseJudge(args, stderr)
 	if err != nil {
 		return err
 	}
-	if !resumed {
-		state.Provenance.Parent = snapshot.ID(data)
+	var mu sync.Mutex // guards state, rep, dirty
+	retries := map[string]int{}
+	c, host, err := o.connect(stderr, &mu, retries)
+	if err != nil {
+		return err
 	}
-	rater := *raterID
-	if rater == "" {
-		rater = ask.AIRaterID(*model)
+	msg := stdout
+	if *o.asJSON {
+		msg = stderr
 	}
-	found := false
-	for _, r := range state.Raters {
-		if r.ID == rater {
-			if r.Kind != feedback.RaterAI {
-				return usagef("rater %q is a %s rater of this snapshot: an AI judge never writes under another rater's id; give --rater", rater, kindName(r.Kind))
-			}
-			found = true
-		}
+	state, path, resumed, rater, err := judgeState(o, host)
+	if err != nil {
+		return err
 	}
-	if !found {
-		state.Raters = append(state.Raters, feedback.Rater{ID: rater, Name: *model + " at " + host, Group: "ai", Kind: feedback.RaterAI,
-			Profile: "judge " + *model + " at " + host + ", rubric " + rubricHash(rubric)})
-	}
-
-	// The questions.
-	var ps []ask.Pair
-	if *pairs == "human" {
-		ps = ask.HumanPairs(state.Items, state.Raters, state.Judgments)
-	} else {
-		ps = ask.AllPairs(state.Items, *maxPairs)
-	}
-	if len(ps) > *maxPairs {
-		ps = ps[:*maxPairs]
-	}
-	var tasks []judgeTask
-	text := func(it *feedback.Item, id string) string { return it.Response(id).Text }
-	for _, p := range ps {
-		it := &state.Items[p.Item]
-		for _, firstIsA := range []bool{true, false} {
-			if !firstIsA && *oneOrder {
-				break
-			}
-			first, second := p.A, p.B
-			if !firstIsA {
-				first, second = p.B, p.A
-			}
-			sys, user := ask.PairMessages(rubric, it.Prompt, text(it, first), text(it, second))
-			tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindCompare, it.ID, []string{first, second}, ""),
-				item: p.Item, kind: feedback.KindCompare, pair: p, firstIsA: firstIsA, shown: []string{first, second}, system: sys, user: user})
-		}
-	}
-	if *rank || *rate != "" {
-		index := map[string]int{}
-		for i := range state.Items {
-			index[state.Items[i].ID] = i
-		}
-		seen := map[string]bool{}
-		for _, j := range feedback.Current(state.Judgments) {
-			i, ok := index[j.Item]
-			if !ok || isAI(state.Raters, j.Rater) {
-				continue
-			}
-			it := &state.Items[i]
-			switch {
-			case *rank && j.Kind == feedback.KindRank && len(j.Shown) >= 2 && !seen["rank/"+j.Item]:
-				seen["rank/"+j.Item] = true
-				shown := make([]string, 0, len(it.Responses))
-				for _, r := range it.Responses {
-					shown = append(shown, r.ID)
-				}
-				sort.Strings(shown)
-				for _, order := range [][]string{shown, reversed(shown)} {
-					answers := make([]string, len(order))
-					for k, id := range order {
-						answers[k] = text(it, id)
-					}
-					sys, user := ask.RankMessages(rubric, it.Prompt, answers)
-					tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindRank, it.ID, order, ""), item: i, kind: feedback.KindRank,
-						shown: order, system: sys, user: user})
-					if *oneOrder {
-						break
-					}
-				}
-			case *rate != "" && j.Kind == feedback.KindRate && j.Axis == *rate && it.Response(j.Response) != nil && !seen["rate/"+j.Item+"/"+j.Response]:
-				seen["rate/"+j.Item+"/"+j.Response] = true
-				sys, user := ask.RateMessages(rubric, *rate, it.Prompt, text(it, j.Response))
-				tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindRate, it.ID, []string{j.Response}, *rate), item: i,
-					kind: feedback.KindRate, shown: []string{j.Response}, axis: *rate, system: sys, user: user})
-			}
-		}
-	}
+	tasks := judgeTasks(o, state, rater)
 	if len(tasks) == 0 {
 		return fmt.Errorf("%s has nothing to judge: no pair people compared (give --pairs all to judge every pair of every item)", path)
 	}
@@ -230,24 +147,16 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			todo = append(todo, t)
 		}
 	}
-	rep := judgeReport{Output: *out, Rater: rater, Endpoint: host, Model: *model, Tasks: len(tasks), Had: len(tasks) - len(todo), Retries: map[string]int{}}
+	rep := judgeReport{Output: o.out, Rater: rater, Endpoint: host, Model: *o.model, Tasks: len(tasks), Had: len(tasks) - len(todo), Retries: retries}
 	if resumed {
-		fmt.Fprintf(msg, "resuming %s: %d of %d questions answered; asking the %d left\n", *out, rep.Had, rep.Tasks, len(todo))
+		fmt.Fprintf(msg, "resuming %s: %d of %d questions answered; asking the %d left\n", o.out, rep.Had, rep.Tasks, len(todo))
 	}
 	state.Provenance.Tool = toolVersion
-	state.Provenance.Command = fmt.Sprintf("prefer judge --endpoint %s --model %s --pairs %s", host, *model, *pairs)
-	run := snapshot.Run{Name: "judge-" + rater, Kind: "judge", Seed: *seed, Config: map[string]any{
-		"endpoint": host, "model": *model, "rubric": rubric, "temperature": *temperature, "pairs": *pairs, "both_orders": !*oneOrder}}
+	state.Provenance.Command = fmt.Sprintf("prefer judge --endpoint %s --model %s --pairs %s", host, *o.model, o.pairs)
+	run := snapshot.Run{Name: "judge-" + rater, Kind: "judge", Seed: o.seed, Config: map[string]any{
+		"endpoint": host, "model": *o.model, "rubric": o.rubric, "temperature": o.temperature, "pairs": o.pairs, "both_orders": !o.oneOrder}}
 
-	c := &client.LLM{Base: base, Key: os.Getenv(*keyEnv), Timeout: *timeout, Retries: *retries, Backoff: *backoff}
-	var mu sync.Mutex
 	dirty := !resumed
-	c.OnRetry = func(attempt int, why string, wait time.Duration) {
-		mu.Lock()
-		rep.Retries[why]++
-		mu.Unlock()
-		fmt.Fprintf(stderr, "retry: %s; waiting %s (attempt %d of %d)\n", why, wait.Round(10*time.Millisecond), attempt+1, *retries+1)
-	}
 	save := func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -256,7 +165,7 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		state.PutRun(run)
 		state.SetLog(state.Log())
-		id, err := writeSnapshot(*out, state, stdout)
+		id, err := writeSnapshot(o.out, state, stdout)
 		if err == nil {
 			rep.OutputID, dirty = id, false
 		}
@@ -265,67 +174,39 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := save(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var failOnce sync.Once
-	var failErr error
-	work := make(chan judgeTask)
-	prog := newProgress(stderr, *asJSON, "judge", "verdicts", len(todo))
-	var wg sync.WaitGroup
-	temp := *temperature
-	for range min(*concurrency, max(len(todo), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for t := range work {
-				sd := ask.SlotSeed(*seed, t.id, 0)
-				res, err := c.Chat(ctx, &wire.ChatRequest{Model: *model, Temperature: &temp, Seed: &sd,
-					Messages: []wire.ChatMessage{{Role: "system", Content: wire.Content(t.system)}, {Role: "user", Content: wire.Content(t.user)}}})
-				if err != nil {
-					if ctx.Err() == nil {
-						failOnce.Do(func() { failErr = err; cancel() })
-					}
-					continue
-				}
-				answer := string(res.Choices[0].Message.Content)
-				mu.Lock()
-				it := &state.Items[t.item]
-				j, ok := judgmentOf(t, rater, it, answer)
-				if ok {
-					state.Judgments = append(state.Judgments, j)
-					rep.Asked++
-					dirty = true
-				} else {
-					rep.Unparsed++
-				}
-				done := rep.Asked + rep.Unparsed
-				mu.Unlock()
-				prog.update(done, "")
-			}
-		}()
-	}
-	ticker := time.NewTicker(saveEvery)
-	defer ticker.Stop()
-feed:
-	for _, t := range todo {
-		for {
-			select {
-			case work <- t:
-				continue feed
-			case <-ticker.C:
-				save()
-			case <-ctx.Done():
-				break feed
-			}
+	prog := newProgress(stderr, *o.asJSON, "judge", "verdicts", len(todo))
+	temp := o.temperature
+	failErr, saveErr := askAll(ctx, todo, *o.concurrency, save, func(ctx context.Context, t judgeTask) error {
+		sd := ask.SlotSeed(o.seed, t.id, 0)
+		res, err := c.Chat(ctx, &wire.ChatRequest{Model: *o.model, Temperature: &temp, Seed: &sd,
+			Messages: []wire.ChatMessage{{Role: "system", Content: wire.Content(t.system)}, {Role: "user", Content: wire.Content(t.user)}}})
+		if err != nil {
+			return err
 		}
-	}
-	close(work)
-	wg.Wait()
+		answer := string(res.Choices[0].Message.Content)
+		mu.Lock()
+		it := &state.Items[t.item]
+		j, ok := judgmentOf(t, rater, it, answer)
+		if ok {
+			state.Judgments = append(state.Judgments, j)
+			rep.Asked++
+			dirty = true
+		} else {
+			rep.Unparsed++
+		}
+		done := rep.Asked + rep.Unparsed
+		mu.Unlock()
+		prog.update(done, "")
+		return nil
+	})
 	prog.done()
 	run.Summary = map[string]float64{"questions": float64(rep.Tasks), "unparsed": float64(rep.Unparsed)}
 	dirty = true
 	if err := save(); err != nil {
 		return err
+	}
+	if saveErr != nil {
+		return saveErr
 	}
 	rep.Missing = len(todo) - rep.Asked
 	rep.Complete = rep.Missing == 0
@@ -335,16 +216,130 @@ feed:
 			rep.Audit = &a
 		}
 	}
-	if *asJSON {
+	return judgeDone(o, &rep, failErr, stdout, msg)
+}
+
+// judgeState reads the output when it exists (resume), else the input, and adds
+// the judge's rater (kind ai) when it is not there; an id of a person's rater is
+// refused.
+func judgeState(o *judgeOptions, host string) (state *snapshot.Snapshot, path string, resumed bool, rater string, err error) {
+	path = o.in
+	if _, err := os.Stat(o.out); err == nil {
+		path, resumed = o.out, true
+	}
+	state, data, err := readSnapshot(path)
+	if err != nil {
+		return nil, "", false, "", err
+	}
+	if !resumed {
+		state.Provenance.Parent = snapshot.ID(data)
+	}
+	rater = o.raterID
+	if rater == "" {
+		rater = ask.AIRaterID(*o.model)
+	}
+	found := false
+	for _, r := range state.Raters {
+		if r.ID == rater {
+			if r.Kind != feedback.RaterAI {
+				return nil, "", false, "", usagef("rater %q is a %s rater of this snapshot: an AI judge never writes under another rater's id; give --rater", rater, kindName(r.Kind))
+			}
+			found = true
+		}
+	}
+	if !found {
+		state.Raters = append(state.Raters, feedback.Rater{ID: rater, Name: *o.model + " at " + host, Group: "ai", Kind: feedback.RaterAI,
+			Profile: "judge " + *o.model + " at " + host + ", rubric " + rubricHash(o.rubric)})
+	}
+	return state, path, resumed, rater, nil
+}
+
+// judgeTasks lists the questions: the pairs (in both orders unless --one-order),
+// then with --rank and --rate the rankings and ratings people gave.
+func judgeTasks(o *judgeOptions, state *snapshot.Snapshot, rater string) []judgeTask {
+	var ps []ask.Pair
+	if o.pairs == "human" {
+		ps = ask.HumanPairs(state.Items, state.Raters, state.Judgments)
+	} else {
+		ps = ask.AllPairs(state.Items, o.maxPairs)
+	}
+	if len(ps) > o.maxPairs {
+		ps = ps[:o.maxPairs]
+	}
+	var tasks []judgeTask
+	text := func(it *feedback.Item, id string) string { return it.Response(id).Text }
+	for _, p := range ps {
+		it := &state.Items[p.Item]
+		for _, firstIsA := range []bool{true, false} {
+			if !firstIsA && o.oneOrder {
+				break
+			}
+			first, second := p.A, p.B
+			if !firstIsA {
+				first, second = p.B, p.A
+			}
+			sys, user := ask.PairMessages(o.rubric, it.Prompt, text(it, first), text(it, second))
+			tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindCompare, it.ID, []string{first, second}, ""),
+				item: p.Item, kind: feedback.KindCompare, pair: p, firstIsA: firstIsA, shown: []string{first, second}, system: sys, user: user})
+		}
+	}
+	if !o.rank && o.rate == "" {
+		return tasks
+	}
+	index := map[string]int{}
+	for i := range state.Items {
+		index[state.Items[i].ID] = i
+	}
+	seen := map[string]bool{}
+	for _, j := range feedback.Current(state.Judgments) {
+		i, ok := index[j.Item]
+		if !ok || isAI(state.Raters, j.Rater) {
+			continue
+		}
+		it := &state.Items[i]
+		switch {
+		case o.rank && j.Kind == feedback.KindRank && len(j.Shown) >= 2 && !seen["rank/"+j.Item]:
+			seen["rank/"+j.Item] = true
+			shown := make([]string, 0, len(it.Responses))
+			for _, r := range it.Responses {
+				shown = append(shown, r.ID)
+			}
+			sort.Strings(shown)
+			for _, order := range [][]string{shown, reversed(shown)} {
+				answers := make([]string, len(order))
+				for k, id := range order {
+					answers[k] = text(it, id)
+				}
+				sys, user := ask.RankMessages(o.rubric, it.Prompt, answers)
+				tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindRank, it.ID, order, ""), item: i, kind: feedback.KindRank,
+					shown: order, system: sys, user: user})
+				if o.oneOrder {
+					break
+				}
+			}
+		case o.rate != "" && j.Kind == feedback.KindRate && j.Axis == o.rate && it.Response(j.Response) != nil && !seen["rate/"+j.Item+"/"+j.Response]:
+			seen["rate/"+j.Item+"/"+j.Response] = true
+			sys, user := ask.RateMessages(o.rubric, o.rate, it.Prompt, text(it, j.Response))
+			tasks = append(tasks, judgeTask{id: ask.JudgmentID(rater, feedback.KindRate, it.ID, []string{j.Response}, o.rate), item: i,
+				kind: feedback.KindRate, shown: []string{j.Response}, axis: o.rate, system: sys, user: user})
+		}
+	}
+	return tasks
+}
+
+// judgeDone prints the report (with the audit against the people), or says what
+// is missing and how to resume.
+func judgeDone(o *judgeOptions, rep *judgeReport, failErr error, stdout, msg io.Writer) error {
+	if *o.asJSON {
 		printJSON(stdout, rep)
 	} else {
-		fmt.Fprintf(msg, "%s judged %d questions (%d now, %d before) → %s (%s)\n", rater, rep.Had+rep.Asked, rep.Asked, rep.Had, *out, shortSnapID(rep.OutputID))
+		fmt.Fprintf(msg, "%s judged %d questions (%d now, %d before) → %s (%s)\n", rep.Rater, rep.Had+rep.Asked, rep.Asked, rep.Had, o.out, shortSnapID(rep.OutputID))
 		if rep.Unparsed > 0 {
 			fmt.Fprintf(msg, "%d answers had no readable verdict ([[A]], [[B]], [[C]]): not recorded; run again to ask them again\n", rep.Unparsed)
 		}
 		if a := rep.Audit; a != nil && a.Shared > 0 {
 			fmt.Fprintf(msg, "against the people on %d pairs: agreement %.0f%%, Cohen's κ %s; chose the answer shown first %.0f%% of %d; order consistency %.0f%% (prefer agree %s has the whole audit)\n",
-				a.Shared, 100*float64(a.Agreement), fmtFloat(a.Kappa), 100*float64(a.FirstShown), a.Decided, 100*float64(a.Consistency), *out)
+				a.Shared, 100*float64(a.Agreement), fmtFloat(a.Kappa), 100*float64(a.FirstShown), a.Decided, 100*float64(a.Consistency), o.out)
 		}
 	}
 	if !rep.Complete {
@@ -354,7 +349,7 @@ feed:
 		} else if rep.Unparsed > 0 {
 			why = fmt.Sprintf("%d answers had no readable verdict", rep.Unparsed)
 		}
-		return fmt.Errorf("%s; %s holds %d of %d verdicts: run the same command again to ask the %d missing", why, *out, rep.Had+rep.Asked, rep.Tasks, rep.Missing)
+		return fmt.Errorf("%s; %s holds %d of %d verdicts: run the same command again to ask the %d missing", why, o.out, rep.Had+rep.Asked, rep.Tasks, rep.Missing)
 	}
 	return nil
 }

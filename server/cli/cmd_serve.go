@@ -8,10 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	goapp "github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -32,11 +30,7 @@ func init() {
 			"              [--lm FILE]... [--llm-upstream URL] [--llm-upstream-key-env NAME] [--llm-upstream-models LIST] [--llm-upstream-concurrency N]\n" +
 			"              [--llm-upstream-timeout D] [--llm-concurrency N] [--llm-queue N] [--llm-max-n N] [--llm-max-tokens N]",
 		summary: "serve the workbench, the snapshot store, rater sync and OpenAI-compatible model endpoints over HTTP",
-		run: func(args []string, stdout, stderr io.Writer) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return serve(ctx, args, stdout, stderr)
-		},
+		run:     untilInterrupted(serve),
 	})
 }
 
