@@ -66,9 +66,16 @@ func runAttack(b *testing.B, bin string, mbNil, mbBatch int) (rssMB float64, bes
 	proj := projects[0]
 	tok := proj.Raters[0].Token
 	httpc := &http.Client{Timeout: 10 * time.Minute}
-	post := func(path, token, ct string, body []byte) int {
-		req, _ := http.NewRequest("POST", p.URL+path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", ct)
+	// send returns the status of a request (0 when it failed), its body read.
+	send := func(method, path, token, ct string, body []byte) int {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, p.URL+path, rd)
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
@@ -80,29 +87,9 @@ func runAttack(b *testing.B, bin string, mbNil, mbBatch int) (rssMB float64, bes
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	get := func(path, token string) int {
-		req, _ := http.NewRequest("GET", p.URL+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := httpc.Do(req)
-		if err != nil {
-			return 0
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	head := func(key string) []byte {
-		h := []byte{0x83, 0xa6}
-		h = append(h, "format"...)
-		h = append(h, 0xaf)
-		h = append(h, "prefer.snapshot"...)
-		h = append(h, 0xa7)
-		h = append(h, "version"...)
-		h = append(h, 0x01, byte(0xa0|len(key)))
-		return append(h, key...)
-	}
+	post := func(path, token, ct string, body []byte) int { return send("POST", path, token, ct, body) }
+	get := func(path, token string) int { return send("GET", path, token, "", nil) }
+	head := snapshotHead
 	nNil := mbNil << 20
 	nilItems := binary.BigEndian.AppendUint32(append(head("items"), 0xdd), uint32(nNil))
 	nilItems = append(nilItems, bytes.Repeat([]byte{0xc0}, nNil)...)
