@@ -112,25 +112,24 @@ func (c *LLM) defaults() LLM {
 func (c *LLM) Chat(ctx context.Context, req *wire.ChatRequest) (*wire.ChatCompletion, error) {
 	r := *req
 	r.Stream, r.StreamOptions = false, nil
-	var out wire.ChatCompletion
-	if err := c.post(ctx, "/chat/completions", &r, &out); err != nil {
-		return nil, err
-	}
-	if len(out.Choices) == 0 {
-		return nil, errors.New("the model server answered with no choices")
-	}
-	return &out, nil
+	return askFor(ctx, c, "/chat/completions", &r, func(out *wire.ChatCompletion) int { return len(out.Choices) })
 }
 
 // Complete asks POST {Base}/completions (never streamed).
 func (c *LLM) Complete(ctx context.Context, req *wire.CompletionRequest) (*wire.Completion, error) {
 	r := *req
 	r.Stream, r.StreamOptions = false, nil
-	var out wire.Completion
-	if err := c.post(ctx, "/completions", &r, &out); err != nil {
+	return askFor(ctx, c, "/completions", &r, func(out *wire.Completion) int { return len(out.Choices) })
+}
+
+// askFor posts req to path and decodes the answer into a T, refusing one with no
+// choices (choices counts them).
+func askFor[T any](ctx context.Context, c *LLM, path string, req any, choices func(*T) int) (*T, error) {
+	var out T
+	if err := c.post(ctx, path, req, &out); err != nil {
 		return nil, err
 	}
-	if len(out.Choices) == 0 {
+	if choices(&out) == 0 {
 		return nil, errors.New("the model server answered with no choices")
 	}
 	return &out, nil
