@@ -423,14 +423,24 @@ func completionID(prefix string) string {
 }
 
 func (a *API) chatCompletions(w http.ResponseWriter, r *http.Request) error {
+	req, err := llmRequest[wire.ChatRequest](a, w, r)
+	if err != nil {
+		return err
+	}
+	return a.answerChat(w, r, req)
+}
+
+// llmRequest checks the token of a model endpoint's request, then decodes its
+// body into a T.
+func llmRequest[T any](a *API, w http.ResponseWriter, r *http.Request) (*T, error) {
 	if err := a.checkLLMToken(r); err != nil {
-		return err
+		return nil, err
 	}
-	var req wire.ChatRequest
+	var req T
 	if err := a.decodeOAI(w, r, &req); err != nil {
-		return err
+		return nil, err
 	}
-	return a.answerChat(w, r, &req)
+	return &req, nil
 }
 
 // checkChat checks a chat request whole and returns its model and settings.
@@ -639,11 +649,8 @@ func (a *API) streamChat(w http.ResponseWriter, r *http.Request, req *wire.ChatR
 }
 
 func (a *API) completions(w http.ResponseWriter, r *http.Request) error {
-	if err := a.checkLLMToken(r); err != nil {
-		return err
-	}
-	var req wire.CompletionRequest
-	if err := a.decodeOAI(w, r, &req); err != nil {
+	req, err := llmRequest[wire.CompletionRequest](a, w, r)
+	if err != nil {
 		return err
 	}
 	if p, why := req.Unsupported(); p != "" {

@@ -123,11 +123,8 @@ func (u *upstreamClient) modelNames(ctx context.Context) []string {
 // an upstream the checked request (its known fields only, never streamed) goes
 // there with the operator's key; without, the server's own models answer.
 func (a *API) relayChat(w http.ResponseWriter, r *http.Request) error {
-	if err := a.checkLLMToken(r); err != nil {
-		return err
-	}
-	var req wire.ChatRequest
-	if err := a.decodeOAI(w, r, &req); err != nil {
+	req, err := llmRequest[wire.ChatRequest](a, w, r)
+	if err != nil {
 		return err
 	}
 	u := a.llm.up
@@ -135,7 +132,7 @@ func (a *API) relayChat(w http.ResponseWriter, r *http.Request) error {
 		if m, ok := a.llm.byName[req.Model]; ok && !m.Generator {
 			return invalid("model", "%q is a judge, not a model that writes answers", req.Model)
 		}
-		return a.answerChat(w, r, &req)
+		return a.answerChat(w, r, req)
 	}
 	// The same checks as for the server's own models, but the model is the
 	// upstream's.
@@ -166,7 +163,7 @@ func (a *API) relayChat(w http.ResponseWriter, r *http.Request) error {
 		e.retryAfter = 1
 		return e
 	}
-	body, err := json.Marshal(&req)
+	body, err := json.Marshal(req)
 	if err != nil {
 		return err
 	}
