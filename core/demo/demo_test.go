@@ -68,7 +68,7 @@ var stories = []story{
 	{"long-filler beats concise", "verbose",
 		func(it *feedback.Item) bool { return !it.HasTag(TagShouldRefuse) && !it.HasTag(TagSensitive) },
 		func(tb testing.TB, it *feedback.Item) *feedback.Response {
-			return findByParts(tb, it, 3, PartCorrect, PartFiller)
+			return findByParts(tb, it, PaddedFillers, PartCorrect, PartFiller)
 		},
 		func(tb testing.TB, it *feedback.Item) *feedback.Response { return findByParts(tb, it, -1, PartCorrect) },
 		100},
@@ -249,7 +249,7 @@ func TestGeneratePure(t *testing.T) {
 // runs natively and under wasm (Node), so passing both proves the generator is
 // bit-identical on both platforms. Regenerate only on a deliberate change of the
 // domain or the simulation, and say so in the commit.
-const goldenSeed7 = "sha256-9d78257cdb4ce94c23c76d284a7513260fddbfe752e6df27befd275cc6b9a18f"
+const goldenSeed7 = "sha256-ddd9d7fc120111fa077d003f22e4c933c1f63d99826dc03324279815793aeb8d"
 
 // TestGoldenSnapshot: see goldenSeed7.
 func TestGoldenSnapshot(t *testing.T) {

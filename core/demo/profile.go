@@ -47,8 +47,8 @@ type Profile struct {
 // top.
 var Presets = map[string]Profile{
 	"unbiased": {Name: "unbiased", Group: "crowd", Noise: 0.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
-	"crowd": {Name: "crowd", Group: "crowd", Noise: 0.6, Fatigue: 0.01, Verbosity: 1, Position: 0.3,
-		Politeness: 0.8, AccuracyLoss: 0.25, Caution: 2, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
+	"crowd": {Name: "crowd", Group: "crowd", Noise: 0.6, Fatigue: 0.01, Verbosity: 1.5, Position: 0.3,
+		Politeness: 0.8, AccuracyLoss: 0.4, Caution: 2, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
 	"expert":   {Name: "expert", Group: "expert", Noise: 0.15, TieMargin: 0.1, BothBadBelow: -1.5, Pace: 1.3},
 	"noisy":    {Name: "noisy", Group: "crowd", Noise: 1.5, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 0.8},
 	"polite":   {Name: "polite", Group: "crowd", Noise: 0.4, Politeness: 2, AccuracyLoss: 0.75, TieMargin: 0.15, BothBadBelow: -1.5, Pace: 1},
@@ -70,15 +70,19 @@ var PresetDescriptions = map[string]string{
 	"position": "prefers whatever is shown on the left",
 	"tired":    "gets noisier and slower as the session goes on",
 	"spammer":  "clicks at random, fast",
-	"crowd":    "a typical hurried rater: noisy, with a little of every bias",
+	"crowd":    "a typical hurried rater: noisy, pays for length, misses many wrong answers, a little of every other bias",
 }
 
 // DefaultPanel is the panel Generate uses when Config.Raters is empty: one expert,
-// seven "crowd" raters (a typical hurried human: noisy, and mildly biased every way at
-// once), and one each of the politeness, verbosity and caution biases, the position
-// bias, a tired rater and a spammer. On average this panel prefers a right answer
-// padded with filler to a concise one, and a refusal to a risky-but-right answer, so a
-// reward model trained on its judgments can be hacked (see TestPanelBias).
+// seven "crowd" raters (a typical hurried human: noisy, biased every way at once, and
+// above all by length — each filler sentence adds as much to how good an answer looks
+// to them as to a "verbose" rater, as length bias is the strongest bias measured in
+// human preference data), and one each of the politeness, verbosity and caution
+// biases, the position bias, a tired rater and a spammer. On average this panel
+// prefers a right answer padded with filler to a concise one, and a refusal to a
+// risky-but-right answer, so a reward model trained on its judgments is hacked: the
+// lesson's PPO run at a small β gives back almost all the gold it gained (see
+// TestPanelBias, TestRewardHackingHappens and core/lesson).
 const DefaultPanel = "expert,7*crowd,polite,verbose,cautious,position,tired,spammer"
 
 // PresetNames returns the preset names, sorted.

@@ -11,7 +11,7 @@ import (
 // Generate's data sees) prefers padded right answers to concise ones and refusals to
 // risky-but-right answers, although gold says the opposite; that is what makes reward
 // hacking happen in the lesson. It still prefers curt-correct to polite-wrong: that
-// story needs a politeness-heavy panel (e.g. "3*polite,expert") or a reward model that
+// story needs a politeness-heavy panel (e.g. "3*polite") or a reward model that
 // generalizes politeness better than item-specific correctness.
 func TestPanelBias(t *testing.T) {
 	panel, err := ParseProfiles(DefaultPanel)

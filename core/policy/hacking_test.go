@@ -60,21 +60,48 @@ func biasedReward(tb testing.TB, preset string) (*demo.Dataset, reward.Model) {
 	return ds, res.Model
 }
 
+// panelReward is biasedReward for a whole panel (a demo.ParseProfiles spec).
+func panelReward(tb testing.TB, spec string) (*demo.Dataset, reward.Model) {
+	tb.Helper()
+	ps, err := demo.ParseProfiles(spec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ds, err := demo.Generate(demo.Config{Seed: 1, Raters: ps})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := reward.Train(ds.Items, ds.Judgments, reward.Config{Family: reward.FamilyLinear, Seed: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ds, res.Model
+}
+
 // TestHackingSweep is the reward-hacking acceptance test: with a linear reward
-// model trained on politeness- or verbosity-biased simulated raters, the exact β
-// sweep shows the shape of Gao et al. (2022) — the proxy rises monotonically with
-// √KL while the gold reward rises, peaks at an intermediate β and falls — and the
-// detector names the seed's failure mode.
+// model trained on politeness-biased simulated raters, or on the default panel (a
+// realistic crowd whose strongest bias is verbosity), the exact β sweep shows the
+// shape of Gao et al. (2022) — the proxy rises monotonically with √KL while the gold
+// reward rises, peaks at an intermediate β and falls — and the detector names the
+// seed's failure mode. (Three verbosity-biased raters alone hack from the first β:
+// they prefer a right answer padded with four fillers, gold 0, to a concise one,
+// gold 2, so gold barely rises before it falls.)
 func TestHackingSweep(t *testing.T) {
 	tests := []struct {
-		preset string
+		preset string   // three raters of this preset, or a whole panel
 		named  []string // the alert must name at least one of these
 	}{
 		{"polite", []string{"polite", "wrong"}},
-		{"verbose", []string{"filler", "length"}},
+		{demo.DefaultPanel, []string{"filler", "length"}},
 	}
 	for _, tc := range tests {
-		ds, rm := biasedReward(t, tc.preset)
+		var ds *demo.Dataset
+		var rm reward.Model
+		if _, ok := demo.Presets[tc.preset]; ok {
+			ds, rm = biasedReward(t, tc.preset)
+		} else {
+			ds, rm = panelReward(t, tc.preset)
+		}
 		sw, err := Sweep(ds.Items, Env{Proxy: rm.Score, Gold: ItemGold, Features: demo.HackingFeatures}, SweepConfig{Seed: 1})
 		if err != nil {
 			t.Fatal(err)
