@@ -40,6 +40,7 @@ type Request struct {
 	SampleLM   *SampleLMParams   `msgpack:"sample_lm,omitempty" json:"sample_lm,omitempty"`
 	Judge      *JudgeParams      `msgpack:"judge,omitempty" json:"judge,omitempty"`
 	AddAnswers *AddAnswersParams `msgpack:"add_answers,omitempty" json:"add_answers,omitempty"`
+	Landscape  *LandscapeParams  `msgpack:"landscape,omitempty" json:"landscape,omitempty"`
 }
 
 // State decodes the request's working state: Snapshot merged with Delta.
@@ -144,6 +145,10 @@ const (
 	KindImport   = "import"   // read a dataset file (CLI formats): a new state, for the page to confirm
 	KindExport   = "export"   // write the state's feedback in a CLI format
 	KindAgree    = "agree"    // the feedback-quality report (JSON of agree.Report in Result.File)
+	// KindLandscape simulates the lesson's raters of Params.Panel and trains the
+	// lesson's reward model: the playground's lesson.Landscape (msgpack in
+	// Result.File). It needs no state and changes none.
+	KindLandscape = "landscape"
 
 	// KindOptimizeLM optimizes the generative policy — the small transformer
 	// language model, starting from Request.Ref — at one or more β, against the
@@ -177,6 +182,11 @@ type SimulateParams struct {
 	Items   int    `msgpack:"items,omitempty" json:"items,omitempty"`     // prompts; default 60 (demo.Config)
 	Panel   string `msgpack:"panel,omitempty" json:"panel,omitempty"`     // demo.ParseProfiles spec; default demo.DefaultPanel
 	Overlap int    `msgpack:"overlap,omitempty" json:"overlap,omitempty"` // raters per item; default 3, at most the panel's size
+}
+
+// LandscapeParams are the parameters of KindLandscape (core/lesson.NewLandscape).
+type LandscapeParams struct {
+	Panel string `msgpack:"panel,omitempty" json:"panel,omitempty"` // demo.ParseProfiles spec; default demo.DefaultPanel
 }
 
 // TrainRMParams are the parameters of KindTrainRM (`prefer train-rm`).

@@ -14,6 +14,7 @@ import (
 	"prefer/core/demo"
 	"prefer/core/feedback"
 	"prefer/core/formats"
+	"prefer/core/lesson"
 	"prefer/core/policy"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
@@ -337,4 +338,21 @@ func proposals(s *snapshot.Snapshot, m reward.Model, seed uint64) []any {
 			"a_text": ra.Text, "b_text": rb.Text, "value": c.Value, "rule": rule})
 	}
 	return out
+}
+
+// landscape builds the playground's landscape of a panel (core/lesson): the lesson's
+// simulated judgments and reward model, every candidate scored.
+func landscape(req *jobs.Request, report Reporter) (*jobs.Result, error) {
+	p := params(req.Landscape)
+	report(jobs.Progress{Phase: "simulating raters and training the reward model", Step: 0, Total: 1})
+	l, err := lesson.NewLandscape(p.Panel)
+	if err != nil {
+		return nil, err
+	}
+	data, err := l.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode the playground's data: %w", err)
+	}
+	report(jobs.Progress{Phase: "simulating raters and training the reward model", Step: 1, Total: 1})
+	return &jobs.Result{File: data, Summary: map[string]float64{"prompts": float64(len(l.Prompts)), "held_acc": l.HeldAcc}}, nil
 }

@@ -36,6 +36,8 @@ var kinds = map[string]job{
 	jobs.KindExport:   exportFile,
 	jobs.KindAgree:    agreeReport,
 
+	jobs.KindLandscape: landscape,
+
 	jobs.KindOptimizeLM: optimizeLM,
 	jobs.KindSampleLM:   sampleLM,
 

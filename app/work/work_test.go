@@ -9,6 +9,8 @@ import (
 
 	"prefer/app/jobs"
 	"prefer/core/formats"
+	"prefer/core/lesson"
+	"prefer/core/policy"
 	"prefer/core/snapshot"
 )
 
@@ -37,33 +39,59 @@ func run(tb testing.TB, state []byte, r jobs.Request) (*jobs.Result, []byte) {
 	return res, res.Snapshot
 }
 
+// TestLessonPipeline runs the lesson's steps 2–5 as the Lesson page sends them to the
+// worker (simulate the default panel, train the reward model, PPO at the small and
+// the large β, the β sweep) and checks that the jobs give core/lesson's runs bit for
+// bit: the figures pinned there (natively and under wasm) are the figures the page
+// shows.
 func TestLessonPipeline(t *testing.T) {
 	start := time.Now()
-	res, state := run(t, nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7}})
+	res, state := run(t, nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: lesson.Seed, Panel: lesson.Panels[0].Spec}})
 	if !res.Replace || res.Summary["items"] != 60 {
 		t.Fatalf("simulate: %+v", res.Summary)
 	}
 	t.Logf("simulate %v", time.Since(start))
 	start = time.Now()
-	res, state = run(t, state, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1}})
+	res, state = run(t, state, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: lesson.RewardSeed, SplitBy: lesson.SplitBy}})
 	if acc := res.Summary["held_acc"]; acc < 0.55 || acc > 1 {
 		t.Fatalf("held-out accuracy %v", acc)
 	}
 	t.Logf("train-rm %v: %v", time.Since(start), res.Summary)
 	start = time.Now()
-	res, state = run(t, state, jobs.Request{Kind: jobs.KindOptimize, Optimize: &jobs.OptimizeParams{Seed: 1, Algo: "ppo", Betas: []float64{0.02, 0.5}, Steps: 150}})
-	t.Logf("optimize %v: %v %v", time.Since(start), res.Summary, res.Notes)
+	res, state = run(t, state, jobs.Request{Kind: jobs.KindOptimize, Optimize: &jobs.OptimizeParams{Seed: lesson.PolicySeed, Algo: "ppo",
+		Betas: []float64{lesson.BetaSmall, lesson.BetaLarge}, Steps: lesson.Steps, Prefix: "lesson"}})
+	t.Logf("optimize %v: %v", time.Since(start), res.Notes)
 	start = time.Now()
-	res, state = run(t, state, jobs.Request{Kind: jobs.KindSweep, Sweep: &jobs.SweepParams{Seed: 1}})
-	t.Logf("sweep %v: %v", time.Since(start), res.Notes)
+	_, state = run(t, state, jobs.Request{Kind: jobs.KindSweep, Sweep: &jobs.SweepParams{Seed: lesson.PolicySeed}})
+	t.Logf("sweep %v", time.Since(start))
 	s, err := snapshot.Unmarshal(state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{jobs.RunRM, "policy-1", "policy-2", jobs.RunSweep} {
-		if s.Run(name) == nil {
-			t.Errorf("run %s missing", name)
+	want, err := lesson.Run(lesson.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		got  *snapshot.Run
+		want *snapshot.Run
+	}{{"lesson-1", s.Run("lesson-1"), &want.Small.Run}, {"lesson-2", s.Run("lesson-2"), &want.Large.Run}, {jobs.RunSweep, s.Run(jobs.RunSweep), &want.Sweep.Run}} {
+		if c.got == nil {
+			t.Errorf("run %s missing", c.name)
+			continue
 		}
+		if g, w := policy.RunHash(c.got), policy.RunHash(c.want); g != w {
+			t.Errorf("run %s: hash %s, core/lesson's %s", c.name, g, w)
+		}
+		for _, k := range []string{"gold_ref", "gold_peak", "gold_peak_step", "gold_gave_back", "gold_peak_point"} {
+			if c.got.Summary[k] != c.want.Summary[k] {
+				t.Errorf("run %s: summary %s = %v, core/lesson's %v", c.name, k, c.got.Summary[k], c.want.Summary[k])
+			}
+		}
+	}
+	if s.Run(jobs.RunRM) == nil {
+		t.Errorf("run %s missing", jobs.RunRM)
 	}
 	t.Logf("state %d bytes, id %s", len(state), snapshot.ID(state))
 }

@@ -113,6 +113,7 @@ func finish(res *Result, rec *recorder, name, kind string, seed uint64, config m
 	if !math.IsNaN(f.KL) && f.KL >= 0 {
 		res.Run.Summary["sqrt_kl"] = math.Sqrt(f.KL)
 	}
+	runArc(&res.Run, rec)
 	res.Alerts = detectRun(&res.Run, rec.sc)
 	for _, a := range res.Alerts {
 		res.Run.Notes = append(res.Run.Notes, a.Message)

@@ -164,6 +164,7 @@ func Sweep(items []feedback.Item, env Env, cfg SweepConfig) (*SweepResult, error
 	}
 	res.Alerts = detectSeries(s["proxy"], s[SeriesGold], s, sc, "point")
 	res.Run.Summary = map[string]float64{"points": float64(len(res.Points))}
+	sweepArc(res.Run.Summary, s["proxy"], s[SeriesGold])
 	if g := s[SeriesGold]; len(g) > 0 && !math.IsNaN(g[0]) {
 		best := 0
 		for i, v := range g {
