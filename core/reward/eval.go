@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"prefer/core/feedback"
 	"prefer/core/num"
@@ -550,14 +551,14 @@ func notes(m Metrics, d Diagnostics) []string {
 		}
 	}
 	if len(d.TopPositive) > 0 {
-		s := "n-grams that raise reward most:"
+		var names []string
 		for i, f := range d.TopPositive {
 			if i == 5 {
 				break
 			}
-			s += fmt.Sprintf(" %q", f.Name)
+			names = append(names, DescribeFeature(f.Name))
 		}
-		out = append(out, s)
+		out = append(out, "what raises reward most: "+strings.Join(names, ", "))
 	}
 	return out
 }

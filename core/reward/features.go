@@ -558,6 +558,43 @@ func (f *Featurizer) Bucket(kind byte, gram string) (int, float64) {
 	return int(h % uint64(f.cfg.Dim)), 1
 }
 
+// DescribeFeature turns a feature key of Dictionary.Names into words a reader
+// recognizes: "w:go to" → `the words “go to”`, "c:. 7" → `the characters “. 7”`
+// (a character 3-gram: here the end of one sentence and a 7), "s:a spider has eight
+// legs" → `the sentence “a spider has eight legs”`, "x:legs|eight" → `“eight” in
+// answer to “legs”`, "len:words" → "the number of words". Unknown keys come back
+// as they are.
+func DescribeFeature(key string) string {
+	kind, gram, ok := strings.Cut(key, ":")
+	if !ok {
+		return key
+	}
+	q := func(s string) string { return "“" + s + "”" }
+	switch kind {
+	case "w":
+		if strings.Contains(gram, " ") {
+			return "the words " + q(gram)
+		}
+		return "the word " + q(gram)
+	case "c":
+		return "the characters " + q(gram)
+	case "s":
+		return "the sentence " + q(gram)
+	case "x":
+		if p, r, ok := strings.Cut(gram, "|"); ok {
+			return q(r) + " in answer to " + q(p)
+		}
+	case "len":
+		switch gram {
+		case "words":
+			return "the number of words"
+		case "sentences":
+			return "the number of sentences"
+		}
+	}
+	return key
+}
+
 // Dictionary maps hash buckets back to the n-grams seen in a set of texts.
 type Dictionary struct {
 	names map[int32]map[string]int
