@@ -26,6 +26,14 @@ type series struct {
 	Points bool // draw markers (scatter) instead of a line
 }
 
+// mark is a labeled point on a chart (a peak, the current setting).
+type mark struct {
+	X, Y  float64
+	Label string
+	Class string // s1…s4
+	Line  bool   // also draw a vertical line through it
+}
+
 // chartSpec describes a chart.
 type chartSpec struct {
 	ID     string
@@ -38,6 +46,8 @@ type chartSpec struct {
 	Diagonal               bool   // draw y = x (reliability diagrams)
 	Caption                string // what the chart shows, in words
 	Height                 int    // viewBox height; default 260
+	Width                  int    // viewBox width; default 560 (a chart spanning a wide card: 960)
+	Marks                  []mark
 }
 
 func newChart(id, title, xlabel, ylabel string) chartSpec {
@@ -46,12 +56,13 @@ func newChart(id, title, xlabel, ylabel string) chartSpec {
 }
 
 const (
-	chartW  = 560
-	padL    = 56
-	padR    = 16
-	padT    = 28
-	padB    = 44
-	maxDraw = 400 // points per line drawn; longer series are thinned
+	defaultChartW = 560
+	wideChartW    = 960
+	padL          = 56
+	padR          = 16
+	padT          = 28
+	padB          = 44
+	maxDraw       = 400 // points per line drawn; longer series are thinned
 )
 
 // render draws the chart as a figure: SVG, legend, caption and data table. A series
@@ -112,6 +123,10 @@ func (c chartSpec) summary() string {
 
 func (c chartSpec) svg(h int) string {
 	var b strings.Builder
+	chartW := c.Width
+	if chartW == 0 {
+		chartW = defaultChartW
+	}
 	xmin, xmax, ymin, ymax := c.ranges()
 	xt := ticks(xmin, xmax, 6)
 	yt := ticks(ymin, ymax, 5)
@@ -124,8 +139,8 @@ func (c chartSpec) svg(h int) string {
 	pw, ph := float64(chartW-padL-padR), float64(h-padT-padB)
 	sx := func(x float64) float64 { return padL + (x-xmin)/(xmax-xmin)*pw }
 	sy := func(y float64) float64 { return float64(padT) + (1-(y-ymin)/(ymax-ymin))*ph }
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
-		chartW, h, html.EscapeString(c.summary()))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s" data-ymin="%s" data-ymax="%s" xmlns="http://www.w3.org/2000/svg">`,
+		chartW, h, html.EscapeString(c.summary()), strconv.FormatFloat(ymin, 'g', 6, 64), strconv.FormatFloat(ymax, 'g', 6, 64))
 	fmt.Fprintf(&b, `<title>%s</title>`, html.EscapeString(c.Title))
 	fmt.Fprintf(&b, `<text class="title" x="%d" y="16">%s</text>`, padL, html.EscapeString(c.Title))
 	b.WriteString(`<g class="grid">`)
@@ -205,8 +220,46 @@ func (c chartSpec) svg(h int) string {
 			}
 		}
 	}
+	for _, m := range c.Marks {
+		if !finiteF(m.X) || !finiteF(m.Y) {
+			continue
+		}
+		cls := m.Class
+		if cls == "" {
+			cls = "s2"
+		}
+		x, y := sx(m.X), sy(m.Y)
+		if m.Line {
+			fmt.Fprintf(&b, `<line class="axis dash" x1="%.1f" x2="%.1f" y1="%d" y2="%.1f"/>`, x, x, padT, sy(ymin))
+		}
+		fmt.Fprintf(&b, `<g class="mark %s"><circle cx="%.1f" cy="%.1f" r="5.5" fill-opacity=".25" stroke-width="2"/>`, cls, x, y)
+		anchor := "middle"
+		switch {
+		case x > float64(chartW)-120:
+			anchor = "end"
+		case x < padL+60:
+			anchor = "start"
+		}
+		ly := y - 10
+		if ly < float64(padT)+4 {
+			ly = y + 18
+		}
+		fmt.Fprintf(&b, `<text class="mark-label" x="%.1f" y="%.1f" text-anchor="%s">%s</text></g>`, x, ly, anchor, html.EscapeString(m.Label))
+	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// shareY gives charts one y scale: the range of all their series and marks.
+func shareY(cs ...*chartSpec) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range cs {
+		_, _, a, b := c.ranges()
+		lo, hi = math.Min(lo, a), math.Max(hi, b)
+	}
+	for _, c := range cs {
+		c.YMin, c.YMax = lo, hi
+	}
 }
 
 // writeF1 writes x with one decimal, as %.1f does (ties may round the other way):

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -37,7 +38,8 @@ func (h *homePage) Render() app.UI {
 	var doors []app.UI
 	if lessonAvailable {
 		doors = append(doors, door(PathLesson, "door-lesson", "▶", "Run the lesson",
-			"For educators: why models need human feedback, how a reward model learns it, and how optimizing it too hard makes the policy hack it — with simulated raters, in five minutes."))
+			"For educators: why models need human feedback, how a reward model learns it, and how optimizing it too hard makes the policy hack it — with simulated raters, in five minutes. Then move β yourself in the playground.",
+			app.A().Class("btn").ID("door-playground").Href(appPath(PathPlayground)).Text("Playground →")))
 	}
 	doors = append(doors, door(PathLabel, "door-label", "⇆", "Label",
 		"For raters: compare, rank, rate, rewrite and flag answers — keyboard first, with guidelines, undo and breaks. Works offline; nothing is lost on reload."))
@@ -61,7 +63,7 @@ func (h *homePage) Render() app.UI {
 				),
 			),
 		app.Form().Class("row").OnSubmit(h.onLink).Body(
-			app.Input().Type("text").ID("open-link").Placeholder("Link or id (sha256-…)").
+			app.Input().Type("text").ID("open-link").Placeholder("Share link (…/s/…), or an id").
 				Aria("label", "Snapshot link or id").Value(h.link).
 				OnInput(func(ctx app.Context, e app.Event) { h.link = ctx.JSSrc().Get("value").String() }).
 				Style("flex", "1"),
@@ -82,18 +84,31 @@ func (h *homePage) Render() app.UI {
 		app.Section().Class("panel").Style("margin-top", "1rem").Body(
 			app.H2().Text("In this browser"),
 			either(!v.Ready, func() app.UI { return loading(v) }, func() app.UI { return stateSummary(v) }),
+			app.If(v.Ready && len(v.Snap.Items) == 0, app.Div().Class("row").Style("margin-top", ".5rem").Body(
+				app.Button().ID("home-demo").Text("Load the demo data").Title("60 short requests with candidate answers and the judgments of 14 simulated raters (prefer demo --seed 7)").
+					OnClick(func(ctx app.Context, e app.Event) {
+						h.msg, h.bad = "Loading the demo…", false
+						ctx.Async(func() {
+							msg, bad := loadDemo()
+							h.ctx.Dispatch(func(ctx app.Context) { h.msg, h.bad = msg, bad })
+						})
+					}),
+				app.A().Class("btn").ID("home-playground").Href(appPath(PathPlayground)).Text("Or play with β in the playground"),
+			)),
 			leadLinkUI(),
 			app.P().Class("muted").ID("boot-status").DataSet("booted", h.booted).Text(status),
 		),
 	)
 }
 
-func door(path, id, icon, title, text string) app.UI {
-	return app.A().Class("door").ID(id).Href(appPath(path)).Body(
+// door is one of the home page's doors: a card whose title links to path, with a
+// button to it and any extra links.
+func door(path, id, icon, title, text string, extra ...app.UI) app.UI {
+	return app.Div().Class("door").Body(
 		app.Div().Class("door-icon").Aria("hidden", true).Text(icon),
-		app.H2().Text(title),
+		app.H2().Body(app.A().Href(appPath(path)).Class("door-title").Text(title)),
 		app.P().Text(text),
-		app.Span().Class("btn primary").Style("align-self", "flex-start").Text(title+" →"),
+		app.Div().Class("row").Body(append([]app.UI{app.A().Class("btn primary").ID(id).Href(appPath(path)).Text(title + " →")}, extra...)...),
 	)
 }
 
@@ -115,7 +130,7 @@ func noticeClass(bad bool) string {
 func stateSummary(v view) app.UI {
 	s := v.Snap
 	if len(s.Items) == 0 {
-		return app.P().ID("state-summary").Text("Nothing yet. Run the lesson, load the demo data on the Data page, or open a snapshot.")
+		return app.P().ID("state-summary").Text("Nothing yet. Run the lesson, load the demo data, or open a snapshot.")
 	}
 	return app.Div().ID("state-summary").Class("grid grid-4").Body(
 		stat("Items", fmt.Sprint(len(s.Items)), ""),
@@ -169,7 +184,13 @@ func openBytes(name string, data []byte, err error) (string, bool) {
 	}
 	s, err := snapshot.Unmarshal(data)
 	if err != nil {
-		return fmt.Sprintf("%s is not a Prefer snapshot: %v. To bring in a dataset file (TRL, HH-RLHF, Label Studio, …) use Import on the Data page.", name, err), true
+		// The decoder's error names what is wrong ("not a Prefer snapshot: …" for a
+		// file of another kind), so it is said once, after the file's name.
+		msg := fmt.Sprintf("%s could not be opened: %v.", name, err)
+		if errors.Is(err, snapshot.ErrNotSnapshot) {
+			msg = fmt.Sprintf("%s: %v. To bring in a dataset file (TRL, HH-RLHF, Label Studio, …) use Import on the Data page.", name, err)
+		}
+		return msg, true
 	}
 	if err := wb.Replace(data, s); err != nil {
 		return "Could not save it in this browser: " + err.Error(), true
@@ -192,6 +213,9 @@ func (h *homePage) onLink(ctx app.Context, e app.Event) {
 	if i := strings.LastIndex(link, "/s/"); i >= 0 {
 		id = link[i+3:]
 	}
+	// The path's id: a content id shortened on a page ends in "…", which a URL
+	// would carry as %E2%80%A6; the snapshot page matches what is left as a prefix.
+	id = strings.TrimRight(id, "…. ")
 	ctx.Navigate(appPath(PathSnapshot + id))
 }
 

@@ -21,7 +21,8 @@ const lessonJudge = "judge-longer"
 // judgeIntro is the step's explanation (static).
 const judgeIntro = `<div class="stack"><p>Labeling is slow and costly, so teams let a model judge pairs instead of people (RLAIF: reinforcement learning from AI feedback). Whether to trust it is a measurement: let it judge pairs people judged too, and compare.</p><p>The judge here is built in and <strong>not a language model</strong> — the transformer of step 7 is far too small to judge by reading. It scores each answer with a written checklist (a right answer +2, a wrong one −2, complying with a harmful request −3, refusals ±, filler −0.5, hedges −0.25) and, <strong>by design, adds 0.25 points per word: it prefers longer answers</strong>. It sees every pair twice, each answer shown first once, through the same prompt <code>prefer judge</code> sends any model.</p></div>`
 
-func (p *lessonPage) stepJudge(st lessonState, busy bool) app.UI {
+func (p *lessonPage) stepJudge(v stepView, n int) app.UI {
+	st, busy := v.st, v.busy
 	run := st.s.Run("judge-ai-" + lessonJudge)
 	done := run != nil
 	var result []app.UI
@@ -37,12 +38,12 @@ func (p *lessonPage) stepJudge(st lessonState, busy bool) app.UI {
 			caption(app.Text(judgeCaption(sm))),
 		)
 	}
-	return stepPanel("step-judge", 8, "An AI judge, audited by people", done,
+	return stepPanel("step-judge", n, "An AI judge, audited by people", done,
 		app.Raw(judgeIntro),
 		app.Div().Class("row").Body(
 			app.Button().Class("primary").ID("lesson-judge").Disabled(busy || !st.simulated).Text("Let the AI judge label the raters' pairs").
 				OnClick(func(ctx app.Context, e app.Event) {
-					p.run(ctx, "The AI judge", jobs.Request{Kind: jobs.KindJudge, Judge: &jobs.JudgeParams{Judge: lessonJudge}}, nil)
+					p.run(ctx, "step-judge", "The AI judge", jobs.Request{Kind: jobs.KindJudge, Judge: &jobs.JudgeParams{Judge: lessonJudge}}, nil)
 				}),
 			app.A().Href(appPath(PathQuality)+"#ai-audit").Text("The whole audit on the Quality page"),
 		),

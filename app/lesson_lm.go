@@ -22,7 +22,8 @@ const lmIntro = `<div class="stack"><p>So far the policy only chose among each p
 // lmTakeaway ends the lesson (static).
 const lmTakeaway = `<p>What to take away: human feedback is the only source of what people want, so its quality bounds everything downstream. The reward model compresses it into a number that is wrong in systematic ways, and an optimizer — of a table of answers or of a language model — will find those ways. The KL penalty, careful feedback, diverse raters and gold-style audits are how practitioners keep the policy honest.</p>`
 
-func (p *lessonPage) stepTransformer(st lessonState, busy bool, job *jobStatus) app.UI {
+func (p *lessonPage) stepTransformer(v stepView, n int) app.UI {
+	st, busy, job := v.st, v.busy, v.job
 	est := fmtDuration(2 * lmAnswerMS * float64(lmLessonSamples*lmLessonPrompts*p.lmSteps))
 	running := job != nil && !job.Done && job.Kind == jobs.KindOptimizeLM
 	done := st.lmMod != nil && st.lmZero != nil
@@ -38,7 +39,7 @@ func (p *lessonPage) stepTransformer(st lessonState, busy bool, job *jobStatus) 
 	if done && !running {
 		result = append(result, lmLessonResults(st.lmMod, st.lmZero)...)
 	}
-	return stepPanel("step-transformer", 7, "The transformer writes its own answers", done,
+	return stepPanel("step-transformer", n, "The transformer writes its own answers", done,
 		app.Raw(lmIntro),
 		app.P().Text(fmt.Sprintf("PPO then optimizes it against the reward model of step 3, paying β per token for every step away from the pretrained model: %d steps of %d prompts × %d sampled answers, once at β = %g and once at β = %g (about %s in a laptop's browser; the job bar shows the progress and can cancel it).",
 			p.lmSteps, lmLessonPrompts, lmLessonSamples, lmBetaModerate, lmBetaZero, est)),
@@ -60,14 +61,17 @@ func lmLessonResults(m, z *snapshot.Run) []app.UI {
 	if ms := lmLessonMillis(); ms > 0 {
 		msg += " Both runs took " + fmtDuration(ms) + " in this browser's background worker."
 	}
+	mc, zc := runChart("lesson-lm-moderate", bm+" (moderate penalty)", m), runChart("lesson-lm-zero", bz+" (almost none)", z)
+	mc.XLabel, zc.XLabel = "PPO step (sampled answers)", "PPO step (sampled answers)"
+	shareY(&mc, &zc)
 	return []app.UI{
 		app.H3().Text("PPO on the transformer, side by side"),
-		app.Div().Class("grid grid-2").Body(
-			policyChart("lesson-lm-moderate", bm+" (moderate penalty)", m.Series),
-			policyChart("lesson-lm-zero", bz+" (almost none)", z.Series),
-		),
+		app.Div().Class("grid grid-2").Body(mc.render(), zc.render()),
 		alertList(append(append([]string(nil), m.Notes...), z.Notes...)),
-		lmMixTable("lesson-lm-mix", []string{"pretrained", bm, bz}, []map[string]any{mixOf(m, "mix_before"), mixOf(m, "mix_after"), mixOf(z, "mix_after")}),
+		// The table's mean gold is the runs' own figure, which the caption quotes
+		// (the same digits in both).
+		lmMixTable("lesson-lm-mix", []string{"pretrained", bm, bz}, []map[string]any{
+			withGold(mixOf(m, "mix_before"), m.Summary["gold_before"]), withGold(mixOf(m, "mix_after"), m.Summary["gold_after"]), withGold(mixOf(z, "mix_after"), z.Summary["gold_after"])}),
 		app.H3().Text("Before and after"),
 		lmAnswers("lm-samples", samplesOfRun(m), 4, lmCol("Pretrained", m, "ref_"), lmCol("After PPO, "+bm, m, ""), lmCol("After PPO, "+bz, z, "")),
 		caption(app.Text(msg)),
@@ -80,4 +84,15 @@ func lmLessonMillis() float64 {
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
 	return wb.jobTimes[jobs.KindOptimizeLM].Millis
+}
+
+// withGold returns a copy of a part mix with its mean gold replaced by the run's
+// figure (Summary gold_before or gold_after), which the captions quote.
+func withGold(mix map[string]any, gold float64) map[string]any {
+	out := make(map[string]any, len(mix)+1)
+	for k, v := range mix {
+		out[k] = v
+	}
+	out["gold"] = gold
+	return out
 }

@@ -209,6 +209,8 @@ func lmMixTable(id string, titles []string, mixes []map[string]any) app.UI {
 				text = "—"
 			case r.frac:
 				text = pct(v)
+			case r.key == "gold":
+				text = dec2(v) // as the captions write it
 			}
 			b.raw(`<td style="font-variant-numeric: tabular-nums">`, text, `</td>`)
 		}
@@ -295,7 +297,7 @@ func lmResults(r *snapshot.Run, millis float64) app.UI {
 		),
 		app.Section().Class("panel stack").Body(
 			app.H2().Text("What the answers are made of"),
-			lmMixTable("po-lm-mix", []string{"reference", "trained"}, []map[string]any{mixOf(r, "mix_before"), mixOf(r, "mix_after")}),
+			lmMixTable("po-lm-mix", []string{"reference", "trained"}, []map[string]any{withGold(mixOf(r, "mix_before"), r.Summary["gold_before"]), withGold(mixOf(r, "mix_after"), r.Summary["gold_after"])}),
 		),
 		app.Section().Class("panel stack").Body(
 			app.H2().Text("The pretrained transformer and the trained one, side by side"),

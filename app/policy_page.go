@@ -199,8 +199,19 @@ func (p *policyPage) Render() app.UI {
 				app.Option().Value("gold").Selected(c.reward == "gold").Text("gold (the true quality, for comparison)"),
 			)))
 	}
+	// Why Optimize is disabled, said next to it (and as its description).
+	why := ""
+	switch {
+	case len(v.Snap.Items) == 0:
+		why = "Nothing to optimize yet: run the lesson's first steps, load the demo data (Home or Label page) or import a dataset (Data page)."
+	case !canRun:
+		why = hint
+	case busy:
+		why = "Another job is running (" + v.Job.Title + "): wait for it, or cancel it in the top bar."
+	}
 	controls = append(controls,
 		app.Button().Class("primary").ID(idp+"run").Disabled(busy || !canRun).Style("align-self", "flex-end").
+			Title(why).
 			Text("Optimize").OnClick(func(ctx app.Context, e app.Event) { p.run(ctx) }),
 		app.If(running, app.Button().ID(idp+"cancel").Style("align-self", "flex-end").Text("Cancel").
 			OnClick(func(ctx app.Context, e app.Event) { wb.Cancel() })),
@@ -212,9 +223,7 @@ func (p *policyPage) Render() app.UI {
 		n := parseUint(c.steps, 0) * parseUint(c.prompts, 0) * parseUint(c.samples, 0)
 		note = "About " + fmtDuration(lmAnswerMS*float64(n)) + " in this browser. Every run starts from the pretrained transformer (static/web/ref-lm.snap), with seed 1: a run repeats exactly."
 	}
-	if !canRun && len(v.Snap.Items) > 0 {
-		note = hint
-	}
+
 	return frame(PathPolicy,
 		app.Div().Class("page-head").Body(app.Div().Body(app.H1().Text("Policy"), app.P().Text(intro))),
 		app.Div().Class("row").Role("radiogroup").Aria("label", "Policy kind").Body(
@@ -225,7 +234,8 @@ func (p *policyPage) Render() app.UI {
 		app.If(p.errMsg != "", app.Div().Class("notice bad").Role("alert").ID("policy-error").Text(p.errMsg)),
 		app.Section().Class("panel").Body(
 			app.Div().Class("row").Body(controls...),
-			app.If(note != "", app.P().Class("muted").Text(note)),
+			app.If(why != "", app.P().Class("notice info").ID(idp+"why").Role("status").Text(why)),
+			app.If(why == "" && note != "", app.P().Class("muted").Text(note)),
 		),
 		when(running, func() app.UI { return app.Div().Class("panel").Body(&liveChart{ID: idp + "live", Job: jobKind}) }),
 		when(len(runs) > 1, func() app.UI {

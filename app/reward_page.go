@@ -221,7 +221,7 @@ func featureTable(run *snapshot.Run) app.UI {
 		if w < 0 {
 			cls = "tag bad"
 		}
-		rows = append(rows, app.Tr().Body(app.Td().Class("mono").Text(str(m["ngram"])), app.Td().Class("num").Body(app.Span().Class(cls).Text(fmtNum(w, 3))), app.Td().Class("num").Text(fmtNum(num(m["count"]), 0))))
+		rows = append(rows, app.Tr().Body(app.Td().Title(str(m["ngram"])).Text(reward.DescribeFeature(str(m["ngram"]))), app.Td().Class("num").Body(app.Span().Class(cls).Text(fmtNum(w, 3))), app.Td().Class("num").Text(fmtNum(num(m["count"]), 0))))
 	}
 	return app.Div().Body(
 		app.H3().Text("What drives the reward"),

@@ -9,14 +9,15 @@ import (
 // Paths of the workbench's pages. Every page is registered by Routes and precached by
 // the service worker (NewHandler), so each one loads offline after the first visit.
 const (
-	PathHome     = "/"
-	PathLesson   = "/lesson"
-	PathLabel    = "/label"
-	PathQuality  = "/quality"
-	PathReward   = "/reward"
-	PathPolicy   = "/policy"
-	PathData     = "/data"
-	PathSnapshot = "/s/" // followed by a snapshot id: /s/sha256-…
+	PathHome       = "/"
+	PathLesson     = "/lesson"
+	PathPlayground = "/playground"
+	PathLabel      = "/label"
+	PathQuality    = "/quality"
+	PathReward     = "/reward"
+	PathPolicy     = "/policy"
+	PathData       = "/data"
+	PathSnapshot   = "/s/" // followed by a snapshot id: /s/sha256-…
 )
 
 // snapshotPattern matches /s/{id} (and /s/{id}/, where a static host puts the page
@@ -40,6 +41,7 @@ type page struct {
 // pages lists the pages in navigation order.
 var pages = []page{
 	{PathLesson, "Lesson", &lessonPage{}},
+	{PathPlayground, "Playground", &playgroundPage{}},
 	{PathLabel, "Label", &labelPage{}},
 	{PathQuality, "Quality", &qualityPage{}},
 	{PathReward, "Reward", &rewardPage{}},

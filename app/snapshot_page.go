@@ -37,6 +37,13 @@ func (p *snapshotPage) OnMount(ctx app.Context) {
 func (p *snapshotPage) OnDismount() { p.dismount() }
 
 // openSnapshotID fetches snapshot id (or takes it from the library) and opens it.
+//
+// Two kinds of id reach it. A share id (32 hex digits, from Share or prefer push)
+// names a snapshot on the server. A content id (sha256-…, what the page says after
+// opening a state and what the Data page lists) names the bytes themselves, which the
+// server never serves by it (its links cannot be guessed from the content): it opens
+// from this browser's library, by the whole id or a unique beginning of it (the
+// pages show it shortened, ending in …).
 func openSnapshotID(id string) (string, bool) {
 	wb.mu.Lock()
 	db := wb.db
@@ -44,6 +51,26 @@ func openSnapshotID(id string) (string, bool) {
 	if db != nil {
 		if data, ok, err := db.Get(storeLibrary, id); err == nil && ok {
 			return openBytes(shortID(id), data, nil)
+		}
+	}
+	if strings.HasPrefix(id, "sha256-") {
+		prefix := strings.TrimRight(id, "…. ")
+		var found []Record
+		if db != nil && len(prefix) > len("sha256-")+4 {
+			recs, _ := db.All(storeLibrary)
+			for _, r := range recs {
+				if strings.HasPrefix(r.Key, prefix) {
+					found = append(found, r)
+				}
+			}
+		}
+		switch len(found) {
+		case 1:
+			return openBytes(shortID(found[0].Key), found[0].Value, nil)
+		case 0:
+			return fmt.Sprintf("%s is the content id of a state, and this browser keeps none with it (the Data page lists the states it keeps). A server's link is /s/ followed by 32 hex digits: ask whoever shared the state for the link that Share gave them.", shortID(id)), true
+		default:
+			return fmt.Sprintf("%d states kept in this browser begin with %s: give more of the id, or open one from the Data page.", len(found), prefix), true
 		}
 	}
 	status, data, err := browser.Fetch("GET", appPath("/api/v1/snapshots/"+url.PathEscape(id)), nil, map[string]string{"Accept": "application/msgpack"})

@@ -79,8 +79,8 @@ func serverBinary(tb testing.TB) string {
 			return
 		}
 		steps := [][]string{
-			{"env", "GOOS=js", "GOARCH=wasm", "go", "build", "-trimpath", "-o", "static/web/app.wasm", "./wasm/ui"},
-			{"env", "GOOS=js", "GOARCH=wasm", "go", "build", "-trimpath", "-o", "static/web/worker.wasm", "./wasm/worker"},
+			{"env", "GOOS=js", "GOARCH=wasm", "go", "build", "-trimpath", "-ldflags=-s -w", "-o", "static/web/app.wasm", "./wasm/ui"}, // as the Makefile does
+			{"env", "GOOS=js", "GOARCH=wasm", "go", "build", "-trimpath", "-ldflags=-s -w", "-o", "static/web/worker.wasm", "./wasm/worker"},
 			{"go", "build", "-trimpath", "-o", filepath.Join(dir, "prefer"), "./server"},
 		}
 		for _, s := range steps {

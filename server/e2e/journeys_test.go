@@ -79,6 +79,7 @@ func TestJ1Lesson(t *testing.T) {
 	if eval[int](b, `document.querySelectorAll(".caption").length`) < 4 {
 		b.fail("the lesson steps lack their captions")
 	}
+	checkAha(b) // the figures core/lesson pins (class_test.go)
 	b.shot("j1-lesson-done")
 
 	// Memory (issue 17): after the whole lesson (its transformer step included) and
