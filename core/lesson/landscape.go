@@ -191,8 +191,8 @@ func (l *Landscape) At(beta float64) Point {
 		pt.KL += policy.ExactKL(buf, ref)
 		for k, a := range as {
 			pi := buf[k]
-			pt.Proxy += pi * a.Proxy
-			pt.Gold += pi * a.Gold
+			pt.Proxy += float64(pi * a.Proxy)
+			pt.Gold += float64(pi * a.Gold)
 			for _, part := range a.Parts {
 				switch part {
 				case demo.PartPolite:
@@ -233,7 +233,7 @@ func CurveBetas() []float64 {
 	out := make([]float64, CurvePoints)
 	lo, hi := num.Log(MinBeta), num.Log(MaxBeta)
 	for i := range out {
-		out[i] = num.Exp(hi + (lo-hi)*float64(i)/float64(CurvePoints-1))
+		out[i] = num.Exp(hi + float64((lo-hi)*float64(i))/float64(CurvePoints-1))
 	}
 	out[0], out[CurvePoints-1] = MaxBeta, MinBeta
 	return out
@@ -270,7 +270,7 @@ func (l *Landscape) Showcase(n int) []int {
 				ref = j
 			}
 		}
-		score := math.Abs(p.Answers[large].Gold-p.Answers[small].Gold) + math.Abs(p.Answers[ref].Gold-p.Answers[large].Gold)/2
+		score := math.Abs(p.Answers[large].Gold-p.Answers[small].Gold) + float64(math.Abs(p.Answers[ref].Gold-p.Answers[large].Gold)/2)
 		cs = append(cs, cand{i, score, p.Topic})
 	}
 	sort.SliceStable(cs, func(a, b int) bool { return cs[a].score > cs[b].score })

@@ -80,8 +80,8 @@ func (r *recorder) referenceStats() (proxy, gold float64, ok bool) {
 		ref := r.exact.RefProbs(r.ref[:k], p)
 		prox, gd := r.sc.proxy.Row(p), r.sc.gold.Row(p)
 		for j, q := range ref {
-			proxy += q * prox[j]
-			gold += q * gd[j]
+			proxy += float64(q * prox[j])
+			gold += float64(q * gd[j])
 		}
 	}
 	n := float64(len(items))

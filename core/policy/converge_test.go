@@ -45,12 +45,14 @@ func TestPPOStopsOnConvergence(t *testing.T) {
 		t.Errorf("summary %v, %d criterion values for %d steps", res.Run.Summary, len(res.Run.Series["criterion"]), res.Steps)
 	}
 	c = newCand(t, items)
-	res, err = PPO(c, env, PPOConfig{Seed: 1, Steps: 500})
+	// A cap well short of convergence (it takes about 400 steps here since the
+	// demo's padded answer got four fillers; 500 was short with three).
+	res, err = PPO(c, env, PPOConfig{Seed: 1, Steps: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Converged || res.Steps != 500 || !(res.Criterion > DefaultTol) || res.Run.Summary["converged"] != 0 {
-		t.Errorf("500 steps: converged %v after %d steps, criterion %v", res.Converged, res.Steps, res.Criterion)
+	if res.Converged || res.Steps != 100 || !(res.Criterion > DefaultTol) || res.Run.Summary["converged"] != 0 {
+		t.Errorf("100 steps: converged %v after %d steps, criterion %v", res.Converged, res.Steps, res.Criterion)
 	}
 }
 

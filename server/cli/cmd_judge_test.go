@@ -38,7 +38,10 @@ func judgeRun(t *testing.T, url, model, in, out string, extra ...string) judgeRe
 func TestJudgeAgainstServe(t *testing.T) {
 	dir := t.TempDir()
 	demoSnap := filepath.Join(dir, "demo.snap")
-	if code, _, stderr := runCLI(t, "demo", "-o", demoSnap, "--items", "40", "--seed", "2"); code != 0 {
+	// Careful people: the demo's default panel (a realistic crowd) is itself so fond
+	// of length that a length-biased judge agrees with it more than the rubric does —
+	// an audit against biased people hides the judge's bias.
+	if code, _, stderr := runCLI(t, "demo", "-o", demoSnap, "--items", "40", "--seed", "2", "--raters", "3*expert,3*unbiased"); code != 0 {
 		t.Fatal(stderr)
 	}
 	orig, _, err := readSnapshot(demoSnap)

@@ -71,7 +71,14 @@ func TestOptimizeDump(t *testing.T) {
 	for _, algo := range []string{"exact", "ppo", "rloo"} {
 		for _, beta := range []string{"0.1", "1"} {
 			out, dump := filepath.Join(dir, algo+".snap"), filepath.Join(dir, algo+".jsonl")
-			code, stdout, errs := runCLI(t, "optimize", in, "-o", out, "--algo", algo, "--beta", beta, "--reward", "gold", "--dump", dump, "--json")
+			args := []string{"optimize", in, "-o", out, "--algo", algo, "--beta", beta, "--reward", "gold", "--dump", dump, "--json"}
+			if algo == "ppo" && beta == "1" {
+				// PPO at β = 1 on these 30 prompts needs 6,528 steps (criterion
+				// 0.0248 at the default cap of 5,000) since the demo's padded right
+				// answer got four fillers: a cap that lets it get there.
+				args = append(args, "--steps", "10000")
+			}
+			code, stdout, errs := runCLI(t, args...)
 			if code != 0 {
 				t.Fatalf("%s: exit %d: %s", algo, code, errs)
 			}
