@@ -67,19 +67,29 @@ func choiceText(c string) string {
 	return "both bad"
 }
 
+// renderCompare shows the two answers and the choices. On a phone (a coarse
+// pointer: touch) the answers stack, the choices are a bar at the bottom of the
+// screen within a thumb's reach, and tapping an answer chooses it.
 func (p *labelPage) renderCompare(it *feedback.Item) app.UI {
-	side := func(i int, name, key string) app.UI {
-		return app.Div().Class("answer").ID("answer-"+name).Aria("label", name+" answer").Body(
-			app.Span().Class("side").Text(strings.ToUpper(name[:1])+name[1:]+" · "+key),
-			app.P().Text(responseText(it, p.task.Shown[i])),
-		)
-	}
+	touch := coarsePointer()
 	choose := func(c string) app.EventHandler {
 		return func(ctx app.Context, e app.Event) { p.compare(ctx, c) }
 	}
+	side := func(i int, name, key string) app.UI {
+		label := strings.ToUpper(name[:1]) + name[1:] + " · " + key
+		d := app.Div().Class("answer").ID("answer-"+name).Aria("label", name+" answer").Body(
+			app.Span().Class("side").Text(label),
+			app.P().Text(responseText(it, p.task.Shown[i])),
+		)
+		if touch {
+			d = d.Class("answer tappable").Role("button").TabIndex(0).Aria("label", name+" answer: tap to choose it as better").OnClick(choose(name))
+		}
+		return d
+	}
 	return app.Div().Class("stack").Body(
 		app.Div().Class("answers").Body(side(0, "left", "← or 1"), side(1, "right", "→ or 2")),
-		app.Div().Class("choices").Body(
+		app.If(touch, app.P().Class("muted tap-hint").Text("Tap the better answer, or use the buttons below.")),
+		app.Div().Class("choices choice-bar").Role("group").Aria("label", "Your choice").Body(
 			app.Button().Class("primary").ID("choose-left").Text("← Left is better").OnClick(choose("left")),
 			app.Button().Class("primary").ID("choose-right").Text("Right is better →").OnClick(choose("right")),
 			app.Button().ID("choose-tie").Text("Tie (3)").OnClick(choose("tie")),
@@ -89,4 +99,11 @@ func (p *labelPage) renderCompare(it *feedback.Item) app.UI {
 				OnClick(func(ctx app.Context, e app.Event) { p.strength = (p.strength + 1) % len(strengths) }),
 		),
 	)
+}
+
+// coarsePointer reports whether the page is used by touch (a phone or tablet):
+// CSS's (pointer: coarse).
+func coarsePointer() bool {
+	mq := app.Window().Call("matchMedia", "(pointer: coarse)")
+	return mq.Truthy() && mq.Get("matches").Bool()
 }

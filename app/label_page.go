@@ -86,6 +86,10 @@ type labelPage struct {
 
 	activeWanted bool        // ?next=active: label the reward model's proposals first
 	active       []labelTask // proposals not yet labeled
+
+	fromLesson  bool   // came from the lesson (?from=lesson): offer the way back
+	rankConfirm bool   // Enter on an untouched ranking asked to confirm it
+	incomplete  string // a rater link's project whose #token=… is missing
 }
 
 // labelTask is what is on screen: an item and the responses shown, in shown order.
@@ -103,10 +107,31 @@ func (p *labelPage) OnMount(ctx app.Context) {
 	p.guideOpen = w >= 1000
 	p.mount(ctx)
 	p.unKeys = listenKeys(ctx, p.onKey)
-	p.activeWanted = app.Window().URL().Query().Get("next") == "active"
-	if link, ok := projectFromURL(app.Window().URL()); ok {
+	u := app.Window().URL()
+	p.activeWanted = u.Query().Get("next") == "active"
+	p.fromLesson = u.Query().Get("from") == "lesson"
+	if link, ok := projectFromURL(u); ok {
 		p.joinProject(ctx, link)
+	} else if m := projectPathRE.FindStringSubmatch(routePath(u.Path)); m != nil {
+		p.incompleteLink(ctx, m[1])
 	}
+}
+
+// incompleteLink handles a rater link without its #token=… (cut off when copied):
+// the project this browser already joined carries on with its stored token;
+// otherwise the page says the link is incomplete instead of offering other work.
+func (p *labelPage) incompleteLink(ctx app.Context, project string) {
+	p.incomplete = project
+	ctx.Async(func() {
+		waitReady()
+		cur, ok := wb.project()
+		p.ctx.Dispatch(func(ctx app.Context) {
+			if ok && cur.Project == project && cur.Token != "" {
+				p.incomplete = ""
+				p.joinProject(ctx, cur)
+			}
+		})
+	})
 }
 
 func (p *labelPage) OnDismount() {
@@ -229,6 +254,7 @@ func (p *labelPage) resetInputs() {
 	p.rewriteResp = 0
 	p.rewriteText = ""
 	p.rankPlaced = 0
+	p.rankConfirm = false
 	p.rankOrder = nil
 	if p.task != nil {
 		for i := range p.task.Shown {
@@ -499,9 +525,9 @@ func (p *labelPage) Render() app.UI {
 		app.Div().Class("page-head").Body(
 			app.Div().Body(
 				app.H1().Text("Label"),
-				app.P().Text(projectLine(p.projMsg)),
+				app.P().Class(projectLineClass(p.projMsg)).Text(projectLine(p.projMsg)),
 			),
-			app.Div().Class("row").Body(
+			app.Div().Class("row label-tools").Body(
 				app.Div().Class("choices").Role("tablist").Aria("label", "Labeling mode").Body(
 					app.Range(modes).Slice(func(i int) app.UI {
 						m := modes[i]
@@ -515,8 +541,13 @@ func (p *labelPage) Render() app.UI {
 					OnClick(func(ctx app.Context, e app.Event) { p.helpOpen = true }),
 				app.Button().ID("guide-btn").Aria("expanded", p.guideOpen).Aria("controls", "guidelines").
 					Text("Guidelines").OnClick(func(ctx app.Context, e app.Event) { p.guideOpen = !p.guideOpen }),
+				app.If(p.fromLesson, app.A().Class("btn").ID("back-to-lesson").Href(appPath(PathLesson)).Text("← Back to the lesson")),
 			),
 		),
+		app.If(p.incomplete != "", app.Div().Class("notice bad").Role("alert").ID("link-incomplete").Body(
+			app.Strong().Text("This rater link is incomplete. "),
+			app.Text("It names project "+p.incomplete+" but lacks the part that starts with #token= — the key to your queue, which some apps cut off when a link is copied. Open the whole link your lead sent (prefer push --project prints it), or ask them for it again."),
+		)),
 		app.If(needBreak, app.Div().Class("notice").Role("status").ID("break").Body(
 			app.Strong().Text("Time for a short break. "),
 			app.Span().Text(fmt.Sprintf("You have labeled for %s (%d judgments). Quality drops in long sessions: look away from the screen for five minutes. ", fmtDuration(float64(elapsed.Milliseconds())), p.seq)),
@@ -527,7 +558,12 @@ func (p *labelPage) Render() app.UI {
 		app.Div().Class("label-layout").Body(
 			app.Div().Class("stack").Body(
 				p.renderProgress(len(items), nDone, elapsed),
-				either(it == nil, func() app.UI { return p.renderEmpty(v, len(items) > 0) }, func() app.UI { return p.renderTask(it) }),
+				either(it == nil, func() app.UI {
+					if p.incomplete != "" && len(items) == 0 {
+						return app.Div()
+					}
+					return p.renderEmpty(v, len(items) > 0)
+				}, func() app.UI { return p.renderTask(it) }),
 			),
 			app.If(p.guideOpen, app.Aside().ID("guidelines").Class("panel").Aria("label", "Guidelines").Body(
 				app.H2().Body(app.Text("Guidelines"), app.Span().Class("tag").Text(fmt.Sprintf("v%d", g.Version))),
@@ -542,6 +578,15 @@ func (p *labelPage) Render() app.UI {
 		when(p.helpOpen, p.renderHelp),
 		app.If(p.toast != "", app.Div().Class("toast").Role("status").ID("toast").Text(p.toast)),
 	)
+}
+
+// projectLineClass marks the line under the title as news (a project's state or a
+// message), which a phone keeps, or the usual hint about keys, which it hides.
+func projectLineClass(msg string) string {
+	if _, ok := wb.project(); ok || msg != "" {
+		return "status-line"
+	}
+	return "status-line hint"
 }
 
 func projectLine(msg string) string {
@@ -570,7 +615,7 @@ func (p *labelPage) renderProgress(total, done int, elapsed time.Duration) app.U
 		app.Div().Class("row between").Body(
 			app.Span().ID("progress-count").DataSet("done", done).DataSet("total", total).DataSet("session", p.seq).
 				Text(fmt.Sprintf("%d of %d items done (%s)", done, total, p.mode)),
-			app.Span().Class("muted").Text(fmt.Sprintf("This session: %d judgments in %s", p.seq, fmtDuration(float64(elapsed.Milliseconds())))),
+			app.Span().Class("muted session-line").Text(fmt.Sprintf("This session: %d judgments in %s", p.seq, fmtDuration(float64(elapsed.Milliseconds())))),
 		),
 		progressBar(frac, "Labeling progress"),
 	)

@@ -10,8 +10,16 @@ import (
 	"prefer/core/feedback"
 )
 
+// submitRank saves the ranking. An order the rater has not touched (no number
+// pressed, nothing dragged) is saved only when confirmed by a second Enter (or
+// click): a stray Enter must not record the order the answers happened to be
+// shown in as a judgment.
 func (p *labelPage) submitRank(ctx app.Context) {
 	if p.task == nil || p.busy {
+		return
+	}
+	if p.rankPlaced == 0 && !p.rankConfirm {
+		p.rankConfirm = true
 		return
 	}
 	j := p.base(feedback.KindRank, wb.view())
@@ -35,6 +43,7 @@ func (p *labelPage) rankPick(n int) {
 		return // already placed
 	}
 	moveTo(p.rankOrder, pos, p.rankPlaced)
+	p.rankConfirm = false
 	p.rankPlaced++
 	if p.rankPlaced == len(p.rankOrder)-1 {
 		p.rankPlaced++ // the last one is implied
@@ -63,8 +72,13 @@ func moveTo(xs []int, from, to int) {
 }
 
 func (p *labelPage) renderRank(it *feedback.Item) app.UI {
+	touch := coarsePointer()
+	hint := "Press the numbers of the answers from best to worst (or drag them), then Enter. Backspace takes back the last place."
+	if touch {
+		hint = "Tap the answers from best to worst, then Save."
+	}
 	return app.Div().Class("stack").Body(
-		app.P().Class("muted").Text("Press the numbers of the answers from best to worst (or drag them), then Enter. Backspace takes back the last place."),
+		app.P().Class("muted").Text(hint),
 		app.Ol().Class("rank-list").ID("rank-list").Aria("label", "Ranking, best first").Body(
 			app.Range(p.rankOrder).Slice(func(pos int) app.UI {
 				idx := p.rankOrder[pos]
@@ -80,6 +94,11 @@ func (p *labelPage) renderRank(it *feedback.Item) app.UI {
 						moveTo(p.rankOrder, p.dragFrom, pos)
 						p.rankPlaced = len(p.rankOrder)
 					}, pos).
+					OnClick(func(ctx app.Context, e app.Event) {
+						if touch { // no dragging on a touch screen: a tap places the answer next
+							p.rankPick(idx)
+						}
+					}, pos).
 					Body(
 						app.Span().Class("pos").Text(fmt.Sprintf("%d.", pos+1)),
 						app.Kbd().Text(fmt.Sprint(idx+1)),
@@ -87,7 +106,16 @@ func (p *labelPage) renderRank(it *feedback.Item) app.UI {
 					)
 			}),
 		),
-		app.Button().Class("primary").ID("rank-submit").Text("Save ranking (Enter)").
+		app.If(p.rankConfirm, app.Div().Class("notice info").Role("status").ID("rank-confirm").Text(
+			"You have not ranked these answers yet: this is the order they were shown in. Press Enter (or Save) again to save it as your ranking, or press the numbers from best to worst.")),
+		app.Button().Class("primary").ID("rank-submit").Text(rankSaveLabel(p.rankConfirm)).
 			OnClick(func(ctx app.Context, e app.Event) { p.submitRank(ctx) }),
 	)
+}
+
+func rankSaveLabel(confirm bool) string {
+	if confirm {
+		return "Save this order as shown (Enter)"
+	}
+	return "Save ranking (Enter)"
 }

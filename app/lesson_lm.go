@@ -41,8 +41,8 @@ func (p *lessonPage) stepTransformer(v stepView, n int) app.UI {
 	}
 	return stepPanel("step-transformer", n, "The transformer writes its own answers", done,
 		app.Raw(lmIntro),
-		app.P().Text(fmt.Sprintf("PPO then optimizes it against the reward model of step 3, paying β per token for every step away from the pretrained model: %d steps of %d prompts × %d sampled answers, once at β = %g and once at β = %g (about %s in a laptop's browser; the job bar shows the progress and can cancel it).",
-			p.lmSteps, lmLessonPrompts, lmLessonSamples, lmBetaModerate, lmBetaZero, est)),
+		app.P().Text(fmt.Sprintf("PPO then optimizes it against the reward model of step 3, paying β per token for every step away from the pretrained model: %s of %d prompts × %d sampled answers, once at β = %g and once at β = %g (about %s in a laptop's browser; the job bar shows the progress and can cancel it).",
+			plural(p.lmSteps, "step"), lmLessonPrompts, lmLessonSamples, lmBetaModerate, lmBetaZero, est)),
 		app.Div().Class("row").Body(
 			app.Button().Class("primary").ID("lesson-lm-sample").Disabled(busy || !st.simulated).Text("Let the pretrained transformer answer").
 				OnClick(func(ctx app.Context, e app.Event) { p.lmSample(ctx, nil) }),
@@ -95,4 +95,12 @@ func withGold(mix map[string]any, gold float64) map[string]any {
 	}
 	out["gold"] = gold
 	return out
+}
+
+// plural is "1 step", "24 steps".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

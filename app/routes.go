@@ -107,5 +107,9 @@ func NewHandler() *app.Handler {
 		Scripts:               []string{"/web/simd.js"}, // before app.js: see simdLoader
 		CacheableResources:    cacheable,
 		ServiceWorkerTemplate: serviceWorkerJS,
+		// go-app's own viewport tag forbids zooming (maximum-scale=1,
+		// user-scalable=0); a later tag wins, and people who need larger text on a
+		// phone must be able to pinch.
+		RawHeaders: []string{`<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">`},
 	}
 }

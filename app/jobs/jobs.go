@@ -184,7 +184,7 @@ type SimulateParams struct {
 	Overlap int    `msgpack:"overlap,omitempty" json:"overlap,omitempty"` // raters per item; default 3, at most the panel's size
 }
 
-// LandscapeParams are the parameters of KindLandscape (core/lesson.NewLandscape).
+// LandscapeParams are the parameters of KindLandscape (core/lesson/pipeline.NewLandscape).
 type LandscapeParams struct {
 	Panel string `msgpack:"panel,omitempty" json:"panel,omitempty"` // demo.ParseProfiles spec; default demo.DefaultPanel
 }

@@ -14,7 +14,7 @@ import (
 	"prefer/core/demo"
 	"prefer/core/feedback"
 	"prefer/core/formats"
-	"prefer/core/lesson"
+	"prefer/core/lesson/pipeline"
 	"prefer/core/policy"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
@@ -345,7 +345,7 @@ func proposals(s *snapshot.Snapshot, m reward.Model, seed uint64) []any {
 func landscape(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 	p := params(req.Landscape)
 	report(jobs.Progress{Phase: "simulating raters and training the reward model", Step: 0, Total: 1})
-	l, err := lesson.NewLandscape(p.Panel)
+	l, err := pipeline.NewLandscape(p.Panel)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"prefer/app/jobs"
 	"prefer/core/formats"
 	"prefer/core/lesson"
+	"prefer/core/lesson/pipeline"
 	"prefer/core/policy"
 	"prefer/core/snapshot"
 )
@@ -41,7 +42,7 @@ func run(tb testing.TB, state []byte, r jobs.Request) (*jobs.Result, []byte) {
 
 // TestLessonPipeline runs the lesson's steps 2–5 as the Lesson page sends them to the
 // worker (simulate the default panel, train the reward model, PPO at the small and
-// the large β, the β sweep) and checks that the jobs give core/lesson's runs bit for
+// the large β, the β sweep) and checks that the jobs give core/lesson/pipeline's runs bit for
 // bit: the figures pinned there (natively and under wasm) are the figures the page
 // shows.
 func TestLessonPipeline(t *testing.T) {
@@ -68,7 +69,7 @@ func TestLessonPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := lesson.Run(lesson.Config{})
+	want, err := pipeline.Run(pipeline.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,8 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
-	"prefer/core/demo"
-	"prefer/core/feedback"
 	"prefer/core/num"
 	"prefer/core/policy"
-	"prefer/core/reward"
 )
 
 // Landscape is what the playground needs to show the KL-regularized optimum of the
@@ -22,8 +19,9 @@ import (
 //	π*_β(y|x) = π_ref(y|x) · exp(r(x,y)/β) / Z(x)
 //
 // (Ziegler et al. 2019; Rafailov et al. 2023 eq. 4; policy.Optimum), so At costs one
-// softmax per prompt: the worker builds a Landscape when the panel changes (simulate,
-// train — about a second), and the page moves β over it without waiting.
+// softmax per prompt: the worker builds a Landscape when the panel changes
+// (pipeline.NewLandscape: simulate, train — about a second), and the page moves β
+// over it without waiting.
 type Landscape struct {
 	Panel   string   `msgpack:"panel"`    // the panel spec
 	HeldAcc float64  `msgpack:"held_acc"` // the reward model's held-out accuracy
@@ -53,54 +51,6 @@ const (
 	MaxBeta     = 10.0
 	CurvePoints = 61
 )
-
-// NewLandscape simulates the panel's judgments (spec "" is the default panel), trains
-// the lesson's reward model on them and scores every candidate: exactly the data and
-// the model of the lesson's steps 2–3.
-func NewLandscape(spec string) (*Landscape, error) {
-	d, err := Simulate(spec)
-	if err != nil {
-		return nil, fmt.Errorf("simulate raters: %w", err)
-	}
-	rm, m, err := TrainReward(d.Items, d.Judgments)
-	if err != nil {
-		return nil, fmt.Errorf("train the reward model: %w", err)
-	}
-	if spec == "" {
-		spec = demo.DefaultPanel
-	}
-	return landscapeOf(spec, d.Items, m, rm.Metrics.HeldAcc), nil
-}
-
-// landscapeOf scores the items' candidates with m.
-func landscapeOf(spec string, items []feedback.Item, m reward.Model, heldAcc float64) *Landscape {
-	l := &Landscape{Panel: spec, HeldAcc: heldAcc}
-	for i := range items {
-		it := &items[i]
-		p := Prompt{ID: it.ID, Text: it.Prompt}
-		if len(it.Tags) > 0 {
-			p.Topic = it.Tags[0]
-		}
-		for _, r := range it.Responses {
-			a := Answer{Text: r.Text, Ref: r.RefProb, Proxy: m.Score(it, r.Text), Parts: r.Parts}
-			if r.Gold != nil {
-				a.Gold = *r.Gold
-			}
-			p.Answers = append(p.Answers, a)
-		}
-		l.Prompts = append(l.Prompts, p)
-	}
-	return l
-}
-
-// Landscape returns the playground's landscape of the outcome's data and reward model
-// (what NewLandscape of the same panel returns).
-func (o *Outcome) Landscape(spec string) *Landscape {
-	if spec == "" {
-		spec = demo.DefaultPanel
-	}
-	return landscapeOf(spec, o.Data.Items, o.Model, o.Reward.Metrics.HeldAcc)
-}
 
 // Marshal encodes the landscape (msgpack) for the trip from the worker to the page.
 func (l *Landscape) Marshal() ([]byte, error) { return msgpack.Marshal(l) }
@@ -195,17 +145,17 @@ func (l *Landscape) At(beta float64) Point {
 			pt.Gold += float64(pi * a.Gold)
 			for _, part := range a.Parts {
 				switch part {
-				case demo.PartPolite:
+				case "polite":
 					pt.Mix.Polite += pi
-				case demo.PartFiller:
+				case "filler":
 					pt.Mix.Filler += pi
-				case demo.PartRefusal:
+				case "refusal":
 					pt.Mix.Refusal += pi
-				case demo.PartWrong:
+				case "wrong":
 					pt.Mix.Wrong += pi
-				case demo.PartCorrect:
+				case "correct":
 					pt.Mix.Correct += pi
-				case demo.PartUnsafe:
+				case "unsafe":
 					pt.Mix.Unsafe += pi
 				}
 			}

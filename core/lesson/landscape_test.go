@@ -71,22 +71,6 @@ func TestLandscapeRoundTrip(t *testing.T) {
 	}
 }
 
-// TestShowcase: on the lesson's default landscape the showcased prompts are distinct,
-// in order, and each shows a change between the large β and the smallest.
-func TestShowcase(t *testing.T) {
-	l := defaultOutcome(t).Landscape("")
-	got := l.Showcase(4)
-	t.Logf("showcase %v", got)
-	if len(got) != 4 {
-		t.Fatalf("showcase %v, want 4 prompts", got)
-	}
-	for i := 1; i < len(got); i++ {
-		if got[i] <= got[i-1] {
-			t.Errorf("showcase %v not in order", got)
-		}
-	}
-}
-
 // FuzzUnmarshalLandscape: the decoder never panics, and what it accepts has answers
 // with finite numbers for every prompt (At then gives finite figures).
 func FuzzUnmarshalLandscape(f *testing.F) {

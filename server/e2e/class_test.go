@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -31,7 +34,7 @@ func (b *browser) shotAt(name, sel string) {
 // playground, presenter mode.
 
 // lessonAha are the figures of the lesson's step 4 with the default panel, as its
-// caption prints them (two decimals, whole percentages). They are core/lesson's
+// caption prints them (two decimals, whole percentages). They are core/lesson/pipeline's
 // pinned figures (TestAha: gold 0.2591 → 0.7586 at step 11 → 0.4196, proxy 0.7640 →
 // 1.7174 at β = 0.02; gold peak 0.8212 at step 15 → 0.7839 at β = 0.5), which
 // app/work's TestLessonPipeline checks the worker's jobs reproduce bit for bit.
@@ -221,4 +224,205 @@ func TestLessonPresenter(t *testing.T) {
 	b.shotAt("lesson-desktop-top", "body")
 	b.shotAt("lesson-desktop-step-4", "#step-policy")
 	b.shotAt("lesson-desktop-step-7", "#step-transformer")
+	// On a phone, step 7's table fits: its last column is not cut off.
+	b.phone()
+	b.wait("the layout at phone width", `innerWidth == 390`, 10*time.Second)
+	if !eval[bool](b, `(() => { const t = document.querySelector("#lesson-lm-mix"); return !!t && t.scrollWidth <= t.clientWidth + 1 })()`) {
+		b.fail("step 7's table is wider than a 390 px phone: %s", eval[string](b, `(() => { const t = document.querySelector("#lesson-lm-mix"); return t ? t.scrollWidth + " > " + t.clientWidth : "missing" })()`))
+	}
+	b.shotAt("lesson-phone-step-7-table", "#lesson-lm-mix")
+}
+
+// tap touches the middle of the element matching sel, as a finger does (touch
+// events, from which the browser makes the click).
+func (b *browser) tap(sel string) {
+	b.tb.Helper()
+	b.wait(sel+" to be tappable", fmt.Sprintf(`document.querySelector(%q) && !document.querySelector(%q).disabled`, sel, sel), 30*time.Second)
+	xy := eval[[]float64](b, fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.left + r.width/2, r.top + r.height/2] })()`, sel))
+	pt := []*input.TouchPoint{{X: xy[0], Y: xy[1]}}
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchStart, TouchPoints: pt}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, t, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchEnd, TouchPoints: []*input.TouchPoint{}})
+		return err
+	}))
+}
+
+// phone emulates a 390 × 844 phone with touch (an iPhone 12–14's CSS pixels).
+func (b *browser) phone() {
+	b.tb.Helper()
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(3)))
+}
+
+// inViewport is a script that says whether the element matching sel is wholly
+// inside the viewport, without scrolling.
+func inViewport(sel string) string {
+	return fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; const r = e.getBoundingClientRect(); return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth && r.width > 0 })()`, sel)
+}
+
+// TestLabelPhone is journey J6's layout on a phone (390 × 844): a compact header,
+// the prompt and both answers readable, the choice buttons inside the viewport
+// without scrolling (a bar at the bottom), zoom allowed, and a whole compare done
+// by tapping — a button, then an answer itself.
+func TestLabelPhone(t *testing.T) {
+	s := startServer(t)
+	b := newBrowser(t)
+	b.phone()
+	b.nav(s.url("/label"))
+	b.ready()
+	if vp := eval[string](b, `[...document.querySelectorAll('meta[name=viewport]')].pop().content`); strings.Contains(vp, "user-scalable=0") || strings.Contains(vp, "maximum-scale=1") {
+		b.fail("the page forbids zooming: %q", vp)
+	}
+	b.tap("#load-demo")
+	b.wait("the first item", `document.querySelector("#label-prompt")`, 30*time.Second)
+	if h := eval[int](b, `document.querySelector(".topbar").offsetHeight`); h > 64 {
+		b.fail("the header takes %d of 844 px on a phone, want a compact one (≤ 64)", h)
+	}
+	for _, sel := range []string{"#label-prompt", "#choose-left", "#choose-right", "#choose-tie", "#choose-bad"} {
+		if !eval[bool](b, inViewport(sel)) {
+			b.fail("%s is not inside the phone's viewport without scrolling", sel)
+		}
+	}
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		b.fail("the page is %d px wide on a 390 px phone: it scrolls sideways", w)
+	}
+	if fs := eval[float64](b, `parseFloat(getComputedStyle(document.querySelector("#answer-left p")).fontSize)`); fs < 15 {
+		b.fail("the answers are set in %.0f px on a phone, want ≥ 15", fs)
+	}
+	b.shot("label-phone")
+	b.shotAt("label-phone-screen", "body")
+	// Both answers can be read: scrolling brings the second one fully into view
+	// above the bottom bar.
+	eval[bool](b, `(document.querySelector("#answer-right").scrollIntoView({block: "end"}), true)`)
+	if !eval[bool](b, `(() => { const a = document.querySelector("#answer-right").getBoundingClientRect(), bar = document.querySelector(".choice-bar").getBoundingClientRect(); return a.bottom <= bar.top + 1 })()`) {
+		b.fail("the bottom bar covers the end of the right answer")
+	}
+	eval[bool](b, `(scrollTo(0, 0), true)`)
+	before := b.progress()
+	b.tap("#choose-right")
+	b.wait("the tapped choice to be saved", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+1), 20*time.Second)
+	// Tapping an answer chooses it.
+	b.tap("#answer-left")
+	b.wait("the tapped answer to be saved", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+2), 20*time.Second)
+	if !eval[bool](b, inViewport("#choose-left")) {
+		b.fail("after two compares the choice buttons left the viewport")
+	}
+	b.shotAt("label-phone-after", "body")
+}
+
+// TestDeadEnds: the dead ends and small wrongs issue 14 found, each gone.
+func TestDeadEnds(t *testing.T) {
+	s := startServer(t)
+	b := newBrowser(t)
+	dir := t.TempDir()
+
+	// The home page's demo button (it pointed to one on the Data page that does not
+	// exist), and "not a Prefer snapshot" said once for a file of another kind.
+	b.nav(s.url("/"))
+	b.ready()
+	junk := filepath.Join(dir, "notes.txt")
+	os.WriteFile(junk, []byte("just some notes\n"), 0o644)
+	b.do(chromedp.SetUploadFiles(chromedp.CSS("#open-file"), []string{junk}))
+	b.wait("the message about the file", `document.querySelector("#open-msg") && !document.querySelector("#open-msg").innerText.startsWith("Opening")`, 30*time.Second)
+	if msg := b.text("#open-msg"); strings.Count(msg, "not a Prefer snapshot") != 1 {
+		b.fail("the message about a text file says 'not a Prefer snapshot' %d times: %q", strings.Count(msg, "not a Prefer snapshot"), msg)
+	}
+	b.click("#home-demo")
+	b.wait("the demo", `document.querySelector("#open-msg") && document.querySelector("#open-msg").innerText.startsWith("Opened")`, 30*time.Second)
+	msg := b.text("#open-msg")
+	i := strings.Index(msg, "sha256-")
+	if i < 0 {
+		b.fail("opening the demo does not show its id: %q", msg)
+	}
+	shown := msg[i:]
+	shown = shown[:strings.IndexAny(shown, ")")]
+
+	// Optimize says why it is disabled: first a job hides nothing, then the missing
+	// reward model.
+	b.nav(s.url("/policy"))
+	b.ready()
+	b.wait("the reason Optimize is disabled", `document.querySelector("#po-run") && document.querySelector("#po-run").disabled && document.querySelector("#po-why")`, 30*time.Second)
+	if why := b.text("#po-why"); !strings.Contains(why, "reward model") {
+		b.fail("Optimize is disabled saying %q, want why (no reward model)", why)
+	}
+
+	// The sha256 id the app showed opens the state it names (from this browser's
+	// library, once another state has replaced it); an unknown one says what to do,
+	// not "HTTP 400".
+	b.nav(s.url("/lesson"))
+	b.ready()
+	b.click("#lesson-simulate")
+	b.wait("the simulation", `document.querySelector("#step-feedback[data-done=true]")`, 60*time.Second)
+	for _, c := range []struct{ id, want string }{{shown, "Opened"}, {"sha256-0123456789abcdef0123", "content id"}} {
+		b.nav(s.url("/"))
+		b.ready()
+		eval[bool](b, fmt.Sprintf(`(() => { const f = document.querySelector("#open-link"); f.value = %q; f.dispatchEvent(new Event("input", {bubbles: true})); return true })()`, c.id))
+		time.Sleep(200 * time.Millisecond)
+		eval[bool](b, `(document.querySelector("#open-link").form.requestSubmit(), true)`)
+		b.wait("the snapshot page", `document.querySelector("#snapshot-msg[data-done=true]")`, 30*time.Second)
+		if got := b.text("#snapshot-msg"); !strings.Contains(got, c.want) || strings.Contains(got, "HTTP") {
+			b.fail("opening %q says %q, want %q", c.id, got, c.want)
+		}
+	}
+
+	// "…or label a few pairs yourself" has a way back to the lesson.
+	b.nav(s.url("/lesson"))
+	b.ready()
+	b.click("#lesson-label")
+	b.wait("the label page with a way back", `document.querySelector("#back-to-lesson")`, 30*time.Second)
+	b.click("#back-to-lesson")
+	b.wait("the lesson again", `document.querySelector("#lesson-all")`, 30*time.Second)
+
+	// Rank mode: Enter right away does not save the order as shown.
+	b.nav(s.url("/label"))
+	b.ready()
+	b.wait("an item", `document.querySelector("#label-prompt")`, 30*time.Second)
+	b.key("]")
+	b.wait("rank mode", `document.querySelector("#rank-list")`, 10*time.Second)
+	before := b.progress()
+	b.key(kb.Enter)
+	b.wait("the request to confirm", `document.querySelector("#rank-confirm")`, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if got := b.progress(); got != before {
+		b.fail("Enter on the untouched order saved a ranking (%d → %d done)", before, got)
+	}
+	b.key(kb.Enter) // the explicit confirm
+	b.wait("the confirmed ranking", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+1), 20*time.Second)
+	b.key("2")
+	b.key(kb.Enter) // one move is the rater's own order: saved at once
+	b.wait("the ranking after a move", fmt.Sprintf(`+document.querySelector("#progress-count").dataset.done === %d`, before+2), 20*time.Second)
+
+	// ("/" opening the note without typing into it is TestLabelKeys's.)
+
+	// A rater link without its #token says it is incomplete.
+	b.nav(s.url("/p/0123456789abcdef"))
+	b.ready()
+	b.wait("the incomplete-link notice", `document.querySelector("#link-incomplete")`, 30*time.Second)
+	if got := b.text("#link-incomplete"); !strings.Contains(got, "#token=") {
+		b.fail("the notice for a link without its token says %q", got)
+	}
+	if eval[bool](b, `!!document.querySelector("#load-demo")`) {
+		b.fail("a rater link without its token offers the demo items instead of saying the link is incomplete")
+	}
+
+	// Reward features in words, not raw keys (c:. 7).
+	b.nav(s.url("/lesson"))
+	b.ready()
+	b.click("#lesson-simulate") // the working state is the demo's again (opened by its id above)
+	b.wait("the simulation", `document.querySelector("#step-feedback[data-done=true]") && !document.querySelector("#step-reward[data-done=true]")`, 60*time.Second)
+	b.click("#lesson-train")
+	b.wait("the reward model", `document.querySelector("#step-reward[data-done=true]")`, 2*time.Minute)
+	b.nav(s.url("/reward"))
+	b.ready()
+	b.wait("the features", `[...document.querySelectorAll("h3")].some(h => h.innerText.includes("What drives the reward"))`, 30*time.Second)
+	feats := eval[string](b, `[...document.querySelectorAll("table td:first-child")].map(e => e.innerText).join("\n")`)
+	for _, raw := range []string{"w:", "c:", "s:"} {
+		if strings.Contains(feats, "\n"+raw) || strings.HasPrefix(feats, raw) {
+			b.fail("the Reward page shows raw feature keys:\n%s", feats)
+		}
+	}
+	if !strings.Contains(feats, "“") {
+		b.fail("the Reward page's features are not in words:\n%s", feats)
+	}
 }

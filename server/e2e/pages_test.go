@@ -19,6 +19,7 @@ import (
 var pagePaths = []struct{ name, path, ready string }{
 	{"home", "/", `document.querySelector("#state-summary")`},
 	{"lesson", "/lesson", `document.querySelector("#step-samples[data-done=true]")`},
+	{"playground", "/playground?panel=crowd&beta=0.02", `document.querySelector("#pg-results")`},
 	{"label", "/label", `document.querySelector("#label-prompt")`},
 	{"quality", "/quality", `document.querySelector("#quality-report")`},
 	{"reward", "/reward", `document.querySelector("#rm-results")`},

@@ -1,12 +1,14 @@
-package lesson
+package pipeline
 
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
 	"prefer/core/demo"
+	"prefer/core/lesson"
 	"prefer/core/policy"
 )
 
@@ -44,21 +46,21 @@ func arcString(a policy.GoldArc) string {
 func TestAha(t *testing.T) {
 	out := defaultOutcome(t)
 	s, l := out.SmallArc, out.LargeArc
-	t.Logf("β = %g: %s, gave back %.4f", BetaSmall, arcString(s), s.GaveBack())
-	t.Logf("β = %g: %s, gave back %.4f", BetaLarge, arcString(l), l.GaveBack())
+	t.Logf("β = %g: %s, gave back %.4f", lesson.BetaSmall, arcString(s), s.GaveBack())
+	t.Logf("β = %g: %s, gave back %.4f", lesson.BetaLarge, arcString(l), l.GaveBack())
 
 	// The shape, which is what the lesson teaches.
 	if !policy.ProxyRose(out.Small.Run.Series[policy.SeriesReward], 0.01) || s.ProxyEnd <= s.ProxyStart+0.5 {
-		t.Errorf("β = %g: the proxy does not keep rising: %s", BetaSmall, arcString(s))
+		t.Errorf("β = %g: the proxy does not keep rising: %s", lesson.BetaSmall, arcString(s))
 	}
 	if s.Gained() < 0.2 || s.Peak == 0 || s.Peak >= s.N/2 {
-		t.Errorf("β = %g: gold does not first rise clearly to an early peak: %s", BetaSmall, arcString(s))
+		t.Errorf("β = %g: gold does not first rise clearly to an early peak: %s", lesson.BetaSmall, arcString(s))
 	}
 	if s.GaveBack() < 0.5 && s.GoldEnd >= s.GoldStart {
-		t.Errorf("β = %g: gold gave back %.2f of its gain, want ≥ 0.5 (or to end below its start): %s", BetaSmall, s.GaveBack(), arcString(s))
+		t.Errorf("β = %g: gold gave back %.2f of its gain, want ≥ 0.5 (or to end below its start): %s", lesson.BetaSmall, s.GaveBack(), arcString(s))
 	}
 	if l.Gained() < 0.2 || l.GaveBack() > 0.2 {
-		t.Errorf("β = %g: gold does not hold its gain (gave back %.2f): %s", BetaLarge, l.GaveBack(), arcString(l))
+		t.Errorf("β = %g: gold does not hold its gain (gave back %.2f): %s", lesson.BetaLarge, l.GaveBack(), arcString(l))
 	}
 	if l.GoldEnd <= s.GoldEnd+0.2 {
 		t.Errorf("the large β ends with gold %.3f, the small one %.3f: want the large clearly better", l.GoldEnd, s.GoldEnd)
@@ -66,10 +68,10 @@ func TestAha(t *testing.T) {
 	// What the small β pushed: filler (the crowd's verbosity bias).
 	f := out.Small.Run.Series[policy.FeaturePrefix+"filler"]
 	if f[len(f)-1] < float64(2*f[0]) {
-		t.Errorf("β = %g: filler per answer %.2f → %.2f, want it at least doubled", BetaSmall, f[0], f[len(f)-1])
+		t.Errorf("β = %g: filler per answer %.2f → %.2f, want it at least doubled", lesson.BetaSmall, f[0], f[len(f)-1])
 	}
 	if len(out.Small.Alerts) == 0 {
-		t.Errorf("β = %g: the detector raised no alert", BetaSmall)
+		t.Errorf("β = %g: the detector raised no alert", lesson.BetaSmall)
 	}
 
 	// The pinned figures: the run hashes (every series bit for bit) and the
@@ -115,19 +117,19 @@ func TestLandscapeMatchesSweep(t *testing.T) {
 // ends below the reference policy's at the small one.
 func TestPanelStories(t *testing.T) {
 	for _, id := range []string{"experts", "polite"} {
-		p, _ := PanelByID(id)
+		p, _ := lesson.PanelByID(id)
 		l, err := NewLandscape(p.Spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		curve := l.Curve(CurveBetas())
+		curve := l.Curve(lesson.CurveBetas())
 		ref := l.At(math.Inf(1))
-		small, large := l.At(BetaSmall), l.At(BetaLarge)
+		small, large := l.At(lesson.BetaSmall), l.At(lesson.BetaLarge)
 		peak := ref.Gold
 		for _, pt := range curve {
 			peak = math.Max(peak, pt.Gold)
 		}
-		t.Logf("%s: gold %.3f (π_ref), peak %.3f, %.3f at β = %g, %.3f at β = %g; mix at β = %g: %+v", id, ref.Gold, peak, large.Gold, BetaLarge, small.Gold, BetaSmall, BetaSmall, small.Mix)
+		t.Logf("%s: gold %.3f (π_ref), peak %.3f, %.3f at β = %g, %.3f at β = %g; mix at β = %g: %+v", id, ref.Gold, peak, large.Gold, lesson.BetaLarge, small.Gold, lesson.BetaSmall, lesson.BetaSmall, small.Mix)
 		switch id {
 		case "experts":
 			for i := 1; i < len(curve); i++ {
@@ -136,12 +138,12 @@ func TestPanelStories(t *testing.T) {
 				}
 			}
 			if small.Gold < 1.5 {
-				t.Errorf("experts: gold %.3f at β = %g, want ≥ 1.5", small.Gold, BetaSmall)
+				t.Errorf("experts: gold %.3f at β = %g, want ≥ 1.5", small.Gold, lesson.BetaSmall)
 			}
 		case "polite":
 			if (peak-large.Gold)/(peak-ref.Gold) < 1.0/3 || small.Gold >= ref.Gold {
 				t.Errorf("polite: gold %.3f (π_ref) → peak %.3f → %.3f at β = %g → %.3f at β = %g: want a third of the gain gone at the large β and below π_ref at the small one",
-					ref.Gold, peak, large.Gold, BetaLarge, small.Gold, BetaSmall)
+					ref.Gold, peak, large.Gold, lesson.BetaLarge, small.Gold, lesson.BetaSmall)
 			}
 			if small.Mix.Wrong < float64(2*ref.Mix.Wrong) || small.Mix.Polite < float64(2*ref.Mix.Polite) {
 				t.Errorf("polite: wrong %.2f → %.2f, polite %.2f → %.2f; want both at least doubled", ref.Mix.Wrong, small.Mix.Wrong, ref.Mix.Polite, small.Mix.Polite)
@@ -153,11 +155,11 @@ func TestPanelStories(t *testing.T) {
 // TestPanels: every panel parses, the default one is the demo's default panel, ids
 // are unique.
 func TestPanels(t *testing.T) {
-	if Panels[0].Spec != demo.DefaultPanel {
-		t.Errorf("the default panel is %q, the demo's %q", Panels[0].Spec, demo.DefaultPanel)
+	if lesson.Panels[0].Spec != demo.DefaultPanel {
+		t.Errorf("the default panel is %q, the demo's %q", lesson.Panels[0].Spec, demo.DefaultPanel)
 	}
 	seen := map[string]bool{}
-	for _, p := range Panels {
+	for _, p := range lesson.Panels {
 		if _, err := demo.ParseProfiles(p.Spec); err != nil {
 			t.Errorf("%s: %v", p.ID, err)
 		}
@@ -165,11 +167,33 @@ func TestPanels(t *testing.T) {
 			t.Errorf("panel id %s twice", p.ID)
 		}
 		seen[p.ID] = true
-		if got, ok := PanelByID(p.ID); !ok || got.Spec != p.Spec {
-			t.Errorf("PanelByID(%s) = %v, %v", p.ID, got, ok)
+		if got, ok := lesson.PanelByID(p.ID); !ok || got.Spec != p.Spec {
+			t.Errorf("lesson.PanelByID(%s) = %v, %v", p.ID, got, ok)
 		}
 	}
-	if _, ok := PanelByID("nope"); ok {
-		t.Error("PanelByID found an unknown id")
+	// The landscape's part names are the demo's (written out in package lesson).
+	for _, part := range []string{demo.PartPolite, demo.PartFiller, demo.PartRefusal, demo.PartWrong, demo.PartCorrect, demo.PartUnsafe} {
+		if !strings.Contains(" polite filler refusal wrong correct unsafe ", " "+part+" ") {
+			t.Errorf("demo part %q is not one the landscape counts", part)
+		}
+	}
+	if _, ok := lesson.PanelByID("nope"); ok {
+		t.Error("lesson.PanelByID found an unknown id")
+	}
+}
+
+// TestShowcase: on the lesson's default landscape the showcased prompts are distinct,
+// in order, and each shows a change between the large β and the smallest.
+func TestShowcase(t *testing.T) {
+	l := defaultOutcome(t).Landscape("")
+	got := l.Showcase(4)
+	t.Logf("showcase %v", got)
+	if len(got) != 4 {
+		t.Fatalf("showcase %v, want 4 prompts", got)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] <= got[i-1] {
+			t.Errorf("showcase %v not in order", got)
+		}
 	}
 }
