@@ -585,8 +585,12 @@ func policyCaption(w, s *snapshot.Run) string {
 	if _, ok := ws["proxy_ref"]; !ok && len(w.Series["reward"]) > 0 {
 		startP = w.Series["reward"][0]
 	}
-	msg := fmt.Sprintf("With β = %g the proxy reward — the reward model's score — kept rising, from %s to %s. The true quality rose from %s to %s by step %d, then fell back to %s: the policy gave back %s of what it had gained while its score went on climbing. ",
-		num(w.Config["beta"]), dec2(startP), dec2(ws["reward"]), dec2(start), dec2(ws["gold_peak"]), int(ws["gold_peak_step"]), dec2(ws["gold"]), pct0(ws["gold_gave_back"]))
+	fell := fmt.Sprintf("then fell back to %s: the policy gave back %s of what it had gained while its score went on climbing. ", dec2(ws["gold"]), pct0(ws["gold_gave_back"]))
+	if ws["gold_gave_back"] >= 1 {
+		fell = fmt.Sprintf("then fell to %s, below where it started: the policy lost everything it had gained while its score went on climbing. ", dec2(ws["gold"]))
+	}
+	msg := fmt.Sprintf("With β = %g the proxy reward — the reward model's score — kept rising, from %s to %s. The true quality rose from %s to %s by step %d, ",
+		num(w.Config["beta"]), dec2(startP), dec2(ws["reward"]), dec2(start), dec2(ws["gold_peak"]), int(ws["gold_peak_step"])) + fell
 	if ws["gold_gave_back"] > 0.1 {
 		msg += "That is reward hacking: the optimizer found what the reward model over-rates and pushed it"
 		if g := grewOf(w); g != "" {

