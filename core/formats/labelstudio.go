@@ -290,7 +290,7 @@ func (b *builder) lsMin(data []byte, line int) error {
 		if *meta.LeadTime < 0 || *meta.LeadTime > 1e9 {
 			return fmt.Errorf("\"lead_time\" %v is not a number of seconds ≥ 0", *meta.LeadTime)
 		}
-		j.MS = int64(math.Round(*meta.LeadTime * 1000))
+		j.MS = int64(math.Round(float64(*meta.LeadTime * 1000)))
 	}
 	if meta.CreatedAt != nil && *meta.CreatedAt != "" {
 		if j.Time, err = parseTime(*meta.CreatedAt); err != nil {

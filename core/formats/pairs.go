@@ -65,7 +65,7 @@ func MarginStrength(m *float64) (int, error) {
 	if *m < 0 || math.IsNaN(*m) || math.IsInf(*m, 0) {
 		return 0, fmt.Errorf("\"margin\" %v must be a number ≥ 0 (the reward margin of the pair)", *m)
 	}
-	return min(max(int(math.Round(3**m)), 1), 3), nil
+	return min(max(int(math.Round(float64(3**m))), 1), 3), nil
 }
 
 // exportPair is one preference pair of the pairwise exports: win ≻ lose on item.

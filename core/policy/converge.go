@@ -206,12 +206,12 @@ func solveGroup(h map[int]float64, comp []int, ps []Pref, beta float64, loss str
 	// f, f′, f″ of one pair at margin d.
 	pair := func(d float64) (f, g, hh float64) {
 		if loss == LossIPO {
-			c := d - 1/(2*beta)
-			return c * c, 2 * c, 2
+			c := d - 1/float64(2*beta)
+			return float64(c * c), float64(2 * c), 2
 		}
-		s := num.Sigmoid(beta * d)
-		f = float64((1-eps)*num.Softplus(-beta*d)) + float64(eps*num.Softplus(beta*d))
-		return f, beta * (s - (1 - eps)), beta * beta * s * (1 - s)
+		s := num.Sigmoid(float64(beta * d))
+		f = float64((1-eps)*num.Softplus(float64(-beta*d))) + float64(eps*num.Softplus(float64(beta*d)))
+		return f, float64(beta * (s - (1 - eps))), float64(float64(float64(beta*beta)*s) * (1 - s))
 	}
 	obj := func(x []float64) float64 {
 		var f float64
@@ -332,7 +332,7 @@ func prefCriterion(p Exact, prefs []Pref, opt []float64, beta float64) float64 {
 		}
 		pi, ref := pq[0], pq[1]
 		d := (num.Log(pi[pr.Winner]) - num.Log(ref[pr.Winner])) - (num.Log(pi[pr.Loser]) - num.Log(ref[pr.Loser]))
-		worst = math.Max(worst, math.Abs(num.Sigmoid(beta*d)-num.Sigmoid(beta*opt[i])))
+		worst = math.Max(worst, math.Abs(num.Sigmoid(float64(beta*d))-num.Sigmoid(float64(beta*opt[i]))))
 	}
 	return worst
 }

@@ -354,7 +354,7 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 				continue
 			}
 			_, sign := f.Bucket(name[0], name[2:])
-			all = append(all, Feature{Name: name, Weight: sign * float64(w[b]), Bucket: int(b), Count: count})
+			all = append(all, Feature{Name: name, Weight: float64(sign * float64(w[b])), Bucket: int(b), Count: count})
 		}
 	}
 	if !fc.NoLength {
@@ -398,7 +398,7 @@ func topKeys(ds *dataset, f *Featurizer, w []float32, k int) (pos, neg []Feature
 		if h>>63 == 1 {
 			sign = -1
 		}
-		all = append(all, cand{h: h, row: kc.row, f: Feature{Weight: sign * float64(w[b]), Bucket: b, Count: int(kc.n)}})
+		all = append(all, cand{h: h, row: kc.row, f: Feature{Weight: float64(sign * float64(w[b])), Bucket: b, Count: int(kc.n)}})
 	}
 	if !fc.NoLength {
 		D := fc.Dim

@@ -77,7 +77,7 @@ func (o *lbfgs) iterate(fg func(x, g []float64) float64) bool {
 	k := min(o.pairs, o.m)
 	for j := 0; j < k; j++ {
 		i := (o.pairs - 1 - j) % o.m
-		a := o.rho[i] * dot64(o.s[i], o.d)
+		a := float64(o.rho[i] * dot64(o.s[i], o.d))
 		o.alpha[i] = a
 		axpy64(-a, o.y[i], o.d)
 	}
@@ -91,7 +91,7 @@ func (o *lbfgs) iterate(fg func(x, g []float64) float64) bool {
 				yy += float64(float64(v*v) * o.pre[j])
 			}
 		}
-		gamma := 1 / (o.rho[i] * yy)
+		gamma := 1 / float64(o.rho[i]*yy)
 		for j := range o.d {
 			if o.pre != nil {
 				o.d[j] = float64(o.d[j] * o.pre[j])
@@ -105,7 +105,7 @@ func (o *lbfgs) iterate(fg func(x, g []float64) float64) bool {
 	}
 	for j := k - 1; j >= 0; j-- {
 		i := (o.pairs - 1 - j) % o.m
-		b := o.rho[i] * dot64(o.y[i], o.d)
+		b := float64(o.rho[i] * dot64(o.y[i], o.d))
 		axpy64(o.alpha[i]-b, o.s[i], o.d)
 	}
 	slope := dot64(o.g, o.d)
@@ -132,7 +132,7 @@ func (o *lbfgs) iterate(fg func(x, g []float64) float64) bool {
 		}
 		ft := fg(o.xt, o.gt)
 		o.evals++
-		if ft <= o.f+float64(c1*step)*slope {
+		if ft <= o.f+float64(float64(c1*step)*slope) {
 			// Accept; store the pair.
 			i := o.pairs % o.m
 			s, y := o.s[i], o.y[i]
@@ -151,11 +151,11 @@ func (o *lbfgs) iterate(fg func(x, g []float64) float64) bool {
 		}
 		// Minimizer of the quadratic through f(0), f'(0) and f(step), kept within
 		// [0.1, 0.5]·step.
-		next := 0.5 * step
+		next := float64(0.5 * step)
 		if !math.IsNaN(ft) && !math.IsInf(ft, 0) {
-			q := -float64(slope*step) * step / (2 * (ft - o.f - float64(slope*step)))
+			q := float64(-float64(slope*step)*step) / float64(2*(ft-o.f-float64(slope*step)))
 			if q > 0 {
-				next = math.Min(math.Max(q, 0.1*step), 0.5*step)
+				next = math.Min(math.Max(q, float64(0.1*step)), float64(0.5*step))
 			}
 		}
 		step = next

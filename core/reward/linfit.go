@@ -166,7 +166,7 @@ func (p *linearProblem) fg(theta, g []float64) float64 {
 			ww += float64(v * v)
 			g[j] += float64(p.l2 * v)
 		}
-		f += float64(0.5 * p.l2 * ww)
+		f += float64(float64(0.5*p.l2) * ww)
 	}
 	if p.ties {
 		g[F+1] = float64(float64(deta*inv) * o.eta)
