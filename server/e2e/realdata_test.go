@@ -112,7 +112,10 @@ func TestJ4RealData(t *testing.T) {
 	}
 
 	for _, p := range pagePaths {
-		if p.name == "lesson" {
+		// The lesson and the playground run on the demo domain's simulated raters,
+		// whatever this browser holds (their gold is the simulation's, by design):
+		// they do not show the imported data.
+		if p.name == "lesson" || p.name == "playground" {
 			continue
 		}
 		b.nav(s.url(p.path))
