@@ -29,7 +29,12 @@ const (
 	lmLessonPrompts = 16    // prompts per step
 	lmLessonSamples = 4     // answers per prompt
 	lmLessonLR      = 1e-3  // AdamW learning rate
-	lmLessonPrefix  = "lesson-lm"
+	// lmLessonMicro is the most answers run through the network at once: half a
+	// step's 64, so that the worker holds half the activations (at β ≈ 0 the answers
+	// pad to 40 words and one pass over all 64 held about 60 MB) for one more
+	// forward pass per step (issue 17: a school Chromebook's tab).
+	lmLessonMicro  = 32
+	lmLessonPrefix = "lesson-lm"
 	// lmAnswerMS is the measured cost of one sampled answer in one PPO step in the
 	// browser's worker (sampling, 4 epochs of both passes), for the time
 	// estimates: 1,536 answers took 25.1 s in headless Chromium here.
@@ -256,7 +261,7 @@ func (p *lessonPage) lmSample(ctx app.Context, then func(app.Context)) {
 func (p *lessonPage) lmOptimize(ctx app.Context, then func(app.Context)) {
 	p.run(ctx, "step-transformer", "PPO on the transformer", jobs.Request{Kind: jobs.KindOptimizeLM, OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: "ppo",
 		Betas: []float64{lmBetaModerate, lmBetaZero}, Steps: p.lmSteps, Prompts: new(lmLessonPrompts), Samples: lmLessonSamples,
-		LR: lmLessonLR, Prefix: lmLessonPrefix}}, then)
+		LR: lmLessonLR, MicroBatch: lmLessonMicro, Prefix: lmLessonPrefix}}, then)
 }
 
 // all runs every step in order.

@@ -266,8 +266,11 @@ type OptimizeLMParams struct {
 	N         int     `msgpack:"n,omitempty" json:"n,omitempty"`                   // best-of-N's N; default 4
 	LR        float64 `msgpack:"lr,omitempty" json:"lr,omitempty"`                 // default 5e-4 (ppo, rloo), 3e-4 (dpo, ipo)
 	MaxTokens int     `msgpack:"max_tokens,omitempty" json:"max_tokens,omitempty"` // longest response in tokens; default 48
-	Diversity float64 `msgpack:"diversity,omitempty" json:"diversity,omitempty"`   // entropy bonus α; default 0
-	Prefix    string  `msgpack:"prefix,omitempty" json:"prefix,omitempty"`         // default "policy-lm"
+	// MicroBatch bounds the sequences run through the network at once (lm.OptimizeConfig);
+	// default 64.
+	MicroBatch int     `msgpack:"micro_batch,omitempty" json:"micro_batch,omitempty"`
+	Diversity  float64 `msgpack:"diversity,omitempty" json:"diversity,omitempty"` // entropy bonus α; default 0
+	Prefix     string  `msgpack:"prefix,omitempty" json:"prefix,omitempty"`       // default "policy-lm"
 }
 
 // SampleLMParams are the parameters of KindSampleLM.

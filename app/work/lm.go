@@ -104,7 +104,7 @@ func optimizeLM(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		}
 		res, err := lm.Optimize(ref, s.Items, s.Judgments, env, lm.OptimizeConfig{Algo: p.Algo,
 			KL: policy.KLConfig{Beta: beta, TargetKL: p.TargetKL}, Steps: p.Steps, Prompts: prompts, Samples: p.Samples,
-			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, Diversity: p.Diversity, Seed: p.Seed, Progress: progress})
+			N: p.N, LR: p.LR, MaxTokens: p.MaxTokens, MicroBatch: p.MicroBatch, Diversity: p.Diversity, Seed: p.Seed, Progress: progress})
 		if err != nil {
 			return nil, nil, err
 		}

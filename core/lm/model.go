@@ -3,6 +3,7 @@ package lm
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"prefer/core/rng"
 )
@@ -195,7 +196,7 @@ func (a *activations) layout(c Config, R, O, A int, keep bool) {
 		total += s
 	}
 	if cap(a.buf) < total {
-		a.buf = make([]float32, total)
+		growBuffer(&a.buf, total)
 	}
 	a.buf = a.buf[:total]
 	a.R, a.O, a.S, a.A, a.keep = R, O, S, A, keep
@@ -234,7 +235,7 @@ func (g *gradients) layout(c Config, R, K int) {
 		total += s
 	}
 	if cap(g.buf) < total {
-		g.buf = make([]float32, total)
+		growBuffer(&g.buf, total)
 	}
 	g.buf = g.buf[:total]
 	off := 0
@@ -630,3 +631,23 @@ func allZero(x []float32) bool {
 	}
 	return true
 }
+
+// growBuffer replaces *buf, too small for n values, by a buffer with a quarter more
+// room, so that batches of slowly growing length do not grow it at every step. A
+// large old buffer is collected before the new one is allocated: Go's wasm memory
+// never shrinks, and a new buffer allocated while the old one still holds its pages
+// leaves the old one's pages as a hole that only smaller objects can use — in the
+// lesson's PPO on the transformer, whose answers lengthen as it learns to pad, the
+// worker reached 170 MB for 80 MB live.
+func growBuffer(buf *[]float32, n int) {
+	big := cap(*buf) >= bigBuffer/4
+	*buf = nil
+	if big {
+		runtime.GC()
+	}
+	*buf = make([]float32, n+n/4)
+}
+
+// bigBuffer is the size in bytes from which growBuffer collects the old buffer
+// first (a collection costs about a millisecond per 10 MB live here).
+const bigBuffer = 4 << 20

@@ -40,8 +40,14 @@ type OptimizeConfig struct {
 	Gamma     *float64 // PPO's discount γ over the tokens (policy.PPOConfig; nil: 1)
 	Lambda    *float64 // PPO's GAE λ (policy.PPOConfig; nil: 0.95)
 	MaxTokens int      // longest response in tokens, EOS included. Default 48.
-	Batch     int      // DPO/IPO pairs per step. Default 32.
-	Eval      int      // prompts of the before/after measurement (one sample each). Default 64.
+	// MicroBatch is the most sequences of a policy-gradient step run through the
+	// network at once (PolicyConfig.MicroBatch; default 64): a smaller one bounds the
+	// memory of a step's activations — about 0.5 MB per sequence of 64 tokens — for
+	// one more forward pass per step. It changes the order of the gradient's sums,
+	// so results differ in the last bits from a run with another micro-batch.
+	MicroBatch int
+	Batch      int // DPO/IPO pairs per step. Default 32.
+	Eval       int // prompts of the before/after measurement (one sample each). Default 64.
 
 	Seed     uint64
 	Progress policy.Progress // called after each step; false cancels
@@ -132,7 +138,7 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 	default:
 		return nil, policy.SettingsErrorf("unknown algorithm %q for the generative policy: use ppo, rloo, dpo, ipo or bon", cfg.Algo)
 	}
-	if cfg.Steps < 0 || cfg.Prompts < 0 || cfg.Samples < 1 || cfg.N < 1 || cfg.LR < 0 || cfg.Diversity < 0 || cfg.MaxTokens < 1 || cfg.Eval < 1 {
+	if cfg.Steps < 0 || cfg.Prompts < 0 || cfg.Samples < 1 || cfg.N < 1 || cfg.LR < 0 || cfg.Diversity < 0 || cfg.MaxTokens < 1 || cfg.Eval < 1 || cfg.MicroBatch < 0 {
 		return nil, fmt.Errorf("optimize the language model: steps, prompts, learning rate and diversity must not be negative; samples, N, max tokens and eval at least 1")
 	}
 	if cfg.Algo == "rloo" && cfg.Samples < 2 {
@@ -144,7 +150,7 @@ func Optimize(ref *LM, items []feedback.Item, js []feedback.Judgment, env policy
 	if env.Proxy == nil && cfg.Algo != "dpo" && cfg.Algo != "ipo" {
 		return nil, fmt.Errorf("%s needs a reward to optimize", strings.ToUpper(cfg.Algo))
 	}
-	pol, err := NewPolicy(ref, items, PolicyConfig{MaxTokens: cfg.MaxTokens})
+	pol, err := NewPolicy(ref, items, PolicyConfig{MaxTokens: cfg.MaxTokens, MicroBatch: cfg.MicroBatch})
 	if err != nil {
 		return nil, err
 	}

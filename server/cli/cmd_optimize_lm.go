@@ -56,11 +56,11 @@ type optimizeLMReport struct {
 
 // optimizeLMFlags are the flags of `prefer optimize --policy lm`.
 type optimizeLMFlags struct {
-	out, algo, refPath, rspec, estimator, name *string
-	beta, targetKL, horizon, lr, diversity     *float64
-	steps, prompts, samples, n, maxTokens      *int
-	seed                                       *uint64
-	asJSON                                     *bool
+	out, algo, refPath, rspec, estimator, name   *string
+	beta, targetKL, horizon, lr, diversity       *float64
+	steps, prompts, samples, n, maxTokens, micro *int
+	seed                                         *uint64
+	asJSON                                       *bool
 }
 
 func newOptimizeLMFlags(fs *flag.FlagSet) *optimizeLMFlags {
@@ -83,6 +83,7 @@ func newOptimizeLMFlags(fs *flag.FlagSet) *optimizeLMFlags {
 		diversity: fs.Float64("diversity", 0, "entropy bonus α: maximize E[r] − β·KL + α·H"),
 		estimator: fs.String("kl-estimator", "k1", "per-token KL term in the reward: k1, k2 or k3"),
 		maxTokens: fs.Int("max-tokens", def.MaxTokens, "longest response in tokens"),
+		micro:     fs.Int("micro-batch", 64, "most sequences run through the network at once (smaller: less memory, one more forward pass per step; results differ in the last bits)"),
 		name:      fs.String("name", "", "name of the run and the policy model (default optimize-lm-ALGO, policy-lm-ALGO)"),
 		asJSON:    fs.Bool("json", false, "print one JSON object"),
 	}
@@ -95,6 +96,9 @@ func (f *optimizeLMFlags) check() error {
 	}
 	if *f.beta < 0 || *f.targetKL < 0 || *f.steps < 0 || *f.samples < 1 || *f.lr < 0 || *f.diversity < 0 || *f.horizon < 0 || *f.prompts < 0 || *f.n < 1 {
 		return usagef("--beta, --target-kl, --horizon, --steps, --prompts, --lr and --diversity must not be negative; --samples and --n at least 1")
+	}
+	if *f.micro < 1 {
+		return usagef("--micro-batch must be at least 1")
 	}
 	if *f.maxTokens < 1 || *f.maxTokens > 1000 {
 		return usagef("--max-tokens must be between 1 and 1000")
@@ -156,7 +160,7 @@ func optimizeLM(args []string, stdout, stderr io.Writer) error {
 	kl := policy.KLConfig{Beta: *f.beta, TargetKL: *f.targetKL, Horizon: *f.horizon, Estimator: policy.Estimator(*f.estimator)}
 	opt, err := lm.Optimize(ref, s.Items, s.Judgments, lm.DemoEnv(s.Items, src.Reward), lm.OptimizeConfig{Algo: *f.algo, KL: kl,
 		Steps: *f.steps, Prompts: *f.prompts, Samples: *f.samples, N: *f.n, LR: *f.lr, Diversity: *f.diversity,
-		MaxTokens: *f.maxTokens, Seed: *f.seed, Progress: progress})
+		MaxTokens: *f.maxTokens, MicroBatch: *f.micro, Seed: *f.seed, Progress: progress})
 	line.done()
 	if err != nil {
 		return err

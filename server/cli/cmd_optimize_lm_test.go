@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"prefer/core/lm"
@@ -137,5 +138,13 @@ func TestOptimizeLMBadInput(t *testing.T) {
 		if code, _, errs := runLM(t, args...); code != 2 || errs == "" {
 			t.Errorf("%v: exit %d, stderr %q; want a usage error", args, code, errs)
 		}
+	}
+}
+
+// TestMicroBatchFlag: --micro-batch must be at least 1 (exit 2, before any work).
+func TestMicroBatchFlag(t *testing.T) {
+	code, _, errs := runCLI(t, "optimize", "missing.snap", "-o", filepath.Join(t.TempDir(), "o.snap"), "--policy", "lm", "--algo", "ppo", "--micro-batch", "0")
+	if code != 2 || !strings.Contains(errs, "--micro-batch must be at least 1") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }

@@ -137,6 +137,7 @@ const (
 	lessonLMPrompts = 16
 	lessonLMSamples = 4
 	lessonLMLR      = 1e-3
+	lessonLMMicro   = 32
 )
 
 // nativeLMMS runs the lesson's transformer job natively through the worker's own
@@ -159,7 +160,7 @@ func nativeLMMS(tb testing.TB) float64 {
 	sim := run(nil, jobs.Request{Kind: jobs.KindSimulate, Simulate: &jobs.SimulateParams{Seed: 7, Panel: lessonPanel}})
 	rm := run(sim.Snapshot, jobs.Request{Kind: jobs.KindTrainRM, TrainRM: &jobs.TrainRMParams{Seed: 1, SplitBy: "pair"}})
 	return run(rm.Snapshot, jobs.Request{Kind: jobs.KindOptimizeLM, OptimizeLM: &jobs.OptimizeLMParams{Seed: 1, Algo: "ppo",
-		Betas: []float64{0.5, 0.001}, Steps: lessonLMSteps, Prompts: new(lessonLMPrompts), Samples: lessonLMSamples, LR: lessonLMLR,
+		Betas: []float64{0.5, 0.001}, Steps: lessonLMSteps, Prompts: new(lessonLMPrompts), Samples: lessonLMSamples, LR: lessonLMLR, MicroBatch: lessonLMMicro,
 		Prefix: "lesson-lm"}}).Millis
 }
 
