@@ -162,6 +162,9 @@ func rowsOK(S []float32, idx []int32, L int) bool {
 	return true
 }
 
+// The exported kernels share one shape on purpose (check the shapes, then call the
+// linked function with raw pointers): each is the checked door to one kernel.
+
 // GatherAcc computes Y[i] += Σ_k val[k]·S[idx[k]·L + i] for i < L, adding the terms
 // in order of k (the first layer of core/reward's MLP on a sparse row).
 func GatherAcc(Y, S []float32, idx []int32, val []float32, L int) {

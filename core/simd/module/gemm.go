@@ -9,7 +9,8 @@ package module
 // Each lane is one column i: the accumulator is Y[r,i] and every k adds one product,
 // exactly the scalar sequence. Tiles of 4 rows × 8 columns (eight f32x4
 // accumulators kept in registers over all of K), then 4 columns, then single
-// columns; leftover rows one at a time.
+// columns; leftover rows one at a time. The tiles repeat one body on purpose
+// (unrolled; every tile adds in the same order).
 func gemmAcc(m *mod) {
 	f := m.newFn("gemm_acc", params(8))
 	Y, A, ars, aks, S, R, K, L := f.param(0), f.param(1), f.param(2), f.param(3), f.param(4), f.param(5), f.param(6), f.param(7)

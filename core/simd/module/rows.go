@@ -4,7 +4,8 @@ package module
 // the output layer (output.go) and AdamW (adamw.go), each in its Go kernel's order.
 // Elementwise parts run four columns per f32x4; sums along a row are sequential in
 // the Go code, so they stay scalar, with four rows interleaved where the rows are
-// independent (four dependency chains instead of one).
+// independent (four dependency chains instead of one). The interleaved, vector
+// and scalar passes repeat one body on purpose: each must give the Go kernel's bits.
 
 // f32 constants of core/lm, as Go's compiler rounds the untyped constants.
 var (
