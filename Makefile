@@ -136,9 +136,12 @@ BEFORE_COMMIT := 040dc26
 BEFORE_BIN := build/prefer-before
 
 # bench-setup installs what only the benchmarks need: scikit-learn for the reward
-# model's comparison (Debian's python3-sklearn), and the binary of BEFORE_COMMIT.
-# Either may be missing (no sudo, a shallow clone): the benchmarks then say so.
+# model's comparison (Debian's python3-sklearn), GNU time (BenchmarkMemory reads each
+# command's own peak from it), and the binary of BEFORE_COMMIT. Any may be missing
+# (no sudo, a shallow clone): the benchmarks then say so or fall back.
 bench-setup:
+	@test -x /usr/bin/time || { $(SUDO) apt-get install -y -qq time >/dev/null; } || \
+	  echo "GNU time could not be installed: BenchmarkMemory's peaks include a floor of its own size"
 	@/usr/bin/python3 -c 'import sklearn' 2>/dev/null || python3 -c 'import sklearn' 2>/dev/null || \
 	  { echo "installing python3-sklearn"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-sklearn >/dev/null; } || \
 	  echo "python3-sklearn could not be installed: the scikit-learn comparison will be skipped"
