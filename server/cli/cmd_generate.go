@@ -8,7 +8,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"prefer/core/ask"
@@ -124,12 +123,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex // guards state, rep, dirty
-	retries := map[string]int{}
-	c, host, err := o.connect(stderr, &mu, retries)
+	a, err := o.start(o.out, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	host := a.host
 	msg := messages(o.out, stdout, stderr)
 	if *o.asJSON {
 		msg = stderr // stdout holds the one JSON object
@@ -148,45 +146,35 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	sendTemp := o.temperature >= 0
 	runItems, slots := generateSlots(state, prompts, src, o.n, o.seed)
 	rep := generateReport{Output: o.out, Endpoint: host, Model: *o.model, Items: len(runItems), Wanted: len(runItems) * o.n,
-		Retries: retries}
+		Retries: a.retries}
 	rep.Had = rep.Wanted - len(slots)
 	if resumed {
 		fmt.Fprintf(msg, "resuming %s: %d of %d answers are there; asking the %d missing\n", o.out, rep.Had, rep.Wanted, len(slots))
 	}
 
-	dirty := false
-	save := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if !dirty {
-			return nil
-		}
+	a.state = state
+	a.prepare = func() {
 		for _, i := range runItems {
 			ask.Canonical(&state.Items[i])
 		}
-		id, err := writeSnapshot(o.out, state, stdout)
-		if err == nil {
-			rep.OutputID, dirty = id, false
-		}
-		return err
 	}
 	if !resumed {
-		dirty = true
-		if err := save(); err != nil { // the prompts are there even if no answer comes
+		a.dirty = true
+		if err := a.save(); err != nil { // the prompts are there even if no answer comes
 			return err
 		}
 	}
 
 	prog := newProgress(stderr, *o.asJSON, "generate", "answers", len(slots))
-	failErr, saveErr := askAll(ctx, slots, *o.concurrency, save, func(ctx context.Context, sl ask.Slot) error {
-		mu.Lock()
+	failErr, saveErr := askAll(ctx, slots, *o.concurrency, a.save, func(ctx context.Context, sl ask.Slot) error {
+		a.mu.Lock()
 		it := state.Items[sl.Item]
-		mu.Unlock()
-		text, finish, usage, err := askOne(ctx, c, src, sendTemp, !o.noSeed, it.Prompt, sl.Seed)
+		a.mu.Unlock()
+		text, finish, usage, err := askOne(ctx, a.c, src, sendTemp, !o.noSeed, it.Prompt, sl.Seed)
 		if err != nil {
 			return err
 		}
-		mu.Lock()
+		a.mu.Lock()
 		before := len(state.Items[sl.Item].Responses)
 		ask.Record(&state.Items[sl.Item], text, src.Origin(sl.K, sl.Seed, !o.noSeed, finish))
 		if len(state.Items[sl.Item].Responses) > before {
@@ -195,20 +183,17 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		rep.Asked++
 		rep.Tokens.PromptTokens += usage.PromptTokens
 		rep.Tokens.CompletionTokens += usage.CompletionTokens
-		dirty = true
+		a.dirty = true
 		done := rep.Asked
-		mu.Unlock()
+		a.mu.Unlock()
 		prog.update(done, "")
 		return nil
 	})
 	prog.done()
-	if err := save(); err != nil {
+	if err := a.finish(saveErr); err != nil {
 		return err
 	}
-	if saveErr != nil {
-		return saveErr
-	}
-	if rep.OutputID == "" {
+	if rep.OutputID = a.id; rep.OutputID == "" {
 		if data, err := os.ReadFile(o.out); err == nil {
 			rep.OutputID = snapshot.ID(data)
 		}

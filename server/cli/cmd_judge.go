@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"sync"
 	"time"
 
 	"prefer/core/agree"
@@ -119,12 +118,11 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex // guards state, rep, dirty
-	retries := map[string]int{}
-	c, host, err := o.connect(stderr, &mu, retries)
+	a, err := o.start(o.out, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	host := a.host
 	msg := stdout
 	if *o.asJSON {
 		msg = stderr
@@ -147,7 +145,7 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			todo = append(todo, t)
 		}
 	}
-	rep := judgeReport{Output: o.out, Rater: rater, Endpoint: host, Model: *o.model, Tasks: len(tasks), Had: len(tasks) - len(todo), Retries: retries}
+	rep := judgeReport{Output: o.out, Rater: rater, Endpoint: host, Model: *o.model, Tasks: len(tasks), Had: len(tasks) - len(todo), Retries: a.retries}
 	if resumed {
 		fmt.Fprintf(msg, "resuming %s: %d of %d questions answered; asking the %d left\n", o.out, rep.Had, rep.Tasks, len(todo))
 	}
@@ -156,58 +154,46 @@ func runJudge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	run := snapshot.Run{Name: "judge-" + rater, Kind: "judge", Seed: o.seed, Config: map[string]any{
 		"endpoint": host, "model": *o.model, "rubric": o.rubric, "temperature": o.temperature, "pairs": o.pairs, "both_orders": !o.oneOrder}}
 
-	dirty := !resumed
-	save := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if !dirty {
-			return nil
-		}
+	a.state, a.dirty = state, !resumed
+	a.prepare = func() {
 		state.PutRun(run)
 		state.SetLog(state.Log())
-		id, err := writeSnapshot(o.out, state, stdout)
-		if err == nil {
-			rep.OutputID, dirty = id, false
-		}
-		return err
 	}
-	if err := save(); err != nil {
+	if err := a.save(); err != nil {
 		return err
 	}
 	prog := newProgress(stderr, *o.asJSON, "judge", "verdicts", len(todo))
 	temp := o.temperature
-	failErr, saveErr := askAll(ctx, todo, *o.concurrency, save, func(ctx context.Context, t judgeTask) error {
+	failErr, saveErr := askAll(ctx, todo, *o.concurrency, a.save, func(ctx context.Context, t judgeTask) error {
 		sd := ask.SlotSeed(o.seed, t.id, 0)
-		res, err := c.Chat(ctx, &wire.ChatRequest{Model: *o.model, Temperature: &temp, Seed: &sd,
+		res, err := a.c.Chat(ctx, &wire.ChatRequest{Model: *o.model, Temperature: &temp, Seed: &sd,
 			Messages: []wire.ChatMessage{{Role: "system", Content: wire.Content(t.system)}, {Role: "user", Content: wire.Content(t.user)}}})
 		if err != nil {
 			return err
 		}
 		answer := string(res.Choices[0].Message.Content)
-		mu.Lock()
+		a.mu.Lock()
 		it := &state.Items[t.item]
 		j, ok := judgmentOf(t, rater, it, answer)
 		if ok {
 			state.Judgments = append(state.Judgments, j)
 			rep.Asked++
-			dirty = true
+			a.dirty = true
 		} else {
 			rep.Unparsed++
 		}
 		done := rep.Asked + rep.Unparsed
-		mu.Unlock()
+		a.mu.Unlock()
 		prog.update(done, "")
 		return nil
 	})
 	prog.done()
 	run.Summary = map[string]float64{"questions": float64(rep.Tasks), "unparsed": float64(rep.Unparsed)}
-	dirty = true
-	if err := save(); err != nil {
+	a.dirty = true
+	if err := a.finish(saveErr); err != nil {
 		return err
 	}
-	if saveErr != nil {
-		return saveErr
-	}
+	rep.OutputID = a.id
 	rep.Missing = len(todo) - rep.Asked
 	rep.Complete = rep.Missing == 0
 	for _, a := range agree.AuditAI(state.Items, state.Raters, state.Judgments) {

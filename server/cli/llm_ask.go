@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"prefer/core/snapshot"
 	"prefer/server/client"
 )
 
@@ -56,22 +57,64 @@ func (f *endpointFlags) check() error {
 	return nil
 }
 
-// connect returns the client of the endpoint and its host (the only part of the
-// URL that is shown or recorded). Each retry is counted by its reason in retries,
-// under mu, and told on stderr.
-func (f *endpointFlags) connect(stderr io.Writer, mu *sync.Mutex, retries map[string]int) (*client.LLM, string, error) {
+// asking is a run of questions to an endpoint: its client, and the snapshot the
+// answers go into, written as they come and resumed from.
+type asking struct {
+	c       *client.LLM
+	host    string         // the endpoint's host: the only part of its URL shown or recorded
+	retries map[string]int // retries by reason (the report's)
+
+	mu      sync.Mutex // guards state, dirty and the command's report, for the workers
+	out     string
+	stdout  io.Writer
+	state   *snapshot.Snapshot
+	prepare func() // called under mu before each write (canonical order, the run record)
+	dirty   bool   // state changed since the last write
+	id      string // of the last write
+}
+
+// start returns the run's client; each retry is counted by its reason and told on
+// stderr. The caller sets the state.
+func (f *endpointFlags) start(out string, stdout, stderr io.Writer) (*asking, error) {
 	base, host, err := client.Endpoint(*f.endpoint)
 	if err != nil {
-		return nil, "", usagef("--endpoint: %v", err)
+		return nil, usagef("--endpoint: %v", err)
 	}
-	c := &client.LLM{Base: base, Key: os.Getenv(*f.keyEnv), Timeout: *f.timeout, Retries: *f.retries, Backoff: *f.backoff}
-	c.OnRetry = func(attempt int, why string, wait time.Duration) {
-		mu.Lock()
-		retries[why]++
-		mu.Unlock()
+	a := &asking{host: host, retries: map[string]int{}, out: out, stdout: stdout}
+	a.c = &client.LLM{Base: base, Key: os.Getenv(*f.keyEnv), Timeout: *f.timeout, Retries: *f.retries, Backoff: *f.backoff}
+	a.c.OnRetry = func(attempt int, why string, wait time.Duration) {
+		a.mu.Lock()
+		a.retries[why]++
+		a.mu.Unlock()
 		fmt.Fprintf(stderr, "retry: %s; waiting %s (attempt %d of %d)\n", why, wait.Round(10*time.Millisecond), attempt+1, *f.retries+1)
 	}
-	return c, host, nil
+	return a, nil
+}
+
+// save writes the state to the output when it changed.
+func (a *asking) save() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.dirty {
+		return nil
+	}
+	if a.prepare != nil {
+		a.prepare()
+	}
+	id, err := writeSnapshot(a.out, a.state, a.stdout)
+	if err == nil {
+		a.id, a.dirty = id, false
+	}
+	return err
+}
+
+// finish writes what is left once the workers are done, and returns the first
+// failure to save (saveErr is askAll's).
+func (a *asking) finish(saveErr error) error {
+	if err := a.save(); err != nil {
+		return err
+	}
+	return saveErr
 }
 
 // askAll runs do on every task with at most n in flight, and calls save every
