@@ -245,7 +245,7 @@ func fitDawidSkene(votes [][]vote, R, k int, c DSConfig) (*DSResult, error) {
 		res.Accuracy[r] = a
 	}
 	for u := range T {
-		res.Labels[u] = argmax(T[u])
+		res.Labels[u] = num.Argmax(T[u])
 	}
 	return res, nil
 }
@@ -270,17 +270,7 @@ func MajorityVote(labels [][]int, k int) []int {
 			out[u] = -1
 			continue
 		}
-		out[u] = argmax(cnt)
+		out[u] = num.Argmax(cnt)
 	}
 	return out
-}
-
-func argmax(x []float64) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
 }

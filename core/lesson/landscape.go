@@ -212,8 +212,8 @@ func (l *Landscape) Showcase(n int) []int {
 	var buf []float64
 	for i, p := range l.Prompts {
 		k := len(p.Answers)
-		large := argmax(l.Policy(grow(buf, k), i, BetaLarge))
-		small := argmax(l.Policy(grow(buf, k), i, MinBeta))
+		large := num.Argmax(l.Policy(grow(buf, k), i, BetaLarge))
+		small := num.Argmax(l.Policy(grow(buf, k), i, MinBeta))
 		ref := 0
 		for j, a := range p.Answers {
 			if a.Ref > p.Answers[ref].Ref {
@@ -240,16 +240,6 @@ func (l *Landscape) Showcase(n int) []int {
 	}
 	sort.Ints(out)
 	return out
-}
-
-func argmax(xs []float64) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func contains(xs []int, x int) bool {

@@ -126,3 +126,16 @@ func BenchmarkDot32(b *testing.B) {
 	}
 	_ = s
 }
+
+// TestArgmax: the first of equal maxima; NaN never wins; 0 for an empty slice.
+func TestArgmax(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		xs   []float64
+		want int
+	}{{nil, 0}, {[]float64{1}, 0}, {[]float64{1, 3, 3, 2}, 1}, {[]float64{-1, -0.5, -2}, 1}, {[]float64{0, nan, 1}, 2}} {
+		if got := Argmax(c.xs); got != c.want {
+			t.Errorf("Argmax(%v) = %d, want %d", c.xs, got, c.want)
+		}
+	}
+}

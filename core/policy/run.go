@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"prefer/core/feedback"
+	"prefer/core/num"
 	"prefer/core/reward"
 	"prefer/core/snapshot"
 )
@@ -432,7 +433,7 @@ func Examples(items []feedback.Item, c *Candidate, e Env, n int) []any {
 		}
 		probs := c.Probs(make([]float64, k), pi)
 		ref := c.RefProbs(make([]float64, k), pi)
-		best, refBest := argmax(probs), argmax(ref)
+		best, refBest := num.Argmax(probs), num.Argmax(ref)
 		rb, rr := it.Responses[best], it.Responses[refBest]
 		score := probs[best] - ref[best]
 		if best == refBest {
@@ -465,16 +466,6 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
-}
-
-func argmax(xs []float64) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 // finite0 is x, or 0 when x is NaN or infinite (not storable in a run's config).
