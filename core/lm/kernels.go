@@ -1,5 +1,7 @@
 package lm
 
+import "prefer/core/num"
+
 // The kernels below are the inner loops of the linear layers, where nearly all the
 // time goes. Go does not vectorize, and plain float loops run several times slower in
 // wasm than natively. Two things recover most of it (measured here on both):
@@ -132,27 +134,9 @@ func gemmAccGo(Y, A []float32, ars, aks int, S []float32, R, K, L int) {
 	}
 }
 
-// axpySeq computes y += a·x, unrolled by eight on purpose (the same loop as
-// num.Axpy32, kept beside the kernels whose tails call it).
-func axpySeq(a float32, x, y []float32) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+8 <= len(y); i += 8 {
-		p := x[i : i+8 : i+8]
-		z := y[i : i+8 : i+8]
-		z[0] += float32(a * p[0])
-		z[1] += float32(a * p[1])
-		z[2] += float32(a * p[2])
-		z[3] += float32(a * p[3])
-		z[4] += float32(a * p[4])
-		z[5] += float32(a * p[5])
-		z[6] += float32(a * p[6])
-		z[7] += float32(a * p[7])
-	}
-	for ; i < len(y); i++ {
-		y[i] += float32(a * x[i])
-	}
-}
+// axpySeq computes y += a·x over the first len(y) values of x: num.Axpy32, whose
+// per-element products and sums are the same on every platform.
+func axpySeq(a float32, x, y []float32) { num.Axpy32(a, x[:len(y)], y) }
 
 // gemmDot computes Y[r,j] = base + Σ_l X[r,l]·W[j,l] for r < R, j < J, where base
 // is Y[r,j] when acc is true, else bias[j] (0 when bias is nil). The sum runs over
