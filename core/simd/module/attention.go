@@ -201,31 +201,23 @@ func attentionFwd(m *mod, expSlice *fn) {
 // purpose (vector body, scalar tail in the Go kernel's order).
 
 // subScalar computes x[i] −= s for the n float32 at x (p, v scratch).
-func subScalar(f *fn, x, n, s, p, v local) {
-	f.set(v, vsplat(get(s)))
-	f.set(p, get(x))
-	end := add(get(x), shl(get(n), ci(2)))
-	f.while(leu(add(get(p), ci(16)), end), func() {
-		f.storeV(get(p), 0, vsub(loadV(get(p), 0), get(v)))
-		f.inc(p, 16)
-	})
-	f.while(ltu(get(p), end), func() {
-		f.storeF32(get(p), 0, fsub(loadF32(get(p), 0), get(s)))
-		f.inc(p, 4)
-	})
-}
+func subScalar(f *fn, x, n, s, p, v local) { scalarOp(f, x, n, s, p, v, vsub, fsub) }
 
 // mulScalar computes x[i] *= s for the n float32 at x (p, v scratch).
-func mulScalar(f *fn, x, n, s, p, v local) {
+func mulScalar(f *fn, x, n, s, p, v local) { scalarOp(f, x, n, s, p, v, vmul, fmul) }
+
+// scalarOp computes x[i] = op(x[i], s) for the n float32 at x: four at a time with
+// the vector op vop, the tail one at a time with the scalar op sop (p, v scratch).
+func scalarOp(f *fn, x, n, s, p, v local, vop, sop func(a, b E) E) {
 	f.set(v, vsplat(get(s)))
 	f.set(p, get(x))
 	end := add(get(x), shl(get(n), ci(2)))
 	f.while(leu(add(get(p), ci(16)), end), func() {
-		f.storeV(get(p), 0, vmul(loadV(get(p), 0), get(v)))
+		f.storeV(get(p), 0, vop(loadV(get(p), 0), get(v)))
 		f.inc(p, 16)
 	})
 	f.while(ltu(get(p), end), func() {
-		f.storeF32(get(p), 0, fmul(loadF32(get(p), 0), get(s)))
+		f.storeF32(get(p), 0, sop(loadF32(get(p), 0), get(s)))
 		f.inc(p, 4)
 	})
 }

@@ -174,16 +174,7 @@ func gemmDot(m *mod) {
 		for i := range wv {
 			f.set(wv[i], loadV(add(get(wr[i]), get(l4)), off))
 		}
-		// t0 = (w0[0] w1[0] w0[1] w1[1]), t1 = (w0[2] w1[2] w0[3] w1[3]), t2, t3 from w2, w3.
-		f.set(c[0], shuffle(get(wv[0]), get(wv[1]), [4]byte{0, 4, 1, 5}))
-		f.set(c[1], shuffle(get(wv[0]), get(wv[1]), [4]byte{2, 6, 3, 7}))
-		f.set(c[2], shuffle(get(wv[2]), get(wv[3]), [4]byte{0, 4, 1, 5}))
-		f.set(c[3], shuffle(get(wv[2]), get(wv[3]), [4]byte{2, 6, 3, 7}))
-		// column m = (w0[m] w1[m] w2[m] w3[m]).
-		f.set(wv[0], shuffle(get(c[0]), get(c[2]), [4]byte{0, 1, 4, 5}))
-		f.set(wv[1], shuffle(get(c[0]), get(c[2]), [4]byte{2, 3, 6, 7}))
-		f.set(wv[2], shuffle(get(c[1]), get(c[3]), [4]byte{0, 1, 4, 5}))
-		f.set(wv[3], shuffle(get(c[1]), get(c[3]), [4]byte{2, 3, 6, 7}))
+		transpose4(f, wv, c) // column m = (w0[m] w1[m] w2[m] w3[m])
 	}
 	// write stores base + sum for the columns at j4 of row rr (vector or scalar).
 	write := func(rr int, vector bool) {
