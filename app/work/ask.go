@@ -13,17 +13,6 @@ import (
 	"prefer/core/snapshot"
 )
 
-// demoChecklist is demo.Checklist as the built-in judges' scorer (as prefer serve
-// wires it).
-func demoChecklist(prompt, answer string) (float64, []string, bool) {
-	s, checks, known := demo.Checklist(prompt, answer)
-	out := make([]string, len(checks))
-	for i, c := range checks {
-		out[i] = fmt.Sprintf("%s (%+g)", c.What, c.Points)
-	}
-	return s, out, known
-}
-
 // judge is KindJudge: a built-in judge compares the pairs people compared, in both
 // orders, under the default rubric, as rater "ai-JUDGE" (kind ai).
 func judge(req *jobs.Request, report Reporter) (*jobs.Result, error) {
@@ -53,7 +42,7 @@ func judge(req *jobs.Request, report Reporter) (*jobs.Result, error) {
 		return nil, fmt.Errorf("no pair to judge: the judge compares the pairs people compared; label or simulate some first")
 	}
 	report(jobs.Progress{Phase: "the " + name + " judge compares " + fmt.Sprint(len(pairs)) + " pairs in both orders", Step: 0, Total: 1})
-	js := ask.JudgeWith(b, demoChecklist, ask.DefaultRubric, s.Items, pairs, rater, false, time.Now().UnixMilli())
+	js := ask.JudgeWith(b, demo.ChecklistLines, ask.DefaultRubric, s.Items, pairs, rater, false, time.Now().UnixMilli())
 	rt := feedback.Rater{ID: rater, Name: name + " (built-in judge)", Group: "ai", Kind: feedback.RaterAI, Profile: b.Description}
 	d := &snapshot.Snapshot{Raters: []feedback.Rater{rt}, Judgments: js}
 	jobs.Merge(s, d)

@@ -47,3 +47,15 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// ChecklistLines is Checklist with each check written as a line, "what (+points)":
+// the scorer of the built-in judges (core/ask's Scorer), as prefer serve and the
+// worker wire them.
+func ChecklistLines(prompt, text string) (score float64, lines []string, known bool) {
+	s, checks, known := Checklist(prompt, text)
+	lines = make([]string, len(checks))
+	for i, c := range checks {
+		lines[i] = fmt.Sprintf("%s (%+g)", c.What, c.Points)
+	}
+	return s, lines, known
+}

@@ -173,17 +173,7 @@ func plural(n int, what string) string {
 func judgeModels() []api.ServedModel {
 	var out []api.ServedModel
 	for _, b := range ask.Builtins {
-		out = append(out, api.ServedModel{Name: b.Name, Description: b.Description, Model: &api.JudgeModel{Judge: b, Score: demoChecklist}})
+		out = append(out, api.ServedModel{Name: b.Name, Description: b.Description, Model: &api.JudgeModel{Judge: b, Score: demo.ChecklistLines}})
 	}
 	return out
-}
-
-// demoChecklist is demo.Checklist as an ask.Scorer.
-func demoChecklist(prompt, answer string) (float64, []string, bool) {
-	s, checks, known := demo.Checklist(prompt, answer)
-	out := make([]string, len(checks))
-	for i, c := range checks {
-		out[i] = fmt.Sprintf("%s (%+g)", c.What, c.Points)
-	}
-	return s, out, known
 }
