@@ -29,11 +29,12 @@ const (
 	lmLessonPrompts = 16    // prompts per step
 	lmLessonSamples = 4     // answers per prompt
 	lmLessonLR      = 1e-3  // AdamW learning rate
-	// lmLessonMicro is the most answers run through the network at once: half a
-	// step's 64, so that the worker holds half the activations (at β ≈ 0 the answers
-	// pad to 40 words and one pass over all 64 held about 60 MB) for one more
-	// forward pass per step (issue 17: a school Chromebook's tab).
-	lmLessonMicro  = 32
+	// lmLessonMicro is the most answers run through the network at once: an eighth
+	// of a step's 64, so that the worker holds an eighth of the activations (at β ≈ 0
+	// the answers pad to 40 words and one pass over all 64 held about 60 MB) for one
+	// more inference pass per step (issue 17: a school Chromebook's tab; 32 gave a
+	// worker of 125 MB, 16 of 91 MB, 8 of 70 MB).
+	lmLessonMicro  = 8
 	lmLessonPrefix = "lesson-lm"
 	// lmAnswerMS is the measured cost of one sampled answer in one PPO step in the
 	// browser's worker (sampling, 4 epochs of both passes), for the time

@@ -137,7 +137,7 @@ const (
 	lessonLMPrompts = 16
 	lessonLMSamples = 4
 	lessonLMLR      = 1e-3
-	lessonLMMicro   = 32
+	lessonLMMicro   = 8 // app/lesson_page.go's lmLessonMicro
 )
 
 // nativeLMMS runs the lesson's transformer job natively through the worker's own
