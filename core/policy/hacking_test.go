@@ -47,27 +47,24 @@ func TestDetect(t *testing.T) {
 // biasedReward trains core/reward's linear model on the judgments of a panel of
 // three simulated raters of one biased preset on the default demo domain.
 func biasedReward(tb testing.TB, preset string) (*demo.Dataset, reward.Model) {
-	tb.Helper()
 	p := demo.Presets[preset]
-	ds, err := demo.Generate(demo.Config{Seed: 1, Raters: []demo.Profile{p, p, p}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res, err := reward.Train(ds.Items, ds.Judgments, reward.Config{Family: reward.FamilyLinear, Seed: 1})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return ds, res.Model
+	return trainedOn(tb, []demo.Profile{p, p, p})
 }
 
 // panelReward is biasedReward for a whole panel (a demo.ParseProfiles spec).
 func panelReward(tb testing.TB, spec string) (*demo.Dataset, reward.Model) {
-	tb.Helper()
 	ps, err := demo.ParseProfiles(spec)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ds, err := demo.Generate(demo.Config{Seed: 1, Raters: ps})
+	return trainedOn(tb, ps)
+}
+
+// trainedOn simulates the raters on the default demo domain (seed 1) and trains the
+// linear reward model on their judgments (seed 1).
+func trainedOn(tb testing.TB, raters []demo.Profile) (*demo.Dataset, reward.Model) {
+	tb.Helper()
+	ds, err := demo.Generate(demo.Config{Seed: 1, Raters: raters})
 	if err != nil {
 		tb.Fatal(err)
 	}

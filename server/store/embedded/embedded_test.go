@@ -21,16 +21,7 @@ func TestConformance(t *testing.T) {
 			return s
 		},
 		Reopen: func(tb testing.TB, s store.Store) store.Store {
-			path := s.(*Store).db.Path()
-			if err := s.Close(); err != nil {
-				tb.Fatal(err)
-			}
-			s2, err := Open(dirOf(path))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			tb.Cleanup(func() { s2.Close() })
-			return s2
+			return reopen(tb, s, s.(*Store).db.Path())
 		},
 		Uncount: func(tb testing.TB, s store.Store) store.Store {
 			db := s.(*Store).db
@@ -48,15 +39,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			if err := s.Close(); err != nil {
-				tb.Fatal(err)
-			}
-			s2, err := Open(dirOf(path))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			tb.Cleanup(func() { s2.Close() })
-			return s2
+			return reopen(tb, s, path)
 		},
 	})
 }
@@ -90,4 +73,18 @@ func BenchmarkAppendEvents(b *testing.B) {
 	s.db.NoSync = true
 	s.db.MaxBatchDelay = 0
 	storetest.BenchAppend(b, s, store.Quota{Events: 1 << 40, Bytes: 1 << 50})
+}
+
+// reopen closes s, whose file is at path, and opens the store again.
+func reopen(tb testing.TB, s store.Store, path string) store.Store {
+	tb.Helper()
+	if err := s.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	s2, err := Open(dirOf(path))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s2.Close() })
+	return s2
 }
