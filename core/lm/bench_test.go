@@ -93,10 +93,10 @@ func BenchmarkTrainStep(b *testing.B) {
 	b.ReportMetric(float64(benchB*benchT*b.N)/s, "tokens/s")
 }
 
-// BenchmarkTFJSTrainStep runs testdata/tfjs/bench.js: the same model and training
-// step in TensorFlow.js 4.22 on its wasm backend (SIMD, one thread), under Node. It
-// needs node and `npm ci` in testdata/tfjs; without them it is skipped.
-func BenchmarkTFJSTrainStep(b *testing.B) {
+// runTFJS runs testdata/tfjs/bench.js (TensorFlow.js 4.22 on its wasm backend, SIMD,
+// one thread, under Node) with its two step counts and returns its JSON report. It
+// needs node and `npm ci` in testdata/tfjs; without them the benchmark is skipped.
+func runTFJS(b *testing.B, train, ppo string) map[string]any {
 	if runtime.GOOS == "js" {
 		b.Skip("runs node as a subprocess: native only")
 	}
@@ -108,26 +108,40 @@ func BenchmarkTFJSTrainStep(b *testing.B) {
 	if err != nil {
 		b.Skip("node is not installed")
 	}
-	var steps, tokens float64
-	for b.Loop() {
-		cmd := exec.Command(node, "bench.js", "10")
-		cmd.Dir = dir
-		out, err := cmd.Output()
-		if err != nil {
-			b.Fatalf("bench.js: %v", err)
-		}
-		var r struct {
-			StepsPerS  float64 `json:"steps_per_s"`
-			TokensPerS float64 `json:"tokens_per_s"`
-			Params     int     `json:"params"`
-		}
-		if err := json.Unmarshal(out, &r); err != nil {
-			b.Fatalf("bench.js output %q: %v", out, err)
-		}
-		steps, tokens = r.StepsPerS, r.TokensPerS
+	cmd := exec.Command(node, "bench.js", train, ppo)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("bench.js: %v", err)
 	}
-	b.ReportMetric(steps, "steps/s")
-	b.ReportMetric(tokens, "tokens/s")
+	var r map[string]any
+	if err := json.Unmarshal(out, &r); err != nil {
+		b.Fatalf("bench.js output %q: %v", out, err)
+	}
+	return r
+}
+
+// BenchmarkTFJSTrainStep is BenchmarkTrainStep in TensorFlow.js (testdata/tfjs/bench.js,
+// the same model, step and AdamW as testdata/torch/bench.py): steps and tokens per
+// second.
+func BenchmarkTFJSTrainStep(b *testing.B) {
+	var r map[string]any
+	for b.Loop() {
+		r = runTFJS(b, "10", "0")
+	}
+	b.ReportMetric(r["train_steps_per_s"].(float64), "steps/s")
+	b.ReportMetric(r["train_tokens_per_s"].(float64), "tokens/s")
+}
+
+// BenchmarkTFJSPPOStep is BenchmarkPPOStep in TensorFlow.js, the work of
+// BenchmarkTorchPPOStep (the prompts and answer lengths of testdata/torch/ppo_shape.json,
+// sampling, reference and value passes, 4 epochs): steps per second.
+func BenchmarkTFJSPPOStep(b *testing.B) {
+	var r map[string]any
+	for b.Loop() {
+		r = runTFJS(b, "0", "2")
+	}
+	b.ReportMetric(r["ppo_steps_per_s"].(float64), "steps/s")
 }
 
 // benchRef returns the shipped reference model when the repository is at hand (as in

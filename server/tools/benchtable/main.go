@@ -280,7 +280,7 @@ func steps(out io.Writer, native, wasm, wasmGo map[string]*result) {
 		{"Prefer, wasm (Node), SIMD kernels, 1 thread", train(wasm, "TrainStep"), train(wasm, "PPOStep")},
 		{"Prefer, wasm (Node), Go kernels, 1 thread", train(wasmGo, "TrainStep"), train(wasmGo, "PPOStep")},
 		{"Prefer, Chromium's worker, SIMD kernels (the lesson's PPO step)", 0, browserPPO},
-		{"TensorFlow.js 4.22, wasm backend, SIMD, 1 thread", train(native, "TFJSTrainStep"), 0},
+		{"TensorFlow.js 4.22, wasm backend, SIMD, 1 thread", train(native, "TFJSTrainStep"), train(native, "TFJSPPOStep")},
 		{"Prefer, native (2 cores)", train(native, "TrainStep"), train(native, "PPOStep")},
 		{"PyTorch CPU, 1 thread", torchTrain, torchPPO},
 	}
