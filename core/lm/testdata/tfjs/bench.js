@@ -213,7 +213,12 @@ function gaussian(seed) {
 }
 const randn = gaussian(7);
 
+// Seconds spent in ppo_step's three parts, over the timed steps.
+const parts = { sample: 0, passes: 0, epochs: 0 };
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
 function ppoStep(model, ref, opt, shape) {
+  let t0 = now();
   // Sampling: 4 answers per prompt in one batch, with the key/value cache.
   const seqs = [], respLens = [];
   shape.prompts.forEach((prompt, pi) => {
@@ -263,6 +268,9 @@ function ppoStep(model, ref, opt, shape) {
     return { lp: tf.logSoftmax(logits, -1).mul(targets).sum(-1), v: values };
   };
 
+  let t1 = now();
+  parts.sample += t1 - t0;
+  t0 = t1;
   const [refLp, oldLp, oldV] = tf.tidy(() => {
     const r = logprobs(ref, false), o = logprobs(model, false);
     return [r.lp, o.lp, o.v];
@@ -298,6 +306,9 @@ function ppoStep(model, ref, opt, shape) {
   const std = Math.sqrt(ss / n);
   for (let j = 0; j < S * W; j++) adv[j] = (adv[j] - mean) / (std + 1e-8) * msk[j];
   const advT = tf.tensor2d(adv, [S, W]), retT = tf.tensor2d(ret, [S, W]);
+  t1 = now();
+  parts.passes += t1 - t0;
+  t0 = t1;
 
   for (let e = 0; e < 4; e++) {
     opt(() => {
@@ -310,6 +321,7 @@ function ppoStep(model, ref, opt, shape) {
     });
   }
   tf.dispose([tokens, targets, mask, refLp, oldLp, oldV, advT, retT]);
+  parts.epochs += now() - t0;
 }
 
 function ppoStepsPerS(n) {
@@ -318,6 +330,7 @@ function ppoStepsPerS(n) {
   const ref = copyOf(model);
   const opt = adamw(variables(model));
   ppoStep(model, ref, opt, shape);
+  for (const k in parts) parts[k] = 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) ppoStep(model, ref, opt, shape);
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -339,7 +352,12 @@ async function main() {
     out.train_steps_per_s = trainStepsPerS(train);
     out.train_tokens_per_s = out.train_steps_per_s * B * T;
   }
-  if (ppo > 0) out.ppo_steps_per_s = ppoStepsPerS(ppo);
+  if (ppo > 0) {
+    out.ppo_steps_per_s = ppoStepsPerS(ppo);
+    // Seconds per step: sampling; reference and old-policy passes with the rewards
+    // and GAE; the 4 epochs.
+    out.ppo_step_s = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v / ppo]));
+  }
   out.tensors = tf.memory().numTensors;
   console.log(JSON.stringify(out));
 }
