@@ -197,8 +197,15 @@ func TestGenerateAgainstServe(t *testing.T) {
 			t.Errorf("the key appears in %s", what)
 		}
 	}
-	if len(cmdline) == 0 || !strings.Contains(string(cmdline), "MY_MODEL_KEY") {
-		t.Errorf("generate's command line was not read: %q", cmdline)
+	// What the process list shows is the argv the process was started with. Read from
+	// /proc while it runs, it must be exactly that; a fast run may have exited before
+	// the read (a finished process's cmdline is empty), so the argv is checked itself.
+	argv := strings.Join(cmd.Args, "\x00") + "\x00"
+	if len(cmdline) > 0 && string(cmdline) != argv {
+		t.Errorf("the process list shows %q, not the argv %q", cmdline, argv)
+	}
+	if strings.Contains(argv, key) || !strings.Contains(argv, "MY_MODEL_KEY") {
+		t.Errorf("generate's argv %q: want the variable's name and not the key", argv)
 	}
 	// 401 is final: each request in flight (4 at most) is refused once, none retried.
 	if srv.requests(200) != 36 || srv.requests(401) < 1 || srv.requests(401) > 4 {
