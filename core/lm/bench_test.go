@@ -1,7 +1,6 @@
 package lm
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,15 +109,7 @@ func runTFJS(b *testing.B, train, ppo string) map[string]any {
 	}
 	cmd := exec.Command(node, "bench.js", train, ppo)
 	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		b.Fatalf("bench.js: %v", err)
-	}
-	var r map[string]any
-	if err := json.Unmarshal(out, &r); err != nil {
-		b.Fatalf("bench.js output %q: %v", out, err)
-	}
-	return r
+	return benchJSON(b, cmd)
 }
 
 // BenchmarkTFJSTrainStep is BenchmarkTrainStep in TensorFlow.js (testdata/tfjs/bench.js,

@@ -2,28 +2,12 @@ package lm
 
 import (
 	"math"
-	"os"
-	"runtime"
 	"testing"
 
 	"prefer/core/rng"
 	"prefer/core/simd"
+	"prefer/core/simd/simdtest"
 )
-
-// requireSIMD skips a test of the SIMD kernels where they are not linked (natively,
-// or in wasm under Go's own Node wrapper), and fails there instead when
-// PREFER_REQUIRE_SIMD is set (make test's wasm run), so that run cannot pass without
-// them.
-func requireSIMD(t *testing.T) {
-	t.Helper()
-	if simd.Linked() {
-		return
-	}
-	if runtime.GOOS == "js" && os.Getenv("PREFER_REQUIRE_SIMD") != "" {
-		t.Fatal("PREFER_REQUIRE_SIMD is set but the SIMD kernels are not linked: run the wasm tests with -exec=wasm/exec/go_js_wasm_exec")
-	}
-	t.Skip("the SIMD kernels run only in wasm, linked by wasm/exec/go_js_wasm_exec (natively the Go kernels are the only ones)")
-}
 
 // sameBits fails unless got and want are equal bit for bit (any NaN equals any NaN).
 func sameBits(t *testing.T, what string, got, want []float32) {
@@ -64,7 +48,7 @@ func randVec(r *rng.RNG, n int, s float64) []float32 {
 // random shapes, every tile and ragged tail included (rows 1–9, columns 1–70 and
 // the model's 48, 144, 192, 462, inner sizes 0–70).
 func TestSIMDGemm(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(18)
 	shapes := [][3]int{{1, 1, 1}, {4, 8, 8}, {5, 9, 13}, {768, 48, 192}, {17, 462, 48}, {3, 48, 144}, {9, 31, 24}, {2, 7, 33}, {6, 3, 0}}
 	for range 40 {
@@ -108,7 +92,7 @@ func TestSIMDGemm(t *testing.T) {
 // of every length 0–40 and offset, with values over the whole range and the special
 // ones (NaN, ±Inf, ±0, the bounds of the four-lane path, overflow, underflow).
 func TestSIMDExp(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(19)
 	var xs []float32
 	for x := float32(-95); x < 95; x += 0.0391 {
@@ -143,7 +127,7 @@ func TestSIMDExp(t *testing.T) {
 // rows, scores large enough that some attention weights underflow to 0 (the
 // backward pass skips their keys) and rows of zero gradient.
 func TestSIMDAttention(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(20)
 	type shape struct{ B, T, C, NH int }
 	shapes := []shape{{1, 48, 48, 4}, {2, 13, 48, 4}, {1, 5, 16, 4}, {3, 7, 32, 2}, {1, 1, 12, 1}, {2, 9, 64, 4}, {1, 4, 8, 2}}
@@ -197,7 +181,7 @@ func TestSIMDAttention(t *testing.T) {
 // on 1–9 rows of 1–70 columns and the model's shapes, with large logits (some
 // probabilities underflow), ties and ±0.
 func TestSIMDRows(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(22)
 	shapes := [][2]int{{768, 48}, {5, 462}, {1, 1}, {4, 4}, {9, 7}}
 	for range 30 {
@@ -255,7 +239,7 @@ func TestSIMDRows(t *testing.T) {
 // TestSIMDAdamW checks the SIMD AdamW update against the Go kernel bit for bit on
 // tensors of 0–70 values, with and without clipping and weight decay.
 func TestSIMDAdamW(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(23)
 	for range 40 {
 		n := r.IntN(71)

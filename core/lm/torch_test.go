@@ -95,13 +95,20 @@ func runTorch(b *testing.B, train, ppo string) map[string]any {
 	cmd.Dir = filepath.Join("testdata", "torch")
 	// One thread everywhere: OpenMP, and OpenBLAS's own pool (Debian's torch calls it).
 	cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1", "MKL_NUM_THREADS=1")
+	return benchJSON(b, cmd)
+}
+
+// benchJSON runs a reference benchmark script and returns the one JSON object it
+// prints.
+func benchJSON(b *testing.B, cmd *exec.Cmd) map[string]any {
+	name := filepath.Base(cmd.Args[1])
 	out, err := cmd.Output()
 	if err != nil {
-		b.Fatalf("bench.py: %v", err)
+		b.Fatalf("%s: %v", name, err)
 	}
 	var r map[string]any
 	if err := json.Unmarshal(out, &r); err != nil {
-		b.Fatalf("bench.py output %q: %v", out, err)
+		b.Fatalf("%s output %q: %v", name, out, err)
 	}
 	return r
 }

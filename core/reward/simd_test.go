@@ -2,27 +2,12 @@ package reward
 
 import (
 	"math"
-	"os"
-	"runtime"
 	"testing"
 
 	"prefer/core/rng"
 	"prefer/core/simd"
+	"prefer/core/simd/simdtest"
 )
-
-// requireSIMD skips where the SIMD kernels are not linked (natively, or in wasm
-// under Go's own Node wrapper) and fails instead when PREFER_REQUIRE_SIMD is set
-// (make test's wasm run).
-func requireSIMD(t *testing.T) {
-	t.Helper()
-	if simd.Linked() {
-		return
-	}
-	if runtime.GOOS == "js" && os.Getenv("PREFER_REQUIRE_SIMD") != "" {
-		t.Fatal("PREFER_REQUIRE_SIMD is set but the SIMD kernels are not linked: run the wasm tests with -exec=wasm/exec/go_js_wasm_exec")
-	}
-	t.Skip("the SIMD kernels run only in wasm, linked by wasm/exec/go_js_wasm_exec")
-}
 
 // bothWays runs f with the SIMD kernels and with the Go kernels and fails unless
 // the results are equal bit for bit.
@@ -55,7 +40,7 @@ func randVec(r *rng.RNG, n int) []float32 {
 // row, its gradient, AdamW) against the Go kernels bit for bit, hidden sizes 1–70
 // (every vector group and ragged tail), rows of 0–90 entries with repeated indices.
 func TestSIMDKernels(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	r := rng.New(21)
 	for range 60 {
 		H := 1 + r.IntN(70)
@@ -92,7 +77,7 @@ func TestSIMDKernels(t *testing.T) {
 // TestSIMDMLPEpoch trains the MLP for an epoch with the SIMD kernels and with the
 // Go kernels: the parameters must agree bit for bit.
 func TestSIMDMLPEpoch(t *testing.T) {
-	requireSIMD(t)
+	simdtest.Require(t)
 	bothWays(t, "MLP epoch", func() []float32 {
 		nt := mlpNet{f: 512 + NumLength, h: 32}
 		ds, m, sc := benchMember(300, 512, nt)
