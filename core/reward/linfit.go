@@ -321,10 +321,7 @@ func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG)
 		current()
 		validLoss, _ := valid.loss(params, meanOf(etas))
 		heldLoss, heldAcc := held.loss(params, meanOf(etas))
-		cv.TrainLoss = append(cv.TrainLoss, trainLoss)
-		cv.ValidLoss = append(cv.ValidLoss, validLoss)
-		cv.HeldLoss = append(cv.HeldLoss, heldLoss)
-		cv.HeldAcc = append(cv.HeldAcc, heldAcc)
+		cv.add(trainLoss, validLoss, heldLoss, heldAcc)
 		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
 			return nil, cv, fmt.Errorf("training diverged at iteration %d (loss %v)", it, trainLoss)
 		}

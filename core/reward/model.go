@@ -130,6 +130,14 @@ type Curves struct {
 	BestEpoch int       // the epoch (1-based) whose parameters were kept
 }
 
+// add appends one epoch's (or iteration's) figures to the curves.
+func (cv *Curves) add(trainLoss, validLoss, heldLoss, heldAcc float64) {
+	cv.TrainLoss = append(cv.TrainLoss, trainLoss)
+	cv.ValidLoss = append(cv.ValidLoss, validLoss)
+	cv.HeldLoss = append(cv.HeldLoss, heldLoss)
+	cv.HeldAcc = append(cv.HeldAcc, heldAcc)
+}
+
 // Split records which data was held out.
 type Split struct {
 	By        string   // "item" or "pair"

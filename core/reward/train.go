@@ -262,10 +262,7 @@ func trainFeature(ds *dataset, sp splitSets, cfg Config, family string, members 
 		}
 		validLoss, _ := setLoss(ds, sp.valid, ensembleScorer(ds, nt, params, sc), meanOf(etas))
 		heldLoss, heldAcc := setLoss(ds, sp.held, ensembleScorer(ds, nt, params, sc), meanOf(etas))
-		cv.TrainLoss = append(cv.TrainLoss, trainLoss)
-		cv.ValidLoss = append(cv.ValidLoss, validLoss)
-		cv.HeldLoss = append(cv.HeldLoss, heldLoss)
-		cv.HeldAcc = append(cv.HeldAcc, heldAcc)
+		cv.add(trainLoss, validLoss, heldLoss, heldAcc)
 		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
 			return nil, cv, fmt.Errorf("training diverged at epoch %d (loss %v): lower the learning rate", epoch, trainLoss)
 		}
