@@ -186,8 +186,12 @@ func (f *optimizeLMFlags) report(opt *lm.OptimizeResult, src *lm.RewardChoice, r
 	rep := optimizeLMReport{
 		optimizeReport: optimizeReport{Output: *f.out, OutputID: id, Run: runName, Model: modelName, Policy: "lm", Algo: *f.algo,
 			Reward: src.Name, Seed: *f.seed, Steps: res.Steps, RunHash: policy.RunHash(&res.Run),
-			Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes},
-		Ref: refName, RefHash: ref.Hash(), Params: opt.Policy.LM.Hash(),
+			Summary: num.FloatMap(res.Run.Summary), Alerts: alertsJSON(res.Alerts), Notes: res.Run.Notes,
+			// The generative optimizers run their step count: no convergence criterion.
+			Criterion: num.Float(math.NaN()), Tolerance: num.Float(math.NaN())},
+		// Known only when the reward model was trained for this run.
+		RewardAcc: num.Float(math.NaN()),
+		Ref:       refName, RefHash: ref.Hash(), Params: opt.Policy.LM.Hash(),
 		Before: before.json(), After: after.json(), Series: map[string][]num.Float{},
 	}
 	if *f.algo == "bon" {

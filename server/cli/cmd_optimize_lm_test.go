@@ -88,6 +88,19 @@ func TestOptimizeLM(t *testing.T) {
 			if rep.Policy != "lm" || rep.Algo != c.algo || len(rep.Samples) == 0 {
 				t.Fatalf("report %+v", rep)
 			}
+			// Unknowns are null, never a 0 (issue 12): the generative optimizers have no
+			// convergence criterion, and a reward not trained for the run has no
+			// held-out accuracy here.
+			var raw map[string]json.RawMessage
+			json.Unmarshal([]byte(stdout), &raw)
+			for _, k := range []string{"criterion", "tolerance"} {
+				if string(raw[k]) != "null" {
+					t.Errorf("%s = %s, want null", k, raw[k])
+				}
+			}
+			if acc := string(raw["reward_heldout_accuracy"]); (c.reward == "gold" || c.reward == "") && acc != "null" {
+				t.Errorf("reward %q, not trained for the run: reward_heldout_accuracy = %s, want null", c.reward, acc)
+			}
 			s, _, err := readSnapshot(out)
 			if err != nil {
 				t.Fatal(err)
