@@ -58,7 +58,8 @@ func (g *generatePanel) init() {
 
 // load asks the server what "Generate answers" goes to (GET /api/v1/llm).
 func (g *generatePanel) load(p *dataPage) {
-	status, body, err := browser.Fetch("GET", appPath("/api/v1/llm"), nil, nil)
+	reply, err := browser.Fetch("GET", appPath("/api/v1/llm"), nil, nil)
+	status, body := reply.Status, reply.Body
 	var info wire.LLMInfo
 	switch {
 	case err != nil:
@@ -299,9 +300,21 @@ func (g *generatePanel) record(got []genAnswer, total int) (string, bool) {
 	return msg, false
 }
 
+// genSleep waits d unless cancel is closed first (then false); tests replace it to
+// see the waits without taking them.
+var genSleep = func(d time.Duration, cancel chan struct{}) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-cancel:
+		return false
+	}
+}
+
 // askAnswer asks the server for one answer (POST /api/v1/llm/chat/completions),
 // waiting and asking again when the server is busy (429) or failing (5xx, network)
-// — at most 5 tries, waiting 1, 2, 4, 8 s — unless cancel is closed.
+// — at most 5 tries, waiting 1, 2, 4, 8 s or the server's Retry-After when longer —
+// unless cancel is closed.
 func askAnswer(model, prompt string, temp float64, maxTok int, seed int64, key string, cancel chan struct{}) (string, string, error) {
 	// The few fields of wire.ChatRequest the page sends, and below of
 	// wire.ChatCompletion and wire.APIError it reads: the full types' JSON code
@@ -328,7 +341,8 @@ func askAnswer(model, prompt string, temp float64, maxTok int, seed int64, key s
 	}
 	wait := time.Second
 	for try := 1; ; try++ {
-		status, data, err := browser.Fetch("POST", appPath("/api/v1/llm/chat/completions"), body, hdr)
+		reply, err := browser.Fetch("POST", appPath("/api/v1/llm/chat/completions"), body, hdr)
+		status, data := reply.Status, reply.Body
 		if err == nil && status == 200 {
 			var out struct {
 				Choices []struct {
@@ -362,9 +376,10 @@ func askAnswer(model, prompt string, temp float64, maxTok int, seed int64, key s
 		if !retry || try == 5 {
 			return "", "", fmt.Errorf("%s", strings.TrimSuffix(why, "."))
 		}
-		select {
-		case <-time.After(wait):
-		case <-cancel:
+		// The server's Retry-After (429: every generation slot taken), when it
+		// sent one, is the least wait; the doubling goes on from there.
+		wait = max(wait, reply.RetryAfter)
+		if !genSleep(wait, cancel) {
 			return "", "", errGenCanceled
 		}
 		wait *= 2

@@ -453,7 +453,8 @@ func (p *dataPage) onShare(ctx app.Context, e app.Event) {
 			p.ctx.Dispatch(func(ctx app.Context) { p.say(err.Error(), true) })
 			return
 		}
-		status, body, ferr := browser.Fetch("POST", appPath("/api/v1/snapshots"), data, map[string]string{"Content-Type": "application/msgpack"})
+		reply, ferr := browser.Fetch("POST", appPath("/api/v1/snapshots"), data, map[string]string{"Content-Type": "application/msgpack"})
+		status, body := reply.Status, reply.Body
 		var created wire.SnapshotCreated
 		if ferr == nil && (status == 200 || status == 201) && json.Unmarshal(body, &created) == nil && created.ID != "" {
 			link := created.URL

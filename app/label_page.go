@@ -648,7 +648,8 @@ func (p *labelPage) renderEmpty(v view, hasItems bool) app.UI {
 
 // loadDemo makes the demo snapshot the working state.
 func loadDemo() (string, bool) {
-	status, data, err := browser.Fetch("GET", appPath(demoURL), nil, nil)
+	reply, err := browser.Fetch("GET", appPath(demoURL), nil, nil)
+	status, data := reply.Status, reply.Body
 	if err != nil {
 		return "The demo could not be loaded: " + err.Error(), true
 	}

@@ -60,8 +60,9 @@ func waitReady() {
 // loadTasks fetches the rater's queue and makes it the working state (unless it is
 // the project already open and the fetch fails: then the stored queue is used).
 func loadTasks(link projectLink, same bool) string {
-	status, body, err := browser.Fetch("GET", link.url("/api/v1/projects/"+url.PathEscape(link.Project)+"/tasks"), nil,
+	reply, err := browser.Fetch("GET", link.url("/api/v1/projects/"+url.PathEscape(link.Project)+"/tasks"), nil,
 		map[string]string{"Authorization": "Bearer " + link.Token, "Accept": "application/json"})
+	status, body := reply.Status, reply.Body
 	if err != nil {
 		if same {
 			return "Offline: labeling your stored queue. Judgments are kept here and sent when the network is back."

@@ -188,8 +188,9 @@ var errProgressOffline = errors.New("Offline: this is the progress as it was las
 // leadGet performs an authorized GET of an API path for the lead and returns the
 // body of a 200 answer.
 func leadGet(link leadLink, path, accept string) ([]byte, error) {
-	status, body, err := browser.Fetch("GET", appPath(path), nil, map[string]string{
+	reply, err := browser.Fetch("GET", appPath(path), nil, map[string]string{
 		"Authorization": "Bearer " + link.Token, "Accept": accept})
+	status, body := reply.Status, reply.Body
 	switch {
 	case err != nil:
 		return nil, errOffline
@@ -592,8 +593,9 @@ func sendReview(link leadLink, j feedback.Judgment) (msg string, bad bool) {
 	if err != nil {
 		return err.Error(), true
 	}
-	status, answer, err := browser.Fetch("POST", appPath("/api/v1/projects/"+url.PathEscape(link.Project)+"/events"), body,
+	reply, err := browser.Fetch("POST", appPath("/api/v1/projects/"+url.PathEscape(link.Project)+"/events"), body,
 		map[string]string{"Authorization": "Bearer " + link.Token, "Content-Type": wire.ContentTypeMsgpack})
+	status, answer := reply.Status, reply.Body
 	switch {
 	case err != nil:
 		return "Offline: the review was not sent. Try again when the server answers.", true

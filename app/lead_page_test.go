@@ -58,7 +58,12 @@ type leadServer struct {
 	reqs   []string
 }
 
-func (f *leadServer) Fetch(method, raw string, body []byte, header map[string]string) (int, []byte, error) {
+func (f *leadServer) Fetch(method, raw string, body []byte, header map[string]string) (Reply, error) {
+	status, data, err := f.answerFetch(method, raw, body, header)
+	return Reply{Status: status, Body: data}, err
+}
+
+func (f *leadServer) answerFetch(method, raw string, body []byte, header map[string]string) (int, []byte, error) {
 	f.reqs = append(f.reqs, method+" "+raw)
 	if header["Authorization"] != "Bearer "+f.token {
 		return 403, []byte(`{"code":"forbidden","error":"not the lead"}`), nil

@@ -2,6 +2,9 @@ package app
 
 import (
 	"errors"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
@@ -13,7 +16,7 @@ import (
 type Browser interface {
 	// Fetch performs an HTTP request with window.fetch. A non-2xx status is not an
 	// error; a network failure (offline) is.
-	Fetch(method, url string, body []byte, header map[string]string) (status int, data []byte, err error)
+	Fetch(method, url string, body []byte, header map[string]string) (Reply, error)
 	// OpenDB opens the workbench's IndexedDB database.
 	OpenDB() (KV, error)
 	// StartWorker starts the training Web Worker (wasm/worker).
@@ -26,6 +29,27 @@ type Browser interface {
 	CopyText(text string) error
 	// Memory returns the JS heap in use and the size of the UI's wasm linear memory.
 	Memory() (jsHeap, wasm int64)
+}
+
+// Reply is an HTTP answer: its status, its body, and the one header the workbench
+// reads — Retry-After, which the server sends with 429 and 503 (busy: every slot is
+// taken) to say when to ask again.
+type Reply struct {
+	Status int
+	Body   []byte
+	// RetryAfter is the Retry-After header in seconds (RFC 9110 §10.2.3; the
+	// HTTP-date form is not used by Prefer's server), 0 when absent or invalid.
+	RetryAfter time.Duration
+}
+
+// ParseRetryAfter reads a Retry-After header's delay-seconds: 0 when empty or not a
+// non-negative integer, at most a day (a longer wait is a server's mistake).
+func ParseRetryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return min(time.Duration(n)*time.Second, 24*time.Hour)
 }
 
 // KV is a small transactional key-value store with named object stores (IndexedDB).

@@ -73,7 +73,8 @@ func openSnapshotID(id string) (string, bool) {
 			return fmt.Sprintf("%d states kept in this browser begin with %s: give more of the id, or open one from the Data page.", len(found), prefix), true
 		}
 	}
-	status, data, err := browser.Fetch("GET", appPath("/api/v1/snapshots/"+url.PathEscape(id)), nil, map[string]string{"Accept": "application/msgpack"})
+	reply, err := browser.Fetch("GET", appPath("/api/v1/snapshots/"+url.PathEscape(id)), nil, map[string]string{"Accept": "application/msgpack"})
+	status, data := reply.Status, reply.Body
 	if err != nil {
 		return "This snapshot is not in this browser yet and the server cannot be reached: open the link again when you are online.", true
 	}

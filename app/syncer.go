@@ -84,7 +84,10 @@ type syncClient struct {
 	held    []heldEvent
 	limit   int  // judgments per request (halved on 413, doubled back on success)
 	idle    bool // waiting with nothing it could send: no request in flight, none due
-	wakeCh  chan struct{}
+	// retryAfter is the server's Retry-After of the last failed request (429, 503:
+	// busy), the least the loop waits before the next one; 0 when it sent none.
+	retryAfter time.Duration
+	wakeCh     chan struct{}
 }
 
 var syncer = &syncClient{wakeCh: make(chan struct{}, 1), limit: batchSize}
@@ -151,24 +154,34 @@ func (s *syncClient) loop() {
 	waitReady()
 	backoff := time.Second
 	for {
-		wait := 10 * time.Second
 		again, err := s.once()
 		s.setIdle(err == nil && !again)
-		switch {
-		case err != nil:
-			wait = backoff
-			backoff = min(2*backoff, time.Minute)
-		case again:
-			wait, backoff = 0, time.Second
-		default:
-			backoff = time.Second
-		}
+		s.mu.Lock()
+		retryAfter := s.retryAfter
+		s.mu.Unlock()
+		var wait time.Duration
+		wait, backoff = syncWait(err != nil, again, backoff, retryAfter)
 		if wait > 0 {
 			select {
 			case <-s.wakeCh:
 			case <-time.After(wait):
 			}
 		}
+	}
+}
+
+// syncWait returns how long the loop waits after a request and the backoff after
+// it: after a failure the backoff (1 s, doubling to at most a minute) or the
+// server's Retry-After when longer; right away when more is due; else 10 s (the
+// poll, cut short by a new judgment).
+func syncWait(failed, again bool, backoff, retryAfter time.Duration) (wait, next time.Duration) {
+	switch {
+	case failed:
+		return max(backoff, retryAfter), min(2*backoff, time.Minute)
+	case again:
+		return 0, time.Second
+	default:
+		return 10 * time.Second, time.Second
 	}
 }
 
@@ -252,10 +265,14 @@ func (s *syncClient) once() (again bool, err error) {
 		return false, s.fail(err)
 	}
 	s.setIdle(false)
-	status, resp, ferr := browser.Fetch("POST", p.url("/api/v1/projects/"+url.PathEscape(p.Project)+"/events"), body, map[string]string{
+	reply, ferr := browser.Fetch("POST", p.url("/api/v1/projects/"+url.PathEscape(p.Project)+"/events"), body, map[string]string{
 		"Content-Type":  "application/msgpack",
 		"Authorization": "Bearer " + p.Token,
 	})
+	status, resp := reply.Status, reply.Body
+	s.mu.Lock()
+	s.retryAfter = reply.RetryAfter
+	s.mu.Unlock()
 	if ferr != nil {
 		status = 0
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 
@@ -142,11 +143,17 @@ func (m *memKV) keys(store string) []string {
 // fakeServer is a Browser whose Fetch answers POST …/events with answer, and
 // records the ids of each batch it was sent.
 type fakeServer struct {
-	answer  func(ids []string) (int, string)
-	batches [][]string
+	answer     func(ids []string) (int, string)
+	batches    [][]string
+	retryAfter time.Duration // sent with every answer (Retry-After)
 }
 
-func (f *fakeServer) Fetch(method, url string, body []byte, header map[string]string) (int, []byte, error) {
+func (f *fakeServer) Fetch(method, url string, body []byte, header map[string]string) (Reply, error) {
+	status, data, err := f.answerFetch(method, url, body, header)
+	return Reply{Status: status, Body: data, RetryAfter: f.retryAfter}, err
+}
+
+func (f *fakeServer) answerFetch(method, url string, body []byte, header map[string]string) (int, []byte, error) {
 	if method != "POST" || !strings.HasSuffix(url, "/api/v1/projects/p1/events") {
 		return 0, nil, fmt.Errorf("unexpected %s %s", method, url)
 	}

@@ -611,7 +611,8 @@ func (w *workbench) reference() ([]byte, error) {
 	if ref != nil {
 		return ref, nil
 	}
-	status, data, err := browser.Fetch("GET", appPath(refLMURL), nil, nil)
+	reply, err := browser.Fetch("GET", appPath(refLMURL), nil, nil)
+	status, data := reply.Status, reply.Body
 	if err != nil {
 		return nil, fmt.Errorf("load the pretrained transformer (%s): %v; open the workbench online once so that it is kept for offline use", refLMURL, err)
 	}

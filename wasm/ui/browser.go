@@ -73,7 +73,7 @@ func bytesToJS(b []byte) js.Value {
 	return u8
 }
 
-func (b *browser) Fetch(method, url string, body []byte, header map[string]string) (int, []byte, error) {
+func (b *browser) Fetch(method, url string, body []byte, header map[string]string) (app.Reply, error) {
 	opts := map[string]any{"method": method}
 	if len(header) > 0 {
 		h := map[string]any{}
@@ -87,13 +87,18 @@ func (b *browser) Fetch(method, url string, body []byte, header map[string]strin
 	}
 	resp, err := await(js.Global().Call("fetch", url, opts))
 	if err != nil {
-		return 0, nil, errors.New("fetch " + url + ": " + err.Error())
+		return app.Reply{}, errors.New("fetch " + url + ": " + err.Error())
 	}
 	buf, err := await(resp.Call("arrayBuffer"))
 	if err != nil {
-		return 0, nil, errors.New("read " + url + ": " + err.Error())
+		return app.Reply{}, errors.New("read " + url + ": " + err.Error())
 	}
-	return resp.Get("status").Int(), bytesFromJS(buf), nil
+	retry := resp.Get("headers").Call("get", "Retry-After") // null when absent
+	r := app.Reply{Status: resp.Get("status").Int(), Body: bytesFromJS(buf)}
+	if retry.Type() == js.TypeString {
+		r.RetryAfter = app.ParseRetryAfter(retry.String())
+	}
+	return r, nil
 }
 
 func (b *browser) OpenDB() (app.KV, error) { return openDB() }
