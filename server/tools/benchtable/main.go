@@ -309,7 +309,10 @@ func steps(out io.Writer, native, wasm, wasmGo map[string]*result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.name, num(r.train), vs(r.train, torchTrain), num(r.ppo), vs(r.ppo, torchPPO))
 	}
 	tw.Flush()
-	if torchTrain == 0 {
+	switch {
+	case torchTrain == 0 && torchPPO == 0:
 		fmt.Fprintln(out, "(PyTorch rows skipped: python3-torch is not installed)")
+	case torchTrain == 0 || torchPPO == 0:
+		fmt.Fprintln(out, "(one PyTorch row is missing: its benchmark failed or was not run; see the log above)")
 	}
 }
