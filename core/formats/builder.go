@@ -22,7 +22,8 @@ import (
 type builder struct {
 	prefix string // id prefix and hash domain of derived judgment ids, e.g. "trl"
 	opt    Options
-	ds     Dataset
+	ds     Dataset // its Judgments stay empty: they are in js
+	js     Compact
 	rep    Report
 	items  map[string]*itemState
 	raters map[string]int
@@ -144,10 +145,19 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 	if err := b.checkReviews(); err != nil {
 		return nil, nil, err
 	}
-	b.rep.Judgments = len(b.ds.Judgments)
-	// Copies, not pointers into b: b's indexes (a map entry per item, judgment id and
-	// content key, about a third of an import's memory) are garbage from here on.
+	b.rep.Judgments = b.js.Len()
+	// b's indexes (a map entry per item, judgment id and content key, about a third
+	// of an import's memory) are garbage from here on: dropped before the judgments
+	// are expanded.
+	b.items, b.raters, b.jids, b.occ, b.lines = nil, nil, nil, nil, nil
 	ds, rep := b.ds, b.rep
+	if b.opt.Compact {
+		c := b.js
+		ds.Compact = &c
+	} else {
+		ds.Judgments = b.js.All()
+	}
+	b.js = Compact{}
 	return &ds, &rep, nil
 }
 
@@ -173,18 +183,20 @@ func (b *builder) checkReviews() error {
 	}
 	sort.Ints(idx)
 	for _, i := range idx {
-		j := b.ds.Judgments[i]
+		var j, t feedback.Judgment
+		b.js.Judgment(i, &j)
 		target := j.Target
 		if j.Kind != feedback.KindReview {
 			target = j.Revises
 		}
-		t, ok := b.jids[target]
+		k, ok := b.jids[target]
 		if !ok {
 			continue
 		}
-		what, err := "review", feedback.ReviewProblem(&j, &b.ds.Judgments[t])
+		b.js.Judgment(k, &t)
+		what, err := "review", feedback.ReviewProblem(&j, &t)
 		if j.Kind != feedback.KindReview {
-			what, err = "revision", feedback.RevisionProblem(&j, &b.ds.Judgments[t])
+			what, err = "revision", feedback.RevisionProblem(&j, &t)
 		}
 		if err != nil {
 			return &LineError{Line: b.lines[i], Msg: fmt.Sprintf("%s of %q: %v", what, target, err)}
@@ -304,7 +316,8 @@ func (b *builder) prepare(j feedback.Judgment, line int, prompt string, extra ..
 		return p, nil
 	}
 	if k, ok := b.jids[j.ID]; ok {
-		have := b.ds.Judgments[k]
+		var have feedback.Judgment
+		b.js.Judgment(k, &have)
 		have.Pos = j.Pos // the place in the input is not content
 		if !reflect.DeepEqual(have, j) {
 			return p, fmt.Errorf("judgment id %q was already used for a different judgment; ids must be unique", j.ID)
@@ -324,14 +337,36 @@ func (b *builder) commit(p pending) {
 		b.occ[p.key]++
 	}
 	b.rater(p.j.Rater, nil)
+	n := b.js.Len()
 	if p.j.Kind == feedback.KindReview || p.j.Revises != "" {
-		b.lines[len(b.ds.Judgments)] = p.line
+		b.lines[n] = p.line
 	}
-	b.jids[p.j.ID] = len(b.ds.Judgments)
+	b.jids[p.j.ID] = n
 	// Its place in the input, which the exports keep (feedback.ExportOrder); not part
 	// of the id, so re-importing and reordering files still merge exactly once.
-	p.j.Pos = len(b.ds.Judgments) + 1
-	b.ds.Judgments = append(growFor(b, b.ds.Judgments), p.j)
+	p.j.Pos = n + 1
+	b.share(&p.j)
+	b.js.add(&p.j, b)
+}
+
+// share points the item and response ids of j at the strings its item holds, when
+// they are there: the same text once in memory, not once more per judgment (9.6 MB
+// at 300,000 pairs).
+func (b *builder) share(j *feedback.Judgment) {
+	st, ok := b.items[j.Item]
+	if !ok {
+		return
+	}
+	it := &b.ds.Items[st.idx]
+	j.Item = it.ID
+	for _, s := range []*string{&j.A, &j.B, &j.Response} {
+		if *s == "" {
+			continue
+		}
+		if k := st.find(it, *s); k >= 0 {
+			*s = it.Responses[k].ID
+		}
+	}
 }
 
 // derivedID returns the id of the next occurrence of a judgment with the given

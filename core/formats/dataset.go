@@ -21,6 +21,9 @@ type Dataset struct {
 	Items     []feedback.Item
 	Raters    []feedback.Rater
 	Judgments []feedback.Judgment
+	// Compact, set only by an import with Options.Compact, holds the judgments
+	// instead of Judgments (which is then empty); Expand moves them there.
+	Compact *Compact
 }
 
 // ItemID returns the default id of the item with the given prompt: "p" followed by
@@ -60,6 +63,10 @@ type Options struct {
 	// at the peak. A growth reserves at most 16× what is held or twice the input's size in
 	// bytes, so a file whose first records are short cannot make it reserve far more.
 	InputSize int64
+	// Compact keeps the imported judgments in Dataset.Compact (112 bytes each)
+	// instead of Dataset.Judgments (400 bytes each): for a caller
+	// that writes them out one at a time (prefer import, snapshot.EncodeFrom).
+	Compact bool
 }
 
 // ExpansionWarn is the decompressed-to-compressed ratio past which an import warns.
@@ -186,6 +193,12 @@ func (d *Dataset) Stats() Stats {
 	for _, j := range d.Judgments {
 		s.ByKind[j.Kind]++
 	}
+	if c := d.Compact; c != nil {
+		s.Judgments += c.Len()
+		for i := range c.Len() {
+			s.ByKind[c.Kind(i)]++
+		}
+	}
 	return s
 }
 
@@ -196,8 +209,11 @@ func (d *Dataset) Stats() Stats {
 // import positions of src (Judgment.Pos) are shifted past d's, as its records came
 // after d's; a judgment in both keeps d's. The judgments of d end up in canonical
 // log order. An item id whose prompt differs
-// between d and src is an error, and d is then left unchanged.
+// between d and src is an error, and d is then left unchanged (but for Expand).
+// Compact judgments are expanded first.
 func (d *Dataset) Merge(src *Dataset) (added, conflicts int, err error) {
+	d.Expand()
+	src.Expand()
 	byID := make(map[string]int, len(d.Items))
 	for i := range d.Items {
 		byID[d.Items[i].ID] = i

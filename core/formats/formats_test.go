@@ -64,7 +64,29 @@ func mustRead(tb testing.TB, format, src string) (*Dataset, *Report) {
 		tb.Fatalf("import %s: %v", format, err)
 	}
 	checkValid(tb, d)
+	sameAsCompact(tb, format, []byte(src), Options{}, d, rep)
 	return d, rep
+}
+
+// sameAsCompact fails unless importing data with Options.Compact gives d and rep:
+// the same items, raters and report, and judgments that expand to d's.
+func sameAsCompact(tb testing.TB, format string, data []byte, opt Options, d *Dataset, rep *Report) {
+	tb.Helper()
+	opt.Compact = true
+	c, crep, err := Import(format, bytes.NewReader(data), opt)
+	if err != nil {
+		tb.Fatalf("import %s with Compact: %v", format, err)
+	}
+	if c.Compact == nil || c.Judgments != nil {
+		tb.Fatalf("import %s with Compact: Judgments %d, Compact %v", format, len(c.Judgments), c.Compact)
+	}
+	if st, cst := d.Stats(), c.Stats(); !reflect.DeepEqual(st, cst) {
+		tb.Fatalf("import %s with Compact: stats %+v, want %+v", format, cst, st)
+	}
+	c.Expand()
+	if !reflect.DeepEqual(c, d) || !reflect.DeepEqual(crep, rep) {
+		tb.Fatalf("import %s with Compact gave another dataset or report:\n got %+v\nwant %+v", format, c.Judgments, d.Judgments)
+	}
 }
 
 // readErr imports src and returns the error, failing if there is none.

@@ -44,6 +44,7 @@ func fuzzImport(t *testing.T, format string, data []byte) {
 			t.Fatalf("report %+v does not match %d judgments", rep, len(d.Judgments))
 		}
 		checkValid(t, d)
+		sameAsCompact(t, format, data, opt, d, rep)
 		for _, f := range Exporters {
 			if f == "safetensors" {
 				continue

@@ -32,7 +32,29 @@ func Marshal(s *Snapshot) ([]byte, error) {
 // bytes (and the bytes.Buffer's doublings). The id of what was written is
 // ID of the same bytes; hash them on the way (io.MultiWriter with sha256).
 func Encode(out io.Writer, s *Snapshot) error {
-	w := &writer{e: msgpack.NewEncoder(out)}
+	return EncodeFrom(out, s, judgmentSlice(s.Judgments))
+}
+
+// JudgmentSource gives the judgments of a snapshot one at a time: Len of them,
+// Judgment(i, j) filling *j with the i-th (j may hold the previous one; every field
+// is set). An importer that holds its judgments in a form smaller than
+// feedback.Judgment (formats.Compact) writes the snapshot from it without making
+// the slice.
+type JudgmentSource interface {
+	Len() int
+	Judgment(i int, j *feedback.Judgment)
+}
+
+type judgmentSlice []feedback.Judgment
+
+func (s judgmentSlice) Len() int                             { return len(s) }
+func (s judgmentSlice) Judgment(i int, j *feedback.Judgment) { *j = s[i] }
+
+// EncodeFrom is Encode of s with its judgments taken from js instead of
+// s.Judgments (which is then ignored): the same bytes as Encode of s with
+// s.Judgments holding js's judgments in order.
+func EncodeFrom(out io.Writer, s *Snapshot, js JudgmentSource) error {
+	w := &writer{e: msgpack.NewEncoder(out), js: js}
 	w.snapshot(s)
 	if w.err != nil {
 		return fmt.Errorf("encode snapshot: %w", w.err)
@@ -44,6 +66,7 @@ func Encode(out io.Writer, s *Snapshot) error {
 type writer struct {
 	e   *msgpack.Encoder
 	err error
+	js  JudgmentSource // the snapshot's judgments
 }
 
 // field is one key of a map and how to write its value; skip leaves it out.
@@ -122,10 +145,14 @@ func writeMap[T any](w *writer, m map[string]T, put func(T)) {
 // any kind of judgment, the withdraw verdict); a version-1 reader would count a
 // revised or rejected judgment as standing, so a snapshot that holds any of them is
 // version 2, and every other one stays version 1 (and keeps its bytes and its id).
-func VersionOf(s *Snapshot) int {
+func VersionOf(s *Snapshot) int { return versionOf(judgmentSlice(s.Judgments)) }
+
+func versionOf(js JudgmentSource) int {
 	var reviews bool
-	for i := range s.Judgments {
-		j := &s.Judgments[i]
+	var j feedback.Judgment
+	n := js.Len()
+	for i := range n {
+		js.Judgment(i, &j)
 		if j.Revises != "" || j.Kind == feedback.KindReview && j.Verdict == feedback.VerdictWithdraw {
 			return 2
 		}
@@ -135,13 +162,13 @@ func VersionOf(s *Snapshot) int {
 		return 1
 	}
 	flags := make(map[string]bool)
-	for i := range s.Judgments {
-		if s.Judgments[i].Kind == feedback.KindFlag {
-			flags[s.Judgments[i].ID] = true
+	for i := range n {
+		if js.Judgment(i, &j); j.Kind == feedback.KindFlag {
+			flags[j.ID] = true
 		}
 	}
-	for i := range s.Judgments {
-		if j := &s.Judgments[i]; j.Kind == feedback.KindReview && !flags[j.Target] {
+	for i := range n {
+		if js.Judgment(i, &j); j.Kind == feedback.KindReview && !flags[j.Target] {
 			return 2
 		}
 	}
@@ -151,11 +178,19 @@ func VersionOf(s *Snapshot) int {
 func (w *writer) snapshot(s *Snapshot) {
 	fs := []field{
 		{key: "format", put: func() { w.str(Format) }},
-		{key: "version", put: func() { w.int(int64(VersionOf(s))) }},
+		{key: "version", put: func() { w.int(int64(versionOf(w.js))) }},
 		{key: "provenance", put: func() { w.provenance(&s.Provenance) }},
 		{key: "items", skip: len(s.Items) == 0, put: func() { writeRecords(w, s.Items, w.item) }},
 		{key: "raters", skip: len(s.Raters) == 0, put: func() { writeRecords(w, s.Raters, w.rater) }},
-		{key: "judgments", skip: len(s.Judgments) == 0, put: func() { writeRecords(w, s.Judgments, w.judgment) }},
+		{key: "judgments", skip: w.js.Len() == 0, put: func() {
+			n := w.js.Len()
+			w.arrayLen(n)
+			var j feedback.Judgment
+			for i := range n {
+				w.js.Judgment(i, &j)
+				w.judgment(&j)
+			}
+		}},
 		{key: "guidelines", skip: len(s.Guidelines) == 0, put: func() {
 			writeRecords(w, s.Guidelines, func(g *feedback.Guideline) {
 				w.object([]field{

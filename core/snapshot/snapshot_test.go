@@ -225,3 +225,37 @@ func TestJudgmentPos(t *testing.T) {
 		t.Fatalf("negative pos: %v", err)
 	}
 }
+
+// sourceOnly gives judgments only through the JudgmentSource methods, as
+// formats.Compact does.
+type sourceOnly []feedback.Judgment
+
+func (s sourceOnly) Len() int { return len(s) }
+func (s sourceOnly) Judgment(i int, j *feedback.Judgment) {
+	*j = s[i]
+}
+
+// TestEncodeFromEqualsEncode: EncodeFrom with the judgments from a source writes the
+// bytes Encode writes with them in Snapshot.Judgments (what prefer import relies on
+// to keep its pinned hashes), for every kind of judgment and for the version-2 case.
+func TestEncodeFromEqualsEncode(t *testing.T) {
+	withRevision := sample()
+	rev := withRevision.Judgments[0]
+	rev.ID, rev.Revises = "e7", "e1"
+	withRevision.Judgments = append(withRevision.Judgments, rev)
+	for name, s := range map[string]*Snapshot{"sample": sample(), "revision": withRevision, "empty": {}} {
+		want, err := Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := sourceOnly(s.Judgments)
+		s.Judgments = nil
+		var got bytes.Buffer
+		if err := EncodeFrom(&got, s, src); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: EncodeFrom wrote %d bytes unlike Encode's %d", name, got.Len(), len(want))
+		}
+	}
+}

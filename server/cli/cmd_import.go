@@ -88,7 +88,9 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	opt := formats.Options{Lenient: *skipBad}
+	// Compact: the judgments are held in about a quarter of the memory and written to
+	// the snapshot one at a time (formats.Compact); merging files expands them.
+	opt := formats.Options{Lenient: *skipBad, Compact: true}
 	var maps []formats.FieldMap
 	for _, m := range mapFlags {
 		fm, err := formats.ParseFieldMap(m)
@@ -152,7 +154,11 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 	if rep.Conflicts > 0 {
 		fmt.Fprintf(stderr, "prefer import: %d judgment id(s) appear with different content in different files; kept one of each\n", rep.Conflicts)
 	}
-	if err := checkReviewTargets(merged.Judgments); err != nil {
+	var js judgmentList = sliceList(merged.Judgments)
+	if merged.Compact != nil {
+		js = merged.Compact
+	}
+	if err := checkReviewTargets(js); err != nil {
 		return err
 	}
 
@@ -170,12 +176,15 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 		Provenance: snapshot.Provenance{Command: strings.Join(cmd, " "), Note: "sources: " + strings.Join(sources, ", ")},
 		Items:      merged.Items,
 		Raters:     merged.Raters,
-		// The importers give every judgment an id of its own and Merge keeps one per
-		// id: sorted, they are the log's, without a copy through feedback.Log.
-		Judgments: merged.Judgments,
 	}
-	feedback.SortCanonical(s.Judgments)
-	id, err := writeSnapshot(*out, s, stdout)
+	// The importers give every judgment an id of its own and Merge keeps one per
+	// id: sorted, they are the log's, without a copy through feedback.Log.
+	if merged.Compact != nil {
+		merged.Compact.SortCanonical()
+	} else {
+		feedback.SortCanonical(merged.Judgments)
+	}
+	id, err := writeSnapshotFrom(*out, s, js, stdout)
 	if err != nil {
 		return err
 	}
@@ -332,25 +341,51 @@ func importError(path, format string, opt formats.Options, err error) error {
 // checkReviewTargets checks, once all files are merged, that every review and
 // every revision names a judgment that was imported and may be reviewed or revised
 // by it (feedback.ValidateLink).
-func checkReviewTargets(js []feedback.Judgment) error {
-	byID := make(map[string]int, len(js))
-	for i, j := range js {
+// The index of ids is made only when some judgment names another.
+func checkReviewTargets(js judgmentList) error {
+	var linked []int
+	for i := range js.Len() {
+		if js.Linked(i) {
+			linked = append(linked, i)
+		}
+	}
+	if len(linked) == 0 {
+		return nil
+	}
+	byID := make(map[string]int, js.Len())
+	var j feedback.Judgment
+	for i := range js.Len() {
+		js.Judgment(i, &j)
 		byID[j.ID] = i
 	}
 	get := func(id string) (feedback.Judgment, bool) {
+		var t feedback.Judgment
 		i, ok := byID[id]
-		if !ok {
-			return feedback.Judgment{}, false
+		if ok {
+			js.Judgment(i, &t)
 		}
-		return js[i], true
+		return t, ok
 	}
-	for i := range js {
-		if err := feedback.ValidateLink(&js[i], get); err != nil {
+	for _, i := range linked {
+		js.Judgment(i, &j)
+		if err := feedback.ValidateLink(&j, get); err != nil {
 			return fmt.Errorf("%w; import the file with the judgment it names too", err)
 		}
 	}
 	return nil
 }
+
+// judgmentList is the judgments of an import: a slice, or a formats.Compact.
+type judgmentList interface {
+	snapshot.JudgmentSource
+	Linked(i int) bool // a review or a revision
+}
+
+type sliceList []feedback.Judgment
+
+func (s sliceList) Len() int                             { return len(s) }
+func (s sliceList) Judgment(i int, j *feedback.Judgment) { *j = s[i] }
+func (s sliceList) Linked(i int) bool                    { return s[i].Kind == feedback.KindReview || s[i].Revises != "" }
 
 // importKindSummary renders counts by kind in the fixed order of feedback.Kinds.
 func importKindSummary(by map[string]int) string {

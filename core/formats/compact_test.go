@@ -1,0 +1,135 @@
+package formats
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"prefer/core/feedback"
+)
+
+// TestSlimRoundTrip: every judgment comes back from its compact form as it went in,
+// the common imported ones held without their feedback.Judgment (full == nil) and
+// the others with it.
+func TestSlimRoundTrip(t *testing.T) {
+	base := feedback.Judgment{ID: "trl-0123", Kind: feedback.KindCompare, Item: "p1", A: "ha", B: "hb", Choice: feedback.ChoiceA, Pos: 3}
+	with := func(f func(j *feedback.Judgment)) feedback.Judgment {
+		j := base
+		f(&j)
+		return j
+	}
+	for _, tc := range []struct {
+		name string
+		j    feedback.Judgment
+		slim bool
+	}{
+		{"compare", base, true},
+		{"compare with strength, rater, time", with(func(j *feedback.Judgment) { j.Strength, j.Rater, j.Time = -3, "r1", 1700000000123 }), true},
+		{"tie", with(func(j *feedback.Judgment) { j.Choice = feedback.ChoiceTie }), true},
+		{"both bad", with(func(j *feedback.Judgment) { j.Choice = feedback.ChoiceBothBad }), true},
+		{"undecided", with(func(j *feedback.Judgment) { j.Choice = "" }), true},
+		{"thumb", feedback.Judgment{ID: "t", Kind: feedback.KindThumb, Item: "p", Response: "ha", Score: -1, Pos: 1}, true},
+		{"no kind", feedback.Judgment{ID: "x"}, true},
+		{"rate", feedback.Judgment{ID: "r", Kind: feedback.KindRate, Item: "p", Response: "ha", Axis: "helpful", Score: 6}, false},
+		{"rank", feedback.Judgment{ID: "k", Kind: feedback.KindRank, Item: "p", Shown: []string{"hb", "ha"}, Order: []int{1, 0}}, false},
+		{"rewrite", feedback.Judgment{ID: "w", Kind: feedback.KindRewrite, Item: "p", Response: "ha", Text: "better"}, false},
+		{"flag", feedback.Judgment{ID: "f", Kind: feedback.KindFlag, Item: "p", Response: "ha", Category: "harmful", Note: "n"}, false},
+		{"review", feedback.Judgment{ID: "v", Kind: feedback.KindReview, Target: "f", Verdict: "reject"}, false},
+		{"revision", with(func(j *feedback.Judgment) { j.Revises = "trl-0000" }), false},
+		{"session fields", with(func(j *feedback.Judgment) {
+			j.Session, j.Seq, j.MS, j.Guideline, j.Left, j.Reasons = "s", 2, 5400, 1, "b", []string{"long"}
+		}), false},
+		{"unknown kind", with(func(j *feedback.Judgment) { j.Kind = "vote" }), false},
+		{"unknown choice", with(func(j *feedback.Judgment) { j.Choice = "c" }), false},
+		{"response and a", with(func(j *feedback.Judgment) { j.Response = "hc" }), false},
+		{"large strength", with(func(j *feedback.Judgment) { j.Strength = math.MaxInt32 + 1 }), false},
+		{"large score", with(func(j *feedback.Judgment) { j.Score = math.MinInt32 - 1 }), false},
+	} {
+		s := slim(&tc.j)
+		if (s.full == nil) != tc.slim {
+			t.Errorf("%s: held slim %v, want %v", tc.name, s.full == nil, tc.slim)
+		}
+		got := feedback.Judgment{ID: "dirty", Reasons: []string{"left over"}, Order: []int{9}}
+		s.judgment(&got)
+		if !reflect.DeepEqual(got, tc.j) {
+			t.Errorf("%s: came back as %+v, want %+v", tc.name, got, tc.j)
+		}
+		if s.kindOf() != tc.j.Kind {
+			t.Errorf("%s: kind %q, want %q", tc.name, s.kindOf(), tc.j.Kind)
+		}
+	}
+	// The sizes the memory figures assume (Compact's comment): 112 bytes on 64-bit
+	// platforms, against feedback.Judgment's 400.
+	if unsafe.Sizeof(uintptr(0)) == 8 {
+		if n, full := unsafe.Sizeof(slimJudgment{}), unsafe.Sizeof(feedback.Judgment{}); n != 112 || full != 400 {
+			t.Errorf("slimJudgment is %d bytes and feedback.Judgment %d, want 112 and 400", n, full)
+		}
+	}
+}
+
+// TestCompactSortCanonical: Compact sorts as feedback.SortCanonical sorts the
+// expanded judgments (time, then id).
+func TestCompactSortCanonical(t *testing.T) {
+	var c Compact
+	for i, id := range []string{"c", "a", "e", "b", "d", "f"} {
+		j := feedback.Judgment{ID: id, Kind: feedback.KindCompare, Time: int64(i % 2), Pos: i + 1}
+		if id == "e" {
+			j.Note = "held in full"
+		}
+		c.js = append(c.js, slim(&j))
+	}
+	want := c.All()
+	feedback.SortCanonical(want)
+	c.SortCanonical()
+	if got := c.All(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("sorted %v, want %v", got, want)
+	}
+}
+
+// TestCompactImportMemory: the live heap of a Compact import of 20,000 generated TRL
+// pairs (unique prompts, two responses each, like the benchmark's writeScaleTRL),
+// per input byte. Measured: 2.5× with Compact; the expanded judgments (Import
+// without it, as before the change) 4.0×. The bound, 3.2×, leaves 25% headroom and
+// fails on the expanded form.
+func TestCompactImportMemory(t *testing.T) {
+	data := scaleTRL(20000)
+	live := func(compact bool) float64 {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, _, err := ReadTRL(strings.NewReader(data), Options{Compact: compact, InputSize: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(d)
+		return float64(after.HeapAlloc-before.HeapAlloc) / float64(len(data))
+	}
+	live(true) // the first import allocates what the package keeps (encoding/json's caches)
+	expanded, compact := live(false), live(true)
+	t.Logf("live heap per input byte: %.2f× compact, %.2f× expanded", compact, expanded)
+	if compact > 3.2 {
+		t.Errorf("a Compact import holds %.2f× its input, more than 3.2×", compact)
+	}
+}
+
+// scaleTRL returns n TRL pairs like the benchmark's writeScaleTRL (server/cli): a
+// distinct prompt each, a chosen and a rejected response from a few texts.
+func scaleTRL(n int) string {
+	chosen := []string{
+		"Use dry wood in a ring of stones and light it with a match; keep water near.",
+		"9 meters is 900 centimeters.",
+		"Great question! Many people ask about this. Every situation is a little different.",
+	}
+	var in strings.Builder
+	for i := range n {
+		fmt.Fprintf(&in, `{"prompt":"How do I light a campfire safely? (request %d)","chosen":%q,"rejected":"I can not help with that request, sorry (%d)."}`+"\n",
+			i+1, chosen[i%len(chosen)], i%5)
+	}
+	return in.String()
+}
