@@ -22,12 +22,12 @@ import (
 type builder struct {
 	prefix string // id prefix and hash domain of derived judgment ids, e.g. "trl"
 	opt    Options
-	ds     Dataset // its Judgments stay empty: they are in js
-	js     Compact
+	ds     Dataset // its Items and Judgments stay empty: they are in c
+	c      Compact
 	rep    Report
 	items  map[string]*itemState
 	raters map[string]int
-	jids   map[string]int // judgment id → index in ds.Judgments
+	jids   map[string]int // judgment id → index in js; nil until needed (ids)
 	occ    map[[32]byte]int
 	lines  map[int]int     // index of a review judgment → its line, for the final check
 	key    []byte          // scratch buffer for judgment keys
@@ -46,32 +46,42 @@ type itemState struct {
 const smallItem = 8
 
 // find returns the index of the response with the given id in it, or -1.
-func (st *itemState) find(it *feedback.Item, id string) int {
+func (st *itemState) find(it *slimItem, id string) int {
 	if st.resp != nil {
 		if k, ok := st.resp[id]; ok {
 			return k
 		}
 		return -1
 	}
-	for k := range it.Responses {
-		if it.Responses[k].ID == id {
+	for k := range it.resp {
+		if it.resp[k].id == id {
 			return k
 		}
 	}
 	return -1
 }
 
-// added records that it.Responses[k] was appended.
-func (st *itemState) added(it *feedback.Item, k int) {
+// added records that it.resp[k] was appended.
+func (st *itemState) added(it *slimItem, k int) {
 	switch {
 	case st.resp != nil:
-		st.resp[it.Responses[k].ID] = k
-	case len(it.Responses) > smallItem:
-		st.resp = make(map[string]int, 2*len(it.Responses))
-		for i := range it.Responses {
-			st.resp[it.Responses[i].ID] = i
+		st.resp[it.resp[k].id] = k
+	case len(it.resp) > smallItem:
+		st.resp = make(map[string]int, 2*len(it.resp))
+		for i := range it.resp {
+			st.resp[it.resp[i].id] = i
 		}
 	}
+}
+
+// put sets or appends response r of it.
+func (st *itemState) put(it *slimItem, r *feedback.Response) {
+	if k := st.find(it, r.ID); k >= 0 {
+		it.resp[k] = slimResp(r)
+		return
+	}
+	it.resp = append(it.resp, slimResp(r))
+	st.added(it, len(it.resp)-1)
 }
 
 func newBuilder(format, prefix string, opt Options) *builder {
@@ -81,7 +91,6 @@ func newBuilder(format, prefix string, opt Options) *builder {
 		rep:    Report{Format: format},
 		items:  map[string]*itemState{},
 		raters: map[string]int{},
-		jids:   map[string]int{},
 		occ:    map[[32]byte]int{},
 		lines:  map[int]int{},
 	}
@@ -145,19 +154,21 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 	if err := b.checkReviews(); err != nil {
 		return nil, nil, err
 	}
-	b.rep.Judgments = b.js.Len()
+	b.rep.Judgments = b.c.Len()
 	// b's indexes (a map entry per item, judgment id and content key, about a third
 	// of an import's memory) are garbage from here on: dropped before the judgments
 	// are expanded.
 	b.items, b.raters, b.jids, b.occ, b.lines = nil, nil, nil, nil, nil
 	ds, rep := b.ds, b.rep
 	if b.opt.Compact {
-		c := b.js
+		c := b.c
 		ds.Compact = &c
 	} else {
-		ds.Judgments = b.js.All()
+		ds.Items = b.c.AllItems()
+		b.c.items = nil
+		ds.Judgments = b.c.All()
 	}
-	b.js = Compact{}
+	b.c = Compact{}
 	return &ds, &rep, nil
 }
 
@@ -184,16 +195,16 @@ func (b *builder) checkReviews() error {
 	sort.Ints(idx)
 	for _, i := range idx {
 		var j, t feedback.Judgment
-		b.js.Judgment(i, &j)
+		b.c.Judgment(i, &j)
 		target := j.Target
 		if j.Kind != feedback.KindReview {
 			target = j.Revises
 		}
-		k, ok := b.jids[target]
+		k, ok := b.ids()[target]
 		if !ok {
 			continue
 		}
-		b.js.Judgment(k, &t)
+		b.c.Judgment(k, &t)
 		what, err := "review", feedback.ReviewProblem(&j, &t)
 		if j.Kind != feedback.KindReview {
 			what, err = "revision", feedback.RevisionProblem(&j, &t)
@@ -215,9 +226,9 @@ func (b *builder) checkItem(id string, prompt *string) error {
 		}
 		return nil
 	}
-	if prompt != nil && *prompt != b.ds.Items[st.idx].Prompt {
+	if prompt != nil && *prompt != b.c.items[st.idx].prompt {
 		return fmt.Errorf("item %q already has a different prompt (%s); give this prompt another \"item\" id or fix it",
-			id, quoteShort(b.ds.Items[st.idx].Prompt))
+			id, quoteShort(b.c.items[st.idx].prompt))
 	}
 	return nil
 }
@@ -227,9 +238,9 @@ func (b *builder) item(id, prompt string) *itemState {
 	if st, ok := b.items[id]; ok {
 		return st
 	}
-	st := &itemState{idx: len(b.ds.Items)}
+	st := &itemState{idx: len(b.c.items)}
 	b.items[id] = st
-	b.ds.Items = append(growFor(b, b.ds.Items), feedback.Item{ID: id, Prompt: prompt})
+	b.c.items = append(growFor(b, b.c.items), slimItem{id: id, prompt: prompt})
 	return st
 }
 
@@ -256,27 +267,33 @@ func growFor[T any](b *builder, s []T) []T {
 
 // tag adds tags to an item, keeping its tags sorted and distinct.
 func (b *builder) tag(st *itemState, tags ...string) {
-	it := &b.ds.Items[st.idx]
-	it.Tags = unionSorted(it.Tags, tags)
+	if len(tags) == 0 {
+		return
+	}
+	x := b.c.items[st.idx].ext()
+	x.tags = unionSorted(x.tags, tags)
 }
 
 // response adds a response with the given text to an item if it has none with that
 // text, adds parts to it either way, and returns its id.
 func (b *builder) response(st *itemState, text string, src feedback.Source, parts ...string) string {
 	id := feedback.ResponseID(text)
-	it := &b.ds.Items[st.idx]
+	it := &b.c.items[st.idx]
 	if k := st.find(it, id); k >= 0 {
 		if len(parts) > 0 {
-			it.Responses[k].Parts = unionSorted(it.Responses[k].Parts, parts)
+			var r feedback.Response
+			it.resp[k].response(&r)
+			r.Parts = unionSorted(r.Parts, parts)
+			it.resp[k] = slimResp(&r)
 		}
-		return id
+		return it.resp[k].id
 	}
 	r := feedback.Response{ID: id, Text: text, Source: src}
 	if len(parts) > 0 {
 		r.Parts = unionSorted(nil, parts)
 	}
-	it.Responses = append(it.Responses, r)
-	st.added(it, len(it.Responses)-1)
+	it.resp = append(it.resp, slimResp(&r))
+	st.added(it, len(it.resp)-1)
 	return id
 }
 
@@ -315,9 +332,9 @@ func (b *builder) prepare(j feedback.Judgment, line int, prompt string, extra ..
 		p.j.ID = b.derivedID(p.key)
 		return p, nil
 	}
-	if k, ok := b.jids[j.ID]; ok {
+	if k, ok := b.ids()[j.ID]; ok {
 		var have feedback.Judgment
-		b.js.Judgment(k, &have)
+		b.c.Judgment(k, &have)
 		have.Pos = j.Pos // the place in the input is not content
 		if !reflect.DeepEqual(have, j) {
 			return p, fmt.Errorf("judgment id %q was already used for a different judgment; ids must be unique", j.ID)
@@ -337,16 +354,31 @@ func (b *builder) commit(p pending) {
 		b.occ[p.key]++
 	}
 	b.rater(p.j.Rater, nil)
-	n := b.js.Len()
+	n := b.c.Len()
 	if p.j.Kind == feedback.KindReview || p.j.Revises != "" {
 		b.lines[n] = p.line
 	}
-	b.jids[p.j.ID] = n
+	if b.jids != nil {
+		b.jids[p.j.ID] = n
+	}
 	// Its place in the input, which the exports keep (feedback.ExportOrder); not part
 	// of the id, so re-importing and reordering files still merge exactly once.
 	p.j.Pos = n + 1
 	b.share(&p.j)
-	b.js.add(&p.j, b)
+	b.c.add(&p.j, b)
+}
+
+// ids returns the index of the judgment ids imported so far, made on first use: an
+// input whose judgments have no ids of their own and name no other (TRL, HH-RLHF…)
+// never needs it, which saves a map entry per judgment (15 MB at 300,000 pairs).
+func (b *builder) ids() map[string]int {
+	if b.jids == nil {
+		b.jids = make(map[string]int, b.c.Len())
+		for i := range b.c.js {
+			b.jids[b.c.js[i].id] = i
+		}
+	}
+	return b.jids
 }
 
 // share points the item and response ids of j at the strings its item holds, when
@@ -357,14 +389,14 @@ func (b *builder) share(j *feedback.Judgment) {
 	if !ok {
 		return
 	}
-	it := &b.ds.Items[st.idx]
-	j.Item = it.ID
+	it := &b.c.items[st.idx]
+	j.Item = it.id
 	for _, s := range []*string{&j.A, &j.B, &j.Response} {
 		if *s == "" {
 			continue
 		}
 		if k := st.find(it, *s); k >= 0 {
-			*s = it.Responses[k].ID
+			*s = it.resp[k].id
 		}
 	}
 }

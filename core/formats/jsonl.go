@@ -114,7 +114,7 @@ func (b *builder) itemOf(l *jsonlLine) (id, prompt string, err error) {
 	if l.Prompt != nil {
 		prompt = *l.Prompt
 	} else {
-		prompt = b.ds.Items[b.items[id].idx].Prompt
+		prompt = b.c.items[b.items[id].idx].prompt
 	}
 	return id, prompt, nil
 }
@@ -169,18 +169,13 @@ func (b *builder) jsonlItem(l *jsonlLine) error {
 	}
 	st := b.item(id, prompt)
 	st.declared = true
-	it := &b.ds.Items[st.idx]
-	for _, r := range resps {
-		if k := st.find(it, r.ID); k >= 0 {
-			it.Responses[k] = r
-			continue
-		}
-		it.Responses = append(it.Responses, r)
-		st.added(it, len(it.Responses)-1)
+	it := &b.c.items[st.idx]
+	for k := range resps {
+		st.put(it, &resps[k])
 	}
 	b.tag(st, l.Tags...)
 	if gold != "" {
-		it.GoldBest = gold
+		it.ext().goldBest = gold
 	}
 	return nil
 }
@@ -424,7 +419,11 @@ func jsonlLines(d *Dataset) ([]jsonlLine, error) {
 			}
 		}
 		st, ok := scratch.items[it.ID]
-		if !ok || !sameItem(scratch.ds.Items[st.idx], *it) {
+		var have feedback.Item
+		if ok {
+			scratch.c.items[st.idx].item(&have)
+		}
+		if !ok || !sameItem(have, *it) {
 			l, err := itemLine(it)
 			if err != nil {
 				return nil, err

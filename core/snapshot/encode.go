@@ -32,8 +32,21 @@ func Marshal(s *Snapshot) ([]byte, error) {
 // bytes (and the bytes.Buffer's doublings). The id of what was written is
 // ID of the same bytes; hash them on the way (io.MultiWriter with sha256).
 func Encode(out io.Writer, s *Snapshot) error {
-	return EncodeFrom(out, s, judgmentSlice(s.Judgments))
+	return EncodeFrom(out, s, nil, nil)
 }
+
+// ItemSource gives the items of a snapshot one at a time: Len of them, Item(i, it)
+// filling *it with the i-th (it may hold the previous one, whose Responses array
+// it may reuse). See JudgmentSource.
+type ItemSource interface {
+	Len() int
+	Item(i int, it *feedback.Item)
+}
+
+type itemSlice []feedback.Item
+
+func (s itemSlice) Len() int                      { return len(s) }
+func (s itemSlice) Item(i int, it *feedback.Item) { *it = s[i] }
 
 // JudgmentSource gives the judgments of a snapshot one at a time: Len of them,
 // Judgment(i, j) filling *j with the i-th (j may hold the previous one; every field
@@ -50,11 +63,17 @@ type judgmentSlice []feedback.Judgment
 func (s judgmentSlice) Len() int                             { return len(s) }
 func (s judgmentSlice) Judgment(i int, j *feedback.Judgment) { *j = s[i] }
 
-// EncodeFrom is Encode of s with its judgments taken from js instead of
-// s.Judgments (which is then ignored): the same bytes as Encode of s with
-// s.Judgments holding js's judgments in order.
-func EncodeFrom(out io.Writer, s *Snapshot, js JudgmentSource) error {
-	w := &writer{e: msgpack.NewEncoder(out), js: js}
+// EncodeFrom is Encode of s with its items taken from items and its judgments from
+// js instead of s.Items and s.Judgments (which are then ignored; a nil source means
+// s's own): the same bytes as Encode of s holding them in order.
+func EncodeFrom(out io.Writer, s *Snapshot, items ItemSource, js JudgmentSource) error {
+	if items == nil {
+		items = itemSlice(s.Items)
+	}
+	if js == nil {
+		js = judgmentSlice(s.Judgments)
+	}
+	w := &writer{e: msgpack.NewEncoder(out), items: items, js: js}
 	w.snapshot(s)
 	if w.err != nil {
 		return fmt.Errorf("encode snapshot: %w", w.err)
@@ -64,9 +83,10 @@ func EncodeFrom(out io.Writer, s *Snapshot, js JudgmentSource) error {
 
 // writer wraps the msgpack encoder and keeps the first error.
 type writer struct {
-	e   *msgpack.Encoder
-	err error
-	js  JudgmentSource // the snapshot's judgments
+	e     *msgpack.Encoder
+	err   error
+	items ItemSource     // the snapshot's items
+	js    JudgmentSource // and judgments
 }
 
 // field is one key of a map and how to write its value; skip leaves it out.
@@ -180,7 +200,15 @@ func (w *writer) snapshot(s *Snapshot) {
 		{key: "format", put: func() { w.str(Format) }},
 		{key: "version", put: func() { w.int(int64(versionOf(w.js))) }},
 		{key: "provenance", put: func() { w.provenance(&s.Provenance) }},
-		{key: "items", skip: len(s.Items) == 0, put: func() { writeRecords(w, s.Items, w.item) }},
+		{key: "items", skip: w.items.Len() == 0, put: func() {
+			n := w.items.Len()
+			w.arrayLen(n)
+			var it feedback.Item
+			for i := range n {
+				w.items.Item(i, &it)
+				w.item(&it)
+			}
+		}},
 		{key: "raters", skip: len(s.Raters) == 0, put: func() { writeRecords(w, s.Raters, w.rater) }},
 		{key: "judgments", skip: w.js.Len() == 0, put: func() {
 			n := w.js.Len()

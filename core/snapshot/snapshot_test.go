@@ -235,6 +235,17 @@ func (s sourceOnly) Judgment(i int, j *feedback.Judgment) {
 	*j = s[i]
 }
 
+// itemsOnly gives items one at a time, reusing the Responses array as
+// formats.CompactItems does.
+type itemsOnly []feedback.Item
+
+func (s itemsOnly) Len() int { return len(s) }
+func (s itemsOnly) Item(i int, it *feedback.Item) {
+	resp := append(it.Responses[:0], s[i].Responses...)
+	*it = s[i]
+	it.Responses = resp
+}
+
 // TestEncodeFromEqualsEncode: EncodeFrom with the judgments from a source writes the
 // bytes Encode writes with them in Snapshot.Judgments (what prefer import relies on
 // to keep its pinned hashes), for every kind of judgment and for the version-2 case.
@@ -243,15 +254,17 @@ func TestEncodeFromEqualsEncode(t *testing.T) {
 	rev := withRevision.Judgments[0]
 	rev.ID, rev.Revises = "e7", "e1"
 	withRevision.Judgments = append(withRevision.Judgments, rev)
-	for name, s := range map[string]*Snapshot{"sample": sample(), "revision": withRevision, "empty": {}} {
+	twoItems := sample()
+	twoItems.Items = append(twoItems.Items, feedback.Item{ID: "q2", Prompt: "Hi?", Responses: []feedback.Response{{ID: "r3", Text: "Hello.", Source: feedback.SourceImported}}})
+	for name, s := range map[string]*Snapshot{"sample": sample(), "revision": withRevision, "two items": twoItems, "empty": {}} {
 		want, err := Marshal(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := sourceOnly(s.Judgments)
-		s.Judgments = nil
+		src, items := sourceOnly(s.Judgments), itemsOnly(s.Items)
+		s.Judgments, s.Items = nil, nil
 		var got bytes.Buffer
-		if err := EncodeFrom(&got, s, src); err != nil {
+		if err := EncodeFrom(&got, s, items, src); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want) {

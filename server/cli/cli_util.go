@@ -281,12 +281,13 @@ func messages(out string, stdout, stderr io.Writer) io.Writer {
 // writeSnapshot encodes s and writes it to path atomically (see writeOutput; "-"
 // writes to stdout). It returns the id.
 func writeSnapshot(path string, s *snapshot.Snapshot, stdout io.Writer) (string, error) {
-	return writeSnapshotFrom(path, s, nil, stdout)
+	return writeSnapshotFrom(path, s, nil, nil, stdout)
 }
 
-// writeSnapshotFrom is writeSnapshot with the judgments taken from js when it is not
-// nil (snapshot.EncodeFrom): the same bytes as s with js's judgments in s.Judgments.
-func writeSnapshotFrom(path string, s *snapshot.Snapshot, js snapshot.JudgmentSource, stdout io.Writer) (string, error) {
+// writeSnapshotFrom is writeSnapshot with the items and judgments taken from items
+// and js where they are not nil (snapshot.EncodeFrom): the same bytes as s holding
+// them.
+func writeSnapshotFrom(path string, s *snapshot.Snapshot, items snapshot.ItemSource, js snapshot.JudgmentSource, stdout io.Writer) (string, error) {
 	if s.Provenance.Tool == "" {
 		s.Provenance.Tool = toolVersion
 	}
@@ -295,13 +296,7 @@ func writeSnapshotFrom(path string, s *snapshot.Snapshot, js snapshot.JudgmentSo
 	h := sha256.New()
 	encode := func(w io.Writer) error {
 		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 1<<16)
-		var err error
-		if js != nil {
-			err = snapshot.EncodeFrom(bw, s, js)
-		} else {
-			err = snapshot.Encode(bw, s)
-		}
-		if err != nil {
+		if err := snapshot.EncodeFrom(bw, s, items, js); err != nil {
 			return err
 		}
 		return bw.Flush()

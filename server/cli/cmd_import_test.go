@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -381,5 +382,79 @@ func TestParquetCLI(t *testing.T) {
 	code, _, errs = runCLI(t, "import", "--format", "trl", pqDir+"shp.parquet", "-o", out)
 	if code != 1 || strings.Contains(errs, "not valid JSON") || !strings.Contains(errs, "this looks like shp") {
 		t.Errorf("an SHP Parquet file read as trl: exit %d: %s", code, errs)
+	}
+}
+
+// TestImportMemoryLimit: the import's soft memory limit is 3× the plain inputs' size
+// (at least 64 MiB), and none where the size does not bound what is decoded (gzip,
+// standard input) or where GOMEMLIMIT is set; the limit in force before is put back.
+func TestImportMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.jsonl")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("x"), 30<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	small := filepath.Join(dir, "small.jsonl")
+	if err := os.WriteFile(small, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "a.jsonl.gz")
+	if err := os.WriteFile(gz, []byte{0x1f, 0x8b, 8, 0}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOMEMLIMIT", "")
+	for _, tc := range []struct {
+		files []string
+		want  int64
+	}{
+		{[]string{big}, 3 * (30 << 20)},
+		{[]string{big, small}, 3 * (30<<20 + 3)},
+		{[]string{small}, 64 << 20},
+		{[]string{big, gz}, 0},
+		{[]string{"-"}, 0},
+		{[]string{filepath.Join(dir, "missing")}, 0},
+	} {
+		if got := importMemoryLimit(tc.files); got != tc.want {
+			t.Errorf("%v: limit %d, want %d", tc.files, got, tc.want)
+		}
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if got := importMemoryLimit([]string{big}); got != 0 {
+		t.Errorf("with GOMEMLIMIT set: limit %d, want 0", got)
+	}
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetMemoryLimit(-1)
+	in := fixtures + "trl-standard.jsonl"
+	if code, _, stderr := runCLI(t, "import", "--format", "trl", in, "-o", filepath.Join(dir, "out.snap")); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	if after := debug.SetMemoryLimit(-1); after != before {
+		t.Errorf("the memory limit is %d after the import, %d before", after, before)
+	}
+}
+
+// TestImportSkipBadKeepsItemsOnly: a lenient import whose good lines give items but
+// no judgment writes them (it is not "nothing read"), items held compact included.
+func TestImportSkipBadKeepsItemsOnly(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "items.jsonl")
+	if err := os.WriteFile(in, []byte(`{"kind":"item","prompt":"p","responses":["a","b"]}`+"\nnot json\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.snap")
+	code, _, stderr := runCLI(t, "import", "--format", "jsonl", "--skip-bad", in, "-o", out)
+	if code != 0 {
+		t.Fatalf("import failed: %s", stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := snapshot.Unmarshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Items) != 1 || len(s.Items[0].Responses) != 2 || len(s.Judgments) != 0 {
+		t.Fatalf("snapshot holds %d items, %d judgments; want the item with its 2 responses", len(s.Items), len(s.Judgments))
 	}
 }
