@@ -25,20 +25,21 @@ type builder struct {
 	ds     Dataset // its Items and Judgments stay empty: they are in c
 	c      Compact
 	rep    Report
-	items  map[string]*itemState
+	items  map[string]int // item id → index in c.items
 	raters map[string]int
-	jids   map[string]int // judgment id → index in js; nil until needed (ids)
-	occ    map[[32]byte]int
+	jids   map[string]int  // judgment id → index in js; nil until needed (ids)
+	occ    map[occKey]int  // occurrences so far of each content key
 	lines  map[int]int     // index of a review judgment → its line, for the final check
 	key    []byte          // scratch buffer for judgment keys
 	read   *countingReader // the input's bytes read so far (nil: InputSize unknown)
 }
 
-// itemState is the builder's index of one item.
+// itemState names one item of the builder: its index in c.items. What the builder
+// knows of an item besides (an index of its responses, whether a jsonl "item" line
+// declared it) is in the item's extra, which most items do not have: a map entry
+// of an int per item, not of a pointer to a state of its own (7 MB at 300,000).
 type itemState struct {
-	idx      int            // index in ds.Items
-	resp     map[string]int // response id → index in Responses; nil while there are few
-	declared bool           // declared by a jsonl "item" line: its responses are listed in full
+	idx int
 }
 
 // smallItem is the number of responses below which an item is searched linearly
@@ -46,9 +47,9 @@ type itemState struct {
 const smallItem = 8
 
 // find returns the index of the response with the given id in it, or -1.
-func (st *itemState) find(it *slimItem, id string) int {
-	if st.resp != nil {
-		if k, ok := st.resp[id]; ok {
+func (it *slimItem) find(id string) int {
+	if it.extra != nil && it.extra.respIdx != nil {
+		if k, ok := it.extra.respIdx[id]; ok {
 			return k
 		}
 		return -1
@@ -62,26 +63,27 @@ func (st *itemState) find(it *slimItem, id string) int {
 }
 
 // added records that it.resp[k] was appended.
-func (st *itemState) added(it *slimItem, k int) {
+func (it *slimItem) added(k int) {
 	switch {
-	case st.resp != nil:
-		st.resp[it.resp[k].id] = k
+	case it.extra != nil && it.extra.respIdx != nil:
+		it.extra.respIdx[it.resp[k].id] = k
 	case len(it.resp) > smallItem:
-		st.resp = make(map[string]int, 2*len(it.resp))
+		m := make(map[string]int, 2*len(it.resp))
 		for i := range it.resp {
-			st.resp[it.resp[i].id] = i
+			m[it.resp[i].id] = i
 		}
+		it.ext().respIdx = m
 	}
 }
 
 // put sets or appends response r of it.
-func (st *itemState) put(it *slimItem, r *feedback.Response) {
-	if k := st.find(it, r.ID); k >= 0 {
+func (it *slimItem) put(r *feedback.Response) {
+	if k := it.find(r.ID); k >= 0 {
 		it.resp[k] = slimResp(r)
 		return
 	}
 	it.resp = append(it.resp, slimResp(r))
-	st.added(it, len(it.resp)-1)
+	it.added(len(it.resp) - 1)
 }
 
 func newBuilder(format, prefix string, opt Options) *builder {
@@ -89,9 +91,9 @@ func newBuilder(format, prefix string, opt Options) *builder {
 		prefix: prefix,
 		opt:    opt,
 		rep:    Report{Format: format},
-		items:  map[string]*itemState{},
+		items:  map[string]int{},
 		raters: map[string]int{},
-		occ:    map[[32]byte]int{},
+		occ:    map[occKey]int{},
 		lines:  map[int]int{},
 	}
 }
@@ -159,6 +161,9 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 	// of an import's memory) are garbage from here on: dropped before the judgments
 	// are expanded.
 	b.items, b.raters, b.jids, b.occ, b.lines = nil, nil, nil, nil, nil
+	for i := range b.c.items {
+		b.c.items[i].done()
+	}
 	ds, rep := b.ds, b.rep
 	if b.opt.Compact {
 		c := b.c
@@ -219,27 +224,27 @@ func (b *builder) checkReviews() error {
 // checkItem checks that an item can take the given prompt: a known item must have
 // the same prompt, and a new item needs one.
 func (b *builder) checkItem(id string, prompt *string) error {
-	st, ok := b.items[id]
+	idx, ok := b.items[id]
 	if !ok {
 		if prompt == nil {
 			return fmt.Errorf("item %q appears for the first time without a \"prompt\"; give its prompt", id)
 		}
 		return nil
 	}
-	if prompt != nil && *prompt != b.c.items[st.idx].prompt {
+	if prompt != nil && *prompt != b.c.items[idx].prompt {
 		return fmt.Errorf("item %q already has a different prompt (%s); give this prompt another \"item\" id or fix it",
-			id, quoteShort(b.c.items[st.idx].prompt))
+			id, quoteShort(b.c.items[idx].prompt))
 	}
 	return nil
 }
 
 // item returns the item with the given id, creating it with prompt if new.
-func (b *builder) item(id, prompt string) *itemState {
-	if st, ok := b.items[id]; ok {
-		return st
+func (b *builder) item(id, prompt string) itemState {
+	if idx, ok := b.items[id]; ok {
+		return itemState{idx}
 	}
-	st := &itemState{idx: len(b.c.items)}
-	b.items[id] = st
+	st := itemState{idx: len(b.c.items)}
+	b.items[id] = st.idx
 	b.c.items = append(growFor(b, b.c.items), slimItem{id: id, prompt: prompt})
 	return st
 }
@@ -266,7 +271,7 @@ func growFor[T any](b *builder, s []T) []T {
 }
 
 // tag adds tags to an item, keeping its tags sorted and distinct.
-func (b *builder) tag(st *itemState, tags ...string) {
+func (b *builder) tag(st itemState, tags ...string) {
 	if len(tags) == 0 {
 		return
 	}
@@ -276,10 +281,10 @@ func (b *builder) tag(st *itemState, tags ...string) {
 
 // response adds a response with the given text to an item if it has none with that
 // text, adds parts to it either way, and returns its id.
-func (b *builder) response(st *itemState, text string, src feedback.Source, parts ...string) string {
+func (b *builder) response(st itemState, text string, src feedback.Source, parts ...string) string {
 	id := feedback.ResponseID(text)
 	it := &b.c.items[st.idx]
-	if k := st.find(it, id); k >= 0 {
+	if k := it.find(id); k >= 0 {
 		if len(parts) > 0 {
 			var r feedback.Response
 			it.resp[k].response(&r)
@@ -293,7 +298,7 @@ func (b *builder) response(st *itemState, text string, src feedback.Source, part
 		r.Parts = unionSorted(nil, parts)
 	}
 	it.resp = append(it.resp, slimResp(&r))
-	st.added(it, len(it.resp)-1)
+	it.added(len(it.resp) - 1)
 	return id
 }
 
@@ -351,7 +356,7 @@ func (b *builder) commit(p pending) {
 		return
 	}
 	if p.derived {
-		b.occ[p.key]++
+		b.occ[occKey(p.key[:])]++
 	}
 	b.rater(p.j.Rater, nil)
 	n := b.c.Len()
@@ -385,28 +390,33 @@ func (b *builder) ids() map[string]int {
 // they are there: the same text once in memory, not once more per judgment (9.6 MB
 // at 300,000 pairs).
 func (b *builder) share(j *feedback.Judgment) {
-	st, ok := b.items[j.Item]
+	idx, ok := b.items[j.Item]
 	if !ok {
 		return
 	}
-	it := &b.c.items[st.idx]
+	it := &b.c.items[idx]
 	j.Item = it.id
 	for _, s := range []*string{&j.A, &j.B, &j.Response} {
 		if *s == "" {
 			continue
 		}
-		if k := st.find(it, *s); k >= 0 {
+		if k := it.find(*s); k >= 0 {
 			*s = it.resp[k].id
 		}
 	}
 }
+
+// occKey is the first 128 bits of a content key: the occurrence counts key on it,
+// 24 bytes a map slot instead of 40 (8 MB at 300,000 judgments). Two different
+// contents share a count only if their SHA-256 sums agree in 128 bits.
+type occKey [16]byte
 
 // derivedID returns the id of the next occurrence of a judgment with the given
 // content key: prefix-<20 hex digits>. The first occurrence uses the key itself;
 // the n-th repeat hashes the key with n, so identical records stay distinct
 // judgments and re-importing the same data gives the same ids.
 func (b *builder) derivedID(key [32]byte) string {
-	n := b.occ[key]
+	n := b.occ[occKey(key[:])]
 	sum := key
 	if n > 0 {
 		var buf [40]byte

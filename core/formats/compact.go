@@ -186,6 +186,8 @@ type slimItem struct {
 type itemExtra struct {
 	tags     []string
 	goldBest string
+	respIdx  map[string]int // while building: response id → index in resp, for items of many
+	declared bool           // while building: declared by a jsonl "item" line (its responses listed in full)
 }
 
 // slimResponse is a response with source "imported" and nothing else but its id
@@ -228,6 +230,19 @@ func (s *slimItem) item(it *feedback.Item) {
 	*it = feedback.Item{ID: s.id, Prompt: s.prompt, Responses: resp}
 	if s.extra != nil {
 		it.Tags, it.GoldBest = s.extra.tags, s.extra.goldBest
+	}
+}
+
+func (s *slimItem) declared() bool { return s.extra != nil && s.extra.declared }
+
+// done drops what only the builder needed.
+func (s *slimItem) done() {
+	if x := s.extra; x != nil {
+		if x.tags == nil && x.goldBest == "" {
+			s.extra = nil
+			return
+		}
+		x.respIdx, x.declared = nil, false
 	}
 }
 

@@ -114,7 +114,7 @@ func (b *builder) itemOf(l *jsonlLine) (id, prompt string, err error) {
 	if l.Prompt != nil {
 		prompt = *l.Prompt
 	} else {
-		prompt = b.c.items[b.items[id].idx].prompt
+		prompt = b.c.items[b.items[id]].prompt
 	}
 	return id, prompt, nil
 }
@@ -168,10 +168,10 @@ func (b *builder) jsonlItem(l *jsonlLine) error {
 		}
 	}
 	st := b.item(id, prompt)
-	st.declared = true
 	it := &b.c.items[st.idx]
+	it.ext().declared = true
 	for k := range resps {
-		st.put(it, &resps[k])
+		it.put(&resps[k])
 	}
 	b.tag(st, l.Tags...)
 	if gold != "" {
@@ -334,7 +334,7 @@ func (b *builder) jsonlJudgment(l *jsonlLine, line int) error {
 	for _, t := range texts {
 		b.response(st, t, feedback.SourceImported)
 	}
-	if rewrite != "" && !st.declared {
+	if rewrite != "" && !b.c.items[st.idx].declared() {
 		b.response(st, rewrite, feedback.SourceRewrite)
 	}
 	b.commit(p)
@@ -421,7 +421,7 @@ func jsonlLines(d *Dataset) ([]jsonlLine, error) {
 		st, ok := scratch.items[it.ID]
 		var have feedback.Item
 		if ok {
-			scratch.c.items[st.idx].item(&have)
+			scratch.c.items[st].item(&have)
 		}
 		if !ok || !sameItem(have, *it) {
 			l, err := itemLine(it)
