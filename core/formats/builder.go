@@ -169,9 +169,9 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 		c := b.c
 		ds.Compact = &c
 	} else {
-		ds.Items = b.c.AllItems()
-		b.c.items = nil
 		ds.Judgments = b.c.All()
+		b.c.js = nil
+		ds.Items = b.c.AllItems()
 	}
 	b.c = Compact{}
 	return &ds, &rep, nil
@@ -369,8 +369,12 @@ func (b *builder) commit(p pending) {
 	// Its place in the input, which the exports keep (feedback.ExportOrder); not part
 	// of the id, so re-importing and reordering files still merge exactly once.
 	p.j.Pos = n + 1
-	b.share(&p.j)
-	b.c.add(&p.j, b)
+	item, ok := b.items[p.j.Item]
+	if !ok {
+		item = -1
+	}
+	b.share(&p.j, item)
+	b.c.add(&p.j, b, item)
 }
 
 // ids returns the index of the judgment ids imported so far, made on first use: an
@@ -386,12 +390,11 @@ func (b *builder) ids() map[string]int {
 	return b.jids
 }
 
-// share points the item and response ids of j at the strings its item holds, when
-// they are there: the same text once in memory, not once more per judgment (9.6 MB
-// at 300,000 pairs).
-func (b *builder) share(j *feedback.Judgment) {
-	idx, ok := b.items[j.Item]
-	if !ok {
+// share points the item and response ids of j at the strings its item (the
+// idx-th, if idx >= 0) holds, when they are there: the same text once in memory,
+// not once more per judgment held in full.
+func (b *builder) share(j *feedback.Judgment, idx int) {
+	if idx < 0 {
 		return
 	}
 	it := &b.c.items[idx]

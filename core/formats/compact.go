@@ -13,31 +13,32 @@ import (
 // of a judgment's 27 fields (a comparison: id, kind, item, a, b, choice, strength,
 // position), and a feedback.Judgment costs 400 bytes whatever it uses; most
 // imported responses are an id and a text, in a feedback.Response of 112 bytes. A
-// judgment that uses only the fields of slimJudgment is held as one (112 bytes, its
-// strings shared with the items'), a response as a slimResponse (40 bytes), an item
-// as a slimItem (64 bytes against 96); any other keeps its full form behind a
+// judgment that uses only the fields of slimJudgment is held as one (80 bytes, its
+// item and responses named by index), a response as a slimResponse (40 bytes), an
+// item as a slimItem (64 bytes against 96); any other keeps its full form behind a
 // pointer.
 //
 // The importers build every dataset this way; Import hands back Dataset.Items and
 // Dataset.Judgments (expanded once, at the end), and an import with
 // Options.Compact keeps the Compact (Dataset.Compact), which `prefer import` writes
 // to the snapshot one record at a time (snapshot.EncodeFrom): at 300,000 TRL pairs
-// the dataset is 170 MB live instead of 318 MB.
+// the dataset is 161 MB live instead of 318 MB.
 type Compact struct {
 	js    []slimJudgment
 	items []slimItem
 }
 
-// slimJudgment is a judgment of the common fields. When full is set, it holds the
+// slimJudgment is a judgment of the common fields, its item and responses named by
+// their indices in the Compact's items (-1: none). When full is set, it holds the
 // whole judgment (id and time are kept here too, for sorting).
 type slimJudgment struct {
-	id, item, rater, a, b string
-	time                  int64
-	full                  *feedback.Judgment
-	pos                   int32
-	strength, score       int32
-	kind, choice          uint8 // 1 + the index in feedback.Kinds, slimChoices; 0: ""
-	respInA               bool  // a holds Response (a thumb or a rating), not A
+	id, rater            string
+	time                 int64
+	full                 *feedback.Judgment
+	item, a, b           int32 // item: index in items; a, b: in the item's responses
+	pos, strength, score int32
+	kind, choice         uint8 // 1 + the index in feedback.Kinds, slimChoices; 0: ""
+	respInA              bool  // a is Response (a thumb or a rating), not A
 }
 
 var slimChoices = []feedback.Choice{feedback.ChoiceA, feedback.ChoiceB, feedback.ChoiceTie, feedback.ChoiceBothBad}
@@ -56,41 +57,57 @@ func code[T comparable](list []T, v T) int {
 
 func fits32(n int64) bool { return n >= math.MinInt32 && n <= math.MaxInt32 }
 
-// slim returns j in its compact form.
-func slim(j *feedback.Judgment) slimJudgment {
+// slim returns j in its compact form; item is the index in items of j's item (-1
+// when it is not there). A judgment whose item or responses are not in items is
+// held in full.
+func slim(j *feedback.Judgment, items []slimItem, item int) slimJudgment {
 	s := slimJudgment{id: j.ID, time: j.Time}
 	kind, choice := code(feedback.Kinds, j.Kind), code(slimChoices, j.Choice)
 	simple := kind >= 0 && choice >= 0 && j.Session == "" && j.Seq == 0 && j.MS == 0 && j.Guideline == 0 &&
 		len(j.Reasons) == 0 && j.Note == "" && j.Revises == "" && j.Left == "" && len(j.Shown) == 0 &&
 		len(j.Order) == 0 && j.Axis == "" && j.Text == "" && j.Category == "" && j.Target == "" && j.Verdict == "" &&
 		fits32(int64(j.Pos)) && fits32(int64(j.Strength)) && fits32(int64(j.Score)) &&
-		(j.Response == "" || j.A == "")
-	if !simple {
-		c := *j
-		s.full = &c
-		return s
-	}
-	s.item, s.rater, s.a, s.b = j.Item, j.Rater, j.A, j.B
+		(j.Response == "" || j.A == "") && (j.Item == "" || item >= 0 && item < len(items) && items[item].id == j.Item)
+	a := j.A
 	if j.Response != "" {
-		s.a, s.respInA = j.Response, true
+		a, s.respInA = j.Response, true
 	}
+	s.item, s.a, s.b = -1, -1, -1
+	if simple && j.Item != "" {
+		s.item = int32(item)
+		s.a, s.b = int32(items[item].find(a)), int32(items[item].find(j.B))
+	}
+	if !simple || s.a < 0 && a != "" || s.b < 0 && j.B != "" || j.Item == "" && (a != "" || j.B != "") {
+		c := *j
+		return slimJudgment{id: j.ID, time: j.Time, full: &c}
+	}
+	s.rater = j.Rater
 	s.pos, s.strength, s.score = int32(j.Pos), int32(j.Strength), int32(j.Score)
 	s.kind, s.choice = uint8(kind), uint8(choice)
 	return s
 }
 
-// judgment fills *j with s.
-func (s *slimJudgment) judgment(j *feedback.Judgment) {
+// judgment fills *j with s, whose item and responses are in items.
+func (s *slimJudgment) judgment(items []slimItem, j *feedback.Judgment) {
 	if s.full != nil {
 		*j = *s.full
 		return
 	}
-	*j = feedback.Judgment{ID: s.id, Item: s.item, Rater: s.rater, Time: s.time, Pos: int(s.pos),
-		B: s.b, Strength: int(s.strength), Score: int(s.score)}
-	if s.respInA {
-		j.Response = s.a
-	} else {
-		j.A = s.a
+	*j = feedback.Judgment{ID: s.id, Rater: s.rater, Time: s.time, Pos: int(s.pos),
+		Strength: int(s.strength), Score: int(s.score)}
+	if s.item >= 0 {
+		it := &items[s.item]
+		j.Item = it.id
+		if s.a >= 0 {
+			if s.respInA {
+				j.Response = it.resp[s.a].id
+			} else {
+				j.A = it.resp[s.a].id
+			}
+		}
+		if s.b >= 0 {
+			j.B = it.resp[s.b].id
+		}
 	}
 	if s.kind > 0 {
 		j.Kind = feedback.Kinds[s.kind-1]
@@ -114,7 +131,7 @@ func (s *slimJudgment) kindOf() feedback.Kind {
 func (c *Compact) Len() int { return len(c.js) }
 
 // Judgment fills *j with the i-th judgment (snapshot.JudgmentSource).
-func (c *Compact) Judgment(i int, j *feedback.Judgment) { c.js[i].judgment(j) }
+func (c *Compact) Judgment(i int, j *feedback.Judgment) { c.js[i].judgment(c.items, j) }
 
 // Kind returns the kind of the i-th judgment.
 func (c *Compact) Kind(i int) feedback.Kind { return c.js[i].kindOf() }
@@ -154,13 +171,13 @@ func (c *Compact) All() []feedback.Judgment {
 	}
 	out := make([]feedback.Judgment, len(c.js))
 	for i := range c.js {
-		c.js[i].judgment(&out[i])
+		c.js[i].judgment(c.items, &out[i])
 	}
 	return out
 }
 
-func (c *Compact) add(j *feedback.Judgment, b *builder) {
-	c.js = append(growFor(b, c.js), slim(j))
+func (c *Compact) add(j *feedback.Judgment, b *builder, item int) {
+	c.js = append(growFor(b, c.js), slim(j, c.items, item))
 }
 
 // Expand moves d.Compact, if set, into d.Items and d.Judgments (which must be
@@ -169,8 +186,8 @@ func (d *Dataset) Expand() {
 	if d.Compact == nil {
 		return
 	}
-	d.Items = d.Compact.AllItems()
 	d.Judgments = d.Compact.All()
+	d.Items = d.Compact.AllItems()
 	d.Compact = nil
 }
 

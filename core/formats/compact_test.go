@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -48,13 +49,22 @@ func TestSlimRoundTrip(t *testing.T) {
 		{"response and a", with(func(j *feedback.Judgment) { j.Response = "hc" }), false},
 		{"large strength", with(func(j *feedback.Judgment) { j.Strength = math.MaxInt32 + 1 }), false},
 		{"large score", with(func(j *feedback.Judgment) { j.Score = math.MinInt32 - 1 }), false},
+		{"item not imported", with(func(j *feedback.Judgment) { j.Item = "p9" }), false},
+		{"response not in the item", with(func(j *feedback.Judgment) { j.B = "hz" }), false},
+		{"responses without an item", feedback.Judgment{ID: "n", Kind: feedback.KindThumb, Response: "ha", Score: 1}, false},
 	} {
-		s := slim(&tc.j)
+		items := []slimItem{{id: "p", prompt: "q"}, {id: "p1", prompt: "q1"}}
+		for _, id := range []string{"ha", "hb", "hc"} {
+			items[1].resp = append(items[1].resp, slimResponse{id: id, text: id})
+		}
+		items[0].resp = items[1].resp[:1]
+		item := slices.IndexFunc(items, func(it slimItem) bool { return it.id == tc.j.Item })
+		s := slim(&tc.j, items, item)
 		if (s.full == nil) != tc.slim {
 			t.Errorf("%s: held slim %v, want %v", tc.name, s.full == nil, tc.slim)
 		}
 		got := feedback.Judgment{ID: "dirty", Reasons: []string{"left over"}, Order: []int{9}}
-		s.judgment(&got)
+		s.judgment(items, &got)
 		if !reflect.DeepEqual(got, tc.j) {
 			t.Errorf("%s: came back as %+v, want %+v", tc.name, got, tc.j)
 		}
@@ -62,11 +72,11 @@ func TestSlimRoundTrip(t *testing.T) {
 			t.Errorf("%s: kind %q, want %q", tc.name, s.kindOf(), tc.j.Kind)
 		}
 	}
-	// The sizes the memory figures assume (Compact's comment): 112 bytes on 64-bit
+	// The sizes the memory figures assume (Compact's comment): 80 bytes on 64-bit
 	// platforms, against feedback.Judgment's 400.
 	if unsafe.Sizeof(uintptr(0)) == 8 {
-		if n, full := unsafe.Sizeof(slimJudgment{}), unsafe.Sizeof(feedback.Judgment{}); n != 112 || full != 400 {
-			t.Errorf("slimJudgment is %d bytes and feedback.Judgment %d, want 112 and 400", n, full)
+		if n, full := unsafe.Sizeof(slimJudgment{}), unsafe.Sizeof(feedback.Judgment{}); n != 80 || full != 400 {
+			t.Errorf("slimJudgment is %d bytes and feedback.Judgment %d, want 80 and 400", n, full)
 		}
 	}
 }
@@ -80,7 +90,7 @@ func TestCompactSortCanonical(t *testing.T) {
 		if id == "e" {
 			j.Note = "held in full"
 		}
-		c.js = append(c.js, slim(&j))
+		c.js = append(c.js, slim(&j, nil, -1))
 	}
 	want := c.All()
 	feedback.SortCanonical(want)
@@ -92,7 +102,7 @@ func TestCompactSortCanonical(t *testing.T) {
 
 // TestCompactImportMemory: the live heap of a Compact import of 20,000 generated TRL
 // pairs (unique prompts, two responses each, like the benchmark's writeScaleTRL),
-// per input byte. Measured: 1.52× with Compact (items, responses and judgments
+// per input byte. Measured: 1.38× with Compact (items, responses and judgments
 // compact), 2.44× with only the judgments compact, 5.0× expanded (Import without it,
 // what the builder held before). The bound, 2.0×, leaves 30% headroom and fails on
 // both earlier forms.
