@@ -235,6 +235,8 @@ type browser struct {
 	cancel func()
 	mu     sync.Mutex
 	logs   []string
+
+	footprintPeak, rssPeak float64 // MB, the highest private footprint and resident memory watchMemory saw
 }
 
 // newBrowser starts Chromium with a new profile and a 1280×720 window.

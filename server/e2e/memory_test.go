@@ -35,18 +35,88 @@ const (
 // memory of the tab's renderer process — the page, its JS heap, both wasm modules
 // and their compiled code, and the worker, which runs in the same process — now and
 // at its peak (VmRSS, VmHWM). 0 where it cannot be read (not Linux).
+//
+// The resident memory is split as /proc/PID/status and smaps_rollup split it:
+// RssAnon (the process's own anonymous pages: heaps, wasm memories, compiled code),
+// RssFile (pages of files mapped in — Chromium's 250 MB binary, its resources,
+// fonts — shared with the browser's other processes, and dropped and re-read by the
+// kernel under pressure), RssShmem (shared memory with the browser and GPU
+// processes), Pss (each shared page divided among the processes that map it) and
+// Private (pages mapped by this process only). RssAnon + VmSwap is what Chromium
+// itself calls the process's private memory footprint (its task manager's "Memory
+// footprint"): what the tab costs the machine beyond the browser it runs in.
 type tabMemory struct {
 	WorkerMB, RendererMB, RendererPeakMB float64
+
+	AnonMB, FileMB, ShmemMB, SwapMB float64 // /proc/PID/status
+	PssMB, PrivateMB                float64 // /proc/PID/smaps_rollup
+	UIMB, JSHeapMB                  float64 // the UI's Go wasm memory (runtime.MemStats.Sys), the page's JS heap
+
+	// FootprintPeakMB is the highest private footprint of the tab's renderer seen
+	// since watchMemory started (sampled every 250 ms: the kernel keeps no peak of
+	// RssAnon as it does of VmRSS); 0 without a watch.
+	FootprintPeakMB float64
 }
 
+// FootprintMB is the renderer's private memory footprint (Chromium's definition on
+// Linux: RssAnon + VmSwap).
+func (m tabMemory) FootprintMB() float64 { return m.AnonMB + m.SwapMB }
+
 func (m tabMemory) String() string {
-	return fmt.Sprintf("worker wasm memory %.0f MB, renderer %.0f MB (peak %.0f MB)", m.WorkerMB, m.RendererMB, m.RendererPeakMB)
+	return fmt.Sprintf("worker wasm memory %.0f MB; renderer's private footprint %.0f MB (peak %.0f MB), resident %.0f MB (peak %.0f MB) = RssAnon %.0f + RssFile %.0f + RssShmem %.0f (swap %.0f, Pss %.0f, private %.0f); UI wasm %.0f MB, JS heap %.1f MB",
+		m.WorkerMB, m.FootprintMB(), m.FootprintPeakMB, m.RendererMB, m.RendererPeakMB, m.AnonMB, m.FileMB, m.ShmemMB, m.SwapMB, m.PssMB, m.PrivateMB, m.UIMB, m.JSHeapMB)
 }
 
 // memory measures the tab now.
 func (b *browser) memory() tabMemory {
 	b.tb.Helper()
-	m := tabMemory{WorkerMB: b.stats()["worker_wasm_bytes"] / 1e6}
+	st := b.stats()
+	m := b.memoryRaw()
+	m.WorkerMB, m.UIMB, m.JSHeapMB = st["worker_wasm_bytes"]/1e6, st["ui_wasm_bytes"]/1e6, st["js_heap_bytes"]/1e6
+	b.mu.Lock()
+	m.FootprintPeakMB = max(b.footprintPeak, m.FootprintMB())
+	m.RendererPeakMB = max(m.RendererPeakMB, b.rssPeak)
+	b.mu.Unlock()
+	return m
+}
+
+// watchMemory samples the private footprint and the resident memory of the
+// browser's renderers every 250 ms until the browser closes, keeping the highest
+// (memory's FootprintPeakMB, and RendererPeakMB when above VmHWM: Chromium resets
+// its processes' VmHWM now and then — writing 5 to /proc/PID/clear_refs — so the
+// kernel's peak of a renderer was seen to fall, 361 → 332 MB, within one lesson).
+func (b *browser) watchMemory() {
+	c := chromedp.FromContext(b.ctx)
+	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
+		return
+	}
+	root := c.Browser.Process().Pid
+	go func() {
+		var renderers []int
+		for i := 0; b.ctx.Err() == nil; i++ {
+			if i%8 == 0 { // new renderers appear on navigation: look every 2 s
+				renderers = renderers[:0]
+				for _, pid := range descendants(root) {
+					if cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline")); err == nil && bytes.Contains(cmd, []byte("--type=renderer")) {
+						renderers = append(renderers, pid)
+					}
+				}
+			}
+			for _, pid := range renderers {
+				st := procFields(pid, "status")
+				b.mu.Lock()
+				b.footprintPeak = max(b.footprintPeak, st["RssAnon"]+st["VmSwap"])
+				b.rssPeak = max(b.rssPeak, st["VmRSS"])
+				b.mu.Unlock()
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}()
+}
+
+// memoryRaw measures the tab's renderer process now (any page).
+func (b *browser) memoryRaw() tabMemory {
+	var m tabMemory
 	c := chromedp.FromContext(b.ctx)
 	if c == nil || c.Browser == nil || c.Browser.Process() == nil {
 		return m
@@ -58,9 +128,13 @@ func (b *browser) memory() tabMemory {
 		if err != nil || !bytes.Contains(cmd, []byte("--type=renderer")) {
 			continue
 		}
-		rss, hwm := procMemory(pid)
-		if rss > m.RendererMB {
-			m.RendererMB, m.RendererPeakMB = rss, hwm
+		status := procFields(pid, "status")
+		if rss := status["VmRSS"]; rss > m.RendererMB {
+			rollup := procFields(pid, "smaps_rollup")
+			m.RendererMB, m.RendererPeakMB = rss, status["VmHWM"]
+			m.AnonMB, m.FileMB, m.ShmemMB, m.SwapMB = status["RssAnon"], status["RssFile"], status["RssShmem"], status["VmSwap"]
+			m.PssMB = rollup["Pss"]
+			m.PrivateMB = rollup["Private_Clean"] + rollup["Private_Dirty"]
 		}
 	}
 	return m
@@ -105,29 +179,24 @@ func descendants(pid int) []int {
 	return out
 }
 
-// procMemory returns a process's resident memory and its peak, in MB.
-func procMemory(pid int) (rss, hwm float64) {
-	status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+// procFields reads the "Name:  N kB" lines of /proc/PID/NAME (status,
+// smaps_rollup) into MB (nil where it cannot be read).
+func procFields(pid int, name string) map[string]float64 {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), name))
 	if err != nil {
-		return 0, 0
+		return nil
 	}
-	for _, line := range strings.Split(string(status), "\n") {
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 2 {
+		if len(f) != 3 || f[2] != "kB" {
 			continue
 		}
-		kb, err := strconv.ParseFloat(f[1], 64)
-		if err != nil {
-			continue
-		}
-		switch f[0] {
-		case "VmRSS:":
-			rss = kb * 1024 / 1e6
-		case "VmHWM:":
-			hwm = kb * 1024 / 1e6
+		if kb, err := strconv.ParseFloat(f[1], 64); err == nil {
+			out[strings.TrimSuffix(f[0], ":")] = kb * 1024 / 1e6
 		}
 	}
-	return rss, hwm
+	return out
 }
 
 // lessonJobs is the number of worker jobs of "Run all steps": simulate, train the
@@ -164,14 +233,24 @@ func secondLesson(b *browser) time.Duration {
 	return time.Since(start)
 }
 
-// checkLessonBudget fails when the tab's memory is over 1.5 times a goal.
+// checkLessonBudget fails when the tab's memory is over 1.5 times a goal: the
+// worker's wasm memory, and the renderer's private footprint at its peak, which is
+// what the tab's goal is judged on (docs/ui.md, "Memory"). The renderer's resident
+// memory at its peak also counts the pages of Chromium's own files (its binary,
+// resources, fonts: RssFile, 125–130 MB, a third of it), which every renderer and
+// the browser process share and the kernel may drop and read again: it is reported
+// and kept under the same bound as before the footprint was measured, a guard
+// against regressions.
 func checkLessonBudget(b *browser, what string, m tabMemory) {
 	b.tb.Helper()
 	if m.WorkerMB > budgetFactor*workerGoalMB {
 		b.fail("%s: the worker's wasm memory is %.0f MB, over 1.5 × the %d MB goal", what, m.WorkerMB, workerGoalMB)
 	}
+	if m.FootprintPeakMB > budgetFactor*rendererGoalMB {
+		b.fail("%s: the tab's renderer reached a private footprint of %.0f MB, over 1.5 × the %d MB goal", what, m.FootprintPeakMB, rendererGoalMB)
+	}
 	if m.RendererPeakMB > budgetFactor*rendererGoalMB {
-		b.fail("%s: the tab's renderer peaked at %.0f MB, over 1.5 × the %d MB goal", what, m.RendererPeakMB, rendererGoalMB)
+		b.fail("%s: the tab's renderer peaked at %.0f MB resident, over 1.5 × the %d MB goal", what, m.RendererPeakMB, rendererGoalMB)
 	}
 }
 
