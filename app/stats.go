@@ -15,8 +15,8 @@ type jobRecord struct {
 
 // Stats returns the workbench's measurements for the end-to-end tests and the
 // benchmark table: the UI's wasm memory and JS heap (bytes), the worker's wasm
-// memory after its last job, the worker time of the last job of each kind
-// ("job_ms.train-rm", …), the number of jobs finished since the page loaded
+// memory after its last job, whether a worker is running now ("worker_running"),
+// the worker time of the last job of each kind ("job_ms.train-rm", …), the number of jobs finished since the page loaded
 // ("jobs_done"), the judgments of the state (every event, the standing ones, their
 // pairs) and the element counts of the last reward-model training. wasm/ui exposes
 // it to the page as preferStats().
@@ -35,6 +35,10 @@ func Stats() map[string]float64 {
 		workerMem = max(workerMem, r.Mem)
 	}
 	out["worker_wasm_bytes"] = float64(workerMem)
+	out["worker_running"] = 0 // 1 while a training worker exists (releaseIdleWorker ends an idle one)
+	if wb.worker != nil {
+		out["worker_running"] = 1
+	}
 	out["jobs_done"] = float64(wb.jobsDone)
 	out["judgments"] = 0
 	if wb.log != nil {

@@ -44,6 +44,7 @@ type workbench struct {
 
 	worker Worker
 	job    *jobStatus
+	jobSeq int // jobs started since the page loaded (releaseIdleWorker)
 
 	meta map[string]string // store "meta", mirrored
 
@@ -496,8 +497,10 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	}
 	st := &jobStatus{Kind: req.Kind, Title: title, Phase: "starting", Started: time.Now(), Series: map[string][]float64{}}
 	w.job = st
+	w.jobSeq++
 	wk := w.worker
 	w.mu.Unlock()
+	defer w.releaseIdleWorker()
 	w.notify()
 	w.notifyProgress()
 	fail := func(err error) (*jobs.Result, error) {
@@ -585,6 +588,9 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 			return fail(err)
 		}
 	}
+	// The state is merged; the page re-renders in a task of its own (a task ended by
+	// the database's write did both: 89–193 ms under load).
+	yieldToBrowser()
 	w.mu.Lock()
 	if w.jobTimes == nil {
 		w.jobTimes = map[string]jobRecord{}
@@ -596,6 +602,35 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	w.notify()
 	w.notifyProgress()
 	return res, nil
+}
+
+// workerIdle is how long the training worker is kept after its last job. Then it
+// is terminated, and the next job starts a new one (about a second on a slow
+// machine: the loader, worker.wasm compiled again, Go's start-up). A worker holds
+// its Go wasm memory, which never shrinks — after the lesson's transformer step
+// 60–70 MB — and its own JavaScript engine and compiled code: about 100 MB of the
+// tab's private memory, given back by ending it (docs/ui.md, "Memory"). Jobs keep
+// no state in the worker between them (each request carries the state), so a new
+// worker runs the next job exactly as the old one would have.
+const workerIdle = 30 * time.Second
+
+// releaseIdleWorker terminates the worker workerIdle from now unless another job
+// has started by then.
+func (w *workbench) releaseIdleWorker() {
+	w.mu.Lock()
+	seq := w.jobSeq
+	w.mu.Unlock()
+	time.AfterFunc(workerIdle, func() {
+		w.mu.Lock()
+		wk := w.worker
+		if seq != w.jobSeq || wk == nil {
+			w.mu.Unlock()
+			return
+		}
+		w.worker = nil
+		w.mu.Unlock()
+		wk.Close()
+	})
 }
 
 // refLMURL is the pretrained transformer that the generative-policy jobs start from

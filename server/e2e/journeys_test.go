@@ -30,6 +30,7 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 	r.TTI = eval[float64](b, `performance.getEntriesByName("prefer-ready")[0].startTime`)
 	b.click("#door-lesson")
 	b.wait("the lesson page", `document.querySelector("#lesson-all")`, 30*time.Second)
+	b.watchMemory()
 	r.Idle = b.memory()
 	// Every main-thread task over 50 ms while training (PerformanceObserver longtask).
 	eval[bool](b, `(window.__long = [], new PerformanceObserver(l => { for (const e of l.getEntries()) { window.__long.push(e.duration); (window.__lt = window.__lt || []).push(Math.round(e.duration) + "@" + Math.round(e.startTime) + ":" + ((document.querySelector("#job") || {}).innerText || "-").replace(/\s+/g, " ").slice(0, 60)) } }).observe({type: "longtask"}), true)`)
@@ -94,6 +95,18 @@ func TestJ1Lesson(t *testing.T) {
 	second := b.memory()
 	t.Logf("after a second lesson (%v): %v", took.Round(time.Second), second)
 	checkLessonBudget(b, "after a second lesson", second)
+	// The idle worker is ended (app/workbench.go, workerIdle): its memory goes back
+	// to the machine, and the next job starts a new worker.
+	b.wait("the idle worker to be ended", `JSON.parse(preferStats()).worker_running === 0`, 60*time.Second)
+	released := b.memory()
+	t.Logf("the idle worker ended: %v", released)
+	if c := second.AnonMB - released.AnonMB; second.AnonMB > 0 && c < second.WorkerMB/2 {
+		b.fail("ending the idle worker gave back %.0f MB of the renderer's %.0f MB (RssAnon), less than half the worker's %.0f MB of wasm memory", c, second.AnonMB, second.WorkerMB)
+	}
+	done, start := int(b.stats()["jobs_done"]), time.Now()
+	b.click("#lesson-train")
+	waitJobs(b, "training the reward model in a new worker", done+1)
+	t.Logf("training the reward model in a new worker took %v (%v in the worker)", time.Since(start).Round(time.Millisecond), b.stats()["job_ms.train-rm"])
 
 	// The network is cut: the server goes away and the browser says offline.
 	s.stop()
