@@ -87,7 +87,7 @@ func rowScorer(ds *dataset, m Model) func(row int32) float64 {
 	return func(row int32) float64 {
 		if !done[row] {
 			if fast {
-				x := ds.x[row]
+				x := ds.fx(row)
 				cache[row] = float64(sparseDot(lin.W, x.Idx, x.Val) + lin.B)
 			} else {
 				cache[row] = m.Score(&ds.items[ds.rowItem[row]], ds.text(row))

@@ -277,27 +277,33 @@ func ranks(x []float64) []float64 {
 // disagreements returns the held-out decided pairs whose winner the model gives the
 // lowest probability, worst first, at most k.
 func disagreements(ds *dataset, idx []int, score func(int32) float64, eta float64, k int) []Disagreement {
-	var out []Disagreement
+	// Ranked by probability first, as (element, probability) — only the k kept are
+	// spelled out.
+	type cand struct {
+		e int
+		p float64
+	}
+	var all []cand
 	for _, i := range idx {
 		e := &ds.elems[i]
 		if e.kind != elPair {
 			continue
 		}
-		w, l := ds.response(e.rows[0]), ds.response(e.rows[1])
-		it := &ds.items[e.item]
-		out = append(out, Disagreement{
-			Item: it.ID, Prompt: it.Prompt, Winner: w.ID, Loser: l.ID, WinnerText: w.Text, LoserText: l.Text,
-			Rater: e.rater, Source: e.source,
-			PWinner: decidedProb(score(e.rows[0])-score(e.rows[1]), eta),
-		})
+		all = append(all, cand{i, decidedProb(score(e.rows[0])-score(e.rows[1]), eta)})
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].PWinner < out[b].PWinner })
+	sort.SliceStable(all, func(a, b int) bool { return all[a].p < all[b].p })
 	var kept []Disagreement
-	for _, d := range out {
-		if len(kept) == k || d.PWinner >= 0.5 {
+	for _, c := range all {
+		if len(kept) == k || c.p >= 0.5 {
 			break
 		}
-		kept = append(kept, d)
+		e := &ds.elems[c.e]
+		w, l := ds.response(e.rows[0]), ds.response(e.rows[1])
+		it := &ds.items[e.item]
+		kept = append(kept, Disagreement{
+			Item: it.ID, Prompt: it.Prompt, Winner: w.ID, Loser: l.ID, WinnerText: w.Text, LoserText: l.Text,
+			Rater: e.rater, Source: e.source, PWinner: c.p,
+		})
 	}
 	return kept
 }
@@ -332,19 +338,19 @@ func topFeatures(ds *dataset, train []int, m Model, k int) (pos, neg []Feature) 
 	if w == nil {
 		return nil, nil
 	}
-	seen := make([]bool, len(ds.rowItem))
-	var texts []string
-	for _, e := range train {
-		for _, r := range ds.elems[e].rows {
-			if !seen[r] {
-				seen[r] = true
-				texts = append(texts, ds.text(r))
-			}
-		}
-	}
+	seen := ds.trainRows(train)
 	f := NewFeaturizer(fc)
 	if ds.keys != nil && ds.feat == f.Config() && slices.Equal(ds.keysOf, seen) {
 		return topKeys(ds, f, w, k)
+	}
+	var texts []string
+	for _, e := range train {
+		for _, r := range ds.elems[e].rows {
+			if seen[r] {
+				seen[r] = false
+				texts = append(texts, ds.text(r))
+			}
+		}
 	}
 	dict := f.Explain(texts)
 	var all []Feature

@@ -108,7 +108,8 @@ type Featurizer struct {
 	// (not the cross features, as Explain), noting the first row seen: what the top
 	// features of a linear model need, gathered while training's features are made.
 	keys map[uint64]keyCount
-	row  int32 // the row being featurized, for keys
+	row  int32 // the first training row of the text being featurized, for keys
+	mult int32 // how many training rows have that text (0: one)
 	// arena, when non-nil, holds the rows' indices and values (dataset.featurize):
 	// one allocation per block of rows instead of two per row.
 	arena *sparseArena
@@ -143,13 +144,14 @@ func (a *sparseArena) take(n int) Sparse {
 // keyCount is how often an n-gram occurred and the first row it occurred in.
 type keyCount struct{ n, row int32 }
 
-// count notes one occurrence of the key with hash h (keys).
+// count notes one occurrence of the key with hash h in each of the f.mult training
+// rows featurized (keys), and the first row it occurred in.
 func (f *Featurizer) count(h uint64) {
 	k, ok := f.keys[h]
-	if !ok {
+	if !ok || f.row < k.row {
 		k.row = f.row
 	}
-	k.n++
+	k.n += max(f.mult, 1)
 	f.keys[h] = k
 }
 
@@ -250,8 +252,11 @@ func countSentences(text string) int {
 
 // Words returns the number of words of text, as the length features count them.
 func Words(text string) int {
+	sc := scratchPool.Get().(*featScratch)
+	defer scratchPool.Put(sc)
+	sc.toks = tokensInto(sc.toks[:0], strings.ToLower(text))
 	n := 0
-	for _, t := range tokens(text) {
+	for _, t := range sc.toks {
 		r, _ := utf8.DecodeRuneInString(t)
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			n++

@@ -24,6 +24,10 @@ type linearProblem struct {
 	elems  []int   // the member's training elements
 	rows   []int32 // the distinct rows they use, ascending
 	slot   []int32 // row → index into rows (−1: not used)
+	ux     []int32 // the distinct feature vectors (indices into ds.x) of rows, in order of first use
+	uof    []int32 // index into rows → index into ux
+	uscore []float64
+	du     []float64 // ∂J/∂score per distinct feature vector
 	score  []float64
 	dscore []float64
 	F      int
@@ -51,6 +55,9 @@ func newLinearProblem(ds *dataset, elems []int, F int, ties bool, cfg Config, ma
 			p.rows = append(p.rows, int32(row))
 		}
 	}
+	p.ux, p.uof = distinctFeatures(ds, p.rows)
+	p.uscore = make([]float64, len(p.ux))
+	p.du = make([]float64, len(p.ux))
 	p.score = make([]float64, len(p.rows))
 	p.dscore = make([]float64, len(p.rows))
 	p.r, p.dr = make([]float64, maxLen), make([]float64, maxLen)
@@ -62,7 +69,7 @@ func newLinearProblem(ds *dataset, elems []int, F int, ties bool, cfg Config, ma
 func (p *linearProblem) jacobi() []float64 {
 	d := make([]float64, p.size())
 	for _, row := range p.rows {
-		x := p.ds.x[row]
+		x := p.ds.fx(row)
 		for k, j := range x.Idx {
 			d[j] += float64(float64(x.Val[k]) * float64(x.Val[k]))
 		}
@@ -105,9 +112,13 @@ func (p *linearProblem) size() int {
 func (p *linearProblem) fg(theta, g []float64) float64 {
 	F := p.F
 	w, b := theta[:F], theta[F]
-	inParts(len(p.rows), func(_, lo, hi int) {
-		scoreRows(p.score[lo:hi], p.ds.x, p.rows[lo:hi], w, b)
+	// Rows of equal text have one feature vector: scored once.
+	inParts(len(p.ux), func(_, lo, hi int) {
+		scoreRows(p.uscore[lo:hi], p.ds.x, p.ux[lo:hi], w, b)
 	})
+	for i, u := range p.uof {
+		p.score[i] = p.uscore[u]
+	}
 	clear(p.dscore)
 	o := p.o
 	if p.ties {
@@ -133,26 +144,32 @@ func (p *linearProblem) fg(theta, g []float64) float64 {
 	if p.part == nil {
 		p.part = make([]float64, len(g))
 	}
+	// Rows sharing a feature vector add their derivatives first (in row order), so
+	// each vector is read once: ∂J/∂w = Σ_u (Σ_{rows of u} ∂J/∂r_row) · φ_u.
+	clear(p.du)
+	for i, d := range p.dscore {
+		p.du[p.uof[i]] += float64(d * inv)
+	}
 	var gb [workers]float64
-	inParts(len(p.rows), func(part, lo, hi int) {
+	inParts(len(p.ux), func(part, lo, hi int) {
 		dst := g
 		if part == 1 {
 			dst = p.part
 		}
 		clear(dst)
-		for i, row := range p.rows[lo:hi] {
-			d := float64(p.dscore[lo+i] * inv)
+		for i, u := range p.ux[lo:hi] {
+			d := p.du[lo+i]
 			if d == 0 {
 				continue
 			}
-			x := p.ds.x[row]
+			x := p.ds.x[u]
 			for k, j := range x.Idx {
 				dst[j] += float64(d * float64(x.Val[k]))
 			}
 			gb[part] += d
 		}
 	})
-	if len(p.rows) > 1 {
+	if len(p.ux) > 1 {
 		for j, v := range p.part[:F] {
 			g[j] += v
 		}
@@ -174,6 +191,22 @@ func (p *linearProblem) fg(theta, g []float64) float64 {
 		g[F+1] = 0
 	}
 	return f
+}
+
+// distinctFeatures returns the distinct feature vectors of rows (indices into
+// ds.x, in order of first use) and, for each row, the index of its vector among them.
+func distinctFeatures(ds *dataset, rows []int32) (ux, uof []int32) {
+	uof = make([]int32, len(rows))
+	at := make([]int32, len(ds.x)) // feature vector → 1 + its index in ux (0: not yet)
+	for i, row := range rows {
+		x := ds.xrow(row)
+		if at[x] == 0 {
+			ux = append(ux, x)
+			at[x] = int32(len(ux))
+		}
+		uof[i] = at[x] - 1
+	}
+	return ux, uof
 }
 
 // scoreRows sets score[i] to b + w·x[rows[i]], each row's products added left to
@@ -424,7 +457,9 @@ type scoredSet struct {
 	nt    linearNet
 	rows  []int32
 	slot  []int32 // row → index into rows (−1: not in the set); a slice, not a map: looked up per row per evaluation
-	score []float64
+	ux    []int32 // the distinct feature vectors of rows (distinctFeatures)
+	uof   []int32
+	score []float64 // per distinct feature vector
 }
 
 func newScoredSet(ds *dataset, idx []int, nt linearNet) *scoredSet {
@@ -440,21 +475,22 @@ func newScoredSet(ds *dataset, idx []int, nt linearNet) *scoredSet {
 			}
 		}
 	}
-	s.score = make([]float64, len(s.rows))
+	s.ux, s.uof = distinctFeatures(ds, s.rows)
+	s.score = make([]float64, len(s.ux))
 	return s
 }
 
 // loss is setLoss(ds, idx, ensembleScorer(ds, nt, params, ·), eta).
 func (s *scoredSet) loss(params [][]float32, eta float64) (float64, float64) {
 	np := s.nt.size()
-	inParts(len(s.rows), func(_, lo, hi int) {
-		for i, row := range s.rows[lo:hi] {
+	inParts(len(s.ux), func(_, lo, hi int) {
+		for i, u := range s.ux[lo:hi] {
 			var v float64
 			for _, p := range params {
-				v += float64(s.nt.forward(p[:np], s.ds.x[row], nil))
+				v += float64(s.nt.forward(p[:np], s.ds.x[u], nil))
 			}
 			s.score[lo+i] = v / float64(len(params))
 		}
 	})
-	return setLoss(s.ds, s.idx, func(row int32) float64 { return s.score[s.slot[row]] }, eta)
+	return setLoss(s.ds, s.idx, func(row int32) float64 { return s.score[s.uof[s.slot[row]]] }, eta)
 }

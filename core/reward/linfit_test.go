@@ -1,6 +1,7 @@
 package reward
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"testing"
@@ -183,5 +184,101 @@ func TestScoreRowsEqualsOneByOne(t *testing.T) {
 				t.Errorf("row %d: %v, one by one %v", row, got[i], want)
 			}
 		}
+	}
+}
+
+// TestSharedFeatureRows: rows of equal text share one feature vector (featurized
+// once), and what the fit and the diagnostics see does not change. On the demo (templated
+// answers: far fewer distinct texts than rows) each row's vector is, bit for bit,
+// the one its text gives alone; the n-gram counts are those of counting the
+// training rows one by one in row order (the way they were gathered before rows were
+// shared); and the fit's objective and gradient — with cross features too, where the
+// prompt is part of what must be equal — are those of unshared rows.
+func TestSharedFeatureRows(t *testing.T) {
+	d := demoComparisons(t, "polite", 2)
+	for _, fc := range []FeatureConfig{{Dim: 256}, {Dim: 256, Cross: true}} {
+		cfg := Config{Family: FamilyLinear, Seed: 1, Epochs: 8, Features: fc}.withDefaults()
+		ds := newDataset(d.Items, d.Judgments, cfg.pairOptions())
+		sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(1).Split("split"))
+		train := ds.trainRows(sp.train)
+		f := NewFeaturizer(cfg.Features)
+		ds.featurize(f, train)
+		rows := len(ds.rowItem)
+		t.Logf("cross %v: %d vectors for %d rows", fc.Cross, len(ds.x), rows)
+		if len(ds.x) >= rows*3/4 {
+			t.Fatalf("%d vectors for %d rows: the demo's templated answers should share", len(ds.x), rows)
+		}
+		// Unshared: each row featurized alone, n-grams counted row by row.
+		alone := &dataset{items: ds.items, rowItem: ds.rowItem, rowResp: ds.rowResp, itemRow: ds.itemRow, elems: ds.elems,
+			feat: ds.feat, keys: map[uint64]keyCount{}, keysOf: train}
+		g := &Featurizer{cfg: f.cfg, keys: alone.keys}
+		for r := range rows {
+			g.keys = nil
+			if train[r] {
+				g.keys = alone.keys
+			}
+			g.row = int32(r)
+			alone.x = append(alone.x, g.FeaturizePair(ds.items[ds.rowItem[r]].Prompt, ds.text(int32(r))))
+		}
+		for r := range rows {
+			got, want := ds.fx(int32(r)), alone.x[r]
+			if !slices.Equal(got.Idx, want.Idx) || !slices.Equal(got.Val, want.Val) {
+				t.Fatalf("row %d: shared vector differs from the text's own", r)
+			}
+		}
+		if !maps.Equal(ds.keys, alone.keys) {
+			t.Errorf("n-gram counts differ: %d keys shared, %d row by row", len(ds.keys), len(alone.keys))
+		}
+		// The objective is the same to the bit (each row's score is its vector's);
+		// the gradient adds a shared vector's row derivatives first, so it agrees
+		// to rounding.
+		F := cfg.Features.Width()
+		shared := newLinearProblem(ds, sp.train, F, false, cfg, 2)
+		unshared := newLinearProblem(alone, sp.train, F, false, cfg, 2)
+		if len(shared.ux) >= len(shared.rows) || len(unshared.ux) != len(unshared.rows) {
+			t.Errorf("%d and %d distinct vectors scored for %d training rows: want fewer, and all", len(shared.ux), len(unshared.ux), len(shared.rows))
+		}
+		theta := make([]float64, shared.size())
+		r := rng.New(4)
+		for j := range theta {
+			theta[j] = 0.3 * r.Norm()
+		}
+		g1, g2 := make([]float64, len(theta)), make([]float64, len(theta))
+		if f1, f2 := shared.fg(theta, g1), unshared.fg(theta, g2); f1 != f2 {
+			t.Errorf("cross %v: objective %v on shared rows, %v on unshared", fc.Cross, f1, f2)
+		}
+		for j := range g1 {
+			if math.Abs(g1[j]-g2[j]) > 1e-12 {
+				t.Fatalf("cross %v: ∂J/∂θ_%d = %v on shared rows, %v on unshared", fc.Cross, j, g1[j], g2[j])
+			}
+		}
+	}
+}
+
+// TestDistinctRowsUnchanged: when every row's text is distinct the fit is the one
+// of rows featurized one by one, bit for bit — sharing vectors changes only the
+// order in which equal rows' derivatives are added.
+func TestDistinctRowsUnchanged(t *testing.T) {
+	ds := synthData(5)
+	cfg := Config{Family: FamilyLinear, Seed: 1, Epochs: 6}.withDefaults()
+	shared := newDataset(ds.Items, ds.Judgments, cfg.pairOptions())
+	sp := shared.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(1).Split("split"))
+	shared.featurize(NewFeaturizer(cfg.Features), nil)
+	if len(shared.x) != len(shared.rowItem) {
+		t.Fatalf("%d vectors for %d rows: synthData's texts should be distinct", len(shared.x), len(shared.rowItem))
+	}
+	alone := newDataset(ds.Items, ds.Judgments, cfg.pairOptions())
+	alone.featurize(NewFeaturizer(cfg.Features), nil)
+	alone.xi = nil
+	m1, _, err := trainLinear(shared, sp, cfg, 1, rng.New(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := trainLinear(alone, sp, cfg, 1, rng.New(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h1, h2 := modelHash(t, m1), modelHash(t, m2); h1 != h2 {
+		t.Errorf("model %s with shared vectors, %s without", h1, h2)
 	}
 }

@@ -343,12 +343,12 @@ func (m *member) epoch(ds *dataset, cfg Config, sc *scratch) float64 {
 			e := &ds.elems[m.train[pi]]
 			k := len(e.rows)
 			for i, row := range e.rows {
-				sc.r[i] = float64(m.nt.forward(m.theta[:np], ds.x[row], sc.h[i]))
+				sc.r[i] = float64(m.nt.forward(m.theta[:np], ds.fx(row), sc.h[i]))
 			}
 			loss, deta := elemLoss(e.kind, e.strength, sc.r[:k], sc.dr[:k], o)
 			total += loss
 			for i, row := range e.rows {
-				m.nt.backward(m.theta[:np], m.grad[:np], ds.x[row], sc.h[i], float32(sc.dr[i]*scale))
+				m.nt.backward(m.theta[:np], m.grad[:np], ds.fx(row), sc.h[i], float32(sc.dr[i]*scale))
 			}
 			if m.ties {
 				m.grad[np] += float32(float64(deta*eta) * scale)
@@ -365,7 +365,7 @@ func ensembleScorer(ds *dataset, nt net, params [][]float32, sc *scratch) func(r
 	return func(row int32) float64 {
 		var s float64
 		for _, p := range params {
-			s += float64(nt.forward(p[:np], ds.x[row], sc.h[0]))
+			s += float64(nt.forward(p[:np], ds.fx(row), sc.h[0]))
 		}
 		return s / float64(len(params))
 	}

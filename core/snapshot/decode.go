@@ -89,6 +89,11 @@ type Options struct {
 	// BudgetFactor replaces the package's BudgetFactor when it is smaller and > 0: a
 	// server decoding uploads may allow less than a command opening a file.
 	BudgetFactor int
+	// OnlyJudgments decodes the judgments (and the format and version) and skips
+	// every other section, still checked to be well-formed msgpack: for a caller
+	// that put the judgments aside while it worked and reads them back (train-rm:
+	// 300k pairs' items decoded again would cost 160 MB it does not need).
+	OnlyJudgments bool
 }
 
 // UnmarshalWith is Unmarshal with tighter limits.
@@ -103,7 +108,7 @@ func unmarshal(data []byte, chunk int, pause func(), opt Options) (s *Snapshot, 
 	}
 	rd := bytes.NewReader(data)
 	r := &reader{d: msgpack.NewDecoder(rd), rd: rd, data: data,
-		budget: factor*int64(len(data)) + BudgetSlack, factor: factor, maxJudgments: opt.MaxJudgments}
+		budget: factor*int64(len(data)) + BudgetSlack, factor: factor, maxJudgments: opt.MaxJudgments, onlyJudg: opt.OnlyJudgments}
 	r.intern.r = r
 	if pause != nil && chunk > 0 {
 		r.pause, r.chunk = pause, chunk
@@ -130,6 +135,7 @@ type reader struct {
 
 	factor       int64 // the budget's multiple of the input size
 	maxJudgments int   // Options.MaxJudgments; 0 means none
+	onlyJudg     bool  // Options.OnlyJudgments
 
 	pause     func() // UnmarshalPaced: called after about every chunk bytes
 	chunk     int
@@ -776,6 +782,9 @@ func (r *reader) snapshot(s *Snapshot) error {
 	var format string
 	version := -1
 	err = r.object(func(k string) error {
+		if r.onlyJudg && k != "format" && k != "version" && k != "judgments" {
+			return r.skip(0)
+		}
 		var err error
 		switch k {
 		case "format":

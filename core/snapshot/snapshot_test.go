@@ -272,3 +272,27 @@ func TestEncodeFromEqualsEncode(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyJudgments: Options.OnlyJudgments gives the judgments every field of the
+// schema decodes to, and nothing of the other sections; a malformed skipped
+// section is still an error.
+func TestOnlyJudgments(t *testing.T) {
+	s := sample()
+	data, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalWith(data, Options{OnlyJudgments: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Judgments, s.Judgments) {
+		t.Errorf("judgments %+v, want %+v", got.Judgments, s.Judgments)
+	}
+	if got.Items != nil || got.Raters != nil || got.Guidelines != nil || got.Models != nil || got.Runs != nil || got.Provenance != (Provenance{}) {
+		t.Errorf("other sections decoded: %+v", got)
+	}
+	if _, err := UnmarshalWith(data[:len(data)-3], Options{OnlyJudgments: true}); err == nil {
+		t.Error("a truncated snapshot decoded")
+	}
+}

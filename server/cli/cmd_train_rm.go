@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"prefer/core/lm"
 	"prefer/core/num"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"prefer/core/reward"
@@ -174,6 +176,14 @@ func runTrainRM(args []string, stdout, stderr io.Writer) error {
 	}
 	if *lr < 0 || *wd < 0 || *l2 < 0 || *margin < 0 || *center < 0 || *ridge < 0 {
 		return usagef("--lr, --weight-decay, --l2, --margin, --center and --ridge cannot be negative")
+	}
+	// Everything train-rm holds (the snapshot, the feature rows) is kept to the end,
+	// and little is allocated once the rows are made: the collector runs at 25%
+	// growth of the live heap instead of Go's 100%, which would let garbage grow as
+	// large as all of it (300k pairs: 962 → 753 MB peak, the same CPU time). GOGC
+	// set in the environment is left alone.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(25)
 	}
 	// The input's bytes are not needed past its id: not held while training.
 	s, parent, err := readSnapshotID(in)
@@ -395,7 +405,7 @@ func rereadJudgments(s *snapshot.Snapshot, path, id string) error {
 	if snapshot.ID(data) != id {
 		return fmt.Errorf("%s changed while the model was trained; train again on the file as it is now", inputName(path))
 	}
-	again, err := snapshot.Unmarshal(data)
+	again, err := snapshot.UnmarshalWith(data, snapshot.Options{OnlyJudgments: true})
 	if err != nil {
 		return fmt.Errorf("%s: %w", inputName(path), err)
 	}
