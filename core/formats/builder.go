@@ -54,8 +54,9 @@ func (it *slimItem) find(id string) int {
 		}
 		return -1
 	}
+	h, ok := parseRespID(id)
 	for k := range it.resp {
-		if it.resp[k].id == id {
+		if it.resp[k].is(id, h, ok) {
 			return k
 		}
 	}
@@ -66,11 +67,11 @@ func (it *slimItem) find(id string) int {
 func (it *slimItem) added(k int) {
 	switch {
 	case it.extra != nil && it.extra.respIdx != nil:
-		it.extra.respIdx[it.resp[k].id] = k
+		it.extra.respIdx[it.resp[k].id()] = k
 	case len(it.resp) > smallItem:
 		m := make(map[string]int, 2*len(it.resp))
 		for i := range it.resp {
-			m[it.resp[i].id] = i
+			m[it.resp[i].id()] = i
 		}
 		it.ext().respIdx = m
 	}
@@ -291,7 +292,7 @@ func (b *builder) response(st itemState, text string, src feedback.Source, parts
 			r.Parts = unionSorted(r.Parts, parts)
 			it.resp[k] = slimResp(&r)
 		}
-		return it.resp[k].id
+		return id
 	}
 	r := feedback.Response{ID: id, Text: text, Source: src}
 	if len(parts) > 0 {
@@ -390,23 +391,13 @@ func (b *builder) ids() map[string]int {
 	return b.jids
 }
 
-// share points the item and response ids of j at the strings its item (the
-// idx-th, if idx >= 0) holds, when they are there: the same text once in memory,
-// not once more per judgment held in full.
+// share points the item id of j at the string its item (the idx-th, if idx >= 0)
+// holds: the same text once in memory, not once more per judgment held in full.
 func (b *builder) share(j *feedback.Judgment, idx int) {
 	if idx < 0 {
 		return
 	}
-	it := &b.c.items[idx]
-	j.Item = it.id
-	for _, s := range []*string{&j.A, &j.B, &j.Response} {
-		if *s == "" {
-			continue
-		}
-		if k := it.find(*s); k >= 0 {
-			*s = it.resp[k].id
-		}
-	}
+	j.Item = b.c.items[idx].id
 }
 
 // occKey is the first 128 bits of a content key: the occurrence counts key on it,

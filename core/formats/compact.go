@@ -2,6 +2,7 @@ package formats
 
 import (
 	"cmp"
+	"encoding/hex"
 	"math"
 	"slices"
 
@@ -14,7 +15,7 @@ import (
 // position), and a feedback.Judgment costs 400 bytes whatever it uses; most
 // imported responses are an id and a text, in a feedback.Response of 112 bytes. A
 // judgment that uses only the fields of slimJudgment is held as one (80 bytes, its
-// item and responses named by index), a response as a slimResponse (40 bytes), an
+// item and responses named by index), a response as a slimResponse (32 bytes), an
 // item as a slimItem (64 bytes against 96); any other keeps its full form behind a
 // pointer.
 //
@@ -100,13 +101,13 @@ func (s *slimJudgment) judgment(items []slimItem, j *feedback.Judgment) {
 		j.Item = it.id
 		if s.a >= 0 {
 			if s.respInA {
-				j.Response = it.resp[s.a].id
+				j.Response = it.resp[s.a].id()
 			} else {
-				j.A = it.resp[s.a].id
+				j.A = it.resp[s.a].id()
 			}
 		}
 		if s.b >= 0 {
-			j.B = it.resp[s.b].id
+			j.B = it.resp[s.b].id()
 		}
 	}
 	if s.kind > 0 {
@@ -207,20 +208,60 @@ type itemExtra struct {
 	declared bool           // while building: declared by a jsonl "item" line (its responses listed in full)
 }
 
-// slimResponse is a response with source "imported" and nothing else but its id
-// and text; any other keeps its feedback.Response in full.
+// slimResponse is a response with source "imported" and nothing else but its text
+// and its id, held as the 6 bytes the id spells in hex (feedback.ResponseID: "h"
+// and 12 hex digits), not as a string of its own (32 bytes against 56); any other
+// keeps its feedback.Response in full.
 type slimResponse struct {
-	id, text string
-	full     *feedback.Response
+	text string
+	full *feedback.Response
+	hash respHash
+}
+
+// respHash is the hash a response id spells.
+type respHash [6]byte
+
+// parseRespID returns the hash of a response id of the form feedback.ResponseID
+// gives (lower-case hex), and false for any other id.
+func parseRespID(id string) (respHash, bool) {
+	var h respHash
+	if len(id) != 1+2*len(h) || id[0] != 'h' {
+		return h, false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return h, false
+		}
+	}
+	hex.Decode(h[:], []byte(id[1:]))
+	return h, true
 }
 
 func slimResp(r *feedback.Response) slimResponse {
-	s := slimResponse{id: r.ID, text: r.Text}
-	if r.Source != feedback.SourceImported || r.Gold != nil || len(r.Parts) > 0 || r.RefProb != 0 || len(r.Origins) > 0 {
+	h, ok := parseRespID(r.ID)
+	s := slimResponse{text: r.Text, hash: h}
+	if !ok || r.Source != feedback.SourceImported || r.Gold != nil || len(r.Parts) > 0 || r.RefProb != 0 || len(r.Origins) > 0 {
 		c := *r
 		s.full = &c
 	}
 	return s
+}
+
+// id returns the response's id (a new string unless it is held in full).
+func (s *slimResponse) id() string {
+	if s.full != nil {
+		return s.full.ID
+	}
+	return "h" + hex.EncodeToString(s.hash[:])
+}
+
+// is reports whether the response has the given id, whose hash (when it has the
+// form of one) is h.
+func (s *slimResponse) is(id string, h respHash, ok bool) bool {
+	if s.full != nil {
+		return s.full.ID == id
+	}
+	return ok && s.hash == h
 }
 
 func (s *slimResponse) response(r *feedback.Response) {
@@ -228,7 +269,7 @@ func (s *slimResponse) response(r *feedback.Response) {
 		*r = *s.full
 		return
 	}
-	*r = feedback.Response{ID: s.id, Text: s.text, Source: feedback.SourceImported}
+	*r = feedback.Response{ID: s.id(), Text: s.text, Source: feedback.SourceImported}
 }
 
 // item fills *it with s, reusing it.Responses' array.

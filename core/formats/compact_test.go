@@ -17,7 +17,8 @@ import (
 // the common imported ones held without their feedback.Judgment (full == nil) and
 // the others with it.
 func TestSlimRoundTrip(t *testing.T) {
-	base := feedback.Judgment{ID: "trl-0123", Kind: feedback.KindCompare, Item: "p1", A: "ha", B: "hb", Choice: feedback.ChoiceA, Pos: 3}
+	ha, hb, hc := feedback.ResponseID("a"), feedback.ResponseID("b"), feedback.ResponseID("c")
+	base := feedback.Judgment{ID: "trl-0123", Kind: feedback.KindCompare, Item: "p1", A: ha, B: hb, Choice: feedback.ChoiceA, Pos: 3}
 	with := func(f func(j *feedback.Judgment)) feedback.Judgment {
 		j := base
 		f(&j)
@@ -33,12 +34,12 @@ func TestSlimRoundTrip(t *testing.T) {
 		{"tie", with(func(j *feedback.Judgment) { j.Choice = feedback.ChoiceTie }), true},
 		{"both bad", with(func(j *feedback.Judgment) { j.Choice = feedback.ChoiceBothBad }), true},
 		{"undecided", with(func(j *feedback.Judgment) { j.Choice = "" }), true},
-		{"thumb", feedback.Judgment{ID: "t", Kind: feedback.KindThumb, Item: "p", Response: "ha", Score: -1, Pos: 1}, true},
+		{"thumb", feedback.Judgment{ID: "t", Kind: feedback.KindThumb, Item: "p", Response: ha, Score: -1, Pos: 1}, true},
 		{"no kind", feedback.Judgment{ID: "x"}, true},
-		{"rate", feedback.Judgment{ID: "r", Kind: feedback.KindRate, Item: "p", Response: "ha", Axis: "helpful", Score: 6}, false},
-		{"rank", feedback.Judgment{ID: "k", Kind: feedback.KindRank, Item: "p", Shown: []string{"hb", "ha"}, Order: []int{1, 0}}, false},
-		{"rewrite", feedback.Judgment{ID: "w", Kind: feedback.KindRewrite, Item: "p", Response: "ha", Text: "better"}, false},
-		{"flag", feedback.Judgment{ID: "f", Kind: feedback.KindFlag, Item: "p", Response: "ha", Category: "harmful", Note: "n"}, false},
+		{"rate", feedback.Judgment{ID: "r", Kind: feedback.KindRate, Item: "p", Response: ha, Axis: "helpful", Score: 6}, false},
+		{"rank", feedback.Judgment{ID: "k", Kind: feedback.KindRank, Item: "p", Shown: []string{hb, ha}, Order: []int{1, 0}}, false},
+		{"rewrite", feedback.Judgment{ID: "w", Kind: feedback.KindRewrite, Item: "p", Response: ha, Text: "better"}, false},
+		{"flag", feedback.Judgment{ID: "f", Kind: feedback.KindFlag, Item: "p", Response: ha, Category: "harmful", Note: "n"}, false},
 		{"review", feedback.Judgment{ID: "v", Kind: feedback.KindReview, Target: "f", Verdict: "reject"}, false},
 		{"revision", with(func(j *feedback.Judgment) { j.Revises = "trl-0000" }), false},
 		{"session fields", with(func(j *feedback.Judgment) {
@@ -46,16 +47,16 @@ func TestSlimRoundTrip(t *testing.T) {
 		}), false},
 		{"unknown kind", with(func(j *feedback.Judgment) { j.Kind = "vote" }), false},
 		{"unknown choice", with(func(j *feedback.Judgment) { j.Choice = "c" }), false},
-		{"response and a", with(func(j *feedback.Judgment) { j.Response = "hc" }), false},
+		{"response and a", with(func(j *feedback.Judgment) { j.Response = hc }), false},
 		{"large strength", with(func(j *feedback.Judgment) { j.Strength = math.MaxInt32 + 1 }), false},
 		{"large score", with(func(j *feedback.Judgment) { j.Score = math.MinInt32 - 1 }), false},
 		{"item not imported", with(func(j *feedback.Judgment) { j.Item = "p9" }), false},
 		{"response not in the item", with(func(j *feedback.Judgment) { j.B = "hz" }), false},
-		{"responses without an item", feedback.Judgment{ID: "n", Kind: feedback.KindThumb, Response: "ha", Score: 1}, false},
+		{"responses without an item", feedback.Judgment{ID: "n", Kind: feedback.KindThumb, Response: ha, Score: 1}, false},
 	} {
 		items := []slimItem{{id: "p", prompt: "q"}, {id: "p1", prompt: "q1"}}
-		for _, id := range []string{"ha", "hb", "hc"} {
-			items[1].resp = append(items[1].resp, slimResponse{id: id, text: id})
+		for _, text := range []string{"a", "b", "c"} {
+			items[1].resp = append(items[1].resp, slimResp(&feedback.Response{ID: feedback.ResponseID(text), Text: text, Source: feedback.SourceImported}))
 		}
 		items[0].resp = items[1].resp[:1]
 		item := slices.IndexFunc(items, func(it slimItem) bool { return it.id == tc.j.Item })
@@ -150,12 +151,14 @@ func scaleTRL(n int) string {
 // with it; an item given into a used one loses nothing of the old one.
 func TestSlimItemRoundTrip(t *testing.T) {
 	g := 1.5
-	plain := feedback.Response{ID: "h1", Text: "one", Source: feedback.SourceImported}
+	plain := feedback.Response{ID: feedback.ResponseID("one"), Text: "one", Source: feedback.SourceImported}
 	for _, tc := range []struct {
 		r    feedback.Response
 		slim bool
 	}{
 		{plain, true},
+		{feedback.Response{ID: "h1", Text: "an id not of ResponseID's form", Source: feedback.SourceImported}, false},
+		{feedback.Response{ID: strings.ToUpper(plain.ID), Text: "one", Source: feedback.SourceImported}, false},
 		{feedback.Response{ID: "h2", Text: "two", Source: feedback.SourceRewrite}, false},
 		{feedback.Response{ID: "h3", Text: "three"}, false},
 		{feedback.Response{ID: "h4", Text: "four", Source: feedback.SourceImported, Gold: &g}, false},
@@ -174,6 +177,9 @@ func TestSlimItemRoundTrip(t *testing.T) {
 		}
 	}
 	two := slimItem{id: "p1", prompt: "q", resp: []slimResponse{slimResp(&plain), slimResp(&feedback.Response{ID: "h2", Text: "two", Source: feedback.SourceRewrite})}}
+	if two.find(plain.ID) != 0 || two.find("h2") != 1 || two.find(strings.ToUpper(plain.ID)) != -1 || two.find("h") != -1 {
+		t.Errorf("find: %d %d %d %d, want 0 1 -1 -1", two.find(plain.ID), two.find("h2"), two.find(strings.ToUpper(plain.ID)), two.find("h"))
+	}
 	two.ext().tags = []string{"a"}
 	two.ext().goldBest = "h1"
 	bare := slimItem{id: "p2", prompt: "r"}
@@ -188,7 +194,7 @@ func TestSlimItemRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(it, feedback.Item{ID: "p2", Prompt: "r"}) {
 		t.Errorf("bare item came back as %+v", it)
 	}
-	if n, full := unsafe.Sizeof(slimItem{}), unsafe.Sizeof(slimResponse{}); unsafe.Sizeof(uintptr(0)) == 8 && (n != 64 || full != 40) {
-		t.Errorf("slimItem is %d bytes and slimResponse %d, want 64 and 40", n, full)
+	if n, full := unsafe.Sizeof(slimItem{}), unsafe.Sizeof(slimResponse{}); unsafe.Sizeof(uintptr(0)) == 8 && (n != 64 || full != 32) {
+		t.Errorf("slimItem is %d bytes and slimResponse %d, want 64 and 32", n, full)
 	}
 }
