@@ -25,7 +25,8 @@ type builder struct {
 	ds     Dataset // its Items and Judgments stay empty: they are in c
 	c      Compact
 	rep    Report
-	items  map[string]int // item id → index in c.items
+	items  map[string]int     // item id → index in c.items, for ids other than ItemID(prompt)
+	byHash map[itemHash]int32 // the same for ids that are ItemID(prompt), by the hash they spell
 	raters map[string]int
 	jids   map[string]int  // judgment id → index in js; nil until needed (ids)
 	occ    map[occKey]int  // occurrences so far of each content key
@@ -93,6 +94,7 @@ func newBuilder(format, prefix string, opt Options) *builder {
 		opt:    opt,
 		rep:    Report{Format: format},
 		items:  map[string]int{},
+		byHash: map[itemHash]int32{},
 		raters: map[string]int{},
 		occ:    map[occKey]int{},
 		lines:  map[int]int{},
@@ -161,7 +163,7 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 	// b's indexes (a map entry per item, judgment id and content key, about a third
 	// of an import's memory) are garbage from here on: dropped before the judgments
 	// are expanded.
-	b.items, b.raters, b.jids, b.occ, b.lines = nil, nil, nil, nil, nil
+	b.items, b.byHash, b.raters, b.jids, b.occ, b.lines = nil, nil, nil, nil, nil, nil
 	for i := range b.c.items {
 		b.c.items[i].done()
 	}
@@ -225,7 +227,7 @@ func (b *builder) checkReviews() error {
 // checkItem checks that an item can take the given prompt: a known item must have
 // the same prompt, and a new item needs one.
 func (b *builder) checkItem(id string, prompt *string) error {
-	idx, ok := b.items[id]
+	idx, ok := b.lookup(id)
 	if !ok {
 		if prompt == nil {
 			return fmt.Errorf("item %q appears for the first time without a \"prompt\"; give its prompt", id)
@@ -241,13 +243,33 @@ func (b *builder) checkItem(id string, prompt *string) error {
 
 // item returns the item with the given id, creating it with prompt if new.
 func (b *builder) item(id, prompt string) itemState {
-	if idx, ok := b.items[id]; ok {
+	if idx, ok := b.lookup(id); ok {
 		return itemState{idx}
 	}
 	st := itemState{idx: len(b.c.items)}
-	b.items[id] = st.idx
-	b.c.items = append(growFor(b, b.c.items), slimItem{id: id, prompt: prompt})
+	it := slimItem{id: id, prompt: prompt}
+	if h, ok := parseItemID(id); ok && id == ItemID(prompt) {
+		b.byHash[h] = int32(st.idx)
+		it.id = "" // slimItem.itemID derives it
+	} else {
+		b.items[id] = st.idx
+		if id == "" {
+			it.ext().emptyID = true
+		}
+	}
+	b.c.items = append(growFor(b, b.c.items), it)
 	return st
+}
+
+// lookup returns the index of the item with the given id.
+func (b *builder) lookup(id string) (int, bool) {
+	if h, ok := parseItemID(id); ok {
+		if k, ok := b.byHash[h]; ok {
+			return int(k), true
+		}
+	}
+	k, ok := b.items[id]
+	return k, ok
 }
 
 // growFor returns s with room for one more element: when it is full and the input's
@@ -370,7 +392,7 @@ func (b *builder) commit(p pending) {
 	// Its place in the input, which the exports keep (feedback.ExportOrder); not part
 	// of the id, so re-importing and reordering files still merge exactly once.
 	p.j.Pos = n + 1
-	item, ok := b.items[p.j.Item]
+	item, ok := b.lookup(p.j.Item)
 	if !ok {
 		item = -1
 	}
@@ -397,7 +419,9 @@ func (b *builder) share(j *feedback.Judgment, idx int) {
 	if idx < 0 {
 		return
 	}
-	j.Item = b.c.items[idx].id
+	if it := &b.c.items[idx]; it.id != "" {
+		j.Item = it.id
+	}
 }
 
 // occKey is the first 128 bits of a content key: the occurrence counts key on it,

@@ -59,7 +59,7 @@ func code[T comparable](list []T, v T) int {
 func fits32(n int64) bool { return n >= math.MinInt32 && n <= math.MaxInt32 }
 
 // slim returns j in its compact form; item is the index in items of j's item (-1
-// when it is not there). A judgment whose item or responses are not in items is
+// when it is not there: the caller looked it up). A judgment whose item or responses are not in items is
 // held in full.
 func slim(j *feedback.Judgment, items []slimItem, item int) slimJudgment {
 	s := slimJudgment{id: j.ID, time: j.Time}
@@ -68,7 +68,7 @@ func slim(j *feedback.Judgment, items []slimItem, item int) slimJudgment {
 		len(j.Reasons) == 0 && j.Note == "" && j.Revises == "" && j.Left == "" && len(j.Shown) == 0 &&
 		len(j.Order) == 0 && j.Axis == "" && j.Text == "" && j.Category == "" && j.Target == "" && j.Verdict == "" &&
 		fits32(int64(j.Pos)) && fits32(int64(j.Strength)) && fits32(int64(j.Score)) &&
-		(j.Response == "" || j.A == "") && (j.Item == "" || item >= 0 && item < len(items) && items[item].id == j.Item)
+		(j.Response == "" || j.A == "") && (j.Item == "" || item >= 0 && item < len(items))
 	a := j.A
 	if j.Response != "" {
 		a, s.respInA = j.Response, true
@@ -98,7 +98,7 @@ func (s *slimJudgment) judgment(items []slimItem, j *feedback.Judgment) {
 		Strength: int(s.strength), Score: int(s.score)}
 	if s.item >= 0 {
 		it := &items[s.item]
-		j.Item = it.id
+		j.Item = it.itemID()
 		if s.a >= 0 {
 			if s.respInA {
 				j.Response = it.resp[s.a].id()
@@ -196,7 +196,7 @@ func (d *Dataset) Expand() {
 // response, which few imports give, are behind extra. 64 bytes against
 // feedback.Item's 96, and 40 bytes a response against feedback.Response's 112.
 type slimItem struct {
-	id, prompt string
+	id, prompt string // id "": ItemID(prompt), derived when asked for (itemID)
 	resp       []slimResponse
 	extra      *itemExtra
 }
@@ -206,6 +206,7 @@ type itemExtra struct {
 	goldBest string
 	respIdx  map[string]int // while building: response id → index in resp, for items of many
 	declared bool           // while building: declared by a jsonl "item" line (its responses listed in full)
+	emptyID  bool           // the item's id is "" (slimItem.id "" means ItemID(prompt) otherwise)
 }
 
 // slimResponse is a response with source "imported" and nothing else but its text
@@ -225,13 +226,8 @@ type respHash [6]byte
 // gives (lower-case hex), and false for any other id.
 func parseRespID(id string) (respHash, bool) {
 	var h respHash
-	if len(id) != 1+2*len(h) || id[0] != 'h' {
+	if len(id) != 1+2*len(h) || id[0] != 'h' || !lowerHex(id[1:]) {
 		return h, false
-	}
-	for i := 1; i < len(id); i++ {
-		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return h, false
-		}
 	}
 	hex.Decode(h[:], []byte(id[1:]))
 	return h, true
@@ -285,10 +281,41 @@ func (s *slimItem) item(it *feedback.Item) {
 		resp = append(resp, feedback.Response{})
 		s.resp[k].response(&resp[k])
 	}
-	*it = feedback.Item{ID: s.id, Prompt: s.prompt, Responses: resp}
+	*it = feedback.Item{ID: s.itemID(), Prompt: s.prompt, Responses: resp}
 	if s.extra != nil {
 		it.Tags, it.GoldBest = s.extra.tags, s.extra.goldBest
 	}
+}
+
+// itemID returns the item's id.
+func (s *slimItem) itemID() string {
+	if s.id == "" && (s.extra == nil || !s.extra.emptyID) {
+		return ItemID(s.prompt)
+	}
+	return s.id
+}
+
+// itemHash is the hash an item id of ItemID's form spells.
+type itemHash [8]byte
+
+// parseItemID returns the hash of an item id of the form ItemID gives ("p" and 16
+// lower-case hex digits), and false for any other id.
+func parseItemID(id string) (itemHash, bool) {
+	var h itemHash
+	if len(id) != 1+2*len(h) || id[0] != 'p' || !lowerHex(id[1:]) {
+		return h, false
+	}
+	hex.Decode(h[:], []byte(id[1:]))
+	return h, true
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *slimItem) declared() bool { return s.extra != nil && s.extra.declared }
@@ -296,7 +323,7 @@ func (s *slimItem) declared() bool { return s.extra != nil && s.extra.declared }
 // done drops what only the builder needed.
 func (s *slimItem) done() {
 	if x := s.extra; x != nil {
-		if x.tags == nil && x.goldBest == "" {
+		if x.tags == nil && x.goldBest == "" && !x.emptyID {
 			s.extra = nil
 			return
 		}

@@ -198,3 +198,35 @@ func TestSlimItemRoundTrip(t *testing.T) {
 		t.Errorf("slimItem is %d bytes and slimResponse %d, want 64 and 32", n, full)
 	}
 }
+
+// TestSlimItemIDs: an item whose id is ItemID(prompt) holds no id string and gives
+// it back; any other id, the empty one included, is kept as given.
+func TestSlimItemIDs(t *testing.T) {
+	b := newBuilder("trl", "trl", Options{})
+	derived := ItemID("a prompt")
+	for _, tc := range []struct{ id, prompt string }{
+		{derived, "a prompt"},
+		{ItemID("another prompt"), "not that prompt"}, // ItemID's form, not its value
+		{"", "empty id"},
+		{"q1", "an explicit id"},
+		{strings.ToUpper(derived), "upper case"},
+	} {
+		st := b.item(tc.id, tc.prompt)
+		it := &b.c.items[st.idx]
+		if got := it.itemID(); got != tc.id {
+			t.Errorf("item %q: id came back as %q", tc.id, got)
+		}
+		if held := it.id != ""; held != (tc.id != derived && tc.id != "") {
+			t.Errorf("item %q: id string held %v", tc.id, held)
+		}
+		if k, ok := b.lookup(tc.id); !ok || k != st.idx {
+			t.Errorf("item %q: lookup gave %d, %v; want %d", tc.id, k, ok, st.idx)
+		}
+		if again := b.item(tc.id, tc.prompt); again != st {
+			t.Errorf("item %q: made twice", tc.id)
+		}
+	}
+	if _, ok := b.lookup(ItemID("never given")); ok {
+		t.Error("lookup found an item never given")
+	}
+}

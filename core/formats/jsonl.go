@@ -114,7 +114,8 @@ func (b *builder) itemOf(l *jsonlLine) (id, prompt string, err error) {
 	if l.Prompt != nil {
 		prompt = *l.Prompt
 	} else {
-		prompt = b.c.items[b.items[id]].prompt
+		idx, _ := b.lookup(id)
+		prompt = b.c.items[idx].prompt
 	}
 	return id, prompt, nil
 }
@@ -418,7 +419,7 @@ func jsonlLines(d *Dataset) ([]jsonlLine, error) {
 				return nil, fmt.Errorf("export jsonl: judgment %q: %w", group[g].ID, err)
 			}
 		}
-		st, ok := scratch.items[it.ID]
+		st, ok := scratch.lookup(it.ID)
 		var have feedback.Item
 		if ok {
 			scratch.c.items[st].item(&have)

@@ -207,16 +207,17 @@ func runImport(args []string, stdout, stderr io.Writer) error {
 }
 
 // Import's soft memory limit (debug.SetMemoryLimit): importLimitFactor × the
-// inputs' size, and at least importLimitFloor. An import holds about 2.7× a
-// JSON-lines input at its peak (300,000 TRL pairs of 268 bytes: 215 MB live with the
-// builder's indexes, 170 MB after; shorter records hold more per byte); without a
-// limit the garbage collector lets the heap grow to twice what is live before it
-// collects, which put the peak at 4× the file (324 MB). Under the limit it collects
-// sooner (peak 255 MB, 3.2×, for about 40% more CPU time); where the live data is
-// more than the limit it collects often, at a cost of CPU (the runtime gives the
-// collector at most half of it), never an error.
+// inputs' size, and at least importLimitFloor. An import of JSON lines holds about
+// 2× its input at its peak (300,000 TRL pairs, 80 MB: ~165 MB live at the end of the
+// build with the builder's indexes, 140 MB after; shorter records hold more per
+// byte); without a limit the garbage collector lets the heap grow to twice what is
+// live before it collects, which puts the peak at 3.5× the file (283 MB). Under the
+// limit it collects sooner: 2.75× the file at the peak for about 15% more CPU
+// time (docs/formats.md has the figures). Where the live data is more than the limit
+// it collects often, at a cost of CPU (the runtime gives the collector at most half
+// of it), never an error.
 const (
-	importLimitFactor = 3
+	importLimitFactor = 2.75
 	importLimitFloor  = 64 << 20
 )
 
@@ -245,7 +246,7 @@ func importMemoryLimit(files []string) int64 {
 		}
 		size += st.Size()
 	}
-	return max(importLimitFactor*size, importLimitFloor)
+	return max(int64(importLimitFactor*float64(size)), importLimitFloor)
 }
 
 // importFile imports one file ("-" is standard input) and hashes its bytes.
