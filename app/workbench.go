@@ -503,6 +503,10 @@ func (w *workbench) Run(title string, req jobs.Request, onProgress func(jobs.Pro
 	defer w.releaseIdleWorker()
 	w.notify()
 	w.notifyProgress()
+	// The page draws the job's start (job bar, disabled buttons) before the request
+	// is encoded: both in one task made the click on "Run all steps" a task of
+	// 37–91 ms.
+	yieldToBrowser()
 	fail := func(err error) (*jobs.Result, error) {
 		w.mu.Lock()
 		st.Done = true
