@@ -172,9 +172,7 @@ func (b *builder) run(r io.Reader, handle func(rec record) error) (*Dataset, *Re
 		c := b.c
 		ds.Compact = &c
 	} else {
-		ds.Judgments = b.c.All()
-		b.c.js = nil
-		ds.Items = b.c.AllItems()
+		ds.Items, ds.Judgments = b.c.expand()
 	}
 	b.c = Compact{}
 	return &ds, &rep, nil

@@ -94,27 +94,38 @@ func (s *slimJudgment) judgment(items []slimItem, j *feedback.Judgment) {
 		*j = *s.full
 		return
 	}
-	*j = feedback.Judgment{ID: s.id, Rater: s.rater, Time: s.time, Pos: int(s.pos),
-		Strength: int(s.strength), Score: int(s.score)}
+	s.fields(j)
 	if s.item >= 0 {
 		it := &items[s.item]
-		j.Item = it.itemID()
-		if s.a >= 0 {
-			if s.respInA {
-				j.Response = it.resp[s.a].id()
-			} else {
-				j.A = it.resp[s.a].id()
-			}
-		}
-		if s.b >= 0 {
-			j.B = it.resp[s.b].id()
-		}
+		s.names(j, it.itemID(), func(k int32) string { return it.resp[k].id() })
 	}
+}
+
+// fields fills *j with s but for its item and responses (s is not held in full).
+func (s *slimJudgment) fields(j *feedback.Judgment) {
+	*j = feedback.Judgment{ID: s.id, Rater: s.rater, Time: s.time, Pos: int(s.pos),
+		Strength: int(s.strength), Score: int(s.score)}
 	if s.kind > 0 {
 		j.Kind = feedback.Kinds[s.kind-1]
 	}
 	if s.choice > 0 {
 		j.Choice = slimChoices[s.choice-1]
+	}
+}
+
+// names sets the item and response ids of *j: item, and resp(k) for the k-th
+// response of the item.
+func (s *slimJudgment) names(j *feedback.Judgment, item string, resp func(k int32) string) {
+	j.Item = item
+	if s.a >= 0 {
+		if s.respInA {
+			j.Response = resp(s.a)
+		} else {
+			j.A = resp(s.a)
+		}
+	}
+	if s.b >= 0 {
+		j.B = resp(s.b)
 	}
 }
 
@@ -177,6 +188,31 @@ func (c *Compact) All() []feedback.Judgment {
 	return out
 }
 
+// expand returns the items and judgments as new slices and empties c, the ids of
+// the judgments' items and responses shared with the items' strings.
+func (c *Compact) expand() ([]feedback.Item, []feedback.Judgment) {
+	items := c.AllItems()
+	c.items = nil
+	var js []feedback.Judgment
+	if len(c.js) > 0 {
+		js = make([]feedback.Judgment, len(c.js))
+	}
+	for i := range c.js {
+		s := &c.js[i]
+		if s.full != nil {
+			js[i] = *s.full
+			continue
+		}
+		s.fields(&js[i])
+		if s.item >= 0 {
+			it := &items[s.item]
+			s.names(&js[i], it.ID, func(k int32) string { return it.Responses[k].ID })
+		}
+	}
+	c.js = nil
+	return items, js
+}
+
 func (c *Compact) add(j *feedback.Judgment, b *builder, item int) {
 	c.js = append(growFor(b, c.js), slim(j, c.items, item))
 }
@@ -187,8 +223,7 @@ func (d *Dataset) Expand() {
 	if d.Compact == nil {
 		return
 	}
-	d.Judgments = d.Compact.All()
-	d.Items = d.Compact.AllItems()
+	d.Items, d.Judgments = d.Compact.expand()
 	d.Compact = nil
 }
 
