@@ -237,6 +237,8 @@ type browser struct {
 	logs   []string
 
 	footprintPeak, rssPeak float64 // MB, the highest private footprint and resident memory watchMemory saw
+
+	beforeLesson func() // runLesson calls it (when set) right before "Run all steps"
 }
 
 // newBrowser starts Chromium with a new profile and a 1280×720 window.

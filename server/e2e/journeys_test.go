@@ -42,6 +42,9 @@ func runLesson(t testing.TB, b *browser, s *server) lessonRun {
 			at_ms: Math.round(e.startTime), frame_ms: Math.round(e.duration), render_ms: Math.round(e.renderStart - e.startTime),
 			scripts: e.scripts.map(s => s.invoker + " " + Math.round(s.duration) + " ms")}))
 	}).observe({type: "long-animation-frame"}), true)`)
+	if b.beforeLesson != nil {
+		b.beforeLesson()
+	}
 	start := time.Now()
 	b.click("#lesson-all")
 	b.wait("the lesson to finish", `document.querySelector("#step-samples[data-done=true]") && document.querySelector("#step-sweep[data-done=true]")`, 4*time.Minute)
