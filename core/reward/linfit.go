@@ -340,7 +340,7 @@ func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG)
 	var cv Curves
 	bestValid := math.Inf(1)
 	bad := 0
-	valid, held := newScoredSet(ds, sp.valid, nt), newScoredSet(ds, sp.held, nt)
+	sets := newScoredSets(ds, nt, sp.valid, sp.held)
 	for it, stageIt := 1, 1; it <= len(path)*cfg.Epochs; it, stageIt = it+1, stageIt+1 {
 		moved := false
 		var trainLoss float64
@@ -352,8 +352,8 @@ func trainLinear(ds *dataset, sp splitSets, cfg Config, members int, r *rng.RNG)
 			trainLoss += f.p.loss / float64(members)
 		}
 		current()
-		validLoss, _ := valid.loss(params, meanOf(etas))
-		heldLoss, heldAcc := held.loss(params, meanOf(etas))
+		losses, accs := sets.losses(params, meanOf(etas))
+		validLoss, heldLoss, heldAcc := losses[0], losses[1], accs[1]
 		cv.add(trainLoss, validLoss, heldLoss, heldAcc)
 		if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
 			return nil, cv, fmt.Errorf("training diverged at iteration %d (loss %v)", it, trainLoss)
@@ -448,40 +448,40 @@ func (f *linearFit) converged() bool {
 	return true
 }
 
-// scoredSet evaluates a set of elements (validation, held-out) under the members'
-// parameters: setLoss with ensembleScorer, bit for bit, but scoring each distinct row
-// once, the rows split into parts (natively on two cores).
-type scoredSet struct {
+// scoredSets evaluates sets of elements (validation, held-out) under the members'
+// parameters: setLoss with ensembleScorer, bit for bit, but scoring each distinct
+// feature vector of all the sets once per evaluation (texts recur across the sets),
+// the vectors split into parts (natively on two cores).
+type scoredSets struct {
 	ds    *dataset
-	idx   []int
+	sets  [][]int
 	nt    linearNet
-	rows  []int32
-	slot  []int32 // row → index into rows (−1: not in the set); a slice, not a map: looked up per row per evaluation
-	ux    []int32 // the distinct feature vectors of rows (distinctFeatures)
-	uof   []int32
-	score []float64 // per distinct feature vector
+	ux    []int32 // the distinct feature vectors (indices into ds.x) of the sets' rows
+	at    []int32 // index into ds.x → index into ux (−1: in no set); a slice, not a map: looked up per row per evaluation
+	score []float64
 }
 
-func newScoredSet(ds *dataset, idx []int, nt linearNet) *scoredSet {
-	s := &scoredSet{ds: ds, idx: idx, nt: nt, slot: make([]int32, max(len(ds.rowItem), len(ds.x)))}
-	for i := range s.slot {
-		s.slot[i] = -1
+func newScoredSets(ds *dataset, nt linearNet, sets ...[]int) *scoredSets {
+	s := &scoredSets{ds: ds, sets: sets, nt: nt, at: make([]int32, len(ds.x))}
+	for i := range s.at {
+		s.at[i] = -1
 	}
-	for _, e := range idx {
-		for _, row := range ds.elems[e].rows {
-			if s.slot[row] < 0 {
-				s.slot[row] = int32(len(s.rows))
-				s.rows = append(s.rows, row)
+	for _, idx := range sets {
+		for _, e := range idx {
+			for _, row := range ds.elems[e].rows {
+				if x := ds.xrow(row); s.at[x] < 0 {
+					s.at[x] = int32(len(s.ux))
+					s.ux = append(s.ux, x)
+				}
 			}
 		}
 	}
-	s.ux, s.uof = distinctFeatures(ds, s.rows)
 	s.score = make([]float64, len(s.ux))
 	return s
 }
 
-// loss is setLoss(ds, idx, ensembleScorer(ds, nt, params, ·), eta).
-func (s *scoredSet) loss(params [][]float32, eta float64) (float64, float64) {
+// losses returns setLoss(ds, set, ensembleScorer(ds, nt, params, ·), eta) of each set.
+func (s *scoredSets) losses(params [][]float32, eta float64) (loss, acc []float64) {
 	np := s.nt.size()
 	inParts(len(s.ux), func(_, lo, hi int) {
 		for i, u := range s.ux[lo:hi] {
@@ -492,5 +492,10 @@ func (s *scoredSet) loss(params [][]float32, eta float64) (float64, float64) {
 			s.score[lo+i] = v / float64(len(params))
 		}
 	})
-	return setLoss(s.ds, s.idx, func(row int32) float64 { return s.score[s.uof[s.slot[row]]] }, eta)
+	score := func(row int32) float64 { return s.score[s.at[s.ds.xrow(row)]] }
+	loss, acc = make([]float64, len(s.sets)), make([]float64, len(s.sets))
+	for k, idx := range s.sets {
+		loss[k], acc[k] = setLoss(s.ds, idx, score, eta)
+	}
+	return loss, acc
 }

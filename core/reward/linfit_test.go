@@ -282,3 +282,36 @@ func TestDistinctRowsUnchanged(t *testing.T) {
 		t.Errorf("model %s with shared vectors, %s without", h1, h2)
 	}
 }
+
+// TestScoredSetsEqualSetLoss: the validation and held-out losses of the linear fit,
+// scored once per distinct feature vector of both sets, are setLoss with
+// ensembleScorer (every row scored by itself) bit for bit, for an ensemble of two
+// parameter vectors with a tie threshold, on the demo's shared rows.
+func TestScoredSetsEqualSetLoss(t *testing.T) {
+	d := demoComparisons(t, "polite", 2)
+	cfg := Config{Family: FamilyLinear, Seed: 1, BothBadTie: true, Features: FeatureConfig{Dim: 256}}.withDefaults()
+	ds := newDataset(d.Items, d.Judgments, cfg.pairOptions())
+	sp := ds.split(cfg.SplitBy, cfg.Holdout, cfg.Valid, rng.New(1).Split("split"))
+	ds.featurize(NewFeaturizer(cfg.Features), nil)
+	nt := linearNet{f: cfg.Features.Width()}
+	r := rng.New(5)
+	params := make([][]float32, 2)
+	for k := range params {
+		params[k] = make([]float32, nt.size())
+		for j := range params[k] {
+			params[k][j] = float32(r.Norm())
+		}
+	}
+	sets := newScoredSets(ds, nt, sp.valid, sp.held)
+	if len(sets.ux) >= len(ds.rowItem) {
+		t.Fatalf("%d vectors scored for %d rows", len(sets.ux), len(ds.rowItem))
+	}
+	loss, acc := sets.losses(params, 0.3)
+	sc := newScratch(ds, nt)
+	for k, idx := range [][]int{sp.valid, sp.held} {
+		wl, wa := setLoss(ds, idx, ensembleScorer(ds, nt, params, sc), 0.3)
+		if math.Float64bits(loss[k]) != math.Float64bits(wl) || math.Float64bits(acc[k]) != math.Float64bits(wa) {
+			t.Errorf("set %d: loss %v accuracy %v, row by row %v %v", k, loss[k], acc[k], wl, wa)
+		}
+	}
+}
