@@ -368,7 +368,7 @@ func (f *Featurizer) FeaturizePair(prompt, text string) Sparse {
 		// " " + the lower-cased words joined by single spaces + " ", and where each
 		// of its characters starts.
 		norm := append(sc.text[:0], ' ')
-		for _, w := range strings.Fields(lower) {
+		for w := range strings.FieldsSeq(lower) {
 			norm = append(norm, w...)
 			norm = append(norm, ' ')
 		}
