@@ -128,7 +128,7 @@ func timeFit(tb testing.TB, ds *dataset, sp splitSets, fit func() (Model, Curves
 		if el.kind != elPair {
 			continue
 		}
-		x, y := ds.x[el.rows[0]], ds.x[el.rows[1]]
+		x, y := ds.fx(el.rows[0]), ds.fx(el.rows[1])
 		ft.n++
 		if sparseDot(lin.W, x.Idx, x.Val) > sparseDot(lin.W, y.Idx, y.Val) {
 			right++
@@ -190,7 +190,7 @@ func writePairFeatures(tb testing.TB, path string, ds *dataset, sp splitSets, F 
 			el := &ds.elems[e]
 			clear(diff)
 			for sign, row := range el.rows {
-				x := ds.x[row]
+				x := ds.fx(row)
 				for k, i := range x.Idx {
 					diff[i] += float64(1-2*sign) * float64(x.Val[k])
 				}
