@@ -28,16 +28,27 @@ type linearProblem struct {
 	uof    []int32 // index into rows → index into ux
 	uscore []float64
 	du     []float64 // ∂J/∂score per distinct feature vector
-	score  []float64
 	dscore []float64
 	F      int
 	ties   bool
 	l2     float64 // λ
 	o      lossOpts
-	r, dr  []float64
-	part   []float64 // the second part's gradient
-	loss   float64   // the mean loss (without the penalty) of the last evaluation
+	maxLen int                // the most rows of an element
+	r      [workers][]float64 // each part's scores of one element
+	// One block of lossBlock elements' losses, ∂loss/∂η, ∂loss/∂r and row slots
+	// (maxLen per element), computed in parts, then added in element order.
+	bl, bde, bdr []float64
+	bslot        []int32
+	part         []float64 // the second part's gradient
+	loss         float64   // the mean loss (without the penalty) of the last evaluation
 }
+
+// lossBlock is the number of elements whose losses are computed (in parts) before
+// they are added up in order: the block's buffers are allocated once per problem
+// (about 1 MB for pairs), not per training element; few blocks, so few hand-overs
+// between the cores per evaluation. A variable only so that tests can cross
+// block boundaries on small data.
+var lossBlock = 1 << 15
 
 func newLinearProblem(ds *dataset, elems []int, F int, ties bool, cfg Config, maxLen int) *linearProblem {
 	p := &linearProblem{ds: ds, elems: elems, F: F, ties: ties, slot: make([]int32, len(ds.rowItem))}
@@ -58,9 +69,14 @@ func newLinearProblem(ds *dataset, elems []int, F int, ties bool, cfg Config, ma
 	p.ux, p.uof = distinctFeatures(ds, p.rows)
 	p.uscore = make([]float64, len(p.ux))
 	p.du = make([]float64, len(p.ux))
-	p.score = make([]float64, len(p.rows))
 	p.dscore = make([]float64, len(p.rows))
-	p.r, p.dr = make([]float64, maxLen), make([]float64, maxLen)
+	p.maxLen = maxLen
+	for i := range p.r {
+		p.r[i] = make([]float64, maxLen)
+	}
+	nb := min(lossBlock, len(elems))
+	p.bl, p.bde = make([]float64, nb), make([]float64, nb)
+	p.bdr, p.bslot = make([]float64, nb*maxLen), make([]int32, nb*maxLen)
 	p.o = lossOpts{margin: cfg.Margin, center: cfg.Center}
 	return p
 }
@@ -116,26 +132,26 @@ func (p *linearProblem) fg(theta, g []float64) float64 {
 	inParts(len(p.ux), func(_, lo, hi int) {
 		scoreRows(p.uscore[lo:hi], p.ds.x, p.ux[lo:hi], w, b)
 	})
-	for i, u := range p.uof {
-		p.score[i] = p.uscore[u]
-	}
 	clear(p.dscore)
 	o := p.o
 	if p.ties {
 		o.eta = num.Exp(theta[F+1])
 	}
+	// The elements' losses and derivatives, each independent of the others, are
+	// computed in parts a block at a time; the sums over elements then run in
+	// element order, as one loop's would: the same bits on any number of cores.
 	var loss, deta float64
-	for _, e := range p.elems {
-		el := &p.ds.elems[e]
-		k := len(el.rows)
-		for i, row := range el.rows {
-			p.r[i] = p.score[p.slot[row]]
-		}
-		l, de := elemLoss(el.kind, el.strength, p.r[:k], p.dr[:k], o)
-		loss += l
-		deta += de
-		for i, row := range el.rows {
-			p.dscore[p.slot[row]] += p.dr[i]
+	for base := 0; base < len(p.elems); base += lossBlock {
+		n := min(lossBlock, len(p.elems)-base)
+		inParts(n, func(part, lo, hi int) { p.elemBlock(base, lo, hi, p.r[part], o) })
+		for j := range n {
+			loss += p.bl[j]
+			deta += p.bde[j]
+			k := len(p.ds.elems[p.elems[base+j]].rows)
+			at := j * p.maxLen
+			for i, s := range p.bslot[at : at+k] {
+				p.dscore[s] += p.bdr[at+i]
+			}
 		}
 	}
 	inv := 1 / float64(len(p.elems))
@@ -191,6 +207,23 @@ func (p *linearProblem) fg(theta, g []float64) float64 {
 		g[F+1] = 0
 	}
 	return f
+}
+
+// elemBlock computes the loss, ∂loss/∂η and ∂loss/∂r of elements base+lo … base+hi−1
+// into the block's slots lo … hi−1, with r as scratch for their rows' scores.
+func (p *linearProblem) elemBlock(base, lo, hi int, r []float64, o lossOpts) {
+	for j := lo; j < hi; j++ {
+		el := &p.ds.elems[p.elems[base+j]]
+		k := len(el.rows)
+		at := j * p.maxLen
+		slots := p.bslot[at : at+k]
+		for i, row := range el.rows {
+			s := p.slot[row]
+			slots[i] = s
+			r[i] = p.uscore[p.uof[s]]
+		}
+		p.bl[j], p.bde[j] = elemLoss(el.kind, el.strength, r[:k], p.bdr[at:at+k], o)
+	}
 }
 
 // distinctFeatures returns the distinct feature vectors of rows (indices into
@@ -257,9 +290,9 @@ const workers = 2
 func inParts(n int, f func(part, lo, hi int)) {
 	per := (n + workers - 1) / workers
 	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
+	for i := 1; i < workers; i++ {
 		lo, hi := min(i*per, n), min((i+1)*per, n)
-		if i > 0 && lo == hi {
+		if lo == hi {
 			continue
 		}
 		wg.Add(1)
@@ -268,6 +301,7 @@ func inParts(n int, f func(part, lo, hi int)) {
 			f(i, lo, hi)
 		}()
 	}
+	f(0, 0, min(per, n)) // the first part on the calling goroutine
 	wg.Wait()
 }
 
@@ -459,6 +493,8 @@ type scoredSets struct {
 	ux    []int32 // the distinct feature vectors (indices into ds.x) of the sets' rows
 	at    []int32 // index into ds.x → index into ux (−1: in no set); a slice, not a map: looked up per row per evaluation
 	score []float64
+	bl    []float64          // one block's element losses
+	r, dr [workers][]float64 // each part's scratch
 }
 
 func newScoredSets(ds *dataset, nt linearNet, sets ...[]int) *scoredSets {
@@ -494,8 +530,38 @@ func (s *scoredSets) losses(params [][]float32, eta float64) (loss, acc []float6
 	})
 	score := func(row int32) float64 { return s.score[s.at[s.ds.xrow(row)]] }
 	loss, acc = make([]float64, len(s.sets)), make([]float64, len(s.sets))
+	if s.bl == nil {
+		n := 0
+		for _, idx := range s.sets {
+			n = max(n, len(idx))
+		}
+		s.bl = make([]float64, min(lossBlock, n))
+	}
+	// setLoss, its elements' terms computed in parts a block at a time and the
+	// losses added in element order: the same bits.
 	for k, idx := range s.sets {
-		loss[k], acc[k] = setLoss(s.ds, idx, score, eta)
+		if len(idx) == 0 {
+			loss[k], acc[k] = math.NaN(), math.NaN()
+			continue
+		}
+		var sum float64
+		var right, total [workers]int
+		for base := 0; base < len(idx); base += lossBlock {
+			n := min(lossBlock, len(idx)-base)
+			inParts(n, func(part, lo, hi int) {
+				r, dr := &s.r[part], &s.dr[part]
+				for j := lo; j < hi; j++ {
+					l, ri, to := setTerm(&s.ds.elems[idx[base+j]], score, eta, r, dr)
+					s.bl[j] = l
+					right[part] += ri
+					total[part] += to
+				}
+			})
+			for _, l := range s.bl[:n] {
+				sum += l
+			}
+		}
+		loss[k], acc[k] = setMeans(sum, right[0]+right[1], total[0]+total[1], len(idx))
 	}
 	return loss, acc
 }

@@ -387,29 +387,44 @@ func setLoss(ds *dataset, idx []int, score func(row int32) float64, eta float64)
 	var right, total int
 	var r, dr []float64
 	for _, i := range idx {
-		e := &ds.elems[i]
-		r = r[:0]
-		for _, row := range e.rows {
-			r = append(r, score(row))
-		}
-		dr = append(dr[:0], r...)
-		l, _ := elemLoss(e.kind, 0, r, dr, lossOpts{eta: eta})
+		l, ri, to := setTerm(&ds.elems[i], score, eta, &r, &dr)
 		loss += l
-		if e.kind == elTie {
-			continue
-		}
-		for a := 0; a < len(r); a++ {
-			for b := a + 1; b < len(r); b++ {
-				total++
-				if r[a] > r[b] {
-					right++
-				}
+		right += ri
+		total += to
+	}
+	return setMeans(loss, right, total, len(idx))
+}
+
+// setTerm returns one element's negative log-likelihood (no margin, no centering)
+// and its right and total decided pairs, with *r and *dr as scratch.
+func setTerm(e *elem, score func(row int32) float64, eta float64, r, dr *[]float64) (loss float64, right, total int) {
+	*r = (*r)[:0]
+	for _, row := range e.rows {
+		*r = append(*r, score(row))
+	}
+	*dr = append((*dr)[:0], *r...)
+	loss, _ = elemLoss(e.kind, 0, *r, *dr, lossOpts{eta: eta})
+	if e.kind == elTie {
+		return loss, 0, 0
+	}
+	rs := *r
+	for a := 0; a < len(rs); a++ {
+		for b := a + 1; b < len(rs); b++ {
+			total++
+			if rs[a] > rs[b] {
+				right++
 			}
 		}
 	}
-	acc = math.NaN()
+	return loss, right, total
+}
+
+// setMeans returns the mean loss of n elements and the accuracy right/total
+// (NaN when no pair was decided).
+func setMeans(loss float64, right, total, n int) (float64, float64) {
+	acc := math.NaN()
 	if total > 0 {
 		acc = float64(right) / float64(total)
 	}
-	return loss / float64(len(idx)), acc
+	return loss / float64(n), acc
 }
