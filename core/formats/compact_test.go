@@ -254,3 +254,69 @@ func TestExpandSharesIDs(t *testing.T) {
 		}
 	}
 }
+
+// nonZero returns a value of type t that is not its zero value (for the field-by-field
+// guards below): "x", 7, 0.5, true, a slice of one, a pointer to one, a struct with its
+// first field set.
+func nonZero(t reflect.Type) reflect.Value {
+	v := reflect.New(t).Elem()
+	switch t.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(7)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(0.5)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.Append(v, nonZero(t.Elem())))
+	case reflect.Pointer:
+		v.Set(reflect.New(t.Elem()))
+		v.Elem().Set(nonZero(t.Elem()))
+	case reflect.Struct:
+		v.Field(0).Set(nonZero(t.Field(0).Type))
+	default:
+		panic("nonZero: no value for " + t.String())
+	}
+	return v
+}
+
+// TestSlimKeepsEveryField: each field of feedback.Judgment and feedback.Response,
+// set on its own on a judgment (response) the compact form would hold slim, comes
+// back from it — so a field added to either type later is not dropped by every
+// import without a word: slim and slimResp list the fields they can leave out, and
+// this fails until the new one is among them or held in full.
+func TestSlimKeepsEveryField(t *testing.T) {
+	ha, hb := feedback.ResponseID("a"), feedback.ResponseID("b")
+	items := []slimItem{{id: "p1", prompt: "q1"}}
+	for _, text := range []string{"a", "b"} {
+		items[0].resp = append(items[0].resp, slimResp(&feedback.Response{ID: feedback.ResponseID(text), Text: text, Source: feedback.SourceImported}))
+	}
+	base := feedback.Judgment{ID: "trl-1", Kind: feedback.KindCompare, Item: "p1", A: ha, B: hb, Choice: feedback.ChoiceA}
+	jt := reflect.TypeOf(base)
+	for i := range jt.NumField() {
+		j := base
+		reflect.ValueOf(&j).Elem().Field(i).Set(nonZero(jt.Field(i).Type))
+		s := slim(&j, items, slices.IndexFunc(items, func(it slimItem) bool { return it.id == j.Item }))
+		var got feedback.Judgment
+		s.judgment(items, &got)
+		if !reflect.DeepEqual(got, j) {
+			t.Errorf("Judgment.%s set: came back as %+v, want %+v", jt.Field(i).Name, got, j)
+		}
+	}
+	plain := feedback.Response{ID: ha, Text: "a", Source: feedback.SourceImported}
+	rt := reflect.TypeOf(plain)
+	for i := range rt.NumField() {
+		r := plain
+		reflect.ValueOf(&r).Elem().Field(i).Set(nonZero(rt.Field(i).Type))
+		s := slimResp(&r)
+		var got feedback.Response
+		s.response(&got)
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("Response.%s set: came back as %+v, want %+v", rt.Field(i).Name, got, r)
+		}
+	}
+}
