@@ -40,7 +40,7 @@ type PromptLine struct {
 // the dataset's ids, or ItemID of their prompt, so the same file gives the
 // same items every time.
 func ReadPrompts(data []byte) ([]feedback.Item, string, error) {
-	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+	if IsGzip(data) {
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return nil, "", fmt.Errorf("read the gzip prompts file: %w", err)

@@ -49,8 +49,7 @@ func watchExpansion(r io.Reader, warn func(string)) io.Reader {
 	}
 	cr := &countingReader{r: r}
 	br := bufio.NewReaderSize(cr, 64<<10)
-	magic, _ := br.Peek(2)
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+	if magic, _ := br.Peek(2); !IsGzip(magic) {
 		return br
 	}
 	zr, err := gzip.NewReader(br)
@@ -93,6 +92,10 @@ func (e *expansionReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// IsGzip reports whether data starts with gzip's magic bytes (1f 8b): the readers
+// undo gzip whatever a file is called.
+func IsGzip(data []byte) bool { return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b }
+
 // openRecords prepares r for reading records: it decompresses gzip input (recognised
 // by its magic bytes 1f 8b, whatever the file is called), skips a UTF-8 byte-order
 // mark, and chooses between JSON lines and a JSON array by the first non-blank byte
@@ -102,8 +105,7 @@ func openRecords(r io.Reader, maxRecord int) (recordReader, error) {
 		maxRecord = DefaultMaxRecord
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
-	magic, _ := br.Peek(2)
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if magic, _ := br.Peek(2); IsGzip(magic) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("open gzip input: %w", err)

@@ -241,7 +241,7 @@ func importMemoryLimit(files []string) int64 {
 		n, _ := io.ReadFull(f, head[:])
 		st, err := f.Stat()
 		f.Close()
-		if err != nil || !st.Mode().IsRegular() || n >= 2 && head[0] == 0x1f && head[1] == 0x8b || parquet.IsParquet(head[:n]) {
+		if err != nil || !st.Mode().IsRegular() || formats.IsGzip(head[:n]) || parquet.IsParquet(head[:n]) {
 			return 0
 		}
 		size += st.Size()
