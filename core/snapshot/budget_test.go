@@ -10,25 +10,8 @@ import (
 	"testing"
 
 	"prefer/core/feedback"
+	"prefer/core/snapshot/snaptest"
 )
-
-// header returns the start of a snapshot map of n+2 entries (format, version) whose
-// next entry is key; the caller appends its value.
-func header(extra int, key string) []byte {
-	b := []byte{byte(0x80 | (2 + extra)), 0xa6}
-	b = append(b, "format"...)
-	b = append(b, 0xaf)
-	b = append(b, "prefer.snapshot"...)
-	b = append(b, 0xa7)
-	b = append(b, "version"...)
-	b = append(b, 0x01, byte(0xa0|len(key)))
-	return append(b, key...)
-}
-
-// array32 is a msgpack array header of n elements.
-func array32(n int) []byte {
-	return []byte{0xdd, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
-}
 
 // maxDecodeAlloc is the documented bound: BudgetFactor × input + BudgetSlack, with
 // 25% for what the accounting rounds (Go's size classes) and the decoder's own state.
@@ -52,7 +35,7 @@ func TestDecodeBudgetNearEmptyRecords(t *testing.T) {
 	}
 	for _, key := range []string{"items", "raters", "judgments", "guidelines", "models", "runs"} {
 		for name, el := range elems {
-			data := append(header(1, key), array32(n)...)
+			data := append(snaptest.Head(1, key), snaptest.Array32(n)...)
 			data = append(data, bytes.Repeat(el, n)...)
 			var err error
 			got := allocated(func() { _, err = Unmarshal(data) })
@@ -68,8 +51,8 @@ func TestDecodeBudgetNearEmptyRecords(t *testing.T) {
 	// Responses inside one item, and the string arrays of a judgment.
 	item := []byte{0x82, 0xa2, 'i', 'd', 0xa1, 'q', 0xa9}
 	item = append(item, "responses"...)
-	data := append(header(1, "items"), 0x91)
-	data = append(append(data, item...), array32(n)...)
+	data := append(snaptest.Head(1, "items"), 0x91)
+	data = append(append(data, item...), snaptest.Array32(n)...)
 	data = append(data, bytes.Repeat([]byte{0x80}, n)...)
 	var err error
 	if got := allocated(func() { _, err = Unmarshal(data) }); got > maxDecodeAlloc(len(data)) || err == nil {
@@ -77,8 +60,8 @@ func TestDecodeBudgetNearEmptyRecords(t *testing.T) {
 	}
 	j := []byte{0x83, 0xa2, 'i', 'd', 0xa1, 'x', 0xa4, 'k', 'i', 'n', 'd', 0xa4, 'r', 'a', 'n', 'k', 0xa5}
 	j = append(j, "shown"...)
-	data = append(header(1, "judgments"), 0x91)
-	data = append(append(data, j...), array32(4*n)...)
+	data = append(snaptest.Head(1, "judgments"), 0x91)
+	data = append(append(data, j...), snaptest.Array32(4*n)...)
 	data = append(data, bytes.Repeat([]byte{0xa0}, 4*n)...)
 	if got := allocated(func() { _, err = Unmarshal(data) }); got > maxDecodeAlloc(len(data)) {
 		t.Errorf("shown of %d empty strings: allocated %d bytes for %d (%.0f×), err %v", 4*n, got, len(data), float64(got)/float64(len(data)), err)
@@ -89,7 +72,7 @@ func TestDecodeBudgetNearEmptyRecords(t *testing.T) {
 // bytes that remain, at the size of the smallest record that can be accepted, before
 // anything is allocated.
 func TestDecodeRefusesArraysTheInputCannotHold(t *testing.T) {
-	data := append(header(1, "judgments"), array32(1000)...)
+	data := append(snaptest.Head(1, "judgments"), snaptest.Array32(1000)...)
 	data = append(data, bytes.Repeat([]byte{0x80}, 1000)...) // 1000 bytes: room for 62 judgments at most
 	var err error
 	got := allocated(func() { _, err = Unmarshal(data) })
@@ -106,13 +89,13 @@ func TestDecodeRefusesArraysTheInputCannotHold(t *testing.T) {
 func TestDecodeDuplicateKeysRefused(t *testing.T) {
 	cases := map[string][]byte{
 		"top level": func() []byte {
-			b := header(1, "version")
+			b := snaptest.Head(1, "version")
 			return append(b, 0x01)
 		}(),
-		"in a record": append(append(header(1, "raters"), 0x91),
+		"in a record": append(append(snaptest.Head(1, "raters"), 0x91),
 			0x82, 0xa2, 'i', 'd', 0xa1, 'u', 0xa2, 'i', 'd', 0xa1, 'v'),
 		"in a large map": func() []byte {
-			b := append(header(1, "models"), 0x91, 0x82, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'm', 0xa6)
+			b := append(snaptest.Head(1, "models"), 0x91, 0x82, 0xa4, 'n', 'a', 'm', 'e', 0xa1, 'm', 0xa6)
 			b = append(b, "config"...)
 			b = append(b, 0xde, 0x00, 20)
 			for i := 0; i < 19; i++ {

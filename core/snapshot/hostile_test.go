@@ -11,6 +11,8 @@ import (
 	"runtime/metrics"
 	"strings"
 	"testing"
+
+	"prefer/core/snapshot/snaptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden snapshot file")
@@ -95,7 +97,7 @@ func allocatedBytes(fn func()) uint64 {
 
 func TestHugeLengthPrefixes(t *testing.T) {
 	// {"format": "prefer.snapshot", "version": 1, key: value}
-	doc := func(key string, value []byte) []byte { return append(header(1, key), value...) }
+	doc := func(key string, value []byte) []byte { return append(snaptest.Head(1, key), value...) }
 	cases := []struct {
 		name string
 		data []byte
@@ -140,7 +142,7 @@ func TestUnknownKeysKeptOrIgnored(t *testing.T) {
 	// An unknown key inside a record is ignored: splice {"zz": [1]} into the first
 	// response map by bumping its size and appending the pair at its end is not
 	// trivial in place, so encode a judgment map with an extra key by hand.
-	raw := header(1, "raters")
+	raw := snaptest.Head(1, "raters")
 	raw = append(raw, 0x91, 0x82, 0xa2, 'i', 'd', 0xa1, 'u', 0xa4, 'm', 'o', 'o', 'd', 0x81, 0xa1, 'k', 0xc3)
 	got, err = Unmarshal(raw)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"prefer/core/feedback"
+	"prefer/core/snapshot/snaptest"
 	"prefer/core/wire"
 	"prefer/server/store"
 	"prefer/server/store/teststore"
@@ -41,15 +41,7 @@ func allocated(fn func()) uint64 {
 // ({"id": "x", "kind": "rate"}, 16 bytes each): what the issue sent, 698,333 of
 // them in 4 MiB.
 func hostileBatch(n int) []byte {
-	b := []byte{0x83, 0xa6}
-	b = append(b, "format"...)
-	b = append(b, 0xaf)
-	b = append(b, "prefer.snapshot"...)
-	b = append(b, 0xa7)
-	b = append(b, "version"...)
-	b = append(b, 0x01, 0xa9)
-	b = append(b, "judgments"...)
-	b = binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
+	b := append(snaptest.Head(1, "judgments"), snaptest.Array32(n)...)
 	el := []byte{0x82, 0xa2, 'i', 'd', 0xa1, 'x', 0xa4, 'k', 'i', 'n', 'd', 0xa4, 'r', 'a', 't', 'e'}
 	return append(b, bytes.Repeat(el, n)...)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"prefer/core/feedback"
+	"prefer/core/snapshot/snaptest"
 	"prefer/core/wire"
 	"prefer/server/client"
 )
@@ -89,7 +90,7 @@ func runAttack(b *testing.B, bin string, mbNil, mbBatch int) (rssMB float64, bes
 	}
 	post := func(path, token, ct string, body []byte) int { return send("POST", path, token, ct, body) }
 	get := func(path, token string) int { return send("GET", path, token, "", nil) }
-	head := snapshotHead
+	head := func(key string) []byte { return snaptest.Head(1, key) }
 	nNil := mbNil << 20
 	nilItems := binary.BigEndian.AppendUint32(append(head("items"), 0xdd), uint32(nNil))
 	nilItems = append(nilItems, bytes.Repeat([]byte{0xc0}, nNil)...)

@@ -13,6 +13,7 @@ import (
 
 	"prefer/core/feedback"
 	"prefer/core/snapshot"
+	"prefer/core/snapshot/snaptest"
 )
 
 // runCLI runs a prefer command line in-process and returns its exit status and output.
@@ -112,7 +113,7 @@ func TestVerifyRejectsBadFiles(t *testing.T) {
 // snapshot.MaxProblems, so memory stays within a small multiple of the file.
 func TestVerifyBoundedOnHostileFiles(t *testing.T) {
 	dir := t.TempDir()
-	head := snapshotHead
+	head := func(key string) []byte { return snaptest.Head(1, key) }
 	const n = 4 << 20
 	nils := binary.BigEndian.AppendUint32(append(head("items"), 0xdd), n)
 	nils = append(nils, bytes.Repeat([]byte{0xc0}, n)...)
@@ -146,19 +147,6 @@ func TestVerifyBoundedOnHostileFiles(t *testing.T) {
 		}
 		t.Logf("%s: %d bytes, %d allocated (%.1f×)", name, len(data), got, float64(got)/float64(len(data)))
 	}
-}
-
-// snapshotHead is the start of a hand-made snapshot, {"format": "prefer.snapshot",
-// "version": 1, key: …}: the caller appends key's value.
-func snapshotHead(key string) []byte {
-	b := []byte{0x83, 0xa6}
-	b = append(b, "format"...)
-	b = append(b, 0xaf)
-	b = append(b, "prefer.snapshot"...)
-	b = append(b, 0xa7)
-	b = append(b, "version"...)
-	b = append(b, 0x01, byte(0xa0|len(key)))
-	return append(b, key...)
 }
 
 // allocated returns the bytes allocated while fn runs.
